@@ -1,0 +1,453 @@
+package ops
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/onnxrun/onnxrun/graph"
+)
+
+// Plan is a graph compiled into prepared kernels in execution order.
+type Plan struct {
+	Graph  *graph.Graph
+	model  *graph.Model
+	opts   *Options
+	parent *Plan
+
+	slots   map[string]int // value name → slot
+	names   []string       // slot → value name
+	consts  map[int]*Tensor
+	inputs  []int // slots of the graph inputs, in order
+	outputs []int
+	steps   []step
+	// release[i] lists the slots whose last reader is step i.
+	release [][]int
+	// outer lists slots filled from enclosing graphs at the start of a run.
+	outer []int
+}
+
+type step struct {
+	node   *graph.Node
+	opset  int64
+	kernel Kernel
+	in     []int // -1 for an omitted input
+	out    []int // -1 for an omitted output
+}
+
+type frame struct {
+	plan   *Plan
+	vals   []Value
+	parent *frame
+}
+
+func (f *frame) lookup(name string) (Value, bool) {
+	for ; f != nil; f = f.parent {
+		if s, ok := f.plan.slots[name]; ok && f.vals[s] != nil {
+			return f.vals[s], true
+		}
+	}
+	return nil, false
+}
+
+// Compile prepares the model's main graph for execution. Every node must
+// have a registered kernel for the model's opset; the first that has none
+// gives an *UnsupportedError.
+func Compile(m *graph.Model, opts *Options) (*Plan, error) {
+	if m == nil || m.Graph == nil {
+		return nil, fmt.Errorf("ops: model has no graph")
+	}
+	if opts == nil {
+		opts = &Options{}
+	}
+	return compile(m, m.Graph, opts, nil)
+}
+
+func compile(m *graph.Model, g *graph.Graph, opts *Options, parent *Plan) (*Plan, error) {
+	p := &Plan{Graph: g, model: m, opts: opts, parent: parent, slots: map[string]int{}, consts: map[int]*Tensor{}}
+	slot := func(name string) int {
+		if s, ok := p.slots[name]; ok {
+			return s
+		}
+		s := len(p.names)
+		p.slots[name] = s
+		p.names = append(p.names, name)
+		return s
+	}
+	for _, in := range g.Inputs {
+		p.inputs = append(p.inputs, slot(in.Name))
+	}
+	inputSet := map[string]bool{}
+	for _, in := range g.Inputs {
+		inputSet[in.Name] = true
+	}
+	for _, t := range g.Initializers {
+		v, err := FromGraph(t)
+		if err != nil {
+			return nil, fmt.Errorf("ops: initializer %q: %w", t.Name, err)
+		}
+		s := slot(t.Name)
+		p.consts[s] = v
+	}
+	order, err := topoOrder(g)
+	if err != nil {
+		return nil, err
+	}
+	produced := map[string]bool{}
+	for name := range p.slots {
+		produced[name] = true
+	}
+	for _, n := range order {
+		st := step{node: n}
+		for _, name := range n.Inputs {
+			if name == "" {
+				st.in = append(st.in, -1)
+				continue
+			}
+			if !produced[name] {
+				if parent == nil || !parent.defines(name) {
+					return nil, fmt.Errorf("ops: node %q (%s): input %q is not produced by any node, input or initializer", n.Name, n.OpType, name)
+				}
+				s := slot(name)
+				p.outer = append(p.outer, s)
+				produced[name] = true
+			}
+			st.in = append(st.in, p.slots[name])
+		}
+		// Values a subgraph takes from this scope must stay alive: mark them read by this node.
+		for _, sg := range n.Subgraphs() {
+			for _, name := range freeNames(sg) {
+				if produced[name] {
+					st.in = append(st.in, -2-p.slots[name]) // read-only marker for liveness
+				} else if parent != nil && parent.defines(name) {
+					s := slot(name)
+					p.outer = append(p.outer, s)
+					produced[name] = true
+					st.in = append(st.in, -2-s)
+				}
+			}
+		}
+		opset := m.Opset(n.Domain)
+		st.opset = opset
+		f, spec, ok := Lookup(n.Domain, n.OpType, opset)
+		if !ok {
+			return nil, &UnsupportedError{Node: n.Name, Domain: n.Domain, Op: n.OpType, Opset: opset}
+		}
+		b := &Build{Node: n, Model: m, Opset: opset, Spec: spec, plan: p}
+		k, err := safeFactory(f, b)
+		if err != nil {
+			return nil, err
+		}
+		st.kernel = k
+		for _, name := range n.Outputs {
+			if name == "" {
+				st.out = append(st.out, -1)
+				continue
+			}
+			st.out = append(st.out, slot(name))
+			produced[name] = true
+		}
+		p.steps = append(p.steps, st)
+		if n.OpType == "Constant" && n.Domain == "" && len(st.out) == 1 && st.out[0] >= 0 {
+			if v, err := k.Run(&RunContext{Ctx: context.Background(), Options: opts}, nil); err == nil && len(v) == 1 {
+				if t, ok := v[0].(*Tensor); ok {
+					p.consts[st.out[0]] = t
+				}
+			}
+		}
+	}
+	for _, out := range g.Outputs {
+		if !produced[out.Name] {
+			if parent != nil && parent.defines(out.Name) {
+				s := slot(out.Name)
+				p.outer = append(p.outer, s)
+				produced[out.Name] = true
+			} else {
+				return nil, fmt.Errorf("ops: graph output %q is not produced by any node, input or initializer", out.Name)
+			}
+		}
+		p.outputs = append(p.outputs, p.slots[out.Name])
+	}
+	p.planRelease()
+	return p, nil
+}
+
+func safeFactory(f Factory, b *Build) (k Kernel, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = b.Errorf("panic while preparing: %v", r)
+		}
+	}()
+	k, err = f(b)
+	if err != nil {
+		return nil, err
+	}
+	if k == nil {
+		return nil, b.Errorf("no kernel prepared")
+	}
+	return k, nil
+}
+
+// defines reports whether name is a value of p or of a graph around it.
+func (p *Plan) defines(name string) bool {
+	for ; p != nil; p = p.parent {
+		if _, ok := p.slots[name]; ok {
+			return true
+		}
+		for _, n := range p.Graph.Nodes {
+			for _, o := range n.Outputs {
+				if o == name {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func (p *Plan) constant(name string) *Tensor {
+	if s, ok := p.slots[name]; ok {
+		if t, ok := p.consts[s]; ok {
+			for _, in := range p.inputs {
+				if in == s {
+					return nil // an input with a default can be overridden
+				}
+			}
+			return t
+		}
+	}
+	return nil
+}
+
+// planRelease computes, for each step, which slots are read for the last time.
+func (p *Plan) planRelease() {
+	last := map[int]int{}
+	for i, st := range p.steps {
+		for _, s := range st.in {
+			if s <= -2 {
+				s = -2 - s
+			}
+			if s >= 0 {
+				last[s] = i
+			}
+		}
+	}
+	keep := map[int]bool{}
+	for _, s := range p.outputs {
+		keep[s] = true
+	}
+	p.release = make([][]int, len(p.steps))
+	for s, i := range last {
+		if keep[s] {
+			continue
+		}
+		if _, isConst := p.consts[s]; isConst {
+			continue
+		}
+		p.release[i] = append(p.release[i], s)
+	}
+}
+
+// freeNames lists the names a graph reads but does not define (its outer-scope
+// references), including those of its own nested subgraphs.
+func freeNames(g *graph.Graph) []string {
+	defined := map[string]bool{}
+	for _, in := range g.Inputs {
+		defined[in.Name] = true
+	}
+	for _, t := range g.Initializers {
+		defined[t.Name] = true
+	}
+	for _, n := range g.Nodes {
+		for _, o := range n.Outputs {
+			defined[o] = true
+		}
+	}
+	seen := map[string]bool{}
+	var out []string
+	add := func(name string) {
+		if name != "" && !defined[name] && !seen[name] {
+			seen[name] = true
+			out = append(out, name)
+		}
+	}
+	for _, n := range g.Nodes {
+		for _, in := range n.Inputs {
+			add(in)
+		}
+		for _, sg := range n.Subgraphs() {
+			for _, name := range freeNames(sg) {
+				add(name)
+			}
+		}
+	}
+	for _, o := range g.Outputs {
+		add(o.Name)
+	}
+	return out
+}
+
+// topoOrder orders the graph's nodes so that each runs after the producers
+// of its inputs (and of the outer values its subgraphs read).
+func topoOrder(g *graph.Graph) ([]*graph.Node, error) {
+	producer := map[string]int{}
+	for i, n := range g.Nodes {
+		for _, o := range n.Outputs {
+			if o == "" {
+				continue
+			}
+			if j, dup := producer[o]; dup {
+				return nil, fmt.Errorf("ops: value %q is produced by both node %q and node %q", o, g.Nodes[j].Name, n.Name)
+			}
+			producer[o] = i
+		}
+	}
+	deps := make([][]int, len(g.Nodes))
+	indeg := make([]int, len(g.Nodes))
+	users := make([][]int, len(g.Nodes))
+	for i, n := range g.Nodes {
+		names := append([]string{}, n.Inputs...)
+		for _, sg := range n.Subgraphs() {
+			names = append(names, freeNames(sg)...)
+		}
+		seen := map[int]bool{}
+		for _, name := range names {
+			if j, ok := producer[name]; ok && !seen[j] {
+				seen[j] = true
+				deps[i] = append(deps[i], j)
+				users[j] = append(users[j], i)
+				indeg[i]++
+			}
+		}
+	}
+	var queue, order []int
+	for i := range g.Nodes {
+		if indeg[i] == 0 {
+			queue = append(queue, i)
+		}
+	}
+	for len(queue) > 0 {
+		i := queue[0]
+		queue = queue[1:]
+		order = append(order, i)
+		for _, u := range users[i] {
+			indeg[u]--
+			if indeg[u] == 0 {
+				queue = append(queue, u)
+			}
+		}
+	}
+	if len(order) != len(g.Nodes) {
+		for i, d := range indeg {
+			if d > 0 {
+				return nil, fmt.Errorf("ops: graph %q has a cycle through node %q (%s)", g.Name, g.Nodes[i].Name, g.Nodes[i].OpType)
+			}
+		}
+	}
+	out := make([]*graph.Node, len(order))
+	for k, i := range order {
+		out[k] = g.Nodes[i]
+	}
+	return out, nil
+}
+
+// InputNames returns the names of the plan's graph inputs, in order.
+func (p *Plan) InputNames() []string {
+	out := make([]string, len(p.inputs))
+	for i, s := range p.inputs {
+		out[i] = p.names[s]
+	}
+	return out
+}
+
+// OutputNames returns the names of the plan's graph outputs, in order.
+func (p *Plan) OutputNames() []string {
+	out := make([]string, len(p.outputs))
+	for i, s := range p.outputs {
+		out[i] = p.names[s]
+	}
+	return out
+}
+
+// Run executes the plan. inputs follow the graph's inputs in order; a nil
+// entry for an input that has an initializer takes the initializer's value.
+// It returns the graph outputs in order. Run is safe for concurrent use.
+func (p *Plan) Run(ctx context.Context, inputs []Value) ([]Value, error) {
+	return p.run(ctx, p.opts, inputs, nil)
+}
+
+func (p *Plan) run(ctx context.Context, opts *Options, inputs []Value, parent *frame) ([]Value, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if len(inputs) > len(p.inputs) {
+		return nil, fmt.Errorf("ops: graph %q takes %d inputs, got %d", p.Graph.Name, len(p.inputs), len(inputs))
+	}
+	fr := &frame{plan: p, vals: make([]Value, len(p.names)), parent: parent}
+	for s, t := range p.consts {
+		fr.vals[s] = t
+	}
+	for i, s := range p.inputs {
+		if i < len(inputs) && inputs[i] != nil {
+			fr.vals[s] = inputs[i]
+		} else if fr.vals[s] == nil {
+			return nil, fmt.Errorf("ops: graph %q: input %q is missing", p.Graph.Name, p.names[s])
+		}
+	}
+	for _, s := range p.outer {
+		v, ok := parent.lookup(p.names[s])
+		if !ok {
+			return nil, fmt.Errorf("ops: graph %q: outer value %q is not available", p.Graph.Name, p.names[s])
+		}
+		fr.vals[s] = v
+	}
+	rc := &RunContext{Ctx: ctx, Options: opts, frame: fr}
+	args := make([]Value, 0, 8)
+	for i := range p.steps {
+		st := &p.steps[i]
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("ops: stopped before node %q (%s): %w", st.node.Name, st.node.OpType, err)
+		}
+		args = args[:0]
+		for _, s := range st.in {
+			switch {
+			case s == -1:
+				args = append(args, nil)
+			case s >= 0:
+				args = append(args, fr.vals[s])
+			}
+		}
+		outs, err := runStep(rc, st, args)
+		if err != nil {
+			return nil, err
+		}
+		for j, s := range st.out {
+			if s >= 0 && j < len(outs) {
+				fr.vals[s] = outs[j]
+			}
+		}
+		for _, s := range p.release[i] {
+			fr.vals[s] = nil
+		}
+	}
+	res := make([]Value, len(p.outputs))
+	for i, s := range p.outputs {
+		if fr.vals[s] == nil {
+			return nil, fmt.Errorf("ops: graph %q: output %q was not computed", p.Graph.Name, p.names[s])
+		}
+		res[i] = fr.vals[s]
+	}
+	return res, nil
+}
+
+func runStep(rc *RunContext, st *step, args []Value) (outs []Value, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("ops: node %q (%s, opset %d): internal error: %v", st.node.Name, st.node.OpType, st.opset, r)
+		}
+	}()
+	outs, err = st.kernel.Run(rc, args)
+	if err != nil {
+		return nil, fmt.Errorf("ops: node %q (%s, opset %d): %w", st.node.Name, st.node.OpType, st.opset, err)
+	}
+	return outs, nil
+}
