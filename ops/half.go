@@ -7,11 +7,6 @@ import (
 	"github.com/x448/float16"
 )
 
-const (
-	graph_Float16  = graph.Float16
-	graph_BFloat16 = graph.BFloat16
-)
-
 // ToFloat32s returns the elements of a float16, bfloat16 or float32 tensor
 // as float32 (a new slice except for float32 input). Kernels that compute
 // half-precision types in float32 widen with this and narrow with

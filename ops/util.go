@@ -2,6 +2,8 @@ package ops
 
 import (
 	"fmt"
+
+	"github.com/onnxrun/onnxrun/graph"
 )
 
 // TensorInput returns input i as a tensor, or an error naming the input when
@@ -151,7 +153,7 @@ func ToFloat64s(t *Tensor) ([]float64, error) {
 	case []int32:
 		return convertSlice[int32, float64](d), nil
 	}
-	if t.DType == graph_Float16 || t.DType == graph_BFloat16 {
+	if t.DType == graph.Float16 || t.DType == graph.BFloat16 {
 		f, err := ToFloat32s(t)
 		if err != nil {
 			return nil, err
