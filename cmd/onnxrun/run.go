@@ -159,7 +159,8 @@ func commonFlags(f *flagSet, o *runOptions) {
 	}, "dim", "d")
 }
 
-func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	defer recoverTo(stderr, "run", &code)
 	var o runOptions
 	f := newFlagSet()
 	commonFlags(f, &o)
@@ -188,6 +189,14 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "run", cliError(err))
 	}
 	return exitOK
+}
+
+// recoverTo turns a panic (a bug) into a one-line error and exit status 1,
+// so that no input ever shows the user a stack trace.
+func recoverTo(stderr io.Writer, cmd string, code *int) {
+	if r := recover(); r != nil {
+		*code = fail(stderr, cmd, fmt.Errorf("internal error: %v", r))
+	}
 }
 
 // cliError drops the package prefix of the executor's input errors, which
