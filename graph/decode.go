@@ -57,7 +57,6 @@ func (d *decoder) model(b []byte) (*Model, error) {
 		case 7:
 			if mb, err = d.msg(&f); err == nil {
 				m.Graph, err = d.graph(mb)
-				err = within(err, "graph")
 			}
 		case 8:
 			if mb, err = d.msg(&f); err == nil {
@@ -207,6 +206,14 @@ func (d *decoder) graph(b []byte) (*Graph, error) {
 	return g, nil
 }
 
+// attrWhere names attribute i for messages: by name when it is known.
+func attrWhere(i int, a *Attr) string {
+	if a != nil && a.Name != "" {
+		return fmt.Sprintf("attribute %q", a.Name)
+	}
+	return fmt.Sprintf("attribute %d", i)
+}
+
 func withinIf(err error, where string) error {
 	if err == nil {
 		return nil
@@ -264,11 +271,7 @@ func (d *decoder) node(b []byte) (*Node, error) {
 				var a *Attr
 				a, err = d.attr(mb)
 				if err != nil {
-					name := ""
-					if a != nil {
-						name = a.Name
-					}
-					err = within(err, fmt.Sprintf("attribute %d %q", len(nd.Attrs), name))
+					err = within(err, attrWhere(len(nd.Attrs), a))
 				}
 				nd.Attrs = append(nd.Attrs, a)
 			}
@@ -698,11 +701,7 @@ func (d *decoder) function(b []byte) (*Function, error) {
 			var a *Attr
 			a, err = d.attr(mb)
 			if err != nil {
-				name := ""
-				if a != nil {
-					name = a.Name
-				}
-				err = within(err, fmt.Sprintf("attribute_proto %d %q", len(fn.AttributeProto), name))
+				err = within(err, "attribute_proto "+attrWhere(len(fn.AttributeProto), a))
 			}
 			fn.AttributeProto = append(fn.AttributeProto, a)
 		case 7:

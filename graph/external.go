@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -32,6 +33,11 @@ func Load(path string) (*Model, error) {
 	if err != nil {
 		if closer != nil {
 			closer.Close()
+		}
+		var fe *FormatError
+		if errors.As(err, &fe) && fe.File == "" {
+			fe.File = path
+			return nil, err
 		}
 		return nil, fmt.Errorf("graph: load %s: %w", path, err)
 	}

@@ -141,6 +141,9 @@ func TestExternalData(t *testing.T) {
 			m.Close()
 			continue
 		}
+		if !strings.HasPrefix(err.Error(), "graph: "+path+": ") {
+			t.Errorf("%q: error %q does not name the file", tc.loc, err)
+		}
 		if !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: error %q does not contain %q", tc.loc, err, tc.want)
 		}
