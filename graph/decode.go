@@ -8,7 +8,8 @@ import (
 
 // Decode decodes a serialized ModelProto. The raw data of initializers and
 // tensor attributes aliases b (nothing is copied), so b must not be modified
-// while the model is in use. A tensor whose data lives in an external file
+// while the model is in use; Tensor.Data copies what is not aligned for its
+// element type (Load, which owns its buffer, aligns the data instead). A tensor whose data lives in an external file
 // is an error wrapping ErrExternalData: use Load, which knows the folder.
 //
 // Decode checks the wire format and each tensor's data against its dims,
@@ -440,6 +441,9 @@ func (d *decoder) attr(b []byte) (*Attr, error) {
 	case AttrInt:
 		a.I = i64
 	case AttrString:
+		if s == nil {
+			s = []byte{}
+		}
 		a.S = s
 	case AttrTensor:
 		a.T = t

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
@@ -21,7 +22,7 @@ func fuzzModelSeeds(f *testing.F) {
 
 // FuzzDecode feeds arbitrary bytes to the model decoder: it must return a
 // model or an error, never panic, and a model it returns must survive
-// Validate, TopoOrder and an Encode round trip.
+// Validate, TopoOrder and an Encode round trip unchanged.
 func FuzzDecode(f *testing.F) {
 	fuzzModelSeeds(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -33,10 +34,15 @@ func FuzzDecode(f *testing.F) {
 		m.Graph.TopoOrder()
 		enc, err := Encode(m)
 		if err != nil {
-			return // e.g. an attribute without a graph value
+			t.Fatalf("decoded model does not encode: %v", err)
 		}
-		if _, err := Decode(enc); err != nil {
+		m2, err := Decode(enc)
+		if err != nil {
 			t.Fatalf("re-decode of encoded model: %v", err)
+		}
+		// Compared as bytes: NaN attributes are not DeepEqual to themselves.
+		if enc2, err := Encode(m2); err != nil || !bytes.Equal(enc, enc2) {
+			t.Fatalf("Encode(Decode(Encode(m))) != Encode(m) (%v)", err)
 		}
 	})
 }

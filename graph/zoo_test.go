@@ -83,4 +83,3 @@ func BenchmarkDecodeZoo(b *testing.B) {
 		})
 	}
 }
-
