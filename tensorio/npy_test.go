@@ -365,7 +365,7 @@ func TestHeaderVariants(t *testing.T) {
 	f4x2 := []byte{0, 0, 0x80, 0x3f, 0, 0, 0, 0x40} // 1, 2
 	for _, dict := range []string{
 		"{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }",
-		"{'shape': (2,), 'fortran_order': False, 'descr': '<f4'}", // any key order
+		"{'shape': (2,), 'fortran_order': False, 'descr': '<f4'}",  // any key order
 		`{"descr": "<f4", "fortran_order": False, "shape": (2L,)}`, // Python 2
 		"{ 'descr' : '<f4' , 'fortran_order' : True , 'shape' : ( 2 , ) }",
 		"{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2)}",
