@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -58,6 +59,29 @@ func FuzzReadNPY(f *testing.F) {
 		}
 		if z.DType != x.DType || !reflect.DeepEqual(z.Dims, x.Dims) || !bytes.Equal(z.Raw(), x.Raw()) {
 			t.Fatalf("round trip changed %s%v into %s%v", x.DType, x.Dims, z.DType, z.Dims)
+		}
+	})
+}
+
+// FuzzDecodeNPZ feeds arbitrary bytes to the .npz decoder, seeded with
+// numpy's archives and small hand-made ones.
+func FuzzDecodeNPZ(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.npz"))
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("PK\x05\x06" + strings.Repeat("\x00", 18)))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ts, err := DecodeNPZ(b)
+		if err != nil {
+			return
+		}
+		for _, x := range ts {
+			if _, err := x.Data(); err != nil {
+				t.Fatalf("array %q: %v", x.Name, err)
+			}
 		}
 	})
 }

@@ -2,6 +2,7 @@ package tensorio
 
 import (
 	"archive/zip"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,18 @@ func ReadNPZ(path string) ([]*graph.Tensor, error) {
 		return nil, fmt.Errorf("tensorio: %s: %w", path, err)
 	}
 	return ts, nil
+}
+
+// DecodeNPZ reads every array of a .npz archive held in b, as ReadNPZ.
+func DecodeNPZ(b []byte) ([]*graph.Tensor, error) {
+	zr, err := newZipReader(bytes.NewReader(b), int64(len(b)))
+	if err == nil {
+		var ts []*graph.Tensor
+		if ts, err = readMembers(zr, ""); err == nil {
+			return ts, nil
+		}
+	}
+	return nil, fmt.Errorf("tensorio: npz: %w", err)
 }
 
 // ReadNPZArray reads the array called name (numpy's key, without ".npy")
@@ -64,13 +77,21 @@ func openZip(path string) (*os.File, *zip.Reader, error) {
 		f.Close()
 		return nil, nil, err
 	}
-	zr, err := zip.NewReader(f, st.Size())
-	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
-		// Member names are only used as array names, never as paths.
+	zr, err := newZipReader(f, st.Size())
+	if err != nil {
 		f.Close()
-		return nil, nil, fmt.Errorf("%w: not a zip archive: %v", ErrFormat, err)
+		return nil, nil, err
 	}
 	return f, zr, nil
+}
+
+func newZipReader(r io.ReaderAt, size int64) (*zip.Reader, error) {
+	zr, err := zip.NewReader(r, size)
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+		// Member names are only used as array names, never as paths.
+		return nil, fmt.Errorf("%w: not a zip archive: %v", ErrFormat, err)
+	}
+	return zr, nil
 }
 
 func memberName(m *zip.File) (string, error) {
@@ -88,6 +109,11 @@ func readNPZ(path, only string) ([]*graph.Tensor, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return readMembers(zr, only)
+}
+
+// readMembers reads all arrays, or only the one called only.
+func readMembers(zr *zip.Reader, only string) ([]*graph.Tensor, error) {
 	var out []*graph.Tensor
 	seen := map[string]bool{}
 	for _, m := range zr.File {

@@ -34,6 +34,10 @@ func TestReadNumpyNPZ(t *testing.T) {
 		}
 		check(t, tc.file, ts[0], graph.Float, []int64{2, 3}, want(graph.Float, 6))
 		check(t, tc.file, ts[1], graph.Int64, []int64{4}, want(graph.Int64, 4))
+		b, _ := os.ReadFile(path)
+		if mem, err := DecodeNPZ(b); err != nil || len(mem) != 2 || mem[1].Name != tc.names[1] || !bytes.Equal(mem[1].Raw(), ts[1].Raw()) {
+			t.Errorf("%s: DecodeNPZ: %v", tc.file, err)
+		}
 		names, err := NPZNames(path)
 		if err != nil || !reflect.DeepEqual(names, tc.names) {
 			t.Errorf("%s: NPZNames %v, %v", tc.file, names, err)

@@ -92,6 +92,14 @@ print(n)
 		t.Skip(strings.TrimSpace(res))
 	}
 	npys, _ := filepath.Glob(filepath.Join(out, "*.npy"))
+	failures := 0
+	fail := func(format string, args ...any) {
+		t.Helper()
+		t.Errorf(format, args...)
+		if failures++; failures == 20 {
+			t.Fatal("stopping after 20 failures")
+		}
+	}
 	if len(npys) < 1000 {
 		t.Fatalf("numpy converted only %d files: %s", len(npys), res)
 	}
@@ -99,16 +107,16 @@ print(n)
 		rel := strings.ReplaceAll(strings.TrimSuffix(filepath.Base(npy), ".npy"), "__", "/") + ".pb"
 		want, err := ReadNPYFile(npy)
 		if err != nil {
-			t.Errorf("%s: %v", rel, err)
+			fail("%s: %v", rel, err)
 			continue
 		}
 		got, err := ReadPBFile(filepath.Join(root, rel))
 		if err != nil {
-			t.Errorf("%s: %v", rel, err)
+			fail("%s: %v", rel, err)
 			continue
 		}
 		if got.DType != want.DType || !reflect.DeepEqual(append([]int64{}, got.Dims...), append([]int64{}, want.Dims...)) || !bytes.Equal(got.Raw(), want.Raw()) {
-			t.Errorf("%s: .pb reads %s%v, numpy %s%v", rel, got.DType, got.Dims, want.DType, want.Dims)
+			fail("%s: .pb reads %s%v, numpy %s%v", rel, got.DType, got.Dims, want.DType, want.Dims)
 		}
 	}
 	t.Logf("%d tensors compared", len(npys))
