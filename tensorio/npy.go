@@ -301,6 +301,9 @@ func readErr(err error, what string) error {
 // so that the allocation never runs far ahead of the bytes present.
 func readN(r io.Reader, n int64) ([]byte, error) {
 	const step = 1 << 20
+	if uint64(n) > math.MaxInt {
+		return nil, fmt.Errorf("%w: %d bytes do not fit in memory on this platform", ErrUnsupported, n)
+	}
 	if n <= step {
 		b := make([]byte, n)
 		_, err := io.ReadFull(r, b)
