@@ -283,12 +283,28 @@ func minMax(d, o Dim, op atomOp) Dim {
 	if d.kind == kindUnknown || o.kind == kindUnknown {
 		return Unknown()
 	}
+	// Symbols stand for sizes, which are never negative: an expression
+	// whose coefficients and constant are all non-negative is >= 0.
 	diff := d.Sub(o)
 	if v, ok := diff.Value(); ok {
 		if (v <= 0) == (op == opMin) {
 			return d
 		}
 		return o
+	}
+	if !diff.IsUnknown() {
+		if diff.e.nonNeg() { // d >= o
+			if op == opMin {
+				return o
+			}
+			return d
+		}
+		if neg := diff.Neg(); !neg.IsUnknown() && neg.IsSymbolic() && neg.e.nonNeg() { // d <= o
+			if op == opMin {
+				return d
+			}
+			return o
+		}
 	}
 	a, b := d.toPoly(), o.toPoly()
 	if a.key > b.key {
@@ -591,6 +607,37 @@ func exactMultiple(a, b *poly) (int64, bool) {
 		return 0, false
 	}
 	return q, true
+}
+
+// nonNeg reports whether p is provably >= 0, taking every symbol as a
+// non-negative size.
+func (p *poly) nonNeg() bool {
+	if p.k < 0 {
+		return false
+	}
+	for _, m := range p.terms {
+		if m.coef < 0 {
+			return false
+		}
+		for _, a := range m.atoms {
+			if !a.nonNeg() {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (a *atom) nonNeg() bool {
+	switch a.op {
+	case opSym:
+		return true
+	case opFloorDiv, opCeilDiv:
+		return a.a.nonNeg() && a.b.nonNeg() && (len(a.b.terms) > 0 || a.b.k > 0)
+	case opMin:
+		return a.a.nonNeg() && a.b.nonNeg()
+	}
+	return a.a.nonNeg() || a.b.nonNeg()
 }
 
 func (p *poly) symbols(set map[string]bool) {
