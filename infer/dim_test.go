@@ -42,8 +42,8 @@ func TestDimAlgebra(t *testing.T) {
 func TestDimEqual(t *testing.T) {
 	H := Sym("H")
 	a := H.Add(c2(2)).Sub(c2(3)).FloorDiv(c2(2)).Add(c2(1)) // floor((H+2-3)/2)+1
-	b := H.Add(c2(1)).FloorDiv(c2(2))                        // floor((H+1)/2)
-	d := H.CeilDiv(c2(2))                                    // ceil(H/2)
+	b := H.Add(c2(1)).FloorDiv(c2(2))                       // floor((H+1)/2)
+	d := H.CeilDiv(c2(2))                                   // ceil(H/2)
 	if !a.Equal(b) || !b.Equal(d) {
 		t.Errorf("equal forms differ: %v %v %v", a, b, d)
 	}

@@ -119,6 +119,9 @@ type Fact struct {
 	Const *graph.Tensor
 	// Elem describes the elements of a sequence or optional, or a map's values.
 	Elem *Fact
+	// SeqLen is the number of elements of a sequence, when HasLen.
+	SeqLen Dim
+	HasLen bool
 }
 
 // Tensor returns the fact of a tensor of type dt and shape s (ranked).

@@ -11,7 +11,7 @@ func init() {
 	Register("", "SequenceEmpty", func(c *Context) error {
 		dt := graph.DType(c.Int("dtype", int64(graph.Float)))
 		e := UnrankedTensor(dt)
-		c.SetOutput(0, Fact{Kind: KindSequence, Elem: &e})
+		c.SetOutput(0, Fact{Kind: KindSequence, Elem: &e, SeqLen: Const(0), HasLen: true})
 		return nil
 	})
 	Register("", "SequenceConstruct", func(c *Context) error {
@@ -26,22 +26,33 @@ func init() {
 				e = &g
 			}
 		}
-		c.SetOutput(0, Fact{Kind: KindSequence, Elem: e})
+		c.SetOutput(0, Fact{Kind: KindSequence, Elem: e, SeqLen: Const(int64(c.NumInputs())), HasLen: true})
 		return nil
 	})
 	Register("", "SequenceInsert", func(c *Context) error {
 		s := c.Input(0)
 		t := stripContent(c.Input(1))
-		e := &t
-		if s.Elem != nil && s.Elem.Kind != KindUnknown && s.Elem.Ranked {
+		var e *Fact
+		switch {
+		case s.HasLen && s.SeqLen.Equal(Const(0)):
+			e = &t
+		case s.Elem != nil:
 			g := joinFacts(*s.Elem, t)
 			e = &g
 		}
-		c.SetOutput(0, Fact{Kind: KindSequence, Elem: e})
+		out := Fact{Kind: KindSequence, Elem: e}
+		if s.HasLen {
+			out.SeqLen, out.HasLen = s.SeqLen.Add(Const(1)), true
+		}
+		c.SetOutput(0, out)
 		return nil
 	})
 	Register("", "SequenceErase", func(c *Context) error {
-		c.SetOutput(0, c.Input(0))
+		s := c.Input(0)
+		if s.HasLen {
+			s.SeqLen = s.SeqLen.Sub(Const(1))
+		}
+		c.SetOutput(0, s)
 		return nil
 	})
 	Register("", "SequenceAt", func(c *Context) error {
@@ -51,7 +62,11 @@ func init() {
 		return nil
 	})
 	Register("", "SequenceLength", func(c *Context) error {
-		c.SetOutput(0, Tensor(graph.Int64, Shape{}))
+		f := Tensor(graph.Int64, Shape{})
+		if s := c.Input(0); s.HasLen && !s.SeqLen.IsUnknown() {
+			f.Value = []Dim{s.SeqLen}
+		}
+		c.SetOutput(0, f)
 		return nil
 	})
 	Register("", "SplitToSequence", splitToSequenceRule)
