@@ -313,6 +313,28 @@ func minMax(d, o Dim, op atomOp) Dim {
 	return fromPoly(atomPoly(&atom{op: op, a: a, b: b}))
 }
 
+// Compare returns -1, 0 or 1 when d < o, d == o or d > o is provable
+// (symbols taken as non-negative sizes), and ok false otherwise.
+func (d Dim) Compare(o Dim) (int, bool) {
+	if d.Equal(o) {
+		return 0, true
+	}
+	diff := d.Sub(o)
+	if v, ok := diff.Value(); ok {
+		return sign(v), true
+	}
+	if diff.IsUnknown() {
+		return 0, false
+	}
+	if g := diff.Sub(Const(1)); g.IsSymbolic() && g.e.nonNeg() {
+		return 1, true
+	}
+	if l := diff.Neg().Sub(Const(1)); l.IsSymbolic() && l.e.nonNeg() {
+		return -1, true
+	}
+	return 0, false
+}
+
 // ---- canonical polynomial form ----
 
 type atomOp uint8

@@ -220,13 +220,17 @@ func loopRule(c *Context) error {
 		return c.Errorf("body has %d inputs, want %d (iteration, condition, %d carried)", len(body.Inputs), nCarried+2, nCarried)
 	}
 	carried := make([]Fact, nCarried)
+	initial := make([]Fact, nCarried)
 	for i := range carried {
 		carried[i] = stripContent(c.Input(2 + i))
+		initial[i] = carried[i]
 	}
 	in := func() []Fact {
 		ins := []Fact{Tensor(graph.Int64, Shape{}), Tensor(graph.Bool, Shape{})}
 		return append(ins, carried...)
 	}
+	// growth[i][k] is the constant a carried dim grows by per iteration.
+	growth := make([]map[int]Dim, nCarried)
 	var outs []Fact
 	for pass := 0; pass < 3; pass++ {
 		outs, err = c.InferSubgraph(body, in())
@@ -238,6 +242,19 @@ func loopRule(c *Context) error {
 		}
 		changed := false
 		for i := range carried {
+			if pass == 0 {
+				a, b := carried[i], outs[1+i]
+				if a.Kind == KindTensor && b.Kind == KindTensor && a.Ranked && b.Ranked && len(a.Shape) == len(b.Shape) {
+					for k := range a.Shape {
+						if d := b.Shape[k].Sub(a.Shape[k]); d.IsConst() && !d.Equal(Const(0)) {
+							if growth[i] == nil {
+								growth[i] = map[int]Dim{}
+							}
+							growth[i][k] = d
+						}
+					}
+				}
+			}
 			j := joinFacts(carried[i], outs[1+i])
 			if !sameFact(j, carried[i]) {
 				changed = true
@@ -248,16 +265,35 @@ func loopRule(c *Context) error {
 			break
 		}
 	}
-	for i := range carried {
-		c.SetOutput(i, carried[i])
-	}
+	// The trip count is known when M is and the loop cannot stop early.
 	trip := Unknown()
-	if v, ok := c.Input(0).ConstInts(); ok && len(v) == 1 && !c.HasInput(1) {
-		trip = Const(v[0])
-	} else if v, ok := c.Input(0).ConstInts(); ok && len(v) == 1 {
-		if cv, ok := c.Input(1).ConstInts(); ok && len(cv) == 1 && cv[0] != 0 && condPassThrough(body) {
-			trip = Const(v[0])
+	if v, ok := dimsInput(c, 0); ok && len(v) == 1 && c.HasInput(0) {
+		condIn := !c.HasInput(1)
+		if cv, ok := c.Input(1).ConstInts(); ok && len(cv) == 1 && cv[0] != 0 {
+			condIn = true
 		}
+		condOut := condPassThrough(body)
+		if cv, ok := outs[0].ConstInts(); ok && len(cv) == 1 && cv[0] != 0 {
+			condOut = true
+		}
+		if !c.HasInput(1) || condIn && condOut {
+			trip = v[0]
+		}
+	}
+	for i := range carried {
+		f := carried[i]
+		for k, d := range growth[i] {
+			if f.Ranked && k < len(f.Shape) && f.Shape[k].IsUnknown() {
+				s := f.Shape.Clone()
+				if trip.IsUnknown() {
+					s[k] = c.Fresh(outName(c, i))
+				} else {
+					s[k] = initial[i].Shape[k].Add(d.Mul(trip))
+				}
+				f.Shape = s
+			}
+		}
+		c.SetOutput(i, f)
 	}
 	for k := nCarried + 1; k < len(outs); k++ {
 		o := stripContent(outs[k])

@@ -339,6 +339,22 @@ func binaryDim(op string, a, b Dim) (Dim, bool) {
 		}
 	}
 	if !both {
+		cmp, ok := a.Compare(b)
+		if !ok {
+			return Dim{}, false
+		}
+		switch op {
+		case "Equal":
+			return boolDim(cmp == 0), true
+		case "Greater":
+			return boolDim(cmp > 0), true
+		case "Less":
+			return boolDim(cmp < 0), true
+		case "GreaterOrEqual":
+			return boolDim(cmp >= 0), true
+		case "LessOrEqual":
+			return boolDim(cmp <= 0), true
+		}
 		return Dim{}, false
 	}
 	switch op {

@@ -322,6 +322,9 @@ func (st *state) node(sc *scope, n *graph.Node) {
 		if err == nil {
 			err = c.attrErr
 		}
+		if err == nil {
+			st.fold(c)
+		}
 		for _, w := range c.warns {
 			diag(SeverityWarning, w)
 		}
