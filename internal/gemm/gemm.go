@@ -16,7 +16,7 @@ import (
 // Block sizes: kc×nc of B is packed once per (jc, pc) block and shared by all
 // workers; each worker packs mc×kc of A. mr×nr is the register tile.
 const (
-	mr = 4
+	mr = 2
 	nr = 4
 	kc = 256
 	mc = 64
@@ -85,11 +85,11 @@ func runBlock(threads int, transA bool, m, nb, kb int, alpha float32, a []float3
 				mw := min(mr, mb-ir)
 				ap := bufA[ir*kb : (ir+mr)*kb]
 				if mw == mr && nw == nr {
-					kernel4x4(kb, ap, bp, c[(i0+ir)*ldc+j:], ldc)
+					kernel2x4(kb, ap, bp, c[(i0+ir)*ldc+j:], ldc)
 					continue
 				}
 				tile = [mr * nr]float32{}
-				kernel4x4(kb, ap, bp, tile[:], nr)
+				kernel2x4(kb, ap, bp, tile[:], nr)
 				for r := 0; r < mw; r++ {
 					row := c[(i0+ir+r)*ldc+j:]
 					for q := 0; q < nw; q++ {
@@ -195,10 +195,11 @@ func packB(transB bool, b []float32, ldb, pc, jc, kb, nb int, buf []float32) {
 	}
 }
 
-// kernel4x4 adds the product of a packed A micro-panel (kb×mr) and a packed
-// B micro-panel (kb×nr) to the 4×4 tile at c.
-func kernel4x4(kb int, a, b []float32, c []float32, ldc int) {
-	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
+// kernel2x4 adds the product of a packed A micro-panel (kb×mr) and a packed
+// B micro-panel (kb×nr) to the mr×nr tile at c. A 2×4 tile keeps its
+// accumulators and operands in registers under the Go compiler.
+func kernel2x4(kb int, a, b []float32, c []float32, ldc int) {
+	var c00, c01, c02, c03, c10, c11, c12, c13 float32
 	a = a[:kb*mr]
 	b = b[:kb*nr]
 	for p := 0; p < kb; p++ {
@@ -215,16 +216,6 @@ func kernel4x4(kb int, a, b []float32, c []float32, ldc int) {
 		c11 += a1 * b1
 		c12 += a1 * b2
 		c13 += a1 * b3
-		a2 := ap[2]
-		c20 += a2 * b0
-		c21 += a2 * b1
-		c22 += a2 * b2
-		c23 += a2 * b3
-		a3 := ap[3]
-		c30 += a3 * b0
-		c31 += a3 * b1
-		c32 += a3 * b2
-		c33 += a3 * b3
 	}
 	r := c[0:4:4]
 	r[0] += c00
@@ -236,16 +227,6 @@ func kernel4x4(kb int, a, b []float32, c []float32, ldc int) {
 	r[1] += c11
 	r[2] += c12
 	r[3] += c13
-	r = c[2*ldc : 2*ldc+4 : 2*ldc+4]
-	r[0] += c20
-	r[1] += c21
-	r[2] += c22
-	r[3] += c23
-	r = c[3*ldc : 3*ldc+4 : 3*ldc+4]
-	r[0] += c30
-	r[1] += c31
-	r[2] += c32
-	r[3] += c33
 }
 
 func scaleC(m, n int, beta float32, c []float32, ldc int) {
