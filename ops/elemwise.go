@@ -24,7 +24,6 @@ type walker struct {
 // must broadcast to out (unidirectionally or both ways).
 func newWalker(out []int, ins ...[]int) *walker {
 	rank := len(out)
-	w := &walker{}
 	full := make([][]int, len(ins))
 	for k, s := range ins {
 		st := make([]int, rank)
@@ -37,17 +36,25 @@ func newWalker(out []int, ins ...[]int) *walker {
 		}
 		full[k] = st
 	}
-	// Drop size-1 axes, then merge an axis into the next when every input
-	// steps through both as one.
+	return newStridedWalker(out, full...)
+}
+
+// newStridedWalker prepares the walk of shape where operand k steps by
+// strides[k][ax] along axis ax.
+func newStridedWalker(out []int, full ...[]int) *walker {
+	rank := len(out)
+	w := &walker{}
+	// Drop size-1 axes, then merge an axis into the one before when every
+	// operand steps through both as one.
 	var shape []int
-	strides := make([][]int, len(ins))
+	strides := make([][]int, len(full))
 	for ax := 0; ax < rank; ax++ {
 		if out[ax] == 1 {
 			continue
 		}
 		if n := len(shape); n > 0 {
 			merge := true
-			for k := range ins {
+			for k := range full {
 				if strides[k][n-1] != full[k][ax]*out[ax] {
 					merge = false
 					break
@@ -55,20 +62,20 @@ func newWalker(out []int, ins ...[]int) *walker {
 			}
 			if merge {
 				shape[n-1] *= out[ax]
-				for k := range ins {
+				for k := range full {
 					strides[k][n-1] = full[k][ax]
 				}
 				continue
 			}
 		}
 		shape = append(shape, out[ax])
-		for k := range ins {
+		for k := range full {
 			strides[k] = append(strides[k], full[k][ax])
 		}
 	}
 	if len(shape) == 0 {
 		shape = []int{1}
-		for k := range ins {
+		for k := range full {
 			strides[k] = []int{0}
 		}
 	}
