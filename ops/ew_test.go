@@ -176,6 +176,7 @@ func TestSoftmaxAndReduce(t *testing.T) {
 		{"softmax13", "Softmax", 13, nil, []*Tensor{f32([]int{2, 2}, 0, 1, 1000, 1001)}, f32([]int{2, 2}, e1, e2, e1, e2), ""},
 		{"softmax_axis0", "Softmax", 13, []*graph.Attr{aInt("axis", 0)}, []*Tensor{f32([]int{2, 1}, 0, 1)}, f32([]int{2, 1}, e1, e2), ""},
 		{"softmax1_coerce", "Softmax", 11, nil, []*Tensor{f32([]int{1, 2, 1}, 0, 1)}, f32([]int{1, 2, 1}, e1, e2), ""},
+		{"softmax1_axis_rank", "Softmax", 1, []*graph.Attr{aInt("axis", 1)}, []*Tensor{f32([]int{2}, 3, 4)}, f32([]int{2}, 1, 1), ""},
 		{"logsoftmax", "LogSoftmax", 13, nil, []*Tensor{f32([]int{2}, 0, 0)}, f32([]int{2}, float32(-math.Ln2), float32(-math.Ln2)), ""},
 		{"hardmax", "Hardmax", 13, nil, []*Tensor{f32([]int{2, 3}, 1, 3, 3, 0, -1, -2)}, f32([]int{2, 3}, 0, 1, 0, 1, 0, 0), ""},
 		{"reducesum13", "ReduceSum", 13, []*graph.Attr{aInt("keepdims", 0)}, []*Tensor{f32([]int{2, 2}, 1, 2, 3, 4), i64([]int{1}, 1)}, f32([]int{2}, 3, 7), ""},

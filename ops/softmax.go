@@ -42,18 +42,23 @@ func init() {
 }
 
 func softmaxLike(x *Tensor, axis int64, coerce bool, kind softKind) (*Tensor, error) {
+	var err error
 	rank := len(x.Shape)
 	if rank == 0 {
 		return nil, fmt.Errorf("input 0 is a scalar, want rank >= 1")
 	}
-	ax, err := NormAxis(axis, rank)
-	if err != nil {
+	var ax int
+	if coerce && axis == int64(rank) {
+		ax = rank // all dims in the batch, rows of one element
+	} else if ax, err = NormAxis(axis, rank); err != nil {
 		return nil, err
 	}
 	outer := Size(x.Shape[:ax])
-	n, inner := x.Shape[ax], Size(x.Shape[ax+1:])
+	var n, inner int
 	if coerce {
 		n, inner = Size(x.Shape[ax:]), 1
+	} else {
+		n, inner = x.Shape[ax], Size(x.Shape[ax+1:])
 	}
 	shape := slices.Clone(x.Shape)
 	switch x.DType {
