@@ -165,6 +165,15 @@ func TestUnaryAndActivations(t *testing.T) {
 		{"thresholded", "ThresholdedRelu", 10, []*graph.Attr{aFloat("alpha", 2)}, []*Tensor{f32([]int{3}, 1, 2, 3)}, f32([]int{3}, 0, 0, 3), ""},
 		{"hardsigmoid", "HardSigmoid", 6, nil, []*Tensor{f32([]int{3}, -5, 0, 5)}, f32([]int{3}, 0, 0.5, 1), ""},
 		{"not", "Not", 1, nil, []*Tensor{New([]int{2}, []bool{true, false})}, New([]int{2}, []bool{false, true}), ""},
+		{"bitwise_and", "BitwiseAnd", 18, nil, []*Tensor{New([]int{2}, []int32{12, -1}), New([]int{2}, []int32{10, 5})}, New([]int{2}, []int32{8, 5}), ""},
+		{"bitwise_xor", "BitwiseXor", 18, nil, []*Tensor{New([]int{2}, []uint8{12, 255}), New([]int{1}, []uint8{10})}, New([]int{2}, []uint8{6, 245}), ""},
+		{"bitwise_not", "BitwiseNot", 18, nil, []*Tensor{New([]int{2}, []int8{0, 5})}, New([]int{2}, []int8{-1, -6}), ""},
+		{"gelu", "Gelu", 20, nil, []*Tensor{f32([]int{3}, -1, 0, 1)}, f32([]int{3}, -0.15865526, 0, 0.8413447), ""},
+		{"gelu_tanh", "Gelu", 20, []*graph.Attr{aStr("approximate", "tanh")}, []*Tensor{f32([]int{2}, -1, 1)}, f32([]int{2}, -0.15880801, 0.841192), ""},
+		{"mish", "Mish", 18, nil, []*Tensor{f32([]int{2}, -1, 1)}, f32([]int{2}, -0.30340144, 0.86509836), ""},
+		{"add_empty", "Add", 14, nil, []*Tensor{f32([]int{0, 3}), f32([]int{3}, 1, 2, 3)}, f32([]int{0, 3}), ""},
+		{"where_f16", "Where", 16, nil, []*Tensor{New([]int{2}, []bool{true, false}), New([]int{2}, []float16.Float16{float16.Fromfloat32(1), float16.Fromfloat32(2)}),
+			New([]int{1}, []float16.Float16{float16.Fromfloat32(-1)})}, New([]int{2}, []float16.Float16{float16.Fromfloat32(1), float16.Fromfloat32(-1)}), ""},
 		{"relu_int", "Relu", 14, nil, []*Tensor{New([]int{2}, []int32{-1, 3})}, New([]int{2}, []int32{0, 3}), ""},
 	})
 }
@@ -190,6 +199,10 @@ func TestSoftmaxAndReduce(t *testing.T) {
 		{"argmax_last", "ArgMax", 12, []*graph.Attr{aInt("axis", 1), aInt("select_last_index", 1)}, []*Tensor{f32([]int{2, 2}, 2, 2, 3, -1)}, i64([]int{2, 1}, 1, 0), ""},
 		{"argmin", "ArgMin", 13, []*graph.Attr{aInt("keepdims", 0)}, []*Tensor{f32([]int{2, 2}, 2, 1, 3, -1)}, i64([]int{2}, 0, 1), ""},
 		{"cumsum_excl_rev", "CumSum", 14, []*graph.Attr{aInt("exclusive", 1), aInt("reverse", 1)}, []*Tensor{f32([]int{3}, 1, 2, 3), i64(nil, 0)}, f32([]int{3}, 5, 3, 0), ""},
+		{"reducemax_empty_axis", "ReduceMax", 18, []*graph.Attr{aInt("keepdims", 0)}, []*Tensor{f32([]int{2, 0}), i64([]int{1}, 1)}, f32([]int{2}, float32(math.Inf(-1)), float32(math.Inf(-1))), ""},
+		{"reducesum_empty_axis", "ReduceSum", 13, nil, []*Tensor{f32([]int{2, 0}), i64([]int{1}, 1)}, f32([]int{2, 1}, 0, 0), ""},
+		{"reducemin_bool", "ReduceMin", 20, []*graph.Attr{aInt("keepdims", 0)}, []*Tensor{New([]int{2, 2}, []bool{true, false, true, true}), i64([]int{1}, 1)}, New([]int{2}, []bool{false, true}), ""},
+		{"reduceprod_int", "ReduceProd", 18, []*graph.Attr{aInt("keepdims", 0)}, []*Tensor{New([]int{3}, []int32{2, 3, 4})}, New([]int{}, []int32{24}), ""},
 		{"det", "Det", 11, nil, []*Tensor{f32([]int{2, 2, 2}, 1, 2, 3, 4, 0, 1, 1, 0)}, f32([]int{2}, -2, -1), ""},
 	})
 }
@@ -213,6 +226,8 @@ func TestMatMulGemmCast(t *testing.T) {
 		{"cast_f2str", "Cast", 13, []*graph.Attr{aInt("to", int64(graph.String))}, []*Tensor{f32([]int{3}, 0.5, 314.15926, float32(math.Inf(-1)))},
 			New([]int{3}, []string{"0.5", "314.15927", "-INF"}), ""},
 		{"cast_legacy_string_to", "Cast", 1, []*graph.Attr{aStr("to", "DOUBLE")}, []*Tensor{i64([]int{1}, 3)}, New([]int{1}, []float64{3}), ""},
+		{"castlike", "CastLike", 19, nil, []*Tensor{f32([]int{2}, 1.5, -2.5), New([]int{1}, []int64{0})}, i64([]int{2}, 1, -2), ""},
+		{"gemm_empty_k", "Gemm", 13, []*graph.Attr{aFloat("beta", 2)}, []*Tensor{f32([]int{1, 0}), f32([]int{0, 2}), f32([]int{2}, 1, 2)}, f32([]int{1, 2}, 2, 4), ""},
 		{"cast_f8", "Cast", 19, []*graph.Attr{aInt("to", int64(graph.Float8E4M3FN))}, []*Tensor{f32([]int{1}, 1)}, nil, "not supported"},
 	})
 }
