@@ -16,6 +16,12 @@ func init() {
 	// Ops without attributes.
 	relu := floatUnary(func(x float64) float64 { return math.Max(x, 0) }).
 		withSigned(irelu[int8], irelu[int16], irelu[int32], irelu[int64])
+	relu.V32 = func(dst, src []float32) {
+		dst = dst[:len(src)]
+		for i, v := range src {
+			dst[i] = max(v, 0) // NaN stays NaN
+		}
+	}
 	registerUnary("Relu", []int64{1, 6, 13, 14}, relu)
 	registerUnary("Sigmoid", []int64{1, 6, 13}, floatUnary(sigmoid))
 	registerUnary("HardSwish", []int64{14, 22}, floatUnary(func(x float64) float64 {

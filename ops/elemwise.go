@@ -341,6 +341,9 @@ type unFns struct {
 	U64 func(x uint64) uint64
 	// Bool is set for logical ops only.
 	Bool func(x bool) bool
+	// V32, when set, computes F32 over a whole slice (dst and src have the
+	// same length) without a call per element.
+	V32 func(dst, src []float32)
 }
 
 func mapSlice[T, R any](x []T, f func(T) R) []R {
@@ -362,6 +365,11 @@ func unTyped[T Elem](x []T, t *Tensor, f func(T) T) (*Tensor, error) {
 func applyUnary(t *Tensor, f unFns) (*Tensor, error) {
 	switch x := t.Data.(type) {
 	case []float32:
+		if f.V32 != nil {
+			out := make([]float32, len(x))
+			f.V32(out, x)
+			return New(slices.Clone(t.Shape), out), nil
+		}
 		return unTyped(x, t, f.F32)
 	case []float64:
 		return unTyped(x, t, f.F64)

@@ -94,8 +94,17 @@ func gemmOp(a, b, c *Tensor, ta, tb bool, alpha, beta float32, threads int) (*Te
 		bt := float32(0)
 		if c != nil && beta != 0 {
 			cv, _ := ToFloat32s(c)
-			for i, j := range cIdx {
-				out[i] = cv[j]
+			switch {
+			case len(cv) == m*n:
+				copy(out, cv)
+			case len(cv) == n && (len(c.Shape) == 1 || c.Shape[0] == 1):
+				for i := 0; i < m; i++ {
+					copy(out[i*n:(i+1)*n], cv)
+				}
+			default:
+				for i, j := range cIdx {
+					out[i] = cv[j]
+				}
 			}
 			bt = beta
 		}
