@@ -178,7 +178,7 @@ func (pl *Plan[T]) runGEMM(x, w, y []T, threads int, expand bool) {
 	if expand {
 		scratch = make([][]T, min(threads, items))
 	}
-	parallelFor(items, threads, func(wk, it int) {
+	ParallelFor(items, threads, func(wk, it int) {
 		t := it % tiles
 		g := (it / tiles) % p.Group
 		n := it / tiles / p.Group

@@ -21,7 +21,7 @@ func (pl *Plan[T]) runDepthwise(x, w, y []T, threads int) {
 	for hi > lo && (hi-1)*sw-pw+(kw-1)*dw >= iw {
 		hi--
 	}
-	parallelFor(p.N*p.M, threads, func(_, it int) {
+	ParallelFor(p.N*p.M, threads, func(_, it int) {
 		n, m := it/p.M, it%p.M
 		c := m / mult
 		xc := x[(n*p.C+c)*ih*iw : (n*p.C+c+1)*ih*iw]

@@ -14,9 +14,9 @@ func Threads(n int) int {
 	return runtime.GOMAXPROCS(0)
 }
 
-// parallelFor runs body(worker, i) for i in [0, n) on up to threads
+// ParallelFor runs body(worker, i) for i in [0, n) on up to threads
 // goroutines; worker is in [0, threads) and identifies per-goroutine scratch.
-func parallelFor(n, threads int, body func(worker, i int)) {
+func ParallelFor(n, threads int, body func(worker, i int)) {
 	if threads > n {
 		threads = n
 	}

@@ -41,7 +41,7 @@ func (pl *TransposePlan[T]) Run(x, w, bias, y []T, threads int) error {
 	blocks := (pl.mg + per - 1) / per
 	items := p.N * p.Group * blocks
 	scratch := make([][]T, min(threads, items))
-	parallelFor(items, threads, func(wk, it int) {
+	ParallelFor(items, threads, func(wk, it int) {
 		blk := it % blocks
 		g := (it / blocks) % p.Group
 		n := it / blocks / p.Group
