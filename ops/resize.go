@@ -5,7 +5,6 @@ import (
 	"math"
 
 	"github.com/onnxrun/onnxrun/graph"
-	"github.com/x448/float16"
 )
 
 func init() {
@@ -18,9 +17,9 @@ func init() {
 // layout of its version.
 type resizeAttrs struct {
 	mode, coord, nearest, policy string
-	cubicA, extrapolation     float64
-	excludeOutside, antialias bool
-	axes                      []int64
+	cubicA, extrapolation        float64
+	excludeOutside, antialias    bool
+	axes                         []int64
 	// Input indices of roi, scales and sizes (-1: absent in this version);
 	// scalesAttr holds Upsample-7's scales.
 	roiIn, scalesIn, sizesIn int
@@ -497,40 +496,7 @@ func gatherResize(x *Tensor, outShape []int, maps []*axisMap) (*Tensor, error) {
 			coord[a] = 0
 		}
 	}
-	var out any
-	switch d := x.Data.(type) {
-	case []float32:
-		out = gatherIdx(d, src)
-	case []float64:
-		out = gatherIdx(d, src)
-	case []float16.Float16:
-		out = gatherIdx(d, src)
-	case []graph.BFloat16Value:
-		out = gatherIdx(d, src)
-	case []int8:
-		out = gatherIdx(d, src)
-	case []int16:
-		out = gatherIdx(d, src)
-	case []int32:
-		out = gatherIdx(d, src)
-	case []int64:
-		out = gatherIdx(d, src)
-	case []uint8:
-		out = gatherIdx(d, src)
-	case []uint16:
-		out = gatherIdx(d, src)
-	case []uint32:
-		out = gatherIdx(d, src)
-	case []uint64:
-		out = gatherIdx(d, src)
-	case []bool:
-		out = gatherIdx(d, src)
-	case []string:
-		out = gatherIdx(d, src)
-	default:
-		return nil, fmt.Errorf("input 0 (X): element type %s is not supported", x.DType)
-	}
-	return &Tensor{DType: x.DType, Shape: outShape, Data: out}, nil
+	return gatherTensor(x, outShape, src)
 }
 
 func gatherIdx[T any](d []T, idx []int) []T {
