@@ -174,6 +174,13 @@ func TestCNNOpsTable(t *testing.T) {
 				f32([]int{}, 1), Scalar(uint8(100))}, 0, 1, []int{1, 2, 1, 2}, []float64{100, 110, 100, 70}},
 		{"DepthToSpace-1 DCR", "DepthToSpace", 1, []*graph.Attr{aInt("blocksize", 2)},
 			[]*Tensor{f32([]int{1, 4, 1, 1}, 1, 2, 3, 4)}, 0, 1, []int{1, 1, 2, 2}, []float64{1, 2, 3, 4}},
+		{"Col2Im spec example", "Col2Im", 18, nil,
+			[]*Tensor{f32([]int{1, 5, 5}, 1, 6, 11, 16, 21, 2, 7, 12, 17, 22, 3, 8, 13, 18, 23, 4, 9, 14, 19, 24, 5, 0, 15, 20, 25),
+				New([]int{2}, []int64{5, 5}), New([]int{2}, []int64{1, 5})}, 0, 1, []int{1, 1, 5, 5},
+			[]float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25}},
+		{"Col2Im overlapping blocks add", "Col2Im", 18, nil,
+			[]*Tensor{f32([]int{1, 2, 2}, 1, 2, 3, 4), New([]int{1}, []int64{3}), New([]int{1}, []int64{2})},
+			0, 1, []int{1, 1, 3}, []float64{1, 2 + 3, 4}},
 		{"Dropout-7 inference mask", "Dropout", 7, []*graph.Attr{aFloat("ratio", 0.3)},
 			[]*Tensor{f32([]int{2}, 1, 2)}, 1, 2, []int{2}, []float64{1, 1}},
 	}

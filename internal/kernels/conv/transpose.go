@@ -138,3 +138,15 @@ func col2im[T Num](p *Params, col, y []T) {
 		}
 	}
 }
+
+// Col2Im adds one channel's column matrix col (rows: kernel taps in
+// row-major order, columns: the p.In grid of sliding-block positions) into
+// the image y of shape p.Out: tap κ of block i lands on i·s − pad + κ·d
+// where that is inside the image. It is the adjoint of im2col.
+func Col2Im[T Num](p *Params, col, y []T) error {
+	if len(col) != prod(p.Kernel)*prod(p.In) || len(y) != prod(p.Out) {
+		return fmt.Errorf("conv: col2im sizes col %d, y %d do not fit %+v", len(col), len(y), *p)
+	}
+	col2im(p, col, y)
+	return nil
+}
