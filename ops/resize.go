@@ -297,7 +297,7 @@ func (a *resizeAttrs) Run(_ *RunContext, in []Value) ([]Value, error) {
 		xv = resampleAxis(xv, shape, ax, m, a.extrapolation)
 		shape[ax] = m.out
 	}
-	y, err := fromFloat64s(x.DType, outShape, xv)
+	y, err := narrowFloat64s(x.DType, outShape, xv)
 	if err != nil {
 		return nil, err
 	}
@@ -507,10 +507,10 @@ func gatherIdx[T any](d []T, idx []int) []T {
 	return out
 }
 
-// fromFloat64s converts computed values back to a numeric element type:
+// narrowFloat64s converts computed values back to a numeric element type:
 // floats by rounding to the type, integers by rounding half to even and
 // saturating.
-func fromFloat64s(dt graph.DType, shape []int, v []float64) (*Tensor, error) {
+func narrowFloat64s(dt graph.DType, shape []int, v []float64) (*Tensor, error) {
 	switch dt {
 	case graph.Double, graph.Float, graph.Float16, graph.BFloat16:
 		return floatsLike(dt, shape, v)
