@@ -12,7 +12,9 @@ import (
 
 // Helpers that run one node without a model file.
 
-func shAInt(name string, v int64) *graph.Attr { return &graph.Attr{Name: name, Type: graph.AttrInt, I: v} }
+func shAInt(name string, v int64) *graph.Attr {
+	return &graph.Attr{Name: name, Type: graph.AttrInt, I: v}
+}
 func shAInts(name string, v ...int64) *graph.Attr {
 	return &graph.Attr{Name: name, Type: graph.AttrInts, Ints: v}
 }
