@@ -133,64 +133,74 @@ func (k *padKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 
 // PadTensor pads (or, for negative pads, crops) t: pads holds the begin
 // values of every axis then the end values. mode is constant (filled with
-// the single element of value, a typed slice), reflect, edge or wrap.
+// the single element of value, a typed slice), reflect, edge or wrap. Pads
+// wider than the data continue the pattern: reflect is periodic with period
+// 2*(n-1) (numpy agrees except when both sides exceed n-1, where its
+// side-by-side passes differ) and wrap is periodic with period n.
 func PadTensor(t *Tensor, pads []int64, mode string, value any) (*Tensor, error) {
 	r := t.Rank()
+	if len(pads) != 2*r {
+		return nil, fmt.Errorf("pads %v: want %d values for input 0 %s", pads, 2*r, t)
+	}
+	// Per axis: crop [lo, hi) of the input first, then pad what is left.
 	shape := make([]int, r)
-	// maps[ax][o] is the input coordinate of output coordinate o, or -1.
-	maps := make([][]int, r)
+	lo := make([]int64, r)
+	inner := make([]int64, r)
 	for ax := 0; ax < r; ax++ {
 		pb, pe := pads[ax], pads[ax+r]
 		n := int64(t.Shape[ax])
 		if pb < -n || pe < -n || pb > MaxElements || pe > MaxElements {
 			return nil, fmt.Errorf("pads %v are out of range for input 0 %s", pads, t)
 		}
-		// Crop first, then pad what is left.
-		lo := max(0, -pb)
+		lo[ax] = max(0, -pb)
 		hi := n - max(0, -pe)
-		if hi < lo {
+		if hi < lo[ax] {
 			return nil, fmt.Errorf("pads %v crop more than dim %d of input 0 %s", pads, ax, t)
 		}
-		inner := hi - lo
-		before, after := max(pb, 0), max(pe, 0)
-		size := before + inner + after
+		inner[ax] = hi - lo[ax]
+		size := max(pb, 0) + inner[ax] + max(pe, 0)
 		if size > MaxElements {
 			return nil, fmt.Errorf("pads %v make dim %d too large", pads, ax)
 		}
 		shape[ax] = int(size)
-		if mode != "constant" && inner == 0 && size > 0 {
+		if mode != "constant" && inner[ax] == 0 && size > 0 {
 			return nil, fmt.Errorf("mode %s cannot pad the empty dim %d of input 0 %s", mode, ax, t)
 		}
-		m := make([]int, size)
+	}
+	if _, err := mvCheckShape("output", shape); err != nil {
+		return nil, err
+	}
+	// maps[ax][o] is the input coordinate of output coordinate o, or -1.
+	maps := make([][]int, r)
+	for ax := 0; ax < r; ax++ {
+		before, in := max(pads[ax], 0), inner[ax]
+		m := make([]int, shape[ax])
 		for o := range m {
-			i := int64(o) - before // coordinate in the cropped range [0, inner)
-			if i < 0 || i >= inner {
+			i := int64(o) - before // coordinate in the cropped range [0, in)
+			if i < 0 || i >= in {
 				switch mode {
 				case "constant":
 					m[o] = -1
 					continue
 				case "edge":
-					i = min(max(i, 0), inner-1)
+					i = min(max(i, 0), in-1)
 				case "wrap":
-					i = ((i % inner) + inner) % inner
+					i = ((i % in) + in) % in
 				case "reflect":
-					if inner == 1 {
+					if in == 1 {
 						i = 0
 						break
 					}
-					period := 2 * (inner - 1)
+					period := 2 * (in - 1)
 					i = ((i % period) + period) % period
-					if i >= inner {
+					if i >= in {
 						i = period - i
 					}
 				}
 			}
-			m[o] = int(i + lo)
+			m[o] = int(i + lo[ax])
 		}
 		maps[ax] = m
-	}
-	if _, err := mvCheckShape("output", shape); err != nil {
-		return nil, err
 	}
 	out, err := mvNew(t.DType, shape)
 	if err != nil {

@@ -18,7 +18,7 @@ func TestPad(t *testing.T) {
 		1.2, 1.0, 1.2, 1.0}))
 	shErr(t, 18, "Pad", []*graph.Attr{shAStr("mode", "wrap")}, []Value{x, shI64s(2, 1, 1, 1)}, 1, "needs opset 19")
 	r := New([]int{4}, []int32{1, 2, 3, 4})
-	// Reflect beyond one period, as numpy.pad does.
+	// Reflect beyond one period (numpy.pad gives the same).
 	shCheck(t, 13, "Pad", []*graph.Attr{shAStr("mode", "reflect")}, []Value{r, shI64s(5, 4)}, New([]int{13}, []int32{2, 3, 4, 3, 2, 1, 2, 3, 4, 3, 2, 1, 2}))
 	shCheck(t, 13, "Pad", []*graph.Attr{shAStr("mode", "edge")}, []Value{r, shI64s(2, 1)}, New([]int{7}, []int32{1, 1, 1, 2, 3, 4, 4}))
 	shCheck(t, 13, "Pad", nil, []Value{r, shI64s(1, -2), Scalar(int32(9))}, New([]int{3}, []int32{9, 1, 2}))

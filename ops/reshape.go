@@ -187,7 +187,7 @@ func (k *squeezeKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 		axes = a
 	}
 	drop := make([]bool, x.Rank())
-	if axes == nil {
+	if len(axes) == 0 {
 		for i, d := range x.Shape {
 			drop[i] = d == 1
 		}

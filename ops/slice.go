@@ -73,6 +73,9 @@ func (k *sliceKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 // 10+) does and returns the first index, the step and the output length.
 func SliceRange(start, end, step int64, dim int) (first, n int) {
 	d := int64(dim)
+	if d == 0 {
+		return 0, 0
+	}
 	if start < 0 {
 		start += d
 	}
