@@ -20,13 +20,12 @@ func newRange(b *Build) (Kernel, error) {
 	if b.Node.HasAttr("stash_type") && b.Spec.Since < 27 {
 		return nil, b.Errorf("attribute stash_type needs opset 27")
 	}
-	if stash != 1 {
-		return nil, b.Errorf("stash_type %d is not supported (only 1, float)", stash)
-	}
-	return KernelFunc(rangeRun), nil
+	return KernelFunc(func(rc *RunContext, in []Value) ([]Value, error) { return rangeRun(in, stash) }), nil
 }
 
-func rangeRun(_ *RunContext, in []Value) ([]Value, error) {
+// rangeRun computes Range; half-precision types are computed in float32,
+// which is what stash_type 1 (the default) asks for.
+func rangeRun(in []Value, stash int64) ([]Value, error) {
 	var ts [3]*Tensor
 	for i, name := range []string{"start", "limit", "delta"} {
 		t, err := TensorInput(in, i)
@@ -86,6 +85,9 @@ func rangeRun(_ *RunContext, in []Value) ([]Value, error) {
 			return []Value{New([]int{int(n)}, convertSlice[int64, int16](out))}, nil
 		}
 	case graph.Float, graph.Double, graph.Float16, graph.BFloat16:
+		if stash != 1 && (ts[0].DType == graph.Float16 || ts[0].DType == graph.BFloat16) {
+			return nil, fmt.Errorf("stash_type %d is not supported for %s (only 1, float)", stash, ts[0].DType)
+		}
 		v := make([]float64, 3)
 		for i, t := range ts {
 			x, err := ToFloat64s(t)

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"context"
 	"fmt"
 	"math/rand"
 	"reflect"
@@ -165,5 +166,43 @@ func BenchmarkTranspose(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestMovementConcurrent runs one compiled node from many goroutines (run
+// with -race).
+func TestMovementConcurrent(t *testing.T) {
+	n := &graph.Node{Name: "n", OpType: "Gather", Inputs: []string{"x", "i"}, Outputs: []string{"y"}}
+	tr := &graph.Node{Name: "t", OpType: "Transpose", Inputs: []string{"y"}, Outputs: []string{"z"}}
+	g := &graph.Graph{Name: "g", Nodes: []*graph.Node{n, tr},
+		Inputs:  []*graph.ValueInfo{{Name: "x"}, {Name: "i"}},
+		Outputs: []*graph.ValueInfo{{Name: "z"}}}
+	p, err := Compile(&graph.Model{Opsets: map[string]int64{"": 13}, Graph: g}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := shSeqF32(4, 3)
+	want := New([]int{3, 2}, []float32{9, 3, 10, 4, 11, 5})
+	errs := make(chan error, 8)
+	for w := 0; w < 8; w++ {
+		go func() {
+			for k := 0; k < 50; k++ {
+				out, err := p.Run(context.Background(), []Value{x, shI64s(-1, 1)})
+				if err != nil {
+					errs <- err
+					return
+				}
+				if got := out[0].(*Tensor); !reflect.DeepEqual(got.Data, want.Data) || !mvSameShape(got.Shape, want.Shape) {
+					errs <- fmt.Errorf("got %s %v", got, got.Data)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for w := 0; w < 8; w++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
