@@ -25,7 +25,7 @@ type einsumKernel struct {
 	implicit bool
 }
 
-func labelID(c rune) (int, bool) {
+func mEinsumLabel(c rune) (int, bool) {
 	switch {
 	case c >= 'a' && c <= 'z':
 		return int(c - 'a'), true
@@ -46,7 +46,7 @@ func parseEinsumTerm(s string) (einsumTerm, error) {
 			i += 2
 			continue
 		}
-		id, ok := labelID(rune(s[i]))
+		id, ok := mEinsumLabel(rune(s[i]))
 		if !ok {
 			return t, fmt.Errorf("bad subscript %q in %q", s[i], s)
 		}
@@ -230,7 +230,7 @@ func (k *einsumKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 			}
 		}
 		out := einsumLoop(vals, strides, extent, len(outLabels))
-		t, err := fromFloat64s(ts[0].DType, append([]int{}, outShape...), out)
+		t, err := mFromFloat64s(ts[0].DType, append([]int{}, outShape...), out)
 		return []Value{t}, err
 	case graph.Int8, graph.Int16, graph.Int32, graph.Int64, graph.Uint8, graph.Uint16, graph.Uint32, graph.Uint64:
 		vals := make([][]int64, len(ts))
@@ -241,14 +241,14 @@ func (k *einsumKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 		}
 		out := einsumLoop(vals, strides, extent, len(outLabels))
 		t := New(append([]int{}, outShape...), out)
-		c, err := castInt64s(t, ts[0].DType)
+		c, err := mCastInt64s(t, ts[0].DType)
 		return []Value{c}, err
 	}
 	return nil, fmt.Errorf("element type %s is not supported", ts[0].DType)
 }
 
-// castInt64s narrows an int64 tensor to integer type dt (wrapping).
-func castInt64s(t *Tensor, dt graph.DType) (*Tensor, error) {
+// mCastInt64s narrows an int64 tensor to integer type dt (wrapping).
+func mCastInt64s(t *Tensor, dt graph.DType) (*Tensor, error) {
 	v := t.Data.([]int64)
 	switch dt {
 	case graph.Int64:

@@ -47,7 +47,7 @@ func (k *ifKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	cond, err := scalarBool(c)
+	cond, err := mScalarBool(c)
 	if err != nil {
 		return nil, fmt.Errorf("input 0 (cond): %w", err)
 	}

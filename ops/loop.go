@@ -13,6 +13,7 @@ func init() {
 type loopKernel struct {
 	body    *Plan
 	bodyOut []*graph.ValueInfo
+	bodyIn  []*graph.ValueInfo
 	nCarry  int
 	nScan   int
 }
@@ -43,7 +44,7 @@ func newLoop(b *Build) (Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &loopKernel{body: p, bodyOut: g.Outputs, nCarry: nCarry, nScan: nScan}, nil
+	return &loopKernel{body: p, bodyOut: g.Outputs, bodyIn: g.Inputs, nCarry: nCarry, nScan: nScan}, nil
 }
 
 func (k *loopKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
@@ -51,7 +52,7 @@ func (k *loopKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	if m, err := OptTensor(in, 0); err != nil {
 		return nil, err
 	} else if m != nil {
-		v, err := scalarInt(m)
+		v, err := mScalarInt(m)
 		if err != nil {
 			return nil, fmt.Errorf("input 0 (M): %w", err)
 		}
@@ -62,7 +63,7 @@ func (k *loopKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	if c, err := OptTensor(in, 1); err != nil {
 		return nil, err
 	} else if c != nil {
-		v, err := scalarBool(c)
+		v, err := mScalarBool(c)
 		if err != nil {
 			return nil, fmt.Errorf("input 1 (cond): %w", err)
 		}
@@ -83,6 +84,14 @@ func (k *loopKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 		args[0] = Scalar(it)
 		args[1] = Scalar(cond)
 		copy(args[2:], carried)
+		for i, v := range carried {
+			// A body that takes an optional may give back a plain value.
+			if tp := k.bodyIn[2+i].Type; tp != nil && tp.Kind == graph.TypeOptional && v != nil {
+				if _, ok := v.(*Optional); !ok {
+					args[2+i] = &Optional{Value: v, Type: tp.Inner}
+				}
+			}
+		}
 		outs, err := rc.RunSubgraph(k.body, args)
 		if err != nil {
 			return nil, fmt.Errorf("iteration %d: %w", it, err)
@@ -92,7 +101,7 @@ func (k *loopKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 			if !ok {
 				return nil, fmt.Errorf("iteration %d: body condition is a %T, want a tensor", it, outs[0])
 			}
-			if cond, err = scalarBool(c); err != nil {
+			if cond, err = mScalarBool(c); err != nil {
 				return nil, fmt.Errorf("iteration %d: body condition: %w", it, err)
 			}
 		}
@@ -111,7 +120,7 @@ func (k *loopKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 		var t *Tensor
 		var err error
 		if len(items) == 0 {
-			t, err = emptyOfType(k.bodyOut[1+k.nCarry+j].Type, true)
+			t, err = mEmptyOfType(k.bodyOut[1+k.nCarry+j].Type, true)
 		} else {
 			t, err = mStack(items, 0)
 		}

@@ -49,7 +49,7 @@ func (k *lossKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 	}
 	N, C := x.Shape[0], x.Shape[1]
 	want := append([]int{N}, x.Shape[2:]...)
-	if !equalShape(tg.Shape, want) {
+	if !mEqualShape(tg.Shape, want) {
 		return nil, fmt.Errorf("input 1 (target) is %s, want shape %v", tg, want)
 	}
 	if !tg.DType.IsInt() {
@@ -63,7 +63,7 @@ func (k *lossKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 	if wt, err := OptTensor(in, 2); err != nil {
 		return nil, err
 	} else if wt != nil {
-		if !equalShape(wt.Shape, []int{C}) || wt.DType != x.DType {
+		if !mEqualShape(wt.Shape, []int{C}) || wt.DType != x.DType {
 			return nil, fmt.Errorf("input 2 (weight) is %s, want %s[%d]", wt, x.DType, C)
 		}
 		if weight, err = ToFloat64s(wt); err != nil {
@@ -119,18 +119,18 @@ func (k *lossKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 	var out *Tensor
 	switch k.reduction {
 	case "none":
-		out, err = fromFloat64s(x.DType, want, loss)
+		out, err = mFromFloat64s(x.DType, want, loss)
 	case "sum":
-		out, err = fromFloat64s(x.DType, []int{}, []float64{sum})
+		out, err = mFromFloat64s(x.DType, []int{}, []float64{sum})
 	default:
-		out, err = fromFloat64s(x.DType, []int{}, []float64{sum / wsum})
+		out, err = mFromFloat64s(x.DType, []int{}, []float64{sum / wsum})
 	}
 	if err != nil {
 		return nil, err
 	}
 	res := []Value{out}
 	if k.softmax {
-		lp, err := fromFloat64s(x.DType, x.Shape, logp)
+		lp, err := mFromFloat64s(x.DType, x.Shape, logp)
 		if err != nil {
 			return nil, err
 		}

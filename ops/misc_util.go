@@ -68,7 +68,7 @@ func mStack(items []*Tensor, axis int) (*Tensor, error) {
 		return nil, fmt.Errorf("axis %d is out of range for stacking %s", axis, first)
 	}
 	for k, it := range items {
-		if it.DType != first.DType || !equalShape(it.Shape, first.Shape) {
+		if it.DType != first.DType || !mEqualShape(it.Shape, first.Shape) {
 			return nil, fmt.Errorf("item %d is %s, item 0 is %s: cannot stack", k, it, first)
 		}
 	}
@@ -174,7 +174,7 @@ func mReverseAxis(t *Tensor, axis int) *Tensor {
 	return out
 }
 
-func equalShape(a, b []int) bool {
+func mEqualShape(a, b []int) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -186,8 +186,8 @@ func equalShape(a, b []int) bool {
 	return true
 }
 
-// scalarInt reads a one-element integer tensor.
-func scalarInt(t *Tensor) (int64, error) {
+// mScalarInt reads a one-element integer tensor.
+func mScalarInt(t *Tensor) (int64, error) {
 	if t.Len() != 1 {
 		return 0, fmt.Errorf("want one element, got %s", t)
 	}
@@ -198,8 +198,8 @@ func scalarInt(t *Tensor) (int64, error) {
 	return v[0], nil
 }
 
-// scalarBool reads a one-element bool tensor.
-func scalarBool(t *Tensor) (bool, error) {
+// mScalarBool reads a one-element bool tensor.
+func mScalarBool(t *Tensor) (bool, error) {
 	d, ok := t.Data.([]bool)
 	if !ok || len(d) != 1 {
 		return false, fmt.Errorf("want one bool, got %s", t)
@@ -207,10 +207,10 @@ func scalarBool(t *Tensor) (bool, error) {
 	return d[0], nil
 }
 
-// emptyOfType makes a zero-length tensor for a declared tensor type: its
+// mEmptyOfType makes a zero-length tensor for a declared tensor type: its
 // element type, with the declared dims after a leading 0 where they are known
 // (unknown dims become 0 too).
-func emptyOfType(tp *graph.Type, lead bool) (*Tensor, error) {
+func mEmptyOfType(tp *graph.Type, lead bool) (*Tensor, error) {
 	if tp == nil || tp.Kind != graph.TypeTensor {
 		return nil, fmt.Errorf("no tensor type declared")
 	}

@@ -58,8 +58,8 @@ func newQuant(b *Build, quantize bool) (Kernel, error) {
 	return k, nil
 }
 
-// quantRange is the saturation range of an integer type.
-func quantRange(dt graph.DType) (float64, float64, bool) {
+// mQuantRange is the saturation range of an integer type.
+func mQuantRange(dt graph.DType) (float64, float64, bool) {
 	switch dt {
 	case graph.Uint8:
 		return 0, 255, true
@@ -75,13 +75,13 @@ func quantRange(dt graph.DType) (float64, float64, bool) {
 	return 0, 0, false
 }
 
-// intFromFloat64s makes an integer tensor of type dt from whole numbers.
-func intFromFloat64s(dt graph.DType, shape []int, v []float64) (*Tensor, error) {
+// mIntFromFloat64s makes an integer tensor of type dt from whole numbers.
+func mIntFromFloat64s(dt graph.DType, shape []int, v []float64) (*Tensor, error) {
 	iv := make([]int64, len(v))
 	for i, x := range v {
 		iv[i] = int64(x)
 	}
-	return castInt64s(New(shape, iv), dt)
+	return mCastInt64s(New(shape, iv), dt)
 }
 
 func (k *quantKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
@@ -145,7 +145,7 @@ func (k *quantKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 		} else if k.outType != graph.Undefined {
 			dt = k.outType
 		}
-		lo, hi, ok := quantRange(dt)
+		lo, hi, ok := mQuantRange(dt)
 		if !ok || dt == graph.Int32 {
 			return nil, fmt.Errorf("quantizing to %s is not supported", dt)
 		}
@@ -165,10 +165,10 @@ func (k *quantKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 			}
 			out[i] = math.Max(lo, math.Min(hi, q))
 		}
-		t, err := intFromFloat64s(dt, x.Shape, out)
+		t, err := mIntFromFloat64s(dt, x.Shape, out)
 		return []Value{t}, err
 	}
-	if _, _, ok := quantRange(x.DType); !ok {
+	if _, _, ok := mQuantRange(x.DType); !ok {
 		return nil, fmt.Errorf("input 0 is %s, want an 8-, 16- or 32-bit integer tensor", x)
 	}
 	if zp != nil && zp.DType != x.DType {
@@ -190,7 +190,7 @@ func (k *quantKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 			out[i] = v * scale[c]
 		}
 	}
-	t, err := fromFloat64s(sc.DType, x.Shape, out)
+	t, err := mFromFloat64s(sc.DType, x.Shape, out)
 	return []Value{t}, err
 }
 
@@ -259,7 +259,7 @@ func intOperand(in []Value, i, zpi int, rowZP bool) (*Tensor, []int32, error) {
 	if zp.Rank() == 1 && rowZP { // per-row zero points of a matrix
 		zshape = []int{zp.Len(), 1}
 	}
-	if bs, err := BroadcastShapes(zshape, t.Shape); err != nil || !equalShape(bs, t.Shape) {
+	if bs, err := BroadcastShapes(zshape, t.Shape); err != nil || !mEqualShape(bs, t.Shape) {
 		return nil, nil, fmt.Errorf("input %d (zero point) is %s, does not fit input %d (%s)", zpi, zp, i, t)
 	}
 	idx := BroadcastIndex(zshape, t.Shape)
@@ -380,11 +380,11 @@ func qlinearMatMul(_ *RunContext, in []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	yz, err := scalarInt(yzt)
+	yz, err := mScalarInt(yzt)
 	if err != nil {
 		return nil, fmt.Errorf("input 7 (y_zero_point): %w", err)
 	}
-	lo, hi, ok := quantRange(yzt.DType)
+	lo, hi, ok := mQuantRange(yzt.DType)
 	if !ok || (yzt.DType != graph.Uint8 && yzt.DType != graph.Int8) {
 		return nil, fmt.Errorf("input 7 (y_zero_point) is %s, want uint8 or int8", yzt)
 	}
@@ -414,6 +414,6 @@ func qlinearMatMul(_ *RunContext, in []Value) ([]Value, error) {
 		q := math.RoundToEven(float64(v)*sa*sb/ys[0]) + float64(yz)
 		out[i] = math.Max(lo, math.Min(hi, q))
 	}
-	t, err := intFromFloat64s(yzt.DType, shape, out)
+	t, err := mIntFromFloat64s(yzt.DType, shape, out)
 	return []Value{t}, err
 }

@@ -114,7 +114,7 @@ func (k *randomKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 			v[i] = k.a + (k.b-k.a)*r.Float64()
 		}
 	}
-	t, err := fromFloat64s(dt, append([]int{}, shape...), v)
+	t, err := mFromFloat64s(dt, append([]int{}, shape...), v)
 	return []Value{t}, err
 }
 
@@ -163,7 +163,7 @@ func newBernoulli(b *Build) (Kernel, error) {
 				out[i] = 1
 			}
 		}
-		t, err := numFromFloat64s(odt, shape, out)
+		t, err := mNumFromFloat64s(odt, shape, out)
 		return []Value{t}, err
 	}), nil
 }
@@ -224,7 +224,7 @@ func newMultinomial(b *Build) (Kernel, error) {
 				out[b*int(n)+j] = int64(c)
 			}
 		}
-		t, err := castInt64s(New([]int{B, int(n)}, out), dt)
+		t, err := mCastInt64s(New([]int{B, int(n)}, out), dt)
 		return []Value{t}, err
 	}), nil
 }

@@ -190,8 +190,8 @@ func newRecurrent(b *Build, kind rnnKind) (Kernel, error) {
 	return k, nil
 }
 
-// floatIn reads a floating-point input as float64 values.
-func floatIn(in []Value, i int, name string, dt graph.DType) (*Tensor, []float64, error) {
+// mFloatIn reads a floating-point input as float64 values.
+func mFloatIn(in []Value, i int, name string, dt graph.DType) (*Tensor, []float64, error) {
 	t, err := OptTensor(in, i)
 	if err != nil || t == nil {
 		return nil, nil, err
@@ -203,8 +203,8 @@ func floatIn(in []Value, i int, name string, dt graph.DType) (*Tensor, []float64
 	return t, v, err
 }
 
-// fromFloat64s makes a floating-point tensor of type dt from float64 values.
-func fromFloat64s(dt graph.DType, shape []int, v []float64) (*Tensor, error) {
+// mFromFloat64s makes a floating-point tensor of type dt from float64 values.
+func mFromFloat64s(dt graph.DType, shape []int, v []float64) (*Tensor, error) {
 	switch dt {
 	case graph.Double:
 		return New(shape, v), nil
@@ -239,11 +239,11 @@ func (k *rnnKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 		return nil, err
 	}
 	G := k.kind.gates()
-	w, wv, err := floatIn(in, 1, "W", dt)
+	w, wv, err := mFloatIn(in, 1, "W", dt)
 	if err != nil {
 		return nil, err
 	}
-	r, rv, err := floatIn(in, 2, "R", dt)
+	r, rv, err := mFloatIn(in, 2, "R", dt)
 	if err != nil {
 		return nil, err
 	}
@@ -255,17 +255,17 @@ func (k *rnnKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 		H = r.Shape[2]
 	}
 	D := k.dirs
-	if !equalShape(w.Shape, []int{D, G * H, isz}) {
+	if !mEqualShape(w.Shape, []int{D, G * H, isz}) {
 		return nil, fmt.Errorf("input 1 (W) is %s, want [%d %d %d]", w, D, G*H, isz)
 	}
-	if !equalShape(r.Shape, []int{D, G * H, H}) {
+	if !mEqualShape(r.Shape, []int{D, G * H, H}) {
 		return nil, fmt.Errorf("input 2 (R) is %s, want [%d %d %d]", r, D, G*H, H)
 	}
-	bt, bv, err := floatIn(in, 3, "B", dt)
+	bt, bv, err := mFloatIn(in, 3, "B", dt)
 	if err != nil {
 		return nil, err
 	}
-	if bt != nil && !equalShape(bt.Shape, []int{D, 2 * G * H}) {
+	if bt != nil && !mEqualShape(bt.Shape, []int{D, 2 * G * H}) {
 		return nil, fmt.Errorf("input 3 (B) is %s, want [%d %d]", bt, D, 2*G*H)
 	}
 	lens := make([]int, batch)
@@ -297,26 +297,26 @@ func (k *rnnKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 		}
 		return (d*batch + b) * H
 	}
-	h0t, h0, err := floatIn(in, 5, "initial_h", dt)
+	h0t, h0, err := mFloatIn(in, 5, "initial_h", dt)
 	if err != nil {
 		return nil, err
 	}
-	if h0t != nil && !equalShape(h0t.Shape, stateShape) {
+	if h0t != nil && !mEqualShape(h0t.Shape, stateShape) {
 		return nil, fmt.Errorf("input 5 (initial_h) is %s, want %v", h0t, stateShape)
 	}
 	var c0, pv []float64
 	if k.kind == rnnLSTM {
 		var c0t, pt *Tensor
-		if c0t, c0, err = floatIn(in, 6, "initial_c", dt); err != nil {
+		if c0t, c0, err = mFloatIn(in, 6, "initial_c", dt); err != nil {
 			return nil, err
 		}
-		if c0t != nil && !equalShape(c0t.Shape, stateShape) {
+		if c0t != nil && !mEqualShape(c0t.Shape, stateShape) {
 			return nil, fmt.Errorf("input 6 (initial_c) is %s, want %v", c0t, stateShape)
 		}
-		if pt, pv, err = floatIn(in, 7, "P", dt); err != nil {
+		if pt, pv, err = mFloatIn(in, 7, "P", dt); err != nil {
 			return nil, err
 		}
-		if pt != nil && !equalShape(pt.Shape, []int{D, 3 * H}) {
+		if pt != nil && !mEqualShape(pt.Shape, []int{D, 3 * H}) {
 			return nil, fmt.Errorf("input 7 (P) is %s, want [%d %d]", pt, D, 3*H)
 		}
 	}
@@ -422,7 +422,7 @@ func (k *rnnKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 		if o.v == nil {
 			break
 		}
-		t, err := fromFloat64s(dt, o.shape, o.v)
+		t, err := mFromFloat64s(dt, o.shape, o.v)
 		if err != nil {
 			return nil, fmt.Errorf("output %d: %w", i, err)
 		}

@@ -54,7 +54,7 @@ func scanCommon(b *Build, first int) (*scanKernel, error) {
 	return k, nil
 }
 
-func dirList(b *Build, name string, n int) ([]bool, error) {
+func mDirList(b *Build, name string, n int) ([]bool, error) {
 	d, err := b.Node.AttrInts(name, nil)
 	if err != nil {
 		return nil, err
@@ -84,7 +84,7 @@ func newScan8(b *Build) (Kernel, error) {
 		return nil, err
 	}
 	k.batched = true
-	if k.inRev, err = dirList(b, "directions", k.nIn); err != nil {
+	if k.inRev, err = mDirList(b, "directions", k.nIn); err != nil {
 		return nil, err
 	}
 	k.outRev = make([]bool, k.nOut)
@@ -96,10 +96,10 @@ func newScan9(b *Build) (Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	if k.inRev, err = dirList(b, "scan_input_directions", k.nIn); err != nil {
+	if k.inRev, err = mDirList(b, "scan_input_directions", k.nIn); err != nil {
 		return nil, err
 	}
-	if k.outRev, err = dirList(b, "scan_output_directions", k.nOut); err != nil {
+	if k.outRev, err = mDirList(b, "scan_output_directions", k.nOut); err != nil {
 		return nil, err
 	}
 	axes := func(name string, n int) ([]int64, error) {
@@ -160,7 +160,7 @@ func (k *scanKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	for j, items := range outs {
 		var t *Tensor
 		if len(items) == 0 {
-			t, err = emptyOfType(k.bodyOut[k.nState+j].Type, true)
+			t, err = mEmptyOfType(k.bodyOut[k.nState+j].Type, true)
 		} else {
 			if k.outRev[j] {
 				rev := make([]*Tensor, len(items))

@@ -19,7 +19,7 @@ func init() {
 }
 
 // SeqInput returns input i as a sequence, or an error naming the input.
-func seqInput(in []Value, i int) (*Sequence, error) {
+func mSeqInput(in []Value, i int) (*Sequence, error) {
 	if i >= len(in) || in[i] == nil {
 		return nil, fmt.Errorf("input %d is missing", i)
 	}
@@ -62,14 +62,14 @@ func sequenceConstruct(_ *RunContext, in []Value) ([]Value, error) {
 	return []Value{s}, nil
 }
 
-// seqPos reads an optional position input and maps it into [0, n] (insert)
+// mSeqPos reads an optional position input and maps it into [0, n] (insert)
 // or [0, n) (at, erase); def is used when it is omitted.
-func seqPos(in []Value, i, n, def int, inclusive bool) (int, error) {
+func mSeqPos(in []Value, i, n, def int, inclusive bool) (int, error) {
 	t, err := OptTensor(in, i)
 	if err != nil || t == nil {
 		return def, err
 	}
-	p, err := scalarInt(t)
+	p, err := mScalarInt(t)
 	if err != nil {
 		return 0, fmt.Errorf("input %d (position): %w", i, err)
 	}
@@ -87,7 +87,7 @@ func seqPos(in []Value, i, n, def int, inclusive bool) (int, error) {
 }
 
 func sequenceInsert(_ *RunContext, in []Value) ([]Value, error) {
-	s, err := seqInput(in, 0)
+	s, err := mSeqInput(in, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func sequenceInsert(_ *RunContext, in []Value) ([]Value, error) {
 	if s.Elem != graph.Undefined && t.DType != s.Elem {
 		return nil, fmt.Errorf("cannot insert %s into a sequence of %s", t.DType, s.Elem)
 	}
-	p, err := seqPos(in, 2, len(s.Items), len(s.Items), true)
+	p, err := mSeqPos(in, 2, len(s.Items), len(s.Items), true)
 	if err != nil {
 		return nil, err
 	}
@@ -110,14 +110,14 @@ func sequenceInsert(_ *RunContext, in []Value) ([]Value, error) {
 }
 
 func sequenceAt(_ *RunContext, in []Value) ([]Value, error) {
-	s, err := seqInput(in, 0)
+	s, err := mSeqInput(in, 0)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := TensorInput(in, 1); err != nil {
 		return nil, err
 	}
-	p, err := seqPos(in, 1, len(s.Items), 0, false)
+	p, err := mSeqPos(in, 1, len(s.Items), 0, false)
 	if err != nil {
 		return nil, err
 	}
@@ -125,14 +125,14 @@ func sequenceAt(_ *RunContext, in []Value) ([]Value, error) {
 }
 
 func sequenceErase(_ *RunContext, in []Value) ([]Value, error) {
-	s, err := seqInput(in, 0)
+	s, err := mSeqInput(in, 0)
 	if err != nil {
 		return nil, err
 	}
 	if len(s.Items) == 0 {
 		return nil, fmt.Errorf("cannot erase from an empty sequence")
 	}
-	p, err := seqPos(in, 1, len(s.Items), len(s.Items)-1, false)
+	p, err := mSeqPos(in, 1, len(s.Items), len(s.Items)-1, false)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +143,7 @@ func sequenceErase(_ *RunContext, in []Value) ([]Value, error) {
 }
 
 func sequenceLength(_ *RunContext, in []Value) ([]Value, error) {
-	s, err := seqInput(in, 0)
+	s, err := mSeqInput(in, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +182,7 @@ func newSplitToSequence(b *Build) (Kernel, error) {
 			}
 			squeeze = keep == 0
 		case split.Rank() == 0:
-			c, err := scalarInt(split)
+			c, err := mScalarInt(split)
 			if err != nil {
 				return nil, err
 			}
@@ -243,7 +243,7 @@ func newConcatFromSequence(b *Build) (Kernel, error) {
 		return nil, err
 	}
 	return KernelFunc(func(_ *RunContext, in []Value) ([]Value, error) {
-		s, err := seqInput(in, 0)
+		s, err := mSeqInput(in, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -298,7 +298,7 @@ func newSequenceMap(b *Build) (Kernel, error) {
 }
 
 func (k *sequenceMapKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
-	s0, err := seqInput(in, 0)
+	s0, err := mSeqInput(in, 0)
 	if err != nil {
 		return nil, err
 	}

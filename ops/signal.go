@@ -17,16 +17,16 @@ func init() {
 	Register(Spec{Op: "MelWeightMatrix", Since: 17}, newMelWeightMatrix)
 }
 
-// numFromFloat64s makes a numeric tensor of type dt from float64 values
+// mNumFromFloat64s makes a numeric tensor of type dt from float64 values
 // (integer types truncate toward zero).
-func numFromFloat64s(dt graph.DType, shape []int, v []float64) (*Tensor, error) {
+func mNumFromFloat64s(dt graph.DType, shape []int, v []float64) (*Tensor, error) {
 	if dt.IsFloat() {
-		return fromFloat64s(dt, shape, v)
+		return mFromFloat64s(dt, shape, v)
 	}
 	if _, err := Zeros(dt, nil); err != nil || !dt.IsInt() {
 		return nil, fmt.Errorf("element type %s is not a numeric type", dt)
 	}
-	return intFromFloat64s(dt, shape, v)
+	return mIntFromFloat64s(dt, shape, v)
 }
 
 // dft transforms the complex vector re/im (length n, zero-padded or cut to
@@ -55,7 +55,7 @@ func dft(re, im []float64, L, nb int, inverse bool, cosT, sinT []float64) ([]flo
 	return or, oi
 }
 
-func twiddles(L int) ([]float64, []float64) {
+func mTwiddles(L int) ([]float64, []float64) {
 	c, s := make([]float64, L), make([]float64, L)
 	for i := range L {
 		a := 2 * math.Pi * float64(i) / float64(L)
@@ -109,7 +109,7 @@ func (k *dftKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 		if at, err := OptTensor(in, 2); err != nil {
 			return nil, err
 		} else if at != nil {
-			if axis, err = scalarInt(at); err != nil {
+			if axis, err = mScalarInt(at); err != nil {
 				return nil, fmt.Errorf("input 2 (axis): %w", err)
 			}
 		}
@@ -127,7 +127,7 @@ func (k *dftKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	if lt, err := OptTensor(in, 1); err != nil {
 		return nil, err
 	} else if lt != nil {
-		v, err := scalarInt(lt)
+		v, err := mScalarInt(lt)
 		if err != nil {
 			return nil, fmt.Errorf("input 1 (dft_length): %w", err)
 		}
@@ -157,7 +157,7 @@ type spectrum struct {
 }
 
 func (s spectrum) withType(dt graph.DType) ([]Value, error) {
-	t, err := fromFloat64s(dt, s.shape, s.v)
+	t, err := mFromFloat64s(dt, s.shape, s.v)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +187,7 @@ func transformAxis(rc *RunContext, xv []float64, shape []int, a, L int, inverse,
 		return spectrum{}, fmt.Errorf("output %v is too large", oshape)
 	}
 	ov := make([]float64, Size(oshape))
-	cosT, sinT := twiddles(L)
+	cosT, sinT := mTwiddles(L)
 	n := min(dim, L)
 	re, im := make([]float64, n), make([]float64, n)
 	for o := range outer {
@@ -250,7 +250,7 @@ func (k *stftKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	step, err := scalarInt(st)
+	step, err := mScalarInt(st)
 	if err != nil || step < 1 {
 		return nil, fmt.Errorf("input 1 (frame_step) is %s, want a positive scalar", st)
 	}
@@ -270,7 +270,7 @@ func (k *stftKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	if fl, err := OptTensor(in, 3); err != nil {
 		return nil, err
 	} else if fl != nil {
-		v, err := scalarInt(fl)
+		v, err := mScalarInt(fl)
 		if err != nil {
 			return nil, fmt.Errorf("input 3 (frame_length): %w", err)
 		}
@@ -341,7 +341,7 @@ func (k *windowKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	size, err := scalarInt(st)
+	size, err := mScalarInt(st)
 	if err != nil || size < 0 || size > 1<<28 {
 		return nil, fmt.Errorf("input 0 (size) is %s, want a non-negative scalar", st)
 	}
@@ -358,7 +358,7 @@ func (k *windowKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 		}
 		v[i] = float64(s)
 	}
-	t, err := numFromFloat64s(k.dt, []int{int(size)}, v)
+	t, err := mNumFromFloat64s(k.dt, []int{int(size)}, v)
 	return []Value{t}, err
 }
 
@@ -378,7 +378,7 @@ func newMelWeightMatrix(b *Build) (Kernel, error) {
 			if err != nil {
 				return nil, err
 			}
-			if ints[i], err = scalarInt(t); err != nil {
+			if ints[i], err = mScalarInt(t); err != nil {
 				return nil, fmt.Errorf("input %d: %w", i, err)
 			}
 		}
@@ -435,7 +435,7 @@ func newMelWeightMatrix(b *Build) (Kernel, error) {
 				}
 			}
 		}
-		t, err := numFromFloat64s(odt, []int{nSpec, nm}, out)
+		t, err := mNumFromFloat64s(odt, []int{nSpec, nm}, out)
 		return []Value{t}, err
 	}), nil
 }
