@@ -42,18 +42,31 @@ func nodeSuiteDir() string {
 }
 
 func TestMiscNodeSuite(t *testing.T) {
-	dir := nodeSuiteDir()
+	runCaseDirs(t, nodeSuiteDir(), func(name string) bool {
+		for _, p := range miscNodePrefixes {
+			if strings.HasPrefix(name, p) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// TestMiscGenerated runs the cases of testdata/misc (made by its gen.py,
+// with expected outputs from ONNX Runtime).
+func TestMiscGenerated(t *testing.T) {
+	runCaseDirs(t, filepath.Join("testdata", "misc"), func(string) bool { return true })
+}
+
+func runCaseDirs(t *testing.T, dir string, want func(string) bool) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		t.Skipf("node suite not available: %v", err)
+		t.Skipf("test cases not available: %v", err)
 	}
 	var names []string
 	for _, e := range ents {
-		for _, p := range miscNodePrefixes {
-			if strings.HasPrefix(e.Name(), p) {
-				names = append(names, e.Name())
-				break
-			}
+		if e.IsDir() && want(e.Name()) {
+			names = append(names, e.Name())
 		}
 	}
 	sort.Strings(names)
@@ -75,7 +88,7 @@ func TestMiscNodeSuite(t *testing.T) {
 			fail++
 		}
 	}
-	t.Logf("node suite (misc ops): %d passed, %d skipped (other ops missing), %d failed of %d", pass, skip, fail, len(names))
+	t.Logf("%s: %d passed, %d skipped (other ops missing), %d failed of %d", dir, pass, skip, fail, len(names))
 }
 
 // miscOwns reports whether op is one of the ops of this family.
