@@ -41,7 +41,9 @@ func node(op string, ins, outs []string, attrs ...*graph.Attr) *graph.Node {
 	return &graph.Node{OpType: op, Inputs: ins, Outputs: outs, Attrs: attrs}
 }
 
-func aInt(name string, v int64) *graph.Attr { return &graph.Attr{Name: name, Type: graph.AttrInt, I: v} }
+func aInt(name string, v int64) *graph.Attr {
+	return &graph.Attr{Name: name, Type: graph.AttrInt, I: v}
+}
 func aFloat(name string, v float32) *graph.Attr {
 	return &graph.Attr{Name: name, Type: graph.AttrFloat, F: v}
 }
