@@ -28,13 +28,13 @@ var miscNodePrefixes = []string{
 	"test_nllloss", "test_sce", "test_split_to_sequence", "test_identity_opt", "test_identity_sequence",
 }
 
-// randomOutputs names the tests whose outputs are random draws: only their
+// mRandomOutputs names the tests whose outputs are random draws: only their
 // types, shapes and value sets can be checked.
-func randomOutputs(name string) bool {
+func mRandomOutputs(name string) bool {
 	return strings.HasPrefix(name, "test_bernoulli") || strings.HasPrefix(name, "test_randomuniformlike")
 }
 
-func nodeSuiteDir() string {
+func mNodeSuiteDir() string {
 	if d := os.Getenv("ONNX_NODE_TESTS"); d != "" {
 		return d
 	}
@@ -42,7 +42,7 @@ func nodeSuiteDir() string {
 }
 
 func TestMiscNodeSuite(t *testing.T) {
-	runCaseDirs(t, nodeSuiteDir(), func(name string) bool {
+	mRunCaseDirs(t, mNodeSuiteDir(), func(name string) bool {
 		for _, p := range miscNodePrefixes {
 			if strings.HasPrefix(name, p) {
 				return true
@@ -55,10 +55,10 @@ func TestMiscNodeSuite(t *testing.T) {
 // TestMiscGenerated runs the cases of testdata/misc (made by its gen.py,
 // with expected outputs from ONNX Runtime).
 func TestMiscGenerated(t *testing.T) {
-	runCaseDirs(t, filepath.Join("testdata", "misc"), func(string) bool { return true })
+	mRunCaseDirs(t, filepath.Join("testdata", "misc"), func(string) bool { return true })
 }
 
-func runCaseDirs(t *testing.T, dir string, want func(string) bool) {
+func mRunCaseDirs(t *testing.T, dir string, want func(string) bool) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		t.Skipf("test cases not available: %v", err)
@@ -73,7 +73,7 @@ func runCaseDirs(t *testing.T, dir string, want func(string) bool) {
 	pass, skip, fail := 0, 0, 0
 	for _, name := range names {
 		ok := t.Run(name, func(t *testing.T) {
-			err := runNodeTest(filepath.Join(dir, name), randomOutputs(name))
+			err := mRunNodeTest(filepath.Join(dir, name), mRandomOutputs(name))
 			var ue *UnsupportedError
 			if errors.As(err, &ue) && !miscOwns(ue.Op) {
 				skip++
@@ -106,7 +106,7 @@ func miscOwns(op string) bool {
 	return false
 }
 
-func runNodeTest(dir string, random bool) error {
+func mRunNodeTest(dir string, random bool) error {
 	m, err := graph.Load(filepath.Join(dir, "model.onnx"))
 	if err != nil {
 		return err
@@ -124,7 +124,7 @@ func runNodeTest(dir string, random bool) error {
 	for _, set := range sets {
 		var in []Value
 		for i, vi := range feeds {
-			v, err := readValueFile(filepath.Join(set, fmt.Sprintf("input_%d.pb", i)), vi.Type)
+			v, err := mReadValueFile(filepath.Join(set, fmt.Sprintf("input_%d.pb", i)), vi.Type)
 			if err != nil {
 				return fmt.Errorf("%s input %d: %w", filepath.Base(set), i, err)
 			}
@@ -135,11 +135,11 @@ func runNodeTest(dir string, random bool) error {
 			return err
 		}
 		for i, vi := range m.Graph.Outputs {
-			want, err := readValueFile(filepath.Join(set, fmt.Sprintf("output_%d.pb", i)), vi.Type)
+			want, err := mReadValueFile(filepath.Join(set, fmt.Sprintf("output_%d.pb", i)), vi.Type)
 			if err != nil {
 				return fmt.Errorf("%s output %d: %w", filepath.Base(set), i, err)
 			}
-			if err := compareValues(got[i], want, random); err != nil {
+			if err := mCompareValues(got[i], want, random); err != nil {
 				return fmt.Errorf("%s output %d (%s): %w", filepath.Base(set), i, vi.Name, err)
 			}
 		}
@@ -147,7 +147,7 @@ func runNodeTest(dir string, random bool) error {
 	return nil
 }
 
-func readValueFile(path string, tp *graph.Type) (Value, error) {
+func mReadValueFile(path string, tp *graph.Type) (Value, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -156,11 +156,11 @@ func readValueFile(path string, tp *graph.Type) (Value, error) {
 	if tp != nil {
 		kind = tp.Kind
 	}
-	return decodeValue(b, kind)
+	return mDecodeValue(b, kind)
 }
 
-// decodeValue decodes a TensorProto, SequenceProto or OptionalProto.
-func decodeValue(b []byte, kind graph.TypeKind) (Value, error) {
+// mDecodeValue decodes a TensorProto, SequenceProto or OptionalProto.
+func mDecodeValue(b []byte, kind graph.TypeKind) (Value, error) {
 	switch kind {
 	case graph.TypeTensor:
 		gt, err := graph.DecodeTensor(b)
@@ -169,16 +169,16 @@ func decodeValue(b []byte, kind graph.TypeKind) (Value, error) {
 		}
 		return FromGraph(gt)
 	case graph.TypeSequence:
-		return decodeSequence(b)
+		return mDecodeSequence(b)
 	case graph.TypeOptional:
-		return decodeOptional(b)
+		return mDecodeOptional(b)
 	}
 	return nil, fmt.Errorf("values of type kind %d are not supported", kind)
 }
 
-// protoFields splits a message into (field number, bytes) for its
+// mProtoFields splits a message into (field number, bytes) for its
 // length-delimited fields and (field number, value) for varints.
-func protoFields(b []byte, fn func(num protowire.Number, v []byte, x uint64) error) error {
+func mProtoFields(b []byte, fn func(num protowire.Number, v []byte, x uint64) error) error {
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
@@ -215,10 +215,10 @@ func protoFields(b []byte, fn func(num protowire.Number, v []byte, x uint64) err
 	return nil
 }
 
-// decodeSequence decodes a SequenceProto of tensors (field 3).
-func decodeSequence(b []byte) (Value, error) {
+// mDecodeSequence decodes a SequenceProto of tensors (field 3).
+func mDecodeSequence(b []byte) (Value, error) {
 	s := &Sequence{}
-	err := protoFields(b, func(num protowire.Number, v []byte, x uint64) error {
+	err := mProtoFields(b, func(num protowire.Number, v []byte, x uint64) error {
 		switch num {
 		case 3:
 			gt, err := graph.DecodeTensor(v)
@@ -239,17 +239,17 @@ func decodeSequence(b []byte) (Value, error) {
 	return s, err
 }
 
-// decodeOptional decodes an OptionalProto holding a tensor (3) or a
+// mDecodeOptional decodes an OptionalProto holding a tensor (3) or a
 // sequence (5), or nothing.
-func decodeOptional(b []byte) (Value, error) {
+func mDecodeOptional(b []byte) (Value, error) {
 	o := &Optional{}
-	err := protoFields(b, func(num protowire.Number, v []byte, x uint64) error {
+	err := mProtoFields(b, func(num protowire.Number, v []byte, x uint64) error {
 		var err error
 		switch num {
 		case 3:
-			o.Value, err = decodeValue(v, graph.TypeTensor)
+			o.Value, err = mDecodeValue(v, graph.TypeTensor)
 		case 5:
-			o.Value, err = decodeSequence(v)
+			o.Value, err = mDecodeSequence(v)
 		case 4, 6, 7:
 			err = fmt.Errorf("optional field %d is not supported", num)
 		}
@@ -258,14 +258,14 @@ func decodeOptional(b []byte) (Value, error) {
 	return o, err
 }
 
-func compareValues(got, want Value, random bool) error {
+func mCompareValues(got, want Value, random bool) error {
 	switch w := want.(type) {
 	case *Tensor:
 		g, ok := got.(*Tensor)
 		if !ok {
 			return fmt.Errorf("got a %T, want a tensor", got)
 		}
-		return compareTensors(g, w, random)
+		return mCompareTensors(g, w, random)
 	case *Sequence:
 		g, ok := got.(*Sequence)
 		if !ok {
@@ -275,7 +275,7 @@ func compareValues(got, want Value, random bool) error {
 			return fmt.Errorf("got %d items, want %d", len(g.Items), len(w.Items))
 		}
 		for i := range w.Items {
-			if err := compareTensors(g.Items[i], w.Items[i], random); err != nil {
+			if err := mCompareTensors(g.Items[i], w.Items[i], random); err != nil {
 				return fmt.Errorf("item %d: %w", i, err)
 			}
 		}
@@ -291,12 +291,12 @@ func compareValues(got, want Value, random bool) error {
 		if w.Value == nil {
 			return nil
 		}
-		return compareValues(g.Value, w.Value, random)
+		return mCompareValues(g.Value, w.Value, random)
 	}
 	return fmt.Errorf("unexpected expected value %T", want)
 }
 
-func compareTensors(g, w *Tensor, random bool) error {
+func mCompareTensors(g, w *Tensor, random bool) error {
 	if g.DType != w.DType || !mEqualShape(g.Shape, w.Shape) {
 		return fmt.Errorf("got %s, want %s", g, w)
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 // oneNodeModel wraps n in a model whose inputs and outputs are the node's.
-func oneNodeModel(n *graph.Node, opset int64) *graph.Model {
+func mOneNodeModel(n *graph.Node, opset int64) *graph.Model {
 	g := &graph.Graph{Name: "t", Nodes: []*graph.Node{n}}
 	for _, in := range n.Inputs {
 		if in != "" {
@@ -25,7 +25,7 @@ func oneNodeModel(n *graph.Node, opset int64) *graph.Model {
 	return &graph.Model{Opsets: map[string]int64{"": opset}, Graph: g}
 }
 
-func runModel(m *graph.Model, in ...Value) ([]Value, error) {
+func mRunModel(m *graph.Model, in ...Value) ([]Value, error) {
 	p, err := Compile(m, nil)
 	if err != nil {
 		return nil, err
@@ -33,28 +33,28 @@ func runModel(m *graph.Model, in ...Value) ([]Value, error) {
 	return p.Run(context.Background(), in)
 }
 
-func runOne(n *graph.Node, opset int64, in ...Value) ([]Value, error) {
-	return runModel(oneNodeModel(n, opset), in...)
+func mRunOne(n *graph.Node, opset int64, in ...Value) ([]Value, error) {
+	return mRunModel(mOneNodeModel(n, opset), in...)
 }
 
-func node(op string, ins, outs []string, attrs ...*graph.Attr) *graph.Node {
+func mNode(op string, ins, outs []string, attrs ...*graph.Attr) *graph.Node {
 	return &graph.Node{OpType: op, Inputs: ins, Outputs: outs, Attrs: attrs}
 }
 
-func aInt(name string, v int64) *graph.Attr {
+func mAttrInt(name string, v int64) *graph.Attr {
 	return &graph.Attr{Name: name, Type: graph.AttrInt, I: v}
 }
-func aFloat(name string, v float32) *graph.Attr {
+func mAttrFloat(name string, v float32) *graph.Attr {
 	return &graph.Attr{Name: name, Type: graph.AttrFloat, F: v}
 }
-func aInts(name string, v ...int64) *graph.Attr {
+func mAttrInts(name string, v ...int64) *graph.Attr {
 	return &graph.Attr{Name: name, Type: graph.AttrInts, Ints: v}
 }
-func aString(name, v string) *graph.Attr {
+func mAttrString(name, v string) *graph.Attr {
 	return &graph.Attr{Name: name, Type: graph.AttrString, S: []byte(v)}
 }
 
-func wantFloats(t *testing.T, got Value, shape []int, want []float64) {
+func mWantFloats(t *testing.T, got Value, shape []int, want []float64) {
 	t.Helper()
 	g, ok := got.(*Tensor)
 	if !ok {
@@ -78,8 +78,8 @@ func TestFunctionExpansion(t *testing.T) {
 	ref := &graph.Attr{Name: "equation", Type: graph.AttrString, RefAttrName: "eq"}
 	fn := &graph.Function{
 		Name: "Contract", Domain: "local.test", Inputs: []string{"a", "b"}, Outputs: []string{"c"},
-		AttributeProto: []*graph.Attr{aString("eq", "ij,jk->ik")},
-		Nodes:          []*graph.Node{node("Einsum", []string{"a", "b"}, []string{"c"}, ref)},
+		AttributeProto: []*graph.Attr{mAttrString("eq", "ij,jk->ik")},
+		Nodes:          []*graph.Node{mNode("Einsum", []string{"a", "b"}, []string{"c"}, ref)},
 		Opsets:         map[string]int64{"": 12},
 	}
 	a := New([]int{2, 2}, []float32{1, 2, 3, 4})
@@ -89,20 +89,20 @@ func TestFunctionExpansion(t *testing.T) {
 		attrs []*graph.Attr
 		want  []float64
 	}{
-		{"caller attribute", []*graph.Attr{aString("eq", "ij,ij->ij")}, []float64{5, 12, 21, 32}},
+		{"caller attribute", []*graph.Attr{mAttrString("eq", "ij,ij->ij")}, []float64{5, 12, 21, 32}},
 		{"function default", nil, []float64{19, 22, 43, 50}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			n := node("Contract", []string{"x", "y"}, []string{"z"}, tc.attrs...)
+			n := mNode("Contract", []string{"x", "y"}, []string{"z"}, tc.attrs...)
 			n.Domain = "local.test"
-			m := oneNodeModel(n, 17)
+			m := mOneNodeModel(n, 17)
 			m.Opsets["local.test"] = 1
 			m.Functions = []*graph.Function{fn}
-			out, err := runModel(m, a, b)
+			out, err := mRunModel(m, a, b)
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantFloats(t, out[0], []int{2, 2}, tc.want)
+			mWantFloats(t, out[0], []int{2, 2}, tc.want)
 		})
 	}
 }
@@ -111,14 +111,14 @@ func TestFunctionOmittedInput(t *testing.T) {
 	// zero point omitted by the caller: QuantizeLinear sees no input 2.
 	fn := &graph.Function{
 		Name: "Q", Domain: "local.test", Inputs: []string{"x", "s", "z"}, Outputs: []string{"y"},
-		Nodes:  []*graph.Node{node("QuantizeLinear", []string{"x", "s", "z"}, []string{"y"})},
+		Nodes:  []*graph.Node{mNode("QuantizeLinear", []string{"x", "s", "z"}, []string{"y"})},
 		Opsets: map[string]int64{"": 13},
 	}
-	n := node("Q", []string{"x", "s"}, []string{"y"})
+	n := mNode("Q", []string{"x", "s"}, []string{"y"})
 	n.Domain = "local.test"
-	m := oneNodeModel(n, 13)
+	m := mOneNodeModel(n, 13)
 	m.Functions = []*graph.Function{fn}
-	out, err := runModel(m, New([]int{3}, []float32{1, 2.6, -4}), Scalar(float32(0.5)))
+	out, err := mRunModel(m, New([]int{3}, []float32{1, 2.6, -4}), Scalar(float32(0.5)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,9 +134,9 @@ func TestFunctionOmittedInput(t *testing.T) {
 func TestFunctionRecursionRejected(t *testing.T) {
 	fn := &graph.Function{Name: "F", Domain: "local.test", Inputs: []string{"x"}, Outputs: []string{"y"},
 		Nodes: []*graph.Node{{OpType: "F", Domain: "local.test", Inputs: []string{"x"}, Outputs: []string{"y"}}}}
-	n := node("F", []string{"x"}, []string{"y"})
+	n := mNode("F", []string{"x"}, []string{"y"})
 	n.Domain = "local.test"
-	m := oneNodeModel(n, 17)
+	m := mOneNodeModel(n, 17)
 	m.Functions = []*graph.Function{fn}
 	if _, err := Compile(m, nil); err == nil || !strings.Contains(err.Error(), "recursive") {
 		t.Fatalf("got %v, want a recursion error", err)
@@ -144,20 +144,20 @@ func TestFunctionRecursionRejected(t *testing.T) {
 }
 
 // identityLoopBody passes the condition through and copies v with Einsum.
-func identityLoopBody() *graph.Graph {
+func mIdentityLoopBody() *graph.Graph {
 	return &graph.Graph{
 		Name:    "body",
 		Inputs:  []*graph.ValueInfo{{Name: "i"}, {Name: "c"}, {Name: "v"}},
 		Outputs: []*graph.ValueInfo{{Name: "c"}, {Name: "v2"}, {Name: "v2", Type: &graph.Type{Kind: graph.TypeTensor, Elem: graph.Float, HasShape: true, Shape: []graph.Dim{{Value: 2, Known: true}}}}},
-		Nodes:   []*graph.Node{node("Einsum", []string{"v"}, []string{"v2"}, aString("equation", "i->i"))},
+		Nodes:   []*graph.Node{mNode("Einsum", []string{"v"}, []string{"v2"}, mAttrString("equation", "i->i"))},
 	}
 }
 
 func TestLoopCancelled(t *testing.T) {
-	body := identityLoopBody()
+	body := mIdentityLoopBody()
 	body.Outputs = body.Outputs[:2]
-	n := node("Loop", []string{"", "", "v"}, []string{"vf"}, &graph.Attr{Name: "body", Type: graph.AttrGraph, G: body})
-	p, err := Compile(oneNodeModel(n, 13), nil)
+	n := mNode("Loop", []string{"", "", "v"}, []string{"vf"}, &graph.Attr{Name: "body", Type: graph.AttrGraph, G: body})
+	p, err := Compile(mOneNodeModel(n, 13), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,40 +170,40 @@ func TestLoopCancelled(t *testing.T) {
 }
 
 func TestLoopZeroTrips(t *testing.T) {
-	n := node("Loop", []string{"M", "", "v"}, []string{"vf", "scan"}, &graph.Attr{Name: "body", Type: graph.AttrGraph, G: identityLoopBody()})
-	out, err := runOne(n, 13, Scalar(int64(0)), New([]int{2}, []float32{1, 2}))
+	n := mNode("Loop", []string{"M", "", "v"}, []string{"vf", "scan"}, &graph.Attr{Name: "body", Type: graph.AttrGraph, G: mIdentityLoopBody()})
+	out, err := mRunOne(n, 13, Scalar(int64(0)), New([]int{2}, []float32{1, 2}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantFloats(t, out[0], []int{2}, []float64{1, 2})
+	mWantFloats(t, out[0], []int{2}, []float64{1, 2})
 	if s := out[1].(*Tensor); !mEqualShape(s.Shape, []int{0, 2}) || s.DType != graph.Float {
 		t.Fatalf("scan output is %s, want float32[0 2]", s)
 	}
-	out, err = runOne(n, 13, Scalar(int64(3)), New([]int{2}, []float32{1, 2}))
+	out, err = mRunOne(n, 13, Scalar(int64(3)), New([]int{2}, []float32{1, 2}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantFloats(t, out[1], []int{3, 2}, []float64{1, 2, 1, 2, 1, 2})
+	mWantFloats(t, out[1], []int{3, 2}, []float64{1, 2, 1, 2, 1, 2})
 }
 
 func TestRandomOps(t *testing.T) {
 	seeded := func(op string, attrs ...*graph.Attr) []float64 {
 		t.Helper()
-		out, err := runOne(node(op, nil, []string{"y"}, append(attrs, aFloat("seed", 3))...), 17)
+		out, err := mRunOne(mNode(op, nil, []string{"y"}, append(attrs, mAttrFloat("seed", 3))...), 17)
 		if err != nil {
 			t.Fatal(err)
 		}
 		v, _ := ToFloat64s(out[0].(*Tensor))
 		return v
 	}
-	u1 := seeded("RandomUniform", aInts("shape", 50, 40), aFloat("low", -2), aFloat("high", 3))
-	u2 := seeded("RandomUniform", aInts("shape", 50, 40), aFloat("low", -2), aFloat("high", 3))
+	u1 := seeded("RandomUniform", mAttrInts("shape", 50, 40), mAttrFloat("low", -2), mAttrFloat("high", 3))
+	u2 := seeded("RandomUniform", mAttrInts("shape", 50, 40), mAttrFloat("low", -2), mAttrFloat("high", 3))
 	for i, v := range u1 {
 		if v < -2 || v >= 3 || v != u2[i] {
 			t.Fatalf("uniform draw %d: %g (second run %g)", i, v, u2[i])
 		}
 	}
-	nv := seeded("RandomNormal", aInts("shape", 4000), aFloat("mean", 5), aFloat("scale", 2), aInt("dtype", int64(graph.Double)))
+	nv := seeded("RandomNormal", mAttrInts("shape", 4000), mAttrFloat("mean", 5), mAttrFloat("scale", 2), mAttrInt("dtype", int64(graph.Double)))
 	mean, sq := 0.0, 0.0
 	for _, v := range nv {
 		mean += v
@@ -216,7 +216,7 @@ func TestRandomOps(t *testing.T) {
 	if math.Abs(mean-5) > 0.15 || math.Abs(sd-2) > 0.15 {
 		t.Fatalf("normal draws: mean %g, sd %g; want about 5 and 2", mean, sd)
 	}
-	out, err := runOne(node("Bernoulli", []string{"p"}, []string{"y"}, aInt("dtype", int64(graph.Bool))), 15,
+	out, err := mRunOne(mNode("Bernoulli", []string{"p"}, []string{"y"}, mAttrInt("dtype", int64(graph.Bool))), 15,
 		New([]int{4}, []float32{0, 1, 0, 1}))
 	if err != nil {
 		t.Fatal(err)
@@ -224,7 +224,7 @@ func TestRandomOps(t *testing.T) {
 	if b := out[0].(*Tensor).Data.([]bool); b[0] || !b[1] || b[2] || !b[3] {
 		t.Fatalf("bernoulli of 0/1 probabilities gave %v", b)
 	}
-	out, err = runOne(node("Multinomial", []string{"x"}, []string{"y"}, aInt("sample_size", 5), aInt("dtype", int64(graph.Int64))), 7,
+	out, err = mRunOne(mNode("Multinomial", []string{"x"}, []string{"y"}, mAttrInt("sample_size", 5), mAttrInt("dtype", int64(graph.Int64))), 7,
 		New([]int{2, 3}, []float32{0, -1e9, -1e9, -1e9, -1e9, 0}))
 	if err != nil {
 		t.Fatal(err)
@@ -241,8 +241,8 @@ func TestRandomOps(t *testing.T) {
 }
 
 func TestMatMulIntegerZeroPoints(t *testing.T) {
-	n := node("MatMulInteger", []string{"a", "b", "az", "bz"}, []string{"y"})
-	out, err := runOne(n, 10, New([]int{2, 2}, []uint8{1, 2, 3, 4}), New([]int{2, 2}, []uint8{5, 6, 7, 8}),
+	n := mNode("MatMulInteger", []string{"a", "b", "az", "bz"}, []string{"y"})
+	out, err := mRunOne(n, 10, New([]int{2, 2}, []uint8{1, 2, 3, 4}), New([]int{2, 2}, []uint8{5, 6, 7, 8}),
 		New([]int{2}, []uint8{1, 2}), New([]int{2}, []uint8{5, 6}))
 	if err != nil {
 		t.Fatal(err)
@@ -262,20 +262,20 @@ func TestMiscErrors(t *testing.T) {
 		in    []Value
 		want  string
 	}{
-		{"sequence position", node("SequenceAt", []string{"s", "p"}, []string{"y"}), 11, []Value{seq, Scalar(int64(1))}, "out of range"},
-		{"sequence type", node("SequenceInsert", []string{"s", "x"}, []string{"y"}), 11, []Value{seq, Scalar(int64(1))}, "cannot insert"},
-		{"einsum dims", node("Einsum", []string{"a", "b"}, []string{"y"}, aString("equation", "ij,jk->ik")), 12,
+		{"sequence position", mNode("SequenceAt", []string{"s", "p"}, []string{"y"}), 11, []Value{seq, Scalar(int64(1))}, "out of range"},
+		{"sequence type", mNode("SequenceInsert", []string{"s", "x"}, []string{"y"}), 11, []Value{seq, Scalar(int64(1))}, "cannot insert"},
+		{"einsum dims", mNode("Einsum", []string{"a", "b"}, []string{"y"}, mAttrString("equation", "ij,jk->ik")), 12,
 			[]Value{New([]int{2, 3}, make([]float32, 6)), New([]int{2, 2}, make([]float32, 4))}, "size"},
-		{"rnn weights", node("RNN", []string{"x", "w", "r"}, []string{"y"}, aInt("hidden_size", 2)), 14,
+		{"rnn weights", mNode("RNN", []string{"x", "w", "r"}, []string{"y"}, mAttrInt("hidden_size", 2)), 14,
 			[]Value{New([]int{1, 1, 3}, make([]float32, 3)), New([]int{1, 2, 2}, make([]float32, 4)), New([]int{1, 2, 2}, make([]float32, 4))}, "input 1 (W)"},
-		{"nll target", node("NegativeLogLikelihoodLoss", []string{"x", "t"}, []string{"y"}), 13,
+		{"nll target", mNode("NegativeLogLikelihoodLoss", []string{"x", "t"}, []string{"y"}), 13,
 			[]Value{New([]int{1, 2}, []float32{1, 2}), New([]int{1}, []int64{5})}, "out of range"},
-		{"split sizes", node("SplitToSequence", []string{"x", "s"}, []string{"y"}), 11,
+		{"split sizes", mNode("SplitToSequence", []string{"x", "s"}, []string{"y"}), 11,
 			[]Value{New([]int{3}, []float32{1, 2, 3}), New([]int{2}, []int64{1, 1})}, "sums to"},
-		{"empty optional", node("OptionalGetElement", []string{"o"}, []string{"y"}), 18, []Value{&Optional{}}, "empty optional"},
+		{"empty optional", mNode("OptionalGetElement", []string{"o"}, []string{"y"}), 18, []Value{&Optional{}}, "empty optional"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := runOne(tc.n, tc.opset, tc.in...)
+			_, err := mRunOne(tc.n, tc.opset, tc.in...)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want an error containing %q", err, tc.want)
 			}
