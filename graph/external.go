@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"unsafe"
 )
@@ -71,6 +72,7 @@ func loadBytes(buf []byte, dir string) (*Model, error) {
 // Only the bytes before a tensor's data, and after the previous aliased
 // tensor's data, are overwritten; the buffer must be private to the model.
 func (d *decoder) alignTensors() {
+	sort.Slice(d.aliased, func(i, j int) bool { return d.off(d.aliased[i].raw) < d.off(d.aliased[j].raw) })
 	var prevEnd int64
 	for _, t := range d.aliased {
 		start := d.off(t.raw)
