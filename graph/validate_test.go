@@ -80,6 +80,31 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+func TestValidateSparse(t *testing.T) {
+	vals, _ := NewTensor("s", []int64{2}, []float32{1, 2})
+	lin, _ := NewTensor("", []int64{2}, []int64{0, 3})
+	coo, _ := NewTensor("", []int64{2, 2}, []int64{0, 0, 1, 1})
+	out, _ := NewTensor("", []int64{2}, []int64{0, 4})
+	i32, _ := NewTensor("", []int64{2}, []int32{0, 3})
+	tests := []struct {
+		s    *SparseTensor
+		want string
+	}{
+		{&SparseTensor{Values: vals, Indices: lin, Dims: []int64{2, 2}}, ""},
+		{&SparseTensor{Values: vals, Indices: coo, Dims: []int64{2, 2}}, ""},
+		{&SparseTensor{Values: vals, Indices: out, Dims: []int64{2, 2}}, "index 1 is 4, outside [0, 4)"},
+		{&SparseTensor{Values: vals, Indices: i32, Dims: []int64{2, 2}}, "indices are int32"},
+		{&SparseTensor{Values: vals, Indices: coo, Dims: []int64{4}}, "want [2] or [2 1]"},
+	}
+	for i, tc := range tests {
+		g := &Graph{SparseInitializers: []*SparseTensor{tc.s}}
+		err := g.Validate()
+		if (err == nil) != (tc.want == "") || err != nil && !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%d: error %v, want %q", i, err, tc.want)
+		}
+	}
+}
+
 func TestTopoOrder(t *testing.T) {
 	a := nd("Relu", "a", ss("y"), ss("z"))
 	b := nd("If", "b", ss("c"), ss("y"), &Attr{Name: "then_branch", Type: AttrGraph,
