@@ -183,19 +183,19 @@ func (d *decoder) graph(b []byte) (*Graph, error) {
 			vi, err = d.valueInfo(mb)
 			switch f.num {
 			case 11:
-				err = withinIf(err, fmt.Sprintf("input %d", len(g.Inputs)))
+				err = withinf(err, "input %d", len(g.Inputs))
 				g.Inputs = append(g.Inputs, vi)
 			case 12:
-				err = withinIf(err, fmt.Sprintf("output %d", len(g.Outputs)))
+				err = withinf(err, "output %d", len(g.Outputs))
 				g.Outputs = append(g.Outputs, vi)
 			default:
-				err = withinIf(err, fmt.Sprintf("value_info %d", len(g.ValueInfo)))
+				err = withinf(err, "value_info %d", len(g.ValueInfo))
 				g.ValueInfo = append(g.ValueInfo, vi)
 			}
 		case 14:
 			var a *TensorAnnotation
 			a, err = d.annotation(mb)
-			err = withinIf(err, fmt.Sprintf("quantization_annotation %d", len(g.QuantAnnotations)))
+			err = withinf(err, "quantization_annotation %d", len(g.QuantAnnotations))
 			g.QuantAnnotations = append(g.QuantAnnotations, a)
 		case 16:
 			g.Metadata, err = d.pairs(&f, g.Metadata, "metadata_props")
@@ -215,11 +215,12 @@ func attrWhere(i int, a *Attr) string {
 	return fmt.Sprintf("attribute %d", i)
 }
 
-func withinIf(err error, where string) error {
+// withinf is within with a formatted location, formatted only on error.
+func withinf(err error, format string, args ...any) error {
 	if err == nil {
 		return nil
 	}
-	return within(err, where)
+	return within(err, fmt.Sprintf(format, args...))
 }
 
 // annotation decodes a TensorAnnotation.
@@ -376,22 +377,22 @@ func (d *decoder) attr(b []byte) (*Attr, error) {
 		case 10:
 			var v *Tensor
 			v, err = d.tensor(mb)
-			err = withinIf(err, fmt.Sprintf("tensor %d", len(tensors)))
+			err = withinf(err, "tensor %d", len(tensors))
 			tensors = append(tensors, v)
 		case 11:
 			var v *Graph
 			v, err = d.graph(mb)
-			err = withinIf(err, fmt.Sprintf("graph %d", len(graphs)))
+			err = withinf(err, "graph %d", len(graphs))
 			graphs = append(graphs, v)
 		case 23:
 			var v *SparseTensor
 			v, err = d.sparse(mb)
-			err = withinIf(err, fmt.Sprintf("sparse_tensor %d", len(sparses)))
+			err = withinf(err, "sparse_tensor %d", len(sparses))
 			sparses = append(sparses, v)
 		case 15:
 			var v *Type
 			v, err = d.typeProto(mb)
-			err = withinIf(err, fmt.Sprintf("type_proto %d", len(tps)))
+			err = withinf(err, "type_proto %d", len(tps))
 			tps = append(tps, v)
 		}
 		if err != nil {
@@ -491,7 +492,7 @@ func (d *decoder) valueInfo(b []byte) (*ValueInfo, error) {
 			var mb []byte
 			if mb, err = d.msg(&f); err == nil {
 				vi.Type, err = d.typeProto(mb)
-				err = withinIf(err, fmt.Sprintf("%q type", vi.Name))
+				err = withinf(err, "%q type", vi.Name)
 			}
 		case 3:
 			vi.DocString, err = d.str(&f)
@@ -718,7 +719,7 @@ func (d *decoder) function(b []byte) (*Function, error) {
 		case 8:
 			fn.DocString, err = d.str(&f)
 		case 9:
-			err = withinIf(d.opset(mb, fn.Opsets), "opset_import")
+			err = withinf(d.opset(mb, fn.Opsets), "opset_import")
 		case 10:
 			fn.Domain, err = d.str(&f)
 		case 13:
@@ -726,7 +727,7 @@ func (d *decoder) function(b []byte) (*Function, error) {
 		case 12:
 			var vi *ValueInfo
 			vi, err = d.valueInfo(mb)
-			err = withinIf(err, fmt.Sprintf("value_info %d", len(fn.ValueInfo)))
+			err = withinf(err, "value_info %d", len(fn.ValueInfo))
 			fn.ValueInfo = append(fn.ValueInfo, vi)
 		case 14:
 			fn.Metadata, err = d.pairs(&f, fn.Metadata, "metadata_props")
