@@ -66,7 +66,7 @@ func (d *decoder) tensorBody(b []byte) (*Tensor, error) {
 		counts   = map[protowire.Number]int64{} // typed elements per field
 	)
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, tensorFields)
 		if err != nil {
 			return t, err
 		}
@@ -286,7 +286,7 @@ func (d *decoder) fillTyped(b []byte, use protowire.Number, dt DType, out []byte
 		return nil
 	}
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, tensorFields)
 		if err != nil {
 			return err
 		}
@@ -367,7 +367,7 @@ func (d *decoder) externalRef(t *Tensor, at []byte, n int64, ext []StringPair, h
 func (d *decoder) sparse(b []byte) (*SparseTensor, error) {
 	s := &SparseTensor{}
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, sparseFields)
 		if err != nil {
 			return nil, err
 		}
