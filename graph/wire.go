@@ -61,9 +61,9 @@ type field struct {
 	num   protowire.Number
 	typ   protowire.Type
 	names fieldNames
-	v   uint64 // varint, fixed32 and fixed64 values
-	b   []byte // the value of a bytes field
-	at  []byte // the input from the field's tag on, for offsets
+	v     uint64 // varint, fixed32 and fixed64 values
+	b     []byte // the value of a bytes field
+	at    []byte // the input from the field's tag on, for offsets
 }
 
 var wireNames = map[protowire.Type]string{
