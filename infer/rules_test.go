@@ -56,7 +56,9 @@ func (b *builder) node(op string, in, out []string, attrs ...*graph.Attr) *graph
 	return n
 }
 
-func aInt(name string, v int64) *graph.Attr { return &graph.Attr{Name: name, Type: graph.AttrInt, I: v} }
+func aInt(name string, v int64) *graph.Attr {
+	return &graph.Attr{Name: name, Type: graph.AttrInt, I: v}
+}
 func aInts(name string, v ...int64) *graph.Attr {
 	return &graph.Attr{Name: name, Type: graph.AttrInts, Ints: v}
 }
