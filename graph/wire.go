@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"unsafe"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -31,7 +32,15 @@ type decoder struct {
 
 // off is the offset of b (a sub-slice of d.base) in the input.
 func (d *decoder) off(b []byte) int64 {
-	o := int64(cap(d.base) - cap(b))
+	if cap(d.base) == 0 {
+		return -1
+	}
+	if cap(b) == 0 {
+		// Sub-slices end where the input ends; an empty one with no
+		// capacity is the input's end.
+		return int64(len(d.base))
+	}
+	o := int64(uintptr(unsafe.Pointer(unsafe.SliceData(b))) - uintptr(unsafe.Pointer(unsafe.SliceData(d.base))))
 	if o < 0 || o > int64(len(d.base)) {
 		return -1
 	}
