@@ -65,7 +65,7 @@ func TestShapesTable(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	for _, want := range []string{"conv", "Conv", "[N,3,H,8] [4,3,3,3] -> [N,4,floor((H+1)/2),4]", "3x3", "1/1,1/1", "TOTAL", "432*floor((H+1)/2)*N"} {
+	for _, want := range []string{"conv", "Conv", "[N,3,H,8] [4,3,3,3] -> [N,4,floor((H+1)/2),4]", "3x3", "1/1,1/1", "TOTAL", "432*N*floor((H+1)/2)", "-> [N,16*floor((H+1)/2)]"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
