@@ -88,8 +88,8 @@ func TestShapesJSON(t *testing.T) {
 			Shape []any  `json:"shape"`
 		} `json:"values"`
 		Nodes []struct {
-			Name      string  `json:"name"`
-			Op        string  `json:"op"`
+			Name      string `json:"name"`
+			Op        string `json:"op"`
 			Inputs    []string
 			Outputs   []string
 			Kernel    []any   `json:"kernel"`
