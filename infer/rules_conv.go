@@ -149,6 +149,8 @@ func convRule(c *Context) error {
 	} else if op == "ConvInteger" {
 		dt = graph.Int32
 		bi = -1
+	} else if op == "DeformConv" {
+		bi = 3
 	}
 	x, xok := tensorIn(c, xi)
 	w, wok := tensorIn(c, wi)
