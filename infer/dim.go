@@ -386,9 +386,22 @@ func fromPoly(p *poly) Dim {
 	if len(p.terms) == 0 {
 		return Const(p.k)
 	}
+	if len(p.terms) > maxTerms {
+		return Unknown()
+	}
 	p.finish()
+	if len(p.key) > maxKeyLen {
+		return Unknown()
+	}
 	return Dim{e: p, kind: kindSym}
 }
+
+// Expressions that grow past these bounds become unknown, so that no model
+// can make inference slow or large.
+const (
+	maxTerms  = 64
+	maxKeyLen = 4096
+)
 
 func atomPoly(a *atom) *poly {
 	a.finish()

@@ -483,7 +483,7 @@ func maxUnpoolRule(c *Context) error {
 		}
 		if f, ok := tensorIn(c, 2); ok && len(f.Shape) == 1 {
 			if n, ok := f.Shape[0].Value(); ok {
-				c.SetOutput(0, Tensor(dt, unknowns(int(n))))
+				setUnknownDims(c, 0, dt, n)
 				return nil
 			}
 		}
