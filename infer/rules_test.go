@@ -441,3 +441,42 @@ func BenchmarkLargeGraph(b *testing.B) {
 		}
 	}
 }
+
+// TestLoopGrowth: a carried value that grows by one row per iteration ends
+// with trip-count rows; scan outputs get the trip count as leading dim.
+func TestLoopGrowth(t *testing.T) {
+	body := &graph.Graph{Name: "body",
+		Inputs: []*graph.ValueInfo{
+			{Name: "i", Type: &graph.Type{Kind: graph.TypeTensor, Elem: graph.Int64, HasShape: true}},
+			{Name: "c", Type: &graph.Type{Kind: graph.TypeTensor, Elem: graph.Bool, HasShape: true}},
+			{Name: "acc", Type: &graph.Type{Kind: graph.TypeTensor, Elem: graph.Float, HasShape: true,
+				Shape: []graph.Dim{{Value: 0, Known: true}, {Value: 4, Known: true}}}},
+		},
+		Outputs: []*graph.ValueInfo{{Name: "c_out"}, {Name: "acc_out"}, {Name: "row_out"}},
+		Nodes: []*graph.Node{
+			{Name: "cid", OpType: "Identity", Inputs: []string{"c"}, Outputs: []string{"c_out"}},
+			{Name: "cat", OpType: "Concat", Inputs: []string{"acc", "row"}, Outputs: []string{"acc_out"}, Attrs: []*graph.Attr{aInt("axis", 0)}},
+			{Name: "rid", OpType: "Identity", Inputs: []string{"row"}, Outputs: []string{"row_out"}},
+		}}
+	b := newBuilder(13)
+	b.input("m", graph.Int64)
+	b.g.Inputs[0].Type.HasShape = true
+	b.input("x", graph.Float, "K", 4)
+	b.weight("row", 1, 4)
+	b.weight("acc0", 0, 4)
+	b.node("Shape", []string{"x"}, []string{"xs"})
+	b.ints("zero", 0)
+	b.node("Gather", []string{"xs", "zero"}, []string{"kk"}, aInt("axis", 0))
+	b.node("Squeeze", []string{"kk", "zero"}, []string{"k"})
+	tr, _ := graph.NewTensor("true", nil, []bool{true})
+	b.g.Initializers = append(b.g.Initializers, tr)
+	b.node("Loop", []string{"k", "true", "acc0"}, []string{"acc", "rows"}, &graph.Attr{Name: "body", Type: graph.AttrGraph, G: body})
+	res := b.run(t, nil)
+	noErrors(t, res)
+	if got := shapeOf(t, res, "acc"); got != "[K,4]" {
+		t.Errorf("acc: %s, want [K,4]", got)
+	}
+	if got := shapeOf(t, res, "rows"); got != "[K,1,4]" {
+		t.Errorf("rows: %s, want [K,1,4]", got)
+	}
+}
