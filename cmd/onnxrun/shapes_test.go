@@ -53,7 +53,7 @@ func writeModel(t *testing.T, b []byte) string {
 	return p
 }
 
-func runCLI(args ...string) (int, string, string) {
+func runShapesCLI(args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
 	code := dispatch(context.Background(), args, &out, &errb)
 	return code, out.String(), errb.String()
@@ -61,7 +61,7 @@ func runCLI(args ...string) (int, string, string) {
 
 func TestShapesTable(t *testing.T) {
 	p := writeModel(t, convModel(t, 3))
-	code, out, errs := runCLI("shapes", p)
+	code, out, errs := runShapesCLI("shapes", p)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -70,7 +70,7 @@ func TestShapesTable(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
 	}
-	code, out, _ = runCLI("shapes", p, "--dim", "N=2", "--dim=H=9")
+	code, out, _ = runShapesCLI("shapes", p, "--dim", "N=2", "--dim=H=9")
 	if code != exitOK || !strings.Contains(out, "-> [2,4,5,4]") || !strings.Contains(out, "[2,80]") {
 		t.Errorf("bound table (exit %d):\n%s", code, out)
 	}
@@ -78,7 +78,7 @@ func TestShapesTable(t *testing.T) {
 
 func TestShapesJSON(t *testing.T) {
 	p := writeModel(t, convModel(t, 3))
-	code, out, errs := runCLI("shapes", "--json", p, "--dim", "N=1")
+	code, out, errs := runShapesCLI("shapes", "--json", p, "--dim", "N=1")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -126,7 +126,7 @@ func TestShapesJSON(t *testing.T) {
 
 func TestShapesInconsistent(t *testing.T) {
 	p := writeModel(t, convModel(t, 5))
-	code, out, _ := runCLI("shapes", p, "--json")
+	code, out, _ := runShapesCLI("shapes", p, "--json")
 	if code != exitFail {
 		t.Errorf("exit %d, want %d", code, exitFail)
 	}
@@ -152,7 +152,7 @@ func TestShapesErrors(t *testing.T) {
 		{[]string{"shapes", filepath.Join(t.TempDir(), "missing.onnx")}, exitFail},
 		{[]string{"shapes", bad}, exitFail},
 	} {
-		code, _, errs := runCLI(tt.args...)
+		code, _, errs := runShapesCLI(tt.args...)
 		if code != tt.code {
 			t.Errorf("%v: exit %d, want %d (%s)", tt.args, code, tt.code, errs)
 		}
@@ -165,7 +165,7 @@ func TestShapesErrors(t *testing.T) {
 func TestShapesWriteBack(t *testing.T) {
 	p := writeModel(t, convModel(t, 3))
 	out := filepath.Join(t.TempDir(), "annotated.onnx")
-	if code, _, errs := runCLI("shapes", p, "-o", out); code != exitOK {
+	if code, _, errs := runShapesCLI("shapes", p, "-o", out); code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	m, err := graph.Load(out)
@@ -189,7 +189,7 @@ func TestShapesWriteBack(t *testing.T) {
 		t.Errorf("output y = %+v", y)
 	}
 	// The annotated model infers the same, with no contradiction.
-	if code, _, errs := runCLI("shapes", out); code != exitOK {
+	if code, _, errs := runShapesCLI("shapes", out); code != exitOK {
 		t.Errorf("annotated model: exit %d: %s", code, errs)
 	}
 }
