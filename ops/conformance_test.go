@@ -1,8 +1,3 @@
-//go:build graphdecode
-
-// The build constraint is removed once graph.Load and graph.DecodeTensor are
-// in this branch.
-
 package ops_test
 
 import (
