@@ -1,5 +1,3 @@
-//go:build graphdecode
-
 package ops
 
 import (
