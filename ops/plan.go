@@ -24,6 +24,8 @@ type Plan struct {
 	release [][]int
 	// outer lists slots filled from enclosing graphs at the start of a run.
 	outer []int
+	// children are the subgraph plans compiled for this plan's nodes.
+	children []*Plan
 }
 
 type step struct {
@@ -351,6 +353,20 @@ func topoOrder(g *graph.Graph) ([]*graph.Node, error) {
 		out[k] = g.Nodes[i]
 	}
 	return out, nil
+}
+
+// Constants returns the tensors the plan holds for its whole life
+// (initializers and Constant outputs), including those of the subgraphs
+// compiled for its nodes. Callers must not modify them.
+func (p *Plan) Constants() []*Tensor {
+	var out []*Tensor
+	for _, t := range p.consts {
+		out = append(out, t)
+	}
+	for _, c := range p.children {
+		out = append(out, c.Constants()...)
+	}
+	return out
 }
 
 // InputNames returns the names of the plan's graph inputs, in order.
