@@ -1,5 +1,3 @@
-//go:build graphdecode
-
 // The build constraint is removed once graph.Load and graph.DecodeTensor are
 // in this branch.
 
