@@ -231,7 +231,7 @@ func transformAxis(rc *RunContext, xv []float64, shape []int, a, L int, inverse,
 	oshape := append([]int{}, shape...)
 	oshape[a] = nb
 	oshape[r-1] = outC
-	if Size(oshape) > 1<<28 {
+	if Size(oshape) > 1<<26 {
 		return spectrum{}, fmt.Errorf("output %v is too large", oshape)
 	}
 	ov := make([]float64, Size(oshape))
@@ -390,7 +390,7 @@ func (k *windowKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 		return nil, err
 	}
 	size, err := mScalarInt(st)
-	if err != nil || size < 0 || size > 1<<28 {
+	if err != nil || size < 0 || size > 1<<26 {
 		return nil, fmt.Errorf("input 0 (size) is %s, want a non-negative scalar", st)
 	}
 	N := float32(size)
