@@ -252,3 +252,35 @@ func benchConv(b *testing.B, p Params) {
 }
 
 func fmtAny(v any) string { return fmt.Sprintf("%+v", v) }
+
+// TestConvSplitsChannels covers the output-channel split used when a layer
+// has too few output tiles for the threads.
+func TestConvSplitsChannels(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, p := range []Params{
+		{N: 1, C: 8, M: 64, Group: 1, In: []int{3, 3}, Kernel: []int{3, 3}, Out: []int{3, 3},
+			Strides: []int{1, 1}, Dilations: []int{1, 1}, Pads: []int{1, 1}},
+		{N: 1, C: 6, M: 96, Group: 1, In: []int{2, 2}, Kernel: []int{1, 1}, Out: []int{2, 2},
+			Strides: []int{1, 1}, Dilations: []int{1, 1}, Pads: []int{0, 0}},
+		{N: 2, C: 4, M: 100, Group: 2, In: []int{5}, Kernel: []int{2}, Out: []int{4},
+			Strides: []int{1}, Dilations: []int{1}, Pads: []int{0}},
+	} {
+		pl, err := NewPlan[float32](p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := randSlice(r, p.N*p.C*prod(p.In))
+		w := randSlice(r, p.M*p.C/p.Group*prod(p.Kernel))
+		b := randSlice(r, p.M)
+		want := make([]float32, p.N*p.M*prod(p.Out))
+		Reference(&p, x, w, b, want)
+		for _, th := range []int{1, 2, 5, 16} {
+			y, check := guarded(len(want))
+			if err := pl.Run(x, w, b, y, th); err != nil {
+				t.Fatal(err)
+			}
+			check(t)
+			closeAll(t, fmtParams(p), y, want)
+		}
+	}
+}
