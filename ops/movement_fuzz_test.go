@@ -97,7 +97,9 @@ func TestMovementNoPanics(t *testing.T) {
 		{"GatherND", 13, 1, func() []*graph.Attr { return attr("batch_dims") }, func() []Value { return []Value{data(), idx()} }},
 		{"ScatterElements", 18, 1, func() []*graph.Attr { return attr("axis") }, func() []Value { d, i := data(), idx(); return []Value{d, i, shRandomTensor(rng, d.DType, i.Shape)} }},
 		{"ScatterND", 18, 1, func() []*graph.Attr { return []*graph.Attr{shAStr("reduction", "max")} }, func() []Value { d, i := data(), idx(); return []Value{d, i, shRandomTensor(rng, d.DType, shape())} }},
-		{"Pad", 19, 1, func() []*graph.Attr { return []*graph.Attr{shAStr("mode", []string{"constant", "reflect", "edge", "wrap"}[rng.Intn(4)])} }, func() []Value { return []Value{data(), ints(), nil, ints()} }},
+		{"Pad", 19, 1, func() []*graph.Attr {
+			return []*graph.Attr{shAStr("mode", []string{"constant", "reflect", "edge", "wrap"}[rng.Intn(4)])}
+		}, func() []Value { return []Value{data(), ints(), nil, ints()} }},
 		{"Tile", 13, 1, nil, func() []Value { return []Value{data(), ints()} }},
 		{"Expand", 13, 1, nil, func() []Value { return []Value{data(), ints()} }},
 		{"Shape", 15, 1, func() []*graph.Attr { return attr("start", "end") }, func() []Value { return []Value{data()} }},
