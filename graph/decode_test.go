@@ -249,7 +249,7 @@ func TestErrorLocation(t *testing.T) {
 	g := pb(nil).bytes(1, pb(nil).str(2, "a").str(4, "Relu")).bytes(1, node)
 	b := pb(nil).varint(1, 8).bytes(7, g)
 	_, err := Decode(b)
-	want := `graph: graph node 1 (Conv "conv1") attribute 0 "kernel_shape": field 8: truncated varint at byte `
+	want := `graph: node 1 (Conv "conv1") attribute "kernel_shape": field 8: truncated varint at byte `
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Fatalf("error %v, want prefix %q", err, want)
 	}
@@ -334,4 +334,12 @@ func nodeSuiteSample() [][]byte {
 		}
 	}
 	return out
+}
+
+func TestTensorByteCountOverflow(t *testing.T) {
+	// 2^61 float64 elements take 2^64 bytes: the byte count wraps to 0.
+	b := pb(nil).varint(1, 1<<61).varint(2, uint64(Double)).bytes(9, nil)
+	if _, err := DecodeTensor(b); err == nil || !strings.Contains(err.Error(), "overflow") {
+		t.Errorf("error %v", err)
+	}
 }

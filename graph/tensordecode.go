@@ -114,7 +114,7 @@ func (d *decoder) tensorBody(b []byte) (*Tensor, error) {
 		return t, d.errAt(start, "unsupported data_type %d", dtype)
 	}
 	n := NumElements(t.Dims)
-	if n < 0 {
+	if n < 0 || (t.DType.Size() > 0 && n > math.MaxInt64/int64(t.DType.Size())) {
 		return t, d.errAt(start, "dims %v overflow or are negative", t.Dims)
 	}
 	if t.DType != String && t.Strings != nil {

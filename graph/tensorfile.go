@@ -79,7 +79,7 @@ func (d *decoder) sequence(b []byte) (name string, elemType DType, items []*Tens
 					elemType = t.DType
 					items = append(items, t)
 				}
-				err = withinIf(err, fmt.Sprintf("item %d", len(items)))
+				err = withinf(err, "item %d", len(items))
 			}
 		case 4, 5, 6, 7:
 			err = d.errAt(f.at, "sequences of %s values are not supported", kindName(uint64(f.num-2)))

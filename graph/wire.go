@@ -191,7 +191,7 @@ func (d *decoder) float32s(f *field, dst []float32) ([]float32, error) {
 	return dst, d.errAt(f.at, "field %d has %s wire type, want fixed32 or packed", f.num, wireName(f.typ))
 }
 
-// pairs decodes a StringStringEntryProto.
+// pair decodes a StringStringEntryProto.
 func (d *decoder) pair(b []byte) (StringPair, error) {
 	var p StringPair
 	for len(b) > 0 {

@@ -406,8 +406,14 @@ func (st *state) mergeDeclared(sc *scope, n *graph.Node, name string, inf, decl 
 	if !decl.Ranked {
 		return inf
 	}
+	// In a body (If/Loop/Scan) declared shapes were often recorded from one
+	// traced iteration: they give the rank but fill in no dims.
+	fill := sc.parent == nil
 	if !inf.Ranked {
 		inf.Shape, inf.Ranked = decl.Shape.Clone(), true
+		if !fill {
+			inf.Shape = unknowns(len(decl.Shape))
+		}
 		return inf
 	}
 	if len(inf.Shape) != len(decl.Shape) {
@@ -423,7 +429,7 @@ func (st *state) mergeDeclared(sc *scope, n *graph.Node, name string, inf, decl 
 		case dok && iok && dv != iv:
 			report(fmt.Sprintf("value %q is declared %v but inferred %v (dim %d)", name, decl, inf, i))
 			return inf
-		case d.IsUnknown() && !dd.IsUnknown():
+		case fill && d.IsUnknown() && !dd.IsUnknown():
 			if ns == nil {
 				ns = inf.Shape.Clone()
 			}

@@ -77,7 +77,7 @@ func randParams(r *rand.Rand, rank int) Params {
 func TestConvMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for iter := 0; iter < 400; iter++ {
-		rank := 1 + iter%3
+		rank := 1 + iter%4
 		p := randParams(r, rank)
 		if iter%10 == 0 { // pointwise
 			for a := range p.In {
