@@ -132,6 +132,9 @@ func compile(m *graph.Model, g *graph.Graph, opts *Options, parent *Plan) (*Plan
 		st.opset = opset
 		f, spec, ok := Lookup(n.Domain, n.OpType, opset)
 		if !ok {
+			f, spec, ok = lookupFunction(m, n) // a model-local function
+		}
+		if !ok {
 			return nil, &UnsupportedError{Node: n.Name, Domain: n.Domain, Op: n.OpType, Opset: opset}
 		}
 		b := &Build{Node: n, Model: m, Opset: opset, Spec: spec, plan: p}

@@ -1,0 +1,97 @@
+package ops
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/onnxrun/onnxrun/graph"
+)
+
+func TestReshapeShapeTable(t *testing.T) {
+	tests := []struct {
+		in        []int
+		shape     []int64
+		allowZero bool
+		want      []int
+		err       string
+	}{
+		{[]int{2, 3, 4}, []int64{4, -1}, false, []int{4, 6}, ""},
+		{[]int{2, 3, 4}, []int64{0, -1}, false, []int{2, 12}, ""},
+		{[]int{2, 3, 4}, []int64{0, 0, 4}, false, []int{2, 3, 4}, ""},
+		{[]int{2, 3, 4}, []int64{}, false, nil, "cannot reshape"},
+		{[]int{1}, []int64{}, false, []int{}, ""},
+		{[]int{0, 3}, []int64{-1, 3}, false, []int{0, 3}, ""},
+		{[]int{0, 3}, []int64{0, 3}, true, []int{0, 3}, ""},
+		{[]int{0, 3}, []int64{3, 0}, true, []int{3, 0}, ""},
+		{[]int{0, 3}, []int64{0, -1}, true, nil, "both -1 and a zero dim"},
+		{[]int{0, 3}, []int64{0, -1}, false, nil, "cannot infer"},
+		{[]int{2, 3}, []int64{-1, -1}, false, nil, "more than one -1"},
+		{[]int{2, 3}, []int64{-2, 3}, false, nil, "invalid dim -2"},
+		{[]int{2, 3}, []int64{1, 1, 0}, false, nil, "copies dim 2"},
+		{[]int{2, 3}, []int64{4, -1}, false, nil, "cannot reshape"},
+		{[]int{2, 3}, []int64{7}, false, nil, "cannot reshape"},
+		{[]int{2, 3}, []int64{1 << 40, 1 << 40}, false, nil, "too large"},
+		{[]int{2, 3}, []int64{1 << 20, 1 << 20, 1 << 20}, false, nil, "more than"},
+	}
+	for _, tc := range tests {
+		got, err := ReshapeShape(tc.in, tc.shape, tc.allowZero)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("ReshapeShape(%v, %v, %v): error %v, want %q", tc.in, tc.shape, tc.allowZero, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || !mvSameShape(got, tc.want) {
+			t.Errorf("ReshapeShape(%v, %v, %v) = %v, %v; want %v", tc.in, tc.shape, tc.allowZero, got, err, tc.want)
+		}
+	}
+}
+
+func TestReshapeOps(t *testing.T) {
+	x := shSeqF32(2, 3)
+	// Outputs share the input's data.
+	out := shCheck(t, 14, "Reshape", nil, []Value{x, shI64s(3, -1)}, New([]int{3, 2}, x.Data.([]float32)))
+	if !shSameData(out[0].(*Tensor), x) {
+		t.Error("Reshape copied its input")
+	}
+	shCheck(t, 4, "Reshape", []*graph.Attr{shAInts("shape", 6)}, []Value{x}, New([]int{6}, x.Data.([]float32)))
+	shErr(t, 13, "Reshape", []*graph.Attr{shAInt("allowzero", 1)}, []Value{x, shI64s(6)}, 1, "allowzero needs opset 14")
+	shErr(t, 14, "Reshape", nil, []Value{x, shI64s(4, -1)}, 1, "input 1 (shape)", "cannot reshape")
+
+	out = shCheck(t, 13, "Flatten", []*graph.Attr{shAInt("axis", 0)}, []Value{x}, New([]int{1, 6}, x.Data.([]float32)))
+	if !shSameData(out[0].(*Tensor), x) {
+		t.Error("Flatten copied its input")
+	}
+	y := shSeqF32(2, 3, 4)
+	shCheck(t, 13, "Flatten", []*graph.Attr{shAInt("axis", -1)}, []Value{y}, New([]int{6, 4}, y.Data.([]float32)))
+	shCheck(t, 13, "Flatten", []*graph.Attr{shAInt("axis", 3)}, []Value{y}, New([]int{24, 1}, y.Data.([]float32)))
+	shErr(t, 13, "Flatten", []*graph.Attr{shAInt("axis", 4)}, []Value{y}, 1, "axis 4 is out of range")
+	shErr(t, 9, "Flatten", []*graph.Attr{shAInt("axis", -1)}, []Value{y}, 1, "needs opset 11")
+
+	z := shSeqF32(1, 3, 1)
+	shCheck(t, 11, "Squeeze", []*graph.Attr{shAInts("axes", -1)}, []Value{z}, New([]int{1, 3}, z.Data.([]float32)))
+	shCheck(t, 13, "Squeeze", nil, []Value{z}, New([]int{3}, z.Data.([]float32)))
+	shCheck(t, 13, "Squeeze", nil, []Value{z, shI64s(0)}, New([]int{3, 1}, z.Data.([]float32)))
+	shErr(t, 13, "Squeeze", nil, []Value{z, shI64s(1)}, 1, "cannot squeeze axis 1")
+	shErr(t, 13, "Squeeze", nil, []Value{z, shI64s(3)}, 1, "axis 3 is out of range")
+
+	shCheck(t, 11, "Unsqueeze", []*graph.Attr{shAInts("axes", -1, 0)}, []Value{x}, New([]int{1, 2, 3, 1}, x.Data.([]float32)))
+	out = shCheck(t, 13, "Unsqueeze", nil, []Value{x, shI64s(1)}, New([]int{2, 1, 3}, x.Data.([]float32)))
+	if !shSameData(out[0].(*Tensor), x) {
+		t.Error("Unsqueeze copied its input")
+	}
+	shCheck(t, 13, "Unsqueeze", nil, []Value{Scalar(float32(5)), shI64s(0)}, New([]int{1}, []float32{5}))
+	shErr(t, 13, "Unsqueeze", nil, []Value{x, shI64s(1, -3)}, 1, "repeat axis")
+	shErr(t, 13, "Unsqueeze", nil, []Value{x, shI64s(4)}, 1, "out of range")
+	shErr(t, 13, "Unsqueeze", nil, []Value{x}, 1, "axes) is missing")
+
+	out = shCheck(t, 16, "Identity", nil, []Value{x}, x)
+	if out[0] != Value(x) {
+		t.Error("Identity copied its input")
+	}
+	seq := &Sequence{Elem: x.DType, Items: []*Tensor{x}}
+	got, err := shRunNode(16, "Identity", nil, []Value{seq}, 1)
+	if err != nil || got[0] != Value(seq) {
+		t.Errorf("Identity of a sequence: %v, %v", got, err)
+	}
+}
