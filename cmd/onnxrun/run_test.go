@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/onnxrun/onnxrun"
 	"github.com/onnxrun/onnxrun/graph"
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/tensorio"
@@ -275,5 +276,19 @@ func TestBenchJSON(t *testing.T) {
 	}
 	if code, _, _ := cli("bench", filepath.Join(tinyCNN, "model.onnx"), "--runs", "0"); code != 2 {
 		t.Errorf("--runs 0: exit %d, want 2", code)
+	}
+}
+
+func TestBFloat16FromUint16(t *testing.T) {
+	in := onnxrun.Info{Name: "x", Kind: onnxrun.KindTensor, DType: graph.BFloat16}
+	u := ops.New([]int{2}, []uint16{0x3f80, 0xc000}) // 1, -2
+	got := asBFloat16(in, u)
+	b, ok := got.Data.([]graph.BFloat16Value)
+	if !ok || got.DType != graph.BFloat16 || b[0].Float32() != 1 || b[1].Float32() != -2 {
+		t.Fatalf("got %s %v", got, got.Data)
+	}
+	in.DType = graph.Uint16
+	if asBFloat16(in, u) != u {
+		t.Fatal("a uint16 input was converted")
 	}
 }
