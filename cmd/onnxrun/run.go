@@ -655,13 +655,13 @@ func top5(t *ops.Tensor) string {
 	return strings.Join(parts, ", ")
 }
 
-// writeOutputs writes every output to dir, and dir/outputs.json mapping
-// output names to file names.
+// writeOutputs writes every output to dir, and dir/outputs.json: an object
+// mapping each output name to its file name, in the model's output order.
 func writeOutputs(dir, format string, infos []onnxrun.Info, out map[string]ops.Value) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	files := map[string]string{}
+	var entries []string // `"name": "file"`, in the model's output order
 	used := map[string]bool{"outputs.json": true}
 	for i, info := range infos {
 		v := out[info.Name]
@@ -703,13 +703,15 @@ func writeOutputs(dir, format string, infos []onnxrun.Info, out map[string]ops.V
 		if err != nil {
 			return fmt.Errorf("output %q: %w", info.Name, err)
 		}
-		files[info.Name] = file
+		k, _ := json.Marshal(info.Name)
+		f, _ := json.Marshal(file)
+		entries = append(entries, fmt.Sprintf("  %s: %s", k, f))
 	}
-	b, err := json.MarshalIndent(files, "", "  ")
-	if err != nil {
-		return err
+	b := "{\n" + strings.Join(entries, ",\n") + "\n}\n"
+	if len(entries) == 0 {
+		b = "{}\n"
 	}
-	return writeFileAtomic(filepath.Join(dir, "outputs.json"), append(b, '\n'))
+	return writeFileAtomic(filepath.Join(dir, "outputs.json"), []byte(b))
 }
 
 // sanitize makes an output name a safe file name: letters, digits, '.',

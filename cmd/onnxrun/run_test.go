@@ -292,3 +292,38 @@ func TestBFloat16FromUint16(t *testing.T) {
 		t.Fatal("a uint16 input was converted")
 	}
 }
+
+func TestWriteOutputsOrderAndNames(t *testing.T) {
+	dir := t.TempDir()
+	infos := []onnxrun.Info{{Name: "scores"}, {Name: "boxes/0"}, {Name: "boxes:0"}, {Name: "seq"}}
+	out := map[string]ops.Value{
+		"scores":  ops.New([]int{2}, []float32{1, 2}),
+		"boxes/0": ops.New([]int{1, 4}, []float32{0, 0, 1, 1}),
+		"boxes:0": ops.Scalar(int64(3)),
+		"seq":     &ops.Sequence{Elem: graph.Int64, Items: []*ops.Tensor{ops.New([]int{1}, []int64{5})}},
+	}
+	if err := writeOutputs(dir, "npy", infos, out); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "outputs.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "{\n  \"scores\": \"scores.npy\",\n  \"boxes/0\": \"boxes_0.npy\",\n  \"boxes:0\": \"boxes_0_1.npy\",\n  \"seq\": \"output_3.pb\"\n}\n"
+	if string(b) != want {
+		t.Fatalf("outputs.json:\n%s\nwant:\n%s", b, want)
+	}
+	for _, f := range []string{"scores.npy", "boxes_0.npy", "boxes_0_1.npy", "output_3.pb"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if s := readNPY(t, filepath.Join(dir, "boxes_0_1.npy")); len(s.Shape) != 0 || s.Data.([]int64)[0] != 3 {
+		t.Errorf("scalar output came back as %s %v", s, s.Data)
+	}
+	pb, _ := os.ReadFile(filepath.Join(dir, "output_3.pb"))
+	q, err := decodeSequence(pb, graph.Undefined)
+	if err != nil || len(q.Items) != 1 {
+		t.Errorf("sequence output: %v %v", q, err)
+	}
+}
