@@ -199,14 +199,14 @@ func recoverTo(stderr io.Writer, cmd string, code *int) {
 	}
 }
 
-// cliError drops the package prefix of the executor's input errors, which
-// read better without it on the command line.
+// cliError drops the "onnxrun: " prefix of the executor's errors, which
+// reads as a stutter after the command's own "onnxrun run: ".
 func cliError(err error) error {
-	var ie *onnxrun.InputError
-	if errors.As(err, &ie) && !errors.Is(err, errUsage) {
-		return errors.New(strings.TrimPrefix(err.Error(), "onnxrun: "))
+	msg, ok := strings.CutPrefix(err.Error(), "onnxrun: ")
+	if !ok || errors.Is(err, errUsage) {
+		return err
 	}
-	return err
+	return errors.New(msg)
 }
 
 func runModel(ctx context.Context, o *runOptions, stdout io.Writer) error {
