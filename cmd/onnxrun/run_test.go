@@ -327,3 +327,40 @@ func TestWriteOutputsOrderAndNames(t *testing.T) {
 		t.Errorf("sequence output: %v %v", q, err)
 	}
 }
+
+// A node-suite model with a sequence input and output, through the CLI:
+// a SequenceProto file in, a SequenceProto file out matching the expected one.
+func TestRunCLISequence(t *testing.T) {
+	dir := os.Getenv("ONNX_NODE_TESTS")
+	if dir == "" {
+		dir = "/usr/share/libonnx-testdata/data/node"
+	}
+	test := filepath.Join(dir, "test_sequence_map_add_1_sequence_1_tensor")
+	if _, err := os.Stat(test); err != nil {
+		t.Skip(err)
+	}
+	out := t.TempDir()
+	ds := filepath.Join(test, "test_data_set_0")
+	code, _, errs := cli("run", filepath.Join(test, "model.onnx"), filepath.Join(ds, "input_0.pb"), filepath.Join(ds, "input_1.pb"), "-o", out, "--format", "pb")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	read := func(path string) *ops.Sequence {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := decodeSequence(b, graph.Undefined)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return q
+	}
+	got, want := read(filepath.Join(out, "output_0.pb")), read(filepath.Join(ds, "output_0.pb"))
+	if len(got.Items) != len(want.Items) || got.Elem != want.Elem {
+		t.Fatalf("got %d %s items, want %d %s", len(got.Items), got.Elem, len(want.Items), want.Elem)
+	}
+	for i := range want.Items {
+		checkClose(t, got.Items[i], want.Items[i])
+	}
+}
