@@ -189,6 +189,7 @@ type InputError struct {
 	Detail string
 }
 
+// Error describes the input and what the model expects of it.
 func (e *InputError) Error() string {
 	var s string
 	switch {
