@@ -759,8 +759,9 @@ func sliceLen(dim, start, end Dim, step int64) (Dim, int64, bool) {
 		var s, e Dim
 		switch {
 		case sv >= 0:
-			s = Const(sv) // clamped to dim when dim < sv: min(sv, dim)
-			s = s.Min(dim)
+			// Clamping sv to dim is not needed: e <= dim, so a start past
+			// the end already gives a non-positive extent, and 0 below.
+			s = Const(sv)
 		default:
 			s = dim.Add(Const(sv)).Max(Const(0))
 		}

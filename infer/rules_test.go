@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -418,9 +419,7 @@ func TestLargeGraph(t *testing.T) {
 	}
 }
 
-func itoa(i int) string {
-	return strings.TrimSpace(strings.Repeat(" ", 0) + string(rune('0'+i/100%10)) + string(rune('0'+i/10%10)) + string(rune('0'+i%10)))
-}
+func itoa(i int) string { return strconv.Itoa(i) }
 
 func BenchmarkLargeGraph(b *testing.B) {
 	bd := newBuilder(13)
