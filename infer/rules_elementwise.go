@@ -183,6 +183,8 @@ func broadcastRule(op string, cmp bool) Rule {
 			}
 			if dt == graph.Undefined {
 				dt = f.DType
+			} else if f.DType != graph.Undefined && f.DType != dt && op != "Pow" && op != "BitShift" {
+				return c.Errorf("input %d: element type %v differs from %v of the other inputs", i, f.DType, dt)
 			}
 			if f.Kind != KindTensor || !f.Ranked {
 				ranked = false
@@ -392,6 +394,8 @@ func whereRule(c *Context) error {
 	dt := x.DType
 	if dt == graph.Undefined {
 		dt = y.DType
+	} else if y.DType != graph.Undefined && y.DType != dt {
+		return c.Errorf("input 2 (Y): element type %v differs from %v of input 1 (X)", y.DType, dt)
 	}
 	if !cond.Ranked || !x.Ranked || !y.Ranked {
 		unknownRank(c, 0, dt)

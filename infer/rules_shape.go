@@ -434,6 +434,8 @@ func concatRule(c *Context) error {
 		}
 		if dt == graph.Undefined {
 			dt = f.DType
+		} else if f.DType != graph.Undefined && f.DType != dt {
+			return c.Errorf("input %d: element type %v differs from %v of the other inputs", i, f.DType, dt)
 		}
 		if !f.Ranked {
 			allRanked = false

@@ -503,3 +503,14 @@ func TestLocalFunction(t *testing.T) {
 		t.Errorf("y: %s, want [3*N,20]", got)
 	}
 }
+
+func TestTypeMismatch(t *testing.T) {
+	b := newBuilder(13)
+	b.input("a", graph.Float, 2, 3)
+	b.input("i", graph.Int64, 2, 3)
+	b.node("Add", []string{"a", "i"}, []string{"y"})
+	res := b.run(t, nil)
+	if !res.HasErrors() || !strings.Contains(res.Diagnostics[0].Message, "element type int64 differs from float32") {
+		t.Errorf("diagnostics %v", res.Diagnostics)
+	}
+}
