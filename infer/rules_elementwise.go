@@ -91,8 +91,9 @@ func unaryValueRule(op string) Rule {
 			case "Abs", "Relu", "Sign":
 				v, ok := d.Value()
 				if !ok {
-					if op == "Abs" || op == "Relu" {
-						out[i] = d // sizes are non-negative
+					// An expression provably >= 0 (N, 2*H+1) is its own Abs and Relu.
+					if cmp, known := d.Compare(Const(-1)); known && cmp > 0 && (op == "Abs" || op == "Relu") {
+						out[i] = d
 						continue
 					}
 					return nil
@@ -301,9 +302,9 @@ func binaryDim(op string, a, b Dim) (Dim, bool) {
 			}
 			return Const(av / bv), true // integer division truncates
 		}
-		// Sizes are non-negative and divisors positive here, where
-		// truncation and floor agree.
-		if bok && bv > 0 {
+		// Truncation and floor agree for a provably non-negative
+		// dividend and a positive divisor.
+		if cmp, known := a.Compare(Const(-1)); bok && bv > 0 && known && cmp > 0 {
 			return a.FloorDiv(b), true
 		}
 		if r := a.FloorDiv(b); r.IsConst() { // an exact multiple: 6*N / N
