@@ -1,6 +1,8 @@
 package infer
 
 import (
+	"math"
+
 	"github.com/onnxrun/onnxrun/graph"
 )
 
@@ -147,16 +149,23 @@ func castTo(c *Context, dt graph.DType) error {
 				v[i] = boolDim(x != 0)
 			}
 			out.Value = v
-		} else {
+		} else if fitsAll(f.Value, dt) {
 			out.Value = f.Value
 		}
 	} else if valueAllowed(dt) && f.Const != nil && f.DType.IsFloat() {
 		if fl, ok := floats(f.Const); ok && len(fl) <= MaxValueElems {
 			v := make([]Dim, len(fl))
+			ok := true
 			for i, x := range fl {
+				if math.IsNaN(x) || math.Abs(x) >= 1<<62 {
+					ok = false
+					break
+				}
 				v[i] = Const(int64(x)) // truncation toward zero, as Cast does
 			}
-			out.Value = v
+			if ok && dt != graph.Bool && fitsAll(v, dt) {
+				out.Value = v
+			}
 		}
 	}
 	if dt.IsFloat() && f.Const != nil && f.DType == dt {
@@ -468,4 +477,36 @@ func init() {
 		c.SetOutput(0, Tensor(x.DType, x.Shape[:len(x.Shape)-2].Clone()))
 		return nil
 	})
+}
+
+// fitsAll reports whether every constant in v is representable in the
+// integer type dt (symbolic sizes are taken to fit).
+func fitsAll(v []Dim, dt graph.DType) bool {
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+	switch dt {
+	case graph.Int8:
+		lo, hi = math.MinInt8, math.MaxInt8
+	case graph.Uint8:
+		lo, hi = 0, math.MaxUint8
+	case graph.Int16:
+		lo, hi = math.MinInt16, math.MaxInt16
+	case graph.Uint16:
+		lo, hi = 0, math.MaxUint16
+	case graph.Int32:
+		lo, hi = math.MinInt32, math.MaxInt32
+	case graph.Uint32:
+		lo, hi = 0, math.MaxUint32
+	case graph.Uint64:
+		lo = 0
+	case graph.Int4:
+		lo, hi = -8, 7
+	case graph.Uint4:
+		lo, hi = 0, 15
+	}
+	for _, d := range v {
+		if x, ok := d.Value(); ok && (x < lo || x > hi) {
+			return false
+		}
+	}
+	return true
 }
