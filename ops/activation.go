@@ -65,7 +65,7 @@ func init() {
 			}
 			return a[1] * x
 		})
-	attrUnary("Celu", []int64{12}, []string{"alpha"}, []float32{1}, func(a []float64, x float64) float64 {
+	attrUnary("Celu", []int64{12, 28}, []string{"alpha"}, []float32{1}, func(a []float64, x float64) float64 {
 		return math.Max(0, x) + math.Min(0, a[0]*(math.Exp(x/a[0])-1))
 	})
 	attrUnary("HardSigmoid", []int64{1, 6, 22}, []string{"alpha", "beta"}, []float32{0.2, 0.5}, func(a []float64, x float64) float64 {

@@ -9,8 +9,10 @@ import (
 )
 
 // maxOpset is the newest default-domain opset whose schemas the element-wise,
-// reduction and linear-algebra kernels of this package were checked against.
-const maxOpset = 22
+// reduction and linear-algebra kernels of this package were checked against
+// (onnx docs/Changelog.md up to opset 28). Types that later schemas add and
+// the run-time Tensor cannot hold (float8, 4-bit) are rejected when run.
+const maxOpset = 28
 
 // walker visits the elements of an output shape together with the matching
 // elements of inputs broadcast to it, one contiguous run of the innermost
