@@ -149,6 +149,8 @@ func convRule(c *Context) error {
 	} else if op == "ConvInteger" {
 		dt = graph.Int32
 		bi = -1
+	} else if op == "DeformConv" {
+		bi = 3
 	}
 	x, xok := tensorIn(c, xi)
 	w, wok := tensorIn(c, wi)
@@ -481,7 +483,7 @@ func maxUnpoolRule(c *Context) error {
 		}
 		if f, ok := tensorIn(c, 2); ok && len(f.Shape) == 1 {
 			if n, ok := f.Shape[0].Value(); ok {
-				c.SetOutput(0, Tensor(dt, unknowns(int(n))))
+				setUnknownDims(c, 0, dt, n)
 				return nil
 			}
 		}

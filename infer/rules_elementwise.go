@@ -304,6 +304,9 @@ func binaryDim(op string, a, b Dim) (Dim, bool) {
 		if bok && bv > 0 {
 			return a.FloorDiv(b), true
 		}
+		if r := a.FloorDiv(b); r.IsConst() { // an exact multiple: 6*N / N
+			return r, true
+		}
 		return Dim{}, false
 	case "Mod":
 		if both && bv != 0 {

@@ -138,7 +138,7 @@ func constantOfShapeRule(c *Context) error {
 	if !ok {
 		if s, ok := tensorIn(c, 0); ok && len(s.Shape) == 1 {
 			if n, ok := s.Shape[0].Value(); ok {
-				c.SetOutput(0, Tensor(dt, unknowns(int(n))))
+				setUnknownDims(c, 0, dt, n)
 				return nil
 			}
 		}
@@ -179,7 +179,7 @@ func reshapeRule(c *Context) error {
 		if !ok {
 			if s, ok := tensorIn(c, 1); ok && len(s.Shape) == 1 {
 				if n, ok := s.Shape[0].Value(); ok {
-					c.SetOutput(0, Tensor(dt, unknowns(int(n))))
+					setUnknownDims(c, 0, dt, n)
 					return nil
 				}
 			}
@@ -826,11 +826,7 @@ func gatherRule(c *Context) error {
 		ix, ok2 := idx.ConstInts()
 		if ok1 && ok2 {
 			os, ok := out.Consts()
-			if ok {
-				total := int64(1)
-				for _, d := range os {
-					total *= d
-				}
+			if total := graph.NumElements(os); ok && total >= 0 && total <= MaxValueElems {
 				v := make([]Dim, total)
 				ishape, _ := idx.Shape.Consts()
 				good := true
@@ -912,7 +908,7 @@ func expandRule(c *Context) error {
 	if !ok {
 		if s, ok := tensorIn(c, 1); ok && len(s.Shape) == 1 && x.Ranked {
 			if n, ok := s.Shape[0].Value(); ok {
-				c.SetOutput(0, Tensor(x.DType, unknowns(max(int(n), len(x.Shape)))))
+				setUnknownDims(c, 0, x.DType, max(n, int64(len(x.Shape))))
 				return nil
 			}
 		}

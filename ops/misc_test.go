@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -278,6 +279,64 @@ func TestMiscErrors(t *testing.T) {
 			_, err := mRunOne(tc.n, tc.opset, tc.in...)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestEinsumPairMatchesLoop checks the batched-product path of two-operand
+// Einsum against the plain loop over every label combination.
+func TestEinsumPairMatchesLoop(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for _, tc := range []struct {
+		eq     string
+		shapes [][]int
+	}{
+		{"ij,jk->ik", [][]int{{3, 5}, {5, 4}}},
+		{"bij,bjk->bik", [][]int{{2, 3, 4}, {2, 4, 5}}},
+		{"bhqd,bhkd->bhqk", [][]int{{1, 2, 3, 4}, {1, 2, 5, 4}}},
+		{"ij,kj->ki", [][]int{{3, 2}, {4, 2}}},
+		{"abc,cd->dba", [][]int{{2, 3, 4}, {4, 3}}},
+		{"ij,jk", [][]int{{2, 3}, {3, 2}}},
+		{"i,j->ij", [][]int{{3}, {4}}},
+		{"ijk,jl->il", [][]int{{2, 3, 4}, {3, 5}}}, // k summed in A only
+		{"...ij,...jk->...ik", [][]int{{2, 2, 3}, {2, 3, 2}}},
+		{"ab,ab->", [][]int{{3, 4}, {3, 4}}},
+	} {
+		t.Run(tc.eq, func(t *testing.T) {
+			n := mNode("Einsum", []string{"a", "b"}, []string{"y"}, mAttrString("equation", tc.eq))
+			m := mOneNodeModel(n, 12)
+			p, err := Compile(m, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k := p.steps[0].kernel.(*einsumKernel)
+			ts := make([]*Tensor, 2)
+			vals := make([][]float64, 2)
+			for i, s := range tc.shapes {
+				v := make([]float64, Size(s))
+				for j := range v {
+					v[j] = rnd.Float64()*2 - 1
+				}
+				ts[i], vals[i] = New(s, v), v
+			}
+			e, _, err := k.plan(ts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fast, ok := einsumPair(e, vals)
+			if !ok {
+				t.Fatal("the batched-product path declined")
+			}
+			order := append(append([]int{}, e.out...), e.sum...)
+			ref := einsumLoop(vals, [][]int{e.strides(0, order), e.strides(1, order)}, e.extents(order), len(e.out))
+			if len(fast) != len(ref) {
+				t.Fatalf("got %d values, want %d", len(fast), len(ref))
+			}
+			for i := range ref {
+				if math.Abs(fast[i]-ref[i]) > 1e-12 {
+					t.Fatalf("element %d: %g, reference %g", i, fast[i], ref[i])
+				}
 			}
 		})
 	}

@@ -80,7 +80,7 @@ func newRandom(b *Build) (Kernel, error) {
 		}
 		n := int64(1)
 		for _, d := range s {
-			if d < 0 || (d > 0 && n > (1<<30)/d) {
+			if d < 0 || (d > 0 && n > (1<<27)/d) {
 				return nil, b.Errorf("shape %v is negative or too large", s)
 			}
 			n *= d

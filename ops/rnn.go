@@ -345,7 +345,7 @@ func (k *rnnKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	gh := make([]float64, G*H) // h·R^T + Rb
 	h := make([]float64, H)
 	c := make([]float64, H)
-	tmp := make([]float64, H)
+	tmp := make([]float64, 3*H) // scratch for step
 	for d := range D {
 		if err := rc.Ctx.Err(); err != nil {
 			return nil, err
@@ -439,7 +439,8 @@ func (k *rnnKernel) clipped(x float64) float64 {
 }
 
 // step advances one time step: gx and gh hold the input and recurrent
-// products with their biases, h and c the state, updated in place.
+// products with their biases, h and c the state, updated in place; tmp is
+// scratch of 3*len(h) values.
 func (k *rnnKernel) step(acts []actFunc, gx, gh, R, rb, P, h, c, tmp []float64) {
 	H := len(h)
 	switch k.kind {
@@ -450,18 +451,16 @@ func (k *rnnKernel) step(acts []actFunc, gx, gh, R, rb, P, h, c, tmp []float64) 
 	case rnnGRU:
 		f, g := acts[0], acts[1]
 		// gate blocks: z, r, h
-		z := tmp
+		z, hn, rh := tmp[:H], tmp[H:2*H], tmp[2*H:3*H]
 		for j := range H {
 			z[j] = f.apply(k.clipped(gx[j] + gh[j]))
 		}
-		hn := make([]float64, H)
 		if k.lbr {
 			for j := range H {
 				rr := f.apply(k.clipped(gx[H+j] + gh[H+j]))
 				hn[j] = g.apply(k.clipped(gx[2*H+j] + rr*gh[2*H+j]))
 			}
 		} else {
-			rh := make([]float64, H)
 			for j := range H {
 				rr := f.apply(k.clipped(gx[H+j] + gh[H+j]))
 				rh[j] = rr * h[j]

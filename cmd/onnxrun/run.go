@@ -30,7 +30,8 @@ const runUsage = `usage: onnxrun run MODEL [INPUT...] [flags]    (or: onnxrun MO
 Each INPUT is a file for the next model input, in the model's input order, or
 NAME=FILE for the input called NAME. A file is .npy, .pb (a TensorProto, or a
 SequenceProto / OptionalProto for a sequence or optional input), or .npz
-(arrays keyed by input name). Flags may go anywhere on the line.
+(arrays keyed by input name). A uint16 array given for a bfloat16 input is
+taken as bfloat16 bit patterns (numpy has no bfloat16). Flags may go anywhere on the line.
 
   --random          fill inputs not given from their declared shapes (random values)
   --dim NAME=VALUE  bind a symbolic dim (repeatable); inputs given must agree
@@ -356,7 +357,22 @@ func readInput(in onnxrun.Info, path string) (ops.Value, error) {
 	if err != nil {
 		return nil, bad(err)
 	}
-	return t, nil
+	return asBFloat16(in, t), nil
+}
+
+// asBFloat16 takes a uint16 tensor given for a bfloat16 input as bfloat16
+// bit patterns: numpy has no bfloat16, so .npy files (and the ONNX 1.12
+// test data) hold such tensors as uint16.
+func asBFloat16(in onnxrun.Info, t *ops.Tensor) *ops.Tensor {
+	u, ok := t.Data.([]uint16)
+	if !ok || in.DType != graph.BFloat16 || in.Kind != onnxrun.KindTensor {
+		return t
+	}
+	b := make([]graph.BFloat16Value, len(u))
+	for i, v := range u {
+		b[i] = graph.BFloat16Value(v)
+	}
+	return &ops.Tensor{DType: graph.BFloat16, Shape: t.Shape, Data: b}
 }
 
 // readNPZInputs reads the arrays of an .npz file: by input name, or, when
@@ -390,7 +406,7 @@ func readNPZInputs(path string, byName map[string]onnxrun.Info, feeds []onnxrun.
 		if err != nil {
 			return &onnxrun.InputError{Name: name, Want: byName[name].String(), Got: path, Detail: err.Error()}
 		}
-		vals[name] = v
+		vals[name] = asBFloat16(byName[name], v)
 	}
 	return nil
 }

@@ -380,16 +380,24 @@ func nonNil(s []string) []string {
 // value_info (symbolic dims as dim_param), and gives graph outputs that
 // declare no shape the inferred one.
 func annotate(m *graph.Model, res *infer.Result) {
-	annotateGraph(m.Graph, res.Values)
+	annotateGraph(m.Graph, res.Values, false)
 	for g, vals := range res.SubValues {
-		annotateGraph(g, vals)
+		annotateGraph(g, vals, true)
 	}
 }
 
-func annotateGraph(g *graph.Graph, vals map[string]infer.Fact) {
+// annotateGraph writes vals into g. In a body, the inputs take the inferred
+// types too: what a traced model declares for a loop-carried value is often
+// the shape of the first iteration only.
+func annotateGraph(g *graph.Graph, vals map[string]infer.Fact, body bool) {
 	skip := map[string]bool{}
 	for _, in := range g.Inputs {
 		skip[in.Name] = true
+		if f, ok := vals[in.Name]; ok && body {
+			if t := infer.TypeOf(f); t != nil {
+				in.Type = t
+			}
+		}
 	}
 	for _, t := range g.Initializers {
 		skip[t.Name] = true
