@@ -480,6 +480,11 @@ func (f unFns) withUnsigned(u8 func(uint8) uint8, u16 func(uint16) uint16, u32 f
 
 // elemKernel is a kernel of one tensor output computed from its tensor inputs.
 func elemKernel(nin int, f func(in []*Tensor) (*Tensor, error)) Kernel {
+	return elemKernelT(nin, func(in []*Tensor, _ int) (*Tensor, error) { return f(in) })
+}
+
+// elemKernelT is elemKernel for functions that use the run's thread budget.
+func elemKernelT(nin int, f func(in []*Tensor, threads int) (*Tensor, error)) Kernel {
 	return KernelFunc(func(rc *RunContext, in []Value) ([]Value, error) {
 		ts := make([]*Tensor, nin)
 		for i := range ts {
@@ -489,7 +494,7 @@ func elemKernel(nin int, f func(in []*Tensor) (*Tensor, error)) Kernel {
 			}
 			ts[i] = t
 		}
-		out, err := f(ts)
+		out, err := f(ts, threadsOf(rc))
 		if err != nil {
 			return nil, err
 		}

@@ -172,7 +172,7 @@ func TestFastFloat32MatchesReference(t *testing.T) {
 		a, b := randTensorR(r, sa), randTensorR(r, sb)
 		ia, ib := BroadcastIndex(sa, out), BroadcastIndex(sb, out)
 		for _, code := range []byte{'+', '-', '*', '/'} {
-			got, ok := fastFloat32(code, a, b)
+			got, ok := fastFloat32(code, a, b, 2)
 			if !ok {
 				t.Fatalf("shapes %v %v: no fast path", sa, sb)
 			}
