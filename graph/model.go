@@ -63,6 +63,17 @@ type Graph struct {
 	ValueInfo          []*ValueInfo
 	Initializers       []*Tensor
 	SparseInitializers []*SparseTensor
+	// QuantAnnotations is GraphProto.quantization_annotation.
+	QuantAnnotations []*TensorAnnotation
+	// Metadata is GraphProto.metadata_props (IR 10).
+	Metadata []StringPair
+}
+
+// TensorAnnotation is a TensorAnnotation: the quantization parameter
+// tensors (scale, zero point) of one tensor.
+type TensorAnnotation struct {
+	TensorName string
+	Params     []StringPair
 }
 
 // Initializer returns the initializer called name, or nil.
@@ -107,6 +118,8 @@ type Node struct {
 	Inputs  []string
 	Outputs []string
 	Attrs   []*Attr
+	// Metadata is NodeProto.metadata_props (IR 10).
+	Metadata []StringPair
 }
 
 // ValueInfo is a named, typed value (ValueInfoProto).
@@ -114,6 +127,8 @@ type ValueInfo struct {
 	Name      string
 	Type      *Type // nil when the file gives no type
 	DocString string
+	// Metadata is ValueInfoProto.metadata_props (IR 10).
+	Metadata []StringPair
 }
 
 // TypeKind says which member of TypeProto's oneof a Type is.
@@ -169,6 +184,8 @@ type Function struct {
 	Opsets         map[string]int64
 	DocString      string
 	ValueInfo      []*ValueInfo
+	// Metadata is FunctionProto.metadata_props (IR 10).
+	Metadata []StringPair
 }
 
 // SparseTensor is a decoded SparseTensorProto: Values holds the non-zero

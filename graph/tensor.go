@@ -20,6 +20,8 @@ type Tensor struct {
 	DocString string
 	// Strings holds the elements of a String tensor.
 	Strings [][]byte
+	// Metadata is TensorProto.metadata_props (IR 10).
+	Metadata []StringPair
 
 	raw []byte
 }

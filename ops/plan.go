@@ -24,6 +24,8 @@ type Plan struct {
 	release [][]int
 	// outer lists slots filled from enclosing graphs at the start of a run.
 	outer []int
+	// children are the subgraph plans compiled for this plan's nodes.
+	children []*Plan
 }
 
 type step struct {
@@ -129,6 +131,9 @@ func compile(m *graph.Model, g *graph.Graph, opts *Options, parent *Plan) (*Plan
 		opset := m.Opset(n.Domain)
 		st.opset = opset
 		f, spec, ok := Lookup(n.Domain, n.OpType, opset)
+		if !ok {
+			f, spec, ok = lookupFunction(m, n) // a model-local function
+		}
 		if !ok {
 			return nil, &UnsupportedError{Node: n.Name, Domain: n.Domain, Op: n.OpType, Opset: opset}
 		}
@@ -348,6 +353,20 @@ func topoOrder(g *graph.Graph) ([]*graph.Node, error) {
 		out[k] = g.Nodes[i]
 	}
 	return out, nil
+}
+
+// Constants returns the tensors the plan holds for its whole life
+// (initializers and Constant outputs), including those of the subgraphs
+// compiled for its nodes. Callers must not modify them.
+func (p *Plan) Constants() []*Tensor {
+	var out []*Tensor
+	for _, t := range p.consts {
+		out = append(out, t)
+	}
+	for _, c := range p.children {
+		out = append(out, c.Constants()...)
+	}
+	return out
 }
 
 // InputNames returns the names of the plan's graph inputs, in order.

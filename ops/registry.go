@@ -165,6 +165,7 @@ func (b *Build) Subgraph(g *graph.Graph) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ops: node %q (%s) subgraph %q: %w", b.Node.Name, b.Node.OpType, g.Name, err)
 	}
+	b.plan.children = append(b.plan.children, p)
 	return p, nil
 }
 

@@ -1,0 +1,227 @@
+// Package conv holds the convolution kernels of onnxrun: N-d convolution
+// (pointwise GEMM, im2col/vol2col + GEMM, depthwise direct), transposed
+// convolution (GEMM + col2im), and the plain reference loops that state their
+// semantics. Tensors are row-major NC(D...) slices.
+package conv
+
+import "fmt"
+
+// Params describes one N-d convolution: input [N, C, In...], weights
+// [M, C/Group, Kernel...], output [N, M, Out...]. Pads holds the padding
+// before each spatial axis (the padding after only shapes Out).
+type Params struct {
+	N, C, M, Group           int
+	In, Kernel, Out          []int
+	Strides, Dilations, Pads []int
+}
+
+// Validate checks that the fields are consistent.
+func (p *Params) Validate() error {
+	r := len(p.In)
+	if r == 0 {
+		return fmt.Errorf("conv: no spatial axes")
+	}
+	if len(p.Kernel) != r || len(p.Out) != r || len(p.Strides) != r || len(p.Dilations) != r || len(p.Pads) != r {
+		return fmt.Errorf("conv: spatial rank %d but kernel %v, out %v, strides %v, dilations %v, pads %v",
+			r, p.Kernel, p.Out, p.Strides, p.Dilations, p.Pads)
+	}
+	if p.N < 0 || p.C <= 0 || p.M < 0 || p.Group <= 0 || p.C%p.Group != 0 || p.M%p.Group != 0 {
+		return fmt.Errorf("conv: N %d, C %d, M %d do not fit group %d", p.N, p.C, p.M, p.Group)
+	}
+	for i := 0; i < r; i++ {
+		if p.In[i] < 0 || p.Kernel[i] <= 0 || p.Out[i] < 0 || p.Strides[i] <= 0 || p.Dilations[i] <= 0 {
+			return fmt.Errorf("conv: bad axis %d: in %d, kernel %d, out %d, stride %d, dilation %d",
+				i, p.In[i], p.Kernel[i], p.Out[i], p.Strides[i], p.Dilations[i])
+		}
+	}
+	return nil
+}
+
+func prod(s []int) int {
+	n := 1
+	for _, v := range s {
+		n *= v
+	}
+	return n
+}
+
+// Algo is a convolution algorithm.
+type Algo int
+
+// The algorithms Plan chooses among.
+const (
+	// Pointwise is a 1×…×1, stride 1, unpadded convolution: one GEMM per
+	// image and group straight on the input.
+	Pointwise Algo = iota
+	// Im2col expands input patches into a column buffer (per thread, one
+	// tile of output positions at a time) and multiplies it by the weights.
+	Im2col
+	// Depthwise is a direct loop for one input channel per group.
+	Depthwise
+	// Direct is the reference loop.
+	Direct
+)
+
+func (a Algo) String() string {
+	return [...]string{"pointwise", "im2col", "depthwise", "direct"}[a]
+}
+
+// Choose picks the algorithm for p.
+func Choose(p *Params) Algo {
+	pointwise := true
+	for i := range p.In {
+		if p.Kernel[i] != 1 || p.Strides[i] != 1 || p.Pads[i] != 0 || p.Out[i] != p.In[i] {
+			pointwise = false
+		}
+	}
+	if pointwise {
+		return Pointwise
+	}
+	if p.Group == p.C && p.Group > 1 && len(p.In) == 2 {
+		return Depthwise
+	}
+	return Im2col
+}
+
+// Plan is a prepared convolution: the algorithm and the sizes it needs.
+// A Plan has no mutable state and may run concurrently.
+type Plan[T Num] struct {
+	P    Params
+	Algo Algo
+	// cg, mg: channels per group in and out; k: kernel volume; ck: rows of
+	// the column matrix; in, out: spatial volumes; tile: output positions per
+	// im2col tile.
+	cg, mg, k, ck, in, out, tile int
+}
+
+// NewPlan validates p and chooses its algorithm.
+func NewPlan[T Num](p Params) (*Plan[T], error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	pl := &Plan[T]{P: p, Algo: Choose(&p)}
+	pl.cg, pl.mg = p.C/p.Group, p.M/p.Group
+	pl.k = prod(p.Kernel)
+	pl.ck = pl.cg * pl.k
+	pl.in, pl.out = prod(p.In), prod(p.Out)
+	// Keep a column tile around 128K elements (half a MB of float32), in
+	// multiples of 16 output positions.
+	t := (1 << 17) / max(pl.ck, 1)
+	t = max(16, t&^15)
+	pl.tile = min(t, max(pl.out, 1))
+	return pl, nil
+}
+
+// WithAlgo returns a copy of pl that uses algorithm a (for tests and tuning).
+// Depthwise needs Group == C and two spatial axes; an unusable choice falls
+// back to Direct.
+func (pl *Plan[T]) WithAlgo(a Algo) *Plan[T] {
+	q := *pl
+	switch a {
+	case Pointwise:
+		if Choose(&pl.P) != Pointwise {
+			a = Direct
+		}
+	case Depthwise:
+		if !(pl.P.Group == pl.P.C && len(pl.P.In) == 2) {
+			a = Direct
+		}
+	}
+	q.Algo = a
+	return &q
+}
+
+// Run computes y = conv(x, w) + bias. bias may be nil. It checks the slice
+// lengths and returns an error rather than panicking on a mismatch.
+func (pl *Plan[T]) Run(x, w, bias, y []T, threads int) error {
+	p := &pl.P
+	if len(x) != p.N*p.C*pl.in || len(w) != p.M*pl.ck || len(y) != p.N*p.M*pl.out || (bias != nil && len(bias) != p.M) {
+		return fmt.Errorf("conv: buffer sizes x %d, w %d, b %d, y %d do not fit %+v", len(x), len(w), len(bias), len(y), *p)
+	}
+	threads = Threads(threads)
+	switch pl.Algo {
+	case Pointwise:
+		pl.runGEMM(x, w, bias, y, threads, false)
+	case Im2col:
+		pl.runGEMM(x, w, bias, y, threads, true)
+	case Depthwise:
+		pl.runDepthwise(x, w, y, threads)
+		if bias != nil {
+			addBias(y, bias, p.N, p.M, pl.out)
+		}
+	default:
+		Reference(p, x, w, bias, y)
+	}
+	return nil
+}
+
+func addBias[T Num](y, bias []T, n, m, sz int) {
+	for b := 0; b < n; b++ {
+		for c := 0; c < m; c++ {
+			bv := bias[c]
+			row := y[(b*m+c)*sz : (b*m+c+1)*sz]
+			for i := range row {
+				row[i] += bv
+			}
+		}
+	}
+}
+
+// runGEMM splits the work into (image, group, tile of output positions,
+// block of output channels) items: for each, Y[mb, tile] = bias +
+// W_g[mb, ck] · X_cols[ck, tile], where the columns are the input itself
+// (pointwise) or an im2col expansion. Output channels are split only when
+// there are too few tiles to keep every thread busy (small late layers).
+func (pl *Plan[T]) runGEMM(x, w, bias, y []T, threads int, expand bool) {
+	p := &pl.P
+	tiles := (pl.out + pl.tile - 1) / pl.tile
+	items := p.N * p.Group * tiles
+	mBlock := pl.mg
+	if items < 2*threads && pl.mg >= 32 {
+		// Blocks of at least 16 channels, enough for two items per thread.
+		want := (2*threads + items - 1) / items
+		mBlock = max(16, (pl.mg+want-1)/want)
+	}
+	mBlocks := (pl.mg + mBlock - 1) / mBlock
+	items *= mBlocks
+	var scratch [][]T
+	if expand {
+		scratch = make([][]T, min(threads, items))
+	}
+	ParallelFor(items, threads, func(wk, it int) {
+		mb := it % mBlocks
+		rest := it / mBlocks
+		t := rest % tiles
+		g := (rest / tiles) % p.Group
+		n := rest / tiles / p.Group
+		o0 := t * pl.tile
+		nt := min(pl.tile, pl.out-o0)
+		m0 := mb * mBlock
+		nm := min(mBlock, pl.mg-m0)
+		yOff := (n*p.M+g*pl.mg+m0)*pl.out + o0
+		yv := y[yOff:]
+		for r := 0; r < nm; r++ {
+			row := yv[r*pl.out : r*pl.out+nt]
+			if bias == nil {
+				clear(row)
+			} else {
+				bv := bias[g*pl.mg+m0+r]
+				for i := range row {
+					row[i] = bv
+				}
+			}
+		}
+		wg := w[(g*pl.mg+m0)*pl.ck:]
+		xg := x[(n*p.C+g*pl.cg)*pl.in:]
+		if !expand {
+			gemmAcc(false, nm, nt, pl.cg, wg, pl.ck, xg[o0:], pl.in, yv, pl.out)
+			return
+		}
+		if scratch[wk] == nil {
+			scratch[wk] = make([]T, pl.ck*pl.tile)
+		}
+		col := scratch[wk][:pl.ck*nt]
+		im2col(p, xg[:pl.cg*pl.in], pl.cg, o0, nt, col)
+		gemmAcc(false, nm, nt, pl.ck, wg, pl.ck, col, nt, yv, pl.out)
+	})
+}

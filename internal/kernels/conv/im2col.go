@@ -1,0 +1,164 @@
+package conv
+
+// im2col fills col (rows cg·K, nt columns) with the input patches of output
+// positions [o0, o0+nt) of one image and group: row c·K+κ, column j holds the
+// input value kernel tap κ of channel c reads for output position o0+j, or 0
+// where the tap falls in the padding. x holds the group's cg channels.
+func im2col[T Num](p *Params, x []T, cg, o0, nt int, col []T) {
+	switch len(p.In) {
+	case 1:
+		im2col2d(x, cg, 1, p.In[0], 1, p.Kernel[0], 1, p.Out[0], 1, p.Strides[0], 1, p.Dilations[0], 0, p.Pads[0], o0, nt, col)
+	case 2:
+		im2col2d(x, cg, p.In[0], p.In[1], p.Kernel[0], p.Kernel[1], p.Out[0], p.Out[1],
+			p.Strides[0], p.Strides[1], p.Dilations[0], p.Dilations[1], p.Pads[0], p.Pads[1], o0, nt, col)
+	case 3:
+		im2col3d(p, x, cg, o0, nt, col)
+	default:
+		im2colND(p, x, cg, o0, nt, col)
+	}
+}
+
+// im2col3d is im2col for three spatial axes, copying runs along the
+// innermost output axis.
+func im2col3d[T Num](p *Params, x []T, cg, o0, nt int, col []T) {
+	id, ih, iw := p.In[0], p.In[1], p.In[2]
+	kd, kh, kw := p.Kernel[0], p.Kernel[1], p.Kernel[2]
+	oh, ow := p.Out[1], p.Out[2]
+	sd, sh, sw := p.Strides[0], p.Strides[1], p.Strides[2]
+	dd, dh, dw := p.Dilations[0], p.Dilations[1], p.Dilations[2]
+	pd, ph, pw := p.Pads[0], p.Pads[1], p.Pads[2]
+	vol := id * ih * iw
+	r := 0
+	for c := 0; c < cg; c++ {
+		xc := x[c*vol : (c+1)*vol]
+		for kz := 0; kz < kd; kz++ {
+			for ky := 0; ky < kh; ky++ {
+				for kx := 0; kx < kw; kx++ {
+					dst := col[r*nt : (r+1)*nt]
+					r++
+					oz, oy, ox := o0/(oh*ow), (o0/ow)%oh, o0%ow
+					for j := 0; j < nt; {
+						run := min(ow-ox, nt-j)
+						seg := dst[j : j+run]
+						z := oz*sd - pd + kz*dd
+						y := oy*sh - ph + ky*dh
+						if z < 0 || z >= id || y < 0 || y >= ih {
+							clear(seg)
+						} else {
+							row := xc[(z*ih+y)*iw : (z*ih+y+1)*iw]
+							x0 := ox*sw - pw + kx*dw
+							if sw == 1 && x0 >= 0 && x0+run <= iw {
+								copy(seg, row[x0:x0+run])
+							} else {
+								for i := range seg {
+									if xi := x0 + i*sw; xi >= 0 && xi < iw {
+										seg[i] = row[xi]
+									} else {
+										seg[i] = 0
+									}
+								}
+							}
+						}
+						j += run
+						ox = 0
+						oy++
+						if oy == oh {
+							oy = 0
+							oz++
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func im2col2d[T Num](x []T, cg, ih, iw, kh, kw, oh, ow, sh, sw, dh, dw, ph, pw, o0, nt int, col []T) {
+	plane := ih * iw
+	r := 0
+	for c := 0; c < cg; c++ {
+		xc := x[c*plane : (c+1)*plane]
+		for ky := 0; ky < kh; ky++ {
+			for kx := 0; kx < kw; kx++ {
+				dst := col[r*nt : (r+1)*nt]
+				r++
+				oy, ox := o0/ow, o0%ow
+				for j := 0; j < nt; {
+					// One run along the output row.
+					run := min(ow-ox, nt-j)
+					seg := dst[j : j+run]
+					y := oy*sh - ph + ky*dh
+					if y < 0 || y >= ih {
+						clear(seg)
+					} else {
+						row := xc[y*iw : (y+1)*iw]
+						x0 := ox*sw - pw + kx*dw
+						if sw == 1 && x0 >= 0 && x0+run <= iw {
+							copy(seg, row[x0:x0+run])
+						} else {
+							for i := range seg {
+								xi := x0 + i*sw
+								if xi >= 0 && xi < iw {
+									seg[i] = row[xi]
+								} else {
+									seg[i] = 0
+								}
+							}
+						}
+					}
+					j += run
+					ox = 0
+					oy++
+				}
+			}
+		}
+	}
+}
+
+func im2colND[T Num](p *Params, x []T, cg, o0, nt int, col []T) {
+	r := len(p.In)
+	inVol := prod(p.In)
+	kVol := prod(p.Kernel)
+	kc := make([]int, r)
+	oc := make([]int, r)
+	for c := 0; c < cg; c++ {
+		xc := x[c*inVol : (c+1)*inVol]
+		for kk := 0; kk < kVol; kk++ {
+			// Kernel tap coordinates.
+			rem := kk
+			for a := r - 1; a >= 0; a-- {
+				kc[a] = rem % p.Kernel[a]
+				rem /= p.Kernel[a]
+			}
+			dst := col[(c*kVol+kk)*nt : (c*kVol+kk+1)*nt]
+			rem = o0
+			for a := r - 1; a >= 0; a-- {
+				oc[a] = rem % p.Out[a]
+				rem /= p.Out[a]
+			}
+			for j := range dst {
+				idx, ok := 0, true
+				for a := 0; a < r; a++ {
+					v := oc[a]*p.Strides[a] - p.Pads[a] + kc[a]*p.Dilations[a]
+					if v < 0 || v >= p.In[a] {
+						ok = false
+						break
+					}
+					idx = idx*p.In[a] + v
+				}
+				if ok {
+					dst[j] = xc[idx]
+				} else {
+					dst[j] = 0
+				}
+				for a := r - 1; a >= 0; a-- {
+					oc[a]++
+					if oc[a] < p.Out[a] {
+						break
+					}
+					oc[a] = 0
+				}
+			}
+		}
+	}
+}

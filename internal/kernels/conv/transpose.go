@@ -1,0 +1,152 @@
+package conv
+
+import "fmt"
+
+// TransposePlan is a prepared transposed convolution (ConvTranspose). Its
+// Params read as for TransposeReference: In is the input's spatial shape,
+// Out the output's, Pads the padding before each output axis.
+type TransposePlan[T Num] struct {
+	P                       Params
+	cg, mg, k, in, out, mgk int
+}
+
+// NewTransposePlan validates p.
+func NewTransposePlan[T Num](p Params) (*TransposePlan[T], error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	pl := &TransposePlan[T]{P: p}
+	pl.cg, pl.mg = p.C/p.Group, p.M/p.Group
+	pl.k = prod(p.Kernel)
+	pl.in, pl.out = prod(p.In), prod(p.Out)
+	pl.mgk = pl.mg * pl.k
+	return pl, nil
+}
+
+// Run computes the transposed convolution: per image and group, the column
+// matrix col[mg·K, in] = W_gᵀ · X_g by GEMM, then col2im adds each column
+// entry into the output position it reaches. Work is split over (image,
+// group, block of output channels), which write disjoint output planes.
+func (pl *TransposePlan[T]) Run(x, w, bias, y []T, threads int) error {
+	p := &pl.P
+	if len(x) != p.N*p.C*pl.in || len(w) != p.C*pl.mgk || len(y) != p.N*p.M*pl.out || (bias != nil && len(bias) != p.M) {
+		return fmt.Errorf("conv: buffer sizes x %d, w %d, b %d, y %d do not fit transposed %+v", len(x), len(w), len(bias), len(y), *p)
+	}
+	threads = Threads(threads)
+	// Output channels per work item: enough for all threads to have work.
+	per := pl.mg
+	if total := p.N * p.Group; total < threads*2 {
+		per = max(1, pl.mg*total/(threads*2))
+	}
+	blocks := (pl.mg + per - 1) / per
+	items := p.N * p.Group * blocks
+	scratch := make([][]T, min(threads, items))
+	ParallelFor(items, threads, func(wk, it int) {
+		blk := it % blocks
+		g := (it / blocks) % p.Group
+		n := it / blocks / p.Group
+		m0 := blk * per
+		nm := min(per, pl.mg-m0)
+		rows := nm * pl.k
+		if scratch[wk] == nil {
+			scratch[wk] = make([]T, per*pl.k*pl.in)
+		}
+		col := scratch[wk][:rows*pl.in]
+		clear(col)
+		// A = W_g restricted to the block's columns: W_g is [cg, mg·K]; we
+		// need op(A) = (W_g[:, m0·K : (m0+nm)·K])ᵀ, rows×cg.
+		wg := w[g*pl.cg*pl.mgk+m0*pl.k:]
+		xg := x[(n*p.C+g*pl.cg)*pl.in:]
+		gemmAcc(true, rows, pl.in, pl.cg, wg, pl.mgk, xg, pl.in, col, pl.in)
+		for mm := 0; mm < nm; mm++ {
+			m := g*pl.mg + m0 + mm
+			yo := y[(n*p.M+m)*pl.out : (n*p.M+m+1)*pl.out]
+			if bias != nil {
+				for i := range yo {
+					yo[i] = bias[m]
+				}
+			} else {
+				clear(yo)
+			}
+			col2im(p, col[mm*pl.k*pl.in:(mm+1)*pl.k*pl.in], yo)
+		}
+	})
+	return nil
+}
+
+// col2im adds col (rows: kernel taps, columns: input positions) into the
+// output plane y of one channel.
+func col2im[T Num](p *Params, col, y []T) {
+	r := len(p.In)
+	in := prod(p.In)
+	kVol := prod(p.Kernel)
+	if r <= 2 {
+		ih, iw, kh, kw, oh, ow, sh, sw, dh, dw, ph, pw := 1, p.In[0], 1, p.Kernel[0], 1, p.Out[0], 1, p.Strides[0], 1, p.Dilations[0], 0, p.Pads[0]
+		if r == 2 {
+			ih, iw, kh, kw, oh, ow = p.In[0], p.In[1], p.Kernel[0], p.Kernel[1], p.Out[0], p.Out[1]
+			sh, sw, dh, dw, ph, pw = p.Strides[0], p.Strides[1], p.Dilations[0], p.Dilations[1], p.Pads[0], p.Pads[1]
+		}
+		for ky := 0; ky < kh; ky++ {
+			for kx := 0; kx < kw; kx++ {
+				src := col[(ky*kw+kx)*in : (ky*kw+kx+1)*in]
+				for iy := 0; iy < ih; iy++ {
+					oy := iy*sh - ph + ky*dh
+					if oy < 0 || oy >= oh {
+						continue
+					}
+					yr := y[oy*ow : (oy+1)*ow]
+					sr := src[iy*iw : (iy+1)*iw]
+					for ix, v := range sr {
+						if ox := ix*sw - pw + kx*dw; ox >= 0 && ox < ow {
+							yr[ox] += v
+						}
+					}
+				}
+			}
+		}
+		return
+	}
+	ic := make([]int, r)
+	kc := make([]int, r)
+	for k := 0; k < kVol; k++ {
+		unravel(k, p.Kernel, kc)
+		src := col[k*in : (k+1)*in]
+		for i := range ic {
+			ic[i] = 0
+		}
+		for i, v := range src {
+			idx, ok := 0, true
+			for a := 0; a < r; a++ {
+				o := ic[a]*p.Strides[a] - p.Pads[a] + kc[a]*p.Dilations[a]
+				if o < 0 || o >= p.Out[a] {
+					ok = false
+					break
+				}
+				idx = idx*p.Out[a] + o
+			}
+			if ok {
+				y[idx] += v
+			}
+			_ = i
+			for a := r - 1; a >= 0; a-- {
+				ic[a]++
+				if ic[a] < p.In[a] {
+					break
+				}
+				ic[a] = 0
+			}
+		}
+	}
+}
+
+// Col2Im adds one channel's column matrix col (rows: kernel taps in
+// row-major order, columns: the p.In grid of sliding-block positions) into
+// the image y of shape p.Out: tap κ of block i lands on i·s − pad + κ·d
+// where that is inside the image. It is the adjoint of im2col.
+func Col2Im[T Num](p *Params, col, y []T) error {
+	if len(col) != prod(p.Kernel)*prod(p.In) || len(y) != prod(p.Out) {
+		return fmt.Errorf("conv: col2im sizes col %d, y %d do not fit %+v", len(col), len(y), *p)
+	}
+	col2im(p, col, y)
+	return nil
+}

@@ -1,0 +1,478 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/onnxrun/onnxrun/graph"
+)
+
+// Element-wise arithmetic: Add, Sub, Mul, Div (with the legacy broadcast
+// and axis attributes before opset 7), Pow, Mod, BitShift and the Bitwise
+// family.
+
+func init() {
+	for _, op := range []struct {
+		name string
+		code byte
+	}{{"Add", '+'}, {"Sub", '-'}, {"Mul", '*'}, {"Div", '/'}} {
+		fns := arithFns(op.code)
+		registerRange(op.name, []int64{1, 6, 7, 13, 14}, func(b *Build) (Kernel, error) {
+			return newArith(b, op.code, fns)
+		})
+	}
+	registerRange("Pow", []int64{1, 7, 12, 13, 15}, newPow)
+	registerRange("Mod", []int64{10, 13}, newMod)
+	registerRange("BitShift", []int64{11}, newBitShift)
+	for _, op := range []struct {
+		name string
+		code byte
+	}{{"BitwiseAnd", '&'}, {"BitwiseOr", '|'}, {"BitwiseXor", '^'}} {
+		fns := binFns{}.withInts(bitwise[int8](op.code), bitwise[int16](op.code), bitwise[int32](op.code), bitwise[int64](op.code),
+			bitwise[uint8](op.code), bitwise[uint16](op.code), bitwise[uint32](op.code), bitwise[uint64](op.code))
+		registerRange(op.name, []int64{18}, func(b *Build) (Kernel, error) {
+			return elemKernel(2, func(in []*Tensor) (*Tensor, error) { return applyBinary(in[0], in[1], fns) }), nil
+		})
+	}
+}
+
+func arith[T numeric](op byte) func(x, y T) T {
+	switch op {
+	case '+':
+		return func(x, y T) T { return x + y }
+	case '-':
+		return func(x, y T) T { return x - y }
+	case '*':
+		return func(x, y T) T { return x * y }
+	case '/':
+		return func(x, y T) T { return x / y }
+	}
+	panic("ops: unknown arithmetic op")
+}
+
+func arithFns(op byte) binFns {
+	return binFns{F32: arith[float32](op), F64: arith[float64](op)}.withInts(
+		arith[int8](op), arith[int16](op), arith[int32](op), arith[int64](op),
+		arith[uint8](op), arith[uint16](op), arith[uint32](op), arith[uint64](op))
+}
+
+func bitwise[T integer](op byte) func(x, y T) T {
+	switch op {
+	case '&':
+		return func(x, y T) T { return x & y }
+	case '|':
+		return func(x, y T) T { return x | y }
+	case '^':
+		return func(x, y T) T { return x ^ y }
+	}
+	panic("ops: unknown bitwise op")
+}
+
+// legacyBroadcast reads the broadcast and axis attributes of the binary ops
+// before opset 7 and returns a function that reshapes B for them.
+func legacyBroadcast(b *Build) (func(a, bt *Tensor) (*Tensor, error), error) {
+	if b.Opset >= 7 {
+		return nil, nil
+	}
+	bc, err := b.Node.AttrInt("broadcast", 0)
+	if err != nil {
+		return nil, err
+	}
+	axis, err := b.Node.AttrInt("axis", math.MinInt64)
+	if err != nil {
+		return nil, err
+	}
+	return func(a, bt *Tensor) (*Tensor, error) {
+		if bc == 0 {
+			if !slices.Equal(a.Shape, bt.Shape) {
+				return nil, fmt.Errorf("input 1: shape %v differs from input 0 shape %v and broadcast is 0", bt.Shape, a.Shape)
+			}
+			return bt, nil
+		}
+		ra, rb := len(a.Shape), len(bt.Shape)
+		if rb > ra {
+			return nil, fmt.Errorf("input 1: shape %v has more dims than input 0 shape %v", bt.Shape, a.Shape)
+		}
+		start := ra - rb
+		if axis != math.MinInt64 {
+			ax := int(axis)
+			if ax < 0 {
+				ax += ra
+			}
+			if ax < 0 || ax+rb > ra {
+				return nil, fmt.Errorf("axis %d does not place input 1 shape %v inside input 0 shape %v", axis, bt.Shape, a.Shape)
+			}
+			start = ax
+		}
+		shape := make([]int, ra)
+		for i := range shape {
+			shape[i] = 1
+		}
+		for i, d := range bt.Shape {
+			if d != 1 && d != a.Shape[start+i] {
+				return nil, fmt.Errorf("input 1: shape %v does not match input 0 shape %v at axis %d", bt.Shape, a.Shape, start)
+			}
+			shape[start+i] = d
+		}
+		return &Tensor{DType: bt.DType, Shape: shape, Data: bt.Data}, nil
+	}, nil
+}
+
+func newArith(b *Build, code byte, fns binFns) (Kernel, error) {
+	legacy, err := legacyBroadcast(b)
+	if err != nil {
+		return nil, b.Errorf("%v", err)
+	}
+	return elemKernel(2, func(in []*Tensor) (*Tensor, error) {
+		x, y := in[0], in[1]
+		if legacy != nil {
+			if y, err = legacy(x, y); err != nil {
+				return nil, err
+			}
+		}
+		if code == '/' && y.DType.IsInt() {
+			if err := checkNoZero(y); err != nil {
+				return nil, err
+			}
+		}
+		if x.DType == graph.Float && y.DType == graph.Float {
+			if r, ok := fastFloat32(code, x, y); ok {
+				return r, nil
+			}
+		}
+		return applyBinary(x, y, fns)
+	}), nil
+}
+
+// fastFloat32 computes float32 arithmetic with loops specialised per op and
+// per run kind (both contiguous, one operand fixed along the run), without
+// a function call per element. It reports false when the shapes do not
+// broadcast (the general path then names the error).
+func fastFloat32(code byte, a, b *Tensor) (*Tensor, bool) {
+	out, err := BroadcastShapes(a.Shape, b.Shape)
+	if err != nil {
+		return nil, false
+	}
+	x, y := a.Data.([]float32), b.Data.([]float32)
+	res := make([]float32, Size(out))
+	if slices.Equal(a.Shape, b.Shape) {
+		arith32(code, res, x[:len(res)], y[:len(res)])
+		return New(out, res), true
+	}
+	newWalker(out, a.Shape, b.Shape).walk(func(offs, inner []int, o, n int) {
+		dst := res[o : o+n]
+		ox, oy, sx, sy := offs[0], offs[1], inner[0], inner[1]
+		switch {
+		case sx == 1 && sy == 1:
+			arith32(code, dst, x[ox:ox+n], y[oy:oy+n])
+		case sx == 1 && sy == 0:
+			arith32Scalar(code, dst, x[ox:ox+n], y[oy], false)
+		case sx == 0 && sy == 1:
+			arith32Scalar(code, dst, y[oy:oy+n], x[ox], true)
+		default:
+			f := arith[float32](code)
+			for j := range dst {
+				dst[j] = f(x[ox], y[oy])
+				ox += sx
+				oy += sy
+			}
+		}
+	})
+	return New(out, res), true
+}
+
+// arith32 sets dst[i] = x[i] op y[i].
+func arith32(code byte, dst, x, y []float32) {
+	y = y[:len(x)]
+	dst = dst[:len(x)]
+	switch code {
+	case '+':
+		for i, v := range x {
+			dst[i] = v + y[i]
+		}
+	case '-':
+		for i, v := range x {
+			dst[i] = v - y[i]
+		}
+	case '*':
+		for i, v := range x {
+			dst[i] = v * y[i]
+		}
+	case '/':
+		for i, v := range x {
+			dst[i] = v / y[i]
+		}
+	}
+}
+
+// arith32Scalar sets dst[i] = v[i] op s, or s op v[i] when left is set.
+func arith32Scalar(code byte, dst, v []float32, s float32, left bool) {
+	dst = dst[:len(v)]
+	switch {
+	case code == '+':
+		for i, e := range v {
+			dst[i] = e + s
+		}
+	case code == '*':
+		for i, e := range v {
+			dst[i] = e * s
+		}
+	case code == '-' && !left:
+		for i, e := range v {
+			dst[i] = e - s
+		}
+	case code == '-':
+		for i, e := range v {
+			dst[i] = s - e
+		}
+	case code == '/' && !left:
+		for i, e := range v {
+			dst[i] = e / s
+		}
+	case code == '/':
+		for i, e := range v {
+			dst[i] = s / e
+		}
+	}
+}
+
+// checkNoZero fails when an integer divisor tensor holds a zero.
+func checkNoZero(t *Tensor) error {
+	v, err := ToInt64s(t)
+	if err != nil {
+		return err
+	}
+	for _, x := range v {
+		if x == 0 {
+			return fmt.Errorf("integer division by zero")
+		}
+	}
+	return nil
+}
+
+func newPow(b *Build) (Kernel, error) {
+	legacy, err := legacyBroadcast(b)
+	if err != nil {
+		return nil, b.Errorf("%v", err)
+	}
+	return elemKernel(2, func(in []*Tensor) (*Tensor, error) {
+		x, y := in[0], in[1]
+		if legacy != nil {
+			if y, err = legacy(x, y); err != nil {
+				return nil, err
+			}
+		}
+		return pow(x, y)
+	}), nil
+}
+
+// pow computes x**y with the base's type; the exponent may be any numeric
+// type (opset 12+). Integer bases with integer exponents are computed
+// exactly; other combinations in float64.
+func pow(x, y *Tensor) (*Tensor, error) {
+	out, err := BroadcastShapes(x.Shape, y.Shape)
+	if err != nil {
+		return nil, fmt.Errorf("input 1: shape %v does not broadcast with input 0 shape %v", y.Shape, x.Shape)
+	}
+	if x.DType == y.DType && x.DType == graph.Float {
+		return New(out, binaryLoop(x.Data.([]float32), x.Shape, y.Data.([]float32), y.Shape, out, func(a, b float32) float32 {
+			if b == 2 {
+				return a * a
+			}
+			return float32(math.Pow(float64(a), float64(b)))
+		})), nil
+	}
+	if x.DType.IsInt() && y.DType.IsInt() {
+		xi, err := ToInt64s(x)
+		if err != nil {
+			return nil, err
+		}
+		yi, err := ToInt64s(y)
+		if err != nil {
+			return nil, err
+		}
+		r := binaryLoop(xi, x.Shape, yi, y.Shape, out, ipow)
+		return fromInt64s(x.DType, out, r)
+	}
+	xf, err := ToFloat64s(x)
+	if err != nil {
+		return nil, fmt.Errorf("input 0: %v", err)
+	}
+	yf, err := ToFloat64s(y)
+	if err != nil {
+		return nil, fmt.Errorf("input 1: %v", err)
+	}
+	r := binaryLoop(xf, x.Shape, yf, y.Shape, out, math.Pow)
+	return fromFloat64s(x.DType, out, r)
+}
+
+// ipow is integer exponentiation with wrap-around; negative exponents give
+// 1/x**-y truncated (0 unless |x| is 1).
+func ipow(x, y int64) int64 {
+	if y < 0 {
+		switch x {
+		case 1:
+			return 1
+		case -1:
+			if y%2 == 0 {
+				return 1
+			}
+			return -1
+		}
+		return 0
+	}
+	r := int64(1)
+	for y > 0 {
+		if y&1 == 1 {
+			r *= x
+		}
+		x *= x
+		y >>= 1
+	}
+	return r
+}
+
+func newMod(b *Build) (Kernel, error) {
+	fmodAttr, err := b.Node.AttrInt("fmod", 0)
+	if err != nil {
+		return nil, err
+	}
+	if fmodAttr != 0 && fmodAttr != 1 {
+		return nil, b.Errorf("fmod is %d, want 0 or 1", fmodAttr)
+	}
+	var fns binFns
+	if fmodAttr == 1 {
+		fns = binFns{F32: func(x, y float32) float32 { return float32(math.Mod(float64(x), float64(y))) }, F64: math.Mod}.withInts(
+			imod[int8], imod[int16], imod[int32], imod[int64], imod[uint8], imod[uint16], imod[uint32], imod[uint64])
+	} else {
+		fns = binFns{F32: func(x, y float32) float32 { return float32(pymodf(float64(x), float64(y))) }, F64: pymodf}.withInts(
+			pymod[int8], pymod[int16], pymod[int32], pymod[int64], imod[uint8], imod[uint16], imod[uint32], imod[uint64])
+	}
+	return elemKernel(2, func(in []*Tensor) (*Tensor, error) {
+		if in[1].DType.IsInt() {
+			if err := checkNoZero(in[1]); err != nil {
+				return nil, err
+			}
+		}
+		return applyBinary(in[0], in[1], fns)
+	}), nil
+}
+
+// imod is the C remainder (sign of the dividend).
+func imod[T integer](x, y T) T { return x % y }
+
+// pymod is Python's % on integers: the result has the divisor's sign.
+func pymod[T integer](x, y T) T {
+	r := x % y
+	if r != 0 && (r < 0) != (y < 0) {
+		r += y
+	}
+	return r
+}
+
+func pymodf(x, y float64) float64 {
+	r := math.Mod(x, y)
+	if r != 0 && (r < 0) != (y < 0) {
+		r += y
+	}
+	return r
+}
+
+func newBitShift(b *Build) (Kernel, error) {
+	dir, err := b.Node.AttrString("direction", "")
+	if err != nil {
+		return nil, err
+	}
+	var fns binFns
+	switch dir {
+	case "LEFT":
+		fns = binFns{U8: shl[uint8], U16: shl[uint16], U32: shl[uint32], U64: shl[uint64]}
+	case "RIGHT":
+		fns = binFns{U8: shr[uint8], U16: shr[uint16], U32: shr[uint32], U64: shr[uint64]}
+	default:
+		return nil, b.Errorf("direction is %q, want LEFT or RIGHT", dir)
+	}
+	return elemKernel(2, func(in []*Tensor) (*Tensor, error) { return applyBinary(in[0], in[1], fns) }), nil
+}
+
+func shl[T ~uint8 | ~uint16 | ~uint32 | ~uint64](x, y T) T { return x << y }
+func shr[T ~uint8 | ~uint16 | ~uint32 | ~uint64](x, y T) T { return x >> y }
+
+// fromInt64s narrows int64 values to an integer tensor of type dt.
+func fromInt64s(dt graph.DType, shape []int, v []int64) (*Tensor, error) {
+	switch dt {
+	case graph.Int64:
+		return New(shape, v), nil
+	case graph.Int32:
+		return New(shape, convertSlice[int64, int32](v)), nil
+	case graph.Int16:
+		return New(shape, convertSlice[int64, int16](v)), nil
+	case graph.Int8:
+		return New(shape, convertSlice[int64, int8](v)), nil
+	case graph.Uint8:
+		return New(shape, convertSlice[int64, uint8](v)), nil
+	case graph.Uint16:
+		return New(shape, convertSlice[int64, uint16](v)), nil
+	case graph.Uint32:
+		return New(shape, convertSlice[int64, uint32](v)), nil
+	case graph.Uint64:
+		return New(shape, convertSlice[int64, uint64](v)), nil
+	}
+	return nil, fmt.Errorf("element type %s is not an integer type", dt)
+}
+
+// fromFloat64s converts float64 values to a numeric tensor of type dt
+// (rounding floats, truncating toward zero for integers).
+func fromFloat64s(dt graph.DType, shape []int, v []float64) (*Tensor, error) {
+	switch dt {
+	case graph.Double:
+		return New(shape, v), nil
+	case graph.Float, graph.Float16, graph.BFloat16:
+		return FromFloat32s(dt, shape, convertSlice[float64, float32](v))
+	}
+	if dt.IsInt() {
+		iv := make([]int64, len(v))
+		for i, x := range v {
+			iv[i] = f64ToInt64(x)
+		}
+		if dt == graph.Uint64 {
+			u := make([]uint64, len(v))
+			for i, x := range v {
+				u[i] = f64ToUint64(x)
+			}
+			return New(shape, u), nil
+		}
+		return fromInt64s(dt, shape, iv)
+	}
+	return nil, fmt.Errorf("element type %s is not numeric", dt)
+}
+
+// f64ToInt64 truncates toward zero, saturating out-of-range values and
+// mapping NaN to the minimum (as x86 conversions do).
+func f64ToInt64(x float64) int64 {
+	switch {
+	case x != x:
+		return math.MinInt64
+	case x >= 9.223372036854775807e18:
+		return math.MaxInt64
+	case x <= -9.223372036854775808e18:
+		return math.MinInt64
+	}
+	return int64(x)
+}
+
+func f64ToUint64(x float64) uint64 {
+	switch {
+	case x != x || x <= -1:
+		if x <= -1 && x > -9.223372036854775808e18 {
+			return uint64(int64(x))
+		}
+		return 0
+	case x >= 1.8446744073709551615e19:
+		return math.MaxUint64
+	case x < 0:
+		return 0
+	}
+	return uint64(x)
+}

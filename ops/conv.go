@@ -1,0 +1,358 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/onnxrun/onnxrun/graph"
+	"github.com/onnxrun/onnxrun/internal/kernels/conv"
+)
+
+func init() {
+	// Conv-1 and Conv-11 differ only in documentation of auto_pad.
+	Register(Spec{Op: "Conv", Since: 1}, newConv)
+	Register(Spec{Op: "ConvTranspose", Since: 1}, newConvTranspose)
+}
+
+// convNode holds what Conv and ConvTranspose parse once.
+type convNode struct {
+	win   windowAttrs
+	group int
+	// Weights and bias converted once when they are constants.
+	w32, b32 []float32
+	w64, b64 []float64
+}
+
+func parseConvNode(b *Build) (*convNode, error) {
+	win, err := parseWindow(b)
+	if err != nil {
+		return nil, err
+	}
+	g, err := b.Node.AttrInt("group", 1)
+	if err != nil {
+		return nil, err
+	}
+	if g <= 0 {
+		return nil, b.Errorf("group %d must be positive", g)
+	}
+	cn := &convNode{win: win, group: int(g)}
+	if w := b.Constant(1); w != nil {
+		switch {
+		case w.DType == graph.Double:
+			cn.w64 = w.Data.([]float64)
+		case w.DType == graph.Float || isHalf(w.DType):
+			if cn.w32, err = ToFloat32s(w); err != nil {
+				return nil, b.Errorf("input 1 (W): %v", err)
+			}
+		}
+	}
+	if bias := b.Constant(2); bias != nil {
+		switch {
+		case bias.DType == graph.Double:
+			cn.b64 = bias.Data.([]float64)
+		case bias.DType == graph.Float || isHalf(bias.DType):
+			if cn.b32, err = ToFloat32s(bias); err != nil {
+				return nil, b.Errorf("input 2 (B): %v", err)
+			}
+		}
+	}
+	return cn, nil
+}
+
+// weights returns W and B (nil when absent) as []T, from the prepared
+// constants when possible.
+func convWeights[T floatT](cn *convNode, w, bias *Tensor) (wv, bv []T, err error) {
+	var z T
+	_, is32 := any(z).(float32)
+	switch {
+	case is32 && cn.w32 != nil:
+		wv = any(cn.w32).([]T)
+	case !is32 && cn.w64 != nil:
+		wv = any(cn.w64).([]T)
+	default:
+		if wv, err = floatsAs[T](w); err != nil {
+			return nil, nil, fmt.Errorf("input 1 (W): %w", err)
+		}
+	}
+	if bias == nil {
+		return wv, nil, nil
+	}
+	switch {
+	case is32 && cn.b32 != nil:
+		bv = any(cn.b32).([]T)
+	case !is32 && cn.b64 != nil:
+		bv = any(cn.b64).([]T)
+	default:
+		if bv, err = floatsAs[T](bias); err != nil {
+			return nil, nil, fmt.Errorf("input 2 (B): %w", err)
+		}
+	}
+	return wv, bv, nil
+}
+
+// convInputs checks X, W and B of a Conv-like node and returns the
+// convolution parameters and the output shape. transposed selects the
+// ConvTranspose weight layout [C, M/group, k...].
+func (cn *convNode) convParams(x, w, bias *Tensor) (conv.Params, []int, error) {
+	var p conv.Params
+	n, c, sp, err := spatialShape(x, 3)
+	if err != nil {
+		return p, nil, err
+	}
+	if w.Rank() != x.Rank() {
+		return p, nil, fmt.Errorf("input 1 (W): shape %v does not match input 0 (X) shape %v", w.Shape, x.Shape)
+	}
+	if x.DType != w.DType {
+		return p, nil, fmt.Errorf("input 1 (W): element type %s differs from X's %s", w.DType, x.DType)
+	}
+	kernel := w.Shape[2:]
+	if len(cn.win.kernel) > 0 && !equalInts(cn.win.kernel, kernel) {
+		return p, nil, fmt.Errorf("kernel_shape %v does not match input 1 (W) shape %v", cn.win.kernel, w.Shape)
+	}
+	m := w.Shape[0]
+	if c%cn.group != 0 || m%cn.group != 0 || w.Shape[1]*cn.group != c {
+		return p, nil, fmt.Errorf("input 1 (W): shape %v does not fit input 0 (X) shape %v with group %d", w.Shape, x.Shape, cn.group)
+	}
+	if bias != nil && (bias.Rank() != 1 || bias.Shape[0] != m) {
+		return p, nil, fmt.Errorf("input 2 (B): shape %v, want [%d]", bias.Shape, m)
+	}
+	g, err := cn.win.resolve(sp, kernel, false)
+	if err != nil {
+		return p, nil, err
+	}
+	p = conv.Params{N: n, C: c, M: m, Group: cn.group, In: sp, Kernel: kernel, Out: g.out,
+		Strides: g.strides, Dilations: g.dilations, Pads: g.padBegin}
+	return p, append([]int{n, m}, g.out...), nil
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+type convKernel struct{ cn *convNode }
+
+func newConv(b *Build) (Kernel, error) {
+	cn, err := parseConvNode(b)
+	if err != nil {
+		return nil, err
+	}
+	return &convKernel{cn}, nil
+}
+
+func (k *convKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
+	x, err := TensorInput(in, 0)
+	if err != nil {
+		return nil, err
+	}
+	w, err := TensorInput(in, 1)
+	if err != nil {
+		return nil, err
+	}
+	bias, err := OptTensor(in, 2)
+	if err != nil {
+		return nil, err
+	}
+	p, shape, err := k.cn.convParams(x, w, bias)
+	if err != nil {
+		return nil, err
+	}
+	th := threads(rc)
+	y, err := floatCompute(x, shape,
+		func(xv []float32) ([]float32, error) { return runConv(k.cn, p, xv, w, bias, th) },
+		func(xv []float64) ([]float64, error) { return runConv(k.cn, p, xv, w, bias, th) })
+	if err != nil {
+		return nil, err
+	}
+	return []Value{y}, nil
+}
+
+func runConv[T floatT](cn *convNode, p conv.Params, x []T, w, bias *Tensor, th int) ([]T, error) {
+	wv, bv, err := convWeights[T](cn, w, bias)
+	if err != nil {
+		return nil, err
+	}
+	pl, err := conv.NewPlan[T](p)
+	if err != nil {
+		return nil, err
+	}
+	y := make([]T, p.N*p.M*Size(p.Out))
+	return y, pl.Run(x, wv, bv, y, th)
+}
+
+// ConvTranspose.
+
+type convTransposeKernel struct {
+	cn             *convNode
+	outputPadding  []int
+	outputShape    []int
+	hasOutputShape bool
+}
+
+func newConvTranspose(b *Build) (Kernel, error) {
+	cn, err := parseConvNode(b)
+	if err != nil {
+		return nil, err
+	}
+	k := &convTransposeKernel{cn: cn}
+	op, err := b.Node.AttrInts("output_padding", nil)
+	if err != nil {
+		return nil, err
+	}
+	k.outputPadding = toInts(op)
+	os, err := b.Node.AttrInts("output_shape", nil)
+	if err != nil {
+		return nil, err
+	}
+	k.hasOutputShape = b.Node.HasAttr("output_shape")
+	k.outputShape = toInts(os)
+	return k, nil
+}
+
+func (k *convTransposeKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
+	x, err := TensorInput(in, 0)
+	if err != nil {
+		return nil, err
+	}
+	w, err := TensorInput(in, 1)
+	if err != nil {
+		return nil, err
+	}
+	bias, err := OptTensor(in, 2)
+	if err != nil {
+		return nil, err
+	}
+	p, shape, err := k.params(x, w, bias)
+	if err != nil {
+		return nil, err
+	}
+	th := threads(rc)
+	y, err := floatCompute(x, shape,
+		func(xv []float32) ([]float32, error) { return runConvTranspose(k.cn, p, xv, w, bias, th) },
+		func(xv []float64) ([]float64, error) { return runConvTranspose(k.cn, p, xv, w, bias, th) })
+	if err != nil {
+		return nil, err
+	}
+	return []Value{y}, nil
+}
+
+func (k *convTransposeKernel) params(x, w, bias *Tensor) (conv.Params, []int, error) {
+	var p conv.Params
+	cn := k.cn
+	n, c, sp, err := spatialShape(x, 3)
+	if err != nil {
+		return p, nil, err
+	}
+	r := len(sp)
+	if w.Rank() != x.Rank() || w.Shape[0] != c {
+		return p, nil, fmt.Errorf("input 1 (W): shape %v does not fit input 0 (X) shape %v", w.Shape, x.Shape)
+	}
+	if x.DType != w.DType {
+		return p, nil, fmt.Errorf("input 1 (W): element type %s differs from X's %s", w.DType, x.DType)
+	}
+	if c%cn.group != 0 {
+		return p, nil, fmt.Errorf("input 0 (X): %d channels do not split into %d groups", c, cn.group)
+	}
+	kernel := w.Shape[2:]
+	if len(cn.win.kernel) > 0 && !equalInts(cn.win.kernel, kernel) {
+		return p, nil, fmt.Errorf("kernel_shape %v does not match input 1 (W) shape %v", cn.win.kernel, w.Shape)
+	}
+	m := w.Shape[1] * cn.group
+	if bias != nil && (bias.Rank() != 1 || bias.Shape[0] != m) {
+		return p, nil, fmt.Errorf("input 2 (B): shape %v, want [%d]", bias.Shape, m)
+	}
+	strides, dil := cn.win.strides, cn.win.dilations
+	if len(strides) == 0 {
+		strides = ones(r)
+	}
+	if len(dil) == 0 {
+		dil = ones(r)
+	}
+	outPad := k.outputPadding
+	if len(outPad) == 0 {
+		outPad = make([]int, r)
+	}
+	if len(strides) != r || len(dil) != r || len(outPad) != r {
+		return p, nil, fmt.Errorf("strides %v, dilations %v or output_padding %v do not match %d spatial axes", strides, dil, outPad, r)
+	}
+	pads := cn.win.pads
+	if len(pads) == 0 {
+		pads = make([]int, 2*r)
+	}
+	if len(pads) != 2*r {
+		return p, nil, fmt.Errorf("pads %v do not match %d spatial axes", pads, r)
+	}
+	out := make([]int, r)
+	begin := make([]int, r)
+	want := k.outputShape
+	if k.hasOutputShape && len(want) == r+2 {
+		want = want[2:]
+	}
+	if k.hasOutputShape && len(want) != r {
+		return p, nil, fmt.Errorf("output_shape %v does not match %d spatial axes", k.outputShape, r)
+	}
+	same := cn.win.autoPad == "SAME_UPPER" || cn.win.autoPad == "SAME_LOWER"
+	for i := 0; i < r; i++ {
+		dk := (kernel[i]-1)*dil[i] + 1
+		full := strides[i]*(sp[i]-1) + outPad[i] + dk
+		switch {
+		case k.hasOutputShape || same:
+			if k.hasOutputShape {
+				out[i] = want[i]
+			} else {
+				out[i] = sp[i] * strides[i]
+			}
+			// Negative total padding (a larger output) extends the end.
+			total := full - out[i]
+			half := floorDiv(total, 2)
+			if cn.win.autoPad == "SAME_UPPER" {
+				begin[i] = half
+			} else {
+				begin[i] = total - half
+			}
+		case cn.win.autoPad == "VALID":
+			out[i] = full
+		default:
+			begin[i] = pads[i]
+			out[i] = full - pads[i] - pads[r+i]
+		}
+		if out[i] <= 0 {
+			return p, nil, fmt.Errorf("axis %d: output size %d is not positive", i, out[i])
+		}
+	}
+	p = conv.Params{N: n, C: c, M: m, Group: cn.group, In: sp, Kernel: kernel, Out: out,
+		Strides: strides, Dilations: dil, Pads: begin}
+	shape := append([]int{n, m}, out...)
+	if err := checkOutputSize(shape); err != nil {
+		return p, nil, err
+	}
+	return p, shape, nil
+}
+
+func runConvTranspose[T floatT](cn *convNode, p conv.Params, x []T, w, bias *Tensor, th int) ([]T, error) {
+	wv, bv, err := convWeights[T](cn, w, bias)
+	if err != nil {
+		return nil, err
+	}
+	pl, err := conv.NewTransposePlan[T](p)
+	if err != nil {
+		return nil, err
+	}
+	y := make([]T, p.N*p.M*Size(p.Out))
+	return y, pl.Run(x, wv, bv, y, th)
+}
+
+// floorDiv divides rounding toward negative infinity.
+func floorDiv(a, b int) int {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}

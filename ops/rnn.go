@@ -1,0 +1,504 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/onnxrun/onnxrun/graph"
+)
+
+func init() {
+	Register(Spec{Op: "RNN", Since: 1}, func(b *Build) (Kernel, error) { return newRecurrent(b, rnnSimple) })
+	Register(Spec{Op: "GRU", Since: 1}, func(b *Build) (Kernel, error) { return newRecurrent(b, rnnGRU) })
+	Register(Spec{Op: "LSTM", Since: 1}, func(b *Build) (Kernel, error) { return newRecurrent(b, rnnLSTM) })
+}
+
+type rnnKind int
+
+const (
+	rnnSimple rnnKind = iota
+	rnnGRU
+	rnnLSTM
+)
+
+// gates is the number of gate blocks in W, R and half of B.
+func (k rnnKind) gates() int { return [...]int{1, 3, 4}[k] }
+
+// actFunc is one activation with its alpha and beta.
+type actFunc struct {
+	name        string
+	alpha, beta float64
+}
+
+func (a actFunc) apply(x float64) float64 {
+	switch a.name {
+	case "relu":
+		return math.Max(0, x)
+	case "tanh":
+		return math.Tanh(x)
+	case "sigmoid":
+		return 1 / (1 + math.Exp(-x))
+	case "affine":
+		return a.alpha*x + a.beta
+	case "leakyrelu":
+		if x >= 0 {
+			return x
+		}
+		return a.alpha * x
+	case "thresholdedrelu":
+		if x >= a.alpha {
+			return x
+		}
+		return 0
+	case "scaledtanh":
+		return a.alpha * math.Tanh(a.beta*x)
+	case "hardsigmoid":
+		return math.Min(math.Max(a.alpha*x+a.beta, 0), 1)
+	case "elu":
+		if x >= 0 {
+			return x
+		}
+		return a.alpha * (math.Exp(x) - 1)
+	case "softsign":
+		return x / (1 + math.Abs(x))
+	case "softplus":
+		return math.Log1p(math.Exp(x))
+	}
+	return math.NaN()
+}
+
+// actDefaults gives each activation's (alpha, beta) defaults and whether it
+// takes them.
+var actDefaults = map[string]struct {
+	alpha, beta       float64
+	useAlpha, useBeta bool
+}{
+	"relu": {}, "tanh": {}, "sigmoid": {}, "softsign": {}, "softplus": {},
+	"affine":          {1, 0, true, true},
+	"leakyrelu":       {0.01, 0, true, false},
+	"thresholdedrelu": {1, 0, true, false},
+	"scaledtanh":      {1, 1, true, true},
+	"hardsigmoid":     {0.2, 0.5, true, true},
+	"elu":             {1, 0, true, false},
+}
+
+type rnnKernel struct {
+	kind        rnnKind
+	hidden      int
+	dirs        int
+	reverse     bool // direction "reverse" (with dirs 1)
+	acts        [][]actFunc
+	clip        float64 // 0: none
+	lbr         bool
+	inputForget bool
+	layout      int64
+}
+
+func newRecurrent(b *Build, kind rnnKind) (Kernel, error) {
+	n := b.Node
+	k := &rnnKernel{kind: kind}
+	hs, err := n.AttrInt("hidden_size", 0)
+	if err != nil {
+		return nil, err
+	}
+	k.hidden = int(hs) // 0: taken from R's shape at run time
+	dir, err := n.AttrString("direction", "forward")
+	if err != nil {
+		return nil, err
+	}
+	switch dir {
+	case "forward":
+		k.dirs = 1
+	case "reverse":
+		k.dirs, k.reverse = 1, true
+	case "bidirectional":
+		k.dirs = 2
+	default:
+		return nil, b.Errorf("direction %q is not forward, reverse or bidirectional", dir)
+	}
+	if k.layout, err = n.AttrInt("layout", 0); err != nil {
+		return nil, err
+	}
+	if k.layout != 0 && k.layout != 1 {
+		return nil, b.Errorf("layout %d is not 0 or 1", k.layout)
+	}
+	if n.HasAttr("clip") {
+		c, err := n.AttrFloat("clip", 0)
+		if err != nil {
+			return nil, err
+		}
+		if c <= 0 {
+			return nil, b.Errorf("clip %g must be positive", c)
+		}
+		k.clip = float64(c)
+	}
+	lbr, err := n.AttrInt("linear_before_reset", 0)
+	if err != nil {
+		return nil, err
+	}
+	k.lbr = lbr != 0
+	inf, err := n.AttrInt("input_forget", 0)
+	if err != nil {
+		return nil, err
+	}
+	k.inputForget = inf != 0
+	perDir := [...]int{1, 2, 3}[kind]
+	defNames := [...][]string{{"Tanh"}, {"Sigmoid", "Tanh"}, {"Sigmoid", "Tanh", "Tanh"}}[kind]
+	names, err := n.AttrStrings("activations", nil)
+	if err != nil {
+		return nil, err
+	}
+	if names == nil {
+		for range k.dirs {
+			names = append(names, defNames...)
+		}
+	}
+	if len(names) != perDir*k.dirs {
+		return nil, b.Errorf("activations %v: want %d names", names, perDir*k.dirs)
+	}
+	alphas, err := n.AttrFloats("activation_alpha", nil)
+	if err != nil {
+		return nil, err
+	}
+	betas, err := n.AttrFloats("activation_beta", nil)
+	if err != nil {
+		return nil, err
+	}
+	ai, bi := 0, 0
+	for d := range k.dirs {
+		var fs []actFunc
+		for _, name := range names[d*perDir : (d+1)*perDir] {
+			l := strings.ToLower(name)
+			def, ok := actDefaults[l]
+			if !ok {
+				return nil, b.Errorf("activation %q is not supported", name)
+			}
+			f := actFunc{name: l, alpha: def.alpha, beta: def.beta}
+			if def.useAlpha && ai < len(alphas) {
+				f.alpha = float64(alphas[ai])
+				ai++
+			}
+			if def.useBeta && bi < len(betas) {
+				f.beta = float64(betas[bi])
+				bi++
+			}
+			fs = append(fs, f)
+		}
+		k.acts = append(k.acts, fs)
+	}
+	return k, nil
+}
+
+// mFloatIn reads a floating-point input as float64 values.
+func mFloatIn(in []Value, i int, name string, dt graph.DType) (*Tensor, []float64, error) {
+	t, err := OptTensor(in, i)
+	if err != nil || t == nil {
+		return nil, nil, err
+	}
+	if t.DType != dt {
+		return nil, nil, fmt.Errorf("input %d (%s) is %s, input 0 is %s", i, name, t.DType, dt)
+	}
+	v, err := ToFloat64s(t)
+	return t, v, err
+}
+
+// mFromFloat64s makes a floating-point tensor of type dt from float64 values.
+func mFromFloat64s(dt graph.DType, shape []int, v []float64) (*Tensor, error) {
+	switch dt {
+	case graph.Double:
+		return New(shape, v), nil
+	case graph.Float, graph.Float16, graph.BFloat16:
+		f := make([]float32, len(v))
+		for i, x := range v {
+			f[i] = float32(x)
+		}
+		return FromFloat32s(dt, shape, f)
+	}
+	return nil, fmt.Errorf("element type %s is not a floating-point type", dt)
+}
+
+func (k *rnnKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
+	x, err := TensorInput(in, 0)
+	if err != nil {
+		return nil, err
+	}
+	dt := x.DType
+	if !dt.IsFloat() {
+		return nil, fmt.Errorf("input 0 (X) is %s, want a floating-point tensor", x)
+	}
+	if x.Rank() != 3 {
+		return nil, fmt.Errorf("input 0 (X) is %s, want rank 3", x)
+	}
+	seq, batch, isz := x.Shape[0], x.Shape[1], x.Shape[2]
+	if k.layout == 1 {
+		seq, batch = batch, seq
+	}
+	xv, err := ToFloat64s(x)
+	if err != nil {
+		return nil, err
+	}
+	G := k.kind.gates()
+	w, wv, err := mFloatIn(in, 1, "W", dt)
+	if err != nil {
+		return nil, err
+	}
+	r, rv, err := mFloatIn(in, 2, "R", dt)
+	if err != nil {
+		return nil, err
+	}
+	if w == nil || r == nil {
+		return nil, fmt.Errorf("inputs W and R are required")
+	}
+	H := k.hidden
+	if H == 0 && r.Rank() == 3 {
+		H = r.Shape[2]
+	}
+	D := k.dirs
+	if !mEqualShape(w.Shape, []int{D, G * H, isz}) {
+		return nil, fmt.Errorf("input 1 (W) is %s, want [%d %d %d]", w, D, G*H, isz)
+	}
+	if !mEqualShape(r.Shape, []int{D, G * H, H}) {
+		return nil, fmt.Errorf("input 2 (R) is %s, want [%d %d %d]", r, D, G*H, H)
+	}
+	bt, bv, err := mFloatIn(in, 3, "B", dt)
+	if err != nil {
+		return nil, err
+	}
+	if bt != nil && !mEqualShape(bt.Shape, []int{D, 2 * G * H}) {
+		return nil, fmt.Errorf("input 3 (B) is %s, want [%d %d]", bt, D, 2*G*H)
+	}
+	lens := make([]int, batch)
+	for i := range lens {
+		lens[i] = seq
+	}
+	if sl, err := OptTensor(in, 4); err != nil {
+		return nil, err
+	} else if sl != nil {
+		v, err := ToInt64s(sl)
+		if err != nil || len(v) != batch {
+			return nil, fmt.Errorf("input 4 (sequence_lens) is %s, want %d integers", sl, batch)
+		}
+		for i, l := range v {
+			if l < 0 || l > int64(seq) {
+				return nil, fmt.Errorf("sequence_lens[%d] = %d is out of range [0, %d]", i, l, seq)
+			}
+			lens[i] = int(l)
+		}
+	}
+	stateShape := []int{D, batch, H}
+	if k.layout == 1 {
+		stateShape = []int{batch, D, H}
+	}
+	// state index of (direction d, batch b) in a state tensor of the layout.
+	sidx := func(d, b int) int {
+		if k.layout == 1 {
+			return (b*D + d) * H
+		}
+		return (d*batch + b) * H
+	}
+	h0t, h0, err := mFloatIn(in, 5, "initial_h", dt)
+	if err != nil {
+		return nil, err
+	}
+	if h0t != nil && !mEqualShape(h0t.Shape, stateShape) {
+		return nil, fmt.Errorf("input 5 (initial_h) is %s, want %v", h0t, stateShape)
+	}
+	var c0, pv []float64
+	if k.kind == rnnLSTM {
+		var c0t, pt *Tensor
+		if c0t, c0, err = mFloatIn(in, 6, "initial_c", dt); err != nil {
+			return nil, err
+		}
+		if c0t != nil && !mEqualShape(c0t.Shape, stateShape) {
+			return nil, fmt.Errorf("input 6 (initial_c) is %s, want %v", c0t, stateShape)
+		}
+		if pt, pv, err = mFloatIn(in, 7, "P", dt); err != nil {
+			return nil, err
+		}
+		if pt != nil && !mEqualShape(pt.Shape, []int{D, 3 * H}) {
+			return nil, fmt.Errorf("input 7 (P) is %s, want [%d %d]", pt, D, 3*H)
+		}
+	}
+	if Size([]int{seq, D, batch, H}) > 1<<28 {
+		return nil, fmt.Errorf("output of %d x %d x %d x %d elements is too large", seq, D, batch, H)
+	}
+	yv := make([]float64, seq*D*batch*H)
+	yh := make([]float64, D*batch*H)
+	var yc []float64
+	if k.kind == rnnLSTM {
+		yc = make([]float64, D*batch*H)
+	}
+	yidx := func(t, d, b int) int {
+		if k.layout == 1 {
+			return ((b*seq+t)*D + d) * H
+		}
+		return ((t*D+d)*batch + b) * H
+	}
+	xidx := func(t, b int) int {
+		if k.layout == 1 {
+			return (b*seq + t) * isz
+		}
+		return (t*batch + b) * isz
+	}
+	gx := make([]float64, G*H) // x·W^T + Wb
+	gh := make([]float64, G*H) // h·R^T + Rb
+	h := make([]float64, H)
+	c := make([]float64, H)
+	tmp := make([]float64, 3*H) // scratch for step
+	for d := range D {
+		if err := rc.Ctx.Err(); err != nil {
+			return nil, err
+		}
+		acts := k.acts[d]
+		W := wv[d*G*H*isz : (d+1)*G*H*isz]
+		R := rv[d*G*H*H : (d+1)*G*H*H]
+		var wb, rb []float64
+		if bv != nil {
+			wb = bv[d*2*G*H : d*2*G*H+G*H]
+			rb = bv[d*2*G*H+G*H : (d+1)*2*G*H]
+		}
+		var P []float64
+		if pv != nil {
+			P = pv[d*3*H : (d+1)*3*H]
+		}
+		rev := k.reverse || d == 1
+		for b := range batch {
+			if h0 != nil {
+				copy(h, h0[sidx(d, b):sidx(d, b)+H])
+			} else {
+				clear(h)
+			}
+			if c0 != nil {
+				copy(c, c0[sidx(d, b):sidx(d, b)+H])
+			} else {
+				clear(c)
+			}
+			L := lens[b]
+			for s := range L {
+				t := s
+				if rev {
+					t = L - 1 - s
+				}
+				xt := xv[xidx(t, b) : xidx(t, b)+isz]
+				for g := range G * H {
+					acc := 0.0
+					row := W[g*isz : (g+1)*isz]
+					for i, xx := range xt {
+						acc += xx * row[i]
+					}
+					if wb != nil {
+						acc += wb[g]
+					}
+					gx[g] = acc
+					acc = 0
+					rrow := R[g*H : (g+1)*H]
+					for i, hh := range h {
+						acc += hh * rrow[i]
+					}
+					if rb != nil {
+						acc += rb[g]
+					}
+					gh[g] = acc
+				}
+				k.step(acts, gx, gh, R, rb, P, h, c, tmp)
+				copy(yv[yidx(t, d, b):], h)
+			}
+			copy(yh[sidx(d, b):sidx(d, b)+H], h)
+			if yc != nil {
+				copy(yc[sidx(d, b):sidx(d, b)+H], c)
+			}
+		}
+	}
+	yShape := []int{seq, D, batch, H}
+	if k.layout == 1 {
+		yShape = []int{batch, seq, D, H}
+	}
+	outs := []Value{}
+	for i, o := range []struct {
+		shape []int
+		v     []float64
+	}{{yShape, yv}, {stateShape, yh}, {stateShape, yc}} {
+		if o.v == nil {
+			break
+		}
+		t, err := mFromFloat64s(dt, o.shape, o.v)
+		if err != nil {
+			return nil, fmt.Errorf("output %d: %w", i, err)
+		}
+		outs = append(outs, t)
+	}
+	return outs, nil
+}
+
+func (k *rnnKernel) clipped(x float64) float64 {
+	if k.clip > 0 {
+		return math.Max(-k.clip, math.Min(k.clip, x))
+	}
+	return x
+}
+
+// step advances one time step: gx and gh hold the input and recurrent
+// products with their biases, h and c the state, updated in place; tmp is
+// scratch of 3*len(h) values.
+func (k *rnnKernel) step(acts []actFunc, gx, gh, R, rb, P, h, c, tmp []float64) {
+	H := len(h)
+	switch k.kind {
+	case rnnSimple:
+		for j := range H {
+			h[j] = acts[0].apply(k.clipped(gx[j] + gh[j]))
+		}
+	case rnnGRU:
+		f, g := acts[0], acts[1]
+		// gate blocks: z, r, h
+		z, hn, rh := tmp[:H], tmp[H:2*H], tmp[2*H:3*H]
+		for j := range H {
+			z[j] = f.apply(k.clipped(gx[j] + gh[j]))
+		}
+		if k.lbr {
+			for j := range H {
+				rr := f.apply(k.clipped(gx[H+j] + gh[H+j]))
+				hn[j] = g.apply(k.clipped(gx[2*H+j] + rr*gh[2*H+j]))
+			}
+		} else {
+			for j := range H {
+				rr := f.apply(k.clipped(gx[H+j] + gh[H+j]))
+				rh[j] = rr * h[j]
+			}
+			for j := range H {
+				acc := 0.0
+				row := R[(2*H+j)*H : (2*H+j+1)*H]
+				for i, v := range rh {
+					acc += v * row[i]
+				}
+				if rb != nil {
+					acc += rb[2*H+j]
+				}
+				hn[j] = g.apply(k.clipped(gx[2*H+j] + acc))
+			}
+		}
+		for j := range H {
+			h[j] = (1-z[j])*hn[j] + z[j]*h[j]
+		}
+	case rnnLSTM:
+		f, g, hf := acts[0], acts[1], acts[2]
+		// gate blocks: i, o, f, c; peepholes: i, o, f
+		for j := range H {
+			pi, po, pf := 0.0, 0.0, 0.0
+			if P != nil {
+				pi, po, pf = P[j], P[H+j], P[2*H+j]
+			}
+			it := f.apply(k.clipped(gx[j] + gh[j] + pi*c[j]))
+			var ft float64
+			if k.inputForget {
+				ft = 1 - it
+			} else {
+				ft = f.apply(k.clipped(gx[2*H+j] + gh[2*H+j] + pf*c[j]))
+			}
+			ct := g.apply(k.clipped(gx[3*H+j] + gh[3*H+j]))
+			c[j] = ft*c[j] + it*ct
+			ot := f.apply(k.clipped(gx[H+j] + gh[H+j] + po*c[j]))
+			h[j] = ot * hf.apply(c[j])
+		}
+	}
+}

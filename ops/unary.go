@@ -1,0 +1,138 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/onnxrun/onnxrun/graph"
+)
+
+// Element-wise unary math: Abs, Neg, Sign, Ceil, Floor, Round, Sqrt,
+// Reciprocal, Exp, Log, Erf, the trigonometric and hyperbolic functions,
+// IsNaN and IsInf.
+
+func init() {
+	float := func(name string, vers []int64, f func(float64) float64) {
+		fns := floatUnary(f)
+		registerUnary(name, vers, fns)
+	}
+	float("Acos", []int64{7, 22}, math.Acos)
+	float("Acosh", []int64{9, 22}, math.Acosh)
+	float("Asin", []int64{7, 22}, math.Asin)
+	float("Asinh", []int64{9, 22}, math.Asinh)
+	float("Atan", []int64{7, 22}, math.Atan)
+	float("Atanh", []int64{9, 22}, math.Atanh)
+	float("Cos", []int64{7, 22}, math.Cos)
+	float("Cosh", []int64{9, 22}, math.Cosh)
+	float("Sin", []int64{7, 22}, math.Sin)
+	float("Sinh", []int64{9, 22}, math.Sinh)
+	float("Tan", []int64{7, 22}, math.Tan)
+	float("Tanh", []int64{1, 6, 13}, math.Tanh)
+	float("Ceil", []int64{1, 6, 13}, math.Ceil)
+	float("Floor", []int64{1, 6, 13}, math.Floor)
+	float("Round", []int64{11, 22}, math.RoundToEven)
+	float("Sqrt", []int64{1, 6, 13}, math.Sqrt)
+	float("Exp", []int64{1, 6, 13}, math.Exp)
+	float("Log", []int64{1, 6, 13}, math.Log)
+	float("Reciprocal", []int64{1, 6, 13}, func(x float64) float64 { return 1 / x })
+
+	erf := floatUnary(math.Erf)
+	erf = erf.withSigned(intFloatFn[int8](math.Erf), intFloatFn[int16](math.Erf), intFloatFn[int32](math.Erf), intFloatFn[int64](math.Erf)).
+		withUnsigned(intFloatFn[uint8](math.Erf), intFloatFn[uint16](math.Erf), intFloatFn[uint32](math.Erf), intFloatFn[uint64](math.Erf))
+	registerUnary("Erf", []int64{9, 13}, erf)
+
+	abs := floatUnary(math.Abs).withSigned(iabs[int8], iabs[int16], iabs[int32], iabs[int64]).
+		withUnsigned(ident[uint8], ident[uint16], ident[uint32], ident[uint64])
+	registerUnary("Abs", []int64{1, 6, 13}, abs)
+
+	neg := floatUnary(func(x float64) float64 { return -x }).withSigned(ineg[int8], ineg[int16], ineg[int32], ineg[int64])
+	registerUnary("Neg", []int64{1, 6, 13}, neg)
+
+	sign := floatUnary(fsign).withSigned(isign[int8], isign[int16], isign[int32], isign[int64]).
+		withUnsigned(usign[uint8], usign[uint16], usign[uint32], usign[uint64])
+	registerUnary("Sign", []int64{9, 13}, sign)
+
+	registerRange("IsNaN", []int64{9, 13, 20}, func(b *Build) (Kernel, error) {
+		return elemKernel(1, func(in []*Tensor) (*Tensor, error) {
+			return floatPredicate(in[0], func(x float64) bool { return x != x })
+		}), nil
+	})
+	registerRange("IsInf", []int64{10, 20}, func(b *Build) (Kernel, error) {
+		neg, err := b.Node.AttrInt("detect_negative", 1)
+		if err != nil {
+			return nil, err
+		}
+		pos, err := b.Node.AttrInt("detect_positive", 1)
+		if err != nil {
+			return nil, err
+		}
+		return elemKernel(1, func(in []*Tensor) (*Tensor, error) {
+			return floatPredicate(in[0], func(x float64) bool {
+				return (pos != 0 && math.IsInf(x, 1)) || (neg != 0 && math.IsInf(x, -1))
+			})
+		}), nil
+	})
+}
+
+// registerUnary registers an element-wise unary op over the given versions.
+func registerUnary(name string, vers []int64, fns unFns) {
+	registerRange(name, vers, func(b *Build) (Kernel, error) {
+		return elemKernel(1, func(in []*Tensor) (*Tensor, error) { return applyUnary(in[0], fns) }), nil
+	})
+}
+
+func ident[T any](x T) T { return x }
+
+func iabs[T ~int8 | ~int16 | ~int32 | ~int64](x T) T {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+func ineg[T ~int8 | ~int16 | ~int32 | ~int64](x T) T { return -x }
+
+func isign[T ~int8 | ~int16 | ~int32 | ~int64](x T) T {
+	switch {
+	case x > 0:
+		return 1
+	case x < 0:
+		return -1
+	}
+	return 0
+}
+
+func usign[T ~uint8 | ~uint16 | ~uint32 | ~uint64](x T) T {
+	if x > 0 {
+		return 1
+	}
+	return 0
+}
+
+func fsign(x float64) float64 {
+	switch {
+	case x > 0:
+		return 1
+	case x < 0:
+		return -1
+	}
+	return x // 0, -0 and NaN
+}
+
+// intFloatFn applies a float function to an integer, truncating the result.
+func intFloatFn[T integer](f func(float64) float64) func(T) T {
+	return func(x T) T { return T(f64ToInt64(f(float64(x)))) }
+}
+
+// floatPredicate maps a float tensor to a bool tensor.
+func floatPredicate(t *Tensor, f func(float64) bool) (*Tensor, error) {
+	switch t.DType {
+	case graph.Float, graph.Float16, graph.BFloat16:
+		v, _ := ToFloat32s(t)
+		return New(slices.Clone(t.Shape), mapSlice(v, func(x float32) bool { return f(float64(x)) })), nil
+	case graph.Double:
+		return New(slices.Clone(t.Shape), mapSlice(t.Data.([]float64), f)), nil
+	}
+	return nil, fmt.Errorf("element type %s is not supported", t.DType)
+}
