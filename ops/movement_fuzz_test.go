@@ -9,10 +9,18 @@ import (
 	"github.com/onnxrun/onnxrun/graph"
 )
 
-// TestMovementNoPanics feeds random shapes, indices and attributes to every
-// data-movement op: each must return a result or an error, never panic.
-func TestMovementNoPanics(t *testing.T) {
-	rng := rand.New(rand.NewSource(3))
+// shFuzzCase describes random nodes of one op: attrs and inputs are drawn
+// afresh on each call.
+type shFuzzCase struct {
+	op     string
+	opset  int64
+	nOut   int
+	attrs  func() []*graph.Attr
+	inputs func() []Value
+}
+
+// shFuzzCases returns random-node generators for every data-movement op.
+func shFuzzCases(rng *rand.Rand) []shFuzzCase {
 	types := []graph.DType{graph.Float, graph.Int64, graph.String, graph.Bool, graph.Int8, graph.Complex128}
 	shape := func() []int {
 		s := make([]int, rng.Intn(4))
@@ -58,14 +66,7 @@ func TestMovementNoPanics(t *testing.T) {
 		}
 		return as
 	}
-	type opCase struct {
-		op     string
-		opset  int64
-		nOut   int
-		attrs  func() []*graph.Attr
-		inputs func() []Value
-	}
-	cases := []opCase{
+	return []shFuzzCase{
 		{"Reshape", 14, 1, func() []*graph.Attr { return attr("allowzero") }, func() []Value { return []Value{data(), ints()} }},
 		{"Flatten", 13, 1, func() []*graph.Attr { return attr("axis") }, func() []Value { return []Value{data()} }},
 		{"Squeeze", 13, 1, nil, func() []Value { return []Value{data(), ints()} }},
@@ -124,6 +125,13 @@ func TestMovementNoPanics(t *testing.T) {
 		{"Trilu", 14, 1, func() []*graph.Attr { return attr("upper") }, func() []Value { return []Value{data(), scalarInt()} }},
 		{"EyeLike", 9, 1, func() []*graph.Attr { return attr("k") }, func() []Value { return []Value{data()} }},
 	}
+}
+
+// TestMovementNoPanics feeds random shapes, indices and attributes to every
+// data-movement op: each must return a result or an error, never panic.
+func TestMovementNoPanics(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	cases := shFuzzCases(rng)
 	okCount := map[string]int{}
 	defer func() { t.Log(okCount) }()
 	for _, c := range cases {
