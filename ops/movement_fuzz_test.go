@@ -66,7 +66,69 @@ func shFuzzCases(rng *rand.Rand) []shFuzzCase {
 		}
 		return as
 	}
+	// Generators biased towards valid arguments, to reach the kernels' main paths.
+	small := func(lo, hi int) int64 { return int64(lo + rng.Intn(hi-lo+1)) }
+	vecOf := func(n, lo, hi int) *Tensor {
+		v := make([]int64, n)
+		for i := range v {
+			v[i] = small(lo, hi)
+		}
+		return New([]int{n}, v)
+	}
+	within := func(d *Tensor, axis int) *Tensor { // indices of d's rank, in range along axis
+		s := make([]int, d.Rank())
+		for i := range s {
+			s[i] = rng.Intn(d.Shape[i] + 1)
+		}
+		v := make([]int64, Size(s))
+		for i := range v {
+			v[i] = small(-d.Shape[axis], d.Shape[axis]-1)
+		}
+		return New(s, v)
+	}
+	nonEmpty := func() *Tensor {
+		s := make([]int, 1+rng.Intn(3))
+		for i := range s {
+			s[i] = 1 + rng.Intn(3)
+		}
+		return shRandomTensor(rng, types[rng.Intn(len(types))], s)
+	}
 	return []shFuzzCase{
+		{"Transpose", 13, 1, func() []*graph.Attr {
+			p := rng.Perm(3)
+			return []*graph.Attr{shAInts("perm", int64(p[0]), int64(p[1]), int64(p[2]))}
+		}, func() []Value {
+			return []Value{shRandomTensor(rng, graph.Float, []int{rng.Intn(3), 1 + rng.Intn(3), rng.Intn(4)})}
+		}},
+		{"Pad", 19, 1, func() []*graph.Attr {
+			return []*graph.Attr{shAStr("mode", []string{"constant", "reflect", "edge", "wrap"}[rng.Intn(4)])}
+		}, func() []Value { d := nonEmpty(); return []Value{d, vecOf(2*d.Rank(), -1, 3)} }},
+		{"Tile", 13, 1, nil, func() []Value { d := data(); return []Value{d, vecOf(d.Rank(), 0, 2)} }},
+		{"Expand", 13, 1, nil, func() []Value {
+			d := data()
+			s := make([]int64, rng.Intn(2))
+			for i := range s {
+				s[i] = small(1, 3)
+			}
+			for _, x := range d.Shape {
+				if rng.Intn(2) == 0 {
+					s = append(s, 1)
+				} else {
+					s = append(s, int64(x))
+				}
+			}
+			return []Value{d, New([]int{len(s)}, s)}
+		}},
+		{"GatherElements", 13, 1, func() []*graph.Attr { return []*graph.Attr{shAInt("axis", 0)} }, func() []Value { d := nonEmpty(); return []Value{d, within(d, 0)} }},
+		{"ScatterElements", 13, 1, func() []*graph.Attr { return []*graph.Attr{shAInt("axis", 0)} }, func() []Value {
+			d := nonEmpty()
+			i := within(d, 0)
+			return []Value{d, i, shRandomTensor(rng, d.DType, i.Shape)}
+		}},
+		{"Gather", 13, 1, func() []*graph.Attr { return []*graph.Attr{shAInt("axis", 0)} }, func() []Value { d := nonEmpty(); return []Value{d, within(d, 0)} }},
+		{"OneHot", 11, 1, func() []*graph.Attr { return attr("axis") }, func() []Value {
+			return []Value{idx(), Scalar(small(1, 4)), shRandomTensor(rng, types[rng.Intn(len(types))], []int{2})}
+		}},
 		{"Reshape", 14, 1, func() []*graph.Attr { return attr("allowzero") }, func() []Value { return []Value{data(), ints()} }},
 		{"Flatten", 13, 1, func() []*graph.Attr { return attr("axis") }, func() []Value { return []Value{data()} }},
 		{"Squeeze", 13, 1, nil, func() []Value { return []Value{data(), ints()} }},
