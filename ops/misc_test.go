@@ -341,3 +341,87 @@ func TestEinsumPairMatchesLoop(t *testing.T) {
 		})
 	}
 }
+
+// mRandTensor returns a float32 tensor of uniform values in [-1, 1).
+func mRandTensor(rnd *rand.Rand, shape ...int) *Tensor {
+	v := make([]float32, Size(shape))
+	for i := range v {
+		v[i] = rnd.Float32()*2 - 1
+	}
+	return New(shape, v)
+}
+
+func mToDouble(t *Tensor) *Tensor {
+	v, _ := ToFloat64s(t)
+	return New(t.Shape, append([]float64{}, v...))
+}
+
+// TestRecurrentDoubleMatchesFloat runs GRU and LSTM in float64 and float32
+// (the float32 path is checked against ONNX Runtime by the generated cases).
+func TestRecurrentDoubleMatchesFloat(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	for _, tc := range []struct {
+		op    string
+		gates int
+		attrs []*graph.Attr
+	}{
+		{"GRU", 3, []*graph.Attr{mAttrString("direction", "bidirectional")}},
+		{"GRU", 3, []*graph.Attr{mAttrInt("linear_before_reset", 1), mAttrString("direction", "reverse")}},
+		{"LSTM", 4, []*graph.Attr{mAttrString("direction", "bidirectional"), mAttrFloat("clip", 0.8)}},
+		{"RNN", 1, []*graph.Attr{mAttrInt("layout", 1)}},
+	} {
+		t.Run(tc.op, func(t *testing.T) {
+			seq, batch, isz, hid, dirs := 5, 3, 4, 6, 1
+			xShape := []int{seq, batch, isz}
+			for _, a := range tc.attrs {
+				if a.Name == "direction" && string(a.S) == "bidirectional" {
+					dirs = 2
+				}
+				if a.Name == "layout" && a.I == 1 {
+					xShape = []int{batch, seq, isz}
+				}
+			}
+			x := mRandTensor(rnd, xShape...)
+			w := mRandTensor(rnd, dirs, tc.gates*hid, isz)
+			r := mRandTensor(rnd, dirs, tc.gates*hid, hid)
+			b := mRandTensor(rnd, dirs, 2*tc.gates*hid)
+			sl := New([]int{batch}, []int32{5, 2, 4})
+			attrs := append([]*graph.Attr{mAttrInt("hidden_size", int64(hid))}, tc.attrs...)
+			outs := []string{"y", "yh"}
+			n := mNode(tc.op, []string{"x", "w", "r", "b", "sl"}, outs, attrs...)
+			f32, err := mRunOne(n, 14, x, w, r, b, sl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f64, err := mRunOne(n, 14, mToDouble(x), mToDouble(w), mToDouble(r), mToDouble(b), sl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range outs {
+				want, _ := ToFloat64s(f32[i].(*Tensor))
+				got := f64[i].(*Tensor)
+				if got.DType != graph.Double {
+					t.Fatalf("output %d is %s, want float64", i, got)
+				}
+				mWantFloats(t, got, f32[i].(*Tensor).Shape, want)
+			}
+		})
+	}
+}
+
+func BenchmarkLSTM(b *testing.B) {
+	rnd := rand.New(rand.NewPCG(5, 6))
+	seq, batch, isz, hid := 50, 8, 128, 128
+	n := mNode("LSTM", []string{"x", "w", "r"}, []string{"y", "yh"}, mAttrInt("hidden_size", int64(hid)), mAttrString("direction", "bidirectional"))
+	p, err := Compile(mOneNodeModel(n, 14), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := []Value{mRandTensor(rnd, seq, batch, isz), mRandTensor(rnd, 2, 4*hid, isz), mRandTensor(rnd, 2, 4*hid, hid)}
+	b.ResetTimer()
+	for range b.N {
+		if _, err := p.Run(context.Background(), in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
