@@ -28,42 +28,58 @@ func (k rnnKind) gates() int { return [...]int{1, 3, 4}[k] }
 
 // actFunc is one activation with its alpha and beta.
 type actFunc struct {
-	name        string
+	kind        actKind
 	alpha, beta float64
 }
 
+type actKind int
+
+const (
+	actRelu actKind = iota
+	actTanh
+	actSigmoid
+	actAffine
+	actLeakyRelu
+	actThresholdedRelu
+	actScaledTanh
+	actHardSigmoid
+	actElu
+	actSoftsign
+	actSoftplus
+)
+
 func (a actFunc) apply(x float64) float64 {
-	switch a.name {
-	case "relu":
+	switch a.kind {
+	case actRelu:
 		return math.Max(0, x)
-	case "tanh":
+	case actTanh:
 		return math.Tanh(x)
-	case "sigmoid":
+	case actSigmoid:
 		return 1 / (1 + math.Exp(-x))
-	case "affine":
+	case actAffine:
 		return a.alpha*x + a.beta
-	case "leakyrelu":
+	case actLeakyRelu:
 		if x >= 0 {
 			return x
 		}
 		return a.alpha * x
-	case "thresholdedrelu":
+	case actThresholdedRelu:
 		if x >= a.alpha {
 			return x
 		}
 		return 0
-	case "scaledtanh":
+	case actScaledTanh:
 		return a.alpha * math.Tanh(a.beta*x)
-	case "hardsigmoid":
+	case actHardSigmoid:
 		return math.Min(math.Max(a.alpha*x+a.beta, 0), 1)
-	case "elu":
+	case actElu:
 		if x >= 0 {
 			return x
 		}
 		return a.alpha * (math.Exp(x) - 1)
-	case "softsign":
+	case actSoftsign:
 		return x / (1 + math.Abs(x))
-	case "softplus":
+	case actSoftplus:
 		return math.Log1p(math.Exp(x))
 	}
 	return math.NaN()
@@ -72,16 +88,18 @@ func (a actFunc) apply(x float64) float64 {
 // actDefaults gives each activation's (alpha, beta) defaults and whether it
 // takes them.
 var actDefaults = map[string]struct {
+	kind              actKind
 	alpha, beta       float64
 	useAlpha, useBeta bool
 }{
-	"relu": {}, "tanh": {}, "sigmoid": {}, "softsign": {}, "softplus": {},
-	"affine":          {1, 0, true, true},
-	"leakyrelu":       {0.01, 0, true, false},
-	"thresholdedrelu": {1, 0, true, false},
-	"scaledtanh":      {1, 1, true, true},
-	"hardsigmoid":     {0.2, 0.5, true, true},
-	"elu":             {1, 0, true, false},
+	"relu": {kind: actRelu}, "tanh": {kind: actTanh}, "sigmoid": {kind: actSigmoid},
+	"softsign": {kind: actSoftsign}, "softplus": {kind: actSoftplus},
+	"affine":          {actAffine, 1, 0, true, true},
+	"leakyrelu":       {actLeakyRelu, 0.01, 0, true, false},
+	"thresholdedrelu": {actThresholdedRelu, 1, 0, true, false},
+	"scaledtanh":      {actScaledTanh, 1, 1, true, true},
+	"hardsigmoid":     {actHardSigmoid, 0.2, 0.5, true, true},
+	"elu":             {actElu, 1, 0, true, false},
 }
 
 type rnnKernel struct {
@@ -175,7 +193,7 @@ func newRecurrent(b *Build, kind rnnKind) (Kernel, error) {
 			if !ok {
 				return nil, b.Errorf("activation %q is not supported", name)
 			}
-			f := actFunc{name: l, alpha: def.alpha, beta: def.beta}
+			f := actFunc{kind: def.kind, alpha: def.alpha, beta: def.beta}
 			if def.useAlpha && ai < len(alphas) {
 				f.alpha = float64(alphas[ai])
 				ai++
