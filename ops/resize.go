@@ -263,8 +263,8 @@ func (a *resizeAttrs) Run(_ *RunContext, in []Value) ([]Value, error) {
 	default:
 		return nil, fmt.Errorf("one of scales and sizes must be given")
 	}
-	if Size(outShape) > 1<<31 {
-		return nil, fmt.Errorf("output shape %v is too large", outShape)
+	if err := checkOutputSize(outShape); err != nil {
+		return nil, err
 	}
 	maps := make([]*axisMap, r)
 	for _, ax := range axes {
