@@ -425,3 +425,50 @@ func BenchmarkLSTM(b *testing.B) {
 		}
 	}
 }
+
+// TestControlFlowConcurrentRuns runs one compiled Loop from several
+// goroutines at once (run with -race).
+func TestControlFlowConcurrentRuns(t *testing.T) {
+	n := mNode("Loop", []string{"M", "", "v"}, []string{"vf", "scan"}, &graph.Attr{Name: "body", Type: graph.AttrGraph, G: mIdentityLoopBody()})
+	p, err := Compile(mOneNodeModel(n, 13), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			m := int64(g + 1)
+			out, err := p.Run(context.Background(), []Value{Scalar(m), New([]int{2}, []float32{float32(g), 1})})
+			if err == nil {
+				if s := out[1].(*Tensor); s.Shape[0] != int(m) || s.Data.([]float32)[2*int(m)-2] != float32(g) {
+					err = errors.New("wrong scan output " + s.String())
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestQuantizeRejections(t *testing.T) {
+	x := New([]int{4}, []float32{1, 2, 3, 4})
+	_, err := mRunOne(mNode("QuantizeLinear", []string{"x", "s"}, []string{"y"}, mAttrInt("block_size", 2)), 21, x, New([]int{2}, []float32{1, 1}))
+	if err == nil || !strings.Contains(err.Error(), "block_size") {
+		t.Fatalf("got %v, want a block_size error", err)
+	}
+	_, err = mRunOne(mNode("QuantizeLinear", []string{"x", "s"}, []string{"y"}, mAttrInt("output_dtype", int64(graph.Float8E4M3FN))), 21, x, Scalar(float32(1)))
+	if err == nil || !strings.Contains(err.Error(), "output_dtype") {
+		t.Fatalf("got %v, want an output_dtype error", err)
+	}
+	out, err := mRunOne(mNode("QuantizeLinear", []string{"x", "s"}, []string{"y"}, mAttrInt("output_dtype", int64(graph.Int16))), 21, New([]int{3}, []float32{-70000, 2.5, 3.5}), Scalar(float32(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := out[0].(*Tensor).Data.([]int16); d[0] != -32768 || d[1] != 2 || d[2] != 4 {
+		t.Fatalf("got %v, want [-32768 2 4] (saturated, ties to even)", d)
+	}
+}
