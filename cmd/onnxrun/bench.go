@@ -51,7 +51,8 @@ type benchResult struct {
 	PeakRSSBytes int64   `json:"peak_rss_bytes"`
 }
 
-func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	defer recoverTo(stderr, "bench", &code)
 	var o runOptions
 	runs, warmup, asJSON := 10, 2, false
 	f := newFlagSet()
