@@ -33,7 +33,7 @@ func (d *decoder) model(b []byte) (*Model, error) {
 	m := &Model{Opsets: map[string]int64{}}
 	nFunc, nOpset := 0, 0
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, modelFields)
 		if err != nil {
 			return nil, within(err, "model")
 		}
@@ -106,7 +106,7 @@ func (d *decoder) opset(b []byte, opsets map[string]int64) error {
 	var domain string
 	var version int64
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, opsetFields)
 		if err != nil {
 			return err
 		}
@@ -139,7 +139,7 @@ func (d *decoder) graph(b []byte) (*Graph, error) {
 	defer func() { d.graphDepth-- }()
 	g := &Graph{}
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, graphFields)
 		if err != nil {
 			return nil, err
 		}
@@ -227,7 +227,7 @@ func withinf(err error, format string, args ...any) error {
 func (d *decoder) annotation(b []byte) (*TensorAnnotation, error) {
 	a := &TensorAnnotation{}
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, annotationFields)
 		if err != nil {
 			return nil, err
 		}
@@ -250,7 +250,7 @@ func (d *decoder) annotation(b []byte) (*TensorAnnotation, error) {
 func (d *decoder) node(b []byte) (*Node, error) {
 	nd := &Node{}
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, nodeFields)
 		if err != nil {
 			return nd, err
 		}
@@ -321,7 +321,7 @@ func (d *decoder) attr(b []byte) (*Attr, error) {
 		hasType                                    bool
 	)
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, attrFields)
 		if err != nil {
 			return a, err
 		}
@@ -480,7 +480,7 @@ func (d *decoder) attr(b []byte) (*Attr, error) {
 func (d *decoder) valueInfo(b []byte) (*ValueInfo, error) {
 	vi := &ValueInfo{}
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, valueInfoFields)
 		if err != nil {
 			return vi, err
 		}
@@ -515,7 +515,7 @@ func (d *decoder) typeProto(b []byte) (*Type, error) {
 	defer func() { d.typeDepth-- }()
 	t := &Type{}
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, typeFields)
 		if err != nil {
 			return nil, err
 		}
@@ -559,7 +559,7 @@ func (d *decoder) typeProto(b []byte) (*Type, error) {
 func (d *decoder) innerType(b []byte, num protowire.Number) (*Type, error) {
 	var inner *Type
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, elemTypeFields)
 		if err != nil {
 			return nil, err
 		}
@@ -580,7 +580,7 @@ func (d *decoder) innerType(b []byte, num protowire.Number) (*Type, error) {
 // mapType decodes TypeProto.Map into t.
 func (d *decoder) mapType(b []byte, t *Type) error {
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, mapTypeFields)
 		if err != nil {
 			return err
 		}
@@ -606,7 +606,7 @@ func (d *decoder) mapType(b []byte, t *Type) error {
 // tensorType decodes TypeProto.Tensor or TypeProto.SparseTensor into t.
 func (d *decoder) tensorType(b []byte, t *Type) error {
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, tensorTypeFields)
 		if err != nil {
 			return err
 		}
@@ -634,7 +634,7 @@ func (d *decoder) tensorType(b []byte, t *Type) error {
 func (d *decoder) shape(b []byte) ([]Dim, error) {
 	dims := []Dim{}
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, shapeFields)
 		if err != nil {
 			return nil, err
 		}
@@ -648,7 +648,7 @@ func (d *decoder) shape(b []byte) ([]Dim, error) {
 		}
 		var dim Dim
 		for len(mb) > 0 {
-			g, k, err := d.next(mb)
+			g, k, err := d.next(mb, dimFields)
 			if err != nil {
 				return nil, within(err, fmt.Sprintf("dim %d", len(dims)))
 			}
@@ -677,7 +677,7 @@ func (d *decoder) shape(b []byte) ([]Dim, error) {
 func (d *decoder) function(b []byte) (*Function, error) {
 	fn := &Function{Opsets: map[string]int64{}}
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, functionFields)
 		if err != nil {
 			return nil, withinFunc(err, fn)
 		}

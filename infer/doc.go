@@ -92,7 +92,8 @@
 // # The driver
 //
 // Run walks the main graph in topological order (subgraphs when their node's
-// rule asks). Options.Bindings fixes symbols first ({"N": 8}). Values that a
+// rule asks; calls of model-local functions through the function's body).
+// Options.Bindings fixes symbols first ({"N": 8}). Values that a
 // rule cannot infer (no rule for the op) take their declared value_info type;
 // declared types that contradict the inferred ones are error diagnostics and
 // never overwrite them; unknown inferred dims are filled from declared ones.

@@ -480,3 +480,27 @@ func TestLoopGrowth(t *testing.T) {
 		t.Errorf("rows: %s, want [K,1,4]", got)
 	}
 }
+
+// TestLocalFunction infers a call of a model-local function through its
+// body, resolving a reference to the caller's attribute.
+func TestLocalFunction(t *testing.T) {
+	b := newBuilder(13)
+	b.m.Opsets["local"] = 1
+	b.m.Functions = []*graph.Function{{
+		Name: "FlatRelu", Domain: "local", Inputs: []string{"a"}, Outputs: []string{"z"},
+		Attribute: []string{"ax"}, Opsets: map[string]int64{"": 13},
+		Nodes: []*graph.Node{
+			{OpType: "Relu", Inputs: []string{"a"}, Outputs: []string{"r"}},
+			{OpType: "Flatten", Inputs: []string{"r"}, Outputs: []string{"z"},
+				Attrs: []*graph.Attr{{Name: "axis", Type: graph.AttrInt, RefAttrName: "ax"}}},
+		},
+	}}
+	b.input("x", graph.Float, "N", 3, 4, 5)
+	b.g.Nodes = append(b.g.Nodes, &graph.Node{Name: "call", OpType: "FlatRelu", Domain: "local",
+		Inputs: []string{"x"}, Outputs: []string{"y"}, Attrs: []*graph.Attr{aInt("ax", 2)}})
+	res := b.run(t, nil)
+	noErrors(t, res)
+	if got := shapeOf(t, res, "y"); got != "[3*N,20]" {
+		t.Errorf("y: %s, want [3*N,20]", got)
+	}
+}

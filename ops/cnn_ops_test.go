@@ -227,6 +227,8 @@ func TestCNNOpsRejectBadInput(t *testing.T) {
 			[]*Tensor{cnnF32([]int{2}, 1, 2)}, 1, "scales"},
 		{"RoiAlign bad batch index", "RoiAlign", 16, nil,
 			[]*Tensor{cnnF32([]int{1, 1, 1, 1}, 1), cnnF32([]int{1, 4}, 0, 0, 1, 1), New([]int{1}, []int64{3})}, 1, "batch_indices"},
+		{"ConvTranspose huge output_shape", "ConvTranspose", 11, []*graph.Attr{cnnInts("output_shape", 1<<20, 1<<20)},
+			[]*Tensor{cnnF32([]int{1, 1, 1, 1}, 1), cnnF32([]int{1, 1, 1, 1}, 1)}, 1, "too large"},
 		{"MaxPool pads with SAME", "MaxPool", 12, []*graph.Attr{cnnInts("kernel_shape", 2), cnnInts("pads", 1, 1), cnnStr("auto_pad", "SAME_UPPER")},
 			[]*Tensor{cnnF32([]int{1, 1, 2}, 1, 2)}, 1, "auto_pad"},
 	}

@@ -161,6 +161,26 @@ func spatialShape(x *Tensor, minRank int) (n, c int, sp []int, err error) {
 	return x.Shape[0], x.Shape[1], x.Shape[2:], nil
 }
 
+// maxOutputElems bounds the outputs these ops allocate from sizes that
+// attributes or small inputs choose (output_shape, sizes, image_shape).
+const maxOutputElems = 1 << 31
+
+// checkOutputSize returns an error when shape has more than
+// maxOutputElems elements (or overflows).
+func checkOutputSize(shape []int) error {
+	n := 1
+	for _, d := range shape {
+		if d < 0 {
+			return fmt.Errorf("output shape %v has a negative size", shape)
+		}
+		if d != 0 && n > maxOutputElems/d {
+			return fmt.Errorf("output shape %v is too large", shape)
+		}
+		n *= d
+	}
+	return nil
+}
+
 // threads returns the op thread budget.
 func threads(rc *RunContext) int {
 	if rc != nil && rc.Options != nil {

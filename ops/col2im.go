@@ -103,6 +103,9 @@ func (k *col2imKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 		return nil, err
 	}
 	shape := append([]int{n, c}, image...)
+	if err := checkOutputSize(shape); err != nil {
+		return nil, err
+	}
 	isz := Size(image)
 	run := func(xv []float64) ([]float64, error) {
 		y := make([]float64, n*c*isz)

@@ -328,7 +328,11 @@ func (k *convTransposeKernel) params(x, w, bias *Tensor) (conv.Params, []int, er
 	}
 	p = conv.Params{N: n, C: c, M: m, Group: cn.group, In: sp, Kernel: kernel, Out: out,
 		Strides: strides, Dilations: dil, Pads: begin}
-	return p, append([]int{n, m}, out...), nil
+	shape := append([]int{n, m}, out...)
+	if err := checkOutputSize(shape); err != nil {
+		return p, nil, err
+	}
+	return p, shape, nil
 }
 
 func runConvTranspose[T floatT](cn *convNode, p conv.Params, x []T, w, bias *Tensor, th int) ([]T, error) {

@@ -23,6 +23,13 @@ var miscNodePrefixes = []string{
 	"test_blackmanwindow", "test_hammingwindow", "test_hannwindow", "test_melweightmatrix",
 	"test_bernoulli", "test_randomuniformlike", "test_strnorm", "test_tfidfvectorizer", "test_einsum",
 	"test_nllloss", "test_sce", "test_split_to_sequence", "test_identity_opt", "test_identity_sequence",
+	"test_adagrad", "test_adam", "test_momentum", "test_nesterov_momentum",
+}
+
+// mKnownBad lists node-suite tests whose data contradicts their model, with
+// the reason; they are skipped.
+var mKnownBad = map[string]string{
+	"test_adam_multiple": "the ONNX 1.12 model lacks the epsilon=1e-2 attribute its expected outputs were computed with (fixed in later onnx releases)",
 }
 
 // mRandomOutputs names the tests whose outputs are random draws: only their
@@ -70,6 +77,10 @@ func mRunCaseDirs(t *testing.T, dir string, want func(string) bool) {
 	pass, skip, fail := 0, 0, 0
 	for _, name := range names {
 		ok := t.Run(name, func(t *testing.T) {
+			if why, bad := mKnownBad[name]; bad {
+				skip++
+				t.Skip(why)
+			}
 			err := mRunNodeTest(filepath.Join(dir, name), mRandomOutputs(name))
 			var ue *UnsupportedError
 			if errors.As(err, &ue) && !miscOwns(ue.Op) {
@@ -85,7 +96,7 @@ func mRunCaseDirs(t *testing.T, dir string, want func(string) bool) {
 			fail++
 		}
 	}
-	t.Logf("%s: %d passed, %d skipped (other ops missing), %d failed of %d", dir, pass, skip, fail, len(names))
+	t.Logf("%s: %d passed, %d skipped (other ops missing or bad test data), %d failed of %d", dir, pass, skip, fail, len(names))
 }
 
 // miscOwns reports whether op is one of the ops of this family.
@@ -97,7 +108,8 @@ func miscOwns(op string) bool {
 		"DequantizeLinear", "DynamicQuantizeLinear", "MatMulInteger", "QLinearMatMul", "DFT", "STFT",
 		"BlackmanWindow", "HammingWindow", "HannWindow", "MelWeightMatrix", "RandomNormal", "RandomUniform",
 		"RandomNormalLike", "RandomUniformLike", "Bernoulli", "Multinomial", "StringNormalizer",
-		"TfIdfVectorizer", "Einsum", "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss":
+		"TfIdfVectorizer", "Einsum", "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss",
+		"Adagrad", "Adam", "Momentum":
 		return true
 	}
 	return false

@@ -428,6 +428,9 @@ func (k *maxUnpoolKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 		}
 		idx, shape = re, want
 	}
+	if err := checkOutputSize(shape); err != nil {
+		return nil, err
+	}
 	y, err := Zeros(x.DType, shape)
 	if err != nil {
 		return nil, err

@@ -266,8 +266,8 @@ func (a *resizeAttrs) Run(rc *RunContext, in []Value) ([]Value, error) {
 	if err := rc.CheckAlloc(x.DType, outShape); err != nil {
 		return nil, err
 	}
-	if Size(outShape) > 1<<31 {
-		return nil, fmt.Errorf("output shape %v is too large", outShape)
+	if err := checkOutputSize(outShape); err != nil {
+		return nil, err
 	}
 	maps := make([]*axisMap, r)
 	for _, ax := range axes {

@@ -141,16 +141,16 @@ func (pl *Plan[T]) Run(x, w, bias, y []T, threads int) error {
 	threads = Threads(threads)
 	switch pl.Algo {
 	case Pointwise:
-		pl.runGEMM(x, w, y, threads, false)
+		pl.runGEMM(x, w, bias, y, threads, false)
 	case Im2col:
-		pl.runGEMM(x, w, y, threads, true)
+		pl.runGEMM(x, w, bias, y, threads, true)
 	case Depthwise:
 		pl.runDepthwise(x, w, y, threads)
+		if bias != nil {
+			addBias(y, bias, p.N, p.M, pl.out)
+		}
 	default:
-		Reference(p, x, w, nil, y)
-	}
-	if bias != nil {
-		addBias(y, bias, p.N, p.M, pl.out)
+		Reference(p, x, w, bias, y)
 	}
 	return nil
 }
@@ -167,30 +167,54 @@ func addBias[T Num](y, bias []T, n, m, sz int) {
 	}
 }
 
-// runGEMM splits the work into (image, group, tile of output positions)
-// items: for each, Y[mg, tile] = W_g[mg, ck] · X_cols[ck, tile], where the
-// columns are the input itself (pointwise) or an im2col expansion.
-func (pl *Plan[T]) runGEMM(x, w, y []T, threads int, expand bool) {
+// runGEMM splits the work into (image, group, tile of output positions,
+// block of output channels) items: for each, Y[mb, tile] = bias +
+// W_g[mb, ck] · X_cols[ck, tile], where the columns are the input itself
+// (pointwise) or an im2col expansion. Output channels are split only when
+// there are too few tiles to keep every thread busy (small late layers).
+func (pl *Plan[T]) runGEMM(x, w, bias, y []T, threads int, expand bool) {
 	p := &pl.P
 	tiles := (pl.out + pl.tile - 1) / pl.tile
 	items := p.N * p.Group * tiles
+	mBlock := pl.mg
+	if items < 2*threads && pl.mg >= 32 {
+		// Blocks of at least 16 channels, enough for two items per thread.
+		want := (2*threads + items - 1) / items
+		mBlock = max(16, (pl.mg+want-1)/want)
+	}
+	mBlocks := (pl.mg + mBlock - 1) / mBlock
+	items *= mBlocks
 	var scratch [][]T
 	if expand {
 		scratch = make([][]T, min(threads, items))
 	}
 	ParallelFor(items, threads, func(wk, it int) {
-		t := it % tiles
-		g := (it / tiles) % p.Group
-		n := it / tiles / p.Group
+		mb := it % mBlocks
+		rest := it / mBlocks
+		t := rest % tiles
+		g := (rest / tiles) % p.Group
+		n := rest / tiles / p.Group
 		o0 := t * pl.tile
 		nt := min(pl.tile, pl.out-o0)
-		yOff := (n*p.M+g*pl.mg)*pl.out + o0
+		m0 := mb * mBlock
+		nm := min(mBlock, pl.mg-m0)
+		yOff := (n*p.M+g*pl.mg+m0)*pl.out + o0
 		yv := y[yOff:]
-		clearRows(yv, pl.mg, nt, pl.out)
-		wg := w[g*pl.mg*pl.ck:]
+		for r := 0; r < nm; r++ {
+			row := yv[r*pl.out : r*pl.out+nt]
+			if bias == nil {
+				clear(row)
+			} else {
+				bv := bias[g*pl.mg+m0+r]
+				for i := range row {
+					row[i] = bv
+				}
+			}
+		}
+		wg := w[(g*pl.mg+m0)*pl.ck:]
 		xg := x[(n*p.C+g*pl.cg)*pl.in:]
 		if !expand {
-			gemmAcc(false, pl.mg, nt, pl.cg, wg, pl.ck, xg[o0:], pl.in, yv, pl.out)
+			gemmAcc(false, nm, nt, pl.cg, wg, pl.ck, xg[o0:], pl.in, yv, pl.out)
 			return
 		}
 		if scratch[wk] == nil {
@@ -198,12 +222,6 @@ func (pl *Plan[T]) runGEMM(x, w, y []T, threads int, expand bool) {
 		}
 		col := scratch[wk][:pl.ck*nt]
 		im2col(p, xg[:pl.cg*pl.in], pl.cg, o0, nt, col)
-		gemmAcc(false, pl.mg, nt, pl.ck, wg, pl.ck, col, nt, yv, pl.out)
+		gemmAcc(false, nm, nt, pl.ck, wg, pl.ck, col, nt, yv, pl.out)
 	})
-}
-
-func clearRows[T Num](y []T, rows, n, ld int) {
-	for r := 0; r < rows; r++ {
-		clear(y[r*ld : r*ld+n])
-	}
 }

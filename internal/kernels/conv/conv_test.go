@@ -151,45 +151,6 @@ func TestTransposeMatchesReference(t *testing.T) {
 	}
 }
 
-func TestSgemmMatchesNaive(t *testing.T) {
-	r := rand.New(rand.NewPCG(5, 6))
-	for iter := 0; iter < 200; iter++ {
-		m, n, k := 1+r.IntN(70), 1+r.IntN(600), 1+r.IntN(300)
-		ta, tb := r.IntN(2) == 0, r.IntN(2) == 0
-		lda, ldb, ldc := k+r.IntN(3), n+r.IntN(3), n+r.IntN(3)
-		if ta {
-			lda = m + r.IntN(3)
-		}
-		if tb {
-			ldb = k + r.IntN(3)
-		}
-		a := randSlice(r, max(m, k)*lda)
-		b := randSlice(r, max(k, n)*ldb)
-		c0 := randSlice(r, m*ldc)
-		alpha, beta := float32(r.NormFloat64()), []float32{0, 1, 0.5}[r.IntN(3)]
-		want := append([]float32{}, c0...)
-		for i := 0; i < m; i++ {
-			for j := 0; j < n; j++ {
-				var s float64
-				for p := 0; p < k; p++ {
-					av, bv := a[i*lda+p], b[p*ldb+j]
-					if ta {
-						av = a[p*lda+i]
-					}
-					if tb {
-						bv = b[j*ldb+p]
-					}
-					s += float64(av) * float64(bv)
-				}
-				want[i*ldc+j] = float32(float64(alpha)*s) + beta*c0[i*ldc+j]
-			}
-		}
-		got := append([]float32{}, c0...)
-		sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, got, ldc)
-		closeAll(t, "sgemm", got, want)
-	}
-}
-
 func TestFloat64AndInt32(t *testing.T) {
 	p := Params{N: 1, C: 4, M: 6, Group: 2, In: []int{5, 7}, Kernel: []int{3, 2}, Out: []int{3, 3},
 		Strides: []int{2, 2}, Dilations: []int{1, 2}, Pads: []int{1, 0}}
@@ -291,3 +252,35 @@ func benchConv(b *testing.B, p Params) {
 }
 
 func fmtAny(v any) string { return fmt.Sprintf("%+v", v) }
+
+// TestConvSplitsChannels covers the output-channel split used when a layer
+// has too few output tiles for the threads.
+func TestConvSplitsChannels(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, p := range []Params{
+		{N: 1, C: 8, M: 64, Group: 1, In: []int{3, 3}, Kernel: []int{3, 3}, Out: []int{3, 3},
+			Strides: []int{1, 1}, Dilations: []int{1, 1}, Pads: []int{1, 1}},
+		{N: 1, C: 6, M: 96, Group: 1, In: []int{2, 2}, Kernel: []int{1, 1}, Out: []int{2, 2},
+			Strides: []int{1, 1}, Dilations: []int{1, 1}, Pads: []int{0, 0}},
+		{N: 2, C: 4, M: 100, Group: 2, In: []int{5}, Kernel: []int{2}, Out: []int{4},
+			Strides: []int{1}, Dilations: []int{1}, Pads: []int{0}},
+	} {
+		pl, err := NewPlan[float32](p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := randSlice(r, p.N*p.C*prod(p.In))
+		w := randSlice(r, p.M*p.C/p.Group*prod(p.Kernel))
+		b := randSlice(r, p.M)
+		want := make([]float32, p.N*p.M*prod(p.Out))
+		Reference(&p, x, w, b, want)
+		for _, th := range []int{1, 2, 5, 16} {
+			y, check := guarded(len(want))
+			if err := pl.Run(x, w, b, y, th); err != nil {
+				t.Fatal(err)
+			}
+			check(t)
+			closeAll(t, fmtParams(p), y, want)
+		}
+	}
+}
