@@ -603,3 +603,96 @@ func (g *loopGrowth) check(rc *RunContext, it int64, carried, scans []Value) err
 	}
 	return nil
 }
+
+// broadcastOps are the ops whose output takes the broadcast shape of their
+// inputs; preCheck sizes it before the kernel allocates it.
+var broadcastOps = map[string]bool{
+	"Add": true, "Sub": true, "Mul": true, "Div": true, "Pow": true, "Mod": true,
+	"Equal": true, "Less": true, "Greater": true, "LessOrEqual": true, "GreaterOrEqual": true,
+	"And": true, "Or": true, "Xor": true, "BitShift": true, "BitwiseAnd": true, "BitwiseOr": true,
+	"BitwiseXor": true, "Where": true, "Max": true, "Min": true, "Sum": true, "Mean": true, "PRelu": true,
+}
+
+// preCheck sizes, before the kernel runs, the output of the ops whose
+// output can be far larger than their inputs by broadcasting or a matrix
+// product, so that such a node fails with a *LimitError instead of
+// exhausting memory.
+func preCheck(rc *RunContext, st *step, args []Value) error {
+	n := st.node
+	if n.Domain != "" && n.Domain != "ai.onnx" {
+		return nil
+	}
+	tensors := func() ([]*Tensor, bool) {
+		ts := make([]*Tensor, 0, len(args))
+		for _, a := range args {
+			t, ok := a.(*Tensor)
+			if !ok {
+				return nil, false
+			}
+			ts = append(ts, t)
+		}
+		return ts, len(ts) > 0
+	}
+	switch {
+	case broadcastOps[n.OpType]:
+		ts, ok := tensors()
+		if !ok {
+			return nil
+		}
+		shapes := make([][]int, len(ts))
+		dt := ts[0].DType
+		for i, t := range ts {
+			shapes[i] = t.Shape
+			if ElemSize(t.DType) > ElemSize(dt) {
+				dt = t.DType
+			}
+		}
+		out, err := BroadcastShapes(shapes...)
+		if err != nil {
+			return nil // the kernel reports it
+		}
+		return rc.CheckAlloc(dt, out)
+	case n.OpType == "MatMul" || n.OpType == "MatMulInteger" || n.OpType == "Gemm":
+		ts, ok := tensors()
+		if !ok || len(ts) < 2 {
+			return nil
+		}
+		a, b := ts[0].Shape, ts[1].Shape
+		if len(a) == 0 || len(b) == 0 {
+			return nil
+		}
+		if n.OpType == "Gemm" {
+			if len(a) != 2 || len(b) != 2 {
+				return nil
+			}
+			ta, _ := n.AttrInt("transA", 0)
+			tb, _ := n.AttrInt("transB", 0)
+			m, k := a[0], b[1]
+			if ta != 0 {
+				m = a[1]
+			}
+			if tb != 0 {
+				k = b[0]
+			}
+			return rc.CheckAlloc(ts[0].DType, []int{m, k})
+		}
+		dt := ts[0].DType
+		if n.OpType == "MatMulInteger" {
+			dt = graph.Int32
+		}
+		m, k := 1, 1
+		if len(a) >= 2 {
+			m = a[len(a)-2]
+		}
+		if len(b) >= 2 {
+			k = b[len(b)-1]
+		}
+		ba, bb := a[:max(len(a)-2, 0)], b[:max(len(b)-2, 0)]
+		batch, err := BroadcastShapes(ba, bb)
+		if err != nil {
+			return nil
+		}
+		return rc.CheckAlloc(dt, append(append([]int{}, batch...), m, k))
+	}
+	return nil
+}

@@ -475,6 +475,9 @@ func runStep(rc *RunContext, st *step, args []Value) (outs []Value, err error) {
 			err = fmt.Errorf("ops: node %q (%s, opset %d): internal error: %v", st.node.Name, st.node.OpType, st.opset, r)
 		}
 	}()
+	if err := preCheck(rc, st, args); err != nil {
+		return nil, fmt.Errorf("ops: node %q (%s, opset %d): %w", st.node.Name, st.node.OpType, st.opset, err)
+	}
 	outs, err = st.kernel.Run(rc, args)
 	if err != nil {
 		return nil, fmt.Errorf("ops: node %q (%s, opset %d): %w", st.node.Name, st.node.OpType, st.opset, err)
