@@ -235,6 +235,9 @@ func newSession(m *graph.Model, own bool, opts []Option) (*Session, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if err := checkStaticLimits(m, cfg.ops.Limits); err != nil {
+		return nil, err
+	}
 	p, err := ops.Compile(m, &cfg.ops)
 	if err != nil {
 		return nil, err

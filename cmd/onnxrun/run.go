@@ -52,6 +52,7 @@ type runOptions struct {
 	threads int
 	outDir  string
 	format  string
+	limit   limitOptions
 }
 
 // flagSet parses GNU-style flags anywhere on the line: -x V, --x V, --x=V;
@@ -157,6 +158,7 @@ func commonFlags(f *flagSet, o *runOptions) {
 		o.dims[name] = n
 		return nil
 	}, "dim", "d")
+	limitFlags(f, &o.limit)
 }
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
@@ -174,7 +176,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (code 
 	}, "format")
 	pos, help, err := f.parse(args)
 	if help {
-		fmt.Fprint(stdout, runUsage)
+		fmt.Fprint(stdout, runUsage+limitUsage)
 		return exitOK
 	}
 	if err == nil && len(pos) == 0 {
@@ -211,7 +213,7 @@ func cliError(err error) error {
 
 func runModel(ctx context.Context, o *runOptions, stdout io.Writer) error {
 	t0 := time.Now()
-	s, err := onnxrun.Open(o.model, onnxrun.WithThreads(o.threads))
+	s, err := onnxrun.Open(o.model, append(o.limit.options(), onnxrun.WithThreads(o.threads))...)
 	if err != nil {
 		return err
 	}
@@ -222,9 +224,11 @@ func runModel(ctx context.Context, o *runOptions, stdout io.Writer) error {
 		return err
 	}
 	t1 := time.Now()
-	out, err := s.RunValues(ctx, in)
+	rctx, cancel := o.limit.context(ctx)
+	defer cancel()
+	out, err := s.RunValues(rctx, in)
 	if err != nil {
-		return err
+		return o.limit.stopped(err)
 	}
 	elapsed := time.Since(t1)
 	infos := s.Outputs()
