@@ -324,7 +324,7 @@ func writeShapesJSON(w io.Writer, m *graph.Model, res *infer.Result) error {
 	for _, r := range res.Nodes {
 		n := r.Node
 		jn := jsonNode{Name: n.Name, Op: n.OpType, Domain: n.Domain, Graph: r.Graph, Opset: r.Opset,
-			Inputs: nonNil(n.Inputs), Outputs: nonNil(n.Outputs)}
+			Inputs: nonNil(n.Inputs), Outputs: nonNil(n.Outputs), InShapes: []jsonValue{}, OutShapes: []jsonValue{}}
 		for _, f := range r.Inputs {
 			jn.InShapes = append(jn.InShapes, valueJSON(f))
 		}
