@@ -133,6 +133,7 @@ const maxDepth = 64
 // Run infers the type and shape of every value of m's main graph and of its
 // subgraphs. Inconsistencies are reported in Result.Diagnostics, not as an
 // error; the error is for a model Run cannot work on at all (no graph).
+// Run does not modify m, and may run concurrently on the same model.
 func Run(m *graph.Model, opts Options) (*Result, error) {
 	if m == nil || m.Graph == nil {
 		return nil, errors.New("infer: model has no graph")
