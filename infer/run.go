@@ -472,6 +472,13 @@ func (st *state) runSubgraph(c *Context, g *graph.Graph, inputs []Fact) ([]Fact,
 	}
 	st.depth++
 	defer func() { st.depth-- }()
+	// A body runs only under a condition (a branch taken, a loop that
+	// iterates): what its unifications imply holds inside it, not outside.
+	saved := make(map[string]Dim, len(st.bind))
+	for k, v := range st.bind {
+		saved[k] = v
+	}
+	defer func() { st.bind = saved }()
 	name := c.Node.Name
 	if name == "" {
 		name = c.Node.OpType
