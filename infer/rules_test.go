@@ -542,3 +542,16 @@ func TestConcurrentRuns(t *testing.T) {
 		}
 	}
 }
+
+func TestAnonymousInputDims(t *testing.T) {
+	b := newBuilder(13)
+	b.input("x", graph.Float, 3, 4)
+	b.g.Inputs[0].Type.Shape[0] = graph.Dim{} // neither value nor name
+	b.node("Flatten", []string{"x"}, []string{"y"}, aInt("axis", 0))
+	if got := shapeOf(t, b.run(t, nil), "y"); got != "[1,4*x_dim0]" {
+		t.Errorf("y: %s, want [1,4*x_dim0]", got)
+	}
+	if got := shapeOf(t, b.run(t, map[string]int64{"x_dim0": 5}), "y"); got != "[1,20]" {
+		t.Errorf("bound y: %s, want [1,20]", got)
+	}
+}

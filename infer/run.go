@@ -271,7 +271,24 @@ func (st *state) inputs(sc *scope, given []Fact) {
 		if _, ok := sc.vals[in.Name]; ok {
 			continue // initializer: its content is the default
 		}
-		sc.vals[in.Name] = FactFromType(in.Type).bind(st.bind)
+		f := FactFromType(in.Type)
+		if sc.parent == nil && f.Ranked {
+			// A main-graph input dim with neither a value nor a name is a
+			// size fixed per run: it becomes the symbol "<input>_dim<i>",
+			// which --dim can bind.
+			for i, d := range f.Shape {
+				if d.IsUnknown() {
+					name := in.Name + "_dim" + strconv.Itoa(i)
+					if st.used[name] {
+						f.Shape[i] = st.fresh(name)
+					} else {
+						st.used[name] = true
+						f.Shape[i] = Sym(name)
+					}
+				}
+			}
+		}
+		sc.vals[in.Name] = f.bind(st.bind)
 	}
 }
 
