@@ -224,6 +224,7 @@ func writeShapesTable(w io.Writer, res *infer.Result) error {
 // or null.
 type jsonDim struct{ d infer.Dim }
 
+// MarshalJSON writes the dim as an integer, a string or null.
 func (j jsonDim) MarshalJSON() ([]byte, error) {
 	if v, ok := j.d.Value(); ok {
 		return []byte(strconv.FormatInt(v, 10)), nil
