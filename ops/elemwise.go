@@ -445,12 +445,13 @@ func unaryKernel(fns unFns) Kernel {
 const parallelMin = 1 << 15
 
 // parallelChunks runs f over [0, n) split into contiguous chunks, one per
-// goroutine, using up to threads goroutines (0: GOMAXPROCS).
+// goroutine, using up to threads goroutines (0: GOMAXPROCS). Callers decide
+// whether the work is large enough to split.
 func parallelChunks(threads, n int, f func(lo, hi int)) {
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	threads = min(threads, n/(parallelMin/4))
+	threads = min(threads, n)
 	if threads <= 1 {
 		f(0, n)
 		return

@@ -216,3 +216,26 @@ func TestUnaryParallelMatchesSerial(t *testing.T) {
 		}
 	}
 }
+
+// TestSoftmaxParallelMatchesSerial checks the split softmax against the
+// one-goroutine path for both the coerced and the single-axis forms.
+func TestSoftmaxParallelMatchesSerial(t *testing.T) {
+	x := randTensorR(rand.New(rand.NewSource(7)), []int{5, 3, parallelMin / 8})
+	for _, coerce := range []bool{false, true} {
+		for _, axis := range []int64{1, -1} {
+			for _, kind := range []softKind{softmaxKind, logSoftmaxKind, hardmaxKind} {
+				a, err := softmaxLike(x, axis, coerce, kind, 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := softmaxLike(x, axis, coerce, kind, 3)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(a.Data.([]float32), b.Data.([]float32)) {
+					t.Fatalf("axis %d coerce %v kind %d: parallel result differs", axis, coerce, kind)
+				}
+			}
+		}
+	}
+}
