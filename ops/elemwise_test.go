@@ -109,6 +109,13 @@ func TestReduceMatchesReference(t *testing.T) {
 		if !slices.Equal(got.Shape, kshape) || !slices.Equal(got.Data.([]float64), want) {
 			t.Fatalf("shape %v axes %v: got %v %v, want %v %v", shape, axes, got.Shape, got.Data, kshape, want)
 		}
+		got32, err := reduce(New(shape, convertSlice[float64, float32](x)), axes, true, rSum)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got32.Data.([]float32), convertSlice[float64, float32](want)) {
+			t.Fatalf("float32 shape %v axes %v: got %v, want %v", shape, axes, got32.Data, want)
+		}
 	}
 }
 
