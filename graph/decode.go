@@ -8,7 +8,8 @@ import (
 
 // Decode decodes a serialized ModelProto. The raw data of initializers and
 // tensor attributes aliases b (nothing is copied), so b must not be modified
-// while the model is in use. A tensor whose data lives in an external file
+// while the model is in use; Tensor.Data copies what is not aligned for its
+// element type (Load, which owns its buffer, aligns the data instead). A tensor whose data lives in an external file
 // is an error wrapping ErrExternalData: use Load, which knows the folder.
 //
 // Decode checks the wire format and each tensor's data against its dims,
@@ -32,7 +33,7 @@ func (d *decoder) model(b []byte) (*Model, error) {
 	m := &Model{Opsets: map[string]int64{}}
 	nFunc, nOpset := 0, 0
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, modelFields)
 		if err != nil {
 			return nil, within(err, "model")
 		}
@@ -57,7 +58,6 @@ func (d *decoder) model(b []byte) (*Model, error) {
 		case 7:
 			if mb, err = d.msg(&f); err == nil {
 				m.Graph, err = d.graph(mb)
-				err = within(err, "graph")
 			}
 		case 8:
 			if mb, err = d.msg(&f); err == nil {
@@ -106,7 +106,7 @@ func (d *decoder) opset(b []byte, opsets map[string]int64) error {
 	var domain string
 	var version int64
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, opsetFields)
 		if err != nil {
 			return err
 		}
@@ -139,7 +139,7 @@ func (d *decoder) graph(b []byte) (*Graph, error) {
 	defer func() { d.graphDepth-- }()
 	g := &Graph{}
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, graphFields)
 		if err != nil {
 			return nil, err
 		}
@@ -183,19 +183,19 @@ func (d *decoder) graph(b []byte) (*Graph, error) {
 			vi, err = d.valueInfo(mb)
 			switch f.num {
 			case 11:
-				err = withinIf(err, fmt.Sprintf("input %d", len(g.Inputs)))
+				err = withinf(err, "input %d", len(g.Inputs))
 				g.Inputs = append(g.Inputs, vi)
 			case 12:
-				err = withinIf(err, fmt.Sprintf("output %d", len(g.Outputs)))
+				err = withinf(err, "output %d", len(g.Outputs))
 				g.Outputs = append(g.Outputs, vi)
 			default:
-				err = withinIf(err, fmt.Sprintf("value_info %d", len(g.ValueInfo)))
+				err = withinf(err, "value_info %d", len(g.ValueInfo))
 				g.ValueInfo = append(g.ValueInfo, vi)
 			}
 		case 14:
 			var a *TensorAnnotation
 			a, err = d.annotation(mb)
-			err = withinIf(err, fmt.Sprintf("quantization_annotation %d", len(g.QuantAnnotations)))
+			err = withinf(err, "quantization_annotation %d", len(g.QuantAnnotations))
 			g.QuantAnnotations = append(g.QuantAnnotations, a)
 		case 16:
 			g.Metadata, err = d.pairs(&f, g.Metadata, "metadata_props")
@@ -207,18 +207,27 @@ func (d *decoder) graph(b []byte) (*Graph, error) {
 	return g, nil
 }
 
-func withinIf(err error, where string) error {
+// attrWhere names attribute i for messages: by name when it is known.
+func attrWhere(i int, a *Attr) string {
+	if a != nil && a.Name != "" {
+		return fmt.Sprintf("attribute %q", a.Name)
+	}
+	return fmt.Sprintf("attribute %d", i)
+}
+
+// withinf is within with a formatted location, formatted only on error.
+func withinf(err error, format string, args ...any) error {
 	if err == nil {
 		return nil
 	}
-	return within(err, where)
+	return within(err, fmt.Sprintf(format, args...))
 }
 
 // annotation decodes a TensorAnnotation.
 func (d *decoder) annotation(b []byte) (*TensorAnnotation, error) {
 	a := &TensorAnnotation{}
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, annotationFields)
 		if err != nil {
 			return nil, err
 		}
@@ -241,7 +250,7 @@ func (d *decoder) annotation(b []byte) (*TensorAnnotation, error) {
 func (d *decoder) node(b []byte) (*Node, error) {
 	nd := &Node{}
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, nodeFields)
 		if err != nil {
 			return nd, err
 		}
@@ -264,11 +273,7 @@ func (d *decoder) node(b []byte) (*Node, error) {
 				var a *Attr
 				a, err = d.attr(mb)
 				if err != nil {
-					name := ""
-					if a != nil {
-						name = a.Name
-					}
-					err = within(err, fmt.Sprintf("attribute %d %q", len(nd.Attrs), name))
+					err = within(err, attrWhere(len(nd.Attrs), a))
 				}
 				nd.Attrs = append(nd.Attrs, a)
 			}
@@ -316,7 +321,7 @@ func (d *decoder) attr(b []byte) (*Attr, error) {
 		hasType                                    bool
 	)
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, attrFields)
 		if err != nil {
 			return a, err
 		}
@@ -372,22 +377,22 @@ func (d *decoder) attr(b []byte) (*Attr, error) {
 		case 10:
 			var v *Tensor
 			v, err = d.tensor(mb)
-			err = withinIf(err, fmt.Sprintf("tensor %d", len(tensors)))
+			err = withinf(err, "tensor %d", len(tensors))
 			tensors = append(tensors, v)
 		case 11:
 			var v *Graph
 			v, err = d.graph(mb)
-			err = withinIf(err, fmt.Sprintf("graph %d", len(graphs)))
+			err = withinf(err, "graph %d", len(graphs))
 			graphs = append(graphs, v)
 		case 23:
 			var v *SparseTensor
 			v, err = d.sparse(mb)
-			err = withinIf(err, fmt.Sprintf("sparse_tensor %d", len(sparses)))
+			err = withinf(err, "sparse_tensor %d", len(sparses))
 			sparses = append(sparses, v)
 		case 15:
 			var v *Type
 			v, err = d.typeProto(mb)
-			err = withinIf(err, fmt.Sprintf("type_proto %d", len(tps)))
+			err = withinf(err, "type_proto %d", len(tps))
 			tps = append(tps, v)
 		}
 		if err != nil {
@@ -437,6 +442,9 @@ func (d *decoder) attr(b []byte) (*Attr, error) {
 	case AttrInt:
 		a.I = i64
 	case AttrString:
+		if s == nil {
+			s = []byte{}
+		}
 		a.S = s
 	case AttrTensor:
 		a.T = t
@@ -472,7 +480,7 @@ func (d *decoder) attr(b []byte) (*Attr, error) {
 func (d *decoder) valueInfo(b []byte) (*ValueInfo, error) {
 	vi := &ValueInfo{}
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, valueInfoFields)
 		if err != nil {
 			return vi, err
 		}
@@ -484,7 +492,7 @@ func (d *decoder) valueInfo(b []byte) (*ValueInfo, error) {
 			var mb []byte
 			if mb, err = d.msg(&f); err == nil {
 				vi.Type, err = d.typeProto(mb)
-				err = withinIf(err, fmt.Sprintf("%q type", vi.Name))
+				err = withinf(err, "%q type", vi.Name)
 			}
 		case 3:
 			vi.DocString, err = d.str(&f)
@@ -507,7 +515,7 @@ func (d *decoder) typeProto(b []byte) (*Type, error) {
 	defer func() { d.typeDepth-- }()
 	t := &Type{}
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, typeFields)
 		if err != nil {
 			return nil, err
 		}
@@ -551,7 +559,7 @@ func (d *decoder) typeProto(b []byte) (*Type, error) {
 func (d *decoder) innerType(b []byte, num protowire.Number) (*Type, error) {
 	var inner *Type
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, elemTypeFields)
 		if err != nil {
 			return nil, err
 		}
@@ -572,7 +580,7 @@ func (d *decoder) innerType(b []byte, num protowire.Number) (*Type, error) {
 // mapType decodes TypeProto.Map into t.
 func (d *decoder) mapType(b []byte, t *Type) error {
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, mapTypeFields)
 		if err != nil {
 			return err
 		}
@@ -598,7 +606,7 @@ func (d *decoder) mapType(b []byte, t *Type) error {
 // tensorType decodes TypeProto.Tensor or TypeProto.SparseTensor into t.
 func (d *decoder) tensorType(b []byte, t *Type) error {
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, tensorTypeFields)
 		if err != nil {
 			return err
 		}
@@ -626,7 +634,7 @@ func (d *decoder) tensorType(b []byte, t *Type) error {
 func (d *decoder) shape(b []byte) ([]Dim, error) {
 	dims := []Dim{}
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, shapeFields)
 		if err != nil {
 			return nil, err
 		}
@@ -640,7 +648,7 @@ func (d *decoder) shape(b []byte) ([]Dim, error) {
 		}
 		var dim Dim
 		for len(mb) > 0 {
-			g, k, err := d.next(mb)
+			g, k, err := d.next(mb, dimFields)
 			if err != nil {
 				return nil, within(err, fmt.Sprintf("dim %d", len(dims)))
 			}
@@ -669,7 +677,7 @@ func (d *decoder) shape(b []byte) ([]Dim, error) {
 func (d *decoder) function(b []byte) (*Function, error) {
 	fn := &Function{Opsets: map[string]int64{}}
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, functionFields)
 		if err != nil {
 			return nil, withinFunc(err, fn)
 		}
@@ -698,11 +706,7 @@ func (d *decoder) function(b []byte) (*Function, error) {
 			var a *Attr
 			a, err = d.attr(mb)
 			if err != nil {
-				name := ""
-				if a != nil {
-					name = a.Name
-				}
-				err = within(err, fmt.Sprintf("attribute_proto %d %q", len(fn.AttributeProto), name))
+				err = within(err, "attribute_proto "+attrWhere(len(fn.AttributeProto), a))
 			}
 			fn.AttributeProto = append(fn.AttributeProto, a)
 		case 7:
@@ -715,7 +719,7 @@ func (d *decoder) function(b []byte) (*Function, error) {
 		case 8:
 			fn.DocString, err = d.str(&f)
 		case 9:
-			err = withinIf(d.opset(mb, fn.Opsets), "opset_import")
+			err = withinf(d.opset(mb, fn.Opsets), "opset_import")
 		case 10:
 			fn.Domain, err = d.str(&f)
 		case 13:
@@ -723,7 +727,7 @@ func (d *decoder) function(b []byte) (*Function, error) {
 		case 12:
 			var vi *ValueInfo
 			vi, err = d.valueInfo(mb)
-			err = withinIf(err, fmt.Sprintf("value_info %d", len(fn.ValueInfo)))
+			err = withinf(err, "value_info %d", len(fn.ValueInfo))
 			fn.ValueInfo = append(fn.ValueInfo, vi)
 		case 14:
 			fn.Metadata, err = d.pairs(&f, fn.Metadata, "metadata_props")

@@ -218,10 +218,10 @@ func TestTensorErrors(t *testing.T) {
 		{"strings count", pb(nil).varint(1, 2).varint(2, 8).str(6, "a"), `1 strings for dims [2]`},
 		{"raw strings", pb(nil).varint(1, 1).varint(2, 8).bytes(9, []byte("a")), `must use string_data`},
 		{"external", pb(nil).varint(2, 1).bytes(13, pb(nil).str(1, "location").str(2, "w.bin")).varint(14, 1), `external data needs the model's folder`},
-		{"truncated length", pb(nil).varint(2, 1).str(8, "w")[:4], `field 8: length 1 exceeds the 0 bytes left at byte 3`},
+		{"truncated length", pb(nil).varint(2, 1).str(8, "w")[:4], `name (field 8): length 1 exceeds the 0 bytes left at byte 3`},
 		{"huge length", append(pb(nil).varint(2, 1), 0x4a, 0xff, 0xff, 0xff, 0xff, 0x0f), `length 4294967295 exceeds the 0 bytes left`},
 		{"truncated varint", append(pb(nil).varint(2, 1), 0x08, 0x80), `truncated varint at byte 3`},
-		{"bad wire type", pb(nil).fixed64(2, 1), `field 2 has fixed64 wire type, want varint`},
+		{"bad wire type", pb(nil).fixed64(2, 1), `data_type (field 2) has fixed64 wire type, want varint`},
 		{"bad packed float", pb(nil).varint(1, 1).varint(2, 1).bytes(4, []byte{1, 2, 3}), `not a multiple of 4`},
 		{"truncated packed varint", pb(nil).varint(1, 1).varint(2, 7).bytes(7, []byte{0x80}), `int64_data: truncated varint`},
 	}
@@ -249,7 +249,7 @@ func TestErrorLocation(t *testing.T) {
 	g := pb(nil).bytes(1, pb(nil).str(2, "a").str(4, "Relu")).bytes(1, node)
 	b := pb(nil).varint(1, 8).bytes(7, g)
 	_, err := Decode(b)
-	want := `graph: graph node 1 (Conv "conv1") attribute 0 "kernel_shape": field 8: truncated varint at byte `
+	want := `graph: node 1 (Conv "conv1") attribute "kernel_shape": ints (field 8): truncated varint at byte `
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Fatalf("error %v, want prefix %q", err, want)
 	}
@@ -334,4 +334,12 @@ func nodeSuiteSample() [][]byte {
 		}
 	}
 	return out
+}
+
+func TestTensorByteCountOverflow(t *testing.T) {
+	// 2^61 float64 elements take 2^64 bytes: the byte count wraps to 0.
+	b := pb(nil).varint(1, 1<<61).varint(2, uint64(Double)).bytes(9, nil)
+	if _, err := DecodeTensor(b); err == nil || !strings.Contains(err.Error(), "overflow") {
+		t.Errorf("error %v", err)
+	}
 }

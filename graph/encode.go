@@ -241,7 +241,7 @@ func (e *enc) attr(a *Attr) {
 		return
 	}
 	e.stringNZ(1, a.Name)
-	if a.RefAttrName == "" {
+	{
 		switch a.Type {
 		case AttrFloat:
 			e.fixed32(2, math.Float32bits(a.F))

@@ -10,6 +10,8 @@ import (
 // whose data does not fit its dims, an unsafe external data reference, ...).
 // Decode, Load and the tensor file decoders return it, possibly wrapped.
 type FormatError struct {
+	// File is the model file's path (set by Load), or "".
+	File string
 	// Where locates the problem in the message tree, e.g.
 	// `graph node 12 (Conv "conv1") attribute "kernel_shape"`.
 	Where string
@@ -23,9 +25,12 @@ type FormatError struct {
 	Err error
 }
 
-// Error returns "graph: <where>: <msg> at byte <offset>: <cause>".
+// Error returns "graph: <file>: <where>: <msg> at byte <offset>: <cause>".
 func (e *FormatError) Error() string {
 	s := "graph: "
+	if e.File != "" {
+		s += e.File + ": "
+	}
 	if e.Where != "" {
 		s += e.Where + ": "
 	}

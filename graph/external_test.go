@@ -141,6 +141,9 @@ func TestExternalData(t *testing.T) {
 			m.Close()
 			continue
 		}
+		if !strings.HasPrefix(err.Error(), "graph: "+path+": ") {
+			t.Errorf("%q: error %q does not name the file", tc.loc, err)
+		}
 		if !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: error %q does not contain %q", tc.loc, err, tc.want)
 		}
@@ -155,6 +158,35 @@ func TestExternalData(t *testing.T) {
 	// Bytes alone cannot resolve external data.
 	if _, err := Decode(extModel("w.bin", 4, 12)); !errors.Is(err, ErrExternalData) {
 		t.Errorf("Decode with external data: %v", err)
+	}
+}
+
+// TestExternalShared reads two tensors from one file, and a tensor of a
+// subgraph.
+func TestExternalShared(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "data"), floatBytes(1, 2, 3, 4, 5, 6))
+	ext := func(name string, off int) pb {
+		return pb(nil).varint(1, 3).varint(2, uint64(Float)).str(8, name).
+			bytes(13, pb(nil).str(1, "location").str(2, "data")).
+			bytes(13, pb(nil).str(1, "offset").str(2, strconv.Itoa(off))).
+			bytes(13, pb(nil).str(1, "length").str(2, "12")).varint(14, 1)
+	}
+	body := pb(nil).bytes(5, ext("b", 12)).bytes(12, pb(nil).str(1, "b"))
+	loop := pb(nil).str(4, "If").bytes(5, pb(nil).str(1, "then_branch").varint(20, uint64(AttrGraph)).bytes(6, body))
+	g := pb(nil).bytes(1, loop).bytes(5, ext("a", 0))
+	path := filepath.Join(dir, "m.onnx")
+	writeFile(t, path, pb(nil).varint(1, 8).bytes(7, g))
+	m, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	a, _ := m.Graph.Initializer("a").Data()
+	sub, _ := m.Graph.Nodes[0].AttrGraph("then_branch")
+	b, _ := sub.Initializer("b").Data()
+	if !reflect.DeepEqual(a, []float32{1, 2, 3}) || !reflect.DeepEqual(b, []float32{4, 5, 6}) {
+		t.Errorf("a %v b %v", a, b)
 	}
 }
 

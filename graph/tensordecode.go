@@ -63,10 +63,11 @@ func (d *decoder) tensorBody(b []byte) (*Tensor, error) {
 		hasRaw   bool
 		location uint64
 		ext      []StringPair
-		counts   = map[protowire.Number]int64{} // typed elements per field
+		counts   [tfUint64Data + 1]int64 // typed elements per field
+		hasTyped bool
 	)
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, tensorFields)
 		if err != nil {
 			return t, err
 		}
@@ -101,6 +102,7 @@ func (d *decoder) tensorBody(b []byte) (*Tensor, error) {
 			var c int64
 			c, err = d.countTyped(&f)
 			counts[f.num] += c
+			hasTyped = true
 		}
 		if err != nil {
 			return t, err
@@ -114,7 +116,7 @@ func (d *decoder) tensorBody(b []byte) (*Tensor, error) {
 		return t, d.errAt(start, "unsupported data_type %d", dtype)
 	}
 	n := NumElements(t.Dims)
-	if n < 0 {
+	if n < 0 || (t.DType.Size() > 0 && n > math.MaxInt64/int64(t.DType.Size())) {
 		return t, d.errAt(start, "dims %v overflow or are negative", t.Dims)
 	}
 	if t.DType != String && t.Strings != nil {
@@ -123,12 +125,12 @@ func (d *decoder) tensorBody(b []byte) (*Tensor, error) {
 	switch location {
 	case 0:
 	case 1:
-		return t, d.externalRef(t, start, n, ext, hasRaw || len(counts) > 0 || t.Strings != nil)
+		return t, d.externalRef(t, start, n, ext, hasRaw || hasTyped || t.Strings != nil)
 	default:
 		return t, d.errAt(start, "unknown data_location %d", location)
 	}
 	if t.DType == String {
-		if hasRaw || len(counts) > 0 {
+		if hasRaw || hasTyped {
 			return t, d.errAt(start, "a string tensor must use string_data")
 		}
 		if int64(len(t.Strings)) != n {
@@ -168,8 +170,8 @@ func (d *decoder) tensorBody(b []byte) (*Tensor, error) {
 		use = tfInt32Data
 	}
 	for num, c := range counts {
-		if num != use && c > 0 {
-			return t, d.errAt(start, "%s in a %s tensor", typedFieldNames[num], t.DType)
+		if protowire.Number(num) != use && c > 0 {
+			return t, d.errAt(start, "%s in a %s tensor", typedFieldNames[protowire.Number(num)], t.DType)
 		}
 	}
 	have := counts[use]
@@ -286,7 +288,7 @@ func (d *decoder) fillTyped(b []byte, use protowire.Number, dt DType, out []byte
 		return nil
 	}
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, tensorFields)
 		if err != nil {
 			return err
 		}
@@ -367,7 +369,7 @@ func (d *decoder) externalRef(t *Tensor, at []byte, n int64, ext []StringPair, h
 func (d *decoder) sparse(b []byte) (*SparseTensor, error) {
 	s := &SparseTensor{}
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, sparseFields)
 		if err != nil {
 			return nil, err
 		}

@@ -55,7 +55,7 @@ func (d *decoder) sequence(b []byte) (name string, elemType DType, items []*Tens
 	defer func() { d.typeDepth-- }()
 	items = []*Tensor{}
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, sequenceFields)
 		if err != nil {
 			return "", 0, nil, within(err, "sequence")
 		}
@@ -79,7 +79,7 @@ func (d *decoder) sequence(b []byte) (name string, elemType DType, items []*Tens
 					elemType = t.DType
 					items = append(items, t)
 				}
-				err = withinIf(err, fmt.Sprintf("item %d", len(items)))
+				err = withinf(err, "item %d", len(items))
 			}
 		case 4, 5, 6, 7:
 			err = d.errAt(f.at, "sequences of %s values are not supported", kindName(uint64(f.num-2)))
@@ -123,7 +123,7 @@ func DecodeOptional(b []byte) (*OptionalValue, error) {
 	d := &decoder{base: b}
 	o := &OptionalValue{}
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, optionalFields)
 		if err != nil {
 			return nil, within(err, "optional")
 		}

@@ -100,6 +100,9 @@ func (g *Graph) validate(outer *scope, depth int) *ValidationError {
 		if err := addInit(fmt.Sprintf("sparse_initializer %d", i), s.Values.Name); err != nil {
 			return err
 		}
+		if err := s.check(); err != nil {
+			return &ValidationError{Where: fmt.Sprintf("sparse_initializer %d %q", i, s.Values.Name), Msg: err.Error()}
+		}
 	}
 	for i, n := range g.Nodes {
 		if n == nil {
@@ -347,4 +350,46 @@ func (h *intHeap) Pop() any {
 	x := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return x
+}
+
+// check checks a sparse tensor's layout: 1-D values, int64 indices of shape
+// [NNZ] (linear) or [NNZ, rank] (coordinates), each within the dense shape.
+func (s *SparseTensor) check() error {
+	if len(s.Values.Dims) != 1 {
+		return fmt.Errorf("values have shape %v, want 1-D", s.Values.Dims)
+	}
+	nnz := s.Values.Dims[0]
+	dense := NumElements(s.Dims)
+	if dense < 0 {
+		return fmt.Errorf("dims %v overflow or are negative", s.Dims)
+	}
+	if s.Indices == nil {
+		if nnz != 0 {
+			return fmt.Errorf("%d values but no indices", nnz)
+		}
+		return nil
+	}
+	if s.Indices.DType != Int64 {
+		return fmt.Errorf("indices are %s, want int64", s.Indices.DType)
+	}
+	d := s.Indices.Dims
+	linear := len(d) == 1 && d[0] == nnz
+	coords := len(d) == 2 && d[0] == nnz && d[1] == int64(len(s.Dims))
+	if !linear && !coords {
+		return fmt.Errorf("indices have shape %v, want [%d] or [%d %d]", d, nnz, nnz, len(s.Dims))
+	}
+	data, err := s.Indices.Data()
+	if err != nil {
+		return err
+	}
+	for k, v := range data.([]int64) {
+		bound := dense
+		if coords {
+			bound = s.Dims[k%len(s.Dims)]
+		}
+		if v < 0 || v >= bound {
+			return fmt.Errorf("index %d is %d, outside [0, %d)", k, v, bound)
+		}
+	}
+	return nil
 }

@@ -52,13 +52,18 @@ func (d *decoder) errAt(b []byte, format string, args ...any) *FormatError {
 	return &FormatError{Offset: d.off(b), Msg: fmt.Sprintf(format, args...)}
 }
 
+// fieldNames maps the field numbers of one message type to their names
+// in onnx.proto, for messages.
+type fieldNames map[protowire.Number]string
+
 // field is one decoded protobuf field.
 type field struct {
-	num protowire.Number
-	typ protowire.Type
-	v   uint64 // varint, fixed32 and fixed64 values
-	b   []byte // the value of a bytes field
-	at  []byte // the input from the field's tag on, for offsets
+	num   protowire.Number
+	typ   protowire.Type
+	names fieldNames
+	v     uint64 // varint, fixed32 and fixed64 values
+	b     []byte // the value of a bytes field
+	at    []byte // the input from the field's tag on, for offsets
 }
 
 var wireNames = map[protowire.Type]string{
@@ -83,14 +88,23 @@ func parseErr(n int, what string) string {
 	return what + ": " + err.Error()
 }
 
-// next decodes the field at the start of b and returns it with the number
-// of bytes it takes.
-func (d *decoder) next(b []byte) (field, int, error) {
+// name names f for messages: "graph (field 7)", or "field 99" when the
+// field is not one of onnx.proto.
+func (f *field) name() string {
+	if s, ok := f.names[f.num]; ok {
+		return fmt.Sprintf("%s (field %d)", s, f.num)
+	}
+	return fmt.Sprintf("field %d", f.num)
+}
+
+// next decodes the field at the start of b, a message whose fields names
+// lists, and returns it with the number of bytes it takes.
+func (d *decoder) next(b []byte, names fieldNames) (field, int, error) {
 	num, typ, n := protowire.ConsumeTag(b)
 	if n < 0 {
 		return field{}, 0, d.errAt(b, "%s", parseErr(n, "field tag"))
 	}
-	f := field{num: num, typ: typ, at: b}
+	f := field{num: num, typ: typ, names: names, at: b}
 	rest := b[n:]
 	var m int
 	switch typ {
@@ -106,14 +120,14 @@ func (d *decoder) next(b []byte) (field, int, error) {
 		f.b, m = protowire.ConsumeBytes(rest)
 		if m < 0 {
 			if l, k := protowire.ConsumeVarint(rest); k > 0 {
-				return f, 0, d.errAt(rest, "field %d: length %d exceeds the %d bytes left", num, l, len(rest)-k)
+				return f, 0, d.errAt(rest, "%s: length %d exceeds the %d bytes left", f.name(), l, len(rest)-k)
 			}
 		}
 	default:
 		m = protowire.ConsumeFieldValue(num, typ, rest)
 	}
 	if m < 0 {
-		return f, 0, d.errAt(rest, "field %d: %s", num, parseErr(m, wireName(typ)))
+		return f, 0, d.errAt(rest, "%s: %s", f.name(), parseErr(m, wireName(typ)))
 	}
 	return f, n + m, nil
 }
@@ -121,7 +135,7 @@ func (d *decoder) next(b []byte) (field, int, error) {
 // want checks that f has wire type t.
 func (d *decoder) want(f *field, t protowire.Type) error {
 	if f.typ != t {
-		return d.errAt(f.at, "field %d has %s wire type, want %s", f.num, wireName(f.typ), wireName(t))
+		return d.errAt(f.at, "%s has %s wire type, want %s", f.name(), wireName(f.typ), wireName(t))
 	}
 	return nil
 }
@@ -164,14 +178,14 @@ func (d *decoder) int64s(f *field, dst []int64) ([]int64, error) {
 		for len(b) > 0 {
 			v, n := protowire.ConsumeVarint(b)
 			if n < 0 {
-				return dst, d.errAt(b, "field %d: %s", f.num, parseErr(n, "varint"))
+				return dst, d.errAt(b, "%s: %s", f.name(), parseErr(n, "varint"))
 			}
 			dst = append(dst, int64(v))
 			b = b[n:]
 		}
 		return dst, nil
 	}
-	return dst, d.errAt(f.at, "field %d has %s wire type, want varint or packed", f.num, wireName(f.typ))
+	return dst, d.errAt(f.at, "%s has %s wire type, want varint or packed", f.name(), wireName(f.typ))
 }
 
 // float32s appends the values of a repeated float field, packed or not.
@@ -181,21 +195,21 @@ func (d *decoder) float32s(f *field, dst []float32) ([]float32, error) {
 		return append(dst, f32frombits(uint32(f.v))), nil
 	case protowire.BytesType:
 		if len(f.b)%4 != 0 {
-			return dst, d.errAt(f.at, "field %d: packed floats take %d bytes, not a multiple of 4", f.num, len(f.b))
+			return dst, d.errAt(f.at, "%s: packed floats take %d bytes, not a multiple of 4", f.name(), len(f.b))
 		}
 		for b := f.b; len(b) > 0; b = b[4:] {
 			dst = append(dst, f32frombits(uint32(b[0])|uint32(b[1])<<8|uint32(b[2])<<16|uint32(b[3])<<24))
 		}
 		return dst, nil
 	}
-	return dst, d.errAt(f.at, "field %d has %s wire type, want fixed32 or packed", f.num, wireName(f.typ))
+	return dst, d.errAt(f.at, "%s has %s wire type, want fixed32 or packed", f.name(), wireName(f.typ))
 }
 
-// pairs decodes a StringStringEntryProto.
+// pair decodes a StringStringEntryProto.
 func (d *decoder) pair(b []byte) (StringPair, error) {
 	var p StringPair
 	for len(b) > 0 {
-		f, n, err := d.next(b)
+		f, n, err := d.next(b, pairFields)
 		if err != nil {
 			return p, err
 		}
@@ -212,3 +226,38 @@ func (d *decoder) pair(b []byte) (StringPair, error) {
 	}
 	return p, nil
 }
+
+// Field names of the messages of onnx.proto and onnx-data.proto.
+var (
+	modelFields = fieldNames{1: "ir_version", 2: "producer_name", 3: "producer_version", 4: "domain",
+		5: "model_version", 6: "doc_string", 7: "graph", 8: "opset_import", 14: "metadata_props",
+		20: "training_info", 25: "functions", 26: "configuration"}
+	opsetFields = fieldNames{1: "domain", 2: "version"}
+	graphFields = fieldNames{1: "node", 2: "name", 5: "initializer", 10: "doc_string", 11: "input",
+		12: "output", 13: "value_info", 14: "quantization_annotation", 15: "sparse_initializer", 16: "metadata_props"}
+	annotationFields = fieldNames{1: "tensor_name", 2: "quant_parameter_tensor_names"}
+	nodeFields       = fieldNames{1: "input", 2: "output", 3: "name", 4: "op_type", 5: "attribute", 6: "doc_string",
+		7: "domain", 8: "overload", 9: "metadata_props", 10: "device_configurations"}
+	attrFields = fieldNames{1: "name", 2: "f", 3: "i", 4: "s", 5: "t", 6: "g", 7: "floats", 8: "ints", 9: "strings",
+		10: "tensors", 11: "graphs", 13: "doc_string", 14: "tp", 15: "type_protos", 20: "type", 21: "ref_attr_name",
+		22: "sparse_tensor", 23: "sparse_tensors"}
+	valueInfoFields = fieldNames{1: "name", 2: "type", 3: "doc_string", 4: "metadata_props"}
+	typeFields      = fieldNames{1: "tensor_type", 4: "sequence_type", 5: "map_type", 6: "denotation", 7: "opaque_type",
+		8: "sparse_tensor_type", 9: "optional_type"}
+	elemTypeFields   = fieldNames{1: "elem_type"}
+	mapTypeFields    = fieldNames{1: "key_type", 2: "value_type"}
+	tensorTypeFields = fieldNames{1: "elem_type", 2: "shape"}
+	shapeFields      = fieldNames{1: "dim"}
+	dimFields        = fieldNames{1: "dim_value", 2: "dim_param", 3: "denotation"}
+	functionFields   = fieldNames{1: "name", 4: "input", 5: "output", 6: "attribute", 7: "node", 8: "doc_string",
+		9: "opset_import", 10: "domain", 11: "attribute_proto", 12: "value_info", 13: "overload", 14: "metadata_props"}
+	tensorFields = fieldNames{1: "dims", 2: "data_type", 3: "segment", 4: "float_data", 5: "int32_data",
+		6: "string_data", 7: "int64_data", 8: "name", 9: "raw_data", 10: "double_data", 11: "uint64_data",
+		12: "doc_string", 13: "external_data", 14: "data_location", 16: "metadata_props"}
+	sparseFields   = fieldNames{1: "values", 2: "indices", 3: "dims"}
+	sequenceFields = fieldNames{1: "name", 2: "elem_type", 3: "tensor_values", 4: "sparse_tensor_values",
+		5: "sequence_values", 6: "map_values", 7: "optional_values"}
+	optionalFields = fieldNames{1: "name", 2: "elem_type", 3: "tensor_value", 4: "sparse_tensor_value",
+		5: "sequence_value", 6: "map_value", 7: "optional_value"}
+	pairFields = fieldNames{1: "key", 2: "value"}
+)

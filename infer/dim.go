@@ -223,6 +223,9 @@ func (d Dim) FloorDiv(o Dim) Dim {
 	if q, ok := exactMultiple(d.toPoly(), o.e); ok {
 		return Const(q)
 	}
+	if q, ok := divMono(d.toPoly(), o.e); ok {
+		return fromPoly(q)
+	}
 	return fromPoly(atomPoly(&atom{op: opFloorDiv, a: d.toPoly(), b: o.e}))
 }
 
@@ -383,9 +386,22 @@ func fromPoly(p *poly) Dim {
 	if len(p.terms) == 0 {
 		return Const(p.k)
 	}
+	if len(p.terms) > maxTerms {
+		return Unknown()
+	}
 	p.finish()
+	if len(p.key) > maxKeyLen {
+		return Unknown()
+	}
 	return Dim{e: p, kind: kindSym}
 }
+
+// Expressions that grow past these bounds become unknown, so that no model
+// can make inference slow or large.
+const (
+	maxTerms  = 64
+	maxKeyLen = 4096
+)
 
 func atomPoly(a *atom) *poly {
 	a.finish()
@@ -609,6 +625,47 @@ func divConst(p *poly, k int64) *poly {
 		return quot
 	}
 	return out
+}
+
+// divMono divides a by b exactly when b is a single term c*x*y... that
+// divides every term of a (and a has no constant part).
+func divMono(a, b *poly) (*poly, bool) {
+	if b.k != 0 || len(b.terms) != 1 || a.k != 0 {
+		return nil, false
+	}
+	m := b.terms[0]
+	out := &poly{}
+	for _, t := range a.terms {
+		if t.coef%m.coef != 0 {
+			return nil, false
+		}
+		rest := append([]*atom(nil), t.atoms...)
+		for _, x := range m.atoms {
+			found := false
+			for i, y := range rest {
+				if y.key == x.key {
+					rest = append(rest[:i], rest[i+1:]...)
+					found = true
+					break
+				}
+			}
+			if !found {
+				return nil, false
+			}
+		}
+		var q *poly
+		if len(rest) == 0 {
+			q = &poly{k: t.coef / m.coef}
+		} else {
+			q = &poly{terms: []mono{{coef: t.coef / m.coef, atoms: rest, key: monoKey(rest)}}}
+		}
+		var ok bool
+		if out, ok = polyAdd(out, q, 1); !ok {
+			return nil, false
+		}
+	}
+	sort.Slice(out.terms, func(i, j int) bool { return termLess(&out.terms[i], &out.terms[j]) })
+	return out, true
 }
 
 // exactMultiple reports whether a == q*b for a constant q.

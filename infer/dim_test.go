@@ -27,7 +27,7 @@ func TestDimAlgebra(t *testing.T) {
 		{"min const diff", H.Min(H.Add(c(2))), "H"},
 		{"max", H.Max(W), "max(H,W)"},
 		{"max sym", W.Max(H), "max(H,W)"},
-		{"sym div", N.Mul(H).FloorDiv(H), "floor((H*N)/H)"},
+		{"sym div", N.Mul(H).FloorDiv(H), "N"},
 		{"exact multiple", H.Mul(c(6)).Add(c(6)).FloorDiv(H.Add(c(1))), "6"},
 		{"unknown", H.Add(Unknown()), "?"},
 		{"mod", H.Mul(c(4)).Add(c(3)).Mod(c(2)), "1"},
@@ -88,3 +88,18 @@ func TestDimFloorIdentity(t *testing.T) {
 }
 
 func c2(v int64) Dim { return Const(v) }
+
+func TestDimDivMono(t *testing.T) {
+	N, H := Sym("N"), Sym("H")
+	fh := H.Add(Const(1)).FloorDiv(Const(2))
+	total := Const(16).Mul(N).Mul(fh)
+	if got := total.FloorDiv(N).String(); got != "16*floor((H+1)/2)" {
+		t.Errorf("16*N*floor((H+1)/2) / N = %s", got)
+	}
+	if got := N.Mul(H).Add(N).FloorDiv(N).String(); got != "H+1" {
+		t.Errorf("(N*H+N)/N = %s", got)
+	}
+	if got := N.Mul(H).Add(Const(1)).FloorDiv(N).String(); got != "floor((H*N+1)/N)" {
+		t.Errorf("(N*H+1)/N = %s", got)
+	}
+}

@@ -382,3 +382,67 @@ func optimizerRule(op string) Rule {
 		return nil
 	}
 }
+
+func init() {
+	for _, op := range []string{"CumProd", "Swish", "RMSNormalization", "RotaryEmbedding", "TensorScatter"} {
+		Register("", op, unaryRule(op))
+	}
+	Register("", "RegexFullMatch", boolUnary)
+	Register("", "StringConcat", broadcastRule("StringConcat", false))
+	Register("", "DeformConv", convRule)
+	Register("", "AffineGrid", affineGridRule)
+	Register("", "StringSplit", stringSplitRule)
+	Register("", "ImageDecoder", imageDecoderRule)
+}
+
+func affineGridRule(c *Context) error {
+	dt := c.Input(0).DType
+	size, ok := dimsInput(c, 1)
+	if !ok || (len(size) != 4 && len(size) != 5) {
+		unknownRank(c, 0, dt)
+		return nil
+	}
+	out := Shape{size[0]}
+	out = append(out, size[2:]...)
+	out = append(out, Const(int64(len(size)-2)))
+	c.SetOutput(0, Tensor(dt, out))
+	return nil
+}
+
+func stringSplitRule(c *Context) error {
+	x, ok := tensorIn(c, 0)
+	if !ok {
+		unknownRank(c, 0, graph.String)
+		unknownRank(c, 1, graph.Int64)
+		return nil
+	}
+	c.SetOutput(0, Tensor(graph.String, append(x.Shape.Clone(), c.FreshOut(0))))
+	c.SetOutput(1, Tensor(graph.Int64, x.Shape.Clone()))
+	return nil
+}
+
+func imageDecoderRule(c *Context) error {
+	ch := Const(3)
+	if c.Str("pixel_format", "RGB") == "Grayscale" {
+		ch = Const(1)
+	}
+	c.SetOutput(0, Tensor(graph.Uint8, Shape{c.Fresh(outName(c, 0) + "_height"), c.Fresh(outName(c, 0) + "_width"), ch}))
+	return nil
+}
+
+// A few ONNX Runtime contrib ops (domain com.microsoft) that optimized
+// models contain.
+func init() {
+	const ms = "com.microsoft"
+	for _, op := range []string{"Gelu", "FastGelu", "BiasGelu", "QuickGelu"} {
+		Register(ms, op, unaryRule(op))
+	}
+	Register(ms, "FusedConv", convRule)
+	Register(ms, "SkipLayerNormalization", func(c *Context) error {
+		sameShape(c, 0, 0)
+		if c.NumOutputs() > 3 && c.HasOutput(3) {
+			sameShape(c, 0, 3)
+		}
+		return nil
+	})
+}

@@ -110,6 +110,9 @@ func matMulRule(c *Context) error {
 	}
 	a, aok := tensorIn(c, ai)
 	b, bok := tensorIn(c, bi)
+	if c.Node.OpType == "MatMul" && a.DType != graph.Undefined && b.DType != graph.Undefined && a.DType != b.DType {
+		return c.Errorf("input 1 (B): element type %v differs from %v of input 0 (A)", b.DType, a.DType)
+	}
 	if !aok || !bok {
 		unknownRank(c, 0, dt)
 		return nil
@@ -328,6 +331,12 @@ func resizeRule(c *Context) error {
 	var sizes []Dim
 	haveScales := false
 	switch {
+	case c.Node.OpType == "Upsample" && c.Opset < 7:
+		if r != 4 {
+			return c.Errorf("input 0: shape %v must be 4-D", x.Shape)
+		}
+		scales = []float64{1, 1, float64(c.Float("height_scale", 0)), float64(c.Float("width_scale", 0))}
+		haveScales = true
 	case c.Node.OpType == "Upsample" && c.Opset < 9:
 		for _, s := range c.Floats("scales", nil) {
 			scales = append(scales, float64(s))
@@ -430,6 +439,16 @@ func resizeRule(c *Context) error {
 	if len(scales) != len(axes) {
 		return c.Errorf("scales %v: %d values for %d axes of input 0 shape %v", scales, len(scales), len(axes), x.Shape)
 	}
+	// tf_crop_and_resize scales the cropped extent.
+	var roi []float64
+	if c.Node.OpType == "Resize" && c.Opset >= 11 && c.Str("coordinate_transformation_mode", "half_pixel") == "tf_crop_and_resize" {
+		v, ok := floatsInput(c, 1)
+		if !ok || len(v) != 2*len(axes) {
+			c.SetOutput(0, Tensor(dt, unknowns(r)))
+			return nil
+		}
+		roi = v
+	}
 	for i, a := range axes {
 		s := scales[i]
 		if s <= 0 || math.IsNaN(s) || math.IsInf(s, 0) {
@@ -437,7 +456,16 @@ func resizeRule(c *Context) error {
 		}
 		d := x.Shape[a]
 		if v, ok := d.Value(); ok {
-			out[a] = Const(int64(math.Floor(float64(v) * float32Round(s, c))))
+			// Computed in float32, as runtimes do with float scales.
+			ext := float32(v)
+			if roi != nil {
+				ext *= float32(roi[i+len(axes)] - roi[i])
+			}
+			out[a] = Const(int64(math.Floor(float64(ext * float32(s)))))
+			continue
+		}
+		if roi != nil {
+			out[a] = Unknown()
 			continue
 		}
 		if s == math.Trunc(s) {
@@ -450,12 +478,6 @@ func resizeRule(c *Context) error {
 	}
 	c.SetOutput(0, Tensor(dt, out))
 	return nil
-}
-
-// float32Round returns s as the runtime sees it: scales are float32 in
-// the model, and multiplying in float32 can differ from float64.
-func float32Round(s float64, c *Context) float64 {
-	return float64(float32(s))
 }
 
 func nonZeroRule(c *Context) error {

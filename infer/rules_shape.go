@@ -138,7 +138,7 @@ func constantOfShapeRule(c *Context) error {
 	if !ok {
 		if s, ok := tensorIn(c, 0); ok && len(s.Shape) == 1 {
 			if n, ok := s.Shape[0].Value(); ok {
-				c.SetOutput(0, Tensor(dt, unknowns(int(n))))
+				setUnknownDims(c, 0, dt, n)
 				return nil
 			}
 		}
@@ -179,7 +179,7 @@ func reshapeRule(c *Context) error {
 		if !ok {
 			if s, ok := tensorIn(c, 1); ok && len(s.Shape) == 1 {
 				if n, ok := s.Shape[0].Value(); ok {
-					c.SetOutput(0, Tensor(dt, unknowns(int(n))))
+					setUnknownDims(c, 0, dt, n)
 					return nil
 				}
 			}
@@ -434,6 +434,8 @@ func concatRule(c *Context) error {
 		}
 		if dt == graph.Undefined {
 			dt = f.DType
+		} else if f.DType != graph.Undefined && f.DType != dt {
+			return c.Errorf("input %d: element type %v differs from %v of the other inputs", i, f.DType, dt)
 		}
 		if !f.Ranked {
 			allRanked = false
@@ -759,8 +761,9 @@ func sliceLen(dim, start, end Dim, step int64) (Dim, int64, bool) {
 		var s, e Dim
 		switch {
 		case sv >= 0:
-			s = Const(sv) // clamped to dim when dim < sv: min(sv, dim)
-			s = s.Min(dim)
+			// Clamping sv to dim is not needed: e <= dim, so a start past
+			// the end already gives a non-positive extent, and 0 below.
+			s = Const(sv)
 		default:
 			s = dim.Add(Const(sv)).Max(Const(0))
 		}
@@ -826,11 +829,7 @@ func gatherRule(c *Context) error {
 		ix, ok2 := idx.ConstInts()
 		if ok1 && ok2 {
 			os, ok := out.Consts()
-			if ok {
-				total := int64(1)
-				for _, d := range os {
-					total *= d
-				}
+			if total := graph.NumElements(os); ok && total >= 0 && total <= MaxValueElems {
 				v := make([]Dim, total)
 				ishape, _ := idx.Shape.Consts()
 				good := true
@@ -912,7 +911,7 @@ func expandRule(c *Context) error {
 	if !ok {
 		if s, ok := tensorIn(c, 1); ok && len(s.Shape) == 1 && x.Ranked {
 			if n, ok := s.Shape[0].Value(); ok {
-				c.SetOutput(0, Tensor(x.DType, unknowns(max(int(n), len(x.Shape)))))
+				setUnknownDims(c, 0, x.DType, max(n, int64(len(x.Shape))))
 				return nil
 			}
 		}

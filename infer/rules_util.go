@@ -178,3 +178,16 @@ func broadcastIndex(coord []int64, in []int64) int64 {
 	}
 	return idx
 }
+
+// maxRank bounds the rank taken from the length of a shape tensor.
+const maxRank = 1024
+
+// setUnknownDims sets output i to a tensor of n unknown dims, or of unknown
+// rank when n is out of bounds.
+func setUnknownDims(c *Context, i int, dt graph.DType, n int64) {
+	if n < 0 || n > maxRank {
+		unknownRank(c, i, dt)
+		return
+	}
+	c.SetOutput(i, Tensor(dt, unknowns(int(n))))
+}

@@ -98,6 +98,24 @@ type scope struct {
 	path   string
 	vals   map[string]Fact
 	decl   map[string]*graph.Type
+	// opsets overrides the model's opset imports (inside a function body).
+	opsets map[string]int64
+}
+
+// opset returns the opset version in force in the scope for domain.
+func (s *scope) opset(m *graph.Model, domain string) int64 {
+	for x := s; x != nil; x = x.parent {
+		if x.opsets != nil {
+			if domain == "ai.onnx" {
+				domain = ""
+			}
+			if v, ok := x.opsets[domain]; ok {
+				return v
+			}
+			break
+		}
+	}
+	return m.Opset(domain)
 }
 
 func (s *scope) lookup(name string) (Fact, bool) {
@@ -277,7 +295,7 @@ func (st *state) runGraph(sc *scope) {
 	order, bad := topoOrder(sc)
 	for _, n := range bad {
 		st.res.Diagnostics = append(st.res.Diagnostics, Diagnostic{Node: n.Name, Op: n.OpType, Domain: n.Domain,
-			Opset: st.m.Opset(n.Domain), Severity: SeverityError, Graph: sc.path,
+			Opset: sc.opset(st.m, n.Domain), Severity: SeverityError, Graph: sc.path,
 			Message: "node is part of a cycle or uses a value no node produces"})
 	}
 	for _, n := range order {
@@ -286,7 +304,7 @@ func (st *state) runGraph(sc *scope) {
 }
 
 func (st *state) node(sc *scope, n *graph.Node) {
-	opset := st.m.Opset(n.Domain)
+	opset := sc.opset(st.m, n.Domain)
 	c := &Context{Node: n, Opset: opset, Model: st.m, st: st, sc: sc,
 		in: make([]Fact, len(n.Inputs)), has: make([]bool, len(n.Inputs)),
 		out: make([]Fact, len(n.Outputs)), outSet: make([]bool, len(n.Outputs))}
@@ -310,6 +328,10 @@ func (st *state) node(sc *scope, n *graph.Node) {
 		c.has[i] = true
 	}
 	rule, ok := Lookup(n.Domain, n.OpType)
+	fn := st.function(n)
+	if !ok && fn != nil {
+		rule, ok = func(c *Context) error { return st.runFunction(c, fn) }, true
+	}
 	rec.HasRule = ok
 	if !ok {
 		dom := n.Domain
@@ -383,7 +405,7 @@ func (st *state) mergeDeclared(sc *scope, n *graph.Node, name string, inf, decl 
 	report := func(msg string) {
 		d := Diagnostic{Severity: SeverityError, Graph: sc.path, Message: msg}
 		if n != nil {
-			d.Node, d.Op, d.Domain, d.Opset = n.Name, n.OpType, n.Domain, st.m.Opset(n.Domain)
+			d.Node, d.Op, d.Domain, d.Opset = n.Name, n.OpType, n.Domain, sc.opset(st.m, n.Domain)
 		}
 		st.res.Diagnostics = append(st.res.Diagnostics, d)
 	}
@@ -406,8 +428,14 @@ func (st *state) mergeDeclared(sc *scope, n *graph.Node, name string, inf, decl 
 	if !decl.Ranked {
 		return inf
 	}
+	// In a body (If/Loop/Scan) declared shapes were often recorded from one
+	// traced iteration: they give the rank but fill in no dims.
+	fill := sc.parent == nil
 	if !inf.Ranked {
 		inf.Shape, inf.Ranked = decl.Shape.Clone(), true
+		if !fill {
+			inf.Shape = unknowns(len(decl.Shape))
+		}
 		return inf
 	}
 	if len(inf.Shape) != len(decl.Shape) {
@@ -423,7 +451,7 @@ func (st *state) mergeDeclared(sc *scope, n *graph.Node, name string, inf, decl 
 		case dok && iok && dv != iv:
 			report(fmt.Sprintf("value %q is declared %v but inferred %v (dim %d)", name, decl, inf, i))
 			return inf
-		case d.IsUnknown() && !dd.IsUnknown():
+		case fill && d.IsUnknown() && !dd.IsUnknown():
 			if ns == nil {
 				ns = inf.Shape.Clone()
 			}
@@ -465,6 +493,86 @@ func (st *state) runSubgraph(c *Context, g *graph.Graph, inputs []Fact) ([]Fact,
 		out[i] = sc.vals[o.Name]
 	}
 	return out, nil
+}
+
+// function returns the model-local function a node calls, if any.
+func (st *state) function(n *graph.Node) *graph.Function {
+	for _, f := range st.m.Functions {
+		if f.Name == n.OpType && f.Domain == n.Domain && f.Overload == n.Overload {
+			return f
+		}
+	}
+	return nil
+}
+
+// runFunction infers a call of a model-local function by inferring its body
+// with the caller's input facts and attributes (references to the caller's
+// attributes resolved, defaults applied). The body sees no outer values and
+// uses the function's own opset imports.
+func (st *state) runFunction(c *Context, f *graph.Function) error {
+	if st.depth >= maxDepth {
+		return c.Errorf("functions nested deeper than %d", maxDepth)
+	}
+	st.depth++
+	defer func() { st.depth-- }()
+	g := &graph.Graph{Name: f.Name, ValueInfo: f.ValueInfo}
+	for _, name := range f.Inputs {
+		g.Inputs = append(g.Inputs, &graph.ValueInfo{Name: name})
+	}
+	for _, name := range f.Outputs {
+		g.Outputs = append(g.Outputs, &graph.ValueInfo{Name: name})
+	}
+	for _, fn := range f.Nodes {
+		cp := *fn
+		cp.Attrs = nil
+		for _, a := range fn.Attrs {
+			if a.RefAttrName == "" {
+				cp.Attrs = append(cp.Attrs, a)
+				continue
+			}
+			var src *graph.Attr
+			if src = c.Node.Attr(a.RefAttrName); src == nil {
+				for _, d := range f.AttributeProto {
+					if d.Name == a.RefAttrName {
+						src = d
+					}
+				}
+			}
+			if src != nil {
+				r := *src
+				r.Name = a.Name
+				cp.Attrs = append(cp.Attrs, &r)
+			}
+		}
+		g.Nodes = append(g.Nodes, &cp)
+	}
+	name := c.Node.Name
+	if name == "" {
+		name = c.Node.OpType
+	}
+	path := name + "/" + f.Name
+	if c.sc.path != "" {
+		path = c.sc.path + "/" + path
+	}
+	sc := st.newScope(nil, g, path)
+	sc.opsets = f.Opsets
+	if sc.opsets == nil {
+		sc.opsets = st.m.Opsets
+	}
+	given := make([]Fact, len(f.Inputs))
+	for i := range given {
+		given[i] = c.Input(i)
+	}
+	st.inputs(sc, given)
+	st.dropRecords(path)
+	st.runGraph(sc)
+	st.outputs(sc)
+	for i, o := range g.Outputs {
+		if f, ok := sc.vals[o.Name]; ok {
+			c.SetOutput(i, f)
+		}
+	}
+	return nil
 }
 
 func (st *state) dropRecords(path string) {

@@ -105,3 +105,18 @@ func TestZoo(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkZooMaskRCNN times inference over the largest zoo model (about
+// 2,100 nodes with If/Loop bodies).
+func BenchmarkZooMaskRCNN(b *testing.B) {
+	m, err := graph.Load(filepath.Join(zooDir(), "maskrcnn", "model.onnx"))
+	if err != nil {
+		b.Skip("no maskrcnn model")
+	}
+	defer m.Close()
+	for b.Loop() {
+		if _, err := Run(m, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

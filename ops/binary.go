@@ -124,9 +124,10 @@ func newArith(b *Build, code byte, fns binFns) (Kernel, error) {
 	if err != nil {
 		return nil, b.Errorf("%v", err)
 	}
-	return elemKernel(2, func(in []*Tensor) (*Tensor, error) {
+	return elemKernelT(2, func(in []*Tensor, threads int) (*Tensor, error) {
 		x, y := in[0], in[1]
 		if legacy != nil {
+			var err error
 			if y, err = legacy(x, y); err != nil {
 				return nil, err
 			}
@@ -137,7 +138,7 @@ func newArith(b *Build, code byte, fns binFns) (Kernel, error) {
 			}
 		}
 		if x.DType == graph.Float && y.DType == graph.Float {
-			if r, ok := fastFloat32(code, x, y); ok {
+			if r, ok := fastFloat32(code, x, y, threads); ok {
 				return r, nil
 			}
 		}
@@ -145,58 +146,101 @@ func newArith(b *Build, code byte, fns binFns) (Kernel, error) {
 	}), nil
 }
 
-// fastFloat32 handles equal shapes and scalar operands of float32
-// arithmetic without a function call per element.
-func fastFloat32(code byte, a, b *Tensor) (*Tensor, bool) {
-	x, y := a.Data.([]float32), b.Data.([]float32)
-	var out []float32
-	switch {
-	case slices.Equal(a.Shape, b.Shape):
-		out = make([]float32, len(x))
-		y = y[:len(x)]
-		switch code {
-		case '+':
-			for i, v := range x {
-				out[i] = v + y[i]
-			}
-		case '-':
-			for i, v := range x {
-				out[i] = v - y[i]
-			}
-		case '*':
-			for i, v := range x {
-				out[i] = v * y[i]
-			}
-		case '/':
-			for i, v := range x {
-				out[i] = v / y[i]
-			}
-		}
-		return New(slices.Clone(a.Shape), out), true
-	case len(y) == 1 && len(a.Shape) >= len(b.Shape):
-		out = make([]float32, len(x))
-		s := y[0]
-		switch code {
-		case '+':
-			for i, v := range x {
-				out[i] = v + s
-			}
-		case '-':
-			for i, v := range x {
-				out[i] = v - s
-			}
-		case '*':
-			for i, v := range x {
-				out[i] = v * s
-			}
-		case '/':
-			for i, v := range x {
-				out[i] = v / s
-			}
-		}
-		return New(slices.Clone(a.Shape), out), true
+// fastFloat32 computes float32 arithmetic with loops specialised per op and
+// per run kind (both contiguous, one operand fixed along the run), without
+// a function call per element. It reports false when the shapes do not
+// broadcast (the general path then names the error).
+func fastFloat32(code byte, a, b *Tensor, threads int) (*Tensor, bool) {
+	out, err := BroadcastShapes(a.Shape, b.Shape)
+	if err != nil {
+		return nil, false
 	}
-	return nil, false
+	x, y := a.Data.([]float32), b.Data.([]float32)
+	res := make([]float32, Size(out))
+	if slices.Equal(a.Shape, b.Shape) {
+		x, y = x[:len(res)], y[:len(res)]
+		if len(res) >= parallelMin {
+			parallelChunks(threads, len(res), func(lo, hi int) { arith32(code, res[lo:hi], x[lo:hi], y[lo:hi]) })
+		} else {
+			arith32(code, res, x, y)
+		}
+		return New(out, res), true
+	}
+	newWalker(out, a.Shape, b.Shape).walk(func(offs, inner []int, o, n int) {
+		dst := res[o : o+n]
+		ox, oy, sx, sy := offs[0], offs[1], inner[0], inner[1]
+		switch {
+		case sx == 1 && sy == 1:
+			arith32(code, dst, x[ox:ox+n], y[oy:oy+n])
+		case sx == 1 && sy == 0:
+			arith32Scalar(code, dst, x[ox:ox+n], y[oy], false)
+		case sx == 0 && sy == 1:
+			arith32Scalar(code, dst, y[oy:oy+n], x[ox], true)
+		default:
+			f := arith[float32](code)
+			for j := range dst {
+				dst[j] = f(x[ox], y[oy])
+				ox += sx
+				oy += sy
+			}
+		}
+	})
+	return New(out, res), true
+}
+
+// arith32 sets dst[i] = x[i] op y[i].
+func arith32(code byte, dst, x, y []float32) {
+	y = y[:len(x)]
+	dst = dst[:len(x)]
+	switch code {
+	case '+':
+		for i, v := range x {
+			dst[i] = v + y[i]
+		}
+	case '-':
+		for i, v := range x {
+			dst[i] = v - y[i]
+		}
+	case '*':
+		for i, v := range x {
+			dst[i] = v * y[i]
+		}
+	case '/':
+		for i, v := range x {
+			dst[i] = v / y[i]
+		}
+	}
+}
+
+// arith32Scalar sets dst[i] = v[i] op s, or s op v[i] when left is set.
+func arith32Scalar(code byte, dst, v []float32, s float32, left bool) {
+	dst = dst[:len(v)]
+	switch {
+	case code == '+':
+		for i, e := range v {
+			dst[i] = e + s
+		}
+	case code == '*':
+		for i, e := range v {
+			dst[i] = e * s
+		}
+	case code == '-' && !left:
+		for i, e := range v {
+			dst[i] = e - s
+		}
+	case code == '-':
+		for i, e := range v {
+			dst[i] = s - e
+		}
+	case code == '/' && !left:
+		for i, e := range v {
+			dst[i] = e / s
+		}
+	case code == '/':
+		for i, e := range v {
+			dst[i] = s / e
+		}
+	}
 }
 
 // checkNoZero fails when an integer divisor tensor holds a zero.
@@ -221,6 +265,7 @@ func newPow(b *Build) (Kernel, error) {
 	return elemKernel(2, func(in []*Tensor) (*Tensor, error) {
 		x, y := in[0], in[1]
 		if legacy != nil {
+			var err error
 			if y, err = legacy(x, y); err != nil {
 				return nil, err
 			}

@@ -88,3 +88,12 @@ func TestSliceRange(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitOpset1(t *testing.T) {
+	z := shSeqF32(5)
+	// Opset 1: the sizes may come from input 1.
+	shCheck(t, 1, "Split", nil, []Value{z, shI64s(2, 3)}, shF32s(0, 1), shF32s(2, 3, 4))
+	shCheck(t, 1, "Split", []*graph.Attr{shAInts("split", 4, 1)}, []Value{z}, shF32s(0, 1, 2, 3), shF32s(4))
+	shCheck(t, 11, "Split", []*graph.Attr{shAInt("axis", -1)}, []Value{z}, shF32s(0), shF32s(1), shF32s(2), shF32s(3), shF32s(4))
+	shErr(t, 13, "Split", []*graph.Attr{shAInts("split", 4, 1)}, []Value{z}, 2, "replaced by input 1")
+}

@@ -143,7 +143,6 @@ func (t einsumTerm) expand(r, ell int) ([]int, error) {
 
 func (k *einsumKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 	ts := make([]*Tensor, len(in))
-	ell := 0
 	for i := range in {
 		t, err := TensorInput(in, i)
 		if err != nil {
@@ -153,6 +152,39 @@ func (k *einsumKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 			return nil, fmt.Errorf("input %d is %s, input 0 is %s", i, t.DType, ts[0].DType)
 		}
 		ts[i] = t
+	}
+	e, outShape, err := k.plan(ts)
+	if err != nil {
+		return nil, err
+	}
+	switch ts[0].DType {
+	case graph.Float, graph.Double, graph.Float16, graph.BFloat16:
+		vals := make([][]float64, len(ts))
+		for i, t := range ts {
+			if vals[i], err = ToFloat64s(t); err != nil {
+				return nil, err
+			}
+		}
+		t, err := mFromFloat64s(ts[0].DType, outShape, einsumCompute(e, vals))
+		return []Value{t}, err
+	case graph.Int8, graph.Int16, graph.Int32, graph.Int64, graph.Uint8, graph.Uint16, graph.Uint32, graph.Uint64:
+		vals := make([][]int64, len(ts))
+		for i, t := range ts {
+			if vals[i], err = ToInt64s(t); err != nil {
+				return nil, err
+			}
+		}
+		c, err := mCastInt64s(New(outShape, einsumCompute(e, vals)), ts[0].DType)
+		return []Value{c}, err
+	}
+	return nil, fmt.Errorf("element type %s is not supported", ts[0].DType)
+}
+
+// plan matches the operands' shapes to the equation: every label's size,
+// the output labels (with broadcast dims) and the summed labels.
+func (k *einsumKernel) plan(ts []*Tensor) (*einsumPlan, []int, error) {
+	ell := 0
+	for i, t := range ts {
 		if k.inputs[i].ellipsis >= 0 {
 			ell = max(ell, t.Rank()-len(k.inputs[i].labels))
 		}
@@ -162,7 +194,7 @@ func (k *einsumKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 	for i, t := range ts {
 		ls, err := k.inputs[i].expand(t.Rank(), ell)
 		if err != nil {
-			return nil, fmt.Errorf("input %d (%s): %w", i, t, err)
+			return nil, nil, fmt.Errorf("input %d (%s): %w", i, t, err)
 		}
 		dims[i] = ls
 		for d, l := range ls {
@@ -175,7 +207,7 @@ func (k *einsumKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 				size[l] = n
 			case l >= einsumEllBase && n == 1:
 			default:
-				return nil, fmt.Errorf("input %d (%s): dim %d has size %d, elsewhere %d for the same subscript", i, t, d, n, old)
+				return nil, nil, fmt.Errorf("input %d (%s): dim %d has size %d, elsewhere %d for the same subscript", i, t, d, n, old)
 			}
 		}
 	}
@@ -183,7 +215,7 @@ func (k *einsumKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 	if k.output.ellipsis >= 0 {
 		var err error
 		if outLabels, err = k.output.expand(len(k.output.labels)+ell, ell); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	inOut := map[int]bool{}
@@ -199,52 +231,152 @@ func (k *einsumKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 	}
 	sort.Ints(sumLabels)
 	order = append(order, sumLabels...)
-	// strides[i][j]: step of input i's flat index when label order[j] advances
-	strides := make([][]int, len(ts))
-	for i, t := range ts {
-		st := Strides(t.Shape)
-		strides[i] = make([]int, len(order))
-		for j, l := range order {
-			for d, dl := range dims[i] {
-				if dl == l && t.Shape[d] != 1 {
-					strides[i][j] += st[d]
-				}
-			}
-		}
-	}
 	extent := make([]int, len(order))
 	for j, l := range order {
 		extent[j] = size[l]
 	}
-	outShape := extent[:len(outLabels)]
+	outShape := append([]int{}, extent[:len(outLabels)]...)
 	if Size(extent) > 1<<32 {
-		return nil, fmt.Errorf("iteration space %v is too large", extent)
+		return nil, nil, fmt.Errorf("iteration space %v is too large", extent)
 	}
-	var err error
-	switch ts[0].DType {
-	case graph.Float, graph.Double, graph.Float16, graph.BFloat16:
-		vals := make([][]float64, len(ts))
-		for i, t := range ts {
-			if vals[i], err = ToFloat64s(t); err != nil {
-				return nil, err
+	e := &einsumPlan{shapes: make([][]int, len(ts)), dims: dims, size: size, out: outLabels, sum: sumLabels}
+	for i, t := range ts {
+		e.shapes[i] = t.Shape
+	}
+	return e, outShape, nil
+}
+
+// einsumPlan describes one evaluation: each operand's shape and the label
+// of each of its dims, the size of every label, the output labels in order
+// and the summed labels.
+type einsumPlan struct {
+	shapes [][]int
+	dims   [][]int
+	size   map[int]int
+	out    []int
+	sum    []int
+}
+
+// strides gives, for operand i, the step of its flat index when each label
+// of order advances (repeated labels add up: a diagonal; broadcast dims of
+// size 1 step 0).
+func (e *einsumPlan) strides(i int, order []int) []int {
+	st := Strides(e.shapes[i])
+	out := make([]int, len(order))
+	for j, l := range order {
+		for d, dl := range e.dims[i] {
+			if dl == l && e.shapes[i][d] != 1 {
+				out[j] += st[d]
 			}
 		}
-		out := einsumLoop(vals, strides, extent, len(outLabels))
-		t, err := mFromFloat64s(ts[0].DType, append([]int{}, outShape...), out)
-		return []Value{t}, err
-	case graph.Int8, graph.Int16, graph.Int32, graph.Int64, graph.Uint8, graph.Uint16, graph.Uint32, graph.Uint64:
-		vals := make([][]int64, len(ts))
-		for i, t := range ts {
-			if vals[i], err = ToInt64s(t); err != nil {
-				return nil, err
+	}
+	return out
+}
+
+func (e *einsumPlan) extents(order []int) []int {
+	ext := make([]int, len(order))
+	for j, l := range order {
+		ext[j] = e.size[l]
+	}
+	return ext
+}
+
+// einsumCompute evaluates the plan: two operands without diagonals or
+// broadcasting go through a batched matrix product, anything else through
+// the general loop over every label combination.
+func einsumCompute[T float64 | int64](e *einsumPlan, vals [][]T) []T {
+	if out, ok := einsumPair(e, vals); ok {
+		return out
+	}
+	order := append(append([]int{}, e.out...), e.sum...)
+	strides := make([][]int, len(vals))
+	for i := range vals {
+		strides[i] = e.strides(i, order)
+	}
+	return einsumLoop(vals, strides, e.extents(order), len(e.out))
+}
+
+// einsumPair contracts two operands as batch x [M, K] x [K, N]: each operand
+// is first packed (summing labels only it has) into [batch, M, K] and
+// [batch, K, N], and the [batch, M, N] product is laid out in output order.
+func einsumPair[T float64 | int64](e *einsumPlan, vals [][]T) ([]T, bool) {
+	if len(vals) != 2 {
+		return nil, false
+	}
+	in := [2]map[int]bool{{}, {}}
+	for i := range 2 {
+		for d, l := range e.dims[i] {
+			if in[i][l] || e.shapes[i][d] != e.size[l] {
+				return nil, false // a diagonal or a broadcast dim
+			}
+			in[i][l] = true
+		}
+	}
+	inOut := map[int]bool{}
+	for _, l := range e.out {
+		inOut[l] = true
+	}
+	var batch, left, right, contract, sumA, sumB []int
+	for _, l := range e.out {
+		switch {
+		case in[0][l] && in[1][l]:
+			batch = append(batch, l)
+		case in[0][l]:
+			left = append(left, l)
+		default:
+			right = append(right, l)
+		}
+	}
+	for _, l := range e.sum {
+		switch {
+		case in[0][l] && in[1][l]:
+			contract = append(contract, l)
+		case in[0][l]:
+			sumA = append(sumA, l)
+		default:
+			sumB = append(sumB, l)
+		}
+	}
+	pack := func(i int, order []int, nSum int) []T {
+		return einsumLoop([][]T{vals[i]}, [][]int{e.strides(i, order)}, e.extents(order), len(order)-nSum)
+	}
+	cat := func(ls ...[]int) []int {
+		var out []int
+		for _, l := range ls {
+			out = append(out, l...)
+		}
+		return out
+	}
+	a := pack(0, cat(batch, left, contract, sumA), len(sumA))
+	b := pack(1, cat(batch, contract, right, sumB), len(sumB))
+	nb, M, K, N := Size(e.extents(batch)), Size(e.extents(left)), Size(e.extents(contract)), Size(e.extents(right))
+	c := make([]T, nb*M*N)
+	for p := range nb {
+		A, B, C := a[p*M*K:(p+1)*M*K], b[p*K*N:(p+1)*K*N], c[p*M*N:(p+1)*M*N]
+		for i := range M {
+			row := C[i*N : (i+1)*N]
+			for k, x := range A[i*K : (i+1)*K] {
+				if x == 0 {
+					continue
+				}
+				for j, y := range B[k*N : (k+1)*N] {
+					row[j] += x * y
+				}
 			}
 		}
-		out := einsumLoop(vals, strides, extent, len(outLabels))
-		t := New(append([]int{}, outShape...), out)
-		c, err := mCastInt64s(t, ts[0].DType)
-		return []Value{c}, err
 	}
-	return nil, fmt.Errorf("element type %s is not supported", ts[0].DType)
+	// c is laid out as [batch, left, right]; put it in output order.
+	cOrder := cat(batch, left, right)
+	cst := Strides(e.extents(cOrder))
+	st := make([]int, len(e.out))
+	for j, l := range e.out {
+		for d, cl := range cOrder {
+			if cl == l {
+				st[j] = cst[d]
+			}
+		}
+	}
+	return einsumLoop([][]T{c}, [][]int{st}, e.extents(e.out), len(e.out)), true
 }
 
 // mCastInt64s narrows an int64 tensor to integer type dt (wrapping).

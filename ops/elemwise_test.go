@@ -161,3 +161,58 @@ func TestGemmOpMatchesLoop(t *testing.T) {
 		}
 	}
 }
+
+// TestFastFloat32MatchesReference checks the specialised float32 arithmetic
+// loops against the BroadcastIndex reference for every op.
+func TestFastFloat32MatchesReference(t *testing.T) {
+	r := rand.New(rand.NewSource(5))
+	for it := 0; it < 1000; it++ {
+		sa, sb := randShapePair(r)
+		out, _ := BroadcastShapes(sa, sb)
+		a, b := randTensorR(r, sa), randTensorR(r, sb)
+		ia, ib := BroadcastIndex(sa, out), BroadcastIndex(sb, out)
+		for _, code := range []byte{'+', '-', '*', '/'} {
+			got, ok := fastFloat32(code, a, b, 2)
+			if !ok {
+				t.Fatalf("shapes %v %v: no fast path", sa, sb)
+			}
+			if !slices.Equal(got.Shape, out) {
+				t.Fatalf("shapes %v %v: result shape %v, want %v", sa, sb, got.Shape, out)
+			}
+			f := arith[float32](code)
+			x, y, g := a.Data.([]float32), b.Data.([]float32), got.Data.([]float32)
+			for i := range g {
+				if want := f(x[ia[i]], y[ib[i]]); g[i] != want {
+					t.Fatalf("%c shapes %v %v: element %d = %v, want %v", code, sa, sb, i, g[i], want)
+				}
+			}
+		}
+	}
+}
+
+func randTensorR(r *rand.Rand, shape []int) *Tensor {
+	v := make([]float32, Size(shape))
+	for i := range v {
+		v[i] = r.Float32()*4 + 0.5
+	}
+	return New(shape, v)
+}
+
+// TestUnaryParallelMatchesSerial checks the split float32 path of unary
+// kernels against the one-goroutine path.
+func TestUnaryParallelMatchesSerial(t *testing.T) {
+	x := randTensorR(rand.New(rand.NewSource(6)), []int{3, parallelMin/2 + 7})
+	for _, fns := range []unFns{floatUnary(math.Exp), floatUnary(sigmoid)} {
+		want, err := applyUnary(x, fns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := unaryKernel(fns).Run(&RunContext{Options: &Options{Threads: 3}}, []Value{x})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := out[0].(*Tensor); !slices.Equal(got.Data.([]float32), want.Data.([]float32)) || !slices.Equal(got.Shape, x.Shape) {
+			t.Fatal("parallel result differs from the serial one")
+		}
+	}
+}

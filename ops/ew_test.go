@@ -231,3 +231,78 @@ func TestMatMulGemmCast(t *testing.T) {
 		{"cast_f8", "Cast", 19, []*graph.Attr{aInt("to", int64(graph.Float8E4M3FN))}, []*Tensor{f32([]int{1}, 1)}, nil, "not supported"},
 	})
 }
+
+// TestConcurrentRuns runs one compiled MatMul→Add→Softmax→ReduceSum plan
+// from several goroutines at once; every run must give the same result.
+func TestConcurrentRuns(t *testing.T) {
+	g := &graph.Graph{
+		Name:    "g",
+		Inputs:  []*graph.ValueInfo{{Name: "a"}, {Name: "b"}, {Name: "c"}},
+		Outputs: []*graph.ValueInfo{{Name: "y"}},
+		Nodes: []*graph.Node{
+			{Name: "mm", OpType: "MatMul", Inputs: []string{"a", "b"}, Outputs: []string{"t1"}},
+			{Name: "add", OpType: "Add", Inputs: []string{"t1", "c"}, Outputs: []string{"t2"}},
+			{Name: "sm", OpType: "Softmax", Inputs: []string{"t2"}, Outputs: []string{"t3"}},
+			{Name: "rs", OpType: "ReduceSum", Inputs: []string{"t3"}, Outputs: []string{"y"}, Attrs: []*graph.Attr{aInt("keepdims", 0)}},
+		},
+	}
+	p, err := Compile(&graph.Model{Opsets: map[string]int64{"": 13}, Graph: g}, &Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b, c := randTensor(3, 70, 65), randTensor(65, 66), randTensor(66)
+	done := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			out, err := p.Run(context.Background(), []Value{a, b, c})
+			if err != nil {
+				done <- err
+				return
+			}
+			y := out[0].(*Tensor).Data.([]float32)[0]
+			if math.Abs(float64(y)-210) > 1e-3 { // 3*70 rows, each summing to 1
+				done <- fmt.Errorf("sum %v, want 210", y)
+				return
+			}
+			done <- nil
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestConcurrentLegacyBroadcast runs a pre-opset-7 broadcasting Add from
+// several goroutines (run with -race).
+func TestConcurrentLegacyBroadcast(t *testing.T) {
+	g := &graph.Graph{
+		Name:    "g",
+		Inputs:  []*graph.ValueInfo{{Name: "a"}, {Name: "b"}},
+		Outputs: []*graph.ValueInfo{{Name: "y"}},
+		Nodes: []*graph.Node{{Name: "add", OpType: "Add", Inputs: []string{"a", "b"}, Outputs: []string{"y"},
+			Attrs: []*graph.Attr{aInt("broadcast", 1), aInt("axis", 1)}}},
+	}
+	p, err := Compile(&graph.Model{Opsets: map[string]int64{"": 6}, Graph: g}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := f32([]int{2, 3, 2}, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1), f32([]int{3}, 10, 20, 30)
+	want := f32([]int{2, 3, 2}, 10, 10, 20, 20, 30, 30, 11, 11, 21, 21, 31, 31)
+	done := make(chan error, 4)
+	for i := 0; i < 4; i++ {
+		go func() {
+			out, err := p.Run(context.Background(), []Value{a, b})
+			if err == nil {
+				err = sameTensor(out[0].(*Tensor), want)
+			}
+			done <- err
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

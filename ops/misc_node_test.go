@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/onnxrun/onnxrun/graph"
-	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // The node-suite tests of the control-flow, sequence, optional, recurrent,
@@ -24,6 +23,13 @@ var miscNodePrefixes = []string{
 	"test_blackmanwindow", "test_hammingwindow", "test_hannwindow", "test_melweightmatrix",
 	"test_bernoulli", "test_randomuniformlike", "test_strnorm", "test_tfidfvectorizer", "test_einsum",
 	"test_nllloss", "test_sce", "test_split_to_sequence", "test_identity_opt", "test_identity_sequence",
+	"test_adagrad", "test_adam", "test_momentum", "test_nesterov_momentum",
+}
+
+// mKnownBad lists node-suite tests whose data contradicts their model, with
+// the reason; they are skipped.
+var mKnownBad = map[string]string{
+	"test_adam_multiple": "the ONNX 1.12 model lacks the epsilon=1e-2 attribute its expected outputs were computed with (fixed in later onnx releases)",
 }
 
 // mRandomOutputs names the tests whose outputs are random draws: only their
@@ -71,6 +77,10 @@ func mRunCaseDirs(t *testing.T, dir string, want func(string) bool) {
 	pass, skip, fail := 0, 0, 0
 	for _, name := range names {
 		ok := t.Run(name, func(t *testing.T) {
+			if why, bad := mKnownBad[name]; bad {
+				skip++
+				t.Skip(why)
+			}
 			err := mRunNodeTest(filepath.Join(dir, name), mRandomOutputs(name))
 			var ue *UnsupportedError
 			if errors.As(err, &ue) && !miscOwns(ue.Op) {
@@ -86,7 +96,7 @@ func mRunCaseDirs(t *testing.T, dir string, want func(string) bool) {
 			fail++
 		}
 	}
-	t.Logf("%s: %d passed, %d skipped (other ops missing), %d failed of %d", dir, pass, skip, fail, len(names))
+	t.Logf("%s: %d passed, %d skipped (other ops missing or bad test data), %d failed of %d", dir, pass, skip, fail, len(names))
 }
 
 // miscOwns reports whether op is one of the ops of this family.
@@ -98,7 +108,8 @@ func miscOwns(op string) bool {
 		"DequantizeLinear", "DynamicQuantizeLinear", "MatMulInteger", "QLinearMatMul", "DFT", "STFT",
 		"BlackmanWindow", "HammingWindow", "HannWindow", "MelWeightMatrix", "RandomNormal", "RandomUniform",
 		"RandomNormalLike", "RandomUniformLike", "Bernoulli", "Multinomial", "StringNormalizer",
-		"TfIdfVectorizer", "Einsum", "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss":
+		"TfIdfVectorizer", "Einsum", "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss",
+		"Adagrad", "Adam", "Momentum":
 		return true
 	}
 	return false
@@ -174,86 +185,43 @@ func mDecodeValue(b []byte, kind graph.TypeKind) (Value, error) {
 	return nil, fmt.Errorf("values of type kind %d are not supported", kind)
 }
 
-// mProtoFields splits a message into (field number, bytes) for its
-// length-delimited fields and (field number, value) for varints.
-func mProtoFields(b []byte, fn func(num protowire.Number, v []byte, x uint64) error) error {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+func mSeqFromGraph(elem graph.DType, items []*graph.Tensor) (*Sequence, error) {
+	s := &Sequence{Elem: elem}
+	for _, gt := range items {
+		t, err := FromGraph(gt)
+		if err != nil {
+			return nil, err
 		}
-		b = b[n:]
-		switch typ {
-		case protowire.BytesType:
-			v, m := protowire.ConsumeBytes(b)
-			if m < 0 {
-				return protowire.ParseError(m)
-			}
-			if err := fn(num, v, 0); err != nil {
-				return err
-			}
-			b = b[m:]
-		case protowire.VarintType:
-			x, m := protowire.ConsumeVarint(b)
-			if m < 0 {
-				return protowire.ParseError(m)
-			}
-			if err := fn(num, nil, x); err != nil {
-				return err
-			}
-			b = b[m:]
-		default:
-			m := protowire.ConsumeFieldValue(num, typ, b)
-			if m < 0 {
-				return protowire.ParseError(m)
-			}
-			b = b[m:]
-		}
+		s.Items = append(s.Items, t)
 	}
-	return nil
+	return s, nil
 }
 
-// mDecodeSequence decodes a SequenceProto of tensors (field 3).
+// mDecodeSequence decodes a SequenceProto of tensors.
 func mDecodeSequence(b []byte) (Value, error) {
-	s := &Sequence{}
-	err := mProtoFields(b, func(num protowire.Number, v []byte, x uint64) error {
-		switch num {
-		case 3:
-			gt, err := graph.DecodeTensor(v)
-			if err != nil {
-				return err
-			}
-			t, err := FromGraph(gt)
-			if err != nil {
-				return err
-			}
-			s.Elem = t.DType
-			s.Items = append(s.Items, t)
-		case 4, 5, 6, 7:
-			return fmt.Errorf("sequence field %d is not supported", num)
-		}
-		return nil
-	})
-	return s, err
+	_, elem, items, err := graph.DecodeSequence(b)
+	if err != nil {
+		return nil, err
+	}
+	return mSeqFromGraph(elem, items)
 }
 
-// mDecodeOptional decodes an OptionalProto holding a tensor (3) or a
-// sequence (5), or nothing.
+// mDecodeOptional decodes an OptionalProto holding a tensor, a sequence or
+// nothing.
 func mDecodeOptional(b []byte) (Value, error) {
-	o := &Optional{}
-	err := mProtoFields(b, func(num protowire.Number, v []byte, x uint64) error {
-		var err error
-		switch num {
-		case 3:
-			o.Value, err = mDecodeValue(v, graph.TypeTensor)
-		case 5:
-			o.Value, err = mDecodeSequence(v)
-		case 4, 6, 7:
-			err = fmt.Errorf("optional field %d is not supported", num)
-		}
-		return err
-	})
-	return o, err
+	o, err := graph.DecodeOptional(b)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case o.Tensor != nil:
+		t, err := FromGraph(o.Tensor)
+		return &Optional{Value: t}, err
+	case o.Sequence != nil:
+		s, err := mSeqFromGraph(o.SeqElem, o.Sequence)
+		return &Optional{Value: s}, err
+	}
+	return &Optional{}, nil
 }
 
 func mCompareValues(got, want Value, random bool) error {

@@ -235,7 +235,7 @@ func shapeCompareTensors(got, want *Tensor) error {
 			return err
 		}
 		for i := range w {
-			if math.IsNaN(w[i]) && math.IsNaN(g[i]) {
+			if g[i] == w[i] || math.IsNaN(w[i]) && math.IsNaN(g[i]) {
 				continue
 			}
 			if !(math.Abs(g[i]-w[i]) <= 1e-5+1e-3*math.Abs(w[i])) {

@@ -33,6 +33,19 @@ func mNumFromFloat64s(dt graph.DType, shape []int, v []float64) (*Tensor, error)
 // length L) and returns bins [0, nb) of the transform (inverse: scaled by 1/L).
 func dft(re, im []float64, L, nb int, inverse bool, cosT, sinT []float64) ([]float64, []float64) {
 	n := min(len(re), L)
+	if L >= 2 && L&(L-1) == 0 {
+		fr, fi := make([]float64, L), make([]float64, L)
+		copy(fr, re[:n])
+		copy(fi, im[:n])
+		fft2(fr, fi, inverse, cosT, sinT)
+		if inverse {
+			for k := range fr {
+				fr[k] /= float64(L)
+				fi[k] /= float64(L)
+			}
+		}
+		return fr[:nb], fi[:nb]
+	}
 	or, oi := make([]float64, nb), make([]float64, nb)
 	sign := -1.0
 	if inverse {
@@ -53,6 +66,41 @@ func dft(re, im []float64, L, nb int, inverse bool, cosT, sinT []float64) ([]flo
 		or[k], oi[k] = sr, si
 	}
 	return or, oi
+}
+
+// fft2 transforms re/im in place (length a power of two) with the iterative
+// radix-2 Cooley-Tukey algorithm, without scaling. cosT/sinT hold the twiddle
+// factors for the full length.
+func fft2(re, im []float64, inverse bool, cosT, sinT []float64) {
+	L := len(re)
+	for i, j := 1, 0; i < L; i++ { // bit-reversal permutation
+		bit := L >> 1
+		for ; j&bit != 0; bit >>= 1 {
+			j ^= bit
+		}
+		j |= bit
+		if i < j {
+			re[i], re[j] = re[j], re[i]
+			im[i], im[j] = im[j], im[i]
+		}
+	}
+	sign := -1.0
+	if inverse {
+		sign = 1
+	}
+	for size := 2; size <= L; size <<= 1 {
+		half, step := size/2, L/size
+		for start := 0; start < L; start += size {
+			for k := range half {
+				c, s := cosT[k*step], sign*sinT[k*step]
+				a, b := start+k, start+k+half
+				tr := re[b]*c - im[b]*s
+				ti := re[b]*s + im[b]*c
+				re[b], im[b] = re[a]-tr, im[a]-ti
+				re[a], im[a] = re[a]+tr, im[a]+ti
+			}
+		}
+	}
 }
 
 func mTwiddles(L int) ([]float64, []float64) {
@@ -139,6 +187,9 @@ func (k *dftKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	if irfft && x.Shape[r-1] != 2 {
 		return nil, fmt.Errorf("an inverse one-sided DFT needs complex input, got %s", x)
 	}
+	if k.onesided && !k.inverse && x.Shape[r-1] != 1 {
+		return nil, fmt.Errorf("a one-sided DFT needs real input, got %s", x)
+	}
 	xv, err := ToFloat64s(x)
 	if err != nil {
 		return nil, err
@@ -183,7 +234,7 @@ func transformAxis(rc *RunContext, xv []float64, shape []int, a, L int, inverse,
 	oshape := append([]int{}, shape...)
 	oshape[a] = nb
 	oshape[r-1] = outC
-	if Size(oshape) > 1<<28 {
+	if Size(oshape) > 1<<26 {
 		return spectrum{}, fmt.Errorf("output %v is too large", oshape)
 	}
 	ov := make([]float64, Size(oshape))
@@ -284,8 +335,8 @@ func (k *stftKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 		return nil, fmt.Errorf("frame length %d (from frame_length or window) is out of range for a signal of %d samples", L, N)
 	}
 	onesided := k.onesided
-	if C == 2 {
-		onesided = false
+	if C == 2 && onesided {
+		return nil, fmt.Errorf("a one-sided STFT needs a real signal, got %s (set onesided=0)", x)
 	}
 	frames := (N-L)/int(step) + 1
 	xv, err := ToFloat64s(x)
@@ -342,7 +393,7 @@ func (k *windowKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 		return nil, err
 	}
 	size, err := mScalarInt(st)
-	if err != nil || size < 0 || size > 1<<28 {
+	if err != nil || size < 0 || size > 1<<26 {
 		return nil, fmt.Errorf("input 0 (size) is %s, want a non-negative scalar", st)
 	}
 	N := float32(size)

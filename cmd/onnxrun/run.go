@@ -30,7 +30,8 @@ const runUsage = `usage: onnxrun run MODEL [INPUT...] [flags]    (or: onnxrun MO
 Each INPUT is a file for the next model input, in the model's input order, or
 NAME=FILE for the input called NAME. A file is .npy, .pb (a TensorProto, or a
 SequenceProto / OptionalProto for a sequence or optional input), or .npz
-(arrays keyed by input name). Flags may go anywhere on the line.
+(arrays keyed by input name). A uint16 array given for a bfloat16 input is
+taken as bfloat16 bit patterns (numpy has no bfloat16). Flags may go anywhere on the line.
 
   --random          fill inputs not given from their declared shapes (random values)
   --dim NAME=VALUE  bind a symbolic dim (repeatable); inputs given must agree
@@ -51,6 +52,7 @@ type runOptions struct {
 	threads int
 	outDir  string
 	format  string
+	limit   limitOptions
 }
 
 // flagSet parses GNU-style flags anywhere on the line: -x V, --x V, --x=V;
@@ -156,9 +158,11 @@ func commonFlags(f *flagSet, o *runOptions) {
 		o.dims[name] = n
 		return nil
 	}, "dim", "d")
+	limitFlags(f, &o.limit)
 }
 
-func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	defer recoverTo(stderr, "run", &code)
 	var o runOptions
 	f := newFlagSet()
 	commonFlags(f, &o)
@@ -172,7 +176,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}, "format")
 	pos, help, err := f.parse(args)
 	if help {
-		fmt.Fprint(stdout, runUsage)
+		fmt.Fprint(stdout, runUsage+limitUsage)
 		return exitOK
 	}
 	if err == nil && len(pos) == 0 {
@@ -189,19 +193,27 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// cliError drops the package prefix of the executor's input errors, which
-// read better without it on the command line.
-func cliError(err error) error {
-	var ie *onnxrun.InputError
-	if errors.As(err, &ie) && !errors.Is(err, errUsage) {
-		return errors.New(strings.TrimPrefix(err.Error(), "onnxrun: "))
+// recoverTo turns a panic (a bug) into a one-line error and exit status 1,
+// so that no input ever shows the user a stack trace.
+func recoverTo(stderr io.Writer, cmd string, code *int) {
+	if r := recover(); r != nil {
+		*code = fail(stderr, cmd, fmt.Errorf("internal error: %v", r))
 	}
-	return err
+}
+
+// cliError drops the "onnxrun: " prefix of the executor's errors, which
+// reads as a stutter after the command's own "onnxrun run: ".
+func cliError(err error) error {
+	msg, ok := strings.CutPrefix(err.Error(), "onnxrun: ")
+	if !ok || errors.Is(err, errUsage) {
+		return err
+	}
+	return errors.New(msg)
 }
 
 func runModel(ctx context.Context, o *runOptions, stdout io.Writer) error {
 	t0 := time.Now()
-	s, err := onnxrun.Open(o.model, onnxrun.WithThreads(o.threads))
+	s, err := onnxrun.Open(o.model, append(o.limit.options(), onnxrun.WithThreads(o.threads))...)
 	if err != nil {
 		return err
 	}
@@ -212,9 +224,11 @@ func runModel(ctx context.Context, o *runOptions, stdout io.Writer) error {
 		return err
 	}
 	t1 := time.Now()
-	out, err := s.RunValues(ctx, in)
+	rctx, cancel := o.limit.context(ctx)
+	defer cancel()
+	out, err := s.RunValues(rctx, in)
 	if err != nil {
-		return err
+		return o.limit.stopped(err)
 	}
 	elapsed := time.Since(t1)
 	infos := s.Outputs()
@@ -356,7 +370,22 @@ func readInput(in onnxrun.Info, path string) (ops.Value, error) {
 	if err != nil {
 		return nil, bad(err)
 	}
-	return t, nil
+	return asBFloat16(in, t), nil
+}
+
+// asBFloat16 takes a uint16 tensor given for a bfloat16 input as bfloat16
+// bit patterns: numpy has no bfloat16, so .npy files (and the ONNX 1.12
+// test data) hold such tensors as uint16.
+func asBFloat16(in onnxrun.Info, t *ops.Tensor) *ops.Tensor {
+	u, ok := t.Data.([]uint16)
+	if !ok || in.DType != graph.BFloat16 || in.Kind != onnxrun.KindTensor {
+		return t
+	}
+	b := make([]graph.BFloat16Value, len(u))
+	for i, v := range u {
+		b[i] = graph.BFloat16Value(v)
+	}
+	return &ops.Tensor{DType: graph.BFloat16, Shape: t.Shape, Data: b}
 }
 
 // readNPZInputs reads the arrays of an .npz file: by input name, or, when
@@ -390,7 +419,7 @@ func readNPZInputs(path string, byName map[string]onnxrun.Info, feeds []onnxrun.
 		if err != nil {
 			return &onnxrun.InputError{Name: name, Want: byName[name].String(), Got: path, Detail: err.Error()}
 		}
-		vals[name] = v
+		vals[name] = asBFloat16(byName[name], v)
 	}
 	return nil
 }
@@ -630,13 +659,13 @@ func top5(t *ops.Tensor) string {
 	return strings.Join(parts, ", ")
 }
 
-// writeOutputs writes every output to dir, and dir/outputs.json mapping
-// output names to file names.
+// writeOutputs writes every output to dir, and dir/outputs.json: an object
+// mapping each output name to its file name, in the model's output order.
 func writeOutputs(dir, format string, infos []onnxrun.Info, out map[string]ops.Value) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	files := map[string]string{}
+	var entries []string // `"name": "file"`, in the model's output order
 	used := map[string]bool{"outputs.json": true}
 	for i, info := range infos {
 		v := out[info.Name]
@@ -678,13 +707,15 @@ func writeOutputs(dir, format string, infos []onnxrun.Info, out map[string]ops.V
 		if err != nil {
 			return fmt.Errorf("output %q: %w", info.Name, err)
 		}
-		files[info.Name] = file
+		k, _ := json.Marshal(info.Name)
+		f, _ := json.Marshal(file)
+		entries = append(entries, fmt.Sprintf("  %s: %s", k, f))
 	}
-	b, err := json.MarshalIndent(files, "", "  ")
-	if err != nil {
-		return err
+	b := "{\n" + strings.Join(entries, ",\n") + "\n}\n"
+	if len(entries) == 0 {
+		b = "{}\n"
 	}
-	return writeFileAtomic(filepath.Join(dir, "outputs.json"), append(b, '\n'))
+	return writeFileAtomic(filepath.Join(dir, "outputs.json"), []byte(b))
 }
 
 // sanitize makes an output name a safe file name: letters, digits, '.',
