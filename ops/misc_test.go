@@ -472,3 +472,24 @@ func TestQuantizeRejections(t *testing.T) {
 		t.Fatalf("got %v, want [-32768 2 4] (saturated, ties to even)", d)
 	}
 }
+
+// TestScan8ZeroLength: a batch entry of length 0 keeps its initial state and
+// gets zeros for every scan output step.
+func TestScan8ZeroLength(t *testing.T) {
+	body := &graph.Graph{
+		Name:    "body",
+		Inputs:  []*graph.ValueInfo{{Name: "s"}, {Name: "x"}},
+		Outputs: []*graph.ValueInfo{{Name: "s2"}, {Name: "s2"}},
+		Nodes:   []*graph.Node{mNode("Mul", []string{"s", "x"}, []string{"s2"})},
+	}
+	n := mNode("Scan", []string{"lens", "s0", "x"}, []string{"sf", "o"}, mAttrInt("num_scan_inputs", 1),
+		&graph.Attr{Name: "body", Type: graph.AttrGraph, G: body})
+	out, err := mRunOne(n, 8, New([]int{2}, []int64{0, 2}), New([]int{2, 2}, []float32{1, 2, 3, 4}),
+		New([]int{2, 2, 2}, []float32{5, 6, 7, 8, 2, 3, 4, 5}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// entry 0: untouched; entry 1: [3 4]*[2 3] = [6 12], then *[4 5] = [24 60]
+	mWantFloats(t, out[0], []int{2, 2}, []float64{1, 2, 24, 60})
+	mWantFloats(t, out[1], []int{2, 2, 2}, []float64{0, 0, 0, 0, 6, 12, 24, 60})
+}

@@ -264,6 +264,22 @@ def main():
 
     # Losses with rank > 2 and integer int32 targets are covered by the node suite.
 
+    # Scan-8: batch axis, sequence_lens (outputs past a length are zeros), a reversed input.
+    s8body = helper.make_graph(
+        [helper.make_node("Add", ["s_in", "x_t"], ["s_out"]),
+         helper.make_node("Mul", ["s_out", "x_t"], ["o_t"])],
+        "scan8_body",
+        [helper.make_tensor_value_info("s_in", TensorProto.FLOAT, [2]),
+         helper.make_tensor_value_info("x_t", TensorProto.FLOAT, [2])],
+        [helper.make_tensor_value_info("s_out", TensorProto.FLOAT, [2]),
+         helper.make_tensor_value_info("o_t", TensorProto.FLOAT, [2])])
+    case("scan8_lens_reverse",
+         [helper.make_node("Scan", ["lens", "s0", "x"], ["s_final", "o"], body=s8body, num_scan_inputs=1,
+                           directions=[1])],
+         [("lens", np.array([4, 2, 1], dtype=np.int64)), ("s0", f32(3, 2)), ("x", f32(3, 4, 2))],
+         ["s_final", "o"], opset=8)
+    # (a sequence length of 0 is left out: ONNX Runtime rejects it; the Go tests cover it.)
+
 
 if __name__ == "__main__":
     main()
