@@ -35,7 +35,7 @@ type Limits struct {
 
 // Default limits (see DefaultLimits for MaxLiveBytes).
 const (
-	DefaultMaxTensorBytes    = 1 << 30
+	DefaultMaxTensorBytes    = 512 << 20
 	DefaultMaxDepth          = 64
 	DefaultMaxLoopIterations = 1 << 20
 )
@@ -89,12 +89,13 @@ func availableMemory() int64 {
 	return best
 }
 
-// DefaultLimits returns the limits a zero Limits stands for: 1 GiB per
-// tensor, half of AvailableMemory for all live tensors, subgraphs nested 64
-// deep and 2^20 Loop iterations.
+// DefaultLimits returns the limits a zero Limits stands for: 512 MiB per
+// tensor (or a quarter of AvailableMemory, if less), half of
+// AvailableMemory for all live tensors, subgraphs nested 64 deep and 2^20
+// Loop iterations.
 func DefaultLimits() Limits {
 	return Limits{
-		MaxTensorBytes:    DefaultMaxTensorBytes,
+		MaxTensorBytes:    min(DefaultMaxTensorBytes, AvailableMemory()/4),
 		MaxLiveBytes:      AvailableMemory() / 2,
 		MaxDepth:          DefaultMaxDepth,
 		MaxLoopIterations: DefaultMaxLoopIterations,
