@@ -89,6 +89,7 @@ type state struct {
 	nfresh map[string]int
 	used   map[string]bool // symbol names seen (to keep fresh ones unique)
 	depth  int
+	calls  int // function bodies inferred, bounded by maxFunctionCalls
 }
 
 // scope holds the values of one graph and sees its parent's.
@@ -129,6 +130,10 @@ func (s *scope) lookup(name string) (Fact, bool) {
 
 // maxDepth bounds subgraph nesting.
 const maxDepth = 64
+
+// maxFunctionCalls bounds the model-local function bodies one Run infers:
+// functions that each call the next twice would otherwise take 2^depth.
+const maxFunctionCalls = 1 << 14
 
 // Run infers the type and shape of every value of m's main graph and of its
 // subgraphs. Inconsistencies are reported in Result.Diagnostics, not as an
@@ -538,6 +543,10 @@ func (st *state) runFunction(c *Context, f *graph.Function) error {
 	if st.depth >= maxDepth {
 		return c.Errorf("functions nested deeper than %d", maxDepth)
 	}
+	if st.calls >= maxFunctionCalls {
+		return c.Errorf("more than %d function calls to infer", maxFunctionCalls)
+	}
+	st.calls++
 	st.depth++
 	defer func() { st.depth-- }()
 	g := &graph.Graph{Name: f.Name, ValueInfo: f.ValueInfo}
