@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/onnxrun/onnxrun/graph"
+	"github.com/onnxrun/onnxrun/internal/gemm"
 )
 
 // oneNodeModel wraps n in a model whose inputs and outputs are the node's.
@@ -324,7 +325,7 @@ func TestEinsumPairMatchesLoop(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fast, ok := einsumPair(e, vals)
+			fast, ok := einsumPair(e, vals, matMulPlain[float64])
 			if !ok {
 				t.Fatal("the batched-product path declined")
 			}
@@ -336,6 +337,22 @@ func TestEinsumPairMatchesLoop(t *testing.T) {
 			for i := range ref {
 				if math.Abs(fast[i]-ref[i]) > 1e-12 {
 					t.Fatalf("element %d: %g, reference %g", i, fast[i], ref[i])
+				}
+			}
+			// float32 through internal/gemm
+			v32 := [][]float32{convertSlice[float64, float32](vals[0]), convertSlice[float64, float32](vals[1])}
+			sg := func(m, n, k int, a, b, c []float32) {
+				if m > 0 && n > 0 && k > 0 {
+					gemm.Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+				}
+			}
+			f32, ok := einsumPair(e, v32, sg)
+			if !ok {
+				t.Fatal("the float32 batched-product path declined")
+			}
+			for i := range ref {
+				if math.Abs(float64(f32[i])-ref[i]) > 1e-5 {
+					t.Fatalf("float32 element %d: %g, reference %g", i, f32[i], ref[i])
 				}
 			}
 		})
