@@ -66,6 +66,7 @@ type Graph struct {
 	mu      sync.Mutex
 	session *onnxrun.Session
 	feeds   []*Node // graph inputs of the compiled model, in order
+	omitted []*Node // inputs compiled as omitted (they had no tensor)
 }
 
 type inputEdge struct {
@@ -268,6 +269,12 @@ func (n *Node) valueName() string {
 func (g *Graph) Run() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	for _, n := range g.omitted {
+		if n.t != nil && g.session != nil { // an omitted input was set since
+			g.session.Close()
+			g.session = nil
+		}
+	}
 	if g.session == nil {
 		if err := g.compile(); err != nil {
 			return err
@@ -317,7 +324,7 @@ func (g *Graph) Run() error {
 func (g *Graph) compile() error {
 	m := &onnxgraph.Model{IRVersion: 4, Opsets: map[string]int64{"": g.opset}, Graph: &onnxgraph.Graph{Name: "onnxgo"}}
 	gr := m.Graph
-	g.feeds = nil
+	g.feeds, g.omitted = nil, nil
 	isFeed := map[int64]bool{}
 	for _, op := range g.ops {
 		node := &onnxgraph.Node{Name: op.outputs[0].valueName(), OpType: op.op.Name, Attrs: op.attrs}
@@ -334,9 +341,13 @@ func (g *Graph) compile() error {
 			if e.to.op != nil || e.to.t != nil {
 				name = e.to.valueName()
 			}
-			if e.to.op == nil && e.to.t != nil && !isFeed[e.to.id] {
+			if e.to.op == nil && !isFeed[e.to.id] {
 				isFeed[e.to.id] = true
-				g.feeds = append(g.feeds, e.to)
+				if e.to.t != nil {
+					g.feeds = append(g.feeds, e.to)
+				} else {
+					g.omitted = append(g.omitted, e.to)
+				}
 			}
 			if len(node.Inputs) == e.index {
 				node.Inputs = append(node.Inputs, name)
