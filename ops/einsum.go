@@ -254,6 +254,9 @@ func (k *einsumKernel) plan(ts []*Tensor) (*einsumPlan, []int, error) {
 		extent[j] = size[l]
 	}
 	outShape := append([]int{}, extent[:len(outLabels)]...)
+	if Size(outShape) > 1<<28 {
+		return nil, nil, fmt.Errorf("output shape %v is too large", outShape)
+	}
 	total := 1
 	for _, n := range extent {
 		if n > 0 && total > (1<<32)/n {
