@@ -67,6 +67,7 @@ const (
 	Winograd43
 )
 
+// String names the algorithm.
 func (a Algo) String() string {
 	return [...]string{"pointwise", "im2col", "depthwise", "direct", "winograd", "winograd43"}[a]
 }
@@ -91,6 +92,7 @@ func Choose(p *Params) Algo {
 // Plan is a prepared convolution: the algorithm and the sizes it needs.
 // A Plan has no mutable state and may run concurrently.
 type Plan[T Num] struct {
+	// P is the problem and Algo the algorithm chosen for it.
 	P    Params
 	Algo Algo
 	// cg, mg: channels per group in and out; k: kernel volume; ck: rows of
