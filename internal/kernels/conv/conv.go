@@ -258,6 +258,13 @@ func (pl *Plan[T]) runGEMM(x, w, bias, y []T, threads int, expand bool) {
 	var scratch [][]T
 	if expand {
 		scratch = make([][]T, min(threads, items))
+		defer func() {
+			for _, b := range scratch {
+				if b != nil {
+					putScratch(b)
+				}
+			}
+		}()
 	}
 	ParallelFor(items, threads, func(wk, it int) {
 		mb := it % mBlocks
@@ -289,7 +296,7 @@ func (pl *Plan[T]) runGEMM(x, w, bias, y []T, threads int, expand bool) {
 			return
 		}
 		if scratch[wk] == nil {
-			scratch[wk] = make([]T, pl.ck*pl.tile)
+			scratch[wk] = getScratch[T](pl.ck * pl.tile)
 		}
 		col := scratch[wk][:pl.ck*nt]
 		im2col(p, xg[:pl.cg*pl.in], pl.cg, o0, nt, col)
