@@ -473,9 +473,9 @@ func TestControlFlowConcurrentRuns(t *testing.T) {
 
 func TestQuantizeRejections(t *testing.T) {
 	x := New([]int{4}, []float32{1, 2, 3, 4})
-	_, err := mRunOne(mNode("QuantizeLinear", []string{"x", "s"}, []string{"y"}, mAttrInt("block_size", 2)), 21, x, New([]int{2}, []float32{1, 1}))
-	if err == nil || !strings.Contains(err.Error(), "block_size") {
-		t.Fatalf("got %v, want a block_size error", err)
+	_, err := mRunOne(mNode("QuantizeLinear", []string{"x", "s"}, []string{"y"}, mAttrInt("block_size", 2), mAttrInt("axis", 0)), 21, x, New([]int{3}, []float32{1, 1, 1}))
+	if err == nil || !strings.Contains(err.Error(), "blocks of 2") {
+		t.Fatalf("got %v, want an error about the scale's shape for blocks of 2", err)
 	}
 	_, err = mRunOne(mNode("QuantizeLinear", []string{"x", "s"}, []string{"y"}, mAttrInt("output_dtype", int64(graph.Float8E4M3FN))), 21, x, Scalar(float32(1)))
 	if err == nil || !strings.Contains(err.Error(), "output_dtype") {
