@@ -56,3 +56,11 @@ func (c *config) optimization() optimize.Level {
 	}
 	return c.optLevel
 }
+
+// WithProfile calls f after each node of every run, with the node, its
+// kernel, its inputs and outputs and its wall time (see ops.NodeEvent).
+// f is called from the running goroutine and must be safe for concurrent
+// use when runs are. Without it profiling costs nothing.
+func WithProfile(f func(ops.NodeEvent)) Option {
+	return func(c *config) { c.ops.Profile = f }
+}

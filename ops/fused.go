@@ -139,15 +139,10 @@ func newFused(b *Build) (Kernel, error) {
 	return &fusedKernel{base: k, nBase: len(bn.Inputs), ep: ep, baseOp: base.op}, nil
 }
 
-// Algorithm names the base kernel's algorithm (when it tells one) and the
-// epilogue.
+// Algorithm names the base op (or the algorithm its kernel names) and the
+// epilogue, as "Conv+Add+Relu".
 func (k *fusedKernel) Algorithm() string {
 	s := k.baseOp
-	if a, ok := k.base.(interface{ Algorithm() string }); ok {
-		if v := a.Algorithm(); v != "" {
-			s = v
-		}
-	}
 	if k.ep.residual {
 		s += "+Add"
 	}
