@@ -368,7 +368,7 @@ func (st *state) node(sc *scope, n *graph.Node) {
 			err = c.attrErr
 		}
 		if err == nil {
-			st.fold(c)
+			err = st.safeFold(c)
 		}
 		for _, w := range c.warns {
 			diag(SeverityWarning, w)
@@ -403,6 +403,17 @@ func (st *state) node(sc *scope, n *graph.Node) {
 		rec.Outputs[i] = f
 		sc.vals[name] = f
 	}
+}
+
+// safeFold is fold, with a panic reported as an error diagnostic.
+func (st *state) safeFold(c *Context) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = c.Errorf("internal error in constant folding: %v", r)
+		}
+	}()
+	st.fold(c)
+	return nil
 }
 
 func (st *state) callRule(rule Rule, c *Context) (err error) {

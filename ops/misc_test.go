@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/onnxrun/onnxrun/graph"
+	"github.com/onnxrun/onnxrun/internal/gemm"
 )
 
 // oneNodeModel wraps n in a model whose inputs and outputs are the node's.
@@ -324,7 +325,7 @@ func TestEinsumPairMatchesLoop(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fast, ok := einsumPair(e, vals)
+			fast, ok := einsumPair(e, vals, matMulPlain[float64])
 			if !ok {
 				t.Fatal("the batched-product path declined")
 			}
@@ -336,6 +337,22 @@ func TestEinsumPairMatchesLoop(t *testing.T) {
 			for i := range ref {
 				if math.Abs(fast[i]-ref[i]) > 1e-12 {
 					t.Fatalf("element %d: %g, reference %g", i, fast[i], ref[i])
+				}
+			}
+			// float32 through internal/gemm
+			v32 := [][]float32{convertSlice[float64, float32](vals[0]), convertSlice[float64, float32](vals[1])}
+			sg := func(m, n, k int, a, b, c []float32) {
+				if m > 0 && n > 0 && k > 0 {
+					gemm.Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+				}
+			}
+			f32, ok := einsumPair(e, v32, sg)
+			if !ok {
+				t.Fatal("the float32 batched-product path declined")
+			}
+			for i := range ref {
+				if math.Abs(float64(f32[i])-ref[i]) > 1e-5 {
+					t.Fatalf("float32 element %d: %g, reference %g", i, f32[i], ref[i])
 				}
 			}
 		})
@@ -456,9 +473,9 @@ func TestControlFlowConcurrentRuns(t *testing.T) {
 
 func TestQuantizeRejections(t *testing.T) {
 	x := New([]int{4}, []float32{1, 2, 3, 4})
-	_, err := mRunOne(mNode("QuantizeLinear", []string{"x", "s"}, []string{"y"}, mAttrInt("block_size", 2)), 21, x, New([]int{2}, []float32{1, 1}))
-	if err == nil || !strings.Contains(err.Error(), "block_size") {
-		t.Fatalf("got %v, want a block_size error", err)
+	_, err := mRunOne(mNode("QuantizeLinear", []string{"x", "s"}, []string{"y"}, mAttrInt("block_size", 2), mAttrInt("axis", 0)), 21, x, New([]int{3}, []float32{1, 1, 1}))
+	if err == nil || !strings.Contains(err.Error(), "blocks of 2") {
+		t.Fatalf("got %v, want an error about the scale's shape for blocks of 2", err)
 	}
 	_, err = mRunOne(mNode("QuantizeLinear", []string{"x", "s"}, []string{"y"}, mAttrInt("output_dtype", int64(graph.Float8E4M3FN))), 21, x, Scalar(float32(1)))
 	if err == nil || !strings.Contains(err.Error(), "output_dtype") {

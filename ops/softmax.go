@@ -98,6 +98,10 @@ func softmaxRows[T float](x, out []T, outer, n, inner int, kind softKind) {
 	if n == 0 {
 		return
 	}
+	exp := math.Exp
+	if _, ok := any(x).([]float32); ok {
+		exp = expF32 // accurate enough for float32 results
+	}
 	for o := 0; o < outer; o++ {
 		for i := 0; i < inner; i++ {
 			base := o*n*inner + i
@@ -117,7 +121,7 @@ func softmaxRows[T float](x, out []T, outer, n, inner int, kind softKind) {
 			case softmaxKind:
 				var s float64
 				for j := 0; j < n; j++ {
-					e := math.Exp(float64(x[base+j*inner]) - m)
+					e := exp(float64(x[base+j*inner]) - m)
 					out[base+j*inner] = T(e)
 					s += e
 				}
@@ -127,7 +131,7 @@ func softmaxRows[T float](x, out []T, outer, n, inner int, kind softKind) {
 			case logSoftmaxKind:
 				var s float64
 				for j := 0; j < n; j++ {
-					s += math.Exp(float64(x[base+j*inner]) - m)
+					s += exp(float64(x[base+j*inner]) - m)
 				}
 				ls := math.Log(s)
 				for j := 0; j < n; j++ {

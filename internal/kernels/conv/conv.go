@@ -67,6 +67,7 @@ const (
 	Winograd43
 )
 
+// String names the algorithm.
 func (a Algo) String() string {
 	return [...]string{"pointwise", "im2col", "depthwise", "direct", "winograd", "winograd43"}[a]
 }
@@ -91,6 +92,7 @@ func Choose(p *Params) Algo {
 // Plan is a prepared convolution: the algorithm and the sizes it needs.
 // A Plan has no mutable state and may run concurrently.
 type Plan[T Num] struct {
+	// P is the problem and Algo the algorithm chosen for it.
 	P    Params
 	Algo Algo
 	// cg, mg: channels per group in and out; k: kernel volume; ck: rows of
@@ -256,6 +258,13 @@ func (pl *Plan[T]) runGEMM(x, w, bias, y []T, threads int, expand bool) {
 	var scratch [][]T
 	if expand {
 		scratch = make([][]T, min(threads, items))
+		defer func() {
+			for _, b := range scratch {
+				if b != nil {
+					putScratch(b)
+				}
+			}
+		}()
 	}
 	ParallelFor(items, threads, func(wk, it int) {
 		mb := it % mBlocks
@@ -287,7 +296,7 @@ func (pl *Plan[T]) runGEMM(x, w, bias, y []T, threads int, expand bool) {
 			return
 		}
 		if scratch[wk] == nil {
-			scratch[wk] = make([]T, pl.ck*pl.tile)
+			scratch[wk] = getScratch[T](pl.ck * pl.tile)
 		}
 		col := scratch[wk][:pl.ck*nt]
 		im2col(p, xg[:pl.cg*pl.in], pl.cg, o0, nt, col)

@@ -307,6 +307,15 @@ def main():
              [helper.make_node("NegativeLogLikelihoodLoss", ["s", "l", "w"], ["loss"], reduction=red, ignore_index=-1)],
              [("s", scores), ("l", labels), ("w", wts)], ["loss"], opset=13)
 
+    # Blocked quantization (opset 21 block_size).
+    bx = (f32(2, 5, 3) * 50).astype(np.float32)
+    bs = rng.uniform(0.2, 1.0, (2, 3, 3)).astype(np.float32)
+    bz = rng.randint(-10, 10, (2, 3, 3)).astype(np.int8)
+    case("quantize21_block", [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["y"], axis=1, block_size=2)],
+         [("x", bx), ("s", bs), ("z", bz)], ["y"], opset=21)
+    case("dequantize21_block", [helper.make_node("DequantizeLinear", ["x", "s", "z"], ["y"], axis=-2, block_size=2)],
+         [("x", rng.randint(-128, 127, (2, 5, 3)).astype(np.int8)), ("s", bs), ("z", bz)], ["y"], opset=21)
+
     # (a sequence length of 0 is left out: ONNX Runtime rejects it; the Go tests cover it.)
 
 
