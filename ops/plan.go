@@ -47,8 +47,8 @@ type frame struct {
 	plan   *Plan
 	vals   []Value
 	parent *frame
-	state  *runState // shared by the frames of one run: limits, live bytes, depth
-	marked bool      // the values present at the start are marked external
+	state  *runState   // shared by the frames of one run: limits, live bytes, depth
+	marked bool        // the values present at the start are marked external
 	pool   *bufferPool // the run's buffers (main graph only; nil: none)
 }
 
