@@ -298,3 +298,21 @@ func TestConcurrentRunsReuseBuffers(t *testing.T) {
 		t.Errorf("pool: %d requests, %d recycled; want both > 0", gets, reuses)
 	}
 }
+
+// TestHostileModels runs the passes over the hostile-model corpus: they
+// must neither fail nor trip over anything.
+func TestHostileModels(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "testdata", "hostile", "*.onnx"))
+	if len(files) == 0 {
+		t.Skip("no hostile corpus")
+	}
+	for _, f := range files {
+		m, err := graph.Load(f)
+		if err != nil {
+			continue
+		}
+		if _, _, err := Model(m, Options{Level: LevelAll}); err != nil {
+			t.Errorf("%s: %v", filepath.Base(f), err)
+		}
+	}
+}
