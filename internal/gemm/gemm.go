@@ -56,7 +56,12 @@ func SgemmThreads(threads int, transA, transB bool, m, n, k int, alpha float32, 
 		nb := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
 			kb := min(kc, k-pc)
-			packB(transB, b, ldb, pc, jc, kb, nb, bufB)
+			panels := (nb + nr - 1) / nr
+			if threads > 1 && kb*nb >= 1<<15 {
+				parallelRange(threads, panels, func(lo, hi int) { packB(transB, b, ldb, pc, jc, kb, nb, bufB, lo, hi) })
+			} else {
+				packB(transB, b, ldb, pc, jc, kb, nb, bufB, 0, panels)
+			}
 			runBlock(threads, transA, m, nb, kb, alpha, a, lda, pc, bufB, c[jc:], ldc)
 		}
 	}
@@ -165,8 +170,9 @@ func packA(transA bool, a []float32, lda, i0, pc, mb, kb int, alpha float32, buf
 
 // packB copies op(B)[pc:pc+kb, jc:jc+nb] into buf as micro-panels of nr
 // columns: panel j holds, for each p, the nr values of row p (zero-padded).
-func packB(transB bool, b []float32, ldb, pc, jc, kb, nb int, buf []float32) {
-	for j := 0; j < nb; j += nr {
+// It packs panels p0 to p1 (exclusive), so that workers can share the job.
+func packB(transB bool, b []float32, ldb, pc, jc, kb, nb int, buf []float32, p0, p1 int) {
+	for j := p0 * nr; j < nb && j < p1*nr; j += nr {
 		dst := buf[(j/nr)*kb*nr : (j/nr+1)*kb*nr]
 		nw := min(nr, nb-j)
 		if !transB && nw == nr {
