@@ -136,7 +136,11 @@ func (cn *convNode) convParams(x, w, bias *Tensor) (conv.Params, []int, error) {
 	}
 	p = conv.Params{N: n, C: c, M: m, Group: cn.group, In: sp, Kernel: kernel, Out: g.out,
 		Strides: g.strides, Dilations: g.dilations, Pads: g.padBegin}
-	return p, append([]int{n, m}, g.out...), nil
+	shape := append([]int{n, m}, g.out...)
+	if err := checkOutputSize(shape); err != nil {
+		return p, nil, err
+	}
+	return p, shape, nil
 }
 
 func equalInts(a, b []int) bool {

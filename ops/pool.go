@@ -590,6 +590,9 @@ func (k *maxRoiPoolKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 	ph, pw := k.pooled[0], k.pooled[1]
 	nr := rt.Shape[0]
 	shape := []int{nr, c, ph, pw}
+	if err := checkOutputSize(shape); err != nil {
+		return nil, err
+	}
 	run := func(xv []float64) ([]float64, error) {
 		y := make([]float64, nr*c*ph*pw)
 		for r := 0; r < nr; r++ {
