@@ -116,6 +116,7 @@ type Fact struct {
 	Value []Dim
 	// Const, when non-nil, is the tensor's constant content (initializers,
 	// Constant nodes, and what passes through Identity-like ops), of any type.
+	// It may alias the model's memory: valid until the model is closed.
 	Const *graph.Tensor
 	// Elem describes the elements of a sequence or optional, or a map's values.
 	Elem *Fact
@@ -227,6 +228,9 @@ func (f Fact) bind(b map[string]Dim) Fact {
 	if f.Elem != nil {
 		e := f.Elem.bind(b)
 		f.Elem = &e
+	}
+	if f.HasLen && f.SeqLen.IsSymbolic() {
+		f.SeqLen = f.SeqLen.Subst(sub)
 	}
 	return f
 }

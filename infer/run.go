@@ -138,6 +138,7 @@ const maxFunctionCalls = 1 << 14
 // Run infers the type and shape of every value of m's main graph and of its
 // subgraphs. Inconsistencies are reported in Result.Diagnostics, not as an
 // error; the error is for a model Run cannot work on at all (no graph).
+// Run does not modify m, and may run concurrently on the same model.
 func Run(m *graph.Model, opts Options) (*Result, error) {
 	if m == nil || m.Graph == nil {
 		return nil, errors.New("infer: model has no graph")
@@ -275,7 +276,24 @@ func (st *state) inputs(sc *scope, given []Fact) {
 		if _, ok := sc.vals[in.Name]; ok {
 			continue // initializer: its content is the default
 		}
-		sc.vals[in.Name] = FactFromType(in.Type).bind(st.bind)
+		f := FactFromType(in.Type)
+		if sc.parent == nil && f.Ranked {
+			// A main-graph input dim with neither a value nor a name is a
+			// size fixed per run: it becomes the symbol "<input>_dim<i>",
+			// which --dim can bind.
+			for i, d := range f.Shape {
+				if d.IsUnknown() {
+					name := in.Name + "_dim" + strconv.Itoa(i)
+					if st.used[name] {
+						f.Shape[i] = st.fresh(name)
+					} else {
+						st.used[name] = true
+						f.Shape[i] = Sym(name)
+					}
+				}
+			}
+		}
+		sc.vals[in.Name] = f.bind(st.bind)
 	}
 }
 
@@ -487,6 +505,13 @@ func (st *state) runSubgraph(c *Context, g *graph.Graph, inputs []Fact) ([]Fact,
 	}
 	st.depth++
 	defer func() { st.depth-- }()
+	// A body runs only under a condition (a branch taken, a loop that
+	// iterates): what its unifications imply holds inside it, not outside.
+	saved := make(map[string]Dim, len(st.bind))
+	for k, v := range st.bind {
+		saved[k] = v
+	}
+	defer func() { st.bind = saved }()
 	name := c.Node.Name
 	if name == "" {
 		name = c.Node.OpType

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/onnxrun/onnxrun/graph"
+	"github.com/onnxrun/onnxrun/internal/gemm"
 )
 
 // oneNodeModel wraps n in a model whose inputs and outputs are the node's.
@@ -324,7 +325,7 @@ func TestEinsumPairMatchesLoop(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fast, ok := einsumPair(e, vals)
+			fast, ok := einsumPair(e, vals, matMulPlain[float64])
 			if !ok {
 				t.Fatal("the batched-product path declined")
 			}
@@ -338,6 +339,218 @@ func TestEinsumPairMatchesLoop(t *testing.T) {
 					t.Fatalf("element %d: %g, reference %g", i, fast[i], ref[i])
 				}
 			}
+			// float32 through internal/gemm
+			v32 := [][]float32{convertSlice[float64, float32](vals[0]), convertSlice[float64, float32](vals[1])}
+			sg := func(m, n, k int, a, b, c []float32) {
+				if m > 0 && n > 0 && k > 0 {
+					gemm.Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+				}
+			}
+			f32, ok := einsumPair(e, v32, sg)
+			if !ok {
+				t.Fatal("the float32 batched-product path declined")
+			}
+			for i := range ref {
+				if math.Abs(float64(f32[i])-ref[i]) > 1e-5 {
+					t.Fatalf("float32 element %d: %g, reference %g", i, f32[i], ref[i])
+				}
+			}
 		})
+	}
+}
+
+// mRandTensor returns a float32 tensor of uniform values in [-1, 1).
+func mRandTensor(rnd *rand.Rand, shape ...int) *Tensor {
+	v := make([]float32, Size(shape))
+	for i := range v {
+		v[i] = rnd.Float32()*2 - 1
+	}
+	return New(shape, v)
+}
+
+func mToDouble(t *Tensor) *Tensor {
+	v, _ := ToFloat64s(t)
+	return New(t.Shape, append([]float64{}, v...))
+}
+
+// TestRecurrentDoubleMatchesFloat runs GRU and LSTM in float64 and float32
+// (the float32 path is checked against ONNX Runtime by the generated cases).
+func TestRecurrentDoubleMatchesFloat(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	for _, tc := range []struct {
+		op    string
+		gates int
+		attrs []*graph.Attr
+	}{
+		{"GRU", 3, []*graph.Attr{mAttrString("direction", "bidirectional")}},
+		{"GRU", 3, []*graph.Attr{mAttrInt("linear_before_reset", 1), mAttrString("direction", "reverse")}},
+		{"LSTM", 4, []*graph.Attr{mAttrString("direction", "bidirectional"), mAttrFloat("clip", 0.8)}},
+		{"RNN", 1, []*graph.Attr{mAttrInt("layout", 1)}},
+	} {
+		t.Run(tc.op, func(t *testing.T) {
+			seq, batch, isz, hid, dirs := 5, 3, 4, 6, 1
+			xShape := []int{seq, batch, isz}
+			for _, a := range tc.attrs {
+				if a.Name == "direction" && string(a.S) == "bidirectional" {
+					dirs = 2
+				}
+				if a.Name == "layout" && a.I == 1 {
+					xShape = []int{batch, seq, isz}
+				}
+			}
+			x := mRandTensor(rnd, xShape...)
+			w := mRandTensor(rnd, dirs, tc.gates*hid, isz)
+			r := mRandTensor(rnd, dirs, tc.gates*hid, hid)
+			b := mRandTensor(rnd, dirs, 2*tc.gates*hid)
+			sl := New([]int{batch}, []int32{5, 2, 4})
+			attrs := append([]*graph.Attr{mAttrInt("hidden_size", int64(hid))}, tc.attrs...)
+			outs := []string{"y", "yh"}
+			n := mNode(tc.op, []string{"x", "w", "r", "b", "sl"}, outs, attrs...)
+			f32, err := mRunOne(n, 14, x, w, r, b, sl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f64, err := mRunOne(n, 14, mToDouble(x), mToDouble(w), mToDouble(r), mToDouble(b), sl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range outs {
+				want, _ := ToFloat64s(f32[i].(*Tensor))
+				got := f64[i].(*Tensor)
+				if got.DType != graph.Double {
+					t.Fatalf("output %d is %s, want float64", i, got)
+				}
+				mWantFloats(t, got, f32[i].(*Tensor).Shape, want)
+			}
+		})
+	}
+}
+
+func BenchmarkLSTM(b *testing.B) {
+	rnd := rand.New(rand.NewPCG(5, 6))
+	seq, batch, isz, hid := 50, 8, 128, 128
+	n := mNode("LSTM", []string{"x", "w", "r"}, []string{"y", "yh"}, mAttrInt("hidden_size", int64(hid)), mAttrString("direction", "bidirectional"))
+	p, err := Compile(mOneNodeModel(n, 14), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := []Value{mRandTensor(rnd, seq, batch, isz), mRandTensor(rnd, 2, 4*hid, isz), mRandTensor(rnd, 2, 4*hid, hid)}
+	b.ResetTimer()
+	for range b.N {
+		if _, err := p.Run(context.Background(), in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestControlFlowConcurrentRuns runs one compiled Loop from several
+// goroutines at once (run with -race).
+func TestControlFlowConcurrentRuns(t *testing.T) {
+	n := mNode("Loop", []string{"M", "", "v"}, []string{"vf", "scan"}, &graph.Attr{Name: "body", Type: graph.AttrGraph, G: mIdentityLoopBody()})
+	p, err := Compile(mOneNodeModel(n, 13), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			m := int64(g + 1)
+			out, err := p.Run(context.Background(), []Value{Scalar(m), New([]int{2}, []float32{float32(g), 1})})
+			if err == nil {
+				if s := out[1].(*Tensor); s.Shape[0] != int(m) || s.Data.([]float32)[2*int(m)-2] != float32(g) {
+					err = errors.New("wrong scan output " + s.String())
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestQuantizeRejections(t *testing.T) {
+	x := New([]int{4}, []float32{1, 2, 3, 4})
+	_, err := mRunOne(mNode("QuantizeLinear", []string{"x", "s"}, []string{"y"}, mAttrInt("block_size", 2), mAttrInt("axis", 0)), 21, x, New([]int{3}, []float32{1, 1, 1}))
+	if err == nil || !strings.Contains(err.Error(), "blocks of 2") {
+		t.Fatalf("got %v, want an error about the scale's shape for blocks of 2", err)
+	}
+	_, err = mRunOne(mNode("QuantizeLinear", []string{"x", "s"}, []string{"y"}, mAttrInt("output_dtype", int64(graph.Float8E4M3FN))), 21, x, Scalar(float32(1)))
+	if err == nil || !strings.Contains(err.Error(), "output_dtype") {
+		t.Fatalf("got %v, want an output_dtype error", err)
+	}
+	out, err := mRunOne(mNode("QuantizeLinear", []string{"x", "s"}, []string{"y"}, mAttrInt("output_dtype", int64(graph.Int16))), 21, New([]int{3}, []float32{-70000, 2.5, 3.5}), Scalar(float32(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := out[0].(*Tensor).Data.([]int16); d[0] != -32768 || d[1] != 2 || d[2] != 4 {
+		t.Fatalf("got %v, want [-32768 2 4] (saturated, ties to even)", d)
+	}
+}
+
+// TestScan8ZeroLength: a batch entry of length 0 keeps its initial state and
+// gets zeros for every scan output step.
+func TestScan8ZeroLength(t *testing.T) {
+	body := &graph.Graph{
+		Name:    "body",
+		Inputs:  []*graph.ValueInfo{{Name: "s"}, {Name: "x"}},
+		Outputs: []*graph.ValueInfo{{Name: "s2"}, {Name: "s2"}},
+		Nodes:   []*graph.Node{mNode("Mul", []string{"s", "x"}, []string{"s2"})},
+	}
+	n := mNode("Scan", []string{"lens", "s0", "x"}, []string{"sf", "o"}, mAttrInt("num_scan_inputs", 1),
+		&graph.Attr{Name: "body", Type: graph.AttrGraph, G: body})
+	out, err := mRunOne(n, 8, New([]int{2}, []int64{0, 2}), New([]int{2, 2}, []float32{1, 2, 3, 4}),
+		New([]int{2, 2, 2}, []float32{5, 6, 7, 8, 2, 3, 4, 5}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// entry 0: untouched; entry 1: [3 4]*[2 3] = [6 12], then *[4 5] = [24 60]
+	mWantFloats(t, out[0], []int{2, 2}, []float64{1, 2, 24, 60})
+	mWantFloats(t, out[1], []int{2, 2, 2}, []float64{0, 0, 0, 0, 6, 12, 24, 60})
+}
+
+// mDFTNaive is the O(L²) definition of the DFT, the reference for dftPlan.
+func mDFTNaive(re, im []float64, L int, inverse bool) ([]float64, []float64) {
+	or, oi := make([]float64, L), make([]float64, L)
+	sign := -1.0
+	if inverse {
+		sign = 1
+	}
+	for k := range L {
+		for j := range min(len(re), L) {
+			a := sign * 2 * math.Pi * float64((k*j)%L) / float64(L)
+			c, s := math.Cos(a), math.Sin(a)
+			or[k] += re[j]*c - im[j]*s
+			oi[k] += re[j]*s + im[j]*c
+		}
+		if inverse {
+			or[k] /= float64(L)
+			oi[k] /= float64(L)
+		}
+	}
+	return or, oi
+}
+
+func TestDFTPlanMatchesNaive(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(7, 8))
+	for _, L := range []int{1, 2, 3, 5, 7, 8, 12, 16, 97, 100, 128, 400} {
+		for _, n := range []int{L, L/2 + 1, L + 3} {
+			re, im := make([]float64, n), make([]float64, n)
+			for i := range re {
+				re[i], im[i] = rnd.Float64()*2-1, rnd.Float64()*2-1
+			}
+			for _, inv := range []bool{false, true} {
+				p := newDFTPlan(L)
+				gr, gi := p.dft(re, im, L, inv)
+				wr, wi := mDFTNaive(re, im, L, inv)
+				for k := range L {
+					if math.Abs(gr[k]-wr[k]) > 1e-9*float64(L) || math.Abs(gi[k]-wi[k]) > 1e-9*float64(L) {
+						t.Fatalf("L=%d n=%d inverse=%v bin %d: got %g%+gi, want %g%+gi", L, n, inv, k, gr[k], gi[k], wr[k], wi[k])
+					}
+				}
+			}
+		}
 	}
 }

@@ -33,7 +33,14 @@ func init() {
 	float("Floor", []int64{1, 6, 13}, math.Floor)
 	float("Round", []int64{11, 22}, math.RoundToEven)
 	float("Sqrt", []int64{1, 6, 13}, math.Sqrt)
-	float("Exp", []int64{1, 6, 13}, math.Exp)
+	exp := floatUnary(math.Exp)
+	exp.V32 = func(dst, src []float32) {
+		dst = dst[:len(src)]
+		for i, v := range src {
+			dst[i] = float32(expF32(float64(v)))
+		}
+	}
+	registerUnary("Exp", []int64{1, 6, 13}, exp)
 	float("Log", []int64{1, 6, 13}, math.Log)
 	float("Reciprocal", []int64{1, 6, 13}, func(x float64) float64 { return 1 / x })
 
@@ -78,7 +85,7 @@ func init() {
 // registerUnary registers an element-wise unary op over the given versions.
 func registerUnary(name string, vers []int64, fns unFns) {
 	registerRange(name, vers, func(b *Build) (Kernel, error) {
-		return elemKernel(1, func(in []*Tensor) (*Tensor, error) { return applyUnary(in[0], fns) }), nil
+		return unaryKernel(fns), nil
 	})
 }
 

@@ -47,12 +47,21 @@ func SgemmThreads(threads int, transA, transB bool, m, n, k int, alpha float32, 
 	if m*n*k < 64*64*64 {
 		threads = 1
 	}
+	if m == 1 || n == 1 {
+		gemv(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc)
+		return
+	}
 	bufB := make([]float32, kc*roundUp(min(n, nc), nr))
 	for jc := 0; jc < n; jc += nc {
 		nb := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
 			kb := min(kc, k-pc)
-			packB(transB, b, ldb, pc, jc, kb, nb, bufB)
+			panels := (nb + nr - 1) / nr
+			if threads > 1 && kb*nb >= 1<<15 {
+				parallelRange(threads, panels, func(lo, hi int) { packB(transB, b, ldb, pc, jc, kb, nb, bufB, lo, hi) })
+			} else {
+				packB(transB, b, ldb, pc, jc, kb, nb, bufB, 0, panels)
+			}
 			runBlock(threads, transA, m, nb, kb, alpha, a, lda, pc, bufB, c[jc:], ldc)
 		}
 	}
@@ -161,8 +170,9 @@ func packA(transA bool, a []float32, lda, i0, pc, mb, kb int, alpha float32, buf
 
 // packB copies op(B)[pc:pc+kb, jc:jc+nb] into buf as micro-panels of nr
 // columns: panel j holds, for each p, the nr values of row p (zero-padded).
-func packB(transB bool, b []float32, ldb, pc, jc, kb, nb int, buf []float32) {
-	for j := 0; j < nb; j += nr {
+// It packs panels p0 to p1 (exclusive), so that workers can share the job.
+func packB(transB bool, b []float32, ldb, pc, jc, kb, nb int, buf []float32, p0, p1 int) {
+	for j := p0 * nr; j < nb && j < p1*nr; j += nr {
 		dst := buf[(j/nr)*kb*nr : (j/nr+1)*kb*nr]
 		nw := min(nr, nb-j)
 		if !transB && nw == nr {
@@ -202,20 +212,20 @@ func kernel2x4(kb int, a, b []float32, c []float32, ldc int) {
 	var c00, c01, c02, c03, c10, c11, c12, c13 float32
 	a = a[:kb*mr]
 	b = b[:kb*nr]
-	for p := 0; p < kb; p++ {
-		ap := a[p*mr : p*mr+mr : p*mr+mr]
-		bp := b[p*nr : p*nr+nr : p*nr+nr]
-		b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
-		a0 := ap[0]
+	for len(a) >= mr && len(b) >= nr {
+		b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+		a0 := a[0]
 		c00 += a0 * b0
 		c01 += a0 * b1
 		c02 += a0 * b2
 		c03 += a0 * b3
-		a1 := ap[1]
+		a1 := a[1]
 		c10 += a1 * b0
 		c11 += a1 * b1
 		c12 += a1 * b2
 		c13 += a1 * b3
+		a = a[mr:]
+		b = b[nr:]
 	}
 	r := c[0:4:4]
 	r[0] += c00
@@ -305,4 +315,116 @@ func SgemmRef(transA, transB bool, m, n, k int, alpha float32, a []float32, lda 
 			c[i*ldc+j] = v
 		}
 	}
+}
+
+// gemv handles m == 1 or n == 1, where packing would cost as much as the
+// product: each output element is a dot product of two vectors, or (for a
+// row vector times a row-major B) rows of B are accumulated with axpy.
+func gemv(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	// Gather the vector operand contiguously, scaled by alpha.
+	vec := make([]float32, k)
+	if m == 1 {
+		for p := range vec {
+			if transA {
+				vec[p] = alpha * a[p*lda]
+			} else {
+				vec[p] = alpha * a[p]
+			}
+		}
+	} else { // n == 1
+		for p := range vec {
+			if transB {
+				vec[p] = alpha * b[p]
+			} else {
+				vec[p] = alpha * b[p*ldb]
+			}
+		}
+	}
+	outs := n // number of output elements
+	if m != 1 {
+		outs = m
+	}
+	parallelRange(threads, outs, func(lo, hi int) {
+		switch {
+		case m == 1 && !transB:
+			// c[0, lo:hi] += vec · B[:, lo:hi], row by row of B.
+			dst := c[lo:hi]
+			w := hi - lo
+			p := 0
+			for ; p+4 <= k; p += 4 {
+				v0, v1, v2, v3 := vec[p], vec[p+1], vec[p+2], vec[p+3]
+				r0 := b[p*ldb+lo : p*ldb+lo+w]
+				r1 := b[(p+1)*ldb+lo : (p+1)*ldb+lo+w]
+				r2 := b[(p+2)*ldb+lo : (p+2)*ldb+lo+w]
+				r3 := b[(p+3)*ldb+lo : (p+3)*ldb+lo+w]
+				r0, r1, r2, r3 = r0[:len(dst)], r1[:len(dst)], r2[:len(dst)], r3[:len(dst)]
+				for j := range dst {
+					dst[j] += v0*r0[j] + v1*r1[j] + v2*r2[j] + v3*r3[j]
+				}
+			}
+			for ; p < k; p++ {
+				v := vec[p]
+				row := b[p*ldb+lo : p*ldb+lo+w]
+				for j, x := range row {
+					dst[j] += v * x
+				}
+			}
+		case m == 1: // B transposed: c[j] += vec · B[j, :]
+			for j := lo; j < hi; j++ {
+				c[j] += dot(vec, b[j*ldb:j*ldb+k])
+			}
+		case !transA: // n == 1: c[i] += A[i, :] · vec
+			for i := lo; i < hi; i++ {
+				c[i*ldc] += dot(vec, a[i*lda:i*lda+k])
+			}
+		default: // n == 1, A transposed: c[i] += sum_p A[p, i] vec[p]
+			for i := lo; i < hi; i++ {
+				var s float32
+				for p, v := range vec {
+					s += v * a[p*lda+i]
+				}
+				c[i*ldc] += s
+			}
+		}
+	})
+}
+
+// dot is the inner product of x and y (len(y) >= len(x)), with four
+// independent accumulators.
+func dot(x, y []float32) float32 {
+	y = y[:len(x)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += x[i] * y[i]
+		s1 += x[i+1] * y[i+1]
+		s2 += x[i+2] * y[i+2]
+		s3 += x[i+3] * y[i+3]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i] * y[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// parallelRange splits [0, n) into at most threads contiguous chunks and
+// runs f on each, in parallel when threads > 1.
+func parallelRange(threads, n int, f func(lo, hi int)) {
+	if threads <= 1 || n < 2*threads {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for t := 0; t < threads; t++ {
+		lo, hi := t*n/threads, (t+1)*n/threads
+		if lo == hi {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(lo, hi)
+		}()
+	}
+	wg.Wait()
 }

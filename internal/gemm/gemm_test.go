@@ -31,7 +31,8 @@ func withGuard(s []float32) []float32 {
 func TestSgemmMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
 	sizes := [][3]int{{1, 1, 1}, {1, 7, 3}, {5, 1, 9}, {3, 5, 2}, {4, 4, 4}, {7, 13, 5},
-		{17, 3, 300}, {65, 67, 259}, {130, 9, 31}, {2, 2100, 3}, {33, 2049, 17}, {0, 3, 4}, {3, 4, 0}}
+		{17, 3, 300}, {65, 67, 259}, {130, 9, 31}, {2, 2100, 3}, {33, 2049, 17}, {0, 3, 4}, {3, 4, 0},
+		{1, 300, 200}, {1, 1, 7}, {200, 1, 300}, {1, 5000, 70}, {3000, 1, 90}}
 	for _, sz := range sizes {
 		m, n, k := sz[0], sz[1], sz[2]
 		for _, ta := range []bool{false, true} {
@@ -100,6 +101,25 @@ func TestSgemmShortSlicePanics(t *testing.T) {
 		}
 	}()
 	Sgemm(false, false, 2, 2, 2, 1, make([]float32, 3), 2, make([]float32, 4), 2, 0, make([]float32, 4), 2)
+}
+
+func BenchmarkSgemv(b *testing.B) {
+	for _, tb := range []bool{false, true} {
+		b.Run(fmt.Sprint("transB=", tb), func(b *testing.B) {
+			r := rand.New(rand.NewSource(1))
+			const k, n = 2048, 2048
+			x, y, z := randSlice(r, k), randSlice(r, k*n), make([]float32, n)
+			ldb := n
+			if tb {
+				ldb = k
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				Sgemm(false, tb, 1, n, k, 1, x, k, y, ldb, 0, z, n)
+			}
+			b.ReportMetric(2*float64(n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
 }
 
 func BenchmarkSgemm(b *testing.B) {
