@@ -166,6 +166,17 @@ add("loop_runaway_timeout", model(
     "deadline exceeded", inputs={"x": np.ones([1], np.float32)}, flags=["--timeout", "1s", "--max-loop", "-1"],
     why="the same with the iteration limit removed: --timeout stops it")
 
+cbody = helper.make_graph(
+    [helper.make_node("Identity", ["c"], ["c_out"]), helper.make_node("Identity", ["x"], ["x_out"])],
+    "cbody", [vi("i", I64, []), vi("c", BOOL, []), vi("x", F32, [1])],
+    [vi("c_out", BOOL, []), vi("x_out", F32, [1])])
+add("loop_runaway_constant", model(
+    [helper.make_node("Loop", ["m", "cond", "x"], ["y"], name="loop", body=cbody)],
+    [], [vi("y", F32, [1])],
+    [const("m", np.array(2**62, np.int64)), const("cond", np.array(True)), const("x", np.ones([1], np.float32))]),
+    "deadline exceeded", flags=["--timeout", "1s", "--max-loop", "-1"],
+    why="a runaway Loop whose inputs are all constants (a constant folder must not run it at Open)")
+
 sbody = helper.make_graph(
     [helper.make_node("Identity", ["c"], ["c_out"]),
      helper.make_node("ConstantOfShape", ["s"], ["big"])],
