@@ -107,3 +107,12 @@ func bytesOf(dt graph.DType, dims []int64) (int64, bool) {
 	}
 	return n, true
 }
+
+// recoverError turns a panic in the executor's own code (outside kernels,
+// which run under their own recover) into an error: nothing a model or an
+// input holds may crash the caller.
+func recoverError(err *error, what string) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("onnxrun: internal error while %s: %v", what, r)
+	}
+}

@@ -228,7 +228,8 @@ type Session struct {
 	cancel  context.CancelFunc
 }
 
-func newSession(m *graph.Model, own bool, opts []Option) (*Session, error) {
+func newSession(m *graph.Model, own bool, opts []Option) (_ *Session, err error) {
+	defer recoverError(&err, "preparing the model")
 	if m == nil || m.Graph == nil {
 		return nil, errors.New("onnxrun: model has no graph")
 	}
@@ -349,7 +350,8 @@ func (s *Session) Run(ctx context.Context, inputs map[string]*tensor.Dense) (map
 // *ops.Sequence and *ops.Optional (a bare tensor or sequence given for an
 // optional input is taken as a present optional). It checks inputs as Run
 // does and returns outputs that the caller may keep and modify.
-func (s *Session) RunValues(ctx context.Context, inputs map[string]ops.Value) (map[string]ops.Value, error) {
+func (s *Session) RunValues(ctx context.Context, inputs map[string]ops.Value) (_ map[string]ops.Value, err error) {
+	defer recoverError(&err, "running the model")
 	if ctx == nil {
 		ctx = context.Background()
 	}
