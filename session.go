@@ -221,6 +221,7 @@ type Session struct {
 	outputs []Info
 	consts  []memRange
 
+	bound   boundChecks // size checks per binding of the symbolic input dims
 	mu      sync.Mutex
 	closed  bool
 	runs    sync.WaitGroup
@@ -361,6 +362,9 @@ func (s *Session) RunValues(ctx context.Context, inputs map[string]ops.Value) (_
 	defer s.runs.Done()
 	args, err := s.prepare(inputs)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.bound.check(s, args); err != nil {
 		return nil, err
 	}
 	rctx, stop := context.WithCancelCause(ctx)

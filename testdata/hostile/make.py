@@ -138,6 +138,12 @@ add("static_matmul_bomb", model(
     "exceeds the limit", stage="open",
     why="declared input shapes whose product is 4 TiB: refused before any input is read")
 
+add("symbolic_broadcast_bomb", model(
+    [helper.make_node("Add", ["a", "b"], ["y"], name="add")],
+    [vi("a", F32, ["N", 1]), vi("b", F32, [1, "N"])], [vi("y", F32, ["N", "N"])]),
+    'onnxrun: node "add"', inputs={"a": np.zeros([1 << 14, 1], np.float32), "b": np.zeros([1, 1 << 14], np.float32)},
+    why="inputs binding a symbolic dim N=16384 that makes Add's output N x N (1 GiB): refused from the inferred shapes before the run starts")
+
 # A sparse constant whose dims claim 10^12 elements with one value.
 sp = helper.make_sparse_tensor(numpy_helper.from_array(np.array([1.0], np.float32), "v"),
                                numpy_helper.from_array(np.array([0], np.int64), "i"), [10**6, 10**6])
@@ -235,8 +241,8 @@ def nested_if(depth):
     return m
 
 
-add("nested_if_5000", nested_if(5000), "nested deeper than", stage="open",
-    why="If branches nested 5000 deep")
+add("nested_if_2000", nested_if(2000), "nested deeper than", stage="open",
+    why="If branches nested 2000 deep")
 
 # Model-local functions that each call the previous one twice: expanding
 # them inline would make 2^40 nodes.
