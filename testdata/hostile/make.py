@@ -141,7 +141,7 @@ add("static_matmul_bomb", model(
 add("symbolic_broadcast_bomb", model(
     [helper.make_node("Add", ["a", "b"], ["y"], name="add")],
     [vi("a", F32, ["N", 1]), vi("b", F32, [1, "N"])], [vi("y", F32, ["N", "N"])]),
-    'onnxrun: node "add"', inputs={"a": np.zeros([1 << 14, 1], np.float32), "b": np.zeros([1, 1 << 14], np.float32)},
+    'node "add" (Add, opset 17): output "y"', inputs={"a": np.zeros([1 << 14, 1], np.float32), "b": np.zeros([1, 1 << 14], np.float32)},
     why="inputs binding a symbolic dim N=16384 that makes Add's output N x N (1 GiB): refused from the inferred shapes before the run starts")
 
 # A sparse constant whose dims claim 10^12 elements with one value.
