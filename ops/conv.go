@@ -182,6 +182,9 @@ func (k *convKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := rc.CheckAlloc(x.DType, shape); err != nil {
+		return nil, err
+	}
 	th := threads(rc)
 	y, err := floatCompute(x, shape,
 		func(xv []float32) ([]float32, error) { return runConv(k.cn, p, xv, w, bias, th) },
@@ -292,6 +295,9 @@ func (k *convTransposeKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	}
 	p, shape, err := k.params(x, w, bias)
 	if err != nil {
+		return nil, err
+	}
+	if err := rc.CheckAlloc(x.DType, shape); err != nil {
 		return nil, err
 	}
 	th := threads(rc)
