@@ -1,0 +1,135 @@
+// Command asmgen writes the AVX2+FMA SGEMM micro-kernels of package gemm
+// (internal/gemm/sgemm_amd64.s and their Go declarations).
+//
+// It lives in its own module so that the main module does not depend on
+// avo. Run it through `go generate` in internal/gemm, or by hand:
+//
+//	cd internal/gemm/asmgen && go run . -out ../sgemm_amd64.s -stubs ../sgemm_amd64_stubs.go -pkg gemm
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// unroll is the number of k steps per iteration of the main loop.
+const unroll = 4
+
+func main() {
+	ConstraintExpr("amd64,!noasm")
+	// The register tiles: rows × 8-float vectors. 6×2 (6×16) is the main
+	// tile; 6×1 (6×8) serves the last, narrow column panel; 4×3 (4×24) is
+	// kept for measurement.
+	kernel(6, 2)
+	kernel(6, 1)
+	kernel(4, 3)
+	Generate()
+}
+
+// kernel emits kernMRxNR: the product of a packed A micro-panel (k×mr, mr
+// values per step) and a packed B micro-panel (k×nr, nr values per step),
+// with nr = 8*nv, written into the mr×nr tile at c (row stride ldc): c = acc
+// when load is 0, c = acc + beta*c (one rounding, FMA) otherwise.
+func kernel(mr, nv int) {
+	nr := 8 * nv
+	name := fmt.Sprintf("kern%dx%d", mr, nr)
+	TEXT(name, NOSPLIT, "func(k int, a, b, c *float32, ldc int, beta float32, load int)")
+	Pragma("noescape")
+	Doc(
+		fmt.Sprintf("%s adds the product of a packed A micro-panel (k steps of %d", name, mr),
+		fmt.Sprintf("values) and a packed B micro-panel (k steps of %d values) into the", nr),
+		fmt.Sprintf("%d×%d tile at c with row stride ldc: c = AB when load is 0, c = AB +", mr, nr),
+		"beta*c (fused multiply-add) otherwise. It needs AVX2 and FMA.",
+	)
+	k := Load(Param("k"), GP64())
+	a := Mem{Base: Load(Param("a"), GP64())}
+	b := Mem{Base: Load(Param("b"), GP64())}
+
+	acc := make([][]VecVirtual, mr)
+	for i := range acc {
+		acc[i] = make([]VecVirtual, nv)
+		for v := range acc[i] {
+			acc[i][v] = YMM()
+			VXORPS(acc[i][v], acc[i][v], acc[i][v])
+		}
+	}
+
+	// step emits one k step at offset u (in steps) from a and b.
+	step := func(u int) {
+		bv := make([]VecVirtual, nv)
+		for v := range bv {
+			bv[v] = YMM()
+			VMOVUPS(b.Offset(4*(u*nr+8*v)), bv[v])
+		}
+		for i := 0; i < mr; i++ {
+			av := YMM()
+			VBROADCASTSS(a.Offset(4*(u*mr+i)), av)
+			for v := 0; v < nv; v++ {
+				VFMADD231PS(bv[v], av, acc[i][v])
+			}
+		}
+	}
+
+	n := GP64()
+	MOVQ(k, n)
+	SHRQ(U8(2), n)
+	JZ(LabelRef(name + "_tail"))
+	Label(name + "_loop")
+	for u := 0; u < unroll; u++ {
+		step(u)
+	}
+	ADDQ(U32(4*unroll*mr), a.Base)
+	ADDQ(U32(4*unroll*nr), b.Base)
+	DECQ(n)
+	JNZ(LabelRef(name + "_loop"))
+
+	Label(name + "_tail")
+	ANDQ(U8(unroll-1), k)
+	JZ(LabelRef(name + "_store"))
+	Label(name + "_tailloop")
+	step(0)
+	ADDQ(U32(4*mr), a.Base)
+	ADDQ(U32(4*nr), b.Base)
+	DECQ(k)
+	JNZ(LabelRef(name + "_tailloop"))
+
+	Label(name + "_store")
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	load := Load(Param("load"), GP64())
+	TESTQ(load, load)
+	JZ(LabelRef(name + "_overwrite"))
+
+	beta := YMM()
+	VBROADCASTSS(Load(Param("beta"), XMM()), beta)
+	row := GP64()
+	MOVQ(c, row)
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			m := Mem{Base: row, Disp: 32 * v}
+			VFMADD231PS(m, beta, acc[i][v])
+			VMOVUPS(acc[i][v], m)
+		}
+		if i < mr-1 {
+			ADDQ(ldc, row)
+		}
+	}
+	VZEROUPPER()
+	RET()
+
+	Label(name + "_overwrite")
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			VMOVUPS(acc[i][v], Mem{Base: c, Disp: 32 * v})
+		}
+		if i < mr-1 {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}

@@ -1,0 +1,83 @@
+package gemm
+
+import (
+	"fmt"
+	"math/rand"
+	"runtime"
+	"testing"
+)
+
+// benchShapes are square products and the GEMMs of ResNet-50's
+// convolutions (M output channels, N output pixels, K = Cin·kh·kw).
+var benchShapes = []struct {
+	name    string
+	m, n, k int
+}{
+	{"sq256", 256, 256, 256},
+	{"sq512", 512, 512, 512},
+	{"sq1024", 1024, 1024, 1024},
+	{"conv64x3136x576", 64, 3136, 576},
+	{"conv256x784x1152", 256, 784, 1152},
+	{"conv512x49x4608", 512, 49, 4608},
+}
+
+func benchGemm(b *testing.B, ks *kernelSet, threads, m, n, k int, ep Epilogue) {
+	r := rand.New(rand.NewSource(1))
+	x, y, z := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
+	// On a busy machine wall time says little about the kernel: also
+	// report GFLOP per second of CPU time (of the calling thread with one
+	// thread, per core of the process otherwise).
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	sgemm(ks, threads, false, false, m, n, k, 1, x, k, y, n, 0, z, n, &ep)
+	t0, p0 := cpuClocks()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		sgemm(ks, threads, false, false, m, n, k, 1, x, k, y, n, 0, z, n, &ep)
+	}
+	b.StopTimer()
+	t1, p1 := cpuClocks()
+	flops := 2 * float64(m) * float64(n) * float64(k) * float64(b.N)
+	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	cpu := t1 - t0
+	if threads > 1 {
+		cpu = (p1 - p0) / float64(threads)
+	}
+	if cpu > 0 {
+		b.ReportMetric(flops/cpu/1e9, "cpuGFLOP/s")
+	}
+}
+
+// BenchmarkSgemm measures the kernel set chosen for this CPU with 1 and 2
+// threads.
+func BenchmarkSgemm(b *testing.B) {
+	for _, s := range benchShapes {
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/t%d", s.name, threads), func(b *testing.B) {
+				benchGemm(b, active, threads, s.m, s.n, s.k, Epilogue{})
+			})
+		}
+	}
+}
+
+// BenchmarkSgemmEpilogue measures a conv-style product with a per-row bias
+// and an activation fused.
+func BenchmarkSgemmEpilogue(b *testing.B) {
+	for _, act := range []Activation{ActNone, ActRelu, ActSiLU} {
+		b.Run(act.String(), func(b *testing.B) {
+			ep := Epilogue{Bias: make([]float32, 256), BiasPerRow: true, Act: act}
+			benchGemm(b, active, 1, 256, 784, 1152, ep)
+		})
+	}
+}
+
+// BenchmarkKernelSets compares every kernel set this CPU runs, one thread.
+func BenchmarkKernelSets(b *testing.B) {
+	for _, ks := range kernelSets() {
+		for _, s := range benchShapes {
+			b.Run(ks.name+"/"+s.name, func(b *testing.B) {
+				benchGemm(b, ks, 1, s.m, s.n, s.k, Epilogue{})
+			})
+		}
+	}
+}
