@@ -70,6 +70,9 @@ type kernelSet struct {
 	// serves the last column panel when that is at most nrNarrow wide.
 	narrow   func(k int, a, b, c []float32, ldc int, beta float32, load bool)
 	nrNarrow int
+	// packRows16, when not nil, packs row-major B into 16-column panels
+	// (see packB16); only for nr = 16.
+	packRows16 func(kb int, src []float32, ldb int, dst []float32, panels int)
 }
 
 // active is the kernel set chosen at start-up from the CPU's features.
@@ -148,7 +151,7 @@ func (p *problem) region(i0, i1, j0, j1 int) {
 		useNarrow := ks.narrow != nil && jc+nb == p.n && lastW <= ks.nrNarrow
 		for pc := 0; pc < p.k; pc += bl.kc {
 			kb := min(bl.kc, p.k-pc)
-			packB(p.transB, p.b, p.ldb, pc, jc, kb, nb, nr, useNarrow, ks.nrNarrow, *bufB)
+			packB(ks, p.transB, p.b, p.ldb, pc, jc, kb, nb, useNarrow, *bufB)
 			load, beta := pc > 0 || p.beta != 0, p.beta
 			if pc > 0 {
 				beta = 1
@@ -204,7 +207,8 @@ func packA(transA bool, a []float32, lda, i0, pc, mb, kb, mr int, alpha float32,
 	for ir := 0; ir < mb; ir += mr {
 		dst := buf[ir*kb : (ir+mr)*kb]
 		mw := min(mr, mb-ir)
-		if transA {
+		switch {
+		case transA:
 			// Rows of the stored A are columns of op(A): contiguous runs
 			// of mw values per p.
 			for p := 0; p < kb; p++ {
@@ -215,25 +219,33 @@ func packA(transA bool, a []float32, lda, i0, pc, mb, kb, mr int, alpha float32,
 				}
 				clear(d[mw:])
 			}
-			continue
-		}
-		for r := 0; r < mr; r++ {
-			if r >= mw {
-				for p := 0; p < kb; p++ {
-					dst[p*mr+r] = 0
-				}
-				continue
+		case mr == 6 && mw == 6:
+			// Six rows read in step, each group of six written at once.
+			o := (i0+ir)*lda + pc
+			r0 := a[o : o+kb]
+			r1 := a[o+lda : o+lda+kb]
+			r2 := a[o+2*lda : o+2*lda+kb]
+			r3 := a[o+3*lda : o+3*lda+kb]
+			r4 := a[o+4*lda : o+4*lda+kb]
+			r5 := a[o+5*lda : o+5*lda+kb]
+			for p := range r0 {
+				d := (*[6]float32)(dst[p*6:])
+				d[0], d[1], d[2] = alpha*r0[p], alpha*r1[p], alpha*r2[p]
+				d[3], d[4], d[5] = alpha*r3[p], alpha*r4[p], alpha*r5[p]
 			}
-			i := i0 + ir + r
-			src := a[i*lda+pc : i*lda+pc+kb]
-			if alpha == 1 {
+		default:
+			for r := 0; r < mr; r++ {
+				if r >= mw {
+					for p := 0; p < kb; p++ {
+						dst[p*mr+r] = 0
+					}
+					continue
+				}
+				i := i0 + ir + r
+				src := a[i*lda+pc : i*lda+pc+kb]
 				for p, v := range src {
-					dst[p*mr+r] = v
+					dst[p*mr+r] = alpha * v
 				}
-				continue
-			}
-			for p, v := range src {
-				dst[p*mr+r] = alpha * v
 			}
 		}
 	}
@@ -242,35 +254,63 @@ func packA(transA bool, a []float32, lda, i0, pc, mb, kb, mr int, alpha float32,
 // packB copies op(B)[pc:pc+kb, jc:jc+nb] into buf as column panels of nr
 // columns: panel j holds, for each p, the nr values of row p (zero-padded).
 // When narrow is set the last panel is nrNarrow wide instead.
-func packB(transB bool, b []float32, ldb, pc, jc, kb, nb, nr int, narrow bool, nrNarrow int, buf []float32) {
-	for j := 0; j < nb; j += nr {
-		pw := nr
-		if narrow && j+nr >= nb {
-			pw = nrNarrow
+func packB(ks *kernelSet, transB bool, b []float32, ldb, pc, jc, kb, nb int, narrow bool, buf []float32) {
+	nr, nrNarrow := ks.nr, ks.nrNarrow
+	if !transB && nr == 16 {
+		// Row by row, so that B is read in order; full panels are
+		// copied as 16-float arrays.
+		full := nb / 16
+		if narrow && full*16 == nb {
+			full-- // the last panel is packed narrow
 		}
-		dst := buf[j*kb : j*kb+kb*pw]
-		nw := min(pw, nb-j)
-		if !transB {
+		if ks.packRows16 != nil {
+			ks.packRows16(kb, b[pc*ldb+jc:], ldb, buf, full)
+		} else {
 			for p := 0; p < kb; p++ {
-				row := (pc+p)*ldb + jc + j
-				d := dst[p*pw : p*pw+pw]
-				copy(d, b[row:row+nw])
-				clear(d[nw:])
+				row := b[(pc+p)*ldb+jc : (pc+p)*ldb+jc+nb]
+				for jp := 0; jp < full; jp++ {
+					copy(buf[jp*16*kb+p*16:jp*16*kb+p*16+16], row[jp*16:jp*16+16])
+				}
+			}
+		}
+		if j := full * 16; j < nb {
+			packBPanel(false, b, ldb, pc, jc, kb, nb, j, nr, narrow, nrNarrow, buf)
+		}
+		return
+	}
+	for j := 0; j < nb; j += nr {
+		packBPanel(transB, b, ldb, pc, jc, kb, nb, j, nr, narrow, nrNarrow, buf)
+	}
+}
+
+// packBPanel packs the column panel of packB that starts at column j.
+func packBPanel(transB bool, b []float32, ldb, pc, jc, kb, nb, j, nr int, narrow bool, nrNarrow int, buf []float32) {
+	pw := nr
+	if narrow && j+nr >= nb {
+		pw = nrNarrow
+	}
+	dst := buf[j*kb : j*kb+kb*pw]
+	nw := min(pw, nb-j)
+	if !transB {
+		for p := 0; p < kb; p++ {
+			row := (pc+p)*ldb + jc + j
+			d := dst[p*pw : p*pw+pw]
+			copy(d, b[row:row+nw])
+			clear(d[nw:])
+		}
+		return
+	}
+	for q := 0; q < pw; q++ {
+		if q >= nw {
+			for p := 0; p < kb; p++ {
+				dst[p*pw+q] = 0
 			}
 			continue
 		}
-		for q := 0; q < pw; q++ {
-			if q >= nw {
-				for p := 0; p < kb; p++ {
-					dst[p*pw+q] = 0
-				}
-				continue
-			}
-			col := jc + j + q
-			src := b[col*ldb+pc : col*ldb+pc+kb]
-			for p, v := range src {
-				dst[p*pw+q] = v
-			}
+		col := jc + j + q
+		src := b[col*ldb+pc : col*ldb+pc+kb]
+		for p, v := range src {
+			dst[p*pw+q] = v
 		}
 	}
 }

@@ -9,7 +9,8 @@ var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 // avx2Kernels is the AVX2+FMA kernel set: a 6×16 tile (12 ymm accumulators)
 // with a 6×8 tile for the last narrow panel.
-var avx2Kernels = kernelSet{name: "avx2-6x16", mr: 6, nr: 16, tile: tile6x16, narrow: tile6x8, nrNarrow: 8}
+var avx2Kernels = kernelSet{name: "avx2-6x16", mr: 6, nr: 16, tile: tile6x16, narrow: tile6x8, nrNarrow: 8,
+	packRows16: packRows16}
 
 // avx2Kernels4x24 is an alternative AVX2+FMA kernel set with a 4×24 tile.
 var avx2Kernels4x24 = kernelSet{name: "avx2-4x24", mr: 4, nr: 24, tile: tile4x24}
@@ -51,4 +52,12 @@ func tile6x8(k int, a, b, c []float32, ldc int, beta float32, load bool) {
 func tile4x24(k int, a, b, c []float32, ldc int, beta float32, load bool) {
 	_, _, _ = a[k*4-1], b[k*24-1], c[3*ldc+23]
 	kern4x24(k, &a[0], &b[0], &c[0], ldc, beta, b2i(load))
+}
+
+func packRows16(kb int, src []float32, ldb int, dst []float32, panels int) {
+	if kb == 0 || panels == 0 {
+		return
+	}
+	_, _ = src[(kb-1)*ldb+panels*16-1], dst[(panels-1)*16*kb+(kb-1)*16+15]
+	packB16(kb, &src[0], ldb, &dst[0], panels)
 }

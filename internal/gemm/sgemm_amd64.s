@@ -5,26 +5,47 @@
 #include "textflag.h"
 
 // func kern6x16(k int, a *float32, b *float32, c *float32, ldc int, beta float32, load int)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·kern6x16(SB), NOSPLIT, $0-56
-	MOVQ   k+0(FP), AX
-	MOVQ   a+8(FP), CX
-	MOVQ   b+16(FP), DX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-	MOVQ   AX, BX
-	SHRQ   $0x02, BX
-	JZ     kern6x16_tail
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       b+16(FP), DX
+	MOVQ       c+24(FP), BX
+	MOVQ       ldc+32(FP), SI
+	SHLQ       $0x02, SI
+	MOVQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 60(DI)
+	ADDQ       SI, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 60(DI)
+	ADDQ       SI, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 60(DI)
+	ADDQ       SI, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 60(DI)
+	ADDQ       SI, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 60(DI)
+	ADDQ       SI, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 60(DI)
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
+	VXORPS     Y6, Y6, Y6
+	VXORPS     Y7, Y7, Y7
+	VXORPS     Y8, Y8, Y8
+	VXORPS     Y9, Y9, Y9
+	VXORPS     Y10, Y10, Y10
+	VXORPS     Y11, Y11, Y11
+	MOVQ       AX, DI
+	SHRQ       $0x02, DI
+	JZ         kern6x16_tail
 
 kern6x16_loop:
 	VMOVUPS      (DX), Y12
@@ -109,7 +130,7 @@ kern6x16_loop:
 	VFMADD231PS  Y13, Y14, Y11
 	ADDQ         $0x00000060, CX
 	ADDQ         $0x00000100, DX
-	DECQ         BX
+	DECQ         DI
 	JNZ          kern6x16_loop
 
 kern6x16_tail:
@@ -143,39 +164,37 @@ kern6x16_tailloop:
 	JNZ          kern6x16_tailloop
 
 kern6x16_store:
-	MOVQ         c+24(FP), AX
-	MOVQ         ldc+32(FP), CX
-	SHLQ         $0x02, CX
-	MOVQ         load+48(FP), DX
-	TESTQ        DX, DX
+	MOVQ         load+48(FP), AX
+	TESTQ        AX, AX
 	JZ           kern6x16_overwrite
 	MOVSS        beta+40(FP), X12
 	VBROADCASTSS X12, Y12
+	MOVQ         BX, AX
 	VFMADD231PS  (AX), Y12, Y0
 	VMOVUPS      Y0, (AX)
 	VFMADD231PS  32(AX), Y12, Y1
 	VMOVUPS      Y1, 32(AX)
-	ADDQ         CX, AX
+	ADDQ         SI, AX
 	VFMADD231PS  (AX), Y12, Y2
 	VMOVUPS      Y2, (AX)
 	VFMADD231PS  32(AX), Y12, Y3
 	VMOVUPS      Y3, 32(AX)
-	ADDQ         CX, AX
+	ADDQ         SI, AX
 	VFMADD231PS  (AX), Y12, Y4
 	VMOVUPS      Y4, (AX)
 	VFMADD231PS  32(AX), Y12, Y5
 	VMOVUPS      Y5, 32(AX)
-	ADDQ         CX, AX
+	ADDQ         SI, AX
 	VFMADD231PS  (AX), Y12, Y6
 	VMOVUPS      Y6, (AX)
 	VFMADD231PS  32(AX), Y12, Y7
 	VMOVUPS      Y7, 32(AX)
-	ADDQ         CX, AX
+	ADDQ         SI, AX
 	VFMADD231PS  (AX), Y12, Y8
 	VMOVUPS      Y8, (AX)
 	VFMADD231PS  32(AX), Y12, Y9
 	VMOVUPS      Y9, 32(AX)
-	ADDQ         CX, AX
+	ADDQ         SI, AX
 	VFMADD231PS  (AX), Y12, Y10
 	VMOVUPS      Y10, (AX)
 	VFMADD231PS  32(AX), Y12, Y11
@@ -184,41 +203,62 @@ kern6x16_store:
 	RET
 
 kern6x16_overwrite:
-	VMOVUPS Y0, (AX)
-	VMOVUPS Y1, 32(AX)
-	ADDQ    CX, AX
-	VMOVUPS Y2, (AX)
-	VMOVUPS Y3, 32(AX)
-	ADDQ    CX, AX
-	VMOVUPS Y4, (AX)
-	VMOVUPS Y5, 32(AX)
-	ADDQ    CX, AX
-	VMOVUPS Y6, (AX)
-	VMOVUPS Y7, 32(AX)
-	ADDQ    CX, AX
-	VMOVUPS Y8, (AX)
-	VMOVUPS Y9, 32(AX)
-	ADDQ    CX, AX
-	VMOVUPS Y10, (AX)
-	VMOVUPS Y11, 32(AX)
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 32(BX)
+	ADDQ    SI, BX
+	VMOVUPS Y2, (BX)
+	VMOVUPS Y3, 32(BX)
+	ADDQ    SI, BX
+	VMOVUPS Y4, (BX)
+	VMOVUPS Y5, 32(BX)
+	ADDQ    SI, BX
+	VMOVUPS Y6, (BX)
+	VMOVUPS Y7, 32(BX)
+	ADDQ    SI, BX
+	VMOVUPS Y8, (BX)
+	VMOVUPS Y9, 32(BX)
+	ADDQ    SI, BX
+	VMOVUPS Y10, (BX)
+	VMOVUPS Y11, 32(BX)
 	VZEROUPPER
 	RET
 
 // func kern6x8(k int, a *float32, b *float32, c *float32, ldc int, beta float32, load int)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·kern6x8(SB), NOSPLIT, $0-56
-	MOVQ   k+0(FP), AX
-	MOVQ   a+8(FP), CX
-	MOVQ   b+16(FP), DX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	MOVQ   AX, BX
-	SHRQ   $0x02, BX
-	JZ     kern6x8_tail
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       b+16(FP), DX
+	MOVQ       c+24(FP), BX
+	MOVQ       ldc+32(FP), SI
+	SHLQ       $0x02, SI
+	MOVQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 28(DI)
+	ADDQ       SI, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 28(DI)
+	ADDQ       SI, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 28(DI)
+	ADDQ       SI, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 28(DI)
+	ADDQ       SI, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 28(DI)
+	ADDQ       SI, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 28(DI)
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
+	MOVQ       AX, DI
+	SHRQ       $0x02, DI
+	JZ         kern6x8_tail
 
 kern6x8_loop:
 	VMOVUPS      (DX), Y6
@@ -275,7 +315,7 @@ kern6x8_loop:
 	VFMADD231PS  Y6, Y7, Y5
 	ADDQ         $0x00000060, CX
 	ADDQ         $0x00000080, DX
-	DECQ         BX
+	DECQ         DI
 	JNZ          kern6x8_loop
 
 kern6x8_tail:
@@ -302,70 +342,83 @@ kern6x8_tailloop:
 	JNZ          kern6x8_tailloop
 
 kern6x8_store:
-	MOVQ         c+24(FP), AX
-	MOVQ         ldc+32(FP), CX
-	SHLQ         $0x02, CX
-	MOVQ         load+48(FP), DX
-	TESTQ        DX, DX
+	MOVQ         load+48(FP), AX
+	TESTQ        AX, AX
 	JZ           kern6x8_overwrite
 	MOVSS        beta+40(FP), X6
 	VBROADCASTSS X6, Y6
+	MOVQ         BX, AX
 	VFMADD231PS  (AX), Y6, Y0
 	VMOVUPS      Y0, (AX)
-	ADDQ         CX, AX
+	ADDQ         SI, AX
 	VFMADD231PS  (AX), Y6, Y1
 	VMOVUPS      Y1, (AX)
-	ADDQ         CX, AX
+	ADDQ         SI, AX
 	VFMADD231PS  (AX), Y6, Y2
 	VMOVUPS      Y2, (AX)
-	ADDQ         CX, AX
+	ADDQ         SI, AX
 	VFMADD231PS  (AX), Y6, Y3
 	VMOVUPS      Y3, (AX)
-	ADDQ         CX, AX
+	ADDQ         SI, AX
 	VFMADD231PS  (AX), Y6, Y4
 	VMOVUPS      Y4, (AX)
-	ADDQ         CX, AX
+	ADDQ         SI, AX
 	VFMADD231PS  (AX), Y6, Y5
 	VMOVUPS      Y5, (AX)
 	VZEROUPPER
 	RET
 
 kern6x8_overwrite:
-	VMOVUPS Y0, (AX)
-	ADDQ    CX, AX
-	VMOVUPS Y1, (AX)
-	ADDQ    CX, AX
-	VMOVUPS Y2, (AX)
-	ADDQ    CX, AX
-	VMOVUPS Y3, (AX)
-	ADDQ    CX, AX
-	VMOVUPS Y4, (AX)
-	ADDQ    CX, AX
-	VMOVUPS Y5, (AX)
+	VMOVUPS Y0, (BX)
+	ADDQ    SI, BX
+	VMOVUPS Y1, (BX)
+	ADDQ    SI, BX
+	VMOVUPS Y2, (BX)
+	ADDQ    SI, BX
+	VMOVUPS Y3, (BX)
+	ADDQ    SI, BX
+	VMOVUPS Y4, (BX)
+	ADDQ    SI, BX
+	VMOVUPS Y5, (BX)
 	VZEROUPPER
 	RET
 
 // func kern4x24(k int, a *float32, b *float32, c *float32, ldc int, beta float32, load int)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·kern4x24(SB), NOSPLIT, $0-56
-	MOVQ   k+0(FP), AX
-	MOVQ   a+8(FP), CX
-	MOVQ   b+16(FP), DX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-	MOVQ   AX, BX
-	SHRQ   $0x02, BX
-	JZ     kern4x24_tail
+	MOVQ       k+0(FP), AX
+	MOVQ       a+8(FP), CX
+	MOVQ       b+16(FP), DX
+	MOVQ       c+24(FP), BX
+	MOVQ       ldc+32(FP), SI
+	SHLQ       $0x02, SI
+	MOVQ       BX, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 92(DI)
+	ADDQ       SI, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 92(DI)
+	ADDQ       SI, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 92(DI)
+	ADDQ       SI, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 92(DI)
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
+	VXORPS     Y6, Y6, Y6
+	VXORPS     Y7, Y7, Y7
+	VXORPS     Y8, Y8, Y8
+	VXORPS     Y9, Y9, Y9
+	VXORPS     Y10, Y10, Y10
+	VXORPS     Y11, Y11, Y11
+	MOVQ       AX, DI
+	SHRQ       $0x02, DI
+	JZ         kern4x24_tail
 
 kern4x24_loop:
 	VMOVUPS      (DX), Y12
@@ -446,7 +499,7 @@ kern4x24_loop:
 	VFMADD231PS  Y14, Y15, Y11
 	ADDQ         $0x00000040, CX
 	ADDQ         $0x00000180, DX
-	DECQ         BX
+	DECQ         DI
 	JNZ          kern4x24_loop
 
 kern4x24_tail:
@@ -479,35 +532,33 @@ kern4x24_tailloop:
 	JNZ          kern4x24_tailloop
 
 kern4x24_store:
-	MOVQ         c+24(FP), AX
-	MOVQ         ldc+32(FP), CX
-	SHLQ         $0x02, CX
-	MOVQ         load+48(FP), DX
-	TESTQ        DX, DX
+	MOVQ         load+48(FP), AX
+	TESTQ        AX, AX
 	JZ           kern4x24_overwrite
 	MOVSS        beta+40(FP), X12
 	VBROADCASTSS X12, Y12
+	MOVQ         BX, AX
 	VFMADD231PS  (AX), Y12, Y0
 	VMOVUPS      Y0, (AX)
 	VFMADD231PS  32(AX), Y12, Y1
 	VMOVUPS      Y1, 32(AX)
 	VFMADD231PS  64(AX), Y12, Y2
 	VMOVUPS      Y2, 64(AX)
-	ADDQ         CX, AX
+	ADDQ         SI, AX
 	VFMADD231PS  (AX), Y12, Y3
 	VMOVUPS      Y3, (AX)
 	VFMADD231PS  32(AX), Y12, Y4
 	VMOVUPS      Y4, 32(AX)
 	VFMADD231PS  64(AX), Y12, Y5
 	VMOVUPS      Y5, 64(AX)
-	ADDQ         CX, AX
+	ADDQ         SI, AX
 	VFMADD231PS  (AX), Y12, Y6
 	VMOVUPS      Y6, (AX)
 	VFMADD231PS  32(AX), Y12, Y7
 	VMOVUPS      Y7, 32(AX)
 	VFMADD231PS  64(AX), Y12, Y8
 	VMOVUPS      Y8, 64(AX)
-	ADDQ         CX, AX
+	ADDQ         SI, AX
 	VFMADD231PS  (AX), Y12, Y9
 	VMOVUPS      Y9, (AX)
 	VFMADD231PS  32(AX), Y12, Y10
@@ -518,20 +569,59 @@ kern4x24_store:
 	RET
 
 kern4x24_overwrite:
-	VMOVUPS Y0, (AX)
-	VMOVUPS Y1, 32(AX)
-	VMOVUPS Y2, 64(AX)
-	ADDQ    CX, AX
-	VMOVUPS Y3, (AX)
-	VMOVUPS Y4, 32(AX)
-	VMOVUPS Y5, 64(AX)
-	ADDQ    CX, AX
-	VMOVUPS Y6, (AX)
-	VMOVUPS Y7, 32(AX)
-	VMOVUPS Y8, 64(AX)
-	ADDQ    CX, AX
-	VMOVUPS Y9, (AX)
-	VMOVUPS Y10, 32(AX)
-	VMOVUPS Y11, 64(AX)
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, 64(BX)
+	ADDQ    SI, BX
+	VMOVUPS Y3, (BX)
+	VMOVUPS Y4, 32(BX)
+	VMOVUPS Y5, 64(BX)
+	ADDQ    SI, BX
+	VMOVUPS Y6, (BX)
+	VMOVUPS Y7, 32(BX)
+	VMOVUPS Y8, 64(BX)
+	ADDQ    SI, BX
+	VMOVUPS Y9, (BX)
+	VMOVUPS Y10, 32(BX)
+	VMOVUPS Y11, 64(BX)
 	VZEROUPPER
+	RET
+
+// func packB16(kb int, src *float32, ldb int, dst *float32, panels int)
+// Requires: AVX
+TEXT ·packB16(SB), NOSPLIT, $0-40
+	MOVQ  kb+0(FP), AX
+	MOVQ  src+8(FP), CX
+	MOVQ  ldb+16(FP), DX
+	SHLQ  $0x02, DX
+	MOVQ  dst+24(FP), BX
+	MOVQ  panels+32(FP), SI
+	MOVQ  AX, DI
+	SHLQ  $0x06, DI
+	TESTQ AX, AX
+	JZ    packB16_done
+	TESTQ SI, SI
+	JZ    packB16_done
+
+packB16_row:
+	MOVQ CX, R8
+	MOVQ BX, R9
+	MOVQ SI, R10
+
+packB16_panel:
+	VMOVUPS (R8), Y0
+	VMOVUPS 32(R8), Y1
+	VMOVUPS Y0, (R9)
+	VMOVUPS Y1, 32(R9)
+	ADDQ    $0x40, R8
+	ADDQ    DI, R9
+	DECQ    R10
+	JNZ     packB16_panel
+	ADDQ    DX, CX
+	ADDQ    $0x40, BX
+	DECQ    AX
+	JNZ     packB16_row
+	VZEROUPPER
+
+packB16_done:
 	RET

@@ -27,3 +27,10 @@ func kern6x8(k int, a *float32, b *float32, c *float32, ldc int, beta float32, l
 //
 //go:noescape
 func kern4x24(k int, a *float32, b *float32, c *float32, ldc int, beta float32, load int)
+
+// packB16 copies panels×16 columns of kb rows of a row-major matrix at src
+// (row stride ldb) into panels of 16 columns at dst: panel j holds, for
+// each row p, its 16 values at dst[j*16*kb+p*16:]. It needs AVX.
+//
+//go:noescape
+func packB16(kb int, src *float32, ldb int, dst *float32, panels int)

@@ -26,7 +26,55 @@ func main() {
 	kernel(6, 2)
 	kernel(6, 1)
 	kernel(4, 3)
+	packB16()
 	Generate()
+}
+
+// packB16 emits packB16, the copy of row-major B rows into 16-column
+// panels.
+func packB16() {
+	TEXT("packB16", NOSPLIT, "func(kb int, src *float32, ldb int, dst *float32, panels int)")
+	Pragma("noescape")
+	Doc(
+		"packB16 copies panels×16 columns of kb rows of a row-major matrix at src",
+		"(row stride ldb) into panels of 16 columns at dst: panel j holds, for",
+		"each row p, its 16 values at dst[j*16*kb+p*16:]. It needs AVX.",
+	)
+	kb := Load(Param("kb"), GP64())
+	src := Load(Param("src"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(U8(2), ldb)
+	dst := Load(Param("dst"), GP64())
+	panels := Load(Param("panels"), GP64())
+	pstride := GP64()
+	MOVQ(kb, pstride)
+	SHLQ(U8(6), pstride) // bytes per panel: kb*16*4
+	TESTQ(kb, kb)
+	JZ(LabelRef("packB16_done"))
+	TESTQ(panels, panels)
+	JZ(LabelRef("packB16_done"))
+	Label("packB16_row")
+	s, d, n := GP64(), GP64(), GP64()
+	MOVQ(src, s)
+	MOVQ(dst, d)
+	MOVQ(panels, n)
+	Label("packB16_panel")
+	x0, x1 := YMM(), YMM()
+	VMOVUPS(Mem{Base: s}, x0)
+	VMOVUPS(Mem{Base: s, Disp: 32}, x1)
+	VMOVUPS(x0, Mem{Base: d})
+	VMOVUPS(x1, Mem{Base: d, Disp: 32})
+	ADDQ(U8(64), s)
+	ADDQ(pstride, d)
+	DECQ(n)
+	JNZ(LabelRef("packB16_panel"))
+	ADDQ(ldb, src)
+	ADDQ(U8(64), dst)
+	DECQ(kb)
+	JNZ(LabelRef("packB16_row"))
+	VZEROUPPER()
+	Label("packB16_done")
+	RET()
 }
 
 // kernel emits kernMRxNR: the product of a packed A micro-panel (k×mr, mr
@@ -47,6 +95,22 @@ func kernel(mr, nv int) {
 	k := Load(Param("k"), GP64())
 	a := Mem{Base: Load(Param("a"), GP64())}
 	b := Mem{Base: Load(Param("b"), GP64())}
+
+	// Prefetch the C tile: it is read at the end and often comes from L3.
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	{
+		row := GP64()
+		MOVQ(c, row)
+		for i := 0; i < mr; i++ {
+			PREFETCHT0(Mem{Base: row})
+			PREFETCHT0(Mem{Base: row, Disp: 4*nr - 4})
+			if i < mr-1 {
+				ADDQ(ldc, row)
+			}
+		}
+	}
 
 	acc := make([][]VecVirtual, mr)
 	for i := range acc {
@@ -97,9 +161,6 @@ func kernel(mr, nv int) {
 	JNZ(LabelRef(name + "_tailloop"))
 
 	Label(name + "_store")
-	c := Load(Param("c"), GP64())
-	ldc := Load(Param("ldc"), GP64())
-	SHLQ(U8(2), ldc)
 	load := Load(Param("load"), GP64())
 	TESTQ(load, load)
 	JZ(LabelRef(name + "_overwrite"))
