@@ -42,9 +42,8 @@ type Epilogue struct {
 	Bias       []float32
 	BiasPerRow bool
 	// Residual, when not nil, is an m×n matrix with leading dimension
-	// LdResidual (n when 0) added before the activation. It may be C
-	// itself only when it is read at the same index (same leading
-	// dimension); any other overlap with C is undefined.
+	// LdResidual (n when 0) added before the activation. It must not
+	// overlap C (C itself is added with beta = 1).
 	Residual   []float32
 	LdResidual int
 	Act        Activation
