@@ -26,32 +26,39 @@ var benchShapes = []struct {
 func benchGemm(b *testing.B, ks *kernelSet, threads, m, n, k int, ep Epilogue) {
 	r := rand.New(rand.NewSource(1))
 	x, y, z := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
-	// On a busy machine the mean wall time says little about the kernel:
-	// also report the fastest run, and GFLOP per second of CPU time (of the
-	// calling thread with one thread, per core of the process otherwise).
+	benchLoop(b, threads, m, n, k, func() {
+		sgemm(ks, threads, false, false, m, n, k, 1, x, k, y, n, 0, z, n, &ep)
+	})
+}
+
+// benchLoop runs f b.N times and reports GFLOP/s for an m×n×k product. On
+// a busy machine the mean wall time says little about the kernel: it also
+// reports the fastest run, and GFLOP per second of CPU time (of the calling
+// thread with one thread, of the whole process otherwise: the throughput
+// per busy core).
+func benchLoop(b *testing.B, threads, m, n, k int, f func()) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	sgemm(ks, threads, false, false, m, n, k, 1, x, k, y, n, 0, z, n, &ep)
+	f()
 	t0, p0 := cpuClocks()
 	best := time.Duration(math.MaxInt64)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		sgemm(ks, threads, false, false, m, n, k, 1, x, k, y, n, 0, z, n, &ep)
+		f()
 		best = min(best, time.Since(start))
 	}
 	b.StopTimer()
 	t1, p1 := cpuClocks()
-	flops := 2 * float64(m) * float64(n) * float64(k) * float64(b.N)
-	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-	// The fastest single run: the closest to an idle machine.
-	b.ReportMetric(flops/float64(b.N)/best.Seconds()/1e9, "bestGFLOP/s")
+	flops := 2 * float64(m) * float64(n) * float64(k)
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	b.ReportMetric(flops/best.Seconds()/1e9, "bestGFLOP/s")
 	cpu := t1 - t0
 	if threads > 1 {
-		cpu = (p1 - p0) / float64(threads)
+		cpu = p1 - p0
 	}
 	if cpu > 0 {
-		b.ReportMetric(flops/cpu/1e9, "cpuGFLOP/s")
+		b.ReportMetric(flops*float64(b.N)/cpu/1e9, "cpuGFLOP/s")
 	}
 }
 
@@ -84,6 +91,24 @@ func BenchmarkKernelSets(b *testing.B) {
 		for _, s := range benchShapes {
 			b.Run(ks.name+"/"+s.name, func(b *testing.B) {
 				benchGemm(b, ks, 1, s.m, s.n, s.k, Epilogue{})
+			})
+		}
+	}
+}
+
+// BenchmarkSgemmPacked measures products with A packed in advance (a
+// convolution's weights), 1 and 2 threads.
+func BenchmarkSgemmPacked(b *testing.B) {
+	for _, s := range benchShapes {
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/t%d", s.name, threads), func(b *testing.B) {
+				r := rand.New(rand.NewSource(1))
+				m, n, k := s.m, s.n, s.k
+				pa := PackA(false, m, k, 1, randSlice(r, m*k), k)
+				y, z := randSlice(r, k*n), make([]float32, m*n)
+				benchLoop(b, threads, m, n, k, func() {
+					SgemmPacked(threads, pa, false, n, y, n, 0, z, n, Epilogue{})
+				})
 			})
 		}
 	}

@@ -97,12 +97,18 @@ func sgemm(ks *kernelSet, threads int, transA, transB bool, m, n, k int, alpha f
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	if m*n*k < tiny {
-		threads = 1
-	}
 	p := &problem{ks: ks, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
 		a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, ep: ep}
 	p.bl = blockingFor(ks, k)
+	p.run(threads)
+}
+
+// run splits the product among up to threads workers.
+func (p *problem) run(threads int) {
+	ks, m, n := p.ks, p.m, p.n
+	if m*n*p.k < tiny {
+		threads = 1
+	}
 	tm, tn := split(threads, m, n, ks.mr, ks.nr)
 	if tm*tn == 1 {
 		p.region(0, m, 0, n)
@@ -129,6 +135,7 @@ type problem struct {
 	a, b, c        []float32
 	lda, ldb, ldc  int
 	ep             *Epilogue
+	packed         *PackedA // when not nil, A packed in advance
 }
 
 // region computes rows i0..i1 and columns j0..j1 of C. i0 and j0 are
@@ -137,9 +144,12 @@ type problem struct {
 func (p *problem) region(i0, i1, j0, j1 int) {
 	ks, bl := p.ks, p.bl
 	mr, nr := ks.mr, ks.nr
-	bufA := getBuf(roundUp(min(bl.mc, i1-i0), mr) * bl.kc)
+	var bufA *[]float32
+	if p.packed == nil {
+		bufA = getBuf(roundUp(min(bl.mc, i1-i0), mr) * bl.kc)
+		defer putBuf(bufA)
+	}
 	bufB := getBuf(bl.kc * roundUp(min(bl.nc, j1-j0), nr))
-	defer putBuf(bufA)
 	defer putBuf(bufB)
 	var tmp [maxTile]float32
 	epOn := p.ep.active()
@@ -159,7 +169,13 @@ func (p *problem) region(i0, i1, j0, j1 int) {
 			last := pc+kb == p.k
 			for ic := i0; ic < i1; ic += bl.mc {
 				mb := min(bl.mc, i1-ic)
-				packA(p.transA, p.a, p.lda, ic, pc, mb, kb, mr, p.alpha, *bufA)
+				var blockA []float32
+				if p.packed != nil {
+					blockA = p.packed.block(pc, ic, mb, kb)
+				} else {
+					packA(p.transA, p.a, p.lda, ic, pc, mb, kb, mr, p.alpha, *bufA)
+					blockA = *bufA
+				}
 				for j := 0; j < nb; j += nr {
 					nw := min(nr, nb-j)
 					pw, kern := nr, ks.tile
@@ -169,7 +185,7 @@ func (p *problem) region(i0, i1, j0, j1 int) {
 					bp := (*bufB)[j*kb : j*kb+kb*pw]
 					for ir := 0; ir < mb; ir += mr {
 						mw := min(mr, mb-ir)
-						ap := (*bufA)[ir*kb : (ir+mr)*kb]
+						ap := blockA[ir*kb : (ir+mr)*kb]
 						ci := (ic+ir)*p.ldc + jc + j
 						if mw == mr && nw == pw {
 							kern(kb, ap, bp, p.c[ci:], p.ldc, beta, load)
