@@ -6,6 +6,7 @@ import (
 	"log"
 
 	"github.com/onnxrun/onnxrun"
+	"github.com/onnxrun/onnxrun/graph"
 	"gorgonia.org/tensor"
 )
 
@@ -51,4 +52,43 @@ func Example() {
 	// output output float32[N,10]
 	// scores (2, 10) classes [3 3]
 	// onnxrun: input "input": want float32[N,3,16,16], got int64[2,3]
+}
+
+// Build a model in Go and run it. Both inputs name their first dim N, so a
+// run must give them the same batch size.
+func ExampleFromModel() {
+	f32 := func(dims ...graph.Dim) *graph.Type {
+		return &graph.Type{Kind: graph.TypeTensor, Elem: graph.Float, HasShape: true, Shape: dims}
+	}
+	n, two := graph.Dim{Param: "N"}, graph.Dim{Value: 2, Known: true}
+	m := &graph.Model{
+		IRVersion: 8,
+		Opsets:    map[string]int64{"": 13},
+		Graph: &graph.Graph{
+			Name:    "add",
+			Inputs:  []*graph.ValueInfo{{Name: "a", Type: f32(n, two)}, {Name: "b", Type: f32(n, two)}},
+			Outputs: []*graph.ValueInfo{{Name: "c", Type: f32(n, two)}},
+			Nodes:   []*graph.Node{{Name: "add", OpType: "Add", Inputs: []string{"a", "b"}, Outputs: []string{"c"}}},
+		},
+	}
+	s, err := onnxrun.FromModel(m)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer s.Close()
+
+	a := tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float32{1, 2, 3, 4}))
+	b := tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float32{10, 20, 30, 40}))
+	out, err := s.Run(context.Background(), map[string]*tensor.Dense{"a": a, "b": b})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(out["c"].Data())
+
+	b3 := tensor.New(tensor.WithShape(3, 2), tensor.WithBacking(make([]float32, 6)))
+	_, err = s.Run(context.Background(), map[string]*tensor.Dense{"a": a, "b": b3})
+	fmt.Println(err)
+	// Output:
+	// [11 22 33 44]
+	// onnxrun: input "b": want float32[N,2], got float32[3,2] (dim 0 is 3, but N is 2 in input "a")
 }

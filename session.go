@@ -189,6 +189,7 @@ type InputError struct {
 	Detail string
 }
 
+// Error describes the input and what the model expects of it.
 func (e *InputError) Error() string {
 	var s string
 	switch {
@@ -233,6 +234,9 @@ func newSession(m *graph.Model, own bool, opts []Option) (*Session, error) {
 	var cfg config
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if err := checkStaticLimits(m, cfg.ops.Limits); err != nil {
+		return nil, err
 	}
 	p, err := ops.Compile(m, &cfg.ops)
 	if err != nil {
@@ -286,6 +290,10 @@ func (s *Session) Model() *graph.Model { return s.model }
 // returns ctx's error if ctx ends before the run does (it is checked
 // between nodes), and ErrClosed if the session is closed meanwhile.
 // Models with sequence or optional inputs or outputs need RunValues.
+// Scalars come back as Dense scalars (shape ()), and half-precision
+// tensors with the Float16 and BFloat16 Dtypes; an output with a zero-sized
+// dim is a Dense over an empty slice (see ToDense for what gorgonia
+// allows on it).
 func (s *Session) Run(ctx context.Context, inputs map[string]*tensor.Dense) (map[string]*tensor.Dense, error) {
 	vals := make(map[string]ops.Value, len(inputs))
 	for name, d := range inputs {

@@ -352,3 +352,35 @@ func TestRunValuesSequenceAndOptional(t *testing.T) {
 		t.Fatalf("Run on a sequence model: got %v", err)
 	}
 }
+
+// Scalars and zero-sized tensors through Run, both ways.
+func TestRunScalarAndEmpty(t *testing.T) {
+	g := &graph.Graph{
+		Inputs:  []*graph.ValueInfo{vi("s", tt(graph.Int64)), vi("e", tt(graph.Float, "K", 3))},
+		Outputs: []*graph.ValueInfo{vi("s2", tt(graph.Int64)), vi("e2", tt(graph.Float, "K", 3)), vi("e3", tt(graph.Float, "K", 3))},
+		Nodes:   []*graph.Node{node("Pass", []string{"s", "e"}, "s2", "e2"), node("Inc", []string{"e"}, "e3")},
+	}
+	s := open(t, g)
+	out, err := s.Run(context.Background(), map[string]*tensor.Dense{
+		"s": tensor.New(tensor.FromScalar(int64(42))),
+		"e": tensor.New(tensor.WithShape(0, 3), tensor.WithBacking([]float32{})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s2 := out["s2"]; !s2.IsScalar() || s2.Data() != int64(42) {
+		t.Errorf("s2 = %v %v", s2.Shape(), s2.Data())
+	}
+	for _, k := range []string{"e2", "e3"} {
+		if e := out[k]; fmt.Sprint(e.Shape()) != "(0, 3)" || e.Dtype() != tensor.Float32 || len(e.Float32s()) != 0 {
+			t.Errorf("%s = %v %v", k, e.Shape(), e.Dtype())
+		}
+	}
+	_, err = s.Run(context.Background(), map[string]*tensor.Dense{
+		"s": tensor.New(tensor.WithShape(1), tensor.WithBacking([]int64{1})),
+		"e": tensor.New(tensor.WithShape(0, 3), tensor.WithBacking([]float32{})),
+	})
+	if err == nil || err.Error() != `onnxrun: input "s": want int64[], got int64[1] (rank 1, want rank 0)` {
+		t.Errorf("a [1] tensor for a scalar input: %v", err)
+	}
+}

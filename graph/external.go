@@ -10,12 +10,10 @@ import (
 	"unsafe"
 )
 
-// Load reads the model file at path. The file is memory-mapped where the
-// system allows it (copy-on-write, so nothing is ever written back) and
-// initializer data aliases the mapping, so a model costs about its file
-// size in memory; call Model.Close to release the mapping once the model
-// and its tensors are no longer used. (Like any memory map, truncating the
-// file while it is mapped makes later reads fault.)
+// Load reads the model file at path into memory and initializer data
+// aliases that copy, so a model costs about its file size in memory; the
+// file may be truncated, rewritten or removed once Load returns. (LoadMapped
+// maps the file instead.) Model.Close releases what Load holds.
 //
 // Tensors with external data are read from files named relative to the
 // model's folder. A reference that could reach outside that folder is an
@@ -28,7 +26,11 @@ import (
 // Load checks what Decode checks; call Model.Validate for the graph's
 // consistency.
 func Load(path string) (*Model, error) {
-	buf, closer, err := mapFile(path)
+	return load(path, readFile)
+}
+
+func load(path string, open func(string) ([]byte, *mapping, error)) (*Model, error) {
+	buf, closer, err := open(path)
 	if err != nil {
 		return nil, fmt.Errorf("graph: load: %w", err)
 	}

@@ -228,6 +228,9 @@ func (f Fact) bind(b map[string]Dim) Fact {
 		e := f.Elem.bind(b)
 		f.Elem = &e
 	}
+	if f.HasLen && f.SeqLen.IsSymbolic() {
+		f.SeqLen = f.SeqLen.Subst(sub)
+	}
 	return f
 }
 

@@ -182,25 +182,28 @@ func convRule(c *Context) error {
 	out := make(Shape, len(x.Shape))
 	out[0] = x.Shape[0]
 	out[1] = Unknown()
+	var chanErr error
 	if wok {
 		if len(w.Shape) != len(x.Shape) {
 			return c.Errorf("input %d (W): shape %v has rank %d, input %d (X) %v has rank %d",
 				wi, w.Shape, len(w.Shape), xi, x.Shape, len(x.Shape))
 		}
 		out[1] = w.Shape[0]
+		// The output shape is still inferred after a channel mismatch, so
+		// that later nodes are checked too; the error is returned at the end.
 		if m, ok := w.Shape[0].Value(); ok && m%group != 0 {
-			return c.Errorf("input %d (W): %d output channels (shape %v) are not a multiple of group %d", wi, m, w.Shape, group)
+			chanErr = c.Errorf("input %d (W): %d output channels (shape %v) are not a multiple of group %d", wi, m, w.Shape, group)
 		}
 		// C == W[1] * group
-		if _, err := c.Unify(x.Shape[1], w.Shape[1].Mul(Const(group))); err != nil {
-			return c.Errorf("input %d (X) has %v channels (shape %v) but W %v with group %d needs W[1]*group = %v",
+		if _, err := c.Unify(x.Shape[1], w.Shape[1].Mul(Const(group))); err != nil && chanErr == nil {
+			chanErr = c.Errorf("input %d (X) has %v channels (shape %v) but W %v with group %d needs W[1]*group = %v",
 				xi, x.Shape[1], x.Shape, w.Shape, group, w.Shape[1].Mul(Const(group)))
 		}
 		if kernel == nil {
 			k, ok := w.Shape[2:].Consts()
 			if !ok {
 				c.SetOutput(0, Tensor(dt, append(Shape{out[0], out[1]}, unknowns(n)...)))
-				return nil
+				return chanErr
 			}
 			kernel = k
 		} else if ks, ok := w.Shape[2:].Consts(); ok && !Shape(ConstShape(ks...)).Equal(ConstShape(kernel...)) {
@@ -209,7 +212,7 @@ func convRule(c *Context) error {
 	}
 	if kernel == nil {
 		c.SetOutput(0, Tensor(dt, append(Shape{out[0], out[1]}, unknowns(n)...)))
-		return nil
+		return chanErr
 	}
 	if bi >= 0 && c.HasInput(bi) {
 		if b, ok := tensorIn(c, bi); ok {
@@ -248,7 +251,7 @@ func convRule(c *Context) error {
 		macs = macs.Mul(Const(k))
 	}
 	c.SetCost(params, macs)
-	return nil
+	return chanErr
 }
 
 func unknowns(n int) Shape {

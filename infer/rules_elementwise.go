@@ -1,6 +1,8 @@
 package infer
 
 import (
+	"math"
+
 	"github.com/onnxrun/onnxrun/graph"
 )
 
@@ -91,8 +93,9 @@ func unaryValueRule(op string) Rule {
 			case "Abs", "Relu", "Sign":
 				v, ok := d.Value()
 				if !ok {
-					if op == "Abs" || op == "Relu" {
-						out[i] = d // sizes are non-negative
+					// An expression provably >= 0 (N, 2*H+1) is its own Abs and Relu.
+					if cmp, known := d.Compare(Const(-1)); known && cmp > 0 && (op == "Abs" || op == "Relu") {
+						out[i] = d
 						continue
 					}
 					return nil
@@ -146,16 +149,23 @@ func castTo(c *Context, dt graph.DType) error {
 				v[i] = boolDim(x != 0)
 			}
 			out.Value = v
-		} else {
+		} else if fitsAll(f.Value, dt) {
 			out.Value = f.Value
 		}
 	} else if valueAllowed(dt) && f.Const != nil && f.DType.IsFloat() {
 		if fl, ok := floats(f.Const); ok && len(fl) <= MaxValueElems {
 			v := make([]Dim, len(fl))
+			ok := true
 			for i, x := range fl {
+				if math.IsNaN(x) || math.Abs(x) >= 1<<62 {
+					ok = false
+					break
+				}
 				v[i] = Const(int64(x)) // truncation toward zero, as Cast does
 			}
-			out.Value = v
+			if ok && dt != graph.Bool && fitsAll(v, dt) {
+				out.Value = v
+			}
 		}
 	}
 	if dt.IsFloat() && f.Const != nil && f.DType == dt {
@@ -183,6 +193,8 @@ func broadcastRule(op string, cmp bool) Rule {
 			}
 			if dt == graph.Undefined {
 				dt = f.DType
+			} else if f.DType != graph.Undefined && f.DType != dt && op != "Pow" && op != "BitShift" {
+				return c.Errorf("input %d: element type %v differs from %v of the other inputs", i, f.DType, dt)
 			}
 			if f.Kind != KindTensor || !f.Ranked {
 				ranked = false
@@ -299,9 +311,9 @@ func binaryDim(op string, a, b Dim) (Dim, bool) {
 			}
 			return Const(av / bv), true // integer division truncates
 		}
-		// Sizes are non-negative and divisors positive here, where
-		// truncation and floor agree.
-		if bok && bv > 0 {
+		// Truncation and floor agree for a provably non-negative
+		// dividend and a positive divisor.
+		if cmp, known := a.Compare(Const(-1)); bok && bv > 0 && known && cmp > 0 {
 			return a.FloorDiv(b), true
 		}
 		if r := a.FloorDiv(b); r.IsConst() { // an exact multiple: 6*N / N
@@ -392,6 +404,8 @@ func whereRule(c *Context) error {
 	dt := x.DType
 	if dt == graph.Undefined {
 		dt = y.DType
+	} else if y.DType != graph.Undefined && y.DType != dt {
+		return c.Errorf("input 2 (Y): element type %v differs from %v of input 1 (X)", y.DType, dt)
 	}
 	if !cond.Ranked || !x.Ranked || !y.Ranked {
 		unknownRank(c, 0, dt)
@@ -463,4 +477,36 @@ func init() {
 		c.SetOutput(0, Tensor(x.DType, x.Shape[:len(x.Shape)-2].Clone()))
 		return nil
 	})
+}
+
+// fitsAll reports whether every constant in v is representable in the
+// integer type dt (symbolic sizes are taken to fit).
+func fitsAll(v []Dim, dt graph.DType) bool {
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+	switch dt {
+	case graph.Int8:
+		lo, hi = math.MinInt8, math.MaxInt8
+	case graph.Uint8:
+		lo, hi = 0, math.MaxUint8
+	case graph.Int16:
+		lo, hi = math.MinInt16, math.MaxInt16
+	case graph.Uint16:
+		lo, hi = 0, math.MaxUint16
+	case graph.Int32:
+		lo, hi = math.MinInt32, math.MaxInt32
+	case graph.Uint32:
+		lo, hi = 0, math.MaxUint32
+	case graph.Uint64:
+		lo = 0
+	case graph.Int4:
+		lo, hi = -8, 7
+	case graph.Uint4:
+		lo, hi = 0, 15
+	}
+	for _, d := range v {
+		if x, ok := d.Value(); ok && (x < lo || x > hi) {
+			return false
+		}
+	}
+	return true
 }

@@ -429,3 +429,20 @@ func imageDecoderRule(c *Context) error {
 	c.SetOutput(0, Tensor(graph.Uint8, Shape{c.Fresh(outName(c, 0) + "_height"), c.Fresh(outName(c, 0) + "_width"), ch}))
 	return nil
 }
+
+// A few ONNX Runtime contrib ops (domain com.microsoft) that optimized
+// models contain.
+func init() {
+	const ms = "com.microsoft"
+	for _, op := range []string{"Gelu", "FastGelu", "BiasGelu", "QuickGelu"} {
+		Register(ms, op, unaryRule(op))
+	}
+	Register(ms, "FusedConv", convRule)
+	Register(ms, "SkipLayerNormalization", func(c *Context) error {
+		sameShape(c, 0, 0)
+		if c.NumOutputs() > 3 && c.HasOutput(3) {
+			sameShape(c, 0, 3)
+		}
+		return nil
+	})
+}

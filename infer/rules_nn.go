@@ -110,6 +110,9 @@ func matMulRule(c *Context) error {
 	}
 	a, aok := tensorIn(c, ai)
 	b, bok := tensorIn(c, bi)
+	if c.Node.OpType == "MatMul" && a.DType != graph.Undefined && b.DType != graph.Undefined && a.DType != b.DType {
+		return c.Errorf("input 1 (B): element type %v differs from %v of input 0 (A)", b.DType, a.DType)
+	}
 	if !aok || !bok {
 		unknownRank(c, 0, dt)
 		return nil

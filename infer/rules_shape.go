@@ -434,6 +434,8 @@ func concatRule(c *Context) error {
 		}
 		if dt == graph.Undefined {
 			dt = f.DType
+		} else if f.DType != graph.Undefined && f.DType != dt {
+			return c.Errorf("input %d: element type %v differs from %v of the other inputs", i, f.DType, dt)
 		}
 		if !f.Ranked {
 			allRanked = false
@@ -759,8 +761,9 @@ func sliceLen(dim, start, end Dim, step int64) (Dim, int64, bool) {
 		var s, e Dim
 		switch {
 		case sv >= 0:
-			s = Const(sv) // clamped to dim when dim < sv: min(sv, dim)
-			s = s.Min(dim)
+			// Clamping sv to dim is not needed: e <= dim, so a start past
+			// the end already gives a non-positive extent, and 0 below.
+			s = Const(sv)
 		default:
 			s = dim.Add(Const(sv)).Max(Const(0))
 		}

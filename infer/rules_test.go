@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -418,9 +419,7 @@ func TestLargeGraph(t *testing.T) {
 	}
 }
 
-func itoa(i int) string {
-	return strings.TrimSpace(strings.Repeat(" ", 0) + string(rune('0'+i/100%10)) + string(rune('0'+i/10%10)) + string(rune('0'+i%10)))
-}
+func itoa(i int) string { return strconv.Itoa(i) }
 
 func BenchmarkLargeGraph(b *testing.B) {
 	bd := newBuilder(13)
@@ -502,5 +501,16 @@ func TestLocalFunction(t *testing.T) {
 	noErrors(t, res)
 	if got := shapeOf(t, res, "y"); got != "[3*N,20]" {
 		t.Errorf("y: %s, want [3*N,20]", got)
+	}
+}
+
+func TestTypeMismatch(t *testing.T) {
+	b := newBuilder(13)
+	b.input("a", graph.Float, 2, 3)
+	b.input("i", graph.Int64, 2, 3)
+	b.node("Add", []string{"a", "i"}, []string{"y"})
+	res := b.run(t, nil)
+	if !res.HasErrors() || !strings.Contains(res.Diagnostics[0].Message, "element type int64 differs from float32") {
+		t.Errorf("diagnostics %v", res.Diagnostics)
 	}
 }

@@ -23,7 +23,14 @@ func init() {
 		}
 	}
 	registerUnary("Relu", []int64{1, 6, 13, 14}, relu)
-	registerUnary("Sigmoid", []int64{1, 6, 13}, floatUnary(sigmoid))
+	sig := floatUnary(sigmoid)
+	sig.V32 = func(dst, src []float32) {
+		dst = dst[:len(src)]
+		for i, v := range src {
+			dst[i] = float32(sigmoid(float64(v)))
+		}
+	}
+	registerUnary("Sigmoid", []int64{1, 6, 13}, sig)
 	registerUnary("HardSwish", []int64{14, 22}, floatUnary(func(x float64) float64 {
 		return x * math.Max(0, math.Min(1, x/6+0.5))
 	}))
@@ -43,7 +50,7 @@ func init() {
 				a[i] = float64(v)
 			}
 			fns := floatUnary(func(x float64) float64 { return f(a, x) })
-			return elemKernel(1, func(in []*Tensor) (*Tensor, error) { return applyUnary(in[0], fns) }), nil
+			return unaryKernel(fns), nil
 		})
 	}
 	attrUnary("LeakyRelu", []int64{1, 6, 16}, []string{"alpha"}, []float32{0.01}, func(a []float64, x float64) float64 {
@@ -65,7 +72,7 @@ func init() {
 			}
 			return a[1] * x
 		})
-	attrUnary("Celu", []int64{12}, []string{"alpha"}, []float32{1}, func(a []float64, x float64) float64 {
+	attrUnary("Celu", []int64{12, 28}, []string{"alpha"}, []float32{1}, func(a []float64, x float64) float64 {
 		return math.Max(0, x) + math.Min(0, a[0]*(math.Exp(x/a[0])-1))
 	})
 	attrUnary("HardSigmoid", []int64{1, 6, 22}, []string{"alpha", "beta"}, []float32{0.2, 0.5}, func(a []float64, x float64) float64 {
@@ -94,7 +101,7 @@ func init() {
 		default:
 			return nil, b.Errorf("approximate is %q, want \"none\" or \"tanh\"", approx)
 		}
-		return elemKernel(1, func(in []*Tensor) (*Tensor, error) { return applyUnary(in[0], fns) }), nil
+		return unaryKernel(fns), nil
 	})
 
 	registerRange("Shrink", []int64{9}, func(b *Build) (Kernel, error) {
@@ -118,7 +125,7 @@ func init() {
 		}
 		fns := floatUnary(f).withSigned(intFloatFn[int8](f), intFloatFn[int16](f), intFloatFn[int32](f), intFloatFn[int64](f)).
 			withUnsigned(intFloatFn[uint8](f), intFloatFn[uint16](f), intFloatFn[uint32](f), intFloatFn[uint64](f))
-		return elemKernel(1, func(in []*Tensor) (*Tensor, error) { return applyUnary(in[0], fns) }), nil
+		return unaryKernel(fns), nil
 	})
 
 	registerRange("PRelu", []int64{1, 6, 7, 9, 16}, func(b *Build) (Kernel, error) {
@@ -195,7 +202,7 @@ func newClip(b *Build) (Kernel, error) {
 		}
 		l, h := float64(lo), float64(hi)
 		fns := floatUnary(func(x float64) float64 { return clampNaN(x, l, h) })
-		return elemKernel(1, func(in []*Tensor) (*Tensor, error) { return applyUnary(in[0], fns) }), nil
+		return unaryKernel(fns), nil
 	}
 	return KernelFunc(func(rc *RunContext, in []Value) ([]Value, error) {
 		x, err := TensorInput(in, 0)

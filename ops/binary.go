@@ -124,9 +124,10 @@ func newArith(b *Build, code byte, fns binFns) (Kernel, error) {
 	if err != nil {
 		return nil, b.Errorf("%v", err)
 	}
-	return elemKernel(2, func(in []*Tensor) (*Tensor, error) {
+	return elemKernelT(2, func(in []*Tensor, threads int) (*Tensor, error) {
 		x, y := in[0], in[1]
 		if legacy != nil {
+			var err error
 			if y, err = legacy(x, y); err != nil {
 				return nil, err
 			}
@@ -137,7 +138,7 @@ func newArith(b *Build, code byte, fns binFns) (Kernel, error) {
 			}
 		}
 		if x.DType == graph.Float && y.DType == graph.Float {
-			if r, ok := fastFloat32(code, x, y); ok {
+			if r, ok := fastFloat32(code, x, y, threads); ok {
 				return r, nil
 			}
 		}
@@ -149,7 +150,7 @@ func newArith(b *Build, code byte, fns binFns) (Kernel, error) {
 // per run kind (both contiguous, one operand fixed along the run), without
 // a function call per element. It reports false when the shapes do not
 // broadcast (the general path then names the error).
-func fastFloat32(code byte, a, b *Tensor) (*Tensor, bool) {
+func fastFloat32(code byte, a, b *Tensor, threads int) (*Tensor, bool) {
 	out, err := BroadcastShapes(a.Shape, b.Shape)
 	if err != nil {
 		return nil, false
@@ -157,7 +158,12 @@ func fastFloat32(code byte, a, b *Tensor) (*Tensor, bool) {
 	x, y := a.Data.([]float32), b.Data.([]float32)
 	res := make([]float32, Size(out))
 	if slices.Equal(a.Shape, b.Shape) {
-		arith32(code, res, x[:len(res)], y[:len(res)])
+		x, y = x[:len(res)], y[:len(res)]
+		if len(res) >= parallelMin {
+			parallelChunks(threads, len(res), func(lo, hi int) { arith32(code, res[lo:hi], x[lo:hi], y[lo:hi]) })
+		} else {
+			arith32(code, res, x, y)
+		}
 		return New(out, res), true
 	}
 	newWalker(out, a.Shape, b.Shape).walk(func(offs, inner []int, o, n int) {
@@ -259,6 +265,7 @@ func newPow(b *Build) (Kernel, error) {
 	return elemKernel(2, func(in []*Tensor) (*Tensor, error) {
 		x, y := in[0], in[1]
 		if legacy != nil {
+			var err error
 			if y, err = legacy(x, y); err != nil {
 				return nil, err
 			}

@@ -20,8 +20,8 @@ import (
 // Float8 and 4-bit targets are rejected.
 
 func init() {
-	registerRange("Cast", []int64{1, 6, 9, 13, 19, 21}, newCast)
-	registerRange("CastLike", []int64{15, 19, 21}, newCastLike)
+	registerRange("Cast", []int64{1, 6, 9, 13, 19, 21, 23, 24, 25}, newCast)
+	registerRange("CastLike", []int64{15, 19, 21, 23, 24, 25}, newCastLike)
 }
 
 // legacyTypeNames maps the STRING form of Cast-1's "to" attribute.

@@ -229,6 +229,8 @@ func TestCNNOpsRejectBadInput(t *testing.T) {
 			[]*Tensor{cnnF32([]int{1, 1, 1, 1}, 1), cnnF32([]int{1, 4}, 0, 0, 1, 1), New([]int{1}, []int64{3})}, 1, "batch_indices"},
 		{"ConvTranspose huge output_shape", "ConvTranspose", 11, []*graph.Attr{cnnInts("output_shape", 1<<20, 1<<20)},
 			[]*Tensor{cnnF32([]int{1, 1, 1, 1}, 1), cnnF32([]int{1, 1, 1, 1}, 1)}, 1, "too large"},
+		{"RoiAlign NaN roi", "RoiAlign", 16, nil,
+			[]*Tensor{cnnF32([]int{1, 1, 2, 2}, 1, 2, 3, 4), cnnF32([]int{1, 4}, 0, 0, float32(math.NaN()), 1), New([]int{1}, []int64{0})}, 1, "not a number"},
 		{"MaxPool pads with SAME", "MaxPool", 12, []*graph.Attr{cnnInts("kernel_shape", 2), cnnInts("pads", 1, 1), cnnStr("auto_pad", "SAME_UPPER")},
 			[]*Tensor{cnnF32([]int{1, 1, 2}, 1, 2)}, 1, "auto_pad"},
 	}

@@ -27,7 +27,7 @@ func newCol2Im(b *Build) (Kernel, error) {
 	return k, nil
 }
 
-func (k *col2imKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
+func (k *col2imKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	x, err := TensorInput(in, 0)
 	if err != nil {
 		return nil, err
@@ -50,6 +50,11 @@ func (k *col2imKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 		shapes[i-1] = toInts(v)
 	}
 	image, block := shapes[0], shapes[1]
+	if x.Rank() >= 2 {
+		if err := rc.CheckAlloc(x.DType, append([]int{x.Shape[0], x.Shape[1]}, image...)); err != nil {
+			return nil, err
+		}
+	}
 	r := len(image)
 	if len(block) != r || r == 0 {
 		return nil, fmt.Errorf("input 2 (block_shape): %v does not match image_shape %v", block, image)

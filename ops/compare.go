@@ -34,6 +34,7 @@ func init() {
 			return elemKernel(2, func(in []*Tensor) (*Tensor, error) {
 				x, y := in[0], in[1]
 				if legacy != nil {
+					var err error
 					if y, err = legacy(x, y); err != nil {
 						return nil, err
 					}

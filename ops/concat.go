@@ -24,7 +24,7 @@ func newConcat(b *Build) (Kernel, error) {
 	if axis < 0 && b.Spec.Since < 11 {
 		return nil, b.Errorf("negative axis %d needs opset 11", axis)
 	}
-	return KernelFunc(func(_ *RunContext, in []Value) ([]Value, error) {
+	return KernelFunc(func(rc *RunContext, in []Value) ([]Value, error) {
 		if len(in) == 0 {
 			return nil, fmt.Errorf("no inputs")
 		}
@@ -35,6 +35,9 @@ func newConcat(b *Build) (Kernel, error) {
 				return nil, err
 			}
 			ts[i] = t
+		}
+		if err := rc.checkConcat(ts); err != nil {
+			return nil, err
 		}
 		out, err := ConcatTensors(ts, axis)
 		if err != nil {

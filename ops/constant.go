@@ -168,13 +168,16 @@ func newConstantOfShape(b *Build) (Kernel, error) {
 			return nil, b.Errorf("attribute value %s: want one element", value)
 		}
 	}
-	return KernelFunc(func(_ *RunContext, in []Value) ([]Value, error) {
+	return KernelFunc(func(rc *RunContext, in []Value) ([]Value, error) {
 		s, ok, err := mvInt64Input(in, 0, "input")
 		if err != nil {
 			return nil, err
 		}
 		if !ok {
 			return nil, fmt.Errorf("input 0 (input) is missing")
+		}
+		if err := rc.checkDims(value.DType, s); err != nil {
+			return nil, err
 		}
 		shape := make([]int, len(s))
 		for i, d := range s {

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/onnxrun/onnxrun/graph"
 	"github.com/onnxrun/onnxrun/internal/kernels/conv"
@@ -20,6 +21,13 @@ type convNode struct {
 	// Weights and bias converted once when they are constants.
 	w32, b32 []float32
 	w64, b64 []float64
+	// Winograd-transformed constant weights, made on first use (they
+	// depend only on W, but whether Winograd applies depends on X's shape).
+	winoOnce       sync.Once
+	wino32         []float32
+	wino64         []float64
+	winoErr        error
+	constantWeight bool
 }
 
 func parseConvNode(b *Build) (*convNode, error) {
@@ -36,6 +44,7 @@ func parseConvNode(b *Build) (*convNode, error) {
 	}
 	cn := &convNode{win: win, group: int(g)}
 	if w := b.Constant(1); w != nil {
+		cn.constantWeight = true
 		switch {
 		case w.DType == graph.Double:
 			cn.w64 = w.Data.([]float64)
@@ -182,8 +191,44 @@ func runConv[T floatT](cn *convNode, p conv.Params, x []T, w, bias *Tensor, th i
 	if err != nil {
 		return nil, err
 	}
+	var packed []T
+	if pl.Algo == conv.Winograd && cn.constantWeight {
+		packed, err = winogradConst(cn, pl, wv)
+	} else {
+		packed, err = pl.PackWeights(wv)
+	}
+	if err != nil {
+		return nil, err
+	}
 	y := make([]T, p.N*p.M*Size(p.Out))
-	return y, pl.Run(x, wv, bv, y, th)
+	return y, pl.RunPacked(x, packed, bv, y, th)
+}
+
+// winogradConst returns the Winograd transform of constant weights,
+// computing it once per node.
+func winogradConst[T floatT](cn *convNode, pl *conv.Plan[T], wv []T) ([]T, error) {
+	cn.winoOnce.Do(func() {
+		packed, err := pl.PackWeights(wv)
+		cn.winoErr = err
+		switch v := any(packed).(type) {
+		case []float32:
+			cn.wino32 = v
+		case []float64:
+			cn.wino64 = v
+		}
+	})
+	if cn.winoErr != nil {
+		return nil, cn.winoErr
+	}
+	if v, ok := any(cn.wino32).([]T); ok && v != nil {
+		return v, nil
+	}
+	if v, ok := any(cn.wino64).([]T); ok && v != nil {
+		return v, nil
+	}
+	// The constant was packed for the other element type (cannot happen
+	// for one node, whose W has one type); pack again.
+	return pl.PackWeights(wv)
 }
 
 // ConvTranspose.

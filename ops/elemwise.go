@@ -2,15 +2,19 @@ package ops
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/onnxrun/onnxrun/graph"
 	"github.com/x448/float16"
 )
 
 // maxOpset is the newest default-domain opset whose schemas the element-wise,
-// reduction and linear-algebra kernels of this package were checked against.
-const maxOpset = 22
+// reduction and linear-algebra kernels of this package were checked against
+// (onnx docs/Changelog.md up to opset 28). Types that later schemas add and
+// the run-time Tensor cannot hold (float8, 4-bit) are rejected when run.
+const maxOpset = 28
 
 // walker visits the elements of an output shape together with the matching
 // elements of inputs broadcast to it, one contiguous run of the innermost
@@ -407,7 +411,60 @@ func floatUnary(f func(float64) float64) unFns {
 	return unFns{
 		F32: func(x float32) float32 { return float32(f(float64(x))) },
 		F64: f,
+		V32: func(dst, src []float32) {
+			dst = dst[:len(src)]
+			for i, v := range src {
+				dst[i] = float32(f(float64(v)))
+			}
+		},
 	}
+}
+
+// unaryKernel is the kernel of an element-wise unary op; large float32
+// inputs are split across the run's threads.
+func unaryKernel(fns unFns) Kernel {
+	return KernelFunc(func(rc *RunContext, in []Value) ([]Value, error) {
+		x, err := TensorInput(in, 0)
+		if err != nil {
+			return nil, err
+		}
+		var out *Tensor
+		if v, ok := x.Data.([]float32); ok && fns.V32 != nil && len(v) >= parallelMin {
+			res := make([]float32, len(v))
+			parallelChunks(threadsOf(rc), len(v), func(lo, hi int) { fns.V32(res[lo:hi], v[lo:hi]) })
+			out = New(slices.Clone(x.Shape), res)
+		} else if out, err = applyUnary(x, fns); err != nil {
+			return nil, err
+		}
+		return []Value{out}, nil
+	})
+}
+
+// parallelMin is the element count from which element-wise work is split
+// across goroutines.
+const parallelMin = 1 << 15
+
+// parallelChunks runs f over [0, n) split into contiguous chunks, one per
+// goroutine, using up to threads goroutines (0: GOMAXPROCS).
+func parallelChunks(threads, n int, f func(lo, hi int)) {
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	threads = min(threads, n/(parallelMin/4))
+	if threads <= 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for t := 0; t < threads; t++ {
+		lo, hi := t*n/threads, (t+1)*n/threads
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(lo, hi)
+		}()
+	}
+	wg.Wait()
 }
 
 // signedUnary fills the signed integer fields from generic code.
@@ -423,6 +480,11 @@ func (f unFns) withUnsigned(u8 func(uint8) uint8, u16 func(uint16) uint16, u32 f
 
 // elemKernel is a kernel of one tensor output computed from its tensor inputs.
 func elemKernel(nin int, f func(in []*Tensor) (*Tensor, error)) Kernel {
+	return elemKernelT(nin, func(in []*Tensor, _ int) (*Tensor, error) { return f(in) })
+}
+
+// elemKernelT is elemKernel for functions that use the run's thread budget.
+func elemKernelT(nin int, f func(in []*Tensor, threads int) (*Tensor, error)) Kernel {
 	return KernelFunc(func(rc *RunContext, in []Value) ([]Value, error) {
 		ts := make([]*Tensor, nin)
 		for i := range ts {
@@ -432,7 +494,7 @@ func elemKernel(nin int, f func(in []*Tensor) (*Tensor, error)) Kernel {
 			}
 			ts[i] = t
 		}
-		out, err := f(ts)
+		out, err := f(ts, threadsOf(rc))
 		if err != nil {
 			return nil, err
 		}

@@ -172,7 +172,7 @@ func TestFastFloat32MatchesReference(t *testing.T) {
 		a, b := randTensorR(r, sa), randTensorR(r, sb)
 		ia, ib := BroadcastIndex(sa, out), BroadcastIndex(sb, out)
 		for _, code := range []byte{'+', '-', '*', '/'} {
-			got, ok := fastFloat32(code, a, b)
+			got, ok := fastFloat32(code, a, b, 2)
 			if !ok {
 				t.Fatalf("shapes %v %v: no fast path", sa, sb)
 			}
@@ -196,4 +196,23 @@ func randTensorR(r *rand.Rand, shape []int) *Tensor {
 		v[i] = r.Float32()*4 + 0.5
 	}
 	return New(shape, v)
+}
+
+// TestUnaryParallelMatchesSerial checks the split float32 path of unary
+// kernels against the one-goroutine path.
+func TestUnaryParallelMatchesSerial(t *testing.T) {
+	x := randTensorR(rand.New(rand.NewSource(6)), []int{3, parallelMin/2 + 7})
+	for _, fns := range []unFns{floatUnary(math.Exp), floatUnary(sigmoid)} {
+		want, err := applyUnary(x, fns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := unaryKernel(fns).Run(&RunContext{Options: &Options{Threads: 3}}, []Value{x})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := out[0].(*Tensor); !slices.Equal(got.Data.([]float32), want.Data.([]float32)) || !slices.Equal(got.Shape, x.Shape) {
+			t.Fatal("parallel result differs from the serial one")
+		}
+	}
 }

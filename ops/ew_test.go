@@ -273,3 +273,36 @@ func TestConcurrentRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentLegacyBroadcast runs a pre-opset-7 broadcasting Add from
+// several goroutines (run with -race).
+func TestConcurrentLegacyBroadcast(t *testing.T) {
+	g := &graph.Graph{
+		Name:    "g",
+		Inputs:  []*graph.ValueInfo{{Name: "a"}, {Name: "b"}},
+		Outputs: []*graph.ValueInfo{{Name: "y"}},
+		Nodes: []*graph.Node{{Name: "add", OpType: "Add", Inputs: []string{"a", "b"}, Outputs: []string{"y"},
+			Attrs: []*graph.Attr{aInt("broadcast", 1), aInt("axis", 1)}}},
+	}
+	p, err := Compile(&graph.Model{Opsets: map[string]int64{"": 6}, Graph: g}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := f32([]int{2, 3, 2}, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1), f32([]int{3}, 10, 20, 30)
+	want := f32([]int{2, 3, 2}, 10, 10, 20, 20, 30, 30, 11, 11, 21, 21, 31, 31)
+	done := make(chan error, 4)
+	for i := 0; i < 4; i++ {
+		go func() {
+			out, err := p.Run(context.Background(), []Value{a, b})
+			if err == nil {
+				err = sameTensor(out[0].(*Tensor), want)
+			}
+			done <- err
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -64,3 +64,33 @@ func TestScatterFamily(t *testing.T) {
 	shCheck(t, 18, "ScatterND", []*graph.Attr{shAStr("reduction", "add")}, []Value{h, New([]int{2, 1}, []int64{1, 1}), New([]int{2}, []float16.Float16{float16.Fromfloat32(0.5), float16.Fromfloat32(0.25)})},
 		New([]int{2}, []float16.Float16{float16.Fromfloat32(1.5), float16.Fromfloat32(2.75)}))
 }
+
+func TestTensorScatterBitCast(t *testing.T) {
+	// The first example of the spec: one update row per batch, linear mode.
+	row := func(v ...float32) []float32 { return v }
+	cat := func(rows ...[]float32) []float32 {
+		var out []float32
+		for _, r := range rows {
+			out = append(out, r...)
+		}
+		return out
+	}
+	a, b, c, d := row(1, 2, 3, 4, 5), row(5, 6, 7, 8, 9), row(8, 7, 6, 5, 4), row(4, 3, 2, 1, 0)
+	past := New([]int{2, 1, 4, 5}, cat(a, b, c, d, a, b, c, d))
+	upd := New([]int{2, 1, 1, 5}, cat(row(5, 5, 5, 5, 5), row(1, 1, 1, 1, 1)))
+	shCheck(t, 24, "TensorScatter", []*graph.Attr{shAStr("mode", "linear")}, []Value{past, upd, shI64s(1, 2)},
+		New([]int{2, 1, 4, 5}, cat(a, row(5, 5, 5, 5, 5), c, d, a, b, row(1, 1, 1, 1, 1), d)))
+	// Circular mode wraps; without write_indices writing starts at 0.
+	p2 := New([]int{1, 3, 1}, []int64{1, 2, 3})
+	u2 := New([]int{1, 2, 1}, []int64{8, 9})
+	shCheck(t, 24, "TensorScatter", []*graph.Attr{shAStr("mode", "circular")}, []Value{p2, u2, shI64s(-1)}, New([]int{1, 3, 1}, []int64{9, 2, 8}))
+	shCheck(t, 24, "TensorScatter", nil, []Value{p2, u2}, New([]int{1, 3, 1}, []int64{8, 9, 3}))
+	shErr(t, 24, "TensorScatter", nil, []Value{p2, u2, shI64s(2)}, 1, "index 2 at position 0", "[0, 1]")
+	shErr(t, 24, "TensorScatter", []*graph.Attr{shAInt("axis", 0)}, []Value{p2, u2}, 1, "batch dim")
+
+	shCheck(t, 26, "BitCast", []*graph.Attr{shAInt("to", int64(graph.Int32))}, []Value{shF32s(1, -2.5)}, New([]int{2}, []int32{1065353216, -1071644672}))
+	shCheck(t, 26, "BitCast", []*graph.Attr{shAInt("to", int64(graph.Bool))}, []Value{New([]int{3}, []uint8{0, 2, 1})}, New([]int{3}, []bool{false, true, true}))
+	shCheck(t, 26, "BitCast", []*graph.Attr{shAInt("to", int64(graph.Int64))}, []Value{New([]int{1}, []complex64{complex(1, 0)})}, New([]int{1}, []int64{1065353216}))
+	shErr(t, 26, "BitCast", []*graph.Attr{shAInt("to", int64(graph.Int64))}, []Value{shF32s(1)}, 1, "cannot be bitcast")
+	shErr(t, 26, "BitCast", []*graph.Attr{shAInt("to", int64(graph.String))}, []Value{shF32s(1)}, 1, "non-string")
+}

@@ -26,6 +26,7 @@ func init() {
 			return elemKernel(2, func(in []*Tensor) (*Tensor, error) {
 				x, y := in[0], in[1]
 				if legacy != nil {
+					var err error
 					if y, err = legacy(x, y); err != nil {
 						return nil, err
 					}
@@ -36,12 +37,12 @@ func init() {
 	}
 	registerRange("Not", []int64{1}, func(b *Build) (Kernel, error) {
 		fns := unFns{Bool: func(x bool) bool { return !x }}
-		return elemKernel(1, func(in []*Tensor) (*Tensor, error) { return applyUnary(in[0], fns) }), nil
+		return unaryKernel(fns), nil
 	})
 	registerRange("BitwiseNot", []int64{18}, func(b *Build) (Kernel, error) {
 		fns := unFns{}.withSigned(bnot[int8], bnot[int16], bnot[int32], bnot[int64]).
 			withUnsigned(bnot[uint8], bnot[uint16], bnot[uint32], bnot[uint64])
-		return elemKernel(1, func(in []*Tensor) (*Tensor, error) { return applyUnary(in[0], fns) }), nil
+		return unaryKernel(fns), nil
 	})
 	registerRange("Where", []int64{9, 16}, func(b *Build) (Kernel, error) {
 		return elemKernel(3, func(in []*Tensor) (*Tensor, error) { return where(in[0], in[1], in[2]) }), nil

@@ -77,9 +77,13 @@ func (k *loopKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	}
 	scans := make([][]*Tensor, k.nScan)
 	args := make([]Value, 2+k.nCarry)
+	var grow loopGrowth
 	for it := int64(0); (maxTrip < 0 || it < maxTrip) && cond; it++ {
 		if err := rc.Ctx.Err(); err != nil {
 			return nil, fmt.Errorf("stopped at iteration %d: %w", it, err)
+		}
+		if err := rc.CheckIteration(it); err != nil {
+			return nil, err
 		}
 		args[0] = Scalar(it)
 		args[1] = Scalar(cond)
@@ -112,6 +116,9 @@ func (k *loopKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 				return nil, fmt.Errorf("iteration %d: scan output %d is a %T, want a tensor", it, j, outs[1+k.nCarry+j])
 			}
 			scans[j] = append(scans[j], t)
+		}
+		if err := grow.check(rc, it, carried, outs[1+k.nCarry:]); err != nil {
+			return nil, fmt.Errorf("iteration %d: %w", it, err)
 		}
 	}
 	res := make([]Value, 0, k.nCarry+k.nScan)

@@ -341,3 +341,134 @@ func TestEinsumPairMatchesLoop(t *testing.T) {
 		})
 	}
 }
+
+// mRandTensor returns a float32 tensor of uniform values in [-1, 1).
+func mRandTensor(rnd *rand.Rand, shape ...int) *Tensor {
+	v := make([]float32, Size(shape))
+	for i := range v {
+		v[i] = rnd.Float32()*2 - 1
+	}
+	return New(shape, v)
+}
+
+func mToDouble(t *Tensor) *Tensor {
+	v, _ := ToFloat64s(t)
+	return New(t.Shape, append([]float64{}, v...))
+}
+
+// TestRecurrentDoubleMatchesFloat runs GRU and LSTM in float64 and float32
+// (the float32 path is checked against ONNX Runtime by the generated cases).
+func TestRecurrentDoubleMatchesFloat(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	for _, tc := range []struct {
+		op    string
+		gates int
+		attrs []*graph.Attr
+	}{
+		{"GRU", 3, []*graph.Attr{mAttrString("direction", "bidirectional")}},
+		{"GRU", 3, []*graph.Attr{mAttrInt("linear_before_reset", 1), mAttrString("direction", "reverse")}},
+		{"LSTM", 4, []*graph.Attr{mAttrString("direction", "bidirectional"), mAttrFloat("clip", 0.8)}},
+		{"RNN", 1, []*graph.Attr{mAttrInt("layout", 1)}},
+	} {
+		t.Run(tc.op, func(t *testing.T) {
+			seq, batch, isz, hid, dirs := 5, 3, 4, 6, 1
+			xShape := []int{seq, batch, isz}
+			for _, a := range tc.attrs {
+				if a.Name == "direction" && string(a.S) == "bidirectional" {
+					dirs = 2
+				}
+				if a.Name == "layout" && a.I == 1 {
+					xShape = []int{batch, seq, isz}
+				}
+			}
+			x := mRandTensor(rnd, xShape...)
+			w := mRandTensor(rnd, dirs, tc.gates*hid, isz)
+			r := mRandTensor(rnd, dirs, tc.gates*hid, hid)
+			b := mRandTensor(rnd, dirs, 2*tc.gates*hid)
+			sl := New([]int{batch}, []int32{5, 2, 4})
+			attrs := append([]*graph.Attr{mAttrInt("hidden_size", int64(hid))}, tc.attrs...)
+			outs := []string{"y", "yh"}
+			n := mNode(tc.op, []string{"x", "w", "r", "b", "sl"}, outs, attrs...)
+			f32, err := mRunOne(n, 14, x, w, r, b, sl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f64, err := mRunOne(n, 14, mToDouble(x), mToDouble(w), mToDouble(r), mToDouble(b), sl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range outs {
+				want, _ := ToFloat64s(f32[i].(*Tensor))
+				got := f64[i].(*Tensor)
+				if got.DType != graph.Double {
+					t.Fatalf("output %d is %s, want float64", i, got)
+				}
+				mWantFloats(t, got, f32[i].(*Tensor).Shape, want)
+			}
+		})
+	}
+}
+
+func BenchmarkLSTM(b *testing.B) {
+	rnd := rand.New(rand.NewPCG(5, 6))
+	seq, batch, isz, hid := 50, 8, 128, 128
+	n := mNode("LSTM", []string{"x", "w", "r"}, []string{"y", "yh"}, mAttrInt("hidden_size", int64(hid)), mAttrString("direction", "bidirectional"))
+	p, err := Compile(mOneNodeModel(n, 14), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := []Value{mRandTensor(rnd, seq, batch, isz), mRandTensor(rnd, 2, 4*hid, isz), mRandTensor(rnd, 2, 4*hid, hid)}
+	b.ResetTimer()
+	for range b.N {
+		if _, err := p.Run(context.Background(), in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestControlFlowConcurrentRuns runs one compiled Loop from several
+// goroutines at once (run with -race).
+func TestControlFlowConcurrentRuns(t *testing.T) {
+	n := mNode("Loop", []string{"M", "", "v"}, []string{"vf", "scan"}, &graph.Attr{Name: "body", Type: graph.AttrGraph, G: mIdentityLoopBody()})
+	p, err := Compile(mOneNodeModel(n, 13), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			m := int64(g + 1)
+			out, err := p.Run(context.Background(), []Value{Scalar(m), New([]int{2}, []float32{float32(g), 1})})
+			if err == nil {
+				if s := out[1].(*Tensor); s.Shape[0] != int(m) || s.Data.([]float32)[2*int(m)-2] != float32(g) {
+					err = errors.New("wrong scan output " + s.String())
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestQuantizeRejections(t *testing.T) {
+	x := New([]int{4}, []float32{1, 2, 3, 4})
+	_, err := mRunOne(mNode("QuantizeLinear", []string{"x", "s"}, []string{"y"}, mAttrInt("block_size", 2)), 21, x, New([]int{2}, []float32{1, 1}))
+	if err == nil || !strings.Contains(err.Error(), "block_size") {
+		t.Fatalf("got %v, want a block_size error", err)
+	}
+	_, err = mRunOne(mNode("QuantizeLinear", []string{"x", "s"}, []string{"y"}, mAttrInt("output_dtype", int64(graph.Float8E4M3FN))), 21, x, Scalar(float32(1)))
+	if err == nil || !strings.Contains(err.Error(), "output_dtype") {
+		t.Fatalf("got %v, want an output_dtype error", err)
+	}
+	out, err := mRunOne(mNode("QuantizeLinear", []string{"x", "s"}, []string{"y"}, mAttrInt("output_dtype", int64(graph.Int16))), 21, New([]int{3}, []float32{-70000, 2.5, 3.5}), Scalar(float32(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := out[0].(*Tensor).Data.([]int16); d[0] != -32768 || d[1] != 2 || d[2] != 4 {
+		t.Fatalf("got %v, want [-32768 2 4] (saturated, ties to even)", d)
+	}
+}

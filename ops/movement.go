@@ -190,19 +190,6 @@ func mvCheckShape(what string, shape []int) (int, error) {
 	return n, nil
 }
 
-// mvInts converts int64 values (a shape, repeats) to int, failing on values
-// that do not fit.
-func mvInts(what string, v []int64) ([]int, error) {
-	out := make([]int, len(v))
-	for i, x := range v {
-		if int64(int(x)) != x {
-			return nil, fmt.Errorf("%s: value %d is out of range", what, x)
-		}
-		out[i] = int(x)
-	}
-	return out, nil
-}
-
 // mvShare returns a tensor with the given shape over t's data (no copy).
 func mvShare(t *Tensor, shape []int) *Tensor {
 	return &Tensor{DType: t.DType, Shape: shape, Data: t.Data}

@@ -9,10 +9,18 @@ import (
 	"github.com/onnxrun/onnxrun/graph"
 )
 
-// TestMovementNoPanics feeds random shapes, indices and attributes to every
-// data-movement op: each must return a result or an error, never panic.
-func TestMovementNoPanics(t *testing.T) {
-	rng := rand.New(rand.NewSource(3))
+// shFuzzCase describes random nodes of one op: attrs and inputs are drawn
+// afresh on each call.
+type shFuzzCase struct {
+	op     string
+	opset  int64
+	nOut   int
+	attrs  func() []*graph.Attr
+	inputs func() []Value
+}
+
+// shFuzzCases returns random-node generators for every data-movement op.
+func shFuzzCases(rng *rand.Rand) []shFuzzCase {
 	types := []graph.DType{graph.Float, graph.Int64, graph.String, graph.Bool, graph.Int8, graph.Complex128}
 	shape := func() []int {
 		s := make([]int, rng.Intn(4))
@@ -58,14 +66,69 @@ func TestMovementNoPanics(t *testing.T) {
 		}
 		return as
 	}
-	type opCase struct {
-		op     string
-		opset  int64
-		nOut   int
-		attrs  func() []*graph.Attr
-		inputs func() []Value
+	// Generators biased towards valid arguments, to reach the kernels' main paths.
+	small := func(lo, hi int) int64 { return int64(lo + rng.Intn(hi-lo+1)) }
+	vecOf := func(n, lo, hi int) *Tensor {
+		v := make([]int64, n)
+		for i := range v {
+			v[i] = small(lo, hi)
+		}
+		return New([]int{n}, v)
 	}
-	cases := []opCase{
+	within := func(d *Tensor, axis int) *Tensor { // indices of d's rank, in range along axis
+		s := make([]int, d.Rank())
+		for i := range s {
+			s[i] = rng.Intn(d.Shape[i] + 1)
+		}
+		v := make([]int64, Size(s))
+		for i := range v {
+			v[i] = small(-d.Shape[axis], d.Shape[axis]-1)
+		}
+		return New(s, v)
+	}
+	nonEmpty := func() *Tensor {
+		s := make([]int, 1+rng.Intn(3))
+		for i := range s {
+			s[i] = 1 + rng.Intn(3)
+		}
+		return shRandomTensor(rng, types[rng.Intn(len(types))], s)
+	}
+	return []shFuzzCase{
+		{"Transpose", 13, 1, func() []*graph.Attr {
+			p := rng.Perm(3)
+			return []*graph.Attr{shAInts("perm", int64(p[0]), int64(p[1]), int64(p[2]))}
+		}, func() []Value {
+			return []Value{shRandomTensor(rng, graph.Float, []int{rng.Intn(3), 1 + rng.Intn(3), rng.Intn(4)})}
+		}},
+		{"Pad", 19, 1, func() []*graph.Attr {
+			return []*graph.Attr{shAStr("mode", []string{"constant", "reflect", "edge", "wrap"}[rng.Intn(4)])}
+		}, func() []Value { d := nonEmpty(); return []Value{d, vecOf(2*d.Rank(), -1, 3)} }},
+		{"Tile", 13, 1, nil, func() []Value { d := data(); return []Value{d, vecOf(d.Rank(), 0, 2)} }},
+		{"Expand", 13, 1, nil, func() []Value {
+			d := data()
+			s := make([]int64, rng.Intn(2))
+			for i := range s {
+				s[i] = small(1, 3)
+			}
+			for _, x := range d.Shape {
+				if rng.Intn(2) == 0 {
+					s = append(s, 1)
+				} else {
+					s = append(s, int64(x))
+				}
+			}
+			return []Value{d, New([]int{len(s)}, s)}
+		}},
+		{"GatherElements", 13, 1, func() []*graph.Attr { return []*graph.Attr{shAInt("axis", 0)} }, func() []Value { d := nonEmpty(); return []Value{d, within(d, 0)} }},
+		{"ScatterElements", 13, 1, func() []*graph.Attr { return []*graph.Attr{shAInt("axis", 0)} }, func() []Value {
+			d := nonEmpty()
+			i := within(d, 0)
+			return []Value{d, i, shRandomTensor(rng, d.DType, i.Shape)}
+		}},
+		{"Gather", 13, 1, func() []*graph.Attr { return []*graph.Attr{shAInt("axis", 0)} }, func() []Value { d := nonEmpty(); return []Value{d, within(d, 0)} }},
+		{"OneHot", 11, 1, func() []*graph.Attr { return attr("axis") }, func() []Value {
+			return []Value{idx(), Scalar(small(1, 4)), shRandomTensor(rng, types[rng.Intn(len(types))], []int{2})}
+		}},
 		{"Reshape", 14, 1, func() []*graph.Attr { return attr("allowzero") }, func() []Value { return []Value{data(), ints()} }},
 		{"Flatten", 13, 1, func() []*graph.Attr { return attr("axis") }, func() []Value { return []Value{data()} }},
 		{"Squeeze", 13, 1, nil, func() []Value { return []Value{data(), ints()} }},
@@ -124,6 +187,13 @@ func TestMovementNoPanics(t *testing.T) {
 		{"Trilu", 14, 1, func() []*graph.Attr { return attr("upper") }, func() []Value { return []Value{data(), scalarInt()} }},
 		{"EyeLike", 9, 1, func() []*graph.Attr { return attr("k") }, func() []Value { return []Value{data()} }},
 	}
+}
+
+// TestMovementNoPanics feeds random shapes, indices and attributes to every
+// data-movement op: each must return a result or an error, never panic.
+func TestMovementNoPanics(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	cases := shFuzzCases(rng)
 	okCount := map[string]int{}
 	defer func() { t.Log(okCount) }()
 	for _, c := range cases {

@@ -68,7 +68,7 @@ func nzT[T comparable](d []T) []bool {
 	return m
 }
 
-func nonZero(_ *RunContext, in []Value) ([]Value, error) {
+func nonZero(rc *RunContext, in []Value) ([]Value, error) {
 	x, err := TensorInput(in, 0)
 	if err != nil {
 		return nil, err
@@ -88,6 +88,9 @@ func nonZero(_ *RunContext, in []Value) ([]Value, error) {
 		}
 	}
 	r := len(shape)
+	if err := rc.CheckAlloc(graph.Int64, []int{r, nnz}); err != nil {
+		return nil, err
+	}
 	out := make([]int64, r*nnz)
 	coord := make([]int, r)
 	k := 0

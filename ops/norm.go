@@ -286,8 +286,9 @@ func meanInvStd[T floatT](xs []T, eps float64) (mean, inv float64) {
 // LayerNormalization.
 
 type layerNormKernel struct {
-	axis int64
-	eps  float64
+	axis        int64
+	eps         float64
+	stashDouble bool // Mean and InvStdDev as double (stash_type 11)
 }
 
 func newLayerNorm(b *Build) (Kernel, error) {
@@ -306,7 +307,7 @@ func newLayerNorm(b *Build) (Kernel, error) {
 	if st != 1 && st != int64(graph.Double) {
 		return nil, b.Errorf("stash_type %d is not float (1) or double (11)", st)
 	}
-	return &layerNormKernel{axis: axis, eps: float64(eps)}, nil
+	return &layerNormKernel{axis: axis, eps: float64(eps), stashDouble: st == int64(graph.Double)}, nil
 }
 
 func (k *layerNormKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
@@ -385,7 +386,10 @@ func (k *layerNormKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	for i := axis; i < len(statShape); i++ {
 		statShape[i] = 1
 	}
-	// Mean and InvStdDev have the stash type (float32 here).
+	// Mean and InvStdDev have the stash type.
+	if k.stashDouble {
+		return []Value{y, New(statShape, means), New(append([]int{}, statShape...), invs)}, nil
+	}
 	return []Value{y, New(statShape, convertSlice[float64, float32](means)),
 		New(append([]int{}, statShape...), convertSlice[float64, float32](invs))}, nil
 }

@@ -16,7 +16,7 @@ func newOneHot(b *Build) (Kernel, error) {
 		return nil, err
 	}
 	negIdx := b.Spec.Since >= 11
-	return KernelFunc(func(_ *RunContext, in []Value) ([]Value, error) {
+	return KernelFunc(func(rc *RunContext, in []Value) ([]Value, error) {
 		idx, err := TensorInput(in, 0)
 		if err != nil {
 			return nil, err
@@ -54,6 +54,9 @@ func newOneHot(b *Build) (Kernel, error) {
 		}
 		shape := append(append(append([]int{}, idx.Shape[:ax]...), depth), idx.Shape[ax:]...)
 		if _, err := mvCheckShape("output", shape); err != nil {
+			return nil, err
+		}
+		if err := rc.CheckAlloc(vals.DType, shape); err != nil {
 			return nil, err
 		}
 		out, err := mvNew(vals.DType, shape)

@@ -66,3 +66,22 @@ func TestIndexingMisc(t *testing.T) {
 	shCheck(t, 9, "EyeLike", nil, []Value{New([]int{2, 2}, []int32{5, 5, 5, 5})}, New([]int{2, 2}, []int32{1, 0, 0, 1}))
 	shErr(t, 9, "EyeLike", nil, []Value{shF32s(1)}, 1, "2-D")
 }
+
+func TestHalfTypes(t *testing.T) {
+	h := func(v ...float32) *Tensor {
+		d := make([]float16.Float16, len(v))
+		for i, x := range v {
+			d[i] = float16.Fromfloat32(x)
+		}
+		return New([]int{len(v)}, d)
+	}
+	hs := func(v float32) *Tensor { return Scalar(float16.Fromfloat32(v)) }
+	shCheck(t, 11, "Range", nil, []Value{hs(1), hs(2), hs(0.25)}, h(1, 1.25, 1.5, 1.75))
+	shCheck(t, 27, "Range", []*graph.Attr{shAInt("stash_type", 1)}, []Value{hs(0), hs(3), hs(1)}, h(0, 1, 2))
+	shErr(t, 27, "Range", []*graph.Attr{shAInt("stash_type", 10)}, []Value{hs(0), hs(3), hs(1)}, 1, "stash_type 10")
+	shErr(t, 21, "Range", []*graph.Attr{shAInt("stash_type", 1)}, []Value{hs(0), hs(3), hs(1)}, 1, "needs opset 27")
+	bf := New([]int{2, 2}, []graph.BFloat16Value{graph.BFloat16From(1), graph.BFloat16From(2), graph.BFloat16From(3), graph.BFloat16From(4)})
+	shCheck(t, 14, "Trilu", nil, []Value{bf}, New([]int{2, 2}, []graph.BFloat16Value{graph.BFloat16From(1), graph.BFloat16From(2), 0, graph.BFloat16From(4)}))
+	shCheck(t, 9, "EyeLike", nil, []Value{New([]int{1, 2}, []float16.Float16{0, 0})}, New([]int{1, 2}, []float16.Float16{float16.Fromfloat32(1), 0}))
+	shCheck(t, 7, "Pad", []*graph.Attr{shAInts("pads", 1, 0), shAFloat("value", 0.5)}, []Value{h(2)}, h(0.5, 2))
+}

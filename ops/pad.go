@@ -56,7 +56,7 @@ func newPad(b *Build) (Kernel, error) {
 	return k, nil
 }
 
-func (k *padKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
+func (k *padKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	x, err := TensorInput(in, 0)
 	if err != nil {
 		return nil, err
@@ -123,6 +123,9 @@ func (k *padKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 	}
 	if len(pads) != 2*r {
 		return nil, fmt.Errorf("pads %v: want %d values for input 0 %s", pads, 2*r, x)
+	}
+	if err := rc.checkPad(x, pads); err != nil {
+		return nil, err
 	}
 	out, err := PadTensor(x, pads, k.mode, value)
 	if err != nil {

@@ -40,6 +40,8 @@ type frame struct {
 	plan   *Plan
 	vals   []Value
 	parent *frame
+	state  *runState // shared by the frames of one run: limits, live bytes, depth
+	marked bool      // the values present at the start are marked external
 }
 
 func (f *frame) lookup(name string) (Value, bool) {
@@ -402,6 +404,10 @@ func (p *Plan) run(ctx context.Context, opts *Options, inputs []Value, parent *f
 		return nil, fmt.Errorf("ops: graph %q takes %d inputs, got %d", p.Graph.Name, len(p.inputs), len(inputs))
 	}
 	fr := &frame{plan: p, vals: make([]Value, len(p.names)), parent: parent}
+	if err := fr.begin(opts); err != nil {
+		return nil, err
+	}
+	defer fr.end()
 	for s, t := range p.consts {
 		fr.vals[s] = t
 	}
@@ -419,6 +425,7 @@ func (p *Plan) run(ctx context.Context, opts *Options, inputs []Value, parent *f
 		}
 		fr.vals[s] = v
 	}
+	fr.markExternal()
 	rc := &RunContext{Ctx: ctx, Options: opts, frame: fr}
 	args := make([]Value, 0, 8)
 	for i := range p.steps {
@@ -442,9 +449,13 @@ func (p *Plan) run(ctx context.Context, opts *Options, inputs []Value, parent *f
 		for j, s := range st.out {
 			if s >= 0 && j < len(outs) {
 				fr.vals[s] = outs[j]
+				if err := fr.state.retain(outs[j]); err != nil {
+					return nil, fmt.Errorf("ops: node %q (%s, opset %d): %w", st.node.Name, st.node.OpType, st.opset, err)
+				}
 			}
 		}
 		for _, s := range p.release[i] {
+			fr.state.release(fr.vals[s])
 			fr.vals[s] = nil
 		}
 	}
@@ -464,6 +475,9 @@ func runStep(rc *RunContext, st *step, args []Value) (outs []Value, err error) {
 			err = fmt.Errorf("ops: node %q (%s, opset %d): internal error: %v", st.node.Name, st.node.OpType, st.opset, r)
 		}
 	}()
+	if err := preCheck(rc, st, args); err != nil {
+		return nil, fmt.Errorf("ops: node %q (%s, opset %d): %w", st.node.Name, st.node.OpType, st.opset, err)
+	}
 	outs, err = st.kernel.Run(rc, args)
 	if err != nil {
 		return nil, fmt.Errorf("ops: node %q (%s, opset %d): %w", st.node.Name, st.node.OpType, st.opset, err)

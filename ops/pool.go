@@ -350,7 +350,7 @@ func newMaxUnpool(b *Build) (Kernel, error) {
 	return &maxUnpoolKernel{win}, nil
 }
 
-func (k *maxUnpoolKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
+func (k *maxUnpoolKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	x, err := TensorInput(in, 0)
 	if err != nil {
 		return nil, err
@@ -404,6 +404,9 @@ func (k *maxUnpoolKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 				return nil, fmt.Errorf("input 2 (output_shape): bad size %d", d)
 			}
 			want = append(want, int(d))
+		}
+		if err := rc.CheckAlloc(x.DType, want); err != nil {
+			return nil, err
 		}
 		// Re-address each index from the default shape into the requested one.
 		from, to := Strides(shape), Strides(want)

@@ -90,7 +90,7 @@ func newRandom(b *Build) (Kernel, error) {
 	return k, nil
 }
 
-func (k *randomKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
+func (k *randomKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	shape, dt := k.shape, k.dt
 	if k.like {
 		x, err := TensorInput(in, 0)
@@ -104,6 +104,9 @@ func (k *randomKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 				return nil, fmt.Errorf("input 0 is %s: without dtype the output type is the input's, which must be floating-point", x)
 			}
 		}
+	}
+	if err := rc.CheckAlloc(graph.Double, shape); err != nil {
+		return nil, err
 	}
 	r := k.rng()
 	v := make([]float64, Size(shape))

@@ -20,12 +20,12 @@ func newRange(b *Build) (Kernel, error) {
 	if b.Node.HasAttr("stash_type") && b.Spec.Since < 27 {
 		return nil, b.Errorf("attribute stash_type needs opset 27")
 	}
-	return KernelFunc(func(rc *RunContext, in []Value) ([]Value, error) { return rangeRun(in, stash) }), nil
+	return KernelFunc(func(rc *RunContext, in []Value) ([]Value, error) { return rangeRun(rc, in, stash) }), nil
 }
 
 // rangeRun computes Range; half-precision types are computed in float32,
 // which is what stash_type 1 (the default) asks for.
-func rangeRun(in []Value, stash int64) ([]Value, error) {
+func rangeRun(rc *RunContext, in []Value, stash int64) ([]Value, error) {
 	var ts [3]*Tensor
 	for i, name := range []string{"start", "limit", "delta"} {
 		t, err := TensorInput(in, i)
@@ -72,6 +72,9 @@ func rangeRun(in []Value, stash int64) ([]Value, error) {
 		if n > MaxElements {
 			return nil, fmt.Errorf("range of %d elements exceeds the limit %d", n, int64(MaxElements))
 		}
+		if err := rc.checkDims(ts[0].DType, []int64{int64(n)}); err != nil {
+			return nil, err
+		}
 		out := make([]int64, n)
 		for i := range out {
 			out[i] = start + int64(i)*delta
@@ -105,6 +108,9 @@ func rangeRun(in []Value, stash int64) ([]Value, error) {
 			return nil, fmt.Errorf("range from %v to %v by %v has too many elements", start, limit, delta)
 		}
 		n := int(max(c, 0))
+		if err := rc.checkDims(ts[0].DType, []int64{int64(n)}); err != nil {
+			return nil, err
+		}
 		if ts[0].DType == graph.Double {
 			out := make([]float64, n)
 			for i := range out {

@@ -187,4 +187,7 @@ func (rc *RunContext) RunSubgraph(p *Plan, inputs []Value) ([]Value, error) {
 type Options struct {
 	// Threads is the number of goroutines an op may use (0: GOMAXPROCS).
 	Threads int
+	// Limits bound what a run may allocate, how deep it may nest and how
+	// long a Loop may run (the zero value: DefaultLimits).
+	Limits Limits
 }

@@ -156,8 +156,12 @@ func newFlatten(b *Build) (Kernel, error) {
 	}), nil
 }
 
+// squeezeKernel removes the dims named by axes, or every dim of size 1 when
+// axes are not given. Axes given but empty remove nothing (as the ONNX
+// reference and shape inference do; ONNX Runtime removes all unit dims).
 type squeezeKernel struct {
 	axes     []int64
+	hasAxes  bool
 	useInput bool
 }
 
@@ -168,7 +172,7 @@ func newSqueeze(b *Build) (Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		k.axes = a
+		k.axes, k.hasAxes = a, b.Node.HasAttr("axes")
 	}
 	return k, nil
 }
@@ -178,16 +182,16 @@ func (k *squeezeKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	axes := k.axes
+	axes, hasAxes := k.axes, k.hasAxes
 	if k.useInput {
-		a, _, err := mvInt64Input(in, 1, "axes")
+		a, ok, err := mvInt64Input(in, 1, "axes")
 		if err != nil {
 			return nil, err
 		}
-		axes = a
+		axes, hasAxes = a, ok
 	}
 	drop := make([]bool, x.Rank())
-	if len(axes) == 0 {
+	if !hasAxes {
 		for i, d := range x.Shape {
 			drop[i] = d == 1
 		}

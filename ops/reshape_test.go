@@ -72,6 +72,9 @@ func TestReshapeOps(t *testing.T) {
 	shCheck(t, 11, "Squeeze", []*graph.Attr{shAInts("axes", -1)}, []Value{z}, New([]int{1, 3}, z.Data.([]float32)))
 	shCheck(t, 13, "Squeeze", nil, []Value{z}, New([]int{3}, z.Data.([]float32)))
 	shCheck(t, 13, "Squeeze", nil, []Value{z, shI64s(0)}, New([]int{3, 1}, z.Data.([]float32)))
+	shCheck(t, 13, "Squeeze", nil, []Value{z, shI64s()}, z)
+	shCheck(t, 11, "Squeeze", []*graph.Attr{shAInts("axes")}, []Value{z}, z)
+	shCheck(t, 11, "Squeeze", nil, []Value{z}, New([]int{3}, z.Data.([]float32)))
 	shErr(t, 13, "Squeeze", nil, []Value{z, shI64s(1)}, 1, "cannot squeeze axis 1")
 	shErr(t, 13, "Squeeze", nil, []Value{z, shI64s(3)}, 1, "axis 3 is out of range")
 

@@ -140,7 +140,7 @@ type axisMap struct {
 	extra      []bool
 }
 
-func (a *resizeAttrs) Run(_ *RunContext, in []Value) ([]Value, error) {
+func (a *resizeAttrs) Run(rc *RunContext, in []Value) ([]Value, error) {
 	x, err := TensorInput(in, 0)
 	if err != nil {
 		return nil, err
@@ -262,6 +262,9 @@ func (a *resizeAttrs) Run(_ *RunContext, in []Value) ([]Value, error) {
 		}
 	default:
 		return nil, fmt.Errorf("one of scales and sizes must be given")
+	}
+	if err := rc.CheckAlloc(x.DType, outShape); err != nil {
+		return nil, err
 	}
 	if err := checkOutputSize(outShape); err != nil {
 		return nil, err

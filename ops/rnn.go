@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/onnxrun/onnxrun/graph"
+	"github.com/onnxrun/onnxrun/internal/gemm"
 )
 
 func init() {
@@ -27,42 +28,58 @@ func (k rnnKind) gates() int { return [...]int{1, 3, 4}[k] }
 
 // actFunc is one activation with its alpha and beta.
 type actFunc struct {
-	name        string
+	kind        actKind
 	alpha, beta float64
 }
 
+type actKind int
+
+const (
+	actRelu actKind = iota
+	actTanh
+	actSigmoid
+	actAffine
+	actLeakyRelu
+	actThresholdedRelu
+	actScaledTanh
+	actHardSigmoid
+	actElu
+	actSoftsign
+	actSoftplus
+)
+
 func (a actFunc) apply(x float64) float64 {
-	switch a.name {
-	case "relu":
+	switch a.kind {
+	case actRelu:
 		return math.Max(0, x)
-	case "tanh":
+	case actTanh:
 		return math.Tanh(x)
-	case "sigmoid":
+	case actSigmoid:
 		return 1 / (1 + math.Exp(-x))
-	case "affine":
+	case actAffine:
 		return a.alpha*x + a.beta
-	case "leakyrelu":
+	case actLeakyRelu:
 		if x >= 0 {
 			return x
 		}
 		return a.alpha * x
-	case "thresholdedrelu":
+	case actThresholdedRelu:
 		if x >= a.alpha {
 			return x
 		}
 		return 0
-	case "scaledtanh":
+	case actScaledTanh:
 		return a.alpha * math.Tanh(a.beta*x)
-	case "hardsigmoid":
+	case actHardSigmoid:
 		return math.Min(math.Max(a.alpha*x+a.beta, 0), 1)
-	case "elu":
+	case actElu:
 		if x >= 0 {
 			return x
 		}
 		return a.alpha * (math.Exp(x) - 1)
-	case "softsign":
+	case actSoftsign:
 		return x / (1 + math.Abs(x))
-	case "softplus":
+	case actSoftplus:
 		return math.Log1p(math.Exp(x))
 	}
 	return math.NaN()
@@ -71,16 +88,18 @@ func (a actFunc) apply(x float64) float64 {
 // actDefaults gives each activation's (alpha, beta) defaults and whether it
 // takes them.
 var actDefaults = map[string]struct {
+	kind              actKind
 	alpha, beta       float64
 	useAlpha, useBeta bool
 }{
-	"relu": {}, "tanh": {}, "sigmoid": {}, "softsign": {}, "softplus": {},
-	"affine":          {1, 0, true, true},
-	"leakyrelu":       {0.01, 0, true, false},
-	"thresholdedrelu": {1, 0, true, false},
-	"scaledtanh":      {1, 1, true, true},
-	"hardsigmoid":     {0.2, 0.5, true, true},
-	"elu":             {1, 0, true, false},
+	"relu": {kind: actRelu}, "tanh": {kind: actTanh}, "sigmoid": {kind: actSigmoid},
+	"softsign": {kind: actSoftsign}, "softplus": {kind: actSoftplus},
+	"affine":          {actAffine, 1, 0, true, true},
+	"leakyrelu":       {actLeakyRelu, 0.01, 0, true, false},
+	"thresholdedrelu": {actThresholdedRelu, 1, 0, true, false},
+	"scaledtanh":      {actScaledTanh, 1, 1, true, true},
+	"hardsigmoid":     {actHardSigmoid, 0.2, 0.5, true, true},
+	"elu":             {actElu, 1, 0, true, false},
 }
 
 type rnnKernel struct {
@@ -174,7 +193,7 @@ func newRecurrent(b *Build, kind rnnKind) (Kernel, error) {
 			if !ok {
 				return nil, b.Errorf("activation %q is not supported", name)
 			}
-			f := actFunc{name: l, alpha: def.alpha, beta: def.beta}
+			f := actFunc{kind: def.kind, alpha: def.alpha, beta: def.beta}
 			if def.useAlpha && ai < len(alphas) {
 				f.alpha = float64(alphas[ai])
 				ai++
@@ -290,13 +309,6 @@ func (k *rnnKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	if k.layout == 1 {
 		stateShape = []int{batch, D, H}
 	}
-	// state index of (direction d, batch b) in a state tensor of the layout.
-	sidx := func(d, b int) int {
-		if k.layout == 1 {
-			return (b*D + d) * H
-		}
-		return (d*batch + b) * H
-	}
 	h0t, h0, err := mFloatIn(in, 5, "initial_h", dt)
 	if err != nil {
 		return nil, err
@@ -323,11 +335,109 @@ func (k *rnnKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	if Size([]int{seq, D, batch, H}) > 1<<28 {
 		return nil, fmt.Errorf("output of %d x %d x %d x %d elements is too large", seq, D, batch, H)
 	}
-	yv := make([]float64, seq*D*batch*H)
-	yh := make([]float64, D*batch*H)
-	var yc []float64
+	dm := rnnDims{seq: seq, batch: batch, isz: isz, H: H, D: D, G: G, lens: lens}
+	yShape := []int{seq, D, batch, H}
+	if k.layout == 1 {
+		yShape = []int{batch, seq, D, H}
+	}
+	shapes := [][]int{yShape, stateShape, stateShape}
+	var outs []Value
+	if dt == graph.Double {
+		res, err := rnnCompute(k, rc, dm, [7][]float64{xv, wv, rv, bv, h0, c0, pv}, matMulT64)
+		if err != nil {
+			return nil, err
+		}
+		for i, v := range res {
+			if v != nil {
+				outs = append(outs, New(shapes[i], v))
+			}
+		}
+		return outs, nil
+	}
+	var data [7][]float32
+	for i, v := range [7][]float64{xv, wv, rv, bv, h0, c0, pv} {
+		if v != nil {
+			data[i] = convertSlice[float64, float32](v)
+		}
+	}
+	res, err := rnnCompute(k, rc, dm, data, matMulT32)
+	if err != nil {
+		return nil, err
+	}
+	for i, v := range res {
+		if v == nil {
+			continue
+		}
+		t, err := FromFloat32s(dt, shapes[i], v)
+		if err != nil {
+			return nil, fmt.Errorf("output %d: %w", i, err)
+		}
+		outs = append(outs, t)
+	}
+	return outs, nil
+}
+
+// rnnDims are the sizes of one recurrent run.
+type rnnDims struct {
+	seq, batch, isz, H, D, G int
+	lens                     []int
+}
+
+// matMulT32 sets c (m×n) to a (m×k) times the transpose of b (n×k).
+func matMulT32(m, n, k int, a, b, c []float32) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		clear(c[:m*n])
+		return
+	}
+	gemm.Sgemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n)
+}
+
+// matMulT64 sets c (m×n) to a (m×k) times the transpose of b (n×k).
+func matMulT64(m, n, k int, a, b, c []float64) {
+	for i := range m {
+		ar := a[i*k : (i+1)*k]
+		for j := range n {
+			br := b[j*k : (j+1)*k]
+			acc := 0.0
+			for p, x := range ar {
+				acc += x * br[p]
+			}
+			c[i*n+j] = acc
+		}
+	}
+}
+
+// rnnCompute runs every direction over the whole sequence. data holds X, W,
+// R, B, initial_h, initial_c and P (nil when omitted), X and the states in
+// the kernel's layout. It returns Y, Y_h and (LSTM) Y_c in that layout.
+func rnnCompute[T float32 | float64](k *rnnKernel, rc *RunContext, dm rnnDims, data [7][]T, mm func(m, n, k int, a, b, c []T)) ([3][]T, error) {
+	xv, wv, rv, bv, h0, c0, pv := data[0], data[1], data[2], data[3], data[4], data[5], data[6]
+	seq, batch, isz, H, D, G := dm.seq, dm.batch, dm.isz, dm.H, dm.D, dm.G
+	GH := G * H
+	var res [3][]T
+	res[0] = make([]T, seq*D*batch*H)
+	res[1] = make([]T, D*batch*H)
 	if k.kind == rnnLSTM {
-		yc = make([]float64, D*batch*H)
+		res[2] = make([]T, D*batch*H)
+	}
+	// X in [seq, batch, input] order.
+	x0 := xv
+	if k.layout == 1 {
+		x0 = make([]T, len(xv))
+		for b := range batch {
+			for t := range seq {
+				copy(x0[(t*batch+b)*isz:(t*batch+b+1)*isz], xv[(b*seq+t)*isz:(b*seq+t+1)*isz])
+			}
+		}
+	}
+	sidx := func(d, b int) int {
+		if k.layout == 1 {
+			return (b*D + d) * H
+		}
+		return (d*batch + b) * H
 	}
 	yidx := func(t, d, b int) int {
 		if k.layout == 1 {
@@ -335,100 +445,105 @@ func (k *rnnKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 		}
 		return ((t*D+d)*batch + b) * H
 	}
-	xidx := func(t, b int) int {
-		if k.layout == 1 {
-			return (b*seq + t) * isz
-		}
-		return (t*batch + b) * isz
+	xw := make([]T, seq*batch*GH) // x·W^T + Wb for every (t, b)
+	hr := make([]T, batch*GH)     // h·R^T + Rb for every b
+	h := make([]T, batch*H)
+	c := make([]T, batch*H)
+	var rh, rhR []T // GRU without linear_before_reset: (r ⊙ h) and its product with Rh^T
+	if k.kind == rnnGRU && !k.lbr {
+		rh, rhR = make([]T, batch*H), make([]T, batch*H)
 	}
-	gx := make([]float64, G*H) // x·W^T + Wb
-	gh := make([]float64, G*H) // h·R^T + Rb
-	h := make([]float64, H)
-	c := make([]float64, H)
-	tmp := make([]float64, 3*H) // scratch for step
+	tmp := make([]float64, 3*H)
 	for d := range D {
-		if err := rc.Ctx.Err(); err != nil {
-			return nil, err
-		}
 		acts := k.acts[d]
-		W := wv[d*G*H*isz : (d+1)*G*H*isz]
-		R := rv[d*G*H*H : (d+1)*G*H*H]
-		var wb, rb []float64
+		W := wv[d*GH*isz : (d+1)*GH*isz]
+		R := rv[d*GH*H : (d+1)*GH*H]
+		var wb, rb, P []T
 		if bv != nil {
-			wb = bv[d*2*G*H : d*2*G*H+G*H]
-			rb = bv[d*2*G*H+G*H : (d+1)*2*G*H]
+			wb = bv[d*2*GH : d*2*GH+GH]
+			rb = bv[d*2*GH+GH : (d+1)*2*GH]
 		}
-		var P []float64
 		if pv != nil {
 			P = pv[d*3*H : (d+1)*3*H]
 		}
-		rev := k.reverse || d == 1
+		mm(seq*batch, GH, isz, x0, W, xw)
+		if wb != nil {
+			for r := range seq * batch {
+				row := xw[r*GH : (r+1)*GH]
+				for j := range row {
+					row[j] += wb[j]
+				}
+			}
+		}
 		for b := range batch {
 			if h0 != nil {
-				copy(h, h0[sidx(d, b):sidx(d, b)+H])
+				copy(h[b*H:(b+1)*H], h0[sidx(d, b):sidx(d, b)+H])
 			} else {
-				clear(h)
+				clear(h[b*H : (b+1)*H])
 			}
 			if c0 != nil {
-				copy(c, c0[sidx(d, b):sidx(d, b)+H])
+				copy(c[b*H:(b+1)*H], c0[sidx(d, b):sidx(d, b)+H])
 			} else {
-				clear(c)
+				clear(c[b*H : (b+1)*H])
 			}
-			L := lens[b]
-			for s := range L {
-				t := s
-				if rev {
-					t = L - 1 - s
+		}
+		rev := k.reverse || d == 1
+		tOf := func(s, b int) int {
+			if rev {
+				return dm.lens[b] - 1 - s
+			}
+			return s
+		}
+		for s := range seq {
+			if err := rc.Ctx.Err(); err != nil {
+				return res, err
+			}
+			mm(batch, GH, H, h, R, hr)
+			if rb != nil {
+				for b := range batch {
+					row := hr[b*GH : (b+1)*GH]
+					for j := range row {
+						row[j] += rb[j]
+					}
 				}
-				xt := xv[xidx(t, b) : xidx(t, b)+isz]
-				for g := range G * H {
-					acc := 0.0
-					row := W[g*isz : (g+1)*isz]
-					for i, xx := range xt {
-						acc += xx * row[i]
+			}
+			if rh != nil { // GRU: the hidden gate needs (r ⊙ h)·Rh^T first
+				for b := range batch {
+					if s >= dm.lens[b] {
+						continue
 					}
-					if wb != nil {
-						acc += wb[g]
+					gx := xw[(tOf(s, b)*batch+b)*GH:]
+					gh := hr[b*GH:]
+					for j := range H {
+						r := acts[0].apply(k.clipped(float64(gx[H+j] + gh[H+j])))
+						rh[b*H+j] = T(r) * h[b*H+j]
 					}
-					gx[g] = acc
-					acc = 0
-					rrow := R[g*H : (g+1)*H]
-					for i, hh := range h {
-						acc += hh * rrow[i]
-					}
-					if rb != nil {
-						acc += rb[g]
-					}
-					gh[g] = acc
 				}
-				k.step(acts, gx, gh, R, rb, P, h, c, tmp)
-				copy(yv[yidx(t, d, b):], h)
+				mm(batch, H, H, rh, R[2*H*H:], rhR)
 			}
-			copy(yh[sidx(d, b):sidx(d, b)+H], h)
-			if yc != nil {
-				copy(yc[sidx(d, b):sidx(d, b)+H], c)
+			for b := range batch {
+				if s >= dm.lens[b] {
+					continue
+				}
+				t := tOf(s, b)
+				gx := xw[(t*batch+b)*GH : (t*batch+b+1)*GH]
+				gh := hr[b*GH : (b+1)*GH]
+				var rhb []T
+				if rhR != nil {
+					rhb = rhR[b*H : (b+1)*H]
+				}
+				rnnStep(k, acts, gx, gh, rb, rhb, P, h[b*H:(b+1)*H], c[b*H:(b+1)*H], tmp)
+				copy(res[0][yidx(t, d, b):yidx(t, d, b)+H], h[b*H:(b+1)*H])
+			}
+		}
+		for b := range batch {
+			copy(res[1][sidx(d, b):sidx(d, b)+H], h[b*H:(b+1)*H])
+			if res[2] != nil {
+				copy(res[2][sidx(d, b):sidx(d, b)+H], c[b*H:(b+1)*H])
 			}
 		}
 	}
-	yShape := []int{seq, D, batch, H}
-	if k.layout == 1 {
-		yShape = []int{batch, seq, D, H}
-	}
-	outs := []Value{}
-	for i, o := range []struct {
-		shape []int
-		v     []float64
-	}{{yShape, yv}, {stateShape, yh}, {stateShape, yc}} {
-		if o.v == nil {
-			break
-		}
-		t, err := mFromFloat64s(dt, o.shape, o.v)
-		if err != nil {
-			return nil, fmt.Errorf("output %d: %w", i, err)
-		}
-		outs = append(outs, t)
-	}
-	return outs, nil
+	return res, nil
 }
 
 func (k *rnnKernel) clipped(x float64) float64 {
@@ -438,67 +553,58 @@ func (k *rnnKernel) clipped(x float64) float64 {
 	return x
 }
 
-// step advances one time step: gx and gh hold the input and recurrent
-// products with their biases, h and c the state, updated in place; tmp is
+// rnnStep advances one batch entry by one time step: gx and gh hold the
+// input and recurrent products with their biases (gate blocks z, r, h for
+// GRU; i, o, f, c for LSTM), rhR the GRU product (r ⊙ h)·Rh^T (without
+// linear_before_reset), and h and c the state, updated in place; tmp is
 // scratch of 3*len(h) values.
-func (k *rnnKernel) step(acts []actFunc, gx, gh, R, rb, P, h, c, tmp []float64) {
+func rnnStep[T float32 | float64](k *rnnKernel, acts []actFunc, gx, gh, rb, rhR, P, h, c []T, tmp []float64) {
 	H := len(h)
+	f64 := func(v T) float64 { return float64(v) }
 	switch k.kind {
 	case rnnSimple:
 		for j := range H {
-			h[j] = acts[0].apply(k.clipped(gx[j] + gh[j]))
+			h[j] = T(acts[0].apply(k.clipped(f64(gx[j] + gh[j]))))
 		}
 	case rnnGRU:
 		f, g := acts[0], acts[1]
-		// gate blocks: z, r, h
-		z, hn, rh := tmp[:H], tmp[H:2*H], tmp[2*H:3*H]
+		z, hn := tmp[:H], tmp[H:2*H]
 		for j := range H {
-			z[j] = f.apply(k.clipped(gx[j] + gh[j]))
-		}
-		if k.lbr {
-			for j := range H {
-				rr := f.apply(k.clipped(gx[H+j] + gh[H+j]))
-				hn[j] = g.apply(k.clipped(gx[2*H+j] + rr*gh[2*H+j]))
-			}
-		} else {
-			for j := range H {
-				rr := f.apply(k.clipped(gx[H+j] + gh[H+j]))
-				rh[j] = rr * h[j]
-			}
-			for j := range H {
-				acc := 0.0
-				row := R[(2*H+j)*H : (2*H+j+1)*H]
-				for i, v := range rh {
-					acc += v * row[i]
-				}
+			z[j] = f.apply(k.clipped(f64(gx[j] + gh[j])))
+			if k.lbr {
+				rr := f.apply(k.clipped(f64(gx[H+j] + gh[H+j])))
+				hn[j] = g.apply(k.clipped(f64(gx[2*H+j]) + rr*f64(gh[2*H+j])))
+			} else {
+				acc := f64(rhR[j])
 				if rb != nil {
-					acc += rb[2*H+j]
+					acc += f64(rb[2*H+j])
 				}
-				hn[j] = g.apply(k.clipped(gx[2*H+j] + acc))
+				hn[j] = g.apply(k.clipped(f64(gx[2*H+j]) + acc))
 			}
 		}
 		for j := range H {
-			h[j] = (1-z[j])*hn[j] + z[j]*h[j]
+			h[j] = T((1-z[j])*hn[j] + z[j]*f64(h[j]))
 		}
 	case rnnLSTM:
 		f, g, hf := acts[0], acts[1], acts[2]
-		// gate blocks: i, o, f, c; peepholes: i, o, f
 		for j := range H {
 			pi, po, pf := 0.0, 0.0, 0.0
 			if P != nil {
-				pi, po, pf = P[j], P[H+j], P[2*H+j]
+				pi, po, pf = f64(P[j]), f64(P[H+j]), f64(P[2*H+j])
 			}
-			it := f.apply(k.clipped(gx[j] + gh[j] + pi*c[j]))
+			cj := f64(c[j])
+			it := f.apply(k.clipped(f64(gx[j]+gh[j]) + pi*cj))
 			var ft float64
 			if k.inputForget {
 				ft = 1 - it
 			} else {
-				ft = f.apply(k.clipped(gx[2*H+j] + gh[2*H+j] + pf*c[j]))
+				ft = f.apply(k.clipped(f64(gx[2*H+j]+gh[2*H+j]) + pf*cj))
 			}
-			ct := g.apply(k.clipped(gx[3*H+j] + gh[3*H+j]))
-			c[j] = ft*c[j] + it*ct
-			ot := f.apply(k.clipped(gx[H+j] + gh[H+j] + po*c[j]))
-			h[j] = ot * hf.apply(c[j])
+			ct := g.apply(k.clipped(f64(gx[3*H+j] + gh[3*H+j])))
+			cj = ft*cj + it*ct
+			ot := f.apply(k.clipped(f64(gx[H+j]+gh[H+j]) + po*cj))
+			c[j] = T(cj)
+			h[j] = T(ot * hf.apply(cj))
 		}
 	}
 }

@@ -104,6 +104,15 @@ func (k *roiAlignKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	}
 	nr := rt.Shape[0]
 	shape := []int{nr, c, k.oh, k.ow}
+	if k.sampling == 0 {
+		for r := 0; r < nr; r++ {
+			roi := rois[r*4 : r*4+4]
+			rw, rh := (roi[2]-roi[0])*k.scale, (roi[3]-roi[1])*k.scale
+			if math.IsNaN(rw) || math.IsNaN(rh) || adaptiveGrid(rw, k.ow)*adaptiveGrid(rh, k.oh) > maxRoiSamples {
+				return nil, fmt.Errorf("input 1 (rois): roi %d %v is too large or not a number", r, roi)
+			}
+		}
+	}
 	th := threads(rc)
 	y, err := floatCompute(x, shape,
 		func(v []float32) ([]float32, error) { return roiAlign(k, v, rois, bidx, c, h, w, th), nil },
@@ -138,8 +147,7 @@ func roiAlign[T floatT](k *roiAlignKernel, x []T, rois []float64, bidx []int64, 
 		bh, bw := rh/float64(k.oh), rw/float64(k.ow)
 		gh, gw := k.sampling, k.sampling
 		if gh == 0 {
-			gh = int(math.Ceil(rh / float64(k.oh)))
-			gw = int(math.Ceil(rw / float64(k.ow)))
+			gh, gw = adaptiveGrid(rh, k.oh), adaptiveGrid(rw, k.ow)
 		}
 		cnt := float64(max(gh*gw, 1))
 		// Samples of every output bin, shared by all channels.
@@ -208,4 +216,21 @@ func bilinearSample(y, x float64, h, w int) roiSample {
 	s.pos = [4]int{yl*w + xl, yl*w + xh, yh*w + xl, yh*w + xh}
 	s.w = [4]float64{hy * hx, hy * lx, ly * hx, ly * lx}
 	return s
+}
+
+// maxRoiSamples bounds the bilinear samples of one output bin: an adaptive
+// grid from a huge (or NaN) ROI is rejected rather than computed.
+const maxRoiSamples = 1 << 16
+
+// adaptiveGrid is sampling_ratio 0's grid size ceil(extent / bins), at
+// least 0 (a negative extent samples nothing).
+func adaptiveGrid(extent float64, bins int) int {
+	g := math.Ceil(extent / float64(bins))
+	if !(g > 0) {
+		return 0
+	}
+	if g > maxRoiSamples {
+		return maxRoiSamples + 1
+	}
+	return int(g)
 }

@@ -187,6 +187,9 @@ func (k *dftKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	if irfft && x.Shape[r-1] != 2 {
 		return nil, fmt.Errorf("an inverse one-sided DFT needs complex input, got %s", x)
 	}
+	if k.onesided && !k.inverse && x.Shape[r-1] != 1 {
+		return nil, fmt.Errorf("a one-sided DFT needs real input, got %s", x)
+	}
 	xv, err := ToFloat64s(x)
 	if err != nil {
 		return nil, err
@@ -332,8 +335,8 @@ func (k *stftKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 		return nil, fmt.Errorf("frame length %d (from frame_length or window) is out of range for a signal of %d samples", L, N)
 	}
 	onesided := k.onesided
-	if C == 2 {
-		onesided = false
+	if C == 2 && onesided {
+		return nil, fmt.Errorf("a one-sided STFT needs a real signal, got %s (set onesided=0)", x)
 	}
 	frames := (N-L)/int(step) + 1
 	xv, err := ToFloat64s(x)

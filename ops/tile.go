@@ -11,7 +11,7 @@ func init() {
 }
 
 // tile1 is Tile-1: input 1 is the number of copies along the axis in input 2.
-func tile1(_ *RunContext, in []Value) ([]Value, error) {
+func tile1(rc *RunContext, in []Value) ([]Value, error) {
 	x, err := TensorInput(in, 0)
 	if err != nil {
 		return nil, err
@@ -37,6 +37,9 @@ func tile1(_ *RunContext, in []Value) ([]Value, error) {
 		reps[i] = 1
 	}
 	reps[ax] = vals[0]
+	if err := rc.checkTile(x, reps); err != nil {
+		return nil, err
+	}
 	out, err := TileTensor(x, reps)
 	if err != nil {
 		return nil, err
@@ -44,7 +47,7 @@ func tile1(_ *RunContext, in []Value) ([]Value, error) {
 	return []Value{out}, nil
 }
 
-func tile6(_ *RunContext, in []Value) ([]Value, error) {
+func tile6(rc *RunContext, in []Value) ([]Value, error) {
 	x, err := TensorInput(in, 0)
 	if err != nil {
 		return nil, err
@@ -55,6 +58,9 @@ func tile6(_ *RunContext, in []Value) ([]Value, error) {
 	}
 	if !ok {
 		return nil, fmt.Errorf("input 1 (repeats) is missing")
+	}
+	if err := rc.checkTile(x, reps); err != nil {
+		return nil, err
 	}
 	out, err := TileTensor(x, reps)
 	if err != nil {
@@ -95,7 +101,7 @@ func TileTensor(t *Tensor, reps []int64) (*Tensor, error) {
 	return out, nil
 }
 
-func expand(_ *RunContext, in []Value) ([]Value, error) {
+func expand(rc *RunContext, in []Value) ([]Value, error) {
 	x, err := TensorInput(in, 0)
 	if err != nil {
 		return nil, err
@@ -117,6 +123,9 @@ func expand(_ *RunContext, in []Value) ([]Value, error) {
 	shape, err := BroadcastShapes(x.Shape, want)
 	if err != nil {
 		return nil, fmt.Errorf("input 1 (shape) %v does not broadcast with input 0 %s", s, x)
+	}
+	if err := rc.CheckAlloc(x.DType, shape); err != nil {
+		return nil, err
 	}
 	out, err := ExpandTensor(x, shape)
 	if err != nil {

@@ -78,7 +78,7 @@ func init() {
 // registerUnary registers an element-wise unary op over the given versions.
 func registerUnary(name string, vers []int64, fns unFns) {
 	registerRange(name, vers, func(b *Build) (Kernel, error) {
-		return elemKernel(1, func(in []*Tensor) (*Tensor, error) { return applyUnary(in[0], fns) }), nil
+		return unaryKernel(fns), nil
 	})
 }
 

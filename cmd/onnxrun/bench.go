@@ -51,7 +51,8 @@ type benchResult struct {
 	PeakRSSBytes int64   `json:"peak_rss_bytes"`
 }
 
-func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	defer recoverTo(stderr, "bench", &code)
 	var o runOptions
 	runs, warmup, asJSON := 10, 2, false
 	f := newFlagSet()
@@ -61,7 +62,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	f.boolFlag(&asJSON, "json")
 	pos, help, err := f.parse(args)
 	if help {
-		fmt.Fprint(stdout, benchUsage)
+		fmt.Fprint(stdout, benchUsage+limitUsage)
 		return exitOK
 	}
 	switch {
@@ -78,9 +79,11 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return fail(stderr, "bench", err)
 	}
 	o.model, o.inputs = pos[0], pos[1:]
-	res, err := bench(ctx, &o, runs, warmup)
+	bctx, cancel := o.limit.context(ctx)
+	defer cancel()
+	res, err := bench(bctx, &o, runs, warmup)
 	if err != nil {
-		return fail(stderr, "bench", cliError(err))
+		return fail(stderr, "bench", cliError(o.limit.stopped(err)))
 	}
 	if asJSON {
 		b, _ := json.Marshal(res)
@@ -113,7 +116,7 @@ func bench(ctx context.Context, o *runOptions, runs, warmup int) (*benchResult, 
 	defer m.Close()
 	res.LoadMS = ms(time.Since(t0))
 	t1 := time.Now()
-	s, err := onnxrun.FromModel(m, onnxrun.WithThreads(o.threads))
+	s, err := onnxrun.FromModel(m, append(o.limit.options(), onnxrun.WithThreads(o.threads))...)
 	if err != nil {
 		return nil, err
 	}

@@ -52,6 +52,7 @@ type runOptions struct {
 	threads int
 	outDir  string
 	format  string
+	limit   limitOptions
 }
 
 // flagSet parses GNU-style flags anywhere on the line: -x V, --x V, --x=V;
@@ -157,9 +158,11 @@ func commonFlags(f *flagSet, o *runOptions) {
 		o.dims[name] = n
 		return nil
 	}, "dim", "d")
+	limitFlags(f, &o.limit)
 }
 
-func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	defer recoverTo(stderr, "run", &code)
 	var o runOptions
 	f := newFlagSet()
 	commonFlags(f, &o)
@@ -173,7 +176,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}, "format")
 	pos, help, err := f.parse(args)
 	if help {
-		fmt.Fprint(stdout, runUsage)
+		fmt.Fprint(stdout, runUsage+limitUsage)
 		return exitOK
 	}
 	if err == nil && len(pos) == 0 {
@@ -190,19 +193,27 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// cliError drops the package prefix of the executor's input errors, which
-// read better without it on the command line.
-func cliError(err error) error {
-	var ie *onnxrun.InputError
-	if errors.As(err, &ie) && !errors.Is(err, errUsage) {
-		return errors.New(strings.TrimPrefix(err.Error(), "onnxrun: "))
+// recoverTo turns a panic (a bug) into a one-line error and exit status 1,
+// so that no input ever shows the user a stack trace.
+func recoverTo(stderr io.Writer, cmd string, code *int) {
+	if r := recover(); r != nil {
+		*code = fail(stderr, cmd, fmt.Errorf("internal error: %v", r))
 	}
-	return err
+}
+
+// cliError drops the "onnxrun: " prefix of the executor's errors, which
+// reads as a stutter after the command's own "onnxrun run: ".
+func cliError(err error) error {
+	msg, ok := strings.CutPrefix(err.Error(), "onnxrun: ")
+	if !ok || errors.Is(err, errUsage) {
+		return err
+	}
+	return errors.New(msg)
 }
 
 func runModel(ctx context.Context, o *runOptions, stdout io.Writer) error {
 	t0 := time.Now()
-	s, err := onnxrun.Open(o.model, onnxrun.WithThreads(o.threads))
+	s, err := onnxrun.Open(o.model, append(o.limit.options(), onnxrun.WithThreads(o.threads))...)
 	if err != nil {
 		return err
 	}
@@ -213,9 +224,11 @@ func runModel(ctx context.Context, o *runOptions, stdout io.Writer) error {
 		return err
 	}
 	t1 := time.Now()
-	out, err := s.RunValues(ctx, in)
+	rctx, cancel := o.limit.context(ctx)
+	defer cancel()
+	out, err := s.RunValues(rctx, in)
 	if err != nil {
-		return err
+		return o.limit.stopped(err)
 	}
 	elapsed := time.Since(t1)
 	infos := s.Outputs()
@@ -646,13 +659,13 @@ func top5(t *ops.Tensor) string {
 	return strings.Join(parts, ", ")
 }
 
-// writeOutputs writes every output to dir, and dir/outputs.json mapping
-// output names to file names.
+// writeOutputs writes every output to dir, and dir/outputs.json: an object
+// mapping each output name to its file name, in the model's output order.
 func writeOutputs(dir, format string, infos []onnxrun.Info, out map[string]ops.Value) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	files := map[string]string{}
+	var entries []string // `"name": "file"`, in the model's output order
 	used := map[string]bool{"outputs.json": true}
 	for i, info := range infos {
 		v := out[info.Name]
@@ -694,13 +707,15 @@ func writeOutputs(dir, format string, infos []onnxrun.Info, out map[string]ops.V
 		if err != nil {
 			return fmt.Errorf("output %q: %w", info.Name, err)
 		}
-		files[info.Name] = file
+		k, _ := json.Marshal(info.Name)
+		f, _ := json.Marshal(file)
+		entries = append(entries, fmt.Sprintf("  %s: %s", k, f))
 	}
-	b, err := json.MarshalIndent(files, "", "  ")
-	if err != nil {
-		return err
+	b := "{\n" + strings.Join(entries, ",\n") + "\n}\n"
+	if len(entries) == 0 {
+		b = "{}\n"
 	}
-	return writeFileAtomic(filepath.Join(dir, "outputs.json"), append(b, '\n'))
+	return writeFileAtomic(filepath.Join(dir, "outputs.json"), []byte(b))
 }
 
 // sanitize makes an output name a safe file name: letters, digits, '.',

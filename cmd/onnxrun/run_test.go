@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/onnxrun/onnxrun"
 	"github.com/onnxrun/onnxrun/graph"
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/tensorio"
@@ -275,5 +276,91 @@ func TestBenchJSON(t *testing.T) {
 	}
 	if code, _, _ := cli("bench", filepath.Join(tinyCNN, "model.onnx"), "--runs", "0"); code != 2 {
 		t.Errorf("--runs 0: exit %d, want 2", code)
+	}
+}
+
+func TestBFloat16FromUint16(t *testing.T) {
+	in := onnxrun.Info{Name: "x", Kind: onnxrun.KindTensor, DType: graph.BFloat16}
+	u := ops.New([]int{2}, []uint16{0x3f80, 0xc000}) // 1, -2
+	got := asBFloat16(in, u)
+	b, ok := got.Data.([]graph.BFloat16Value)
+	if !ok || got.DType != graph.BFloat16 || b[0].Float32() != 1 || b[1].Float32() != -2 {
+		t.Fatalf("got %s %v", got, got.Data)
+	}
+	in.DType = graph.Uint16
+	if asBFloat16(in, u) != u {
+		t.Fatal("a uint16 input was converted")
+	}
+}
+
+func TestWriteOutputsOrderAndNames(t *testing.T) {
+	dir := t.TempDir()
+	infos := []onnxrun.Info{{Name: "scores"}, {Name: "boxes/0"}, {Name: "boxes:0"}, {Name: "seq"}}
+	out := map[string]ops.Value{
+		"scores":  ops.New([]int{2}, []float32{1, 2}),
+		"boxes/0": ops.New([]int{1, 4}, []float32{0, 0, 1, 1}),
+		"boxes:0": ops.Scalar(int64(3)),
+		"seq":     &ops.Sequence{Elem: graph.Int64, Items: []*ops.Tensor{ops.New([]int{1}, []int64{5})}},
+	}
+	if err := writeOutputs(dir, "npy", infos, out); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "outputs.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "{\n  \"scores\": \"scores.npy\",\n  \"boxes/0\": \"boxes_0.npy\",\n  \"boxes:0\": \"boxes_0_1.npy\",\n  \"seq\": \"output_3.pb\"\n}\n"
+	if string(b) != want {
+		t.Fatalf("outputs.json:\n%s\nwant:\n%s", b, want)
+	}
+	for _, f := range []string{"scores.npy", "boxes_0.npy", "boxes_0_1.npy", "output_3.pb"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if s := readNPY(t, filepath.Join(dir, "boxes_0_1.npy")); len(s.Shape) != 0 || s.Data.([]int64)[0] != 3 {
+		t.Errorf("scalar output came back as %s %v", s, s.Data)
+	}
+	pb, _ := os.ReadFile(filepath.Join(dir, "output_3.pb"))
+	q, err := decodeSequence(pb, graph.Undefined)
+	if err != nil || len(q.Items) != 1 {
+		t.Errorf("sequence output: %v %v", q, err)
+	}
+}
+
+// A node-suite model with a sequence input and output, through the CLI:
+// a SequenceProto file in, a SequenceProto file out matching the expected one.
+func TestRunCLISequence(t *testing.T) {
+	dir := os.Getenv("ONNX_NODE_TESTS")
+	if dir == "" {
+		dir = "/usr/share/libonnx-testdata/data/node"
+	}
+	test := filepath.Join(dir, "test_sequence_map_add_1_sequence_1_tensor")
+	if _, err := os.Stat(test); err != nil {
+		t.Skip(err)
+	}
+	out := t.TempDir()
+	ds := filepath.Join(test, "test_data_set_0")
+	code, _, errs := cli("run", filepath.Join(test, "model.onnx"), filepath.Join(ds, "input_0.pb"), filepath.Join(ds, "input_1.pb"), "-o", out, "--format", "pb")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	read := func(path string) *ops.Sequence {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := decodeSequence(b, graph.Undefined)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return q
+	}
+	got, want := read(filepath.Join(out, "output_0.pb")), read(filepath.Join(ds, "output_0.pb"))
+	if len(got.Items) != len(want.Items) || got.Elem != want.Elem {
+		t.Fatalf("got %d %s items, want %d %s", len(got.Items), got.Elem, len(want.Items), want.Elem)
+	}
+	for i := range want.Items {
+		checkClose(t, got.Items[i], want.Items[i])
 	}
 }

@@ -362,9 +362,73 @@ func writeShapesJSON(w io.Writer, m *graph.Model, res *infer.Result) error {
 			out.Bindings[k] = jsonDim{v}
 		}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return writeCompactJSON(w, out)
+}
+
+// writeCompactJSON prints the document with one value, node or diagnostic
+// per line: readable, and still one JSON object.
+func writeCompactJSON(w io.Writer, out jsonShapes) error {
+	var sb strings.Builder
+	line := func(v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		sb.Write(b)
+		return nil
+	}
+	sb.WriteString("{\n  \"values\": {")
+	names := make([]string, 0, len(out.Values))
+	for k := range out.Values {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for i, k := range names {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString("\n    ")
+		if err := line(k); err != nil {
+			return err
+		}
+		sb.WriteString(": ")
+		if err := line(out.Values[k]); err != nil {
+			return err
+		}
+	}
+	sb.WriteString("\n  },\n  \"nodes\": [")
+	for i, n := range out.Nodes {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString("\n    ")
+		if err := line(n); err != nil {
+			return err
+		}
+	}
+	sb.WriteString("\n  ],\n  \"diagnostics\": [")
+	for i, d := range out.Diagnostics {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString("\n    ")
+		if err := line(d); err != nil {
+			return err
+		}
+	}
+	sb.WriteString("\n  ],\n  \"totals\": ")
+	if err := line(out.Totals); err != nil {
+		return err
+	}
+	if out.Bindings != nil {
+		sb.WriteString(",\n  \"bindings\": ")
+		if err := line(out.Bindings); err != nil {
+			return err
+		}
+	}
+	sb.WriteString("\n}\n")
+	_, err := io.WriteString(w, sb.String())
+	return err
 }
 
 func nonNil(s []string) []string {

@@ -130,8 +130,21 @@ func TestShapesInconsistent(t *testing.T) {
 	if code != exitFail {
 		t.Errorf("exit %d, want %d", code, exitFail)
 	}
-	if !strings.Contains(out, `"node": "conv"`) || !strings.Contains(out, `"severity": "error"`) || !strings.Contains(out, "channels") {
-		t.Errorf("no diagnostic naming the conv:\n%s", out)
+	var doc struct {
+		Diagnostics []struct {
+			Node, Op, Severity, Message string
+			Opset                       int64
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(doc.Diagnostics) != 1 {
+		t.Fatalf("diagnostics %+v", doc.Diagnostics)
+	}
+	d := doc.Diagnostics[0]
+	if d.Node != "conv" || d.Op != "Conv" || d.Opset != 13 || d.Severity != "error" || !strings.Contains(d.Message, "channels") {
+		t.Errorf("diagnostic %+v", d)
 	}
 }
 

@@ -113,3 +113,21 @@ func BenchmarkSgemmPacked(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSgemv measures the matrix-vector path (m = 1).
+func BenchmarkSgemv(b *testing.B) {
+	for _, tb := range []bool{false, true} {
+		b.Run(fmt.Sprint("transB=", tb), func(b *testing.B) {
+			r := rand.New(rand.NewSource(1))
+			const k, n = 2048, 2048
+			x, y, z := randSlice(r, k), randSlice(r, k*n), make([]float32, n)
+			ldb := n
+			if tb {
+				ldb = k
+			}
+			benchLoop(b, 1, 1, n, k, func() {
+				Sgemm(false, tb, 1, n, k, 1, x, k, y, ldb, 0, z, n)
+			})
+		})
+	}
+}

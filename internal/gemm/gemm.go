@@ -97,6 +97,10 @@ func sgemm(ks *kernelSet, threads int, transA, transB bool, m, n, k int, alpha f
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
+	if m == 1 || n == 1 {
+		gemv(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
+		return
+	}
 	p := &problem{ks: ks, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
 		a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, ep: ep}
 	p.bl = blockingFor(ks, k)

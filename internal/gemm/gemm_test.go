@@ -162,7 +162,8 @@ func TestSgemmRandomShapes(t *testing.T) {
 	// Larger shapes: several k blocks, several m and n blocks, thin and
 	// narrow edges, k = 0.
 	for _, s := range [][3]int{{130, 9, 600}, {7, 300, 1100}, {257, 261, 259}, {300, 33, 70},
-		{1, 2100, 3}, {33, 4200, 17}, {70, 49, 1030}, {2, 3, 0}, {0, 3, 4}, {3, 0, 4}} {
+		{1, 2100, 3}, {33, 4200, 17}, {70, 49, 1030}, {2, 3, 0}, {0, 3, 4}, {3, 0, 4},
+		{1, 300, 200}, {1, 1, 7}, {200, 1, 300}, {1, 5000, 70}, {3000, 1, 90}} {
 		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 			cases = append(cases, gemmCase{m: s[0], n: s[1], k: s[2], transA: tr[0], transB: tr[1],
 				alpha: 0.75, beta: 0.5, pad: [3]int{1, 3, 2}})
@@ -182,7 +183,7 @@ func TestSgemmRandomShapes(t *testing.T) {
 func TestSgemmDeterministic(t *testing.T) {
 	r := rand.New(rand.NewSource(2))
 	for _, ks := range kernelSets() {
-		for _, s := range [][3]int{{200, 300, 500}, {97, 1000, 70}, {512, 49, 700}, {61, 3136, 67}} {
+		for _, s := range [][3]int{{200, 300, 500}, {97, 1000, 70}, {512, 49, 700}, {61, 3136, 67}, {1, 4000, 300}, {3000, 1, 200}} {
 			m, n, k := s[0], s[1], s[2]
 			a, b := randSlice(r, m*k), randSlice(r, k*n)
 			c0 := randSlice(r, m*n)

