@@ -30,7 +30,7 @@
 //	cd internal/gemm/asmgen && go run . -out ../sgemm_amd64.s -stubs ../sgemm_amd64_stubs.go -pkg gemm
 package gemm
 
-//go:generate sh -c "cd asmgen && go run . -out ../sgemm_amd64.s -stubs ../sgemm_amd64_stubs.go -pkg gemm"
+//go:generate go run -C asmgen . -out ../sgemm_amd64.s -stubs ../sgemm_amd64_stubs.go -pkg gemm
 
 import (
 	"fmt"
