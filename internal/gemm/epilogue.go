@@ -166,3 +166,63 @@ func (e *Epilogue) activate(x []float32) {
 func sigmoid(v float32) float32 {
 	return float32(1 / (1 + math.Exp(-float64(v))))
 }
+
+// tileEp is the part of an epilogue the assembly kernels apply to a full
+// tile while it is in registers. Its layout is known to the generated
+// assembly: do not reorder the fields.
+type tileEp struct {
+	flags uintptr  // epBiasRow | epBiasCol | epResidual | epClamp
+	bias  *float32 // the tile's first row's (or column's) bias
+	res   *float32 // the tile's first residual element
+	ldr   int      // the residual's leading dimension
+	lo    float32  // the clamp: max(lo, min(hi, x))
+	hi    float32
+}
+
+// The tileEp flags.
+const (
+	epBiasRow = 1 << iota
+	epBiasCol
+	epResidual
+	epClamp
+)
+
+// ptr returns the address the assembly reads te from.
+func (te *tileEp) ptr() *uintptr { return &te.flags }
+
+// fill sets te for the tile of C at row i, column j (the tile lies inside
+// C).
+func (e *Epilogue) fill(te *tileEp, i, j int) {
+	te.flags = 0
+	if e.Bias != nil {
+		if e.BiasPerRow {
+			te.flags |= epBiasRow
+			te.bias = &e.Bias[i]
+		} else {
+			te.flags |= epBiasCol
+			te.bias = &e.Bias[j]
+		}
+	}
+	if e.Residual != nil {
+		te.flags |= epResidual
+		te.res = &e.Residual[i*e.LdResidual+j]
+		te.ldr = e.LdResidual
+	}
+	switch e.Act {
+	case ActRelu:
+		te.flags |= epClamp
+		te.lo, te.hi = 0, float32(math.Inf(1))
+	case ActClip:
+		te.flags |= epClamp
+		te.lo, te.hi = e.Min, e.Max
+	}
+}
+
+// afterFused returns what remains of e once a kernel applied fill's part:
+// the activation, unless it was a clamp.
+func (e *Epilogue) afterFused() *Epilogue {
+	if e.Act == ActRelu || e.Act == ActClip {
+		return &Epilogue{}
+	}
+	return &Epilogue{Act: e.Act, Min: e.Min, Max: e.Max, Alpha: e.Alpha, Beta: e.Beta}
+}

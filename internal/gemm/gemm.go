@@ -64,12 +64,15 @@ type kernelSet struct {
 	mr, nr int
 	// tile computes the mr×nr tile at c (row stride ldc) from a packed A
 	// panel (k×mr) and a packed B panel (k×nr): c = AB if !load, else
-	// c = AB + beta*c. k >= 1.
-	tile func(k int, a, b, c []float32, ldc int, beta float32, load bool)
+	// c = AB + beta*c; then, when fusedEp and ep is not nil, it applies ep.
+	// k >= 1.
+	tile func(k int, a, b, c []float32, ldc int, beta float32, load bool, ep *tileEp)
 	// narrow, when not nil, computes an mr×nrNarrow tile the same way; it
 	// serves the last column panel when that is at most nrNarrow wide.
-	narrow   func(k int, a, b, c []float32, ldc int, beta float32, load bool)
+	narrow   func(k int, a, b, c []float32, ldc int, beta float32, load bool, ep *tileEp)
 	nrNarrow int
+	// fusedEp tells that the kernels apply a tileEp.
+	fusedEp bool
 	// packRows16, when not nil, packs row-major B into 16-column panels
 	// (see packB16); only for nr = 16.
 	packRows16 func(kb int, src []float32, ldb int, dst []float32, panels int)
@@ -157,6 +160,16 @@ func (p *problem) region(i0, i1, j0, j1 int) {
 	defer putBuf(bufB)
 	var tmp [maxTile]float32
 	epOn := p.ep.active()
+	// te is the part of the epilogue the kernel applies to full tiles in
+	// registers; rest is what is left for Go (an activation other than
+	// Relu and Clip). Edge tiles get the whole epilogue in Go.
+	var te *tileEp
+	noEp := &tileEp{}
+	rest := p.ep
+	if epOn && ks.fusedEp {
+		te = &tileEp{}
+		rest = p.ep.afterFused()
+	}
 	for jc := j0; jc < j1; jc += bl.nc {
 		nb := min(bl.nc, j1-jc)
 		// The last panel of C may be narrow; it is packed as wide as the
@@ -192,7 +205,15 @@ func (p *problem) region(i0, i1, j0, j1 int) {
 						ap := blockA[ir*kb : (ir+mr)*kb]
 						ci := (ic+ir)*p.ldc + jc + j
 						if mw == mr && nw == pw {
-							kern(kb, ap, bp, p.c[ci:], p.ldc, beta, load)
+							if last && te != nil {
+								p.ep.fill(te, ic+ir, jc+j)
+								kern(kb, ap, bp, p.c[ci:], p.ldc, beta, load, te)
+								if rest.active() {
+									rest.apply(p.c, p.ldc, ic+ir, jc+j, mw, nw)
+								}
+								continue
+							}
+							kern(kb, ap, bp, p.c[ci:], p.ldc, beta, load, noEp)
 						} else {
 							// An edge tile goes through a full-size
 							// scratch tile so that its elements see the
@@ -203,7 +224,7 @@ func (p *problem) region(i0, i1, j0, j1 int) {
 									copy(t[r*pw:r*pw+nw], p.c[ci+r*p.ldc:ci+r*p.ldc+nw])
 								}
 							}
-							kern(kb, ap, bp, t, pw, beta, load)
+							kern(kb, ap, bp, t, pw, beta, load, noEp)
 							for r := 0; r < mw; r++ {
 								copy(p.c[ci+r*p.ldc:ci+r*p.ldc+nw], t[r*pw:r*pw+nw])
 							}

@@ -21,7 +21,7 @@ func BenchmarkMicroKernel(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				off := (i % 16) * k * ks.mr
-				ks.tile(k, a[off:], bp, c, ks.nr, 1, true)
+				ks.tile(k, a[off:], bp, c, ks.nr, 1, true, &tileEp{})
 			}
 			b.StopTimer()
 			t1, _ := cpuClocks()

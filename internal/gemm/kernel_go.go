@@ -6,7 +6,8 @@ var goKernels = kernelSet{name: "go2x4", mr: 2, nr: 4, tile: tile2x4}
 
 // tile2x4 computes the 2×4 tile at c (row stride ldc) from a packed A panel
 // (k×2) and a packed B panel (k×4): c = AB when !load, else c = AB + beta*c.
-func tile2x4(k int, a, b, c []float32, ldc int, beta float32, load bool) {
+// It applies no epilogue (ep is nil).
+func tile2x4(k int, a, b, c []float32, ldc int, beta float32, load bool, _ *tileEp) {
 	var c00, c01, c02, c03, c10, c11, c12, c13 float32
 	a = a[:k*2]
 	b = b[:k*4]

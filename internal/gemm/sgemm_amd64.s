@@ -4,9 +4,9 @@
 
 #include "textflag.h"
 
-// func kern6x16(k int, a *float32, b *float32, c *float32, ldc int, beta float32, load int)
+// func kern6x16(k int, a *float32, b *float32, c *float32, ldc int, beta float32, load int, ep *uintptr)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
-TEXT ·kern6x16(SB), NOSPLIT, $0-56
+TEXT ·kern6x16(SB), NOSPLIT, $0-64
 	MOVQ       k+0(FP), AX
 	MOVQ       a+8(FP), CX
 	MOVQ       b+16(FP), DX
@@ -166,43 +166,129 @@ kern6x16_tailloop:
 kern6x16_store:
 	MOVQ         load+48(FP), AX
 	TESTQ        AX, AX
-	JZ           kern6x16_overwrite
+	JZ           kern6x16_epilogue
 	MOVSS        beta+40(FP), X12
 	VBROADCASTSS X12, Y12
 	MOVQ         BX, AX
 	VFMADD231PS  (AX), Y12, Y0
-	VMOVUPS      Y0, (AX)
 	VFMADD231PS  32(AX), Y12, Y1
-	VMOVUPS      Y1, 32(AX)
 	ADDQ         SI, AX
 	VFMADD231PS  (AX), Y12, Y2
-	VMOVUPS      Y2, (AX)
 	VFMADD231PS  32(AX), Y12, Y3
-	VMOVUPS      Y3, 32(AX)
 	ADDQ         SI, AX
 	VFMADD231PS  (AX), Y12, Y4
-	VMOVUPS      Y4, (AX)
 	VFMADD231PS  32(AX), Y12, Y5
-	VMOVUPS      Y5, 32(AX)
 	ADDQ         SI, AX
 	VFMADD231PS  (AX), Y12, Y6
-	VMOVUPS      Y6, (AX)
 	VFMADD231PS  32(AX), Y12, Y7
-	VMOVUPS      Y7, 32(AX)
 	ADDQ         SI, AX
 	VFMADD231PS  (AX), Y12, Y8
-	VMOVUPS      Y8, (AX)
 	VFMADD231PS  32(AX), Y12, Y9
-	VMOVUPS      Y9, 32(AX)
 	ADDQ         SI, AX
 	VFMADD231PS  (AX), Y12, Y10
-	VMOVUPS      Y10, (AX)
 	VFMADD231PS  32(AX), Y12, Y11
-	VMOVUPS      Y11, 32(AX)
-	VZEROUPPER
-	RET
 
-kern6x16_overwrite:
+kern6x16_epilogue:
+	MOVQ         ep+56(FP), AX
+	MOVQ         (AX), CX
+	TESTQ        CX, CX
+	JZ           kern6x16_write
+	TESTQ        $0x00000001, CX
+	JZ           kern6x16_biascol
+	MOVQ         8(AX), DX
+	VBROADCASTSS (DX), Y12
+	VADDPS       Y12, Y0, Y0
+	VADDPS       Y12, Y1, Y1
+	VBROADCASTSS 4(DX), Y12
+	VADDPS       Y12, Y2, Y2
+	VADDPS       Y12, Y3, Y3
+	VBROADCASTSS 8(DX), Y12
+	VADDPS       Y12, Y4, Y4
+	VADDPS       Y12, Y5, Y5
+	VBROADCASTSS 12(DX), Y12
+	VADDPS       Y12, Y6, Y6
+	VADDPS       Y12, Y7, Y7
+	VBROADCASTSS 16(DX), Y12
+	VADDPS       Y12, Y8, Y8
+	VADDPS       Y12, Y9, Y9
+	VBROADCASTSS 20(DX), Y12
+	VADDPS       Y12, Y10, Y10
+	VADDPS       Y12, Y11, Y11
+
+kern6x16_biascol:
+	TESTQ   $0x00000002, CX
+	JZ      kern6x16_residual
+	MOVQ    8(AX), DX
+	VMOVUPS (DX), Y12
+	VADDPS  Y12, Y0, Y0
+	VADDPS  Y12, Y2, Y2
+	VADDPS  Y12, Y4, Y4
+	VADDPS  Y12, Y6, Y6
+	VADDPS  Y12, Y8, Y8
+	VADDPS  Y12, Y10, Y10
+	VMOVUPS 32(DX), Y12
+	VADDPS  Y12, Y1, Y1
+	VADDPS  Y12, Y3, Y3
+	VADDPS  Y12, Y5, Y5
+	VADDPS  Y12, Y7, Y7
+	VADDPS  Y12, Y9, Y9
+	VADDPS  Y12, Y11, Y11
+
+kern6x16_residual:
+	TESTQ  $0x00000004, CX
+	JZ     kern6x16_clamp
+	MOVQ   16(AX), DX
+	MOVQ   24(AX), DI
+	SHLQ   $0x02, DI
+	VADDPS (DX), Y0, Y0
+	VADDPS 32(DX), Y1, Y1
+	ADDQ   DI, DX
+	VADDPS (DX), Y2, Y2
+	VADDPS 32(DX), Y3, Y3
+	ADDQ   DI, DX
+	VADDPS (DX), Y4, Y4
+	VADDPS 32(DX), Y5, Y5
+	ADDQ   DI, DX
+	VADDPS (DX), Y6, Y6
+	VADDPS 32(DX), Y7, Y7
+	ADDQ   DI, DX
+	VADDPS (DX), Y8, Y8
+	VADDPS 32(DX), Y9, Y9
+	ADDQ   DI, DX
+	VADDPS (DX), Y10, Y10
+	VADDPS 32(DX), Y11, Y11
+
+kern6x16_clamp:
+	TESTQ        $0x00000008, CX
+	JZ           kern6x16_write
+	VBROADCASTSS 32(AX), Y12
+	VBROADCASTSS 36(AX), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMAXPS       Y2, Y12, Y2
+	VMINPS       Y2, Y13, Y2
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	VMAXPS       Y4, Y12, Y4
+	VMINPS       Y4, Y13, Y4
+	VMAXPS       Y5, Y12, Y5
+	VMINPS       Y5, Y13, Y5
+	VMAXPS       Y6, Y12, Y6
+	VMINPS       Y6, Y13, Y6
+	VMAXPS       Y7, Y12, Y7
+	VMINPS       Y7, Y13, Y7
+	VMAXPS       Y8, Y12, Y8
+	VMINPS       Y8, Y13, Y8
+	VMAXPS       Y9, Y12, Y9
+	VMINPS       Y9, Y13, Y9
+	VMAXPS       Y10, Y12, Y10
+	VMINPS       Y10, Y13, Y10
+	VMAXPS       Y11, Y12, Y11
+	VMINPS       Y11, Y13, Y11
+
+kern6x16_write:
 	VMOVUPS Y0, (BX)
 	VMOVUPS Y1, 32(BX)
 	ADDQ    SI, BX
@@ -223,9 +309,9 @@ kern6x16_overwrite:
 	VZEROUPPER
 	RET
 
-// func kern6x8(k int, a *float32, b *float32, c *float32, ldc int, beta float32, load int)
+// func kern6x8(k int, a *float32, b *float32, c *float32, ldc int, beta float32, load int, ep *uintptr)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
-TEXT ·kern6x8(SB), NOSPLIT, $0-56
+TEXT ·kern6x8(SB), NOSPLIT, $0-64
 	MOVQ       k+0(FP), AX
 	MOVQ       a+8(FP), CX
 	MOVQ       b+16(FP), DX
@@ -344,31 +430,92 @@ kern6x8_tailloop:
 kern6x8_store:
 	MOVQ         load+48(FP), AX
 	TESTQ        AX, AX
-	JZ           kern6x8_overwrite
+	JZ           kern6x8_epilogue
 	MOVSS        beta+40(FP), X6
 	VBROADCASTSS X6, Y6
 	MOVQ         BX, AX
 	VFMADD231PS  (AX), Y6, Y0
-	VMOVUPS      Y0, (AX)
 	ADDQ         SI, AX
 	VFMADD231PS  (AX), Y6, Y1
-	VMOVUPS      Y1, (AX)
 	ADDQ         SI, AX
 	VFMADD231PS  (AX), Y6, Y2
-	VMOVUPS      Y2, (AX)
 	ADDQ         SI, AX
 	VFMADD231PS  (AX), Y6, Y3
-	VMOVUPS      Y3, (AX)
 	ADDQ         SI, AX
 	VFMADD231PS  (AX), Y6, Y4
-	VMOVUPS      Y4, (AX)
 	ADDQ         SI, AX
 	VFMADD231PS  (AX), Y6, Y5
-	VMOVUPS      Y5, (AX)
-	VZEROUPPER
-	RET
 
-kern6x8_overwrite:
+kern6x8_epilogue:
+	MOVQ         ep+56(FP), AX
+	MOVQ         (AX), CX
+	TESTQ        CX, CX
+	JZ           kern6x8_write
+	TESTQ        $0x00000001, CX
+	JZ           kern6x8_biascol
+	MOVQ         8(AX), DX
+	VBROADCASTSS (DX), Y6
+	VADDPS       Y6, Y0, Y0
+	VBROADCASTSS 4(DX), Y6
+	VADDPS       Y6, Y1, Y1
+	VBROADCASTSS 8(DX), Y6
+	VADDPS       Y6, Y2, Y2
+	VBROADCASTSS 12(DX), Y6
+	VADDPS       Y6, Y3, Y3
+	VBROADCASTSS 16(DX), Y6
+	VADDPS       Y6, Y4, Y4
+	VBROADCASTSS 20(DX), Y6
+	VADDPS       Y6, Y5, Y5
+
+kern6x8_biascol:
+	TESTQ   $0x00000002, CX
+	JZ      kern6x8_residual
+	MOVQ    8(AX), DX
+	VMOVUPS (DX), Y6
+	VADDPS  Y6, Y0, Y0
+	VADDPS  Y6, Y1, Y1
+	VADDPS  Y6, Y2, Y2
+	VADDPS  Y6, Y3, Y3
+	VADDPS  Y6, Y4, Y4
+	VADDPS  Y6, Y5, Y5
+
+kern6x8_residual:
+	TESTQ  $0x00000004, CX
+	JZ     kern6x8_clamp
+	MOVQ   16(AX), DX
+	MOVQ   24(AX), DI
+	SHLQ   $0x02, DI
+	VADDPS (DX), Y0, Y0
+	ADDQ   DI, DX
+	VADDPS (DX), Y1, Y1
+	ADDQ   DI, DX
+	VADDPS (DX), Y2, Y2
+	ADDQ   DI, DX
+	VADDPS (DX), Y3, Y3
+	ADDQ   DI, DX
+	VADDPS (DX), Y4, Y4
+	ADDQ   DI, DX
+	VADDPS (DX), Y5, Y5
+
+kern6x8_clamp:
+	TESTQ        $0x00000008, CX
+	JZ           kern6x8_write
+	VBROADCASTSS 32(AX), Y6
+	VBROADCASTSS 36(AX), Y7
+	VMAXPS       Y0, Y6, Y0
+	VMINPS       Y0, Y7, Y0
+	VMAXPS       Y1, Y6, Y1
+	VMINPS       Y1, Y7, Y1
+	VMAXPS       Y2, Y6, Y2
+	VMINPS       Y2, Y7, Y2
+	VMAXPS       Y3, Y6, Y3
+	VMINPS       Y3, Y7, Y3
+	VMAXPS       Y4, Y6, Y4
+	VMINPS       Y4, Y7, Y4
+	VMAXPS       Y5, Y6, Y5
+	VMINPS       Y5, Y7, Y5
+
+kern6x8_write:
 	VMOVUPS Y0, (BX)
 	ADDQ    SI, BX
 	VMOVUPS Y1, (BX)
@@ -383,9 +530,9 @@ kern6x8_overwrite:
 	VZEROUPPER
 	RET
 
-// func kern4x24(k int, a *float32, b *float32, c *float32, ldc int, beta float32, load int)
+// func kern4x24(k int, a *float32, b *float32, c *float32, ldc int, beta float32, load int, ep *uintptr)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
-TEXT ·kern4x24(SB), NOSPLIT, $0-56
+TEXT ·kern4x24(SB), NOSPLIT, $0-64
 	MOVQ       k+0(FP), AX
 	MOVQ       a+8(FP), CX
 	MOVQ       b+16(FP), DX
@@ -534,41 +681,124 @@ kern4x24_tailloop:
 kern4x24_store:
 	MOVQ         load+48(FP), AX
 	TESTQ        AX, AX
-	JZ           kern4x24_overwrite
+	JZ           kern4x24_epilogue
 	MOVSS        beta+40(FP), X12
 	VBROADCASTSS X12, Y12
 	MOVQ         BX, AX
 	VFMADD231PS  (AX), Y12, Y0
-	VMOVUPS      Y0, (AX)
 	VFMADD231PS  32(AX), Y12, Y1
-	VMOVUPS      Y1, 32(AX)
 	VFMADD231PS  64(AX), Y12, Y2
-	VMOVUPS      Y2, 64(AX)
 	ADDQ         SI, AX
 	VFMADD231PS  (AX), Y12, Y3
-	VMOVUPS      Y3, (AX)
 	VFMADD231PS  32(AX), Y12, Y4
-	VMOVUPS      Y4, 32(AX)
 	VFMADD231PS  64(AX), Y12, Y5
-	VMOVUPS      Y5, 64(AX)
 	ADDQ         SI, AX
 	VFMADD231PS  (AX), Y12, Y6
-	VMOVUPS      Y6, (AX)
 	VFMADD231PS  32(AX), Y12, Y7
-	VMOVUPS      Y7, 32(AX)
 	VFMADD231PS  64(AX), Y12, Y8
-	VMOVUPS      Y8, 64(AX)
 	ADDQ         SI, AX
 	VFMADD231PS  (AX), Y12, Y9
-	VMOVUPS      Y9, (AX)
 	VFMADD231PS  32(AX), Y12, Y10
-	VMOVUPS      Y10, 32(AX)
 	VFMADD231PS  64(AX), Y12, Y11
-	VMOVUPS      Y11, 64(AX)
-	VZEROUPPER
-	RET
 
-kern4x24_overwrite:
+kern4x24_epilogue:
+	MOVQ         ep+56(FP), AX
+	MOVQ         (AX), CX
+	TESTQ        CX, CX
+	JZ           kern4x24_write
+	TESTQ        $0x00000001, CX
+	JZ           kern4x24_biascol
+	MOVQ         8(AX), DX
+	VBROADCASTSS (DX), Y12
+	VADDPS       Y12, Y0, Y0
+	VADDPS       Y12, Y1, Y1
+	VADDPS       Y12, Y2, Y2
+	VBROADCASTSS 4(DX), Y12
+	VADDPS       Y12, Y3, Y3
+	VADDPS       Y12, Y4, Y4
+	VADDPS       Y12, Y5, Y5
+	VBROADCASTSS 8(DX), Y12
+	VADDPS       Y12, Y6, Y6
+	VADDPS       Y12, Y7, Y7
+	VADDPS       Y12, Y8, Y8
+	VBROADCASTSS 12(DX), Y12
+	VADDPS       Y12, Y9, Y9
+	VADDPS       Y12, Y10, Y10
+	VADDPS       Y12, Y11, Y11
+
+kern4x24_biascol:
+	TESTQ   $0x00000002, CX
+	JZ      kern4x24_residual
+	MOVQ    8(AX), DX
+	VMOVUPS (DX), Y12
+	VADDPS  Y12, Y0, Y0
+	VADDPS  Y12, Y3, Y3
+	VADDPS  Y12, Y6, Y6
+	VADDPS  Y12, Y9, Y9
+	VMOVUPS 32(DX), Y12
+	VADDPS  Y12, Y1, Y1
+	VADDPS  Y12, Y4, Y4
+	VADDPS  Y12, Y7, Y7
+	VADDPS  Y12, Y10, Y10
+	VMOVUPS 64(DX), Y12
+	VADDPS  Y12, Y2, Y2
+	VADDPS  Y12, Y5, Y5
+	VADDPS  Y12, Y8, Y8
+	VADDPS  Y12, Y11, Y11
+
+kern4x24_residual:
+	TESTQ  $0x00000004, CX
+	JZ     kern4x24_clamp
+	MOVQ   16(AX), DX
+	MOVQ   24(AX), DI
+	SHLQ   $0x02, DI
+	VADDPS (DX), Y0, Y0
+	VADDPS 32(DX), Y1, Y1
+	VADDPS 64(DX), Y2, Y2
+	ADDQ   DI, DX
+	VADDPS (DX), Y3, Y3
+	VADDPS 32(DX), Y4, Y4
+	VADDPS 64(DX), Y5, Y5
+	ADDQ   DI, DX
+	VADDPS (DX), Y6, Y6
+	VADDPS 32(DX), Y7, Y7
+	VADDPS 64(DX), Y8, Y8
+	ADDQ   DI, DX
+	VADDPS (DX), Y9, Y9
+	VADDPS 32(DX), Y10, Y10
+	VADDPS 64(DX), Y11, Y11
+
+kern4x24_clamp:
+	TESTQ        $0x00000008, CX
+	JZ           kern4x24_write
+	VBROADCASTSS 32(AX), Y12
+	VBROADCASTSS 36(AX), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMAXPS       Y2, Y12, Y2
+	VMINPS       Y2, Y13, Y2
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	VMAXPS       Y4, Y12, Y4
+	VMINPS       Y4, Y13, Y4
+	VMAXPS       Y5, Y12, Y5
+	VMINPS       Y5, Y13, Y5
+	VMAXPS       Y6, Y12, Y6
+	VMINPS       Y6, Y13, Y6
+	VMAXPS       Y7, Y12, Y7
+	VMINPS       Y7, Y13, Y7
+	VMAXPS       Y8, Y12, Y8
+	VMINPS       Y8, Y13, Y8
+	VMAXPS       Y9, Y12, Y9
+	VMINPS       Y9, Y13, Y9
+	VMAXPS       Y10, Y12, Y10
+	VMINPS       Y10, Y13, Y10
+	VMAXPS       Y11, Y12, Y11
+	VMINPS       Y11, Y13, Y11
+
+kern4x24_write:
 	VMOVUPS Y0, (BX)
 	VMOVUPS Y1, 32(BX)
 	VMOVUPS Y2, 64(BX)

@@ -7,26 +7,32 @@ package gemm
 // kern6x16 adds the product of a packed A micro-panel (k steps of 6
 // values) and a packed B micro-panel (k steps of 16 values) into the
 // 6×16 tile at c with row stride ldc: c = AB when load is 0, c = AB +
-// beta*c (fused multiply-add) otherwise. It needs AVX2 and FMA.
+// beta*c (fused multiply-add) otherwise; then it applies the epilogue at
+// ep (the flags field of a tileEp) to the tile before storing it. It
+// needs AVX2 and FMA.
 //
 //go:noescape
-func kern6x16(k int, a *float32, b *float32, c *float32, ldc int, beta float32, load int)
+func kern6x16(k int, a *float32, b *float32, c *float32, ldc int, beta float32, load int, ep *uintptr)
 
 // kern6x8 adds the product of a packed A micro-panel (k steps of 6
 // values) and a packed B micro-panel (k steps of 8 values) into the
 // 6×8 tile at c with row stride ldc: c = AB when load is 0, c = AB +
-// beta*c (fused multiply-add) otherwise. It needs AVX2 and FMA.
+// beta*c (fused multiply-add) otherwise; then it applies the epilogue at
+// ep (the flags field of a tileEp) to the tile before storing it. It
+// needs AVX2 and FMA.
 //
 //go:noescape
-func kern6x8(k int, a *float32, b *float32, c *float32, ldc int, beta float32, load int)
+func kern6x8(k int, a *float32, b *float32, c *float32, ldc int, beta float32, load int, ep *uintptr)
 
 // kern4x24 adds the product of a packed A micro-panel (k steps of 4
 // values) and a packed B micro-panel (k steps of 24 values) into the
 // 4×24 tile at c with row stride ldc: c = AB when load is 0, c = AB +
-// beta*c (fused multiply-add) otherwise. It needs AVX2 and FMA.
+// beta*c (fused multiply-add) otherwise; then it applies the epilogue at
+// ep (the flags field of a tileEp) to the tile before storing it. It
+// needs AVX2 and FMA.
 //
 //go:noescape
-func kern4x24(k int, a *float32, b *float32, c *float32, ldc int, beta float32, load int)
+func kern4x24(k int, a *float32, b *float32, c *float32, ldc int, beta float32, load int, ep *uintptr)
 
 // packB16 copies panels×16 columns of kb rows of a row-major matrix at src
 // (row stride ldb) into panels of 16 columns at dst: panel j holds, for

@@ -18,6 +18,15 @@ import (
 // unroll is the number of k steps per iteration of the main loop.
 const unroll = 4
 
+// The flags of package gemm's tileEp, whose layout is
+// {flags uintptr; bias, res *float32; ldr int; lo, hi float32}.
+const (
+	epBiasRow = 1 << iota
+	epBiasCol
+	epResidual
+	epClamp
+)
+
 func main() {
 	ConstraintExpr("amd64,!noasm")
 	// The register tiles: rows × 8-float vectors. 6×2 (6×16) is the main
@@ -84,13 +93,15 @@ func packB16() {
 func kernel(mr, nv int) {
 	nr := 8 * nv
 	name := fmt.Sprintf("kern%dx%d", mr, nr)
-	TEXT(name, NOSPLIT, "func(k int, a, b, c *float32, ldc int, beta float32, load int)")
+	TEXT(name, NOSPLIT, "func(k int, a, b, c *float32, ldc int, beta float32, load int, ep *uintptr)")
 	Pragma("noescape")
 	Doc(
 		fmt.Sprintf("%s adds the product of a packed A micro-panel (k steps of %d", name, mr),
 		fmt.Sprintf("values) and a packed B micro-panel (k steps of %d values) into the", nr),
 		fmt.Sprintf("%d×%d tile at c with row stride ldc: c = AB when load is 0, c = AB +", mr, nr),
-		"beta*c (fused multiply-add) otherwise. It needs AVX2 and FMA.",
+		"beta*c (fused multiply-add) otherwise; then it applies the epilogue at",
+		"ep (the flags field of a tileEp) to the tile before storing it. It",
+		"needs AVX2 and FMA.",
 	)
 	k := Load(Param("k"), GP64())
 	a := Mem{Base: Load(Param("a"), GP64())}
@@ -163,26 +174,93 @@ func kernel(mr, nv int) {
 	Label(name + "_store")
 	load := Load(Param("load"), GP64())
 	TESTQ(load, load)
-	JZ(LabelRef(name + "_overwrite"))
-
-	beta := YMM()
-	VBROADCASTSS(Load(Param("beta"), XMM()), beta)
-	row := GP64()
-	MOVQ(c, row)
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			m := Mem{Base: row, Disp: 32 * v}
-			VFMADD231PS(m, beta, acc[i][v])
-			VMOVUPS(acc[i][v], m)
-		}
-		if i < mr-1 {
-			ADDQ(ldc, row)
+	JZ(LabelRef(name + "_epilogue"))
+	{
+		beta := YMM()
+		VBROADCASTSS(Load(Param("beta"), XMM()), beta)
+		row := GP64()
+		MOVQ(c, row)
+		for i := 0; i < mr; i++ {
+			for v := 0; v < nv; v++ {
+				VFMADD231PS(Mem{Base: row, Disp: 32 * v}, beta, acc[i][v])
+			}
+			if i < mr-1 {
+				ADDQ(ldc, row)
+			}
 		}
 	}
-	VZEROUPPER()
-	RET()
 
-	Label(name + "_overwrite")
+	// The fused epilogue (see tileEp in package gemm): bias per row or
+	// per column, residual, then a clamp to [lo, hi].
+	Label(name + "_epilogue")
+	ep := Load(Param("ep"), GP64())
+	flags := GP64()
+	MOVQ(Mem{Base: ep}, flags)
+	TESTQ(flags, flags)
+	JZ(LabelRef(name + "_write"))
+
+	TESTQ(U32(epBiasRow), flags)
+	JZ(LabelRef(name + "_biascol"))
+	{
+		bias := GP64()
+		MOVQ(Mem{Base: ep, Disp: 8}, bias)
+		for i := 0; i < mr; i++ {
+			t := YMM()
+			VBROADCASTSS(Mem{Base: bias, Disp: 4 * i}, t)
+			for v := 0; v < nv; v++ {
+				VADDPS(t, acc[i][v], acc[i][v])
+			}
+		}
+	}
+	Label(name + "_biascol")
+	TESTQ(U32(epBiasCol), flags)
+	JZ(LabelRef(name + "_residual"))
+	{
+		bias := GP64()
+		MOVQ(Mem{Base: ep, Disp: 8}, bias)
+		for v := 0; v < nv; v++ {
+			t := YMM()
+			VMOVUPS(Mem{Base: bias, Disp: 32 * v}, t)
+			for i := 0; i < mr; i++ {
+				VADDPS(t, acc[i][v], acc[i][v])
+			}
+		}
+	}
+	Label(name + "_residual")
+	TESTQ(U32(epResidual), flags)
+	JZ(LabelRef(name + "_clamp"))
+	{
+		res, ldr := GP64(), GP64()
+		MOVQ(Mem{Base: ep, Disp: 16}, res)
+		MOVQ(Mem{Base: ep, Disp: 24}, ldr)
+		SHLQ(U8(2), ldr)
+		for i := 0; i < mr; i++ {
+			for v := 0; v < nv; v++ {
+				VADDPS(Mem{Base: res, Disp: 32 * v}, acc[i][v], acc[i][v])
+			}
+			if i < mr-1 {
+				ADDQ(ldr, res)
+			}
+		}
+	}
+	Label(name + "_clamp")
+	TESTQ(U32(epClamp), flags)
+	JZ(LabelRef(name + "_write"))
+	{
+		lo, hi := YMM(), YMM()
+		VBROADCASTSS(Mem{Base: ep, Disp: 32}, lo)
+		VBROADCASTSS(Mem{Base: ep, Disp: 36}, hi)
+		for i := 0; i < mr; i++ {
+			for v := 0; v < nv; v++ {
+				// max(lo, x) then min(hi, x) with x as the second
+				// source, so that a NaN passes through.
+				VMAXPS(acc[i][v], lo, acc[i][v])
+				VMINPS(acc[i][v], hi, acc[i][v])
+			}
+		}
+	}
+
+	Label(name + "_write")
 	for i := 0; i < mr; i++ {
 		for v := 0; v < nv; v++ {
 			VMOVUPS(acc[i][v], Mem{Base: c, Disp: 32 * v})
