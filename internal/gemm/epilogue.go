@@ -163,8 +163,44 @@ func (e *Epilogue) activate(x []float32) {
 	}
 }
 
+// sigmoid is 1/(1+exp(-v)) in float32 arithmetic, with expf.
 func sigmoid(v float32) float32 {
-	return float32(1 / (1 + math.Exp(-float64(v))))
+	return 1 / (1 + expf(-v))
+}
+
+// expf is exp(x) within a few float32 ulps: x = n·ln2 + r with |r| <=
+// ln2/2, exp(r) by its Taylor polynomial of degree 7 (error below 1e-8),
+// scaled by 2^n. It saturates to +Inf above 88.72 and to 0 below -87.33
+// (no subnormal results); NaN stays NaN.
+func expf(x float32) float32 {
+	switch {
+	case x != x:
+		return x
+	case x > 88.72283:
+		return float32(math.Inf(1))
+	case x < -87.33654:
+		return 0
+	}
+	const (
+		log2e = 1.44269504088896341
+		ln2hi = 0.693359375 // ln2 split so that n·ln2hi is exact
+		ln2lo = -2.12194440e-4
+	)
+	n := float32(math.Floor(float64(x*log2e + 0.5)))
+	r := x - n*ln2hi - n*ln2lo
+	p := float32(1.0 / 5040)
+	p = p*r + 1.0/720
+	p = p*r + 1.0/120
+	p = p*r + 1.0/24
+	p = p*r + 1.0/6
+	p = p*r + 0.5
+	p = p*r + 1
+	p = p*r + 1
+	// 2^n as a float32 (n in [-126, 128]; 2^128 is split in two).
+	if n > 127 {
+		return p * 2 * math.Float32frombits(uint32(int32(n)-1+127)<<23)
+	}
+	return p * math.Float32frombits(uint32(int32(n)+127)<<23)
 }
 
 // tileEp is the part of an epilogue the assembly kernels apply to a full

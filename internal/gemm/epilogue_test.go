@@ -136,3 +136,27 @@ func TestActivationString(t *testing.T) {
 		t.Fatal("bad activation names")
 	}
 }
+
+// TestExpf checks expf against math.Exp over its range.
+func TestExpf(t *testing.T) {
+	r := rand.New(rand.NewSource(6))
+	xs := []float32{0, 1, -1, 88.7, -87.3, 88.72, -87.33, 1e-8, -1e-8, 20, -20}
+	for i := 0; i < 100000; i++ {
+		xs = append(xs, r.Float32()*176-87.3)
+	}
+	for _, x := range xs {
+		got, want := float64(expf(x)), math.Exp(float64(x))
+		if math.Abs(got-want) > 4e-7*want {
+			t.Fatalf("expf(%v) = %v, want %v", x, got, want)
+		}
+	}
+	if !math.IsInf(float64(expf(89)), 1) || expf(-88) != 0 || !math.IsNaN(float64(expf(nan32))) {
+		t.Fatal("expf: bad saturation or NaN")
+	}
+	if s := sigmoid(float32(math.Inf(-1))); s != 0 {
+		t.Fatalf("sigmoid(-Inf) = %v", s)
+	}
+	if s := sigmoid(float32(math.Inf(1))); s != 1 {
+		t.Fatalf("sigmoid(+Inf) = %v", s)
+	}
+}
