@@ -16,7 +16,7 @@ import (
 )
 
 // unroll is the number of k steps per iteration of the main loop.
-const unroll = 4
+const unroll = 8
 
 // The flags of package gemm's tileEp, whose layout is
 // {flags uintptr; bias, res *float32; ldr int; lo, hi float32}.
@@ -150,7 +150,7 @@ func kernel(mr, nv int) {
 
 	n := GP64()
 	MOVQ(k, n)
-	SHRQ(U8(2), n)
+	SHRQ(U8(bits(unroll)), n)
 	JZ(LabelRef(name + "_tail"))
 	Label(name + "_loop")
 	for u := 0; u < unroll; u++ {
@@ -271,4 +271,14 @@ func kernel(mr, nv int) {
 	}
 	VZEROUPPER()
 	RET()
+}
+
+// bits returns log2 of a power of two.
+func bits(x int) int {
+	n := 0
+	for x > 1 {
+		x >>= 1
+		n++
+	}
+	return n
 }
