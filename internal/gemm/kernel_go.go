@@ -11,20 +11,20 @@ func tile2x4(k int, a, b, c []float32, ldc int, beta float32, load bool, _ *tile
 	var c00, c01, c02, c03, c10, c11, c12, c13 float32
 	a = a[:k*2]
 	b = b[:k*4]
-	for p := 0; p < k; p++ {
-		ap := a[p*2 : p*2+2 : p*2+2]
-		bp := b[p*4 : p*4+4 : p*4+4]
-		b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
-		a0 := ap[0]
+	for len(a) >= 2 && len(b) >= 4 {
+		b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+		a0 := a[0]
 		c00 += a0 * b0
 		c01 += a0 * b1
 		c02 += a0 * b2
 		c03 += a0 * b3
-		a1 := ap[1]
+		a1 := a[1]
 		c10 += a1 * b0
 		c11 += a1 * b1
 		c12 += a1 * b2
 		c13 += a1 * b3
+		a = a[2:]
+		b = b[4:]
 	}
 	r0 := c[0:4:4]
 	r1 := c[ldc : ldc+4 : ldc+4]
