@@ -12,7 +12,7 @@ import (
 
 // Limits bound what a model may make a run use: bytes per tensor, bytes of
 // all live tensors, subgraph nesting depth and Loop iterations. A zero
-// field takes its default (ops.DefaultLimits: 1 GiB per tensor, half the
+// field takes its default (ops.DefaultLimits: 512 MiB per tensor, half the
 // memory available to the process for all live tensors, depth 64, 2^20
 // iterations); a negative field means no limit.
 type Limits = ops.Limits

@@ -1,6 +1,9 @@
 package onnxrun
 
-import "github.com/onnxrun/onnxrun/ops"
+import (
+	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/optimize"
+)
 
 // Option configures a Session when it is opened.
 type Option func(*config)
@@ -9,6 +12,10 @@ type config struct {
 	ops ops.Options
 	// copyOutputs copies every output instead of sharing fresh results.
 	copyOutputs bool
+	// optLevel is the graph optimization level (optSet: given by an option;
+	// otherwise optimize.LevelAll).
+	optLevel optimize.Level
+	optSet   bool
 }
 
 // WithThreads sets how many goroutines one operator may use while running
@@ -28,4 +35,32 @@ func WithThreads(n int) Option {
 // of the model), which saves a copy per output.
 func WithCopiedOutputs() Option {
 	return func(c *config) { c.copyOutputs = true }
+}
+
+// WithOptimization sets the graph optimization level applied when the
+// session is created (the default is optimize.LevelAll): see package
+// optimize for the passes. The model given to FromModel is not modified.
+func WithOptimization(level optimize.Level) Option {
+	return func(c *config) {
+		c.optLevel = level
+		c.optSet = true
+	}
+}
+
+// WithoutOptimization runs the model's graph as it is.
+func WithoutOptimization() Option { return WithOptimization(optimize.LevelNone) }
+
+func (c *config) optimization() optimize.Level {
+	if !c.optSet {
+		return optimize.LevelAll
+	}
+	return c.optLevel
+}
+
+// WithProfile calls f after each node of every run, with the node, its
+// kernel, its inputs and outputs and its wall time (see ops.NodeEvent).
+// f is called from the running goroutine and must be safe for concurrent
+// use when runs are. Without it profiling costs nothing.
+func WithProfile(f func(ops.NodeEvent)) Option {
+	return func(c *config) { c.ops.Profile = f }
 }

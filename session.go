@@ -11,6 +11,7 @@ import (
 
 	"github.com/onnxrun/onnxrun/graph"
 	"github.com/onnxrun/onnxrun/ops"
+	"github.com/onnxrun/onnxrun/optimize"
 	"gorgonia.org/tensor"
 )
 
@@ -238,7 +239,14 @@ func newSession(m *graph.Model, own bool, opts []Option) (*Session, error) {
 	if err := checkStaticLimits(m, cfg.ops.Limits); err != nil {
 		return nil, err
 	}
-	p, err := ops.Compile(m, &cfg.ops)
+	run := m
+	if level := cfg.optimization(); level > optimize.LevelNone {
+		// Optimization is best effort: a model it cannot handle runs as given.
+		if om, _, err := optimize.Model(m, optimize.Options{Level: level}); err == nil {
+			run = om
+		}
+	}
+	p, err := ops.Compile(run, &cfg.ops)
 	if err != nil {
 		return nil, err
 	}

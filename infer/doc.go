@@ -93,7 +93,10 @@
 //
 // Run walks the main graph in topological order (subgraphs when their node's
 // rule asks; calls of model-local functions through the function's body).
-// Options.Bindings fixes symbols first ({"N": 8}). Values that a
+// Options.Bindings fixes symbols first ({"N": 8}); a main-graph input dim
+// that has neither a value nor a dim_param becomes the symbol
+// "<input>_dim<i>" (so "x_dim0" for the first dim of x), which can be bound
+// the same way. Values that a
 // rule cannot infer (no rule for the op) take their declared value_info type;
 // declared types that contradict the inferred ones are error diagnostics and
 // never overwrite them; unknown inferred dims are filled from declared ones.

@@ -116,6 +116,7 @@ type Fact struct {
 	Value []Dim
 	// Const, when non-nil, is the tensor's constant content (initializers,
 	// Constant nodes, and what passes through Identity-like ops), of any type.
+	// It may alias the model's memory: valid until the model is closed.
 	Const *graph.Tensor
 	// Elem describes the elements of a sequence or optional, or a map's values.
 	Elem *Fact

@@ -162,7 +162,7 @@ func foldBroadcast(c *Context, out []int64, f func(a, b float64) float64) []floa
 			return nil
 		}
 		s, ok := in.Shape.Consts()
-		if !ok || graph.NumElements(s) != int64(len(x)) {
+		if !ok || graph.NumElements(s) != int64(len(x)) || len(s) > len(out) {
 			return nil
 		}
 		args, shapes = append(args, x), append(shapes, s)

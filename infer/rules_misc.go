@@ -446,3 +446,64 @@ func init() {
 		return nil
 	})
 }
+
+func init() {
+	// BitCast (opset 26): same shape, the bits read as type "to".
+	Register("", "BitCast", func(c *Context) error {
+		x := c.Input(0)
+		to := graph.DType(c.Int("to", 0))
+		if x.Kind == KindUnknown {
+			return nil
+		}
+		if x.DType.Valid() && to.Valid() && x.DType.Size() != to.Size() {
+			return c.Errorf("input 0: %v and %v differ in bit width", x.DType, to)
+		}
+		c.SetOutput(0, retype(x, to))
+		return nil
+	})
+}
+
+// attentionRule covers Attention (opset 23+): Q, K, V as 4-D [batch, heads,
+// seq, head_size] or 3-D [batch, seq, heads*head_size] with q_num_heads and
+// kv_num_heads; past_key/past_value (inputs 4, 5) are concatenated on the
+// sequence axis into present_key/present_value (outputs 1, 2).
+func attentionRule(c *Context) error {
+	q, qok := tensorIn(c, 0)
+	k, kok := tensorIn(c, 1)
+	v, vok := tensorIn(c, 2)
+	dt := c.Input(0).DType
+	if !qok || !kok || !vok || len(q.Shape) != len(k.Shape) || len(q.Shape) != len(v.Shape) || (len(q.Shape) != 3 && len(q.Shape) != 4) {
+		unknownRank(c, 0, dt)
+		return nil
+	}
+	var qHeads, kvHeads, qSeq, kvSeq, headK, headV Dim
+	if len(q.Shape) == 4 {
+		qHeads, kvHeads = q.Shape[1], k.Shape[1]
+		qSeq, kvSeq = q.Shape[2], k.Shape[2]
+		headK, headV = k.Shape[3], v.Shape[3]
+	} else {
+		qh, kh := c.Int("q_num_heads", 0), c.Int("kv_num_heads", 0)
+		if qh <= 0 || kh <= 0 {
+			return c.Errorf("3-D inputs need positive q_num_heads and kv_num_heads, have %d and %d", qh, kh)
+		}
+		qHeads, kvHeads = Const(qh), Const(kh)
+		qSeq, kvSeq = q.Shape[1], k.Shape[1]
+		headK, headV = k.Shape[2].FloorDiv(kvHeads), v.Shape[2].FloorDiv(kvHeads)
+	}
+	batch := q.Shape[0]
+	if len(q.Shape) == 4 {
+		c.SetOutput(0, Tensor(dt, Shape{batch, qHeads, qSeq, headV}))
+	} else {
+		c.SetOutput(0, Tensor(dt, Shape{batch, qSeq, qHeads.Mul(headV)}))
+	}
+	total := kvSeq
+	if pk, ok := tensorIn(c, 4); ok && c.HasInput(4) && len(pk.Shape) == 4 {
+		total = pk.Shape[2].Add(kvSeq)
+	}
+	c.SetOutput(1, Tensor(dt, Shape{batch, kvHeads, total, headK}))
+	c.SetOutput(2, Tensor(dt, Shape{batch, kvHeads, total, headV}))
+	c.SetOutput(3, Tensor(dt, Shape{batch, qHeads, qSeq, total}))
+	return nil
+}
+
+func init() { Register("", "Attention", attentionRule) }

@@ -484,7 +484,9 @@ func nonZeroRule(c *Context) error {
 	x, ok := tensorIn(c, 0)
 	r := Unknown()
 	if ok {
-		r = Const(int64(len(x.Shape)))
+		// A scalar counts as a one-element 1-D tensor, as numpy's nonzero
+		// (the reference) and the kernel take it.
+		r = Const(int64(max(len(x.Shape), 1)))
 	}
 	n := c.FreshOut(0)
 	if x.Value != nil {

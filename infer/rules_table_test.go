@@ -111,6 +111,11 @@ func TestRuleTable(t *testing.T) {
 		{"Dropout", 13, []in{T("N", 5)}, nil, []string{"[N,5]", "[N,5]"}},
 		{"LayerNormalization", 17, []in{T("N", 5, 6), T(6)}, nil, []string{"[N,5,6]", "[N,5,1]", "[N,5,1]"}},
 		{"Cast", 13, []in{T("N", 5)}, []*graph.Attr{aInt("to", int64(graph.Int64))}, []string{"[N,5]"}},
+		{"Attention", 23, []in{T("B", 8, "S", 64), T("B", 2, "S", 64), T("B", 2, "S", 32), none, T("B", 2, "P", 64), T("B", 2, "P", 32)}, nil,
+			[]string{"[B,8,S,32]", "[B,2,P+S,64]", "[B,2,P+S,32]"}},
+		{"Attention", 23, []in{T("B", "S", 512), T("B", "S", 128), T("B", "S", 128)}, []*graph.Attr{aInt("q_num_heads", 8), aInt("kv_num_heads", 2)},
+			[]string{"[B,S,512]"}},
+		{"BitCast", 26, []in{T("N", 3)}, []*graph.Attr{aInt("to", int64(graph.Int32))}, []string{"[N,3]"}},
 		{"DFT", 17, []in{T(1, 16, 2), none}, []*graph.Attr{aInt("onesided", 1)}, []string{"[1,9,2]"}},
 	}
 	for _, tt := range tests {

@@ -514,3 +514,44 @@ func TestTypeMismatch(t *testing.T) {
 		t.Errorf("diagnostics %v", res.Diagnostics)
 	}
 }
+
+func TestConcurrentRuns(t *testing.T) {
+	b := newBuilder(13)
+	b.input("x", graph.Float, "N", 16, "H", "W")
+	b.weight("w", 16, 16, 3, 3)
+	prev := "x"
+	for i := 0; i < 20; i++ {
+		p := "v" + itoa(i)
+		b.node("Conv", []string{prev, "w"}, []string{p}, aInts("pads", 1, 1, 1, 1))
+		prev = p
+	}
+	done := make(chan string)
+	for g := 0; g < 4; g++ {
+		go func() {
+			res, err := Run(b.m, Options{Bindings: map[string]int64{"N": int64(g)}})
+			if err != nil {
+				done <- err.Error()
+				return
+			}
+			done <- res.Values[prev].Shape.String()
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if s := <-done; !strings.HasSuffix(s, ",16,H,W]") {
+			t.Errorf("run gave %s", s)
+		}
+	}
+}
+
+func TestAnonymousInputDims(t *testing.T) {
+	b := newBuilder(13)
+	b.input("x", graph.Float, 3, 4)
+	b.g.Inputs[0].Type.Shape[0] = graph.Dim{} // neither value nor name
+	b.node("Flatten", []string{"x"}, []string{"y"}, aInt("axis", 0))
+	if got := shapeOf(t, b.run(t, nil), "y"); got != "[1,4*x_dim0]" {
+		t.Errorf("y: %s, want [1,4*x_dim0]", got)
+	}
+	if got := shapeOf(t, b.run(t, map[string]int64{"x_dim0": 5}), "y"); got != "[1,20]" {
+		t.Errorf("bound y: %s, want [1,20]", got)
+	}
+}

@@ -136,14 +136,6 @@ func unknownRank(c *Context, i int, dt graph.DType) {
 	c.SetOutput(i, UnrankedTensor(dt))
 }
 
-// elemsOf returns how many elements f has when the shape is constant.
-func elemsOf(f Fact) (int64, bool) {
-	if !f.Ranked {
-		return 0, false
-	}
-	return f.Shape.NumElements().Value()
-}
-
 // boolDim returns 1 or 0.
 func boolDim(b bool) Dim {
 	if b {

@@ -89,6 +89,7 @@ type state struct {
 	nfresh map[string]int
 	used   map[string]bool // symbol names seen (to keep fresh ones unique)
 	depth  int
+	calls  int // function bodies inferred, bounded by maxFunctionCalls
 }
 
 // scope holds the values of one graph and sees its parent's.
@@ -130,9 +131,14 @@ func (s *scope) lookup(name string) (Fact, bool) {
 // maxDepth bounds subgraph nesting.
 const maxDepth = 64
 
+// maxFunctionCalls bounds the model-local function bodies one Run infers:
+// functions that each call the next twice would otherwise take 2^depth.
+const maxFunctionCalls = 1 << 14
+
 // Run infers the type and shape of every value of m's main graph and of its
 // subgraphs. Inconsistencies are reported in Result.Diagnostics, not as an
 // error; the error is for a model Run cannot work on at all (no graph).
+// Run does not modify m, and may run concurrently on the same model.
 func Run(m *graph.Model, opts Options) (*Result, error) {
 	if m == nil || m.Graph == nil {
 		return nil, errors.New("infer: model has no graph")
@@ -270,7 +276,24 @@ func (st *state) inputs(sc *scope, given []Fact) {
 		if _, ok := sc.vals[in.Name]; ok {
 			continue // initializer: its content is the default
 		}
-		sc.vals[in.Name] = FactFromType(in.Type).bind(st.bind)
+		f := FactFromType(in.Type)
+		if sc.parent == nil && f.Ranked {
+			// A main-graph input dim with neither a value nor a name is a
+			// size fixed per run: it becomes the symbol "<input>_dim<i>",
+			// which --dim can bind.
+			for i, d := range f.Shape {
+				if d.IsUnknown() {
+					name := in.Name + "_dim" + strconv.Itoa(i)
+					if st.used[name] {
+						f.Shape[i] = st.fresh(name)
+					} else {
+						st.used[name] = true
+						f.Shape[i] = Sym(name)
+					}
+				}
+			}
+		}
+		sc.vals[in.Name] = f.bind(st.bind)
 	}
 }
 
@@ -345,7 +368,7 @@ func (st *state) node(sc *scope, n *graph.Node) {
 			err = c.attrErr
 		}
 		if err == nil {
-			st.fold(c)
+			err = st.safeFold(c)
 		}
 		for _, w := range c.warns {
 			diag(SeverityWarning, w)
@@ -380,6 +403,17 @@ func (st *state) node(sc *scope, n *graph.Node) {
 		rec.Outputs[i] = f
 		sc.vals[name] = f
 	}
+}
+
+// safeFold is fold, with a panic reported as an error diagnostic.
+func (st *state) safeFold(c *Context) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = c.Errorf("internal error in constant folding: %v", r)
+		}
+	}()
+	st.fold(c)
+	return nil
 }
 
 func (st *state) callRule(rule Rule, c *Context) (err error) {
@@ -471,6 +505,13 @@ func (st *state) runSubgraph(c *Context, g *graph.Graph, inputs []Fact) ([]Fact,
 	}
 	st.depth++
 	defer func() { st.depth-- }()
+	// A body runs only under a condition (a branch taken, a loop that
+	// iterates): what its unifications imply holds inside it, not outside.
+	saved := make(map[string]Dim, len(st.bind))
+	for k, v := range st.bind {
+		saved[k] = v
+	}
+	defer func() { st.bind = saved }()
 	name := c.Node.Name
 	if name == "" {
 		name = c.Node.OpType
@@ -513,6 +554,10 @@ func (st *state) runFunction(c *Context, f *graph.Function) error {
 	if st.depth >= maxDepth {
 		return c.Errorf("functions nested deeper than %d", maxDepth)
 	}
+	if st.calls >= maxFunctionCalls {
+		return c.Errorf("more than %d function calls to infer", maxFunctionCalls)
+	}
+	st.calls++
 	st.depth++
 	defer func() { st.depth-- }()
 	g := &graph.Graph{Name: f.Name, ValueInfo: f.ValueInfo}

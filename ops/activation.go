@@ -27,7 +27,7 @@ func init() {
 	sig.V32 = func(dst, src []float32) {
 		dst = dst[:len(src)]
 		for i, v := range src {
-			dst[i] = float32(sigmoid(float64(v)))
+			dst[i] = float32(sigmoidF32(float64(v)))
 		}
 	}
 	registerUnary("Sigmoid", []int64{1, 6, 13}, sig)

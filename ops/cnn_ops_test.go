@@ -258,3 +258,73 @@ func TestMT19937MatchesReference(t *testing.T) {
 		t.Fatalf("first double for seed 0 = %v, want 0.5488135039273248", got)
 	}
 }
+
+// TestConvConcurrentRuns runs one plan with constant Winograd weights from
+// several goroutines at once (run with -race): the lazily transformed
+// weights must be shared safely and every run must agree.
+func TestConvConcurrentRuns(t *testing.T) {
+	const c, m, hw = 8, 8, 10
+	w := make([]float32, m*c*9)
+	for i := range w {
+		w[i] = float32(i%7) - 3
+	}
+	wt, err := graph.NewTensor("W", []int64{m, c, 3, 3}, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &graph.Graph{Name: "g",
+		Inputs:       []*graph.ValueInfo{{Name: "X"}},
+		Outputs:      []*graph.ValueInfo{{Name: "Y"}},
+		Initializers: []*graph.Tensor{wt},
+		Nodes: []*graph.Node{{Name: "conv", OpType: "Conv", Inputs: []string{"X", "W"}, Outputs: []string{"Y"},
+			Attrs: []*graph.Attr{cnnInts("pads", 1, 1, 1, 1)}}}}
+	p, err := Compile(&graph.Model{Opsets: map[string]int64{"": 13}, Graph: g}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float32, c*hw*hw)
+	for i := range x {
+		x[i] = float32(i%5) - 2
+	}
+	// Direct sums as the expected output.
+	want := make([]float64, m*hw*hw)
+	for o := 0; o < m; o++ {
+		for yy := 0; yy < hw; yy++ {
+			for xx := 0; xx < hw; xx++ {
+				var s float64
+				for ci := 0; ci < c; ci++ {
+					for ky := 0; ky < 3; ky++ {
+						for kx := 0; kx < 3; kx++ {
+							iy, ix := yy-1+ky, xx-1+kx
+							if iy >= 0 && iy < hw && ix >= 0 && ix < hw {
+								s += float64(w[((o*c+ci)*3+ky)*3+kx]) * float64(x[(ci*hw+iy)*hw+ix])
+							}
+						}
+					}
+				}
+				want[(o*hw+yy)*hw+xx] = s
+			}
+		}
+	}
+	errs := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			out, err := p.Run(context.Background(), []Value{New([]int{1, c, hw, hw}, x)})
+			if err == nil {
+				got := out[0].(*Tensor).Data.([]float32)
+				for j := range want {
+					if math.Abs(float64(got[j])-want[j]) > 1e-3 {
+						err = fmt.Errorf("element %d = %v, want %v", j, got[j], want[j])
+						break
+					}
+				}
+			}
+			errs <- err
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/onnxrun/onnxrun/graph"
+	"github.com/onnxrun/onnxrun/internal/gemm"
 )
 
 func init() {
@@ -141,7 +142,7 @@ func (t einsumTerm) expand(r, ell int) ([]int, error) {
 	return append(out, t.labels[t.ellipsis:]...), nil
 }
 
-func (k *einsumKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
+func (k *einsumKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	ts := make([]*Tensor, len(in))
 	for i := range in {
 		t, err := TensorInput(in, i)
@@ -157,16 +158,33 @@ func (k *einsumKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	threads := 0
+	if rc != nil && rc.Options != nil {
+		threads = rc.Options.Threads
+	}
 	switch ts[0].DType {
-	case graph.Float, graph.Double, graph.Float16, graph.BFloat16:
+	case graph.Float, graph.Float16, graph.BFloat16:
+		vals := make([][]float32, len(ts))
+		for i, t := range ts {
+			if vals[i], err = ToFloat32s(t); err != nil {
+				return nil, err
+			}
+		}
+		mm := func(m, n, k int, a, b, c []float32) {
+			if m > 0 && n > 0 && k > 0 {
+				gemm.SgemmThreads(threads, false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+			}
+		}
+		t, err := FromFloat32s(ts[0].DType, outShape, einsumCompute(e, vals, mm))
+		return []Value{t}, err
+	case graph.Double:
 		vals := make([][]float64, len(ts))
 		for i, t := range ts {
 			if vals[i], err = ToFloat64s(t); err != nil {
 				return nil, err
 			}
 		}
-		t, err := mFromFloat64s(ts[0].DType, outShape, einsumCompute(e, vals))
-		return []Value{t}, err
+		return []Value{New(outShape, einsumCompute(e, vals, matMulPlain[float64]))}, nil
 	case graph.Int8, graph.Int16, graph.Int32, graph.Int64, graph.Uint8, graph.Uint16, graph.Uint32, graph.Uint64:
 		vals := make([][]int64, len(ts))
 		for i, t := range ts {
@@ -174,7 +192,7 @@ func (k *einsumKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 				return nil, err
 			}
 		}
-		c, err := mCastInt64s(New(outShape, einsumCompute(e, vals)), ts[0].DType)
+		c, err := mCastInt64s(New(outShape, einsumCompute(e, vals, matMulPlain[int64])), ts[0].DType)
 		return []Value{c}, err
 	}
 	return nil, fmt.Errorf("element type %s is not supported", ts[0].DType)
@@ -236,8 +254,15 @@ func (k *einsumKernel) plan(ts []*Tensor) (*einsumPlan, []int, error) {
 		extent[j] = size[l]
 	}
 	outShape := append([]int{}, extent[:len(outLabels)]...)
-	if Size(extent) > 1<<32 {
-		return nil, nil, fmt.Errorf("iteration space %v is too large", extent)
+	if Size(outShape) > 1<<28 {
+		return nil, nil, fmt.Errorf("output shape %v is too large", outShape)
+	}
+	total := 1
+	for _, n := range extent {
+		if n > 0 && total > (1<<32)/n {
+			return nil, nil, fmt.Errorf("iteration space %v is too large", extent)
+		}
+		total *= n
 	}
 	e := &einsumPlan{shapes: make([][]int, len(ts)), dims: dims, size: size, out: outLabels, sum: sumLabels}
 	for i, t := range ts {
@@ -284,8 +309,8 @@ func (e *einsumPlan) extents(order []int) []int {
 // einsumCompute evaluates the plan: two operands without diagonals or
 // broadcasting go through a batched matrix product, anything else through
 // the general loop over every label combination.
-func einsumCompute[T float64 | int64](e *einsumPlan, vals [][]T) []T {
-	if out, ok := einsumPair(e, vals); ok {
+func einsumCompute[T float32 | float64 | int64](e *einsumPlan, vals [][]T, mm func(m, n, k int, a, b, c []T)) []T {
+	if out, ok := einsumPair(e, vals, mm); ok {
 		return out
 	}
 	order := append(append([]int{}, e.out...), e.sum...)
@@ -299,7 +324,7 @@ func einsumCompute[T float64 | int64](e *einsumPlan, vals [][]T) []T {
 // einsumPair contracts two operands as batch x [M, K] x [K, N]: each operand
 // is first packed (summing labels only it has) into [batch, M, K] and
 // [batch, K, N], and the [batch, M, N] product is laid out in output order.
-func einsumPair[T float64 | int64](e *einsumPlan, vals [][]T) ([]T, bool) {
+func einsumPair[T float32 | float64 | int64](e *einsumPlan, vals [][]T, mm func(m, n, k int, a, b, c []T)) ([]T, bool) {
 	if len(vals) != 2 {
 		return nil, false
 	}
@@ -352,18 +377,7 @@ func einsumPair[T float64 | int64](e *einsumPlan, vals [][]T) ([]T, bool) {
 	nb, M, K, N := Size(e.extents(batch)), Size(e.extents(left)), Size(e.extents(contract)), Size(e.extents(right))
 	c := make([]T, nb*M*N)
 	for p := range nb {
-		A, B, C := a[p*M*K:(p+1)*M*K], b[p*K*N:(p+1)*K*N], c[p*M*N:(p+1)*M*N]
-		for i := range M {
-			row := C[i*N : (i+1)*N]
-			for k, x := range A[i*K : (i+1)*K] {
-				if x == 0 {
-					continue
-				}
-				for j, y := range B[k*N : (k+1)*N] {
-					row[j] += x * y
-				}
-			}
-		}
+		mm(M, N, K, a[p*M*K:(p+1)*M*K], b[p*K*N:(p+1)*K*N], c[p*M*N:(p+1)*M*N])
 	}
 	// c is laid out as [batch, left, right]; put it in output order.
 	cOrder := cat(batch, left, right)
@@ -377,6 +391,22 @@ func einsumPair[T float64 | int64](e *einsumPlan, vals [][]T) ([]T, bool) {
 		}
 	}
 	return einsumLoop([][]T{c}, [][]int{st}, e.extents(e.out), len(e.out)), true
+}
+
+// matMulPlain sets c (m×n) to a (m×k) times b (k×n).
+func matMulPlain[T float64 | int64](m, n, k int, a, b, c []T) {
+	for i := range m {
+		row := c[i*n : (i+1)*n]
+		clear(row)
+		for p, x := range a[i*k : (i+1)*k] {
+			if x == 0 {
+				continue
+			}
+			for j, y := range b[p*n : (p+1)*n] {
+				row[j] += x * y
+			}
+		}
+	}
 }
 
 // mCastInt64s narrows an int64 tensor to integer type dt (wrapping).
@@ -405,7 +435,7 @@ func mCastInt64s(t *Tensor, dt graph.DType) (*Tensor, error) {
 
 // einsumLoop walks every combination of the labels (output labels first)
 // and accumulates the product of the operands into the output.
-func einsumLoop[T float64 | int64](vals [][]T, strides [][]int, extent []int, nOut int) []T {
+func einsumLoop[T float32 | float64 | int64](vals [][]T, strides [][]int, extent []int, nOut int) []T {
 	out := make([]T, Size(extent[:nOut]))
 	total := Size(extent)
 	if total == 0 {

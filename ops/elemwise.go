@@ -182,7 +182,7 @@ type integer interface {
 
 type float interface{ ~float32 | ~float64 }
 
-// intBinFns fills the integer fields of a binFns from one generic maker.
+// withInts returns f with its integer fields set.
 func (f binFns) withInts(i8 func(x, y int8) int8, i16 func(x, y int16) int16, i32 func(x, y int32) int32, i64 func(x, y int64) int64,
 	u8 func(x, y uint8) uint8, u16 func(x, y uint16) uint16, u32 func(x, y uint32) uint32, u64 func(x, y uint64) uint64) binFns {
 	f.I8, f.I16, f.I32, f.I64, f.U8, f.U16, f.U32, f.U64 = i8, i16, i32, i64, u8, u16, u32, u64
@@ -445,12 +445,13 @@ func unaryKernel(fns unFns) Kernel {
 const parallelMin = 1 << 15
 
 // parallelChunks runs f over [0, n) split into contiguous chunks, one per
-// goroutine, using up to threads goroutines (0: GOMAXPROCS).
+// goroutine, using up to threads goroutines (0: GOMAXPROCS). Callers decide
+// whether the work is large enough to split.
 func parallelChunks(threads, n int, f func(lo, hi int)) {
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	threads = min(threads, n/(parallelMin/4))
+	threads = min(threads, n)
 	if threads <= 1 {
 		f(0, n)
 		return
@@ -467,12 +468,13 @@ func parallelChunks(threads, n int, f func(lo, hi int)) {
 	wg.Wait()
 }
 
-// signedUnary fills the signed integer fields from generic code.
+// withSigned returns f with its signed integer fields set.
 func (f unFns) withSigned(i8 func(int8) int8, i16 func(int16) int16, i32 func(int32) int32, i64 func(int64) int64) unFns {
 	f.I8, f.I16, f.I32, f.I64 = i8, i16, i32, i64
 	return f
 }
 
+// withUnsigned returns f with its unsigned integer fields set.
 func (f unFns) withUnsigned(u8 func(uint8) uint8, u16 func(uint16) uint16, u32 func(uint32) uint32, u64 func(uint64) uint64) unFns {
 	f.U8, f.U16, f.U32, f.U64 = u8, u16, u32, u64
 	return f

@@ -109,6 +109,13 @@ func TestReduceMatchesReference(t *testing.T) {
 		if !slices.Equal(got.Shape, kshape) || !slices.Equal(got.Data.([]float64), want) {
 			t.Fatalf("shape %v axes %v: got %v %v, want %v %v", shape, axes, got.Shape, got.Data, kshape, want)
 		}
+		got32, err := reduce(New(shape, convertSlice[float64, float32](x)), axes, true, rSum)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got32.Data.([]float32), convertSlice[float64, float32](want)) {
+			t.Fatalf("float32 shape %v axes %v: got %v, want %v", shape, axes, got32.Data, want)
+		}
 	}
 }
 
@@ -213,6 +220,54 @@ func TestUnaryParallelMatchesSerial(t *testing.T) {
 		}
 		if got := out[0].(*Tensor); !slices.Equal(got.Data.([]float32), want.Data.([]float32)) || !slices.Equal(got.Shape, x.Shape) {
 			t.Fatal("parallel result differs from the serial one")
+		}
+	}
+}
+
+// TestSoftmaxParallelMatchesSerial checks the split softmax against the
+// one-goroutine path for both the coerced and the single-axis forms.
+func TestSoftmaxParallelMatchesSerial(t *testing.T) {
+	x := randTensorR(rand.New(rand.NewSource(7)), []int{5, 3, parallelMin / 8})
+	for _, coerce := range []bool{false, true} {
+		for _, axis := range []int64{1, -1} {
+			for _, kind := range []softKind{softmaxKind, logSoftmaxKind, hardmaxKind} {
+				a, err := softmaxLike(x, axis, coerce, kind, 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := softmaxLike(x, axis, coerce, kind, 3)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(a.Data.([]float32), b.Data.([]float32)) {
+					t.Fatalf("axis %d coerce %v kind %d: parallel result differs", axis, coerce, kind)
+				}
+			}
+		}
+	}
+}
+
+// TestMatMulBatchedParallel checks the batch-parallel MatMul path against
+// per-batch reference products.
+func TestMatMulBatchedParallel(t *testing.T) {
+	r := rand.New(rand.NewSource(8))
+	a, b := randTensorR(r, []int{5, 33, 40}), randTensorR(r, []int{5, 40, 37})
+	got, err := matmul(a, b, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	av, bv, gv := a.Data.([]float32), b.Data.([]float32), got.Data.([]float32)
+	for bt := 0; bt < 5; bt++ {
+		for i := 0; i < 33; i++ {
+			for j := 0; j < 37; j++ {
+				var s float64
+				for p := 0; p < 40; p++ {
+					s += float64(av[bt*33*40+i*40+p]) * float64(bv[bt*40*37+p*37+j])
+				}
+				if g := gv[bt*33*37+i*37+j]; math.Abs(float64(g)-s) > 1e-4*math.Abs(s)+1e-4 {
+					t.Fatalf("batch %d [%d,%d] = %v, want %v", bt, i, j, g, s)
+				}
+			}
 		}
 	}
 }

@@ -86,6 +86,9 @@ func newFunctionCall(b *Build, f *graph.Function) (Kernel, error) {
 	if functionCycle(b.Model, f) {
 		return nil, b.Errorf("model-local function %s is recursive", f.Name)
 	}
+	if n := expandedSize(b.Model, f); n > MaxExpandedNodes {
+		return nil, b.Errorf("model-local function %s expands to %d nodes, more than %d", f.Name, n, MaxExpandedNodes)
+	}
 	n := b.Node
 	if len(n.Inputs) > len(f.Inputs) {
 		return nil, b.Errorf("function %s takes %d inputs, node gives %d", f.Name, len(f.Inputs), len(n.Inputs))
@@ -209,7 +212,7 @@ func (k *functionKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 			args[i] = in[j]
 		}
 	}
-	outs, err := k.body.run(rc.Ctx, rc.Options, args, nil)
+	outs, err := k.body.runNested(rc, args)
 	if err != nil {
 		return nil, err
 	}

@@ -62,6 +62,11 @@ func GatherTensor(data, idx *Tensor, axis int64) (*Tensor, error) {
 	if _, err := mvCheckShape("output", shape); err != nil {
 		return nil, err
 	}
+	outer, inner := Size(data.Shape[:ax]), Size(data.Shape[ax+1:])
+	if outer == 1 && len(pos) > 0 && mvConsecutive(pos) {
+		// One contiguous run of the input: share it.
+		return &Tensor{DType: data.DType, Shape: shape, Data: mvSub(data, pos[0]*inner, (pos[0]+len(pos))*inner)}, nil
+	}
 	out, err := mvNew(data.DType, shape)
 	if err != nil {
 		return nil, err
@@ -71,8 +76,18 @@ func GatherTensor(data, idx *Tensor, axis int64) (*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	f(out.Data, data.Data, pos, Size(data.Shape[:ax]), dim, Size(data.Shape[ax+1:]))
+	f(out.Data, data.Data, pos, outer, dim, inner)
 	return out, nil
+}
+
+// mvConsecutive reports whether pos is p, p+1, p+2, ...
+func mvConsecutive(pos []int) bool {
+	for i := 1; i < len(pos); i++ {
+		if pos[i] != pos[0]+i {
+			return false
+		}
+	}
+	return true
 }
 
 func gatherT[W mvWord](dstAny, srcAny any, pos []int, outer, dim, inner int) {

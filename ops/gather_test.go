@@ -17,6 +17,11 @@ func TestGatherFamily(t *testing.T) {
 	shErr(t, 13, "Gather", nil, []Value{x, shI64s(-4)}, 1, "index -4")
 	shErr(t, 13, "Gather", []*graph.Attr{shAInt("axis", 2)}, []Value{x, shI64s(0)}, 1, "out of range")
 	shErr(t, 13, "Gather", nil, []Value{x, shF32s(0)}, 1, "int32 or int64")
+	// A contiguous run of rows shares the input's data.
+	out := shCheck(t, 13, "Gather", nil, []Value{x, shI64s(1, -1)}, New([]int{2, 2}, []float32{2, 3, 4, 5}))
+	if &out[0].(*Tensor).Data.([]float32)[0] != &x.Data.([]float32)[2] {
+		t.Error("Gather of consecutive rows copied its input")
+	}
 	s := New([]int{3}, []string{"x", "y", "z"})
 	shCheck(t, 13, "Gather", nil, []Value{s, shI64s(2, 2, 0)}, New([]int{3}, []string{"z", "z", "x"}))
 

@@ -35,7 +35,7 @@ type Limits struct {
 
 // Default limits (see DefaultLimits for MaxLiveBytes).
 const (
-	DefaultMaxTensorBytes    = 1 << 30
+	DefaultMaxTensorBytes    = 512 << 20
 	DefaultMaxDepth          = 64
 	DefaultMaxLoopIterations = 1 << 20
 )
@@ -89,12 +89,13 @@ func availableMemory() int64 {
 	return best
 }
 
-// DefaultLimits returns the limits a zero Limits stands for: 1 GiB per
-// tensor, half of AvailableMemory for all live tensors, subgraphs nested 64
-// deep and 2^20 Loop iterations.
+// DefaultLimits returns the limits a zero Limits stands for: 512 MiB per
+// tensor (or a quarter of AvailableMemory, if less), half of
+// AvailableMemory for all live tensors, subgraphs nested 64 deep and 2^20
+// Loop iterations.
 func DefaultLimits() Limits {
 	return Limits{
-		MaxTensorBytes:    DefaultMaxTensorBytes,
+		MaxTensorBytes:    min(DefaultMaxTensorBytes, AvailableMemory()/4),
 		MaxLiveBytes:      AvailableMemory() / 2,
 		MaxDepth:          DefaultMaxDepth,
 		MaxLoopIterations: DefaultMaxLoopIterations,
@@ -695,4 +696,50 @@ func preCheck(rc *RunContext, st *step, args []Value) error {
 		return rc.CheckAlloc(dt, append(append([]int{}, batch...), m, k))
 	}
 	return nil
+}
+
+// MaxExpandedNodes bounds the nodes a model-local function call expands
+// to, counting the nodes of the functions it calls, as often as it calls
+// them: functions that each call the next twice would otherwise make a
+// small file expand to 2^depth nodes.
+const MaxExpandedNodes = 1 << 20
+
+// expandedSize is the number of nodes f expands to when its calls to
+// model-local functions are inlined, saturating at MaxInt64.
+func expandedSize(m *graph.Model, f *graph.Function) int64 {
+	memo := map[*graph.Function]int64{}
+	var size func(f *graph.Function) int64
+	var nodes func(ns []*graph.Node) int64
+	nodes = func(ns []*graph.Node) int64 {
+		var n int64
+		for _, nd := range ns {
+			if c := findFunction(m, nd.Domain, nd.OpType, nd.Overload); c != nil {
+				n = satAdd(n, size(c))
+			} else {
+				n = satAdd(n, 1)
+			}
+			for _, sg := range nd.Subgraphs() {
+				n = satAdd(n, nodes(sg.Nodes))
+			}
+		}
+		return n
+	}
+	size = func(f *graph.Function) int64 {
+		if v, ok := memo[f]; ok {
+			return v
+		}
+		memo[f] = 1 // on the path: a cycle counts once (compile rejects cycles)
+		v := nodes(f.Nodes)
+		memo[f] = v
+		return v
+	}
+	return size(f)
+}
+
+// runNested runs p, a compiled function body that sees nothing of the
+// caller's scope, as part of the caller's run: it shares the run's limits,
+// live-bytes account and depth.
+func (p *Plan) runNested(rc *RunContext, inputs []Value) ([]Value, error) {
+	scope := &frame{plan: &Plan{Graph: p.Graph, slots: map[string]int{}}, state: rc.state()}
+	return p.run(rc.Ctx, rc.Options, inputs, scope)
 }

@@ -86,6 +86,13 @@ func matmul(x, y *Tensor, threads int) (*Tensor, error) {
 		c := make([]float32, nb*m*n)
 		if foldA {
 			gemm.SgemmThreads(threads, false, false, nb*m, n, k, 1, a, k, b, n, 0, c, n)
+		} else if nb > 1 && threads != 1 && nb*m*n*k >= 1<<18 {
+			// Many products: one goroutine per group of batch elements.
+			parallelChunks(threads, nb, func(lo, hi int) {
+				for t := lo; t < hi; t++ {
+					gemm.SgemmThreads(1, false, false, m, n, k, 1, a[ai[t]*m*k:], k, b[bi[t]*k*n:], n, 0, c[t*m*n:], n)
+				}
+			})
 		} else {
 			for t := 0; t < nb; t++ {
 				gemm.SgemmThreads(threads, false, false, m, n, k, 1, a[ai[t]*m*k:], k, b[bi[t]*k*n:], n, 0, c[t*m*n:], n)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/onnxrun/onnxrun/graph"
+	"github.com/onnxrun/onnxrun/internal/gemm"
 )
 
 // oneNodeModel wraps n in a model whose inputs and outputs are the node's.
@@ -324,7 +325,7 @@ func TestEinsumPairMatchesLoop(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fast, ok := einsumPair(e, vals)
+			fast, ok := einsumPair(e, vals, matMulPlain[float64])
 			if !ok {
 				t.Fatal("the batched-product path declined")
 			}
@@ -336,6 +337,22 @@ func TestEinsumPairMatchesLoop(t *testing.T) {
 			for i := range ref {
 				if math.Abs(fast[i]-ref[i]) > 1e-12 {
 					t.Fatalf("element %d: %g, reference %g", i, fast[i], ref[i])
+				}
+			}
+			// float32 through internal/gemm
+			v32 := [][]float32{convertSlice[float64, float32](vals[0]), convertSlice[float64, float32](vals[1])}
+			sg := func(m, n, k int, a, b, c []float32) {
+				if m > 0 && n > 0 && k > 0 {
+					gemm.Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+				}
+			}
+			f32, ok := einsumPair(e, v32, sg)
+			if !ok {
+				t.Fatal("the float32 batched-product path declined")
+			}
+			for i := range ref {
+				if math.Abs(float64(f32[i])-ref[i]) > 1e-5 {
+					t.Fatalf("float32 element %d: %g, reference %g", i, f32[i], ref[i])
 				}
 			}
 		})
@@ -456,9 +473,9 @@ func TestControlFlowConcurrentRuns(t *testing.T) {
 
 func TestQuantizeRejections(t *testing.T) {
 	x := New([]int{4}, []float32{1, 2, 3, 4})
-	_, err := mRunOne(mNode("QuantizeLinear", []string{"x", "s"}, []string{"y"}, mAttrInt("block_size", 2)), 21, x, New([]int{2}, []float32{1, 1}))
-	if err == nil || !strings.Contains(err.Error(), "block_size") {
-		t.Fatalf("got %v, want a block_size error", err)
+	_, err := mRunOne(mNode("QuantizeLinear", []string{"x", "s"}, []string{"y"}, mAttrInt("block_size", 2), mAttrInt("axis", 0)), 21, x, New([]int{3}, []float32{1, 1, 1}))
+	if err == nil || !strings.Contains(err.Error(), "blocks of 2") {
+		t.Fatalf("got %v, want an error about the scale's shape for blocks of 2", err)
 	}
 	_, err = mRunOne(mNode("QuantizeLinear", []string{"x", "s"}, []string{"y"}, mAttrInt("output_dtype", int64(graph.Float8E4M3FN))), 21, x, Scalar(float32(1)))
 	if err == nil || !strings.Contains(err.Error(), "output_dtype") {
@@ -470,5 +487,70 @@ func TestQuantizeRejections(t *testing.T) {
 	}
 	if d := out[0].(*Tensor).Data.([]int16); d[0] != -32768 || d[1] != 2 || d[2] != 4 {
 		t.Fatalf("got %v, want [-32768 2 4] (saturated, ties to even)", d)
+	}
+}
+
+// TestScan8ZeroLength: a batch entry of length 0 keeps its initial state and
+// gets zeros for every scan output step.
+func TestScan8ZeroLength(t *testing.T) {
+	body := &graph.Graph{
+		Name:    "body",
+		Inputs:  []*graph.ValueInfo{{Name: "s"}, {Name: "x"}},
+		Outputs: []*graph.ValueInfo{{Name: "s2"}, {Name: "s2"}},
+		Nodes:   []*graph.Node{mNode("Mul", []string{"s", "x"}, []string{"s2"})},
+	}
+	n := mNode("Scan", []string{"lens", "s0", "x"}, []string{"sf", "o"}, mAttrInt("num_scan_inputs", 1),
+		&graph.Attr{Name: "body", Type: graph.AttrGraph, G: body})
+	out, err := mRunOne(n, 8, New([]int{2}, []int64{0, 2}), New([]int{2, 2}, []float32{1, 2, 3, 4}),
+		New([]int{2, 2, 2}, []float32{5, 6, 7, 8, 2, 3, 4, 5}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// entry 0: untouched; entry 1: [3 4]*[2 3] = [6 12], then *[4 5] = [24 60]
+	mWantFloats(t, out[0], []int{2, 2}, []float64{1, 2, 24, 60})
+	mWantFloats(t, out[1], []int{2, 2, 2}, []float64{0, 0, 0, 0, 6, 12, 24, 60})
+}
+
+// mDFTNaive is the O(L²) definition of the DFT, the reference for dftPlan.
+func mDFTNaive(re, im []float64, L int, inverse bool) ([]float64, []float64) {
+	or, oi := make([]float64, L), make([]float64, L)
+	sign := -1.0
+	if inverse {
+		sign = 1
+	}
+	for k := range L {
+		for j := range min(len(re), L) {
+			a := sign * 2 * math.Pi * float64((k*j)%L) / float64(L)
+			c, s := math.Cos(a), math.Sin(a)
+			or[k] += re[j]*c - im[j]*s
+			oi[k] += re[j]*s + im[j]*c
+		}
+		if inverse {
+			or[k] /= float64(L)
+			oi[k] /= float64(L)
+		}
+	}
+	return or, oi
+}
+
+func TestDFTPlanMatchesNaive(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(7, 8))
+	for _, L := range []int{1, 2, 3, 5, 7, 8, 12, 16, 97, 100, 128, 400} {
+		for _, n := range []int{L, L/2 + 1, L + 3} {
+			re, im := make([]float64, n), make([]float64, n)
+			for i := range re {
+				re[i], im[i] = rnd.Float64()*2-1, rnd.Float64()*2-1
+			}
+			for _, inv := range []bool{false, true} {
+				p := newDFTPlan(L)
+				gr, gi := p.dft(re, im, L, inv)
+				wr, wi := mDFTNaive(re, im, L, inv)
+				for k := range L {
+					if math.Abs(gr[k]-wr[k]) > 1e-9*float64(L) || math.Abs(gi[k]-wi[k]) > 1e-9*float64(L) {
+						t.Fatalf("L=%d n=%d inverse=%v bin %d: got %g%+gi, want %g%+gi", L, n, inv, k, gr[k], gi[k], wr[k], wi[k])
+					}
+				}
+			}
+		}
 	}
 }

@@ -29,7 +29,7 @@ func statsInput(in []Value, i int, name string, c, spatial int) ([]float64, erro
 	if err != nil {
 		return nil, fmt.Errorf("input %d (%s): %w", i, name, err)
 	}
-	if len(v) != c && len(v) != c*spatial {
+	if len(v) != c && (spatial <= 1 || len(v) != c*spatial) {
 		return nil, fmt.Errorf("input %d (%s): shape %v, want [%d]", i, name, t.Shape, c)
 	}
 	return v, nil
@@ -428,7 +428,7 @@ func (k *groupNormKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 		return nil, fmt.Errorf("input 0 (X): shape %v has rank below 2", x.Shape)
 	}
 	n, c, sp := x.Shape[0], x.Shape[1], Size(x.Shape[2:])
-	if c%k.groups != 0 {
+	if c%k.groups != 0 || c == 0 {
 		return nil, fmt.Errorf("input 0 (X): %d channels do not split into %d groups", c, k.groups)
 	}
 	want := k.groups

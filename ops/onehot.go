@@ -53,10 +53,10 @@ func newOneHot(b *Build) (Kernel, error) {
 			return nil, fmt.Errorf("axis: %w", err)
 		}
 		shape := append(append(append([]int{}, idx.Shape[:ax]...), depth), idx.Shape[ax:]...)
-		if _, err := mvCheckShape("output", shape); err != nil {
+		if err := rc.CheckAlloc(vals.DType, shape); err != nil {
 			return nil, err
 		}
-		if err := rc.CheckAlloc(vals.DType, shape); err != nil {
+		if _, err := mvCheckShape("output", shape); err != nil {
 			return nil, err
 		}
 		out, err := mvNew(vals.DType, shape)

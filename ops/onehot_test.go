@@ -37,6 +37,11 @@ func TestIndexingMisc(t *testing.T) {
 	shCheck(t, 11, "Unique", []*graph.Attr{shAInt("axis", -1)}, []Value{m},
 		New([]int{2, 2}, []int32{1, 2, 5, 0}), shI64s(1, 0), shI64s(1, 0, 1), shI64s(1, 2))
 	shErr(t, 11, "Unique", nil, []Value{New([]int{1}, []complex64{1})}, 4, "has no order")
+	nan := float32(math.NaN())
+	got := shCheck(t, 11, "Unique", nil, []Value{shF32s(nan, 2, nan, -1)}, nil, shI64s(3, 1, 0), shI64s(2, 1, 2, 0), shI64s(1, 1, 2))
+	if y := got[0].(*Tensor).Data.([]float32); len(y) != 3 || y[0] != -1 || y[1] != 2 || y[2] == y[2] {
+		t.Errorf("Unique with NaN: got %v, want [-1 2 NaN]", y)
+	}
 
 	// Compress.
 	x := shSeqF32(2, 3)

@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/onnxrun/onnxrun/graph"
 )
@@ -442,9 +443,16 @@ func (p *Plan) run(ctx context.Context, opts *Options, inputs []Value, parent *f
 				args = append(args, fr.vals[s])
 			}
 		}
+		var start time.Time
+		if opts.Profile != nil {
+			start = time.Now()
+		}
 		outs, err := runStep(rc, st, args)
 		if err != nil {
 			return nil, err
+		}
+		if opts.Profile != nil {
+			opts.Profile(NodeEvent{Node: st.node, Opset: st.opset, Kernel: st.kernel, Start: start, Duration: time.Since(start), Inputs: args, Outputs: outs, Nested: parent != nil})
 		}
 		for j, s := range st.out {
 			if s >= 0 && j < len(outs) {

@@ -23,6 +23,7 @@ type quantKernel struct {
 	perAxis  bool // opset 13+: a 1-D scale quantizes along axis
 	saturate bool
 	outType  graph.DType // opset 21 output_dtype, or Undefined
+	block    int         // opset 21 block_size: 0 for per-tensor or per-axis
 }
 
 func newQuant(b *Build, quantize bool) (Kernel, error) {
@@ -35,9 +36,10 @@ func newQuant(b *Build, quantize bool) (Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	if bs != 0 {
-		return nil, b.Errorf("blocked quantization (block_size %d) is not supported", bs)
+	if bs < 0 {
+		return nil, b.Errorf("block_size %d is negative", bs)
 	}
+	k.block = int(bs)
 	sat, err := b.Node.AttrInt("saturate", 1)
 	if err != nil {
 		return nil, err
@@ -110,9 +112,26 @@ func (k *quantKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 			return nil, fmt.Errorf("input 2 (zero_point) is %s, scale is %s", zp, sc)
 		}
 	}
-	// channel of each element: per-tensor (stride 0) or per-axis.
-	chans, inner := 1, 1
-	if sc.Len() != 1 {
+	// ch maps an element of x to its scale: per-tensor, per-axis, or (with
+	// block_size) per block of block_size elements along the axis.
+	ch := func(int) int { return 0 }
+	switch {
+	case k.block > 0:
+		a, err := NormAxis(k.axis, x.Rank())
+		if err != nil {
+			return nil, err
+		}
+		want := append([]int{}, x.Shape...)
+		want[a] = (x.Shape[a] + k.block - 1) / k.block
+		if !mEqualShape(sc.Shape, want) {
+			return nil, fmt.Errorf("input 1 (scale) is %s, want shape %v for blocks of %d along axis %d of %s", sc, want, k.block, a, x)
+		}
+		dim, sdim, inner := x.Shape[a], want[a], Size(x.Shape[a+1:])
+		ch = func(i int) int {
+			outer, ca, in := i/(dim*inner), (i/inner)%dim, i%inner
+			return (outer*sdim+ca/k.block)*inner + in
+		}
+	case sc.Len() != 1:
 		if !k.perAxis || sc.Rank() != 1 {
 			return nil, fmt.Errorf("input 1 (scale) is %s, want a scalar or (opset 13+) a 1-D tensor", sc)
 		}
@@ -123,13 +142,8 @@ func (k *quantKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 		if x.Shape[a] != sc.Len() {
 			return nil, fmt.Errorf("input 1 (scale) is %s, axis %d of input 0 (%s) has %d", sc, a, x, x.Shape[a])
 		}
-		chans, inner = sc.Len(), Size(x.Shape[a+1:])
-	}
-	ch := func(i int) int {
-		if chans == 1 {
-			return 0
-		}
-		return (i / inner) % chans
+		chans, inner := sc.Len(), Size(x.Shape[a+1:])
+		ch = func(i int) int { return (i / inner) % chans }
 	}
 	if k.quantize {
 		if !x.DType.IsFloat() && x.DType != graph.Int32 {

@@ -69,11 +69,11 @@ func rangeRun(rc *RunContext, in []Value, stash int64) ([]Value, error) {
 				n++
 			}
 		}
+		if err := rc.checkDims(ts[0].DType, []int64{int64(min(n, math.MaxInt64))}); err != nil {
+			return nil, err
+		}
 		if n > MaxElements {
 			return nil, fmt.Errorf("range of %d elements exceeds the limit %d", n, int64(MaxElements))
-		}
-		if err := rc.checkDims(ts[0].DType, []int64{int64(n)}); err != nil {
-			return nil, err
 		}
 		out := make([]int64, n)
 		for i := range out {

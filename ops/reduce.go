@@ -159,10 +159,24 @@ func reduce(x *Tensor, axes []int64, keep bool, kind reduceKind) (*Tensor, error
 			return reduceIntTyped(x, w, nOut, outShape, kind)
 		}
 	}
-	v, err := ToFloat64s(x)
-	if err != nil {
-		return nil, err
+	var acc []float64
+	switch d := x.Data.(type) {
+	case []float32:
+		acc = reduceFloat(d, w, nOut, count, kind)
+	case []float64:
+		acc = reduceFloat(d, w, nOut, count, kind)
+	default:
+		v, err := ToFloat64s(x)
+		if err != nil {
+			return nil, err
+		}
+		acc = reduceFloat(v, w, nOut, count, kind)
 	}
+	return fromFloat64s(x.DType, outShape, acc)
+}
+
+// reduceFloat reduces v (read as float64) into nOut float64 results.
+func reduceFloat[T float](v []T, w *walker, nOut, count int, kind reduceKind) []float64 {
 	acc := make([]float64, nOut)
 	var init float64
 	switch kind {
@@ -177,15 +191,18 @@ func reduce(x *Tensor, axes []int64, keep bool, kind reduceKind) (*Tensor, error
 		acc[i] = init
 	}
 	var mx []float64
+	fold := func(f func(s, x float64) float64) {
+		walkReduceTo(w, v, acc, func(s float64, x T) float64 { return f(s, float64(x)) })
+	}
 	if kind == rLogSumExp {
-		walkReduce(w, v, acc, nanMax)
+		fold(nanMax)
 		mx = acc
 		acc = make([]float64, nOut)
 		w.walk(func(offs, inner []int, _, n int) {
 			a, o := offs[0], offs[1]
 			for j := 0; j < n; j++ {
 				if m := mx[o]; !math.IsInf(m, 0) {
-					acc[o] += math.Exp(v[a] - m)
+					acc[o] += math.Exp(float64(v[a]) - m)
 				}
 				a += inner[0]
 				o += inner[1]
@@ -195,7 +212,7 @@ func reduce(x *Tensor, axes []int64, keep bool, kind reduceKind) (*Tensor, error
 		var f func(acc, x float64) float64
 		switch kind {
 		case rSum, rLogSum, rMean:
-			f = func(s, x float64) float64 { return s + x }
+			f = nil // summed below without a call per element
 		case rSumSquare, rL2:
 			f = func(s, x float64) float64 { return s + x*x }
 		case rL1:
@@ -207,7 +224,28 @@ func reduce(x *Tensor, axes []int64, keep bool, kind reduceKind) (*Tensor, error
 		case rMin:
 			f = nanMin
 		}
-		walkReduce(w, v, acc, f)
+		if f != nil {
+			fold(f)
+		} else {
+			w.walk(func(offs, inner []int, _, n int) {
+				a, o := offs[0], offs[1]
+				sa, so := inner[0], inner[1]
+				if so == 0 {
+					s := acc[o]
+					for j := 0; j < n; j++ {
+						s += float64(v[a])
+						a += sa
+					}
+					acc[o] = s
+					return
+				}
+				for j := 0; j < n; j++ {
+					acc[o] += float64(v[a])
+					a += sa
+					o += so
+				}
+			})
+		}
 	}
 	for i, s := range acc {
 		switch kind {
@@ -225,11 +263,17 @@ func reduce(x *Tensor, axes []int64, keep bool, kind reduceKind) (*Tensor, error
 			}
 		}
 	}
-	return fromFloat64s(x.DType, outShape, acc)
+	return acc
 }
 
 // walkReduce folds the elements of v into acc[output offset] with f.
 func walkReduce[T any](w *walker, v []T, acc []T, f func(acc, x T) T) {
+	walkReduceTo(w, v, acc, func(s T, x T) T { return f(s, x) })
+}
+
+// walkReduceTo is walkReduce with an accumulator type that may differ from
+// the element type.
+func walkReduceTo[T, A any](w *walker, v []T, acc []A, f func(acc A, x T) A) {
 	w.walk(func(offs, inner []int, _, n int) {
 		a, o := offs[0], offs[1]
 		sa, so := inner[0], inner[1]

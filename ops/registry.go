@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/onnxrun/onnxrun/graph"
 )
@@ -190,4 +191,22 @@ type Options struct {
 	// Limits bound what a run may allocate, how deep it may nest and how
 	// long a Loop may run (the zero value: DefaultLimits).
 	Limits Limits
+	// Profile, when set, is called after each node runs (in the main graph
+	// and in subgraphs), from the goroutine that ran it. Unset, it costs
+	// nothing.
+	Profile func(NodeEvent)
+}
+
+// NodeEvent is what Options.Profile learns of one node's run. Inputs and
+// Outputs are only valid during the call.
+type NodeEvent struct {
+	Node   *graph.Node
+	Opset  int64
+	Kernel Kernel
+	Start  time.Time
+	// Duration is the kernel's wall time.
+	Duration        time.Duration
+	Inputs, Outputs []Value
+	// Nested is set for a node of a subgraph (an If branch, a Loop body).
+	Nested bool
 }

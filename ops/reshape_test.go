@@ -98,3 +98,25 @@ func TestReshapeOps(t *testing.T) {
 		t.Errorf("Identity of a sequence: %v, %v", got, err)
 	}
 }
+
+// TestMovementRegistrations checks that every data-movement op is
+// registered without gaps from its first ONNX version onwards.
+func TestMovementRegistrations(t *testing.T) {
+	first := map[string]int64{
+		"Reshape": 1, "Flatten": 1, "Squeeze": 1, "Unsqueeze": 1, "Transpose": 1, "Concat": 1, "Split": 1,
+		"Slice": 1, "Gather": 1, "GatherElements": 11, "GatherND": 11, "Scatter": 9, "ScatterElements": 11,
+		"ScatterND": 11, "Pad": 1, "Tile": 1, "Expand": 8, "Shape": 1, "Size": 1, "Constant": 1,
+		"ConstantOfShape": 9, "Range": 11, "OneHot": 9, "NonZero": 9, "Identity": 1, "Unique": 11,
+		"Compress": 9, "ReverseSequence": 10, "Trilu": 14, "EyeLike": 9, "TensorScatter": 24, "BitCast": 26,
+	}
+	for op, v0 := range first {
+		if _, _, ok := Lookup("", op, v0-1); ok && v0 > 1 {
+			t.Errorf("%s is registered before its first version %d", op, v0)
+		}
+		for v := v0; v <= 28; v++ {
+			if _, _, ok := Lookup("", op, v); !ok {
+				t.Errorf("%s is not registered at opset %d", op, v)
+			}
+		}
+	}
+}

@@ -360,7 +360,12 @@ func (k *rnnKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 			data[i] = convertSlice[float64, float32](v)
 		}
 	}
-	res, err := rnnCompute(k, rc, dm, data, matMulT32)
+	threads := 0
+	if rc.Options != nil {
+		threads = rc.Options.Threads
+	}
+	mm32 := func(m, n, kk int, a, b, c []float32) { matMulT32(threads, m, n, kk, a, b, c) }
+	res, err := rnnCompute(k, rc, dm, data, mm32)
 	if err != nil {
 		return nil, err
 	}
@@ -383,8 +388,9 @@ type rnnDims struct {
 	lens                     []int
 }
 
-// matMulT32 sets c (m×n) to a (m×k) times the transpose of b (n×k).
-func matMulT32(m, n, k int, a, b, c []float32) {
+// matMulT32 sets c (m×n) to a (m×k) times the transpose of b (n×k), with
+// up to threads goroutines (0: GOMAXPROCS).
+func matMulT32(threads, m, n, k int, a, b, c []float32) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -392,7 +398,7 @@ func matMulT32(m, n, k int, a, b, c []float32) {
 		clear(c[:m*n])
 		return
 	}
-	gemm.Sgemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n)
+	gemm.SgemmThreads(threads, false, true, m, n, k, 1, a, k, b, k, 0, c, n)
 }
 
 // matMulT64 sets c (m×n) to a (m×k) times the transpose of b (n×k).

@@ -259,6 +259,10 @@ func (k *scanKernel) run8(rc *RunContext, in []Value) ([]Value, error) {
 	}
 	finalItems := make([][]*Tensor, k.nState)
 	outItems := make([][]*Tensor, k.nOut)
+	perBatch := make([][][]*Tensor, k.nOut) // [output][batch entry][step]
+	for j := range perBatch {
+		perBatch[j] = make([][]*Tensor, batch)
+	}
 	for b := range batch {
 		states := make([]Value, k.nState)
 		for i, s := range sts {
@@ -294,17 +298,44 @@ func (k *scanKernel) run8(rc *RunContext, in []Value) ([]Value, error) {
 			finalItems[i] = append(finalItems[i], t)
 		}
 		for j, items := range outs {
-			if n == 0 {
-				return nil, fmt.Errorf("batch %d has sequence length 0", b)
+			perBatch[j][b] = items
+		}
+	}
+	// Pad every batch entry's scan outputs with zeros past its length; an
+	// entry of length 0 takes the element shape of another entry.
+	for j := range k.nOut {
+		var tmpl *Tensor
+		for _, items := range perBatch[j] {
+			if len(items) > 0 {
+				tmpl = items[0]
+				break
 			}
-			for len(items) < steps { // pad past the sequence length with zeros
-				z, err := Zeros(items[0].DType, items[0].Shape)
+		}
+		if tmpl == nil {
+			if steps > 0 {
+				return nil, fmt.Errorf("scan output %d: every sequence has length 0, the element shape is unknown", j)
+			}
+			t, err := mEmptyOfType(k.bodyOut[k.nState+j].Type, false)
+			if err != nil {
+				return nil, fmt.Errorf("scan output %d: %w", j, err)
+			}
+			tmpl = t
+		}
+		for _, items := range perBatch[j] {
+			for len(items) < steps {
+				z, err := Zeros(tmpl.DType, tmpl.Shape)
 				if err != nil {
 					return nil, err
 				}
 				items = append(items, z)
 			}
-			t, err := mStack(items, 0)
+			var t *Tensor
+			var err error
+			if steps == 0 {
+				t, err = Zeros(tmpl.DType, append([]int{0}, tmpl.Shape...))
+			} else {
+				t, err = mStack(items, 0)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("scan output %d: %w", j, err)
 			}

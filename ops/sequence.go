@@ -18,7 +18,7 @@ func init() {
 	Register(Spec{Op: "SequenceMap", Since: 17}, newSequenceMap)
 }
 
-// SeqInput returns input i as a sequence, or an error naming the input.
+// mSeqInput returns input i as a sequence, or an error naming the input.
 func mSeqInput(in []Value, i int) (*Sequence, error) {
 	if i >= len(in) || in[i] == nil {
 		return nil, fmt.Errorf("input %d is missing", i)

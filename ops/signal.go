@@ -29,43 +29,98 @@ func mNumFromFloat64s(dt graph.DType, shape []int, v []float64) (*Tensor, error)
 	return mIntFromFloat64s(dt, shape, v)
 }
 
+// dftPlan transforms complex vectors of one length L: with the radix-2 FFT
+// when L is a power of two, otherwise with Bluestein's chirp-z algorithm
+// (a convolution computed by power-of-two FFTs), both O(L log L).
+type dftPlan struct {
+	L          int
+	cos, sin   []float64 // twiddles of the power-of-two FFT length
+	m          int       // Bluestein: FFT length >= 2L-1; 0 when L is a power of two
+	wr, wi     []float64 // Bluestein chirp exp(-iπn²/L), n < L
+	br, bi     []float64 // FFT of the conjugate chirp, wrapped to length m
+	scr1, scr2 []float64
+}
+
+func newDFTPlan(L int) *dftPlan {
+	p := &dftPlan{L: L}
+	if L&(L-1) == 0 {
+		p.cos, p.sin = mTwiddles(L)
+		return p
+	}
+	m := 1
+	for m < 2*L-1 {
+		m <<= 1
+	}
+	p.m = m
+	p.cos, p.sin = mTwiddles(m)
+	p.wr, p.wi = make([]float64, L), make([]float64, L)
+	p.br, p.bi = make([]float64, m), make([]float64, m)
+	for n := range L {
+		th := math.Pi * float64((n*n)%(2*L)) / float64(L)
+		p.wr[n], p.wi[n] = math.Cos(th), -math.Sin(th)
+		p.br[n], p.bi[n] = p.wr[n], -p.wi[n]
+		if n > 0 {
+			p.br[m-n], p.bi[m-n] = p.wr[n], -p.wi[n]
+		}
+	}
+	fft2(p.br, p.bi, false, p.cos, p.sin)
+	return p
+}
+
+// forward replaces re/im (length L) by their DFT (sign -1, unscaled). It
+// uses scratch held by p: a plan serves one goroutine.
+func (p *dftPlan) forward(re, im []float64) {
+	if p.m == 0 {
+		fft2(re, im, false, p.cos, p.sin)
+		return
+	}
+	if p.scr1 == nil {
+		p.scr1, p.scr2 = make([]float64, p.m), make([]float64, p.m)
+	}
+	ar, ai := p.scr1, p.scr2
+	clear(ar)
+	clear(ai)
+	for n := range p.L {
+		ar[n] = re[n]*p.wr[n] - im[n]*p.wi[n]
+		ai[n] = re[n]*p.wi[n] + im[n]*p.wr[n]
+	}
+	fft2(ar, ai, false, p.cos, p.sin)
+	for k := range p.m {
+		r := ar[k]*p.br[k] - ai[k]*p.bi[k]
+		ai[k] = ar[k]*p.bi[k] + ai[k]*p.br[k]
+		ar[k] = r
+	}
+	fft2(ar, ai, true, p.cos, p.sin)
+	scale := 1 / float64(p.m)
+	for k := range p.L {
+		cr, ci := ar[k]*scale, ai[k]*scale
+		re[k] = cr*p.wr[k] - ci*p.wi[k]
+		im[k] = cr*p.wi[k] + ci*p.wr[k]
+	}
+}
+
 // dft transforms the complex vector re/im (length n, zero-padded or cut to
-// length L) and returns bins [0, nb) of the transform (inverse: scaled by 1/L).
-func dft(re, im []float64, L, nb int, inverse bool, cosT, sinT []float64) ([]float64, []float64) {
+// the plan's length L) and returns bins [0, nb) of the transform (inverse:
+// scaled by 1/L).
+func (p *dftPlan) dft(re, im []float64, nb int, inverse bool) ([]float64, []float64) {
+	L := p.L
 	n := min(len(re), L)
-	if L >= 2 && L&(L-1) == 0 {
-		fr, fi := make([]float64, L), make([]float64, L)
-		copy(fr, re[:n])
-		copy(fi, im[:n])
-		fft2(fr, fi, inverse, cosT, sinT)
-		if inverse {
-			for k := range fr {
-				fr[k] /= float64(L)
-				fi[k] /= float64(L)
-			}
+	fr, fi := make([]float64, L), make([]float64, L)
+	copy(fr, re[:n])
+	copy(fi, im[:n])
+	if inverse { // IDFT(x) = conj(DFT(conj(x))) / L
+		for k := range fi {
+			fi[k] = -fi[k]
 		}
-		return fr[:nb], fi[:nb]
 	}
-	or, oi := make([]float64, nb), make([]float64, nb)
-	sign := -1.0
+	p.forward(fr, fi)
 	if inverse {
-		sign = 1
-	}
-	for k := range nb {
-		sr, si := 0.0, 0.0
-		for j := range n {
-			idx := (k * j) % L
-			c, s := cosT[idx], sign*sinT[idx]
-			sr += re[j]*c - im[j]*s
-			si += re[j]*s + im[j]*c
+		for k := range fr {
+			fr[k] /= float64(L)
+			fi[k] /= -float64(L)
 		}
-		if inverse {
-			sr /= float64(L)
-			si /= float64(L)
-		}
-		or[k], oi[k] = sr, si
 	}
-	return or, oi
+	return fr[:nb], fi[:nb]
 }
 
 // fft2 transforms re/im in place (length a power of two) with the iterative
@@ -238,7 +293,7 @@ func transformAxis(rc *RunContext, xv []float64, shape []int, a, L int, inverse,
 		return spectrum{}, fmt.Errorf("output %v is too large", oshape)
 	}
 	ov := make([]float64, Size(oshape))
-	cosT, sinT := mTwiddles(L)
+	plan := newDFTPlan(L)
 	n := min(dim, L)
 	re, im := make([]float64, n), make([]float64, n)
 	for o := range outer {
@@ -266,7 +321,7 @@ func transformAxis(rc *RunContext, xv []float64, shape []int, a, L int, inverse,
 					}
 				}
 			}
-			yr, yi := dft(fr, fi, L, nb, inverse, cosT, sinT)
+			yr, yi := plan.dft(fr, fi, nb, inverse)
 			for kk := range nb {
 				p := ((o*nb+kk)*inner + i) * outC
 				ov[p] = yr[kk]
@@ -339,6 +394,9 @@ func (k *stftKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 		return nil, fmt.Errorf("a one-sided STFT needs a real signal, got %s (set onesided=0)", x)
 	}
 	frames := (N-L)/int(step) + 1
+	if B*frames*L > 1<<26 {
+		return nil, fmt.Errorf("%d frames of %d samples (batch %d) are too many", frames, L, B)
+	}
 	xv, err := ToFloat64s(x)
 	if err != nil {
 		return nil, err
@@ -451,6 +509,9 @@ func newMelWeightMatrix(b *Build) (Kernel, error) {
 		}
 		nSpec := int(dftLen/2 + 1)
 		nm := int(mels)
+		if nSpec*nm > 1<<26 {
+			return nil, fmt.Errorf("a %dx%d weight matrix is too large", nSpec, nm)
+		}
 		toMel := func(f float64) float64 { return 2595 * math.Log10(1+f/700) }
 		lo, hi := toMel(fl[0]), toMel(fl[1])
 		step := (hi - lo) / float64(nm+2)

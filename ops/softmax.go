@@ -36,12 +36,14 @@ func init() {
 				return nil, err
 			}
 			coerce := b.Opset < 13
-			return elemKernel(1, func(in []*Tensor) (*Tensor, error) { return softmaxLike(in[0], axis, coerce, op.kind) }), nil
+			return elemKernelT(1, func(in []*Tensor, threads int) (*Tensor, error) {
+				return softmaxLike(in[0], axis, coerce, op.kind, threads)
+			}), nil
 		})
 	}
 }
 
-func softmaxLike(x *Tensor, axis int64, coerce bool, kind softKind) (*Tensor, error) {
+func softmaxLike(x *Tensor, axis int64, coerce bool, kind softKind, threads int) (*Tensor, error) {
 	var err error
 	rank := len(x.Shape)
 	if rank == 0 {
@@ -65,15 +67,28 @@ func softmaxLike(x *Tensor, axis int64, coerce bool, kind softKind) (*Tensor, er
 	case graph.Double:
 		v := x.Data.([]float64)
 		out := make([]float64, len(v))
-		softmaxRows(v, out, outer, n, inner, kind)
+		softmaxSplit(v, out, outer, n, inner, kind, threads)
 		return New(shape, out), nil
 	case graph.Float, graph.Float16, graph.BFloat16:
 		v, _ := ToFloat32s(x)
 		out := make([]float32, len(v))
-		softmaxRows(v, out, outer, n, inner, kind)
+		softmaxSplit(v, out, outer, n, inner, kind, threads)
 		return FromFloat32s(x.DType, shape, out)
 	}
 	return nil, fmt.Errorf("element type %s is not supported", x.DType)
+}
+
+// softmaxSplit runs softmaxRows over blocks of the outer dim in parallel
+// when the tensor is large.
+func softmaxSplit[T float](x, out []T, outer, n, inner int, kind softKind, threads int) {
+	block := n * inner
+	if len(x) < parallelMin || outer < 2 {
+		softmaxRows(x, out, outer, n, inner, kind)
+		return
+	}
+	parallelChunks(threads, outer, func(lo, hi int) {
+		softmaxRows(x[lo*block:hi*block], out[lo*block:hi*block], hi-lo, n, inner, kind)
+	})
 }
 
 // softmaxRows applies the op to each of the outer*inner vectors of length n
@@ -82,6 +97,10 @@ func softmaxLike(x *Tensor, axis int64, coerce bool, kind softKind) (*Tensor, er
 func softmaxRows[T float](x, out []T, outer, n, inner int, kind softKind) {
 	if n == 0 {
 		return
+	}
+	exp := math.Exp
+	if _, ok := any(x).([]float32); ok {
+		exp = expF32 // accurate enough for float32 results
 	}
 	for o := 0; o < outer; o++ {
 		for i := 0; i < inner; i++ {
@@ -102,7 +121,7 @@ func softmaxRows[T float](x, out []T, outer, n, inner int, kind softKind) {
 			case softmaxKind:
 				var s float64
 				for j := 0; j < n; j++ {
-					e := math.Exp(float64(x[base+j*inner]) - m)
+					e := exp(float64(x[base+j*inner]) - m)
 					out[base+j*inner] = T(e)
 					s += e
 				}
@@ -112,7 +131,7 @@ func softmaxRows[T float](x, out []T, outer, n, inner int, kind softKind) {
 			case logSoftmaxKind:
 				var s float64
 				for j := 0; j < n; j++ {
-					s += math.Exp(float64(x[base+j*inner]) - m)
+					s += exp(float64(x[base+j*inner]) - m)
 				}
 				ls := math.Log(s)
 				for j := 0; j < n; j++ {

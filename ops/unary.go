@@ -33,7 +33,14 @@ func init() {
 	float("Floor", []int64{1, 6, 13}, math.Floor)
 	float("Round", []int64{11, 22}, math.RoundToEven)
 	float("Sqrt", []int64{1, 6, 13}, math.Sqrt)
-	float("Exp", []int64{1, 6, 13}, math.Exp)
+	exp := floatUnary(math.Exp)
+	exp.V32 = func(dst, src []float32) {
+		dst = dst[:len(src)]
+		for i, v := range src {
+			dst[i] = float32(expF32(float64(v)))
+		}
+	}
+	registerUnary("Exp", []int64{1, 6, 13}, exp)
 	float("Log", []int64{1, 6, 13}, math.Log)
 	float("Reciprocal", []int64{1, 6, 13}, func(x float64) float64 { return 1 / x })
 

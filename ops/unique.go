@@ -14,13 +14,13 @@ func init() {
 }
 
 // elemCompare returns a function ordering two elements of t by flat index
-// (numbers by value, false before true, strings bytewise).
+// (numbers by value with NaN last, false before true, strings bytewise).
 func elemCompare(t *Tensor) (func(i, j int) int, error) {
 	switch d := t.Data.(type) {
 	case []float32:
-		return cmpT(d), nil
+		return func(i, j int) int { return cmpNaNLast(float64(d[i]), float64(d[j])) }, nil
 	case []float64:
-		return cmpT(d), nil
+		return func(i, j int) int { return cmpNaNLast(d[i], d[j]) }, nil
 	case []int8:
 		return cmpT(d), nil
 	case []int16:
@@ -51,11 +51,26 @@ func elemCompare(t *Tensor) (func(i, j int) int, error) {
 			return 1
 		}, nil
 	case []float16.Float16:
-		return func(i, j int) int { return cmp.Compare(d[i].Float32(), d[j].Float32()) }, nil
+		return func(i, j int) int { return cmpNaNLast(float64(d[i].Float32()), float64(d[j].Float32())) }, nil
 	case []graph.BFloat16Value:
-		return func(i, j int) int { return cmp.Compare(d[i].Float32(), d[j].Float32()) }, nil
+		return func(i, j int) int { return cmpNaNLast(float64(d[i].Float32()), float64(d[j].Float32())) }, nil
 	}
 	return nil, fmt.Errorf("element type %s has no order", t.DType)
+}
+
+// cmpNaNLast orders numbers with NaN after everything and equal to NaN, as
+// numpy.unique sorts them (and, equal_nan, collapses them).
+func cmpNaNLast(a, b float64) int {
+	an, bn := a != a, b != b
+	switch {
+	case an && bn:
+		return 0
+	case an:
+		return 1
+	case bn:
+		return -1
+	}
+	return cmp.Compare(a, b)
 }
 
 func cmpT[T cmp.Ordered](d []T) func(i, j int) int {

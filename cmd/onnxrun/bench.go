@@ -15,6 +15,7 @@ import (
 
 	"github.com/onnxrun/onnxrun"
 	"github.com/onnxrun/onnxrun/graph"
+	"github.com/onnxrun/onnxrun/optimize"
 )
 
 func init() {
@@ -33,6 +34,11 @@ Times loading, preparing and running a model. Inputs are given as for run;
   --dim NAME=VALUE  bind a symbolic dim (repeatable)
   --seed N          seed for --random (default 0)
   --json            print one JSON object instead of text
+  --profile FILE    write a per-node profile of the timed runs (Chrome trace
+                    JSON, as ONNX Runtime's profiler writes) and print the
+                    nodes that took longest
+  --top N           nodes to print with --profile (default 15)
+  --opt-level N     graph optimization: 0 none, 1 basic, 2 all (default 2)
 `
 
 // benchResult is what bench --json prints. Times are in milliseconds.
@@ -56,6 +62,10 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (cod
 	var o runOptions
 	runs, warmup, asJSON := 10, 2, false
 	f := newFlagSet()
+	f.valueFlag(func(v string) error { o.profile = v; return nil }, "profile")
+	o.top, o.optLevel = 15, -1
+	f.intFlag(&o.top, "top")
+	f.intFlag(&o.optLevel, "opt-level")
 	commonFlags(f, &o)
 	f.intFlag(&runs, "runs", "n")
 	f.intFlag(&warmup, "warmup")
@@ -81,6 +91,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (cod
 	o.model, o.inputs = pos[0], pos[1:]
 	bctx, cancel := o.limit.context(ctx)
 	defer cancel()
+	o.stderr = stderr
 	res, err := bench(bctx, &o, runs, warmup)
 	if err != nil {
 		return fail(stderr, "bench", cliError(o.limit.stopped(err)))
@@ -94,6 +105,10 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (cod
 	fmt.Fprintf(stdout, "  load     %10.3f ms\n  prepare  %10.3f ms\n", res.LoadMS, res.PrepareMS)
 	fmt.Fprintf(stdout, "  median   %10.3f ms\n  p90      %10.3f ms\n  min      %10.3f ms\n  max      %10.3f ms\n", res.MedianMS, res.P90MS, res.MinMS, res.MaxMS)
 	fmt.Fprintf(stdout, "  peak RSS %10.1f MiB\n", float64(res.PeakRSSBytes)/(1<<20))
+	if o.prof != nil {
+		o.prof.top(stdout, o.top)
+		fmt.Fprintf(stdout, "profile written to %s\n", o.profile)
+	}
 	return exitOK
 }
 
@@ -116,7 +131,15 @@ func bench(ctx context.Context, o *runOptions, runs, warmup int) (*benchResult, 
 	defer m.Close()
 	res.LoadMS = ms(time.Since(t0))
 	t1 := time.Now()
-	s, err := onnxrun.FromModel(m, append(o.limit.options(), onnxrun.WithThreads(o.threads))...)
+	sopts := append(o.limit.options(), onnxrun.WithThreads(o.threads))
+	if o.optLevel >= 0 {
+		sopts = append(sopts, onnxrun.WithOptimization(optimize.Level(o.optLevel)))
+	}
+	if o.profile != "" {
+		o.prof = newProfiler()
+		sopts = append(sopts, onnxrun.WithProfile(o.prof.record))
+	}
+	s, err := onnxrun.FromModel(m, sopts...)
 	if err != nil {
 		return nil, err
 	}
@@ -131,6 +154,10 @@ func bench(ctx context.Context, o *runOptions, runs, warmup int) (*benchResult, 
 			return nil, err
 		}
 	}
+	if o.prof != nil {
+		o.prof.start()
+	}
+	bar := newProgress(o.stderr, runs, "bench")
 	times := make([]float64, runs)
 	for i := range times {
 		t := time.Now()
@@ -138,6 +165,13 @@ func bench(ctx context.Context, o *runOptions, runs, warmup int) (*benchResult, 
 			return nil, err
 		}
 		times[i] = ms(time.Since(t))
+		bar.add()
+	}
+	bar.done()
+	if o.prof != nil {
+		if err := o.prof.writeTrace(o.profile); err != nil {
+			return nil, err
+		}
 	}
 	sort.Float64s(times)
 	res.MinMS, res.MaxMS = times[0], times[len(times)-1]

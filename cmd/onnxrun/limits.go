@@ -16,7 +16,7 @@ import (
 const limitUsage = `
 Limits (a model is a program: these bound what it may make a run use):
   --timeout D             stop the run after duration D (e.g. 5s, 2m; default none)
-  --max-tensor-bytes N    bytes for one tensor (default 1GiB; suffixes K, M, G, Ki, Mi, Gi)
+  --max-tensor-bytes N    bytes for one tensor (default 512Mi; suffixes K, M, G, Ki, Mi, Gi)
   --max-memory N          bytes of all tensors live at once (default half the memory available)
   --max-depth N           nesting of subgraphs and function calls (default 64)
   --max-loop N            iterations of one Loop node (default 1048576)

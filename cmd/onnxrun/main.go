@@ -91,6 +91,9 @@ var errUsage = errors.New("usage")
 // exitUsage for usage errors, exitFail otherwise.
 func fail(stderr io.Writer, cmd string, err error) int {
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	if len(msg) > 2000 { // a path through deeply nested subgraphs, say
+		msg = msg[:900] + " ... " + msg[len(msg)-900:]
+	}
 	fmt.Fprintf(stderr, "onnxrun %s: %s\n", cmd, msg)
 	if errors.Is(err, errUsage) {
 		return exitUsage

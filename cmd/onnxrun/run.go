@@ -53,6 +53,13 @@ type runOptions struct {
 	outDir  string
 	format  string
 	limit   limitOptions
+	// bench only: --profile file, nodes to print, --opt-level (-1: default),
+	// the profile being collected and where progress goes.
+	profile  string
+	top      int
+	optLevel int
+	prof     *profiler
+	stderr   io.Writer
 }
 
 // flagSet parses GNU-style flags anywhere on the line: -x V, --x V, --x=V;

@@ -224,6 +224,7 @@ func writeShapesTable(w io.Writer, res *infer.Result) error {
 // or null.
 type jsonDim struct{ d infer.Dim }
 
+// MarshalJSON writes the dim as an integer, a string or null.
 func (j jsonDim) MarshalJSON() ([]byte, error) {
 	if v, ok := j.d.Value(); ok {
 		return []byte(strconv.FormatInt(v, 10)), nil
@@ -324,7 +325,7 @@ func writeShapesJSON(w io.Writer, m *graph.Model, res *infer.Result) error {
 	for _, r := range res.Nodes {
 		n := r.Node
 		jn := jsonNode{Name: n.Name, Op: n.OpType, Domain: n.Domain, Graph: r.Graph, Opset: r.Opset,
-			Inputs: nonNil(n.Inputs), Outputs: nonNil(n.Outputs)}
+			Inputs: nonNil(n.Inputs), Outputs: nonNil(n.Outputs), InShapes: []jsonValue{}, OutShapes: []jsonValue{}}
 		for _, f := range r.Inputs {
 			jn.InShapes = append(jn.InShapes, valueJSON(f))
 		}

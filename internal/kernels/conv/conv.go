@@ -62,10 +62,14 @@ const (
 	Direct
 	// Winograd is F(2×2, 3×3) for 3×3 stride-1 float convolutions.
 	Winograd
+	// Winograd43 is F(4×4, 3×3), for the same layers when the output is
+	// at least 8×8.
+	Winograd43
 )
 
+// String names the algorithm.
 func (a Algo) String() string {
-	return [...]string{"pointwise", "im2col", "depthwise", "direct", "winograd"}[a]
+	return [...]string{"pointwise", "im2col", "depthwise", "direct", "winograd", "winograd43"}[a]
 }
 
 // Choose picks the algorithm for p.
@@ -88,6 +92,7 @@ func Choose(p *Params) Algo {
 // Plan is a prepared convolution: the algorithm and the sizes it needs.
 // A Plan has no mutable state and may run concurrently.
 type Plan[T Num] struct {
+	// P is the problem and Algo the algorithm chosen for it.
 	P    Params
 	Algo Algo
 	// cg, mg: channels per group in and out; k: kernel volume; ck: rows of
@@ -103,8 +108,13 @@ func NewPlan[T Num](p Params) (*Plan[T], error) {
 	}
 	pl := &Plan[T]{P: p, Algo: Choose(&p)}
 	var z T
-	if _, isInt := any(z).(int32); !isInt && pl.Algo == Im2col && winogradOK(&p) {
-		pl.Algo = Winograd
+	if _, isInt := any(z).(int32); !isInt && pl.Algo == Im2col {
+		switch {
+		case winograd43OK(&p):
+			pl.Algo = Winograd43
+		case winogradOK(&p):
+			pl.Algo = Winograd
+		}
 	}
 	pl.cg, pl.mg = p.C/p.Group, p.M/p.Group
 	pl.k = prod(p.Kernel)
@@ -132,7 +142,7 @@ func (pl *Plan[T]) WithAlgo(a Algo) *Plan[T] {
 		if !(pl.P.Group == pl.P.C && len(pl.P.In) == 2) {
 			a = Direct
 		}
-	case Winograd:
+	case Winograd, Winograd43:
 		var z T
 		if _, isInt := any(z).(int32); isInt || !winogradOK(&pl.P) {
 			a = Direct
@@ -150,14 +160,24 @@ func (pl *Plan[T]) PackWeights(w []T) ([]T, error) {
 	if len(w) != p.M*pl.ck {
 		return nil, fmt.Errorf("conv: %d weights do not fit %+v", len(w), *p)
 	}
-	if pl.Algo != Winograd {
-		return w, nil
-	}
 	switch wv := any(w).(type) {
 	case []float32:
-		return any(WinogradWeights(wv, p.M, p.C)).([]T), nil
+		switch pl.Algo {
+		case Winograd:
+			return any(WinogradWeights(wv, p.M, p.C)).([]T), nil
+		case Winograd43:
+			return any(Winograd43Weights(wv, p.M, p.C)).([]T), nil
+		}
 	case []float64:
-		return any(WinogradWeights(wv, p.M, p.C)).([]T), nil
+		switch pl.Algo {
+		case Winograd:
+			return any(WinogradWeights(wv, p.M, p.C)).([]T), nil
+		case Winograd43:
+			return any(Winograd43Weights(wv, p.M, p.C)).([]T), nil
+		}
+	}
+	if pl.Algo != Winograd && pl.Algo != Winograd43 {
+		return w, nil
 	}
 	return nil, fmt.Errorf("conv: no Winograd for %T", w)
 }
@@ -176,8 +196,11 @@ func (pl *Plan[T]) Run(x, w, bias, y []T, threads int) error {
 func (pl *Plan[T]) RunPacked(x, w, bias, y []T, threads int) error {
 	p := &pl.P
 	wantW := p.M * pl.ck
-	if pl.Algo == Winograd {
+	switch pl.Algo {
+	case Winograd:
 		wantW = 16 * p.M * p.C
+	case Winograd43:
+		wantW = 36 * p.M * p.C
 	}
 	if len(x) != p.N*p.C*pl.in || len(w) != wantW || len(y) != p.N*p.M*pl.out || (bias != nil && len(bias) != p.M) {
 		return fmt.Errorf("conv: buffer sizes x %d, w %d, b %d, y %d do not fit %+v", len(x), len(w), len(bias), len(y), *p)
@@ -186,6 +209,8 @@ func (pl *Plan[T]) RunPacked(x, w, bias, y []T, threads int) error {
 	switch pl.Algo {
 	case Winograd:
 		pl.runWinograd(x, w, bias, y, threads)
+	case Winograd43:
+		pl.runWinograd43(x, w, bias, y, threads)
 	case Pointwise:
 		pl.runGEMM(x, w, bias, y, threads, false)
 	case Im2col:
@@ -233,6 +258,13 @@ func (pl *Plan[T]) runGEMM(x, w, bias, y []T, threads int, expand bool) {
 	var scratch [][]T
 	if expand {
 		scratch = make([][]T, min(threads, items))
+		defer func() {
+			for _, b := range scratch {
+				if b != nil {
+					putScratch(b)
+				}
+			}
+		}()
 	}
 	ParallelFor(items, threads, func(wk, it int) {
 		mb := it % mBlocks
@@ -264,7 +296,7 @@ func (pl *Plan[T]) runGEMM(x, w, bias, y []T, threads int, expand bool) {
 			return
 		}
 		if scratch[wk] == nil {
-			scratch[wk] = make([]T, pl.ck*pl.tile)
+			scratch[wk] = getScratch[T](pl.ck * pl.tile)
 		}
 		col := scratch[wk][:pl.ck*nt]
 		im2col(p, xg[:pl.cg*pl.in], pl.cg, o0, nt, col)

@@ -96,7 +96,7 @@ func TestConvMatchesReference(t *testing.T) {
 		}
 		want := make([]float32, p.N*p.M*prod(p.Out))
 		Reference(&p, x, w, b, want)
-		for _, a := range []Algo{pl.Algo, Im2col, Depthwise, Pointwise, Winograd} {
+		for _, a := range []Algo{pl.Algo, Im2col, Depthwise, Pointwise, Winograd, Winograd43} {
 			q := pl.WithAlgo(a)
 			for _, th := range []int{1, 3} {
 				y, check := guarded(len(want))
@@ -284,7 +284,7 @@ func TestWinogradMatchesReference(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if pl.Algo != Winograd {
+		if pl.Algo != Winograd && pl.Algo != Winograd43 {
 			t.Fatalf("%+v: chose %v, want winograd", p, pl.Algo)
 		}
 		x := randSlice(r, p.N*p.C*prod(p.In))
@@ -292,16 +292,24 @@ func TestWinogradMatchesReference(t *testing.T) {
 		b := randSlice(r, p.M)
 		want := make([]float32, p.N*p.M*prod(p.Out))
 		Reference(&p, x, w, b, want)
-		for _, th := range []int{1, 3} {
-			y, check := guarded(len(want))
-			if err := pl.Run(x, w, b, y, th); err != nil {
-				t.Fatal(err)
+		for _, a := range []Algo{Winograd, Winograd43} {
+			q := pl.WithAlgo(a)
+			for _, th := range []int{1, 3} {
+				y, check := guarded(len(want))
+				if err := q.Run(x, w, b, y, th); err != nil {
+					t.Fatal(err)
+				}
+				check(t)
+				closeAll(t, a.String()+" "+fmtParams(p), y, want)
 			}
-			check(t)
-			closeAll(t, fmtParams(p), y, want)
 		}
 		// float64 through the same transforms.
 		pd, _ := NewPlan[float64](p)
+		if iter%2 == 0 {
+			pd = pd.WithAlgo(Winograd)
+		} else {
+			pd = pd.WithAlgo(Winograd43)
+		}
 		x64, w64 := make([]float64, len(x)), make([]float64, len(w))
 		for i := range x {
 			x64[i] = float64(x[i])

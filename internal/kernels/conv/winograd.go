@@ -71,12 +71,20 @@ func (pl *Plan[T]) runWinograd(x, u, bias, y []T, threads int) {
 	c, m := p.C, p.M
 	type buf struct{ v, mm []T }
 	scratch := make([]*buf, min(threads, items))
+	defer func() {
+		for _, b := range scratch {
+			if b != nil {
+				putScratch(b.v)
+				putScratch(b.mm)
+			}
+		}
+	}()
 	ParallelFor(items, threads, func(wk, it int) {
 		n, ck := it/chunks, it%chunks
 		t0 := ck * chunk
 		nt := min(chunk, tiles-t0)
 		if scratch[wk] == nil {
-			scratch[wk] = &buf{v: make([]T, 16*c*chunk), mm: make([]T, 16*m*chunk)}
+			scratch[wk] = &buf{v: getScratch[T](16 * c * chunk), mm: getScratch[T](16 * m * chunk)}
 		}
 		v := scratch[wk].v[:16*c*nt]
 		mm := scratch[wk].mm[:16*m*nt]

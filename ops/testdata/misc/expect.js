@@ -13,7 +13,7 @@ const arrays = { float32: Float32Array, float64: Float64Array, int32: Int32Array
   const feeds = {};
   for (const x of ins) {
     const A = arrays[x.type];
-    const data = x.type === "int64" ? A.from(x.data.map(BigInt)) : A.from(x.data.map(Number));
+    const data = x.type === "string" ? x.data : x.type === "int64" ? A.from(x.data.map(BigInt)) : A.from(x.data.map(Number));
     feeds[x.name] = new ort.Tensor(x.type, data, x.dims);
   }
   const out = await sess.run(feeds);

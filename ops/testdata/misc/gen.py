@@ -18,7 +18,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 rng = np.random.RandomState(7)
-NP2ONNX = {np.float32: TensorProto.FLOAT, np.float64: TensorProto.DOUBLE, np.int32: TensorProto.INT32,
+NP2ONNX = {np.object_: TensorProto.STRING, np.str_: TensorProto.STRING, np.float32: TensorProto.FLOAT, np.float64: TensorProto.DOUBLE, np.int32: TensorProto.INT32,
            np.int64: TensorProto.INT64, np.int8: TensorProto.INT8, np.uint8: TensorProto.UINT8,
            np.bool_: TensorProto.BOOL}
 
@@ -41,8 +41,11 @@ def case(name, nodes, inputs, outputs, opset=17, functions=(), domains=()):
     imports = [helper.make_opsetid("", opset)] + [helper.make_opsetid(dm, 1) for dm in domains]
     m = helper.make_model(g, opset_imports=imports, functions=list(functions), ir_version=8)
     onnx.save(m, os.path.join(d, "model.onnx"))
-    js = [{"name": n, "type": str(a.dtype), "dims": list(a.shape), "data": [x.item() for x in a.ravel()]}
-          for n, a in inputs]
+    def jtype(a):
+        return "string" if a.dtype == object else str(a.dtype)
+
+    js = [{"name": n, "type": jtype(a), "dims": list(a.shape),
+           "data": [x if a.dtype == object else x.item() for x in a.ravel()]} for n, a in inputs]
     with open(os.path.join(d, "inputs.json"), "w") as f:
         json.dump(js, f)
     r = subprocess.run(["node", os.path.join(HERE, "expect.js"), d], capture_output=True, text=True)
@@ -56,13 +59,17 @@ def case(name, nodes, inputs, outputs, opset=17, functions=(), domains=()):
         with open(os.path.join(d, "test_data_set_0", "input_%d.pb" % i), "wb") as f:
             f.write(numpy_helper.from_array(a, n).SerializeToString())
     for i, o in enumerate(outs):
-        a = np.array([int(x) for x in o["data"]] if o["type"] == "int64" else o["data"],
-                     dtype=o["type"]).reshape(o["dims"])
+        if o["type"] == "string":
+            a = np.array(o["data"], dtype=object).reshape(o["dims"])
+        else:
+            a = np.array([int(x) for x in o["data"]] if o["type"] == "int64" else o["data"],
+                         dtype=o["type"]).reshape(o["dims"])
         with open(os.path.join(d, "test_data_set_0", "output_%d.pb" % i), "wb") as f:
             f.write(numpy_helper.from_array(a, o["name"]).SerializeToString())
     # output types for the loader
     for i, o in enumerate(outs):
-        m.graph.output[i].CopyFrom(helper.make_tensor_value_info(o["name"], NP2ONNX[np.dtype(o["type"]).type], None))
+        et = TensorProto.STRING if o["type"] == "string" else NP2ONNX[np.dtype(o["type"]).type]
+        m.graph.output[i].CopyFrom(helper.make_tensor_value_info(o["name"], et, None))
     onnx.save(m, os.path.join(d, "model.onnx"))
     os.remove(os.path.join(d, "inputs.json"))
     os.remove(os.path.join(d, "outputs.json"))
@@ -263,6 +270,53 @@ def main():
          [("x", f32(2, 3)), ("s", f32(3))], ["y"], opset=17, functions=[fn], domains=["local.test"])
 
     # Losses with rank > 2 and integer int32 targets are covered by the node suite.
+
+    # Scan-8: batch axis, sequence_lens (outputs past a length are zeros), a reversed input.
+    s8body = helper.make_graph(
+        [helper.make_node("Add", ["s_in", "x_t"], ["s_out"]),
+         helper.make_node("Mul", ["s_out", "x_t"], ["o_t"])],
+        "scan8_body",
+        [helper.make_tensor_value_info("s_in", TensorProto.FLOAT, [2]),
+         helper.make_tensor_value_info("x_t", TensorProto.FLOAT, [2])],
+        [helper.make_tensor_value_info("s_out", TensorProto.FLOAT, [2]),
+         helper.make_tensor_value_info("o_t", TensorProto.FLOAT, [2])])
+    case("scan8_lens_reverse",
+         [helper.make_node("Scan", ["lens", "s0", "x"], ["s_final", "o"], body=s8body, num_scan_inputs=1,
+                           directions=[1])],
+         [("lens", np.array([4, 2, 1], dtype=np.int64)), ("s0", f32(3, 2)), ("x", f32(3, 4, 2))],
+         ["s_final", "o"], opset=8)
+    # Strings: TF-IDF weighting over a string pool.
+    toks = np.array([["a", "b", "c", "a", "b", "d"], ["b", "c", "a", "b", "e", "a"]], dtype=object)
+    for mode in ["IDF", "TFIDF"]:
+        case("tfidf_strings_" + mode.lower(),
+             [helper.make_node("TfIdfVectorizer", ["x"], ["y"], mode=mode, min_gram_length=1, max_gram_length=2,
+                               max_skip_count=1, ngram_counts=[0, 3], ngram_indexes=[0, 1, 2, 3, 4],
+                               pool_strings=["a", "b", "c", "a", "b", "b", "a"], weights=[0.5, 1.5, 2.0, 3.0, 0.25])],
+             [("x", toks)], ["y"], opset=9)
+    # (StringNormalizer is covered by the node suite: ONNX Runtime needs an en_US.UTF-8 locale here.)
+
+    # Losses in float64 with weights, ignore_index and every reduction.
+    scores = rng.uniform(-2, 2, (3, 4, 2)).astype(np.float64)
+    labels = np.array([[0, 3], [2, -1], [1, 3]], dtype=np.int64)
+    wts = np.array([0.5, 1.0, 2.0, 0.25], dtype=np.float64)
+    for red in ["none", "sum", "mean"]:
+        case("sce_double_" + red,
+             [helper.make_node("SoftmaxCrossEntropyLoss", ["s", "l", "w"], ["loss", "logp"], reduction=red, ignore_index=-1)],
+             [("s", scores), ("l", labels), ("w", wts)], ["loss", "logp"], opset=13)
+        case("nll_double_" + red,
+             [helper.make_node("NegativeLogLikelihoodLoss", ["s", "l", "w"], ["loss"], reduction=red, ignore_index=-1)],
+             [("s", scores), ("l", labels), ("w", wts)], ["loss"], opset=13)
+
+    # Blocked quantization (opset 21 block_size).
+    bx = (f32(2, 5, 3) * 50).astype(np.float32)
+    bs = rng.uniform(0.2, 1.0, (2, 3, 3)).astype(np.float32)
+    bz = rng.randint(-10, 10, (2, 3, 3)).astype(np.int8)
+    case("quantize21_block", [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["y"], axis=1, block_size=2)],
+         [("x", bx), ("s", bs), ("z", bz)], ["y"], opset=21)
+    case("dequantize21_block", [helper.make_node("DequantizeLinear", ["x", "s", "z"], ["y"], axis=-2, block_size=2)],
+         [("x", rng.randint(-128, 127, (2, 5, 3)).astype(np.int8)), ("s", bs), ("z", bz)], ["y"], opset=21)
+
+    # (a sequence length of 0 is left out: ONNX Runtime rejects it; the Go tests cover it.)
 
 
 if __name__ == "__main__":
