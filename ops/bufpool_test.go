@@ -6,9 +6,9 @@ import (
 	"github.com/onnxrun/onnxrun/graph"
 )
 
-// chainModel is x → Neg → a → Relu → y, with a also a graph output when
+// poolChainModel is x → Neg → a → Relu → y, with a also a graph output when
 // keepA.
-func chainModel(n int, keepA bool) *graph.Model {
+func poolChainModel(n int, keepA bool) *graph.Model {
 	g := &graph.Graph{Name: "chain",
 		Inputs: []*graph.ValueInfo{{Name: "x"}},
 		Nodes: []*graph.Node{
@@ -29,7 +29,7 @@ func TestBufferReuseInPlace(t *testing.T) {
 		x[i] = float32(i%7) - 3
 	}
 	for _, keepA := range []bool{false, true} {
-		p, err := Compile(chainModel(n, keepA), &Options{Threads: 2})
+		p, err := Compile(poolChainModel(n, keepA), &Options{Threads: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
