@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/onnxrun/onnxrun/graph"
+	"github.com/onnxrun/onnxrun/internal/gemm"
 )
 
 // Fused operators of the internal domain FusedDomain, made by the graph
@@ -71,6 +72,10 @@ type fusedKernel struct {
 	nBase  int
 	ep     epilogue
 	baseOp string
+	// Gemm's attributes, for the float32 path that applies the epilogue
+	// inside the GEMM (gemm.SgemmEpilogue) while each tile is in cache.
+	alpha, beta float32
+	transA, tB  bool
 }
 
 // fusedOwnAttr reports whether an attribute belongs to the fused node (and
@@ -136,7 +141,113 @@ func newFused(b *Build) (Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &fusedKernel{base: k, nBase: len(bn.Inputs), ep: ep, baseOp: base.op}, nil
+	fk := &fusedKernel{base: k, nBase: len(bn.Inputs), ep: ep, baseOp: base.op, alpha: 1, beta: 1}
+	if base.op == "Gemm" {
+		if fk.alpha, err = bn.AttrFloat("alpha", 1); err != nil {
+			return nil, err
+		}
+		if fk.beta, err = bn.AttrFloat("beta", 1); err != nil {
+			return nil, err
+		}
+		ta, err := bn.AttrInt("transA", 0)
+		if err != nil {
+			return nil, err
+		}
+		tb, err := bn.AttrInt("transB", 0)
+		if err != nil {
+			return nil, err
+		}
+		fk.transA, fk.tB = ta != 0, tb != 0
+	}
+	return fk, nil
+}
+
+// epilogueActs maps the fused activations to the GEMM epilogue's.
+var epilogueActs = [...]gemm.Activation{epiNone: gemm.ActNone, epiRelu: gemm.ActRelu, epiClip: gemm.ActClip,
+	epiLeakyRelu: gemm.ActLeakyRelu, epiSigmoid: gemm.ActSigmoid, epiSiLU: gemm.ActSiLU,
+	epiHardSigmoid: gemm.ActHardSigmoid, epiHardSwish: gemm.ActHardSwish, epiTanh: gemm.ActTanh}
+
+// runGEMM computes a float32 FusedGemm or FusedMatMul (in holds all the
+// node's inputs, Z last) with the epilogue inside the product. ok is false when the shapes or types need the
+// general path (the base kernel, then the epilogue as a pass).
+func (k *fusedKernel) runGEMM(rc *RunContext, in []Value) (out []Value, ok bool, err error) {
+	a, err1 := TensorInput(in, 0)
+	b, err2 := TensorInput(in, 1)
+	if err1 != nil || err2 != nil || a.DType != graph.Float || b.DType != graph.Float || b.Rank() != 2 {
+		return nil, false, nil
+	}
+	av, bv := a.Data.([]float32), b.Data.([]float32)
+	var m, n, kk int
+	var shape []int
+	transA, transB, alpha := false, false, float32(1)
+	var bias []float32
+	switch k.baseOp {
+	case "Gemm":
+		if a.Rank() != 2 {
+			return nil, false, nil
+		}
+		transA, transB, alpha = k.transA, k.tB, k.alpha
+		m, kk = a.Shape[0], a.Shape[1]
+		if transA {
+			m, kk = kk, m
+		}
+		k2, nn := b.Shape[0], b.Shape[1]
+		if transB {
+			k2, nn = nn, k2
+		}
+		if k2 != kk {
+			return nil, false, nil
+		}
+		n = nn
+		if len(in) > 2 && in[2] != nil {
+			c, err := TensorInput(in, 2)
+			// C as a bias: one row of n values, taken once (beta 1).
+			if err != nil || c.DType != graph.Float || k.beta != 1 || c.Len() != n ||
+				!(c.Rank() == 1 || c.Rank() == 2 && c.Shape[0] == 1) {
+				return nil, false, nil
+			}
+			bias = c.Data.([]float32)
+		}
+		shape = []int{m, n}
+	case "MatMul":
+		if a.Rank() < 2 || a.Shape[a.Rank()-1] != b.Shape[0] {
+			return nil, false, nil
+		}
+		kk, n = b.Shape[0], b.Shape[1]
+		m = a.Len() / max(kk, 1)
+		shape = append(append([]int(nil), a.Shape[:a.Rank()-1]...), n)
+	default:
+		return nil, false, nil
+	}
+	if m == 0 || n == 0 || kk == 0 {
+		return nil, false, nil
+	}
+	ep := gemm.Epilogue{Bias: bias, Act: epilogueActs[k.ep.act]}
+	switch k.ep.act {
+	case epiClip:
+		ep.Min, ep.Max = float32(k.ep.p0), float32(k.ep.p1)
+	case epiLeakyRelu:
+		ep.Alpha = float32(k.ep.p0)
+	case epiHardSigmoid:
+		ep.Alpha, ep.Beta = float32(k.ep.p0), float32(k.ep.p1)
+	}
+	if k.ep.residual {
+		z, err := TensorInput(in, len(in)-1)
+		if err != nil {
+			return nil, true, err
+		}
+		if z.DType != graph.Float || !slices.Equal(z.Shape, shape) {
+			return nil, true, fmt.Errorf("input %d (Z): %s does not match the output %s%v", len(in)-1, z, graph.Float, shape)
+		}
+		ep.Residual = z.Data.([]float32)
+	}
+	if err := rc.CheckAlloc(graph.Float, shape); err != nil {
+		return nil, true, err
+	}
+	y := runBuffer[float32](rc, m*n)
+	lda := a.Shape[a.Rank()-1]
+	gemm.SgemmEpilogue(threads(rc), transA, transB, m, n, kk, alpha, av, lda, bv, b.Shape[1], 0, y, n, ep)
+	return []Value{New(shape, y)}, true, nil
 }
 
 // Algorithm names the base op (or the algorithm its kernel names) and the
@@ -156,6 +267,11 @@ func (k *fusedKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	base := in
 	if len(base) > k.nBase {
 		base = in[:k.nBase]
+	}
+	if k.baseOp != "Conv" {
+		if out, ok, err := k.runGEMM(rc, in); ok {
+			return out, err
+		}
 	}
 	outs, err := k.base.Run(rc, base)
 	if err != nil {
