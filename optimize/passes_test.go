@@ -502,3 +502,55 @@ func TestFusedGemmEpilogues(t *testing.T) {
 		}
 	}
 }
+
+// TestFusedPointwiseConv covers the FusedConv path that runs a 1×1
+// convolution as one GEMM per image with the epilogue inside, and a 1×1
+// convolution with stride 2 that must take the general path.
+func TestFusedPointwiseConv(t *testing.T) {
+	for _, stride := range []int64{1, 2} {
+		for _, bias := range []bool{false, true} {
+			for _, residual := range []bool{false, true} {
+				for _, act := range []string{"Relu", "HardSwish", "Clip", ""} {
+					if act == "" && !residual {
+						continue
+					}
+					b := newBuilder(14)
+					b.input("x", graph.Float, 2, 5, 6, 7)
+					b.init("W", graph.Float, false, 9, 5, 1, 1)
+					in := []string{"x", "W"}
+					if bias {
+						b.init("B", graph.Float, false, 9)
+						in = append(in, "B")
+					}
+					b.node("Conv", in, []string{"c"}, aInts("strides", stride, stride))
+					oh, ow := 6, 7
+					if stride == 2 {
+						oh, ow = 3, 4
+					}
+					inputs := []ops.Value{randInput(b.rng, graph.Float, 2, 5, 6, 7)}
+					cur := "c"
+					if residual {
+						b.input("z", graph.Float, 2, 9, oh, ow)
+						inputs = append(inputs, randInput(b.rng, graph.Float, 2, 9, oh, ow))
+						b.node("Add", []string{"z", cur}, []string{"s"})
+						cur = "s"
+					}
+					switch act {
+					case "Clip":
+						b.initData("hi", []int64{}, []float32{0.7})
+						b.node("Clip", []string{cur, "", "hi"}, []string{"y"})
+					case "":
+						b.node("Identity", []string{cur}, []string{"y"})
+					default:
+						b.node(act, []string{cur}, []string{"y"})
+					}
+					b.output("y")
+					got, _ := b.check(t, inputs...)
+					if len(got) != 1 || !strings.HasPrefix(got[0], "FusedConv") {
+						t.Errorf("stride %d bias %v residual %v %s: ops %v", stride, bias, residual, act, got)
+					}
+				}
+			}
+		}
+	}
+}
