@@ -366,3 +366,42 @@ func TestConvSplitsChannels(t *testing.T) {
 		}
 	}
 }
+
+// TestDepthwise3x3 covers the fused three-tap rows of the depthwise loop:
+// paddings, dilations, channel multipliers and widths narrower than the
+// kernel's reach.
+func TestDepthwise3x3(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for iter := 0; iter < 60; iter++ {
+		c := 1 + r.IntN(5)
+		mult := 1 + r.IntN(2)
+		d := 1 + r.IntN(2)
+		p := Params{N: 1 + r.IntN(2), C: c, M: c * mult, Group: c, Kernel: []int{3, 3},
+			Strides: []int{1 + r.IntN(2), 1}, Dilations: []int{d, d}}
+		for a := 0; a < 2; a++ {
+			pb, pe := r.IntN(3), r.IntN(3)
+			in := max(2*d+1-pb-pe, 1) + r.IntN(9)
+			p.In = append(p.In, in)
+			p.Pads = append(p.Pads, pb)
+			p.Out = append(p.Out, (in+pb+pe-(2*d+1))/p.Strides[a]+1)
+		}
+		pl, err := NewPlan[float32](p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c > 1 && pl.Algo != Depthwise {
+			t.Fatalf("%+v: chose %v", p, pl.Algo)
+		}
+		x := randSlice(r, p.N*p.C*prod(p.In))
+		w := randSlice(r, p.M*9)
+		b := randSlice(r, p.M)
+		want := make([]float32, p.N*p.M*prod(p.Out))
+		Reference(&p, x, w, b, want)
+		y, check := guarded(len(want))
+		if err := pl.WithAlgo(Depthwise).Run(x, w, b, y, 2); err != nil {
+			t.Fatal(err)
+		}
+		check(t)
+		closeAll(t, fmtParams(p), y, want)
+	}
+}
