@@ -182,17 +182,20 @@ func (k *convKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := rc.CheckAlloc(x.DType, shape); err != nil {
+		return nil, err
+	}
 	th := threads(rc)
 	y, err := floatCompute(x, shape,
-		func(xv []float32) ([]float32, error) { return runConv(k.cn, p, xv, w, bias, th) },
-		func(xv []float64) ([]float64, error) { return runConv(k.cn, p, xv, w, bias, th) })
+		func(xv []float32) ([]float32, error) { return runConv(rc, k.cn, p, xv, w, bias, th) },
+		func(xv []float64) ([]float64, error) { return runConv(rc, k.cn, p, xv, w, bias, th) })
 	if err != nil {
 		return nil, err
 	}
 	return []Value{y}, nil
 }
 
-func runConv[T floatT](cn *convNode, p conv.Params, x []T, w, bias *Tensor, th int) ([]T, error) {
+func runConv[T floatT](rc *RunContext, cn *convNode, p conv.Params, x []T, w, bias *Tensor, th int) ([]T, error) {
 	wv, bv, err := convWeights[T](cn, w, bias)
 	if err != nil {
 		return nil, err
@@ -210,7 +213,7 @@ func runConv[T floatT](cn *convNode, p conv.Params, x []T, w, bias *Tensor, th i
 	if err != nil {
 		return nil, err
 	}
-	y := make([]T, p.N*p.M*Size(p.Out))
+	y := runBuffer[T](rc, p.N*p.M*Size(p.Out))
 	return y, pl.RunPacked(x, packed, bv, y, th)
 }
 
@@ -292,6 +295,9 @@ func (k *convTransposeKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	}
 	p, shape, err := k.params(x, w, bias)
 	if err != nil {
+		return nil, err
+	}
+	if err := rc.CheckAlloc(x.DType, shape); err != nil {
 		return nil, err
 	}
 	th := threads(rc)
