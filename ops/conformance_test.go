@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/onnxrun/onnxrun/graph"
+	"github.com/onnxrun/onnxrun/internal/nodesuite"
 	"github.com/onnxrun/onnxrun/ops"
 )
 
@@ -28,14 +29,7 @@ const manifestPath = "testdata/node_expected_failures.txt"
 // nodeSuiteDir is the ONNX backend node test suite (Debian package
 // libonnx-testdata), overridable with ONNX_NODE_TESTS.
 func nodeSuiteDir(t testing.TB) string {
-	dir := os.Getenv("ONNX_NODE_TESTS")
-	if dir == "" {
-		dir = "/usr/share/libonnx-testdata/data/node"
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("ONNX node test suite not found at %s (install libonnx-testdata or set ONNX_NODE_TESTS)", dir)
-	}
-	return dir
+	return nodesuite.Dir(t)
 }
 
 // RunNodeTest runs one test directory of the ONNX backend node suite
