@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -49,7 +50,7 @@ func mWantFloats(t *testing.T, got Value, shape []int, want []float64) {
 	if !ok {
 		t.Fatalf("got a %T, want a tensor", got)
 	}
-	if !mEqualShape(g.Shape, shape) {
+	if !slices.Equal(g.Shape, shape) {
 		t.Fatalf("got shape %v, want %v", g.Shape, shape)
 	}
 	v, err := ToFloat64s(g)
@@ -112,7 +113,7 @@ func TestFunctionOmittedInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := out[0].(*Tensor)
-	if got.DType != graph.Uint8 || !mEqualShape(got.Shape, []int{3}) {
+	if got.DType != graph.Uint8 || !slices.Equal(got.Shape, []int{3}) {
 		t.Fatalf("got %s", got)
 	}
 	if d := got.Data.([]uint8); d[0] != 2 || d[1] != 5 || d[2] != 0 {
@@ -165,7 +166,7 @@ func TestLoopZeroTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	mWantFloats(t, out[0], []int{2}, []float64{1, 2})
-	if s := out[1].(*Tensor); !mEqualShape(s.Shape, []int{0, 2}) || s.DType != graph.Float {
+	if s := out[1].(*Tensor); !slices.Equal(s.Shape, []int{0, 2}) || s.DType != graph.Float {
 		t.Fatalf("scan output is %s, want float32[0 2]", s)
 	}
 	out, err = mRunOne(n, 13, Scalar(int64(3)), New([]int{2}, []float32{1, 2}))
@@ -219,7 +220,7 @@ func TestRandomOps(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := out[0].(*Tensor)
-	if !mEqualShape(got.Shape, []int{2, 5}) {
+	if !slices.Equal(got.Shape, []int{2, 5}) {
 		t.Fatalf("multinomial gave %s", got)
 	}
 	for i, c := range got.Data.([]int64) {

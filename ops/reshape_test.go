@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -41,7 +42,7 @@ func TestReshapeShapeTable(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || !mvSameShape(got, tc.want) {
+		if err != nil || !slices.Equal(got, tc.want) {
 			t.Errorf("ReshapeShape(%v, %v, %v) = %v, %v; want %v", tc.in, tc.shape, tc.allowZero, got, err, tc.want)
 		}
 	}

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -23,7 +24,7 @@ func shCheck(t *testing.T, opset int64, op string, attrs []*graph.Attr, inputs [
 		if !ok {
 			t.Fatalf("%s-%d output %d: got a %T", op, opset, i, got[i])
 		}
-		if g.DType != w.DType || !mvSameShape(g.Shape, w.Shape) || !reflect.DeepEqual(g.Data, w.Data) {
+		if g.DType != w.DType || !slices.Equal(g.Shape, w.Shape) || !reflect.DeepEqual(g.Data, w.Data) {
 			t.Errorf("%s-%d output %d: got %s %v, want %s %v", op, opset, i, g, g.Data, w, w.Data)
 		}
 	}

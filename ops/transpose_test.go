@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/onnxrun/onnxrun/graph"
@@ -111,7 +112,7 @@ func TestTransposeAgainstReference(t *testing.T) {
 					t.Fatal(err)
 				}
 				want := shNaiveTranspose(x, perm)
-				if !mvSameShape(got.Shape, want.Shape) || got.DType != dt || !reflect.DeepEqual(got.Data, want.Data) {
+				if !slices.Equal(got.Shape, want.Shape) || got.DType != dt || !reflect.DeepEqual(got.Data, want.Data) {
 					t.Fatalf("%s%v perm %v: got %v, want %v", dt, shape, perm, got.Data, want.Data)
 				}
 			}
@@ -192,7 +193,7 @@ func TestMovementConcurrent(t *testing.T) {
 					errs <- err
 					return
 				}
-				if got := out[0].(*Tensor); !reflect.DeepEqual(got.Data, want.Data) || !mvSameShape(got.Shape, want.Shape) {
+				if got := out[0].(*Tensor); !reflect.DeepEqual(got.Data, want.Data) || !slices.Equal(got.Shape, want.Shape) {
 					errs <- fmt.Errorf("got %s %v", got, got.Data)
 					return
 				}
