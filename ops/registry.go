@@ -120,6 +120,7 @@ type UnsupportedError struct {
 	Opset  int64
 }
 
+// Error names the node, the op, its domain and the opset.
 func (e *UnsupportedError) Error() string {
 	d := e.Domain
 	if d == "" {
@@ -175,6 +176,7 @@ type RunContext struct {
 	Ctx     context.Context
 	Options *Options
 	frame   *frame
+	step    int // index of the running step in frame.plan.steps
 }
 
 // RunSubgraph runs a compiled subgraph with the given inputs (in the order of
@@ -195,6 +197,9 @@ type Options struct {
 	// and in subgraphs), from the goroutine that ran it. Unset, it costs
 	// nothing.
 	Profile func(NodeEvent)
+	// NoBufferReuse makes every kernel output newly allocated memory
+	// instead of memory the run (or an earlier run) no longer needs.
+	NoBufferReuse bool
 }
 
 // NodeEvent is what Options.Profile learns of one node's run. Inputs and
