@@ -8,13 +8,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/onnxrun/onnxrun/internal/nodesuite"
+	"github.com/onnxrun/onnxrun/internal/suites"
 )
 
 // nodeSuiteDir is the ONNX backend node test suite (Debian package
 // libonnx-testdata), overridable with ONNX_NODE_TESTS.
 func nodeSuiteDir(t testing.TB) string {
-	return nodesuite.Dir(t)
+	return suites.NodeDir(t)
 }
 
 func nodeSuiteModels(t testing.TB) []string {

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/onnxrun/onnxrun/graph"
-	"github.com/onnxrun/onnxrun/internal/nodesuite"
+	"github.com/onnxrun/onnxrun/internal/suites"
 )
 
 // verdict compares an inferred fact with the shape and type of an actual
@@ -77,7 +77,7 @@ func stripType(t *graph.Type) *graph.Type {
 }
 
 func TestNodeSuite(t *testing.T) {
-	dir := nodesuite.Path()
+	dir := suites.NodePath()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Skipf("node suite not available: %v", err)

@@ -18,7 +18,7 @@ import (
 	"testing"
 
 	"github.com/onnxrun/onnxrun/graph"
-	"github.com/onnxrun/onnxrun/internal/nodesuite"
+	"github.com/onnxrun/onnxrun/internal/suites"
 	"github.com/onnxrun/onnxrun/ops"
 )
 
@@ -29,7 +29,7 @@ const manifestPath = "testdata/node_expected_failures.txt"
 // nodeSuiteDir is the ONNX backend node test suite (Debian package
 // libonnx-testdata), overridable with ONNX_NODE_TESTS.
 func nodeSuiteDir(t testing.TB) string {
-	return nodesuite.Dir(t)
+	return suites.NodeDir(t)
 }
 
 // RunNodeTest runs one test directory of the ONNX backend node suite

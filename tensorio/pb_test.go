@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/onnxrun/onnxrun/graph"
-	"github.com/onnxrun/onnxrun/internal/nodesuite"
+	"github.com/onnxrun/onnxrun/internal/suites"
 )
 
 func TestPBRoundTrip(t *testing.T) {
@@ -47,7 +47,7 @@ func TestPBRoundTrip(t *testing.T) {
 // TestPBAgainstNumpy converts the node suite's TensorProto files to .npy
 // with onnx.numpy_helper and checks that both files read the same.
 func TestPBAgainstNumpy(t *testing.T) {
-	root := nodesuite.Dir(t)
+	root := suites.NodeDir(t)
 	py := pythonWithNumpy(t)
 	out := t.TempDir()
 	script := `
