@@ -90,7 +90,8 @@ func hostileOptions(t testing.TB, flags []string) ([]onnxrun.Option, time.Durati
 }
 
 // TestHostile runs every model of the hostile corpus: each must give its
-// error, at the stage the manifest says, within 30 seconds (the slowest, 2^20 Loop iterations, takes about 6).
+// error, at the stage the manifest says, within 30 seconds (the slowest,
+// 2^20 Loop iterations, takes about 6).
 func TestHostile(t *testing.T) {
 	for _, c := range readHostile(t) {
 		t.Run(strings.TrimSuffix(c.File, ".onnx"), func(t *testing.T) {
