@@ -8,8 +8,10 @@ import "golang.org/x/sys/cpu"
 var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 // avx2Kernels is the AVX2+FMA kernel set: a 6×16 tile (12 ymm accumulators)
-// with a 6×8 tile for the last narrow panel.
+// with a 6×8 tile for a last panel up to 8 wide, and column kernels for
+// one up to 2 wide.
 var avx2Kernels = kernelSet{name: "avx2-6x16", mr: 6, nr: 16, tile: tile6x16, narrow: tile6x8, nrNarrow: 8, fusedEp: true,
+	col: col6, nrCol: 2,
 	packRows16: packRows16}
 
 // avx2Kernels4x24 is an alternative AVX2+FMA kernel set with a 4×24 tile.
@@ -60,4 +62,13 @@ func packRows16(kb int, src []float32, ldb int, dst []float32, panels int) {
 	}
 	_, _ = src[(kb-1)*ldb+panels*16-1], dst[(panels-1)*16*kb+(kb-1)*16+15]
 	packB16(kb, &src[0], ldb, &dst[0], panels)
+}
+
+func col6(w, k int, a, b []float32, out *[16]float32) {
+	_, _ = a[k*6-1], b[k*w-1]
+	if w == 1 {
+		kern6x1(k, &a[0], &b[0], &out[0])
+	} else {
+		kern6x2(k, &a[0], &b[0], &out[0])
+	}
 }

@@ -1025,6 +1025,144 @@ kern4x24_write:
 	VZEROUPPER
 	RET
 
+DATA mask6<>+0(SB)/4, $0xffffffff
+DATA mask6<>+4(SB)/4, $0xffffffff
+DATA mask6<>+8(SB)/4, $0xffffffff
+DATA mask6<>+12(SB)/4, $0xffffffff
+DATA mask6<>+16(SB)/4, $0xffffffff
+DATA mask6<>+20(SB)/4, $0xffffffff
+DATA mask6<>+24(SB)/4, $0x00000000
+DATA mask6<>+28(SB)/4, $0x00000000
+GLOBL mask6<>(SB), RODATA|NOPTR, $32
+
+// func kern6x1(k int, a *float32, b *float32, out *float32)
+// Requires: AVX, FMA3
+TEXT ·kern6x1(SB), NOSPLIT, $0-32
+	MOVQ    k+0(FP), AX
+	MOVQ    a+8(FP), CX
+	MOVQ    b+16(FP), DX
+	VMOVUPS mask6<>+0(SB), Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	MOVQ    AX, BX
+	SHRQ    $0x02, BX
+	JZ      kern6x1_tail
+
+kern6x1_loop:
+	VMASKMOVPS   (CX), Y0, Y5
+	VBROADCASTSS (DX), Y6
+	VFMADD231PS  Y5, Y6, Y1
+	VMASKMOVPS   24(CX), Y0, Y5
+	VBROADCASTSS 4(DX), Y6
+	VFMADD231PS  Y5, Y6, Y2
+	VMASKMOVPS   48(CX), Y0, Y5
+	VBROADCASTSS 8(DX), Y6
+	VFMADD231PS  Y5, Y6, Y3
+	VMASKMOVPS   72(CX), Y0, Y5
+	VBROADCASTSS 12(DX), Y6
+	VFMADD231PS  Y5, Y6, Y4
+	ADDQ         $0x00000060, CX
+	ADDQ         $0x00000010, DX
+	DECQ         BX
+	JNZ          kern6x1_loop
+
+kern6x1_tail:
+	ANDQ $0x03, AX
+	JZ   kern6x1_sum
+
+kern6x1_tailloop:
+	VMASKMOVPS   (CX), Y0, Y5
+	VBROADCASTSS (DX), Y6
+	VFMADD231PS  Y5, Y6, Y1
+	ADDQ         $0x00000018, CX
+	ADDQ         $0x00000004, DX
+	DECQ         AX
+	JNZ          kern6x1_tailloop
+
+kern6x1_sum:
+	MOVQ    out+24(FP), AX
+	VADDPS  Y2, Y1, Y1
+	VADDPS  Y4, Y3, Y3
+	VADDPS  Y3, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VZEROUPPER
+	RET
+
+// func kern6x2(k int, a *float32, b *float32, out *float32)
+// Requires: AVX, FMA3
+TEXT ·kern6x2(SB), NOSPLIT, $0-32
+	MOVQ    k+0(FP), AX
+	MOVQ    a+8(FP), CX
+	MOVQ    b+16(FP), DX
+	VMOVUPS mask6<>+0(SB), Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	VXORPS  Y8, Y8, Y8
+	MOVQ    AX, BX
+	SHRQ    $0x02, BX
+	JZ      kern6x2_tail
+
+kern6x2_loop:
+	VMASKMOVPS   (CX), Y0, Y9
+	VBROADCASTSS (DX), Y10
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 4(DX), Y10
+	VFMADD231PS  Y9, Y10, Y2
+	VMASKMOVPS   24(CX), Y0, Y9
+	VBROADCASTSS 8(DX), Y10
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 12(DX), Y10
+	VFMADD231PS  Y9, Y10, Y4
+	VMASKMOVPS   48(CX), Y0, Y9
+	VBROADCASTSS 16(DX), Y10
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 20(DX), Y10
+	VFMADD231PS  Y9, Y10, Y6
+	VMASKMOVPS   72(CX), Y0, Y9
+	VBROADCASTSS 24(DX), Y10
+	VFMADD231PS  Y9, Y10, Y7
+	VBROADCASTSS 28(DX), Y10
+	VFMADD231PS  Y9, Y10, Y8
+	ADDQ         $0x00000060, CX
+	ADDQ         $0x00000020, DX
+	DECQ         BX
+	JNZ          kern6x2_loop
+
+kern6x2_tail:
+	ANDQ $0x03, AX
+	JZ   kern6x2_sum
+
+kern6x2_tailloop:
+	VMASKMOVPS   (CX), Y0, Y9
+	VBROADCASTSS (DX), Y10
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 4(DX), Y10
+	VFMADD231PS  Y9, Y10, Y2
+	ADDQ         $0x00000018, CX
+	ADDQ         $0x00000008, DX
+	DECQ         AX
+	JNZ          kern6x2_tailloop
+
+kern6x2_sum:
+	MOVQ    out+24(FP), AX
+	VADDPS  Y3, Y1, Y1
+	VADDPS  Y7, Y5, Y5
+	VADDPS  Y5, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VADDPS  Y4, Y2, Y2
+	VADDPS  Y8, Y6, Y6
+	VADDPS  Y6, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VZEROUPPER
+	RET
+
 // func packB16(kb int, src *float32, ldb int, dst *float32, panels int)
 // Requires: AVX
 TEXT ·packB16(SB), NOSPLIT, $0-40

@@ -34,6 +34,22 @@ func kern6x8(k int, a *float32, b *float32, c *float32, ldc int, beta float32, l
 //go:noescape
 func kern4x24(k int, a *float32, b *float32, c *float32, ldc int, beta float32, load int, ep *uintptr)
 
+// kern6x1 writes to out[8*q+i] (i < 6, q < 1) the product of a packed A
+// micro-panel (k steps of 6 values) and a packed B panel 1 wide (k
+// steps of 1 values), summed in four interleaved partial sums. It needs
+// AVX2 and FMA.
+//
+//go:noescape
+func kern6x1(k int, a *float32, b *float32, out *float32)
+
+// kern6x2 writes to out[8*q+i] (i < 6, q < 2) the product of a packed A
+// micro-panel (k steps of 6 values) and a packed B panel 2 wide (k
+// steps of 2 values), summed in four interleaved partial sums. It needs
+// AVX2 and FMA.
+//
+//go:noescape
+func kern6x2(k int, a *float32, b *float32, out *float32)
+
 // packB16 copies panels×16 columns of kb rows of a row-major matrix at src
 // (row stride ldb) into panels of 16 columns at dst: panel j holds, for
 // each row p, its 16 values at dst[j*16*kb+p*16:]. It needs AVX.

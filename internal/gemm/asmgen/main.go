@@ -35,6 +35,9 @@ func main() {
 	kernel(6, 2)
 	kernel(6, 1)
 	kernel(4, 3)
+	mask6()
+	colKernel(1)
+	colKernel(2)
 	packB16()
 	Generate()
 }
@@ -281,4 +284,90 @@ func bits(x int) int {
 		n++
 	}
 	return n
+}
+
+// mask6 is the VMASKMOVPS mask of the first six lanes of a ymm register.
+var mask6Mem Mem
+
+func mask6() {
+	mask6Mem = GLOBL("mask6", RODATA|NOPTR)
+	for i := 0; i < 8; i++ {
+		v := uint32(0)
+		if i < 6 {
+			v = 0xffffffff
+		}
+		DATA(4*i, U32(v))
+	}
+}
+
+// colKernel emits kern6xW (w = 1 or 2): the product of a packed A
+// micro-panel (k steps of 6 values) and a packed B panel only w columns
+// wide (k steps of w values), for the last, narrow panel of C. The six
+// values of A at each step are one masked load and the w values of B are
+// broadcast; four sets of accumulators hide the FMA latency. The result,
+// column by column, goes to out (8 floats per column, the first six used).
+func colKernel(w int) {
+	name := fmt.Sprintf("kern6x%d", w)
+	TEXT(name, NOSPLIT, "func(k int, a, b, out *float32)")
+	Pragma("noescape")
+	Doc(
+		fmt.Sprintf("%s writes to out[8*q+i] (i < 6, q < %d) the product of a packed A", name, w),
+		fmt.Sprintf("micro-panel (k steps of 6 values) and a packed B panel %d wide (k", w),
+		fmt.Sprintf("steps of %d values), summed in four interleaved partial sums. It needs", w),
+		"AVX2 and FMA.",
+	)
+	k := Load(Param("k"), GP64())
+	a := Mem{Base: Load(Param("a"), GP64())}
+	b := Mem{Base: Load(Param("b"), GP64())}
+	mask := YMM()
+	VMOVUPS(mask6Mem, mask)
+	const sets = 4
+	acc := make([][]VecVirtual, sets)
+	for u := range acc {
+		acc[u] = make([]VecVirtual, w)
+		for q := range acc[u] {
+			acc[u][q] = YMM()
+			VXORPS(acc[u][q], acc[u][q], acc[u][q])
+		}
+	}
+	step := func(u, set int) {
+		av := YMM()
+		VMASKMOVPS(a.Offset(4*6*u), mask, av)
+		for q := 0; q < w; q++ {
+			bv := YMM()
+			VBROADCASTSS(b.Offset(4*(w*u+q)), bv)
+			VFMADD231PS(av, bv, acc[set][q])
+		}
+	}
+	n := GP64()
+	MOVQ(k, n)
+	SHRQ(U8(2), n)
+	JZ(LabelRef(name + "_tail"))
+	Label(name + "_loop")
+	for u := 0; u < sets; u++ {
+		step(u, u)
+	}
+	ADDQ(U32(4*6*sets), a.Base)
+	ADDQ(U32(4*w*sets), b.Base)
+	DECQ(n)
+	JNZ(LabelRef(name + "_loop"))
+	Label(name + "_tail")
+	ANDQ(U8(sets-1), k)
+	JZ(LabelRef(name + "_sum"))
+	Label(name + "_tailloop")
+	step(0, 0)
+	ADDQ(U32(4*6), a.Base)
+	ADDQ(U32(4*w), b.Base)
+	DECQ(k)
+	JNZ(LabelRef(name + "_tailloop"))
+	Label(name + "_sum")
+	out := Load(Param("out"), GP64())
+	for q := 0; q < w; q++ {
+		VADDPS(acc[1][q], acc[0][q], acc[0][q])
+		VADDPS(acc[3][q], acc[2][q], acc[2][q])
+		VADDPS(acc[2][q], acc[0][q], acc[0][q])
+		VMOVUPS(acc[0][q], Mem{Base: out, Disp: 32 * q})
+	}
+	VZEROUPPER()
+	RET()
 }
