@@ -10,13 +10,23 @@
 // blocks of kc×nc into column panels as wide as the register tile, op(A) in
 // blocks of mc×kc into row panels as tall as it, and a micro-kernel keeps an
 // mr×nr tile of C in registers while it walks one A and one B panel. The
-// block sizes are fitted at start-up to the data cache sizes the kernel
-// reports (see blocking). On amd64 with AVX2 and FMA the micro-kernels are
-// Go assembly (a 6×16 tile, and 6×8 for the last narrow panel); elsewhere,
-// or built with -tags noasm, a pure-Go 2×4 kernel is used.
+// block sizes are fitted at start-up to the data cache sizes Linux reports
+// (see blockingFor). A product with one row or one column (m or n is 1) is a
+// matrix-vector product, done without packing.
+//
+// On amd64 with AVX2 and FMA (checked once at start-up) the micro-kernels
+// are Go assembly: a 6×16 tile (12 ymm accumulators), 6×8 for a last panel
+// up to 8 columns wide, and column kernels for one up to 2 wide. Elsewhere,
+// or built with -tags noasm, a pure-Go 2×4 kernel is used. There is no
+// AVX-512 kernel yet.
+//
+// PackA packs a matrix once (a layer's weights) for SgemmPacked.
 //
 // SgemmEpilogue applies a bias, a residual and an activation to each tile of
-// C right after its last k block, while the tile is still in cache.
+// C right after its last k block: the AVX2 kernels add the bias and the
+// residual and apply Relu or Clip in registers, before the tile is stored;
+// other activations (and edge tiles) are applied to the tile in Go while it
+// is still in L1.
 //
 // Work is split over row and column panels of C among up to `threads`
 // goroutines of a shared pool, never over k: every element of C is summed in
