@@ -88,6 +88,10 @@ type kernelSet struct {
 	// panel packed w wide to out, column by column (8 floats a column).
 	col   func(w, k int, a, b []float32, out *[16]float32)
 	nrCol int
+	// dot and axpy4, when not nil, replace the Go loops of the
+	// matrix-vector path (see sdot and saxpy4).
+	dot   func(x, y []float32) float32
+	axpy4 func(dst, r0, r1, r2, r3 []float32, v *[4]float32)
 	// packRows16, when not nil, packs row-major B into 16-column panels
 	// (see packB16); only for nr = 16.
 	packRows16 func(kb int, src []float32, ldb int, dst []float32, panels int)
@@ -116,7 +120,7 @@ func sgemm(ks *kernelSet, threads int, transA, transB bool, m, n, k int, alpha f
 		threads = runtime.GOMAXPROCS(0)
 	}
 	if m == 1 || n == 1 {
-		gemv(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
+		gemv(ks, threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
 		return
 	}
 	p := &problem{ks: ks, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,

@@ -11,7 +11,7 @@ var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 // with a 6×8 tile for a last panel up to 8 wide, and column kernels for
 // one up to 2 wide.
 var avx2Kernels = kernelSet{name: "avx2-6x16", mr: 6, nr: 16, tile: tile6x16, narrow: tile6x8, nrNarrow: 8, fusedEp: true,
-	col: col6, nrCol: 2,
+	col: col6, nrCol: 2, dot: dotAVX2, axpy4: axpy4AVX2,
 	packRows16: packRows16}
 
 // avx2Kernels4x24 is an alternative AVX2+FMA kernel set with a 4×24 tile.
@@ -71,4 +71,21 @@ func col6(w, k int, a, b []float32, out *[16]float32) {
 	} else {
 		kern6x2(k, &a[0], &b[0], &out[0])
 	}
+}
+
+func dotAVX2(x, y []float32) float32 {
+	if len(x) == 0 {
+		return 0
+	}
+	_ = y[len(x)-1]
+	return sdot(len(x), &x[0], &y[0])
+}
+
+func axpy4AVX2(dst, r0, r1, r2, r3 []float32, v *[4]float32) {
+	n := len(dst)
+	if n == 0 {
+		return
+	}
+	_, _, _, _ = r0[n-1], r1[n-1], r2[n-1], r3[n-1]
+	saxpy4(n, &dst[0], &r0[0], &r1[0], &r2[0], &r3[0], v)
 }

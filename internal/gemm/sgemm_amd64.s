@@ -1201,3 +1201,104 @@ packB16_panel:
 
 packB16_done:
 	RET
+
+// func sdot(n int, x *float32, y *float32) float32
+// Requires: AVX, FMA3, SSE
+TEXT ·sdot(SB), NOSPLIT, $0-28
+	MOVQ   n+0(FP), AX
+	MOVQ   x+8(FP), CX
+	MOVQ   y+16(FP), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   AX, BX
+	SHRQ   $0x05, BX
+	JZ     sdot_tail
+
+sdot_loop:
+	VMOVUPS     (CX), Y4
+	VFMADD231PS (DX), Y4, Y0
+	VMOVUPS     32(CX), Y4
+	VFMADD231PS 32(DX), Y4, Y1
+	VMOVUPS     64(CX), Y4
+	VFMADD231PS 64(DX), Y4, Y2
+	VMOVUPS     96(CX), Y4
+	VFMADD231PS 96(DX), Y4, Y3
+	ADDQ        $0x80, CX
+	ADDQ        $0x80, DX
+	DECQ        BX
+	JNZ         sdot_loop
+
+sdot_tail:
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y2, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	ANDQ         $0x1f, AX
+	JZ           sdot_done
+
+sdot_scalar:
+	VMOVSS      (CX), X1
+	VFMADD231SS (DX), X1, X0
+	ADDQ        $0x04, CX
+	ADDQ        $0x04, DX
+	DECQ        AX
+	JNZ         sdot_scalar
+
+sdot_done:
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func saxpy4(n int, dst *float32, r0 *float32, r1 *float32, r2 *float32, r3 *float32, v *[4]float32)
+// Requires: AVX, FMA3
+TEXT ·saxpy4(SB), NOSPLIT, $0-56
+	MOVQ         n+0(FP), AX
+	MOVQ         dst+8(FP), CX
+	MOVQ         r0+16(FP), DX
+	MOVQ         r1+24(FP), BX
+	MOVQ         r2+32(FP), SI
+	MOVQ         r3+40(FP), DI
+	MOVQ         v+48(FP), R8
+	VBROADCASTSS (R8), Y0
+	VBROADCASTSS 4(R8), Y1
+	VBROADCASTSS 8(R8), Y2
+	VBROADCASTSS 12(R8), Y3
+	XORQ         R8, R8
+	MOVQ         AX, R9
+	SHRQ         $0x03, R9
+	JZ           saxpy4_tail
+
+saxpy4_loop:
+	VMULPS      (DX)(R8*1), Y0, Y4
+	VFMADD231PS (BX)(R8*1), Y1, Y4
+	VFMADD231PS (SI)(R8*1), Y2, Y4
+	VFMADD231PS (DI)(R8*1), Y3, Y4
+	VADDPS      (CX)(R8*1), Y4, Y4
+	VMOVUPS     Y4, (CX)(R8*1)
+	ADDQ        $0x20, R8
+	DECQ        R9
+	JNZ         saxpy4_loop
+
+saxpy4_tail:
+	ANDQ $0x07, AX
+	JZ   saxpy4_done
+
+saxpy4_scalar:
+	VMULSS      (DX)(R8*1), X0, X4
+	VFMADD231SS (BX)(R8*1), X1, X4
+	VFMADD231SS (SI)(R8*1), X2, X4
+	VFMADD231SS (DI)(R8*1), X3, X4
+	VADDSS      (CX)(R8*1), X4, X4
+	VMOVSS      X4, (CX)(R8*1)
+	ADDQ        $0x04, R8
+	DECQ        AX
+	JNZ         saxpy4_scalar
+
+saxpy4_done:
+	VZEROUPPER
+	RET

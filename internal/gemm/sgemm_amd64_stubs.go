@@ -56,3 +56,16 @@ func kern6x2(k int, a *float32, b *float32, out *float32)
 //
 //go:noescape
 func packB16(kb int, src *float32, ldb int, dst *float32, panels int)
+
+// sdot returns the inner product of the n floats at x and y, summed in
+// 32 interleaved partial sums then a scalar tail. It needs AVX2 and FMA.
+//
+//go:noescape
+func sdot(n int, x *float32, y *float32) float32
+
+// saxpy4 adds v[0]·r0[j] + v[1]·r1[j] + v[2]·r2[j] + v[3]·r3[j] to dst[j] for
+// j < n, every element by the same chain of fused multiply-adds. It
+// needs AVX2 and FMA.
+//
+//go:noescape
+func saxpy4(n int, dst *float32, r0 *float32, r1 *float32, r2 *float32, r3 *float32, v *[4]float32)

@@ -39,6 +39,8 @@ func main() {
 	colKernel(1)
 	colKernel(2)
 	packB16()
+	dot()
+	axpy4()
 	Generate()
 }
 
@@ -368,6 +370,124 @@ func colKernel(w int) {
 		VADDPS(acc[2][q], acc[0][q], acc[0][q])
 		VMOVUPS(acc[0][q], Mem{Base: out, Disp: 32 * q})
 	}
+	VZEROUPPER()
+	RET()
+}
+
+// dot emits sdot, the inner product of two float32 vectors in four ymm
+// partial sums (plus a scalar one for the tail).
+func dot() {
+	TEXT("sdot", NOSPLIT, "func(n int, x, y *float32) float32")
+	Pragma("noescape")
+	Doc(
+		"sdot returns the inner product of the n floats at x and y, summed in",
+		"32 interleaved partial sums then a scalar tail. It needs AVX2 and FMA.",
+	)
+	n := Load(Param("n"), GP64())
+	x := Mem{Base: Load(Param("x"), GP64())}
+	y := Mem{Base: Load(Param("y"), GP64())}
+	acc := make([]VecVirtual, 4)
+	for i := range acc {
+		acc[i] = YMM()
+		VXORPS(acc[i], acc[i], acc[i])
+	}
+	blocks := GP64()
+	MOVQ(n, blocks)
+	SHRQ(U8(5), blocks)
+	JZ(LabelRef("sdot_tail"))
+	Label("sdot_loop")
+	for i := 0; i < 4; i++ {
+		t := YMM()
+		VMOVUPS(x.Offset(32*i), t)
+		VFMADD231PS(y.Offset(32*i), t, acc[i])
+	}
+	ADDQ(U8(128), x.Base)
+	ADDQ(U8(128), y.Base)
+	DECQ(blocks)
+	JNZ(LabelRef("sdot_loop"))
+	Label("sdot_tail")
+	VADDPS(acc[1], acc[0], acc[0])
+	VADDPS(acc[3], acc[2], acc[2])
+	VADDPS(acc[2], acc[0], acc[0])
+	hi := XMM()
+	VEXTRACTF128(U8(1), acc[0], hi)
+	lo := acc[0].AsX()
+	VADDPS(hi, lo, lo)
+	VHADDPS(lo, lo, lo)
+	VHADDPS(lo, lo, lo)
+	ANDQ(U8(31), n)
+	JZ(LabelRef("sdot_done"))
+	Label("sdot_scalar")
+	t := XMM()
+	VMOVSS(x, t)
+	VFMADD231SS(y, t, lo)
+	ADDQ(U8(4), x.Base)
+	ADDQ(U8(4), y.Base)
+	DECQ(n)
+	JNZ(LabelRef("sdot_scalar"))
+	Label("sdot_done")
+	VZEROUPPER()
+	Store(lo, ReturnIndex(0))
+	RET()
+}
+
+// axpy4 emits saxpy4: dst += v0·r0 + v1·r1 + v2·r2 + v3·r3 over n floats,
+// each element computed by the same chain of FMAs in the vector loop and
+// in the scalar tail.
+func axpy4() {
+	TEXT("saxpy4", NOSPLIT, "func(n int, dst, r0, r1, r2, r3 *float32, v *[4]float32)")
+	Pragma("noescape")
+	Doc(
+		"saxpy4 adds v[0]·r0[j] + v[1]·r1[j] + v[2]·r2[j] + v[3]·r3[j] to dst[j] for",
+		"j < n, every element by the same chain of fused multiply-adds. It",
+		"needs AVX2 and FMA.",
+	)
+	n := Load(Param("n"), GP64())
+	dst := Load(Param("dst"), GP64())
+	r := []Register{Load(Param("r0"), GP64()), Load(Param("r1"), GP64()), Load(Param("r2"), GP64()), Load(Param("r3"), GP64())}
+	v := Load(Param("v"), GP64())
+	vs := make([]VecVirtual, 4)
+	for i := range vs {
+		vs[i] = YMM()
+		VBROADCASTSS(Mem{Base: v, Disp: 4 * i}, vs[i])
+	}
+	// i is the byte offset into all five vectors.
+	i := GP64()
+	XORQ(i, i)
+	blocks := GP64()
+	MOVQ(n, blocks)
+	SHRQ(U8(3), blocks)
+	JZ(LabelRef("saxpy4_tail"))
+	Label("saxpy4_loop")
+	{
+		t := YMM()
+		VMULPS(Mem{Base: r[0], Index: i, Scale: 1}, vs[0], t)
+		for q := 1; q < 4; q++ {
+			VFMADD231PS(Mem{Base: r[q], Index: i, Scale: 1}, vs[q], t)
+		}
+		VADDPS(Mem{Base: dst, Index: i, Scale: 1}, t, t)
+		VMOVUPS(t, Mem{Base: dst, Index: i, Scale: 1})
+	}
+	ADDQ(U8(32), i)
+	DECQ(blocks)
+	JNZ(LabelRef("saxpy4_loop"))
+	Label("saxpy4_tail")
+	ANDQ(U8(7), n)
+	JZ(LabelRef("saxpy4_done"))
+	Label("saxpy4_scalar")
+	{
+		t := XMM()
+		VMULSS(Mem{Base: r[0], Index: i, Scale: 1}, vs[0].AsX(), t)
+		for q := 1; q < 4; q++ {
+			VFMADD231SS(Mem{Base: r[q], Index: i, Scale: 1}, vs[q].AsX(), t)
+		}
+		VADDSS(Mem{Base: dst, Index: i, Scale: 1}, t, t)
+		VMOVSS(t, Mem{Base: dst, Index: i, Scale: 1})
+	}
+	ADDQ(U8(4), i)
+	DECQ(n)
+	JNZ(LabelRef("saxpy4_scalar"))
+	Label("saxpy4_done")
 	VZEROUPPER()
 	RET()
 }
