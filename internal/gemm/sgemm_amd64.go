@@ -17,6 +17,24 @@ var avx2Kernels = kernelSet{name: "avx2-6x16", mr: 6, nr: 16, tile: tile6x16, na
 // avx2Kernels4x24 is an alternative AVX2+FMA kernel set with a 4×24 tile.
 var avx2Kernels4x24 = kernelSet{name: "avx2-4x24", mr: 4, nr: 24, tile: tile4x24, fusedEp: true}
 
+// vecSigmoid, when not nil, applies Sigmoid (or SiLU) to x, len(x) a
+// multiple of 8.
+var vecSigmoid = selectSigmoid()
+
+func selectSigmoid() func(x []float32, silu bool) {
+	if hasAVX2 {
+		return sigmoidAVX2
+	}
+	return nil
+}
+
+func sigmoidAVX2(x []float32, silu bool) {
+	if len(x) == 0 {
+		return
+	}
+	vsigmoid(len(x), &x[0], b2i(silu))
+}
+
 // selectKernels returns the fastest kernel set this CPU runs, chosen once at
 // start-up from its features.
 func selectKernels() *kernelSet {

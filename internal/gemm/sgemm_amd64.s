@@ -1302,3 +1302,77 @@ saxpy4_scalar:
 saxpy4_done:
 	VZEROUPPER
 	RET
+
+DATA expconsts<>+0(SB)/4, $0x42b00000
+DATA expconsts<>+4(SB)/4, $0xc2aeac4f
+DATA expconsts<>+8(SB)/4, $0x3fb8aa3b
+DATA expconsts<>+12(SB)/4, $0x3f318000
+DATA expconsts<>+16(SB)/4, $0xb95e8083
+DATA expconsts<>+20(SB)/4, $0x39500d01
+DATA expconsts<>+24(SB)/4, $0x3ab60b61
+DATA expconsts<>+28(SB)/4, $0x3c088889
+DATA expconsts<>+32(SB)/4, $0x3d2aaaab
+DATA expconsts<>+36(SB)/4, $0x3e2aaaab
+DATA expconsts<>+40(SB)/4, $0x3f000000
+DATA expconsts<>+44(SB)/4, $0x3f800000
+GLOBL expconsts<>(SB), RODATA|NOPTR, $48
+
+// func vsigmoid(n int, x *float32, silu int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·vsigmoid(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ silu+16(FP), DX
+	SHRQ $0x03, AX
+	JZ   vsigmoid_done
+
+vsigmoid_loop:
+	VMOVUPS      (CX), Y0
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y0, Y1, Y1
+	VBROADCASTSS expconsts<>+4(SB), Y3
+	VMAXPS       Y1, Y3, Y1
+	VBROADCASTSS expconsts<>+0(SB), Y3
+	VMINPS       Y1, Y3, Y1
+	VBROADCASTSS expconsts<>+8(SB), Y3
+	VMULPS       Y3, Y1, Y2
+	VROUNDPS     $0x00, Y2, Y2
+	VMOVAPS      Y1, Y1
+	VBROADCASTSS expconsts<>+12(SB), Y3
+	VFNMADD231PS Y3, Y2, Y1
+	VBROADCASTSS expconsts<>+16(SB), Y3
+	VFNMADD231PS Y3, Y2, Y1
+	VBROADCASTSS expconsts<>+20(SB), Y4
+	VBROADCASTSS expconsts<>+24(SB), Y3
+	VFMADD213PS  Y3, Y1, Y4
+	VBROADCASTSS expconsts<>+28(SB), Y3
+	VFMADD213PS  Y3, Y1, Y4
+	VBROADCASTSS expconsts<>+32(SB), Y3
+	VFMADD213PS  Y3, Y1, Y4
+	VBROADCASTSS expconsts<>+36(SB), Y3
+	VFMADD213PS  Y3, Y1, Y4
+	VBROADCASTSS expconsts<>+40(SB), Y3
+	VFMADD213PS  Y3, Y1, Y4
+	VBROADCASTSS expconsts<>+44(SB), Y3
+	VFMADD213PS  Y3, Y1, Y4
+	VBROADCASTSS expconsts<>+44(SB), Y3
+	VFMADD213PS  Y3, Y1, Y4
+	VCVTPS2DQ    Y2, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       Y3, Y1, Y1
+	VMULPS       Y1, Y4, Y1
+	VADDPS       Y3, Y1, Y1
+	VDIVPS       Y1, Y3, Y1
+	TESTQ        DX, DX
+	JZ           vsigmoid_store
+	VMULPS       Y0, Y1, Y1
+
+vsigmoid_store:
+	VMOVUPS Y1, (CX)
+	ADDQ    $0x20, CX
+	DECQ    AX
+	JNZ     vsigmoid_loop
+	VZEROUPPER
+
+vsigmoid_done:
+	RET

@@ -69,3 +69,9 @@ func sdot(n int, x *float32, y *float32) float32
 //
 //go:noescape
 func saxpy4(n int, dst *float32, r0 *float32, r1 *float32, r2 *float32, r3 *float32, v *[4]float32)
+
+// vsigmoid replaces each of the n floats at x (n a multiple of 8) by
+// 1/(1+exp(-x)), times x when silu is not 0. It needs AVX2 and FMA.
+//
+//go:noescape
+func vsigmoid(n int, x *float32, silu int)

@@ -8,3 +8,7 @@ func selectKernels() *kernelSet { return &goKernels }
 
 // kernelSets returns every kernel set this CPU runs, the chosen one first.
 func kernelSets() []*kernelSet { return []*kernelSet{&goKernels} }
+
+// vecSigmoid, when not nil, applies Sigmoid (or SiLU) to x, len(x) a
+// multiple of 8.
+var vecSigmoid func(x []float32, silu bool)

@@ -9,6 +9,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -41,6 +42,7 @@ func main() {
 	packB16()
 	dot()
 	axpy4()
+	sigmoid()
 	Generate()
 }
 
@@ -489,5 +491,74 @@ func axpy4() {
 	JNZ(LabelRef("saxpy4_scalar"))
 	Label("saxpy4_done")
 	VZEROUPPER()
+	RET()
+}
+
+// sigmoid emits vsigmoid: x = 1/(1+exp(-x)) (or x·that for SiLU) over n
+// floats, n a multiple of 8. exp(t) is computed as 2^m·p(r) with t = m·ln2 +
+// r, |r| <= ln2/2 and p the Taylor polynomial of degree 7, t clamped to
+// [-87.33, 88] (no overflow of 2^m); NaN stays NaN.
+func sigmoid() {
+	vals := []float32{88, -87.33654, 1.44269504088896341, 0.693359375, -2.12194440e-4,
+		1.0 / 5040, 1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5, 1}
+	consts := GLOBL("expconsts", RODATA|NOPTR)
+	for i, v := range vals {
+		DATA(4*i, U32(math.Float32bits(v)))
+	}
+	c := func(i int) Mem { return consts.Offset(4 * i) }
+	TEXT("vsigmoid", NOSPLIT, "func(n int, x *float32, silu int)")
+	Pragma("noescape")
+	Doc(
+		"vsigmoid replaces each of the n floats at x (n a multiple of 8) by",
+		"1/(1+exp(-x)), times x when silu is not 0. It needs AVX2 and FMA.",
+	)
+	n := Load(Param("n"), GP64())
+	x := Mem{Base: Load(Param("x"), GP64())}
+	silu := Load(Param("silu"), GP64())
+	SHRQ(U8(3), n)
+	JZ(LabelRef("vsigmoid_done"))
+	Label("vsigmoid_loop")
+	v, t, m, r, p, e := YMM(), YMM(), YMM(), YMM(), YMM(), YMM()
+	one, tmp := YMM(), YMM()
+	VMOVUPS(x, v)
+	VXORPS(t, t, t)
+	VSUBPS(v, t, t) // t = -x
+	VBROADCASTSS(c(1), tmp)
+	VMAXPS(t, tmp, t) // NaN (second source) passes
+	VBROADCASTSS(c(0), tmp)
+	VMINPS(t, tmp, t)
+	VBROADCASTSS(c(2), tmp)
+	VMULPS(tmp, t, m)
+	VROUNDPS(U8(0), m, m) // nearest
+	VMOVAPS(t, r)
+	VBROADCASTSS(c(3), tmp)
+	VFNMADD231PS(tmp, m, r) // r -= m·ln2hi
+	VBROADCASTSS(c(4), tmp)
+	VFNMADD231PS(tmp, m, r) // r -= m·ln2lo
+	VBROADCASTSS(c(5), p)
+	for i := 6; i <= 11; i++ {
+		VBROADCASTSS(c(i), tmp)
+		VFMADD213PS(tmp, r, p) // p = p·r + c
+	}
+	VBROADCASTSS(c(11), one)
+	VFMADD213PS(one, r, p) // p = p·r + 1
+	// 2^m from the exponent bits.
+	mi := YMM()
+	VCVTPS2DQ(m, mi)
+	VPSLLD(U8(23), mi, mi)
+	VPADDD(one, mi, mi) // 1.0 has exponent bits 127<<23
+	VMULPS(mi, p, e)
+	VADDPS(one, e, e)
+	VDIVPS(e, one, e) // 1/(1+exp(-x))
+	TESTQ(silu, silu)
+	JZ(LabelRef("vsigmoid_store"))
+	VMULPS(v, e, e)
+	Label("vsigmoid_store")
+	VMOVUPS(e, x)
+	ADDQ(U8(32), x.Base)
+	DECQ(n)
+	JNZ(LabelRef("vsigmoid_loop"))
+	VZEROUPPER()
+	Label("vsigmoid_done")
 	RET()
 }
