@@ -21,9 +21,8 @@ func newConcat(b *Build) (Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	if axis < 0 && b.Spec.Since < 11 {
-		return nil, b.Errorf("negative axis %d needs opset 11", axis)
-	}
+	// Negative axes count from the back. The schema allows them from opset 11;
+	// exporters emit them earlier too, and the meaning is unambiguous.
 	return KernelFunc(func(rc *RunContext, in []Value) ([]Value, error) {
 		if len(in) == 0 {
 			return nil, fmt.Errorf("no inputs")

@@ -97,3 +97,12 @@ func TestSplitOpset1(t *testing.T) {
 	shCheck(t, 11, "Split", []*graph.Attr{shAInt("axis", -1)}, []Value{z}, shF32s(0), shF32s(1), shF32s(2), shF32s(3), shF32s(4))
 	shErr(t, 13, "Split", []*graph.Attr{shAInts("split", 4, 1)}, []Value{z}, 2, "replaced by input 1")
 }
+
+// PyTorch exports chunk and cat with negative axes at opset 9; they count from the back.
+func TestNegativeAxisBeforeOpset11(t *testing.T) {
+	z := shSeqF32(2, 4)
+	row := func(v ...float32) *Tensor { return New([]int{2, len(v) / 2}, v) }
+	shCheck(t, 2, "Split", []*graph.Attr{shAInt("axis", -1)}, []Value{z}, row(0, 1, 4, 5), row(2, 3, 6, 7))
+	shCheck(t, 4, "Concat", []*graph.Attr{shAInt("axis", -1)}, []Value{row(0, 4), row(1, 2, 3, 5, 6, 7)}, z)
+	shErr(t, 2, "Split", []*graph.Attr{shAInt("axis", -3)}, []Value{z}, 2, "out of range")
+}

@@ -190,6 +190,12 @@ func TestSoftmaxAndReduce(t *testing.T) {
 		{"hardmax", "Hardmax", 13, nil, []*Tensor{f32([]int{2, 3}, 1, 3, 3, 0, -1, -2)}, f32([]int{2, 3}, 0, 1, 0, 1, 0, 0), ""},
 		{"reducesum13", "ReduceSum", 13, []*graph.Attr{aInt("keepdims", 0)}, []*Tensor{f32([]int{2, 2}, 1, 2, 3, 4), i64([]int{1}, 1)}, f32([]int{2}, 3, 7), ""},
 		{"reducesum_noop", "ReduceSum", 13, []*graph.Attr{aInt("noop_with_empty_axes", 1)}, []*Tensor{f32([]int{2}, 1, 2), i64([]int{0})}, f32([]int{2}, 1, 2), ""},
+		// Reducing over no axes: composite reductions keep their element-wise step.
+		{"reducesumsquare_noop", "ReduceSumSquare", 18, []*graph.Attr{aInt("noop_with_empty_axes", 1)}, []*Tensor{f32([]int{2}, -3, 2)}, f32([]int{2}, 9, 4), ""},
+		{"reducel1_noop", "ReduceL1", 18, []*graph.Attr{aInt("noop_with_empty_axes", 1)}, []*Tensor{f32([]int{1, 2}, -3, 2), i64([]int{0})}, f32([]int{1, 2}, 3, 2), ""},
+		{"reducel2_noop", "ReduceL2", 18, []*graph.Attr{aInt("noop_with_empty_axes", 1)}, []*Tensor{f32([]int{2}, -3, 2)}, f32([]int{2}, 3, 2), ""},
+		{"reducelogsum_noop", "ReduceLogSum", 18, []*graph.Attr{aInt("noop_with_empty_axes", 1)}, []*Tensor{f32([]int{2}, 1, float32(math.E))}, f32([]int{2}, 0, 1), ""},
+		{"reducemean_noop", "ReduceMean", 18, []*graph.Attr{aInt("noop_with_empty_axes", 1)}, []*Tensor{f32([]int{2}, -3, 2)}, f32([]int{2}, -3, 2), ""},
 		{"reducesum_all", "ReduceSum", 11, nil, []*Tensor{f32([]int{2, 2}, 1, 2, 3, 4)}, f32([]int{1, 1}, 10), ""},
 		{"reducemean_axes", "ReduceMean", 13, []*graph.Attr{aInts("axes", 0)}, []*Tensor{f32([]int{2, 2}, 1, 2, 3, 4)}, f32([]int{1, 2}, 2, 3), ""},
 		{"reducemax_int", "ReduceMax", 18, []*graph.Attr{aInt("keepdims", 0)}, []*Tensor{i64([]int{2, 2}, 1, 5, 3, 4), i64([]int{1}, -1)}, i64([]int{2}, 5, 4), ""},

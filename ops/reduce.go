@@ -86,7 +86,19 @@ func newReduce(b *Build, kind reduceKind, axesInput bool) (Kernel, error) {
 				axes = t.Data.([]int64)
 			}
 			if len(axes) == 0 && noop != 0 {
-				return []Value{x}, nil
+				// A reduction over the empty set of axes: the reduction
+				// step is the identity, but composite reductions still apply
+				// their element-wise steps (ReduceSumSquare squares,
+				// ReduceLogSum takes the log, ...).
+				switch kind {
+				case rSum, rMean, rProd, rMax, rMin:
+					return []Value{x}, nil
+				}
+				out, err := reduceMask(x, make([]bool, len(x.Shape)), true, kind)
+				if err != nil {
+					return nil, err
+				}
+				return []Value{out}, nil
 			}
 		}
 		out, err := reduce(x, axes, keep != 0, kind)
@@ -116,6 +128,11 @@ func reduce(x *Tensor, axes []int64, keep bool, kind reduceKind) (*Tensor, error
 		}
 		red[ax] = true
 	}
+	return reduceMask(x, red, keep, kind)
+}
+
+// reduceMask applies kind over the axes of x marked in red.
+func reduceMask(x *Tensor, red []bool, keep bool, kind reduceKind) (*Tensor, error) {
 	kshape := slices.Clone(x.Shape)
 	var outShape []int
 	for i, r := range red {

@@ -26,9 +26,9 @@ func newSplit(b *Build) (Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	if axis < 0 && since < 11 {
-		return nil, b.Errorf("negative axis %d needs opset 11", axis)
-	}
+	// Negative axes count from the back. The schema allows them from opset 11,
+	// but exporters (PyTorch's chunk at opset 9) emit them earlier too and the
+	// meaning is unambiguous, so they are accepted at every version.
 	k := &splitKernel{axis: axis, numOutputs: len(b.Node.Outputs), splitInput: since == 1 || since >= 13}
 	if since < 13 {
 		if k.split, err = b.Node.AttrInts("split", nil); err != nil {

@@ -96,8 +96,12 @@ func TestConvMatchesReference(t *testing.T) {
 		}
 		want := make([]float32, p.N*p.M*prod(p.Out))
 		Reference(&p, x, w, b, want)
-		for _, a := range []Algo{pl.Algo, Im2col, Depthwise, Pointwise, Winograd, Winograd43} {
+		for ai, a := range []Algo{pl.Algo, Im2col, Depthwise, Pointwise, Winograd, Winograd43, Im2col, Pointwise} {
 			q := pl.WithAlgo(a)
+			if ai >= 6 {
+				// Force several output tiles per image.
+				q.tile = 1 + r.IntN(16)
+			}
 			for _, th := range []int{1, 3} {
 				y, check := guarded(len(want))
 				for i := range y {
