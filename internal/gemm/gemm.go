@@ -317,6 +317,8 @@ func packA(transA bool, a []float32, lda, i0, pc, mb, kb, mr int, alpha float32,
 				}
 				clear(d[mw:])
 			}
+		case mr == 6 && mw == 6 && packA6Fast != nil:
+			packA6Fast(kb, a[(i0+ir)*lda+pc:], lda, dst, alpha)
 		case mr == 6 && mw == 6:
 			// Six rows read in step, each group of six written at once.
 			o := (i0+ir)*lda + pc

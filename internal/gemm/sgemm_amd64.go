@@ -35,6 +35,24 @@ func sigmoidAVX2(x []float32, silu bool) {
 	vsigmoid(len(x), &x[0], b2i(silu))
 }
 
+// packA6Fast, when not nil, packs six rows of A (see packA6).
+var packA6Fast = selectPackA6()
+
+func selectPackA6() func(kb int, a []float32, lda int, dst []float32, alpha float32) {
+	if hasAVX2 {
+		return packA6AVX
+	}
+	return nil
+}
+
+func packA6AVX(kb int, a []float32, lda int, dst []float32, alpha float32) {
+	if kb == 0 {
+		return
+	}
+	_, _ = a[5*lda+kb-1], dst[6*kb-1]
+	packA6(kb, &a[0], lda, &dst[0], alpha)
+}
+
 // selectKernels returns the fastest kernel set this CPU runs, chosen once at
 // start-up from its features.
 func selectKernels() *kernelSet {

@@ -1202,6 +1202,89 @@ packB16_panel:
 packB16_done:
 	RET
 
+// func packA6(kb int, a *float32, lda int, dst *float32, alpha float32)
+// Requires: AVX
+TEXT ·packA6(SB), NOSPLIT, $0-36
+	MOVQ         kb+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVQ         lda+16(FP), DX
+	SHLQ         $0x02, DX
+	MOVQ         dst+24(FP), BX
+	VBROADCASTSS alpha+32(FP), X0
+	LEAQ         (CX)(DX*1), SI
+	LEAQ         (SI)(DX*1), DI
+	LEAQ         (DI)(DX*1), R8
+	LEAQ         (R8)(DX*1), R9
+	LEAQ         (R9)(DX*1), DX
+	MOVQ         AX, R10
+	SHRQ         $0x02, R10
+	JZ           packA6_tail
+
+packA6_loop:
+	VMULPS    (CX), X0, X1
+	VMULPS    (SI), X0, X2
+	VMULPS    (DI), X0, X3
+	VMULPS    (R8), X0, X4
+	VMULPS    (R9), X0, X5
+	VMULPS    (DX), X0, X6
+	VUNPCKLPS X2, X1, X7
+	VUNPCKHPS X2, X1, X1
+	VUNPCKLPS X4, X3, X2
+	VUNPCKHPS X4, X3, X3
+	VUNPCKLPS X6, X5, X4
+	VUNPCKHPS X6, X5, X5
+	VMOVLHPS  X2, X7, X6
+	VMOVUPS   X6, (BX)
+	VMOVLPS   X4, 16(BX)
+	VMOVHLPS  X7, X2, X6
+	VMOVUPS   X6, 24(BX)
+	VMOVHPS   X4, 40(BX)
+	VMOVLHPS  X3, X1, X6
+	VMOVUPS   X6, 48(BX)
+	VMOVLPS   X5, 64(BX)
+	VMOVHLPS  X1, X3, X6
+	VMOVUPS   X6, 72(BX)
+	VMOVHPS   X5, 88(BX)
+	ADDQ      $0x10, CX
+	ADDQ      $0x10, SI
+	ADDQ      $0x10, DI
+	ADDQ      $0x10, R8
+	ADDQ      $0x10, R9
+	ADDQ      $0x10, DX
+	ADDQ      $0x60, BX
+	DECQ      R10
+	JNZ       packA6_loop
+
+packA6_tail:
+	ANDQ $0x03, AX
+	JZ   packA6_done
+
+packA6_scalar:
+	VMULSS (CX), X0, X1
+	VMOVSS X1, (BX)
+	ADDQ   $0x04, CX
+	VMULSS (SI), X0, X1
+	VMOVSS X1, 4(BX)
+	ADDQ   $0x04, SI
+	VMULSS (DI), X0, X1
+	VMOVSS X1, 8(BX)
+	ADDQ   $0x04, DI
+	VMULSS (R8), X0, X1
+	VMOVSS X1, 12(BX)
+	ADDQ   $0x04, R8
+	VMULSS (R9), X0, X1
+	VMOVSS X1, 16(BX)
+	ADDQ   $0x04, R9
+	VMULSS (DX), X0, X1
+	VMOVSS X1, 20(BX)
+	ADDQ   $0x04, DX
+	ADDQ   $0x18, BX
+	DECQ   AX
+	JNZ    packA6_scalar
+
+packA6_done:
+	RET
+
 // func sdot(n int, x *float32, y *float32) float32
 // Requires: AVX, FMA3, SSE
 TEXT ·sdot(SB), NOSPLIT, $0-28

@@ -57,6 +57,12 @@ func kern6x2(k int, a *float32, b *float32, out *float32)
 //go:noescape
 func packB16(kb int, src *float32, ldb int, dst *float32, panels int)
 
+// packA6 writes alpha·a[r*lda+p] to dst[6*p+r] for r < 6 and p < kb. It
+// needs AVX.
+//
+//go:noescape
+func packA6(kb int, a *float32, lda int, dst *float32, alpha float32)
+
 // sdot returns the inner product of the n floats at x and y, summed in
 // 32 interleaved partial sums then a scalar tail. It needs AVX2 and FMA.
 //

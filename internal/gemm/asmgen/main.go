@@ -40,6 +40,7 @@ func main() {
 	colKernel(1)
 	colKernel(2)
 	packB16()
+	packA6()
 	dot()
 	axpy4()
 	sigmoid()
@@ -560,5 +561,87 @@ func sigmoid() {
 	JNZ(LabelRef("vsigmoid_loop"))
 	VZEROUPPER()
 	Label("vsigmoid_done")
+	RET()
+}
+
+// packA6 emits packA6: six rows of a row-major A, scaled by alpha, into a
+// 6-row panel (for each column p, its six values), four columns at a time
+// by 4×4 transposes.
+func packA6() {
+	TEXT("packA6", NOSPLIT, "func(kb int, a *float32, lda int, dst *float32, alpha float32)")
+	Pragma("noescape")
+	Doc(
+		"packA6 writes alpha·a[r*lda+p] to dst[6*p+r] for r < 6 and p < kb. It",
+		"needs AVX.",
+	)
+	kb := Load(Param("kb"), GP64())
+	base := Load(Param("a"), GP64())
+	ld := Load(Param("lda"), GP64())
+	SHLQ(U8(2), ld)
+	dst := Load(Param("dst"), GP64())
+	alpha := XMM()
+	VBROADCASTSS(NewParamAddr("alpha", 32), alpha)
+	rows := make([]Register, 6)
+	for r := range rows {
+		rows[r] = GP64()
+		if r == 0 {
+			MOVQ(base, rows[r])
+		} else {
+			LEAQ(Mem{Base: rows[r-1], Index: ld, Scale: 1}, rows[r])
+		}
+	}
+	n := GP64()
+	MOVQ(kb, n)
+	SHRQ(U8(2), n)
+	JZ(LabelRef("packA6_tail"))
+	Label("packA6_loop")
+	{
+		a := make([]VecVirtual, 6)
+		for r := range a {
+			a[r] = XMM()
+			VMULPS(Mem{Base: rows[r]}, alpha, a[r])
+		}
+		t0, t1, t2, t3 := XMM(), XMM(), XMM(), XMM()
+		VUNPCKLPS(a[1], a[0], t0) // a00 a10 a01 a11
+		VUNPCKHPS(a[1], a[0], t1) // a02 a12 a03 a13
+		VUNPCKLPS(a[3], a[2], t2) // a20 a30 a21 a31
+		VUNPCKHPS(a[3], a[2], t3) // a22 a32 a23 a33
+		u0, u1 := XMM(), XMM()
+		VUNPCKLPS(a[5], a[4], u0) // a40 a50 a41 a51
+		VUNPCKHPS(a[5], a[4], u1) // a42 a52 a43 a53
+		p := XMM()
+		VMOVLHPS(t2, t0, p) // a00 a10 a20 a30
+		VMOVUPS(p, Mem{Base: dst})
+		VMOVLPS(u0, Mem{Base: dst, Disp: 16})
+		VMOVHLPS(t0, t2, p) // a01 a11 a21 a31
+		VMOVUPS(p, Mem{Base: dst, Disp: 24})
+		VMOVHPS(u0, Mem{Base: dst, Disp: 40})
+		VMOVLHPS(t3, t1, p) // a02 a12 a22 a32
+		VMOVUPS(p, Mem{Base: dst, Disp: 48})
+		VMOVLPS(u1, Mem{Base: dst, Disp: 64})
+		VMOVHLPS(t1, t3, p) // a03 a13 a23 a33
+		VMOVUPS(p, Mem{Base: dst, Disp: 72})
+		VMOVHPS(u1, Mem{Base: dst, Disp: 88})
+	}
+	for r := range rows {
+		ADDQ(U8(16), rows[r])
+	}
+	ADDQ(U8(96), dst)
+	DECQ(n)
+	JNZ(LabelRef("packA6_loop"))
+	Label("packA6_tail")
+	ANDQ(U8(3), kb)
+	JZ(LabelRef("packA6_done"))
+	Label("packA6_scalar")
+	for r := range rows {
+		x := XMM()
+		VMULSS(Mem{Base: rows[r]}, alpha, x)
+		VMOVSS(x, Mem{Base: dst, Disp: 4 * r})
+		ADDQ(U8(4), rows[r])
+	}
+	ADDQ(U8(24), dst)
+	DECQ(kb)
+	JNZ(LabelRef("packA6_scalar"))
+	Label("packA6_done")
 	RET()
 }
