@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"sort"
+	"strings"
+	"sync"
 
 	"github.com/onnxrun/onnxrun/graph"
 	"github.com/onnxrun/onnxrun/infer"
@@ -33,14 +36,19 @@ func WithLimits(l Limits) Option {
 // declared input shapes and constants, and fails if a node would make a
 // tensor larger than the MaxTensorBytes limit. Symbolic dims are unknown
 // here; run-time checks cover them.
-func checkStaticLimits(m *graph.Model, l Limits) (err error) {
+func checkStaticLimits(m *graph.Model, l Limits) error {
+	return checkInferredLimits(m, l, nil)
+}
+
+// checkInferredLimits is checkStaticLimits with symbolic dims bound.
+func checkInferredLimits(m *graph.Model, l Limits, bindings map[string]int64) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = nil // inference is advisory here; the run-time checks still apply
 		}
 	}()
 	lim := l.Resolved()
-	res, err := infer.Run(m, infer.Options{})
+	res, err := infer.Run(m, infer.Options{Bindings: bindings})
 	if err != nil {
 		return nil
 	}
@@ -106,4 +114,74 @@ func bytesOf(dt graph.DType, dims []int64) (int64, bool) {
 		n = int64(lo)
 	}
 	return n, true
+}
+
+// recoverError turns a panic in the executor's own code (outside kernels,
+// which run under their own recover) into an error: nothing a model or an
+// input holds may crash the caller.
+func recoverError(err *error, what string) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("onnxrun: internal error while %s: %v", what, r)
+	}
+}
+
+// boundChecks runs checkInferredLimits once per distinct binding of a
+// model's symbolic input dims (N=8, seq=128), so that a run whose inputs
+// make some node's output too large fails before anything is allocated.
+// It remembers the last maxBoundChecks bindings it checked.
+type boundChecks struct {
+	mu   sync.Mutex
+	seen map[string]error
+	keys []string
+}
+
+const maxBoundChecks = 64
+
+func (b *boundChecks) check(s *Session, args []ops.Value) error {
+	bind := map[string]int64{}
+	for i, in := range s.all {
+		t, ok := args[i].(*ops.Tensor)
+		if !ok || in.Kind != KindTensor || !in.RankKnown || len(t.Shape) != len(in.Shape) {
+			continue
+		}
+		for j, d := range in.Shape {
+			if d.Size < 0 && d.Name != "" {
+				bind[d.Name] = int64(t.Shape[j])
+			}
+		}
+	}
+	if len(bind) == 0 {
+		return nil // nothing beyond what Open checked
+	}
+	names := make([]string, 0, len(bind))
+	for k := range bind {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var key strings.Builder
+	for _, k := range names {
+		fmt.Fprintf(&key, "%q=%d,", k, bind[k])
+	}
+	k := key.String()
+	b.mu.Lock()
+	err, ok := b.seen[k]
+	b.mu.Unlock()
+	if ok {
+		return err
+	}
+	err = checkInferredLimits(s.model, s.cfg.ops.Limits, bind)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.seen == nil {
+		b.seen = map[string]error{}
+	}
+	if _, ok := b.seen[k]; !ok {
+		if len(b.keys) >= maxBoundChecks {
+			delete(b.seen, b.keys[0])
+			b.keys = b.keys[1:]
+		}
+		b.keys = append(b.keys, k)
+		b.seen[k] = err
+	}
+	return err
 }

@@ -31,7 +31,8 @@ var ErrClosed = errors.New("onnxrun: session is closed")
 
 // Open loads the model file at path (with any external data files, which
 // must sit in its folder) and prepares it to run.
-func Open(path string, opts ...Option) (*Session, error) {
+func Open(path string, opts ...Option) (_ *Session, err error) {
+	defer recoverError(&err, "loading "+path)
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("onnxrun: %w", err)
 	}
@@ -50,7 +51,8 @@ func Open(path string, opts ...Option) (*Session, error) {
 // OpenBytes prepares the model encoded in b (a ModelProto without external
 // data). The session may keep references into b: do not modify it while
 // the session is open.
-func OpenBytes(b []byte, opts ...Option) (*Session, error) {
+func OpenBytes(b []byte, opts ...Option) (_ *Session, err error) {
+	defer recoverError(&err, "decoding the model")
 	m, err := graph.Decode(b)
 	if err != nil {
 		return nil, err

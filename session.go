@@ -221,6 +221,7 @@ type Session struct {
 	outputs []Info
 	consts  []memRange
 
+	bound   boundChecks // size checks per binding of the symbolic input dims
 	mu      sync.Mutex
 	closed  bool
 	runs    sync.WaitGroup
@@ -228,7 +229,8 @@ type Session struct {
 	cancel  context.CancelFunc
 }
 
-func newSession(m *graph.Model, own bool, opts []Option) (*Session, error) {
+func newSession(m *graph.Model, own bool, opts []Option) (_ *Session, err error) {
+	defer recoverError(&err, "preparing the model")
 	if m == nil || m.Graph == nil {
 		return nil, errors.New("onnxrun: model has no graph")
 	}
@@ -349,7 +351,8 @@ func (s *Session) Run(ctx context.Context, inputs map[string]*tensor.Dense) (map
 // *ops.Sequence and *ops.Optional (a bare tensor or sequence given for an
 // optional input is taken as a present optional). It checks inputs as Run
 // does and returns outputs that the caller may keep and modify.
-func (s *Session) RunValues(ctx context.Context, inputs map[string]ops.Value) (map[string]ops.Value, error) {
+func (s *Session) RunValues(ctx context.Context, inputs map[string]ops.Value) (_ map[string]ops.Value, err error) {
+	defer recoverError(&err, "running the model")
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -359,6 +362,9 @@ func (s *Session) RunValues(ctx context.Context, inputs map[string]ops.Value) (m
 	defer s.runs.Done()
 	args, err := s.prepare(inputs)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.bound.check(s, args); err != nil {
 		return nil, err
 	}
 	rctx, stop := context.WithCancelCause(ctx)

@@ -53,6 +53,7 @@ type sample struct {
 	MinMS        float64 `json:"min_ms"`
 	LoadMS       float64 `json:"load_ms"`
 	PeakRSSBytes int64   `json:"peak_rss_bytes"`
+	CPUMS        float64 `json:"cpu_ms"`
 }
 
 // result is one model at one thread count.
@@ -63,6 +64,9 @@ type result struct {
 	oursErr      string
 	ortErr       string
 	ratio        float64
+	cpuRatio     float64
+	oursCPU      float64
+	ortCPU       float64
 	oursMed      float64
 	ortMed       float64
 	oursRSS      int64
@@ -262,6 +266,17 @@ func (r *result) summarize() {
 		r.ortRSS = max(r.ortRSS, s.PeakRSSBytes)
 	}
 	r.oursMed, r.ortMed = median(a), median(b)
+	var ca, cb []float64
+	for _, s := range r.ours {
+		ca = append(ca, s.CPUMS)
+	}
+	for _, s := range r.ort {
+		cb = append(cb, s.CPUMS)
+	}
+	r.oursCPU, r.ortCPU = median(ca), median(cb)
+	if r.oursCPU > 0 && r.ortCPU > 0 && r.oursErr == "" && r.ortErr == "" {
+		r.cpuRatio = r.oursCPU / r.ortCPU
+	}
 	if r.oursMed > 0 && r.ortMed > 0 && r.oursErr == "" && r.ortErr == "" {
 		r.ratio = r.oursMed / r.ortMed
 	}
@@ -340,12 +355,14 @@ func report(b *bytes.Buffer, c *config, results []*result, gemmLines []string, p
 	fmt.Fprintf(b, "two runtimes' processes alternate (onnxrun first in even rounds, ONNX Runtime first in odd ones).\n")
 	fmt.Fprintf(b, "ONNX Runtime is onnxruntime-node with graphOptimizationLevel \"all\", intra-op threads as given,\n")
 	fmt.Fprintf(b, "sequential execution; its peak RSS includes node.js itself (about 40-50 MiB). Ratio is onnxrun / ORT\n")
-	fmt.Fprintf(b, "(below 1: onnxrun faster).\n\n")
+	fmt.Fprintf(b, "(below 1: onnxrun faster). CPU ms is each process's CPU time (user + system, all threads) per timed run:\n")
+	fmt.Fprintf(b, "on a loaded machine wall times stretch with the load while CPU time stays close to the work done.\n\n")
 	for _, th := range c.threads {
 		fmt.Fprintf(b, "## %d thread(s)\n\n", th)
-		fmt.Fprintf(b, "| model | onnxrun ms | ORT ms | ratio | onnxrun peak RSS MiB | ORT peak RSS MiB | note |\n")
-		fmt.Fprintf(b, "|---|---:|---:|---:|---:|---:|---|\n")
-		var logs float64
+		fmt.Fprintf(b, "| model | onnxrun ms | ORT ms | ratio | onnxrun CPU ms | ORT CPU ms | CPU ratio | onnxrun peak RSS MiB | ORT peak RSS MiB | note |\n")
+		fmt.Fprintf(b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+		var logs, cpuLogs float64
+		var cpuN int
 		var n int
 		over := 0
 		for _, r := range results {
@@ -367,11 +384,16 @@ func report(b *bytes.Buffer, c *config, results []*result, gemmLines []string, p
 					over++
 				}
 			}
-			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", r.model, msText(r.oursMed), msText(r.ortMed),
-				ratioText(r.ratio), mib(r.oursRSS), mib(r.ortRSS), note)
+			if r.cpuRatio > 0 {
+				cpuLogs += math.Log(r.cpuRatio)
+				cpuN++
+			}
+			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.model, msText(r.oursMed), msText(r.ortMed),
+				ratioText(r.ratio), msText(r.oursCPU), msText(r.ortCPU), ratioText(r.cpuRatio), mib(r.oursRSS), mib(r.ortRSS), note)
 		}
 		if n > 0 {
-			fmt.Fprintf(b, "\nGeometric mean ratio over the %d models both ran: **%.2f**; models above 3.0: %d.\n\n", n, math.Exp(logs/float64(n)), over)
+			fmt.Fprintf(b, "\nGeometric mean ratio over the %d models both ran: **%.2f** (wall time), %.2f (CPU time); models above 3.0 (wall): %d.\n\n",
+				n, math.Exp(logs/float64(n)), math.Exp(cpuLogs/float64(max(cpuN, 1))), over)
 		}
 	}
 	if c.gemm {

@@ -2,7 +2,7 @@
 // Times one model folder (model.onnx + test_data_set_0/input_<i>.npy) under
 // ONNX Runtime (the onnxruntime-node package, found through NODE_PATH) and
 // prints one JSON line: {"median_ms", "min_ms", "load_ms", "peak_rss_bytes",
-// "times_ms": [...]}. Used by the side-by-side harness (go run ./bench).
+// "cpu_ms" (process CPU time per timed run), "times_ms": [...]}. Used by the side-by-side harness (go run ./bench).
 //
 // usage: ort_bench.js MODEL_DIR [--threads N] [--runs N] [--warmup N]
 "use strict";
@@ -56,17 +56,20 @@ async function main() {
   });
   for (let i = 0; i < warmup; i++) await session.run(feeds);
   const times = [];
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < runs; i++) {
     const t = process.hrtime.bigint();
     await session.run(feeds);
     times.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
+  const cpu = process.cpuUsage(cpu0);
   const sorted = times.slice().sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
   console.log(JSON.stringify({
     model: path.basename(dir), threads, runs, load_ms: loadMs, median_ms: median, min_ms: sorted[0],
-    peak_rss_bytes: process.resourceUsage().maxRSS * 1024, times_ms: times,
+    peak_rss_bytes: process.resourceUsage().maxRSS * 1024, cpu_ms: (cpu.user + cpu.system) / 1000 / runs,
+    times_ms: times,
   }));
 }
 

@@ -231,6 +231,12 @@ func TestCNNOpsRejectBadInput(t *testing.T) {
 			[]*Tensor{cnnF32([]int{1, 1, 1, 1}, 1), cnnF32([]int{1, 1, 1, 1}, 1)}, 1, "too large"},
 		{"RoiAlign NaN roi", "RoiAlign", 16, nil,
 			[]*Tensor{cnnF32([]int{1, 1, 2, 2}, 1, 2, 3, 4), cnnF32([]int{1, 4}, 0, 0, float32(math.NaN()), 1), New([]int{1}, []int64{0})}, 1, "not a number"},
+		{"Conv huge pads", "Conv", 11, []*graph.Attr{cnnInts("pads", 1<<30, 1<<30)},
+			[]*Tensor{cnnF32([]int{1, 1, 1}, 1), cnnF32([]int{1, 1, 1}, 1)}, 1, "too large"},
+		{"MaxPool huge pads", "MaxPool", 12, []*graph.Attr{cnnInts("kernel_shape", 1), cnnInts("pads", 1<<30, 1<<30)},
+			[]*Tensor{cnnF32([]int{1, 1, 1}, 1)}, 1, "too large"},
+		{"AveragePool window bomb", "AveragePool", 11, []*graph.Attr{cnnInts("kernel_shape", 6000), cnnInts("pads", 5999, 5999)},
+			[]*Tensor{New([]int{1, 1, 6000}, make([]float32, 6000))}, 1, "read more than"},
 		{"MaxPool pads with SAME", "MaxPool", 12, []*graph.Attr{cnnInts("kernel_shape", 2), cnnInts("pads", 1, 1), cnnStr("auto_pad", "SAME_UPPER")},
 			[]*Tensor{cnnF32([]int{1, 1, 2}, 1, 2)}, 1, "auto_pad"},
 	}
@@ -259,8 +265,8 @@ func TestMT19937MatchesReference(t *testing.T) {
 	}
 }
 
-// TestConvConcurrentRuns runs one plan with constant Winograd weights from
-// several goroutines at once (run with -race): the lazily transformed
+// TestConvConcurrentRuns runs one plan with constant weights from several
+// goroutines at once (run with -race): the lazily cached plan and packed
 // weights must be shared safely and every run must agree.
 func TestConvConcurrentRuns(t *testing.T) {
 	const c, m, hw = 8, 8, 10

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/onnxrun/onnxrun/graph"
 	"github.com/onnxrun/onnxrun/internal/kernels/conv"
@@ -21,14 +22,19 @@ type convNode struct {
 	// Weights and bias converted once when they are constants.
 	w32, b32 []float32
 	w64, b64 []float64
-	// Winograd-transformed constant weights, made on first use (they
-	// depend only on W, but whether Winograd applies depends on X's shape).
-	winoOnce       sync.Once
-	wino32         []float32
-	wino64         []float64
-	winoErr        error
+	// constantWeight says W is known at prepare time; packed then caches
+	// its packed form per algorithm (conv.Algo → []T), made on first use:
+	// the packing depends only on W, but the algorithm on X's shape.
 	constantWeight bool
+	packed         sync.Map
+	// plans caches the prepared convolution per input shape and element
+	// type (a string key → *conv.Plan[T]).
+	plans  sync.Map
+	nplans atomic.Int32
 }
+
+// maxCachedPlans bounds a node's plan cache (inputs of many shapes).
+const maxCachedPlans = 64
 
 func parseConvNode(b *Build) (*convNode, error) {
 	win, err := parseWindow(b)
@@ -130,7 +136,11 @@ func (cn *convNode) convParams(x, w, bias *Tensor) (conv.Params, []int, error) {
 	}
 	p = conv.Params{N: n, C: c, M: m, Group: cn.group, In: sp, Kernel: kernel, Out: g.out,
 		Strides: g.strides, Dilations: g.dilations, Pads: g.padBegin}
-	return p, append([]int{n, m}, g.out...), nil
+	shape := append([]int{n, m}, g.out...)
+	if err := checkOutputSize(shape); err != nil {
+		return p, nil, err
+	}
+	return p, shape, nil
 }
 
 func equalInts(a, b []int) bool {
@@ -172,63 +182,73 @@ func (k *convKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := rc.CheckAlloc(x.DType, shape); err != nil {
+		return nil, err
+	}
 	th := threads(rc)
 	y, err := floatCompute(x, shape,
-		func(xv []float32) ([]float32, error) { return runConv(k.cn, p, xv, w, bias, th) },
-		func(xv []float64) ([]float64, error) { return runConv(k.cn, p, xv, w, bias, th) })
+		func(xv []float32) ([]float32, error) { return runConv(rc, k.cn, p, xv, w, bias, th) },
+		func(xv []float64) ([]float64, error) { return runConv(rc, k.cn, p, xv, w, bias, th) })
 	if err != nil {
 		return nil, err
 	}
 	return []Value{y}, nil
 }
 
-func runConv[T floatT](cn *convNode, p conv.Params, x []T, w, bias *Tensor, th int) ([]T, error) {
+func runConv[T floatT](rc *RunContext, cn *convNode, p conv.Params, x []T, w, bias *Tensor, th int) ([]T, error) {
 	wv, bv, err := convWeights[T](cn, w, bias)
 	if err != nil {
 		return nil, err
 	}
-	pl, err := conv.NewPlan[T](p)
+	pl, err := cachedPlan[T](cn, p)
 	if err != nil {
 		return nil, err
 	}
 	var packed []T
-	if pl.Algo == conv.Winograd && cn.constantWeight {
-		packed, err = winogradConst(cn, pl, wv)
+	if cn.constantWeight {
+		packed, err = packedConst(cn, pl, wv)
 	} else {
 		packed, err = pl.PackWeights(wv)
 	}
 	if err != nil {
 		return nil, err
 	}
-	y := make([]T, p.N*p.M*Size(p.Out))
+	y := runBuffer[T](rc, p.N*p.M*Size(p.Out))
 	return y, pl.RunPacked(x, packed, bv, y, th)
 }
 
-// winogradConst returns the Winograd transform of constant weights,
-// computing it once per node.
-func winogradConst[T floatT](cn *convNode, pl *conv.Plan[T], wv []T) ([]T, error) {
-	cn.winoOnce.Do(func() {
-		packed, err := pl.PackWeights(wv)
-		cn.winoErr = err
-		switch v := any(packed).(type) {
-		case []float32:
-			cn.wino32 = v
-		case []float64:
-			cn.wino64 = v
-		}
-	})
-	if cn.winoErr != nil {
-		return nil, cn.winoErr
+// cachedPlan returns the node's plan for p, preparing it on first use.
+func cachedPlan[T floatT](cn *convNode, p conv.Params) (*conv.Plan[T], error) {
+	var z T
+	key := fmt.Sprintf("%T %d %d %d %v %v", z, p.N, p.C, p.M, p.In, p.Kernel)
+	if v, ok := cn.plans.Load(key); ok {
+		return v.(*conv.Plan[T]), nil
 	}
-	if v, ok := any(cn.wino32).([]T); ok && v != nil {
-		return v, nil
+	pl, err := conv.NewPlan[T](p)
+	if err != nil {
+		return nil, err
 	}
-	if v, ok := any(cn.wino64).([]T); ok && v != nil {
-		return v, nil
+	if cn.nplans.Add(1) > maxCachedPlans {
+		return pl, nil
 	}
-	// The constant was packed for the other element type (cannot happen
-	// for one node, whose W has one type); pack again.
-	return pl.PackWeights(wv)
+	v, _ := cn.plans.LoadOrStore(key, pl)
+	return v.(*conv.Plan[T]), nil
+}
+
+// packedConst returns constant weights packed for pl's algorithm, packing
+// once per node and algorithm.
+func packedConst[T floatT](cn *convNode, pl *conv.Plan[T], wv []T) ([]T, error) {
+	var z T
+	key := fmt.Sprintf("%T %v", z, pl.Algo)
+	if v, ok := cn.packed.Load(key); ok {
+		return v.([]T), nil
+	}
+	packed, err := pl.PackWeights(wv)
+	if err != nil {
+		return nil, err
+	}
+	v, _ := cn.packed.LoadOrStore(key, packed)
+	return v.([]T), nil
 }
 
 // ConvTranspose.
@@ -275,6 +295,9 @@ func (k *convTransposeKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	}
 	p, shape, err := k.params(x, w, bias)
 	if err != nil {
+		return nil, err
+	}
+	if err := rc.CheckAlloc(x.DType, shape); err != nil {
 		return nil, err
 	}
 	th := threads(rc)

@@ -254,8 +254,15 @@ func (k *einsumKernel) plan(ts []*Tensor) (*einsumPlan, []int, error) {
 		extent[j] = size[l]
 	}
 	outShape := append([]int{}, extent[:len(outLabels)]...)
-	if Size(extent) > 1<<32 {
-		return nil, nil, fmt.Errorf("iteration space %v is too large", extent)
+	if Size(outShape) > 1<<28 {
+		return nil, nil, fmt.Errorf("output shape %v is too large", outShape)
+	}
+	total := 1
+	for _, n := range extent {
+		if n > 0 && total > (1<<32)/n {
+			return nil, nil, fmt.Errorf("iteration space %v is too large", extent)
+		}
+		total *= n
 	}
 	e := &einsumPlan{shapes: make([][]int, len(ts)), dims: dims, size: size, out: outLabels, sum: sumLabels}
 	for i, t := range ts {

@@ -430,7 +430,12 @@ func unaryKernel(fns unFns) Kernel {
 		}
 		var out *Tensor
 		if v, ok := x.Data.([]float32); ok && fns.V32 != nil && len(v) >= parallelMin {
-			res := make([]float32, len(v))
+			var res []float32
+			if rc.canOverwrite(0) {
+				res = v // the input dies here: compute in place
+			} else {
+				res = runBuffer[float32](rc, len(v))
+			}
 			parallelChunks(threadsOf(rc), len(v), func(lo, hi int) { fns.V32(res[lo:hi], v[lo:hi]) })
 			out = New(slices.Clone(x.Shape), res)
 		} else if out, err = applyUnary(x, fns); err != nil {

@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/onnxrun/onnxrun/graph"
@@ -27,6 +28,11 @@ type Plan struct {
 	outer []int
 	// children are the subgraph plans compiled for this plan's nodes.
 	children []*Plan
+
+	// pools keeps the free buffer lists of finished runs (see bufpool.go).
+	pools                sync.Pool
+	poolMu               sync.Mutex
+	lastGets, lastReuses int
 }
 
 type step struct {
@@ -41,8 +47,9 @@ type frame struct {
 	plan   *Plan
 	vals   []Value
 	parent *frame
-	state  *runState // shared by the frames of one run: limits, live bytes, depth
-	marked bool      // the values present at the start are marked external
+	state  *runState   // shared by the frames of one run: limits, live bytes, depth
+	marked bool        // the values present at the start are marked external
+	pool   *bufferPool // the run's buffers (main graph only; nil: none)
 }
 
 func (f *frame) lookup(name string) (Value, bool) {
@@ -409,6 +416,10 @@ func (p *Plan) run(ctx context.Context, opts *Options, inputs []Value, parent *f
 		return nil, err
 	}
 	defer fr.end()
+	if parent == nil && !opts.NoBufferReuse {
+		fr.pool = p.takePool()
+		defer p.givePool(fr.pool)
+	}
 	for s, t := range p.consts {
 		fr.vals[s] = t
 	}
@@ -443,6 +454,7 @@ func (p *Plan) run(ctx context.Context, opts *Options, inputs []Value, parent *f
 				args = append(args, fr.vals[s])
 			}
 		}
+		rc.step = i
 		var start time.Time
 		if opts.Profile != nil {
 			start = time.Now()
@@ -457,6 +469,9 @@ func (p *Plan) run(ctx context.Context, opts *Options, inputs []Value, parent *f
 		for j, s := range st.out {
 			if s >= 0 && j < len(outs) {
 				fr.vals[s] = outs[j]
+				if fr.pool != nil {
+					fr.pool.retain(outs[j])
+				}
 				if err := fr.state.retain(outs[j]); err != nil {
 					return nil, fmt.Errorf("ops: node %q (%s, opset %d): %w", st.node.Name, st.node.OpType, st.opset, err)
 				}
@@ -464,6 +479,9 @@ func (p *Plan) run(ctx context.Context, opts *Options, inputs []Value, parent *f
 		}
 		for _, s := range p.release[i] {
 			fr.state.release(fr.vals[s])
+			if fr.pool != nil {
+				fr.pool.release(fr.vals[s])
+			}
 			fr.vals[s] = nil
 		}
 	}

@@ -144,18 +144,30 @@ func (k *poolKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	var g *geometry
 	if k.global {
-		g = &geometry{kernel: sp, strides: ones(len(sp)), dilations: ones(len(sp)),
-			padBegin: make([]int, len(sp)), padEnd: make([]int, len(sp)), out: ones(len(sp))}
-	} else if g, err = k.win.resolve(sp, k.win.kernel, k.ceil); err != nil {
+		return k.runGlobal(x, n, c, sp, threads(rc))
+	}
+	g, err := k.win.resolve(sp, k.win.kernel, k.ceil)
+	if err != nil {
+		return nil, err
+	}
+	shape := append([]int{n, c}, g.out...)
+	if err := checkOutputSize(shape); err != nil {
 		return nil, err
 	}
 	axes := make([]axisTaps, len(sp))
+	total := 1
 	for a := range sp {
 		axes[a] = makeAxisTaps(sp[a], g.out[a], g.kernel[a], g.strides[a], g.dilations[a], g.padBegin[a], g.padEnd[a])
+		sum := 0
+		for _, t := range axes[a].taps {
+			sum += len(t)
+		}
+		if sum > 0 && total > maxWindowTaps/sum {
+			return nil, fmt.Errorf("pooling windows of kernel %v over input %v read more than %d values", g.kernel, x.Shape, maxWindowTaps)
+		}
+		total *= sum
 	}
-	shape := append([]int{n, c}, g.out...)
 	planes := n * c
 	ws := makeWindows(axes, sp, g.out)
 	th := threads(rc)
@@ -170,6 +182,65 @@ func (k *poolKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	y, err := floatCompute(x, shape,
 		func(v []float32) ([]float32, error) { return avgLpPool(v, ws, inSz, outSz, planes, k, th), nil },
 		func(v []float64) ([]float64, error) { return avgLpPool(v, ws, inSz, outSz, planes, k, th), nil })
+	if err != nil {
+		return nil, err
+	}
+	return []Value{y}, nil
+}
+
+// maxWindowTaps bounds the window offsets of one pooling plane (the sum
+// over output positions of the in-bounds taps of their windows).
+const maxWindowTaps = 1 << 25
+
+// runGlobal pools each whole plane.
+func (k *poolKernel) runGlobal(x *Tensor, n, c int, sp []int, th int) ([]Value, error) {
+	shape := append([]int{n, c}, ones(len(sp))...)
+	sz := Size(sp)
+	if k.kind == poolMax {
+		// Every input position is one window's tap; offsets are 0..sz-1.
+		offs := make([]int, sz)
+		for i := range offs {
+			offs[i] = i
+		}
+		ws := &windowSet{offs: offs, start: []int{0, sz}, count: []int{sz}}
+		y, _, err := maxPoolAny(x, shape, ws, sp, n*c, false, th)
+		if err != nil {
+			return nil, err
+		}
+		return []Value{y}, nil
+	}
+	p := k.p
+	run := func(v []float64) []float64 {
+		y := make([]float64, n*c)
+		conv.ParallelFor(n*c, th, func(_, pl int) {
+			var s float64
+			for _, e := range v[pl*sz : (pl+1)*sz] {
+				switch {
+				case k.kind == poolAvg:
+					s += e
+				case p == 2:
+					s += e * e
+				default:
+					s += math.Pow(math.Abs(e), p)
+				}
+			}
+			switch {
+			case k.kind == poolAvg:
+				s /= float64(max(sz, 1))
+			case p == 2:
+				s = math.Sqrt(s)
+			default:
+				s = math.Pow(s, 1/p)
+			}
+			y[pl] = s
+		})
+		return y
+	}
+	y, err := floatCompute(x, shape,
+		func(v []float32) ([]float32, error) {
+			return convertSlice[float64, float32](run(convertSlice[float32, float64](v))), nil
+		},
+		func(v []float64) ([]float64, error) { return run(v), nil })
 	if err != nil {
 		return nil, err
 	}
@@ -519,6 +590,9 @@ func (k *maxRoiPoolKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 	ph, pw := k.pooled[0], k.pooled[1]
 	nr := rt.Shape[0]
 	shape := []int{nr, c, ph, pw}
+	if err := checkOutputSize(shape); err != nil {
+		return nil, err
+	}
 	run := func(xv []float64) ([]float64, error) {
 		y := make([]float64, nr*c*ph*pw)
 		for r := 0; r < nr; r++ {

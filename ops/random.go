@@ -204,6 +204,9 @@ func newMultinomial(b *Build) (Kernel, error) {
 			return nil, err
 		}
 		B, C := x.Shape[0], x.Shape[1]
+		if B*int(n) > 1<<27 {
+			return nil, fmt.Errorf("%d x %d samples are too many", B, n)
+		}
 		r := rng()
 		out := make([]int64, B*int(n))
 		cdf := make([]float64, C)

@@ -175,6 +175,7 @@ type RunContext struct {
 	Ctx     context.Context
 	Options *Options
 	frame   *frame
+	step    int // index of the running step in frame.plan.steps
 }
 
 // RunSubgraph runs a compiled subgraph with the given inputs (in the order of
@@ -195,6 +196,9 @@ type Options struct {
 	// and in subgraphs), from the goroutine that ran it. Unset, it costs
 	// nothing.
 	Profile func(NodeEvent)
+	// NoBufferReuse makes every kernel output newly allocated memory
+	// instead of memory the run (or an earlier run) no longer needs.
+	NoBufferReuse bool
 }
 
 // NodeEvent is what Options.Profile learns of one node's run. Inputs and

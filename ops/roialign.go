@@ -104,6 +104,9 @@ func (k *roiAlignKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	}
 	nr := rt.Shape[0]
 	shape := []int{nr, c, k.oh, k.ow}
+	if err := checkOutputSize(shape); err != nil {
+		return nil, err
+	}
 	if k.sampling == 0 {
 		for r := 0; r < nr; r++ {
 			roi := rois[r*4 : r*4+4]

@@ -394,6 +394,9 @@ func (k *stftKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 		return nil, fmt.Errorf("a one-sided STFT needs a real signal, got %s (set onesided=0)", x)
 	}
 	frames := (N-L)/int(step) + 1
+	if B*frames*L > 1<<26 {
+		return nil, fmt.Errorf("%d frames of %d samples (batch %d) are too many", frames, L, B)
+	}
 	xv, err := ToFloat64s(x)
 	if err != nil {
 		return nil, err
@@ -506,6 +509,9 @@ func newMelWeightMatrix(b *Build) (Kernel, error) {
 		}
 		nSpec := int(dftLen/2 + 1)
 		nm := int(mels)
+		if nSpec*nm > 1<<26 {
+			return nil, fmt.Errorf("a %dx%d weight matrix is too large", nSpec, nm)
+		}
 		toMel := func(f float64) float64 { return 2595 * math.Log10(1+f/700) }
 		lo, hi := toMel(fl[0]), toMel(fl[1])
 		step := (hi - lo) / float64(nm+2)

@@ -204,6 +204,9 @@ func (k *tfidfKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 	default:
 		return nil, fmt.Errorf("input 0 is %s, want rank 1 or 2", x)
 	}
+	if rows*k.width > 1<<28 {
+		return nil, fmt.Errorf("output of %d x %d is too large", rows, k.width)
+	}
 	out := make([]float32, rows*k.width)
 	gram := make([]string, k.maxN)
 	for r := range rows {

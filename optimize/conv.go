@@ -84,11 +84,17 @@ func (w *work) foldIntoConv() {
 		changed = false
 		readers := w.readers()
 		for _, n := range w.g.Nodes {
-			wv, wt, bv, ok := w.convWeights(n)
-			if !ok || !w.private(n.Outputs[0], readers, 1) {
+			if n.Domain != "" || n.OpType != "Conv" || len(n.Outputs) != 1 || !w.private(n.Outputs[0], readers, 1) {
 				continue
 			}
 			next := readers[n.Outputs[0]][0]
+			if next.Domain != "" || (next.OpType != "BatchNormalization" && next.OpType != "Mul" && next.OpType != "Add") {
+				continue
+			}
+			wv, wt, bv, ok := w.convWeights(n)
+			if !ok {
+				continue
+			}
 			m := int(wt.Dims[0])
 			var scale, shift []float64 // y' = y*scale + shift per channel
 			switch {

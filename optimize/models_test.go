@@ -251,3 +251,68 @@ func matches(got []ops.Value, want []*ops.Tensor) bool {
 	}
 	return true
 }
+
+// TestConcurrentRunsReuseBuffers runs one optimized plan from several
+// goroutines at once, several times each: recycled buffers must never be
+// shared between runs or change a result.
+func TestConcurrentRunsReuseBuffers(t *testing.T) {
+	m, in, _ := loadCase(t, filepath.Join("..", "testdata", "models", "tiny_cnn"))
+	om, _, err := Model(m, Options{Level: LevelAll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ops.Compile(om, &ops.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := p.Run(nil, feeds(om, in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprint(first[0].(*ops.Tensor).Data)
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func() {
+			for r := 0; r < 5; r++ {
+				out, err := p.Run(nil, feeds(om, in))
+				if err == nil && fmt.Sprint(out[0].(*ops.Tensor).Data) != want {
+					err = fmt.Errorf("run %d gave a different result", r)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if fmt.Sprint(first[0].(*ops.Tensor).Data) != want {
+		t.Error("a later run overwrote an earlier run's output")
+	}
+	if gets, reuses := p.PoolStats(); gets == 0 || reuses == 0 {
+		t.Errorf("pool: %d requests, %d recycled; want both > 0", gets, reuses)
+	}
+}
+
+// TestHostileModels runs the passes over the hostile-model corpus: they
+// must neither fail nor trip over anything.
+func TestHostileModels(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "testdata", "hostile", "*.onnx"))
+	if len(files) == 0 {
+		t.Skip("no hostile corpus")
+	}
+	for _, f := range files {
+		m, err := graph.Load(f)
+		if err != nil {
+			continue
+		}
+		if _, _, err := Model(m, Options{Level: LevelAll}); err != nil {
+			t.Errorf("%s: %v", filepath.Base(f), err)
+		}
+	}
+}

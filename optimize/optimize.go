@@ -69,8 +69,14 @@ func (s Stats) String() string {
 
 // Model returns an optimized copy of m (m itself when the level is
 // LevelNone) and what was done.
-func Model(m *graph.Model, o Options) (*graph.Model, Stats, error) {
-	var st Stats
+func Model(m *graph.Model, o Options) (out *graph.Model, st Stats, err error) {
+	defer func() {
+		// A pass that trips over a malformed model must not take the
+		// caller down: report it, and the caller runs the model as given.
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("optimize: internal error: %v", r)
+		}
+	}()
 	if m == nil || m.Graph == nil {
 		return nil, st, fmt.Errorf("optimize: model has no graph")
 	}

@@ -55,6 +55,10 @@ type benchResult struct {
 	MaxMS        float64 `json:"max_ms"`
 	MeanMS       float64 `json:"mean_ms"`
 	PeakRSSBytes int64   `json:"peak_rss_bytes"`
+	// CPUMS is the process's CPU time (user plus system, all threads) per
+	// timed run: on a busy machine a steadier measure of the work than
+	// wall time.
+	CPUMS float64 `json:"cpu_ms"`
 }
 
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
@@ -104,6 +108,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (cod
 	fmt.Fprintf(stdout, "%s: %d threads, %d runs after %d warm-up\n", res.Model, res.Threads, res.Runs, res.Warmup)
 	fmt.Fprintf(stdout, "  load     %10.3f ms\n  prepare  %10.3f ms\n", res.LoadMS, res.PrepareMS)
 	fmt.Fprintf(stdout, "  median   %10.3f ms\n  p90      %10.3f ms\n  min      %10.3f ms\n  max      %10.3f ms\n", res.MedianMS, res.P90MS, res.MinMS, res.MaxMS)
+	fmt.Fprintf(stdout, "  CPU/run  %10.3f ms\n", res.CPUMS)
 	fmt.Fprintf(stdout, "  peak RSS %10.1f MiB\n", float64(res.PeakRSSBytes)/(1<<20))
 	if o.prof != nil {
 		o.prof.top(stdout, o.top)
@@ -158,6 +163,7 @@ func bench(ctx context.Context, o *runOptions, runs, warmup int) (*benchResult, 
 		o.prof.start()
 	}
 	bar := newProgress(o.stderr, runs, "bench")
+	cpu0 := processCPU()
 	times := make([]float64, runs)
 	for i := range times {
 		t := time.Now()
@@ -168,6 +174,7 @@ func bench(ctx context.Context, o *runOptions, runs, warmup int) (*benchResult, 
 		bar.add()
 	}
 	bar.done()
+	res.CPUMS = ms(processCPU()-cpu0) / float64(runs)
 	if o.prof != nil {
 		if err := o.prof.writeTrace(o.profile); err != nil {
 			return nil, err

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -43,10 +45,7 @@ func TestHostileCLI(t *testing.T) {
 	if err := json.Unmarshal(b, &cases); err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(t.TempDir(), "onnxrun")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildCLI(t)
 	for _, c := range cases {
 		t.Run(strings.TrimSuffix(c.File, ".onnx"), func(t *testing.T) {
 			dir := t.TempDir()
@@ -110,4 +109,73 @@ func TestHostileCLI(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestInterrupt sends SIGINT to a run of a model that loops for ever: the
+// command must stop within a second or two with a one-line error and exit
+// status 1.
+func TestInterrupt(t *testing.T) {
+	if testing.Short() || runtime.GOOS != "linux" {
+		t.Skip("builds the command and signals it")
+	}
+	bin := buildCLI(t)
+	src := filepath.Join("..", "..", "testdata", "hostile")
+	cmd := exec.Command(bin, "run", filepath.Join(src, "loop_runaway_constant.onnx"), "--max-loop", "-1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	sent := time.Now()
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	timer := time.AfterFunc(10*time.Second, func() { cmd.Process.Kill() })
+	err := cmd.Wait()
+	timer.Stop()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("want exit status 1, got %v (%s)", err, stderr.String())
+	}
+	if d := time.Since(sent); d > 2*time.Second {
+		t.Errorf("stopped %v after the interrupt", d)
+	}
+	if msg := stderr.String(); strings.Count(msg, "\n") != 1 || !strings.Contains(msg, "interrupted") {
+		t.Errorf("want one line saying it was interrupted, got %q", msg)
+	}
+}
+
+var (
+	cliOnce sync.Once
+	cliBin  string
+	cliErr  error
+)
+
+// buildCLI builds the command once for the tests that run it as a process.
+func buildCLI(t *testing.T) string {
+	cliOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "onnxrun-cli")
+		if err != nil {
+			cliErr = err
+			return
+		}
+		cliBin = filepath.Join(dir, "onnxrun")
+		if out, err := exec.Command("go", "build", "-o", cliBin, ".").CombinedOutput(); err != nil {
+			cliErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if cliErr != nil {
+		t.Fatal(cliErr)
+	}
+	return cliBin
+}
+
+// TestMain removes the command buildCLI built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if cliBin != "" {
+		os.RemoveAll(filepath.Dir(cliBin))
+	}
+	os.Exit(code)
 }

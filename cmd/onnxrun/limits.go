@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -122,4 +123,16 @@ func parseBytes(s string) (int64, error) {
 		return math.MaxInt64, nil
 	}
 	return int64(f), nil
+}
+
+// safeDispatch is dispatch with a panic reported as a one-line error and
+// exit status 1 instead of a crash.
+func safeDispatch(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "onnxrun: internal error: %v\n", strings.ReplaceAll(fmt.Sprint(r), "\n", " "))
+			code = exitFail
+		}
+	}()
+	return dispatch(ctx, args, stdout, stderr)
 }

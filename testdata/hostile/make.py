@@ -138,6 +138,12 @@ add("static_matmul_bomb", model(
     "exceeds the limit", stage="open",
     why="declared input shapes whose product is 4 TiB: refused before any input is read")
 
+add("symbolic_broadcast_bomb", model(
+    [helper.make_node("Add", ["a", "b"], ["y"], name="add")],
+    [vi("a", F32, ["N", 1]), vi("b", F32, [1, "N"])], [vi("y", F32, ["N", "N"])]),
+    'node "add" (Add, opset 17): output "y"', inputs={"a": np.zeros([1 << 14, 1], np.float32), "b": np.zeros([1, 1 << 14], np.float32)},
+    why="inputs binding a symbolic dim N=16384 that makes Add's output N x N (1 GiB): refused from the inferred shapes before the run starts")
+
 # A sparse constant whose dims claim 10^12 elements with one value.
 sp = helper.make_sparse_tensor(numpy_helper.from_array(np.array([1.0], np.float32), "v"),
                                numpy_helper.from_array(np.array([0], np.int64), "i"), [10**6, 10**6])
@@ -165,6 +171,17 @@ add("loop_runaway_timeout", model(
     [const("m", np.array(2**62, np.int64)), const("cond", np.array(True))]),
     "deadline exceeded", inputs={"x": np.ones([1], np.float32)}, flags=["--timeout", "1s", "--max-loop", "-1"],
     why="the same with the iteration limit removed: --timeout stops it")
+
+cbody = helper.make_graph(
+    [helper.make_node("Identity", ["c"], ["c_out"]), helper.make_node("Identity", ["x"], ["x_out"])],
+    "cbody", [vi("i", I64, []), vi("c", BOOL, []), vi("x", F32, [1])],
+    [vi("c_out", BOOL, []), vi("x_out", F32, [1])])
+add("loop_runaway_constant", model(
+    [helper.make_node("Loop", ["m", "cond", "x"], ["y"], name="loop", body=cbody)],
+    [], [vi("y", F32, [1])],
+    [const("m", np.array(2**62, np.int64)), const("cond", np.array(True)), const("x", np.ones([1], np.float32))]),
+    "deadline exceeded", flags=["--timeout", "1s", "--max-loop", "-1"],
+    why="a runaway Loop whose inputs are all constants (a constant folder must not run it at Open)")
 
 sbody = helper.make_graph(
     [helper.make_node("Identity", ["c"], ["c_out"]),
@@ -224,8 +241,8 @@ def nested_if(depth):
     return m
 
 
-add("nested_if_5000", nested_if(5000), "nested deeper than", stage="open",
-    why="If branches nested 5000 deep")
+add("nested_if_2000", nested_if(2000), "nested deeper than", stage="open",
+    why="If branches nested 2000 deep")
 
 # Model-local functions that each call the previous one twice: expanding
 # them inline would make 2^40 nodes.

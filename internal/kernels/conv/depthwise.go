@@ -36,6 +36,35 @@ func (pl *Plan[T]) runDepthwise(x, w, y []T, threads int) {
 					continue
 				}
 				xr := xc[iy*iw : (iy+1)*iw]
+				if kw == 3 && sw == 1 && hi > lo {
+					// Three taps per pass over the interior, then the edges.
+					w0, w1, w2 := wm[ky*3], wm[ky*3+1], wm[ky*3+2]
+					o0, o1, o2 := -pw, dw-pw, 2*dw-pw
+					a := xr[lo+o0 : hi+o0]
+					b := xr[lo+o1 : hi+o1]
+					c := xr[lo+o2 : hi+o2]
+					dst := yr[lo:hi]
+					b = b[:len(a)]
+					c = c[:len(a)]
+					dst = dst[:len(a)]
+					for i, v := range a {
+						dst[i] += w0*v + w1*b[i] + w2*c[i]
+					}
+					for kx := 0; kx < 3; kx++ {
+						wv, off := wm[ky*3+kx], kx*dw-pw
+						for ox := 0; ox < lo; ox++ {
+							if ix := ox + off; ix >= 0 && ix < iw {
+								yr[ox] += wv * xr[ix]
+							}
+						}
+						for ox := hi; ox < ow; ox++ {
+							if ix := ox + off; ix >= 0 && ix < iw {
+								yr[ox] += wv * xr[ix]
+							}
+						}
+					}
+					continue
+				}
 				for kx := 0; kx < kw; kx++ {
 					wv := wm[ky*kw+kx]
 					off := kx*dw - pw

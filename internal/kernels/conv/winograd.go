@@ -66,6 +66,7 @@ func (pl *Plan[T]) runWinograd(x, u, bias, y []T, threads int) {
 	th, tw := (oh+1)/2, (ow+1)/2
 	tiles := th * tw
 	chunk := pl.winogradChunk()
+	chunk = splitChunk(chunk, tiles, p.N, threads)
 	chunks := (tiles + chunk - 1) / chunk
 	items := p.N * chunks
 	c, m := p.C, p.M
@@ -173,4 +174,14 @@ func (pl *Plan[T]) runWinograd(x, u, bias, y []T, threads int) {
 			}
 		}
 	})
+}
+
+// splitChunk shrinks a chunk of tiles (to no fewer than 4) when there would
+// be fewer than two work items per thread, as for small images.
+func splitChunk(chunk, tiles, n, threads int) int {
+	if n*((tiles+chunk-1)/chunk) >= 2*threads {
+		return chunk
+	}
+	perImage := (2*threads + n - 1) / n
+	return max(4, min(chunk, (tiles+perImage-1)/perImage))
 }
