@@ -9,20 +9,14 @@ import (
 	"testing"
 
 	"github.com/onnxrun/onnxrun/graph"
+	"github.com/onnxrun/onnxrun/internal/nodesuite"
 	"github.com/onnxrun/onnxrun/tensorio"
 )
 
 // nodeSuiteDir is the ONNX backend node test suite of Debian's
 // libonnx-testdata package, or $ONNX_NODE_TESTS.
 func nodeSuiteDir(t *testing.T) string {
-	dir := os.Getenv("ONNX_NODE_TESTS")
-	if dir == "" {
-		dir = "/usr/share/libonnx-testdata/data/node"
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("ONNX node test suite not found at %s (install libonnx-testdata or set ONNX_NODE_TESTS)", dir)
-	}
-	return dir
+	return nodesuite.Dir(t)
 }
 
 // TestInfoNodeSuite runs info --json over every model of the node suite
