@@ -226,10 +226,7 @@ func (pl *Plan[T]) RunPacked(x, w, bias, y []T, threads int) error {
 	case Im2col:
 		pl.runGEMM(x, w, bias, y, threads, true)
 	case Depthwise:
-		pl.runDepthwise(x, w, y, threads)
-		if bias != nil {
-			addBias(y, bias, p.N, p.M, pl.out)
-		}
+		pl.runDepthwise(x, w, bias, y, threads)
 	default:
 		Reference(p, x, w, bias, y)
 	}
