@@ -246,7 +246,9 @@ func BenchmarkDepthwise(b *testing.B) {
 
 func benchConv(b *testing.B, p Params) { benchConvAlgo(b, p, -1) }
 
-func benchConvAlgo(b *testing.B, p Params, a Algo) {
+func benchConvAlgo(b *testing.B, p Params, a Algo) { benchConvThreads(b, p, a, 0) }
+
+func benchConvThreads(b *testing.B, p Params, a Algo, threads int) {
 	pl, err := NewPlan[float32](p)
 	if err != nil {
 		b.Fatal(err)
@@ -265,7 +267,7 @@ func benchConvAlgo(b *testing.B, p Params, a Algo) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if err := pl.RunPacked(x, packed, nil, y, 0); err != nil {
+		if err := pl.RunPacked(x, packed, nil, y, threads); err != nil {
 			b.Fatal(err)
 		}
 	}
