@@ -17,10 +17,16 @@ func TestAllocsPerRun(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "model.onnx")); err != nil || testing.Short() {
 		t.Skip("no zoo resnet18")
 	}
+	noReuse := func(c *config) { c.ops.NoBufferReuse = true }
 	for _, c := range []struct {
 		name string
 		opts []Option
-	}{{"unoptimized", []Option{WithoutOptimization()}}, {"optimized", nil}} {
+	}{
+		{"unoptimized, no buffer reuse", []Option{WithoutOptimization(), noReuse}},
+		{"unoptimized", []Option{WithoutOptimization()}},
+		{"optimized, no buffer reuse", []Option{noReuse}},
+		{"optimized", nil},
+	} {
 		s, err := Open(filepath.Join(dir, "model.onnx"), c.opts...)
 		if err != nil {
 			t.Fatal(err)

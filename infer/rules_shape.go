@@ -422,7 +422,11 @@ func transposeRule(c *Context) error {
 }
 
 func concatRule(c *Context) error {
-	axis := c.Int("axis", 0)
+	def := int64(0)
+	if c.Opset < 4 {
+		def = 1 // Concat-1 defaults to axis 1; axis is required from opset 4
+	}
+	axis := c.Int("axis", def)
 	dt := graph.Undefined
 	var shapes []Shape
 	rank := -1

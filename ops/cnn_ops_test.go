@@ -227,8 +227,8 @@ func TestMT19937MatchesReference(t *testing.T) {
 	}
 }
 
-// TestConvConcurrentRuns runs one plan with constant Winograd weights from
-// several goroutines at once (run with -race): the lazily transformed
+// TestConvConcurrentRuns runs one plan with constant weights from several
+// goroutines at once (run with -race): the lazily cached plan and packed
 // weights must be shared safely and every run must agree.
 func TestConvConcurrentRuns(t *testing.T) {
 	const c, m, hw = 8, 8, 10

@@ -200,6 +200,9 @@ type Options struct {
 	// NoBufferReuse makes every kernel output newly allocated memory
 	// instead of memory the run (or an earlier run) no longer needs.
 	NoBufferReuse bool
+	// NoTune keeps each Conv's default algorithm for its shape instead of
+	// measuring the candidates on its first run (see conv.Tune).
+	NoTune bool
 }
 
 // NodeEvent is what Options.Profile learns of one node's run. Inputs and

@@ -219,12 +219,16 @@ func TestRunRejectsBadSizes(t *testing.T) {
 var resnet3x3 = Params{N: 1, C: 64, M: 64, Group: 1, In: []int{56, 56}, Kernel: []int{3, 3}, Out: []int{56, 56},
 	Strides: []int{1, 1}, Dilations: []int{1, 1}, Pads: []int{1, 1}}
 
-// BenchmarkResNet3x3 runs resnet3x3 with the chosen algorithm (Winograd);
-// GFLOP/s counts the direct convolution's 2·M·C·9 operations per output.
+// BenchmarkResNet3x3 runs resnet3x3 with the chosen algorithm (im2col +
+// GEMM); GFLOP/s counts the direct convolution's 2·M·C·9 operations per
+// output.
 func BenchmarkResNet3x3(b *testing.B) { benchConv(b, resnet3x3) }
 
-// BenchmarkResNet3x3Im2col runs resnet3x3 through im2col + GEMM.
-func BenchmarkResNet3x3Im2col(b *testing.B) { benchConvAlgo(b, resnet3x3, Im2col) }
+// BenchmarkResNet3x3Winograd runs resnet3x3 through Winograd F(2×2, 3×3).
+func BenchmarkResNet3x3Winograd(b *testing.B) { benchConvAlgo(b, resnet3x3, Winograd) }
+
+// BenchmarkResNet3x3Winograd43 runs resnet3x3 through Winograd F(4×4, 3×3).
+func BenchmarkResNet3x3Winograd43(b *testing.B) { benchConvAlgo(b, resnet3x3, Winograd43) }
 
 // BenchmarkPointwise runs a 1×1 256→64 layer on 56×56.
 func BenchmarkPointwise(b *testing.B) {
@@ -242,7 +246,9 @@ func BenchmarkDepthwise(b *testing.B) {
 
 func benchConv(b *testing.B, p Params) { benchConvAlgo(b, p, -1) }
 
-func benchConvAlgo(b *testing.B, p Params, a Algo) {
+func benchConvAlgo(b *testing.B, p Params, a Algo) { benchConvThreads(b, p, a, 0) }
+
+func benchConvThreads(b *testing.B, p Params, a Algo, threads int) {
 	pl, err := NewPlan[float32](p)
 	if err != nil {
 		b.Fatal(err)
@@ -261,7 +267,7 @@ func benchConvAlgo(b *testing.B, p Params, a Algo) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if err := pl.RunPacked(x, packed, nil, y, 0); err != nil {
+		if err := pl.RunPacked(x, packed, nil, y, threads); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -288,14 +294,18 @@ func TestWinogradMatchesReference(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if pl.Algo != Winograd && pl.Algo != Winograd43 {
-			t.Fatalf("%+v: chose %v, want winograd", p, pl.Algo)
+		if c := Candidates[float32](&p); len(c) < 2 || c[1] != Winograd {
+			t.Fatalf("%+v: candidates %v, want winograd among them", p, c)
 		}
 		x := randSlice(r, p.N*p.C*prod(p.In))
 		w := randSlice(r, p.M*p.C*9)
 		b := randSlice(r, p.M)
 		want := make([]float32, p.N*p.M*prod(p.Out))
 		Reference(&p, x, w, b, want)
+		// Σ|w·x| + |b| per output bounds the rounding error of any
+		// summation order; Winograd's transforms scale it by a constant.
+		mag := make([]float32, len(want))
+		Reference(&p, absSlice(x), absSlice(w), absSlice(b), mag)
 		for _, a := range []Algo{Winograd, Winograd43} {
 			q := pl.WithAlgo(a)
 			for _, th := range []int{1, 3} {
@@ -304,7 +314,12 @@ func TestWinogradMatchesReference(t *testing.T) {
 					t.Fatal(err)
 				}
 				check(t)
-				closeAll(t, a.String()+" "+fmtParams(p), y, want)
+				for i := range want {
+					if d := math.Abs(float64(y[i] - want[i])); d > 1e-5*float64(mag[i])+1e-6 {
+						t.Fatalf("%v %s: element %d = %v, want %v (error %.3g of magnitude %v)",
+							a, fmtParams(p), i, y[i], want[i], d, mag[i])
+					}
+				}
 			}
 		}
 		// float64 through the same transforms.
@@ -365,4 +380,51 @@ func TestConvSplitsChannels(t *testing.T) {
 			closeAll(t, fmtParams(p), y, want)
 		}
 	}
+}
+
+// TestDepthwise3x3 covers the fused three-tap rows of the depthwise loop:
+// paddings, dilations, channel multipliers and widths narrower than the
+// kernel's reach.
+func TestDepthwise3x3(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for iter := 0; iter < 60; iter++ {
+		c := 1 + r.IntN(5)
+		mult := 1 + r.IntN(2)
+		d := 1 + r.IntN(2)
+		p := Params{N: 1 + r.IntN(2), C: c, M: c * mult, Group: c, Kernel: []int{3, 3},
+			Strides: []int{1 + r.IntN(2), 1}, Dilations: []int{d, d}}
+		for a := 0; a < 2; a++ {
+			pb, pe := r.IntN(3), r.IntN(3)
+			in := max(2*d+1-pb-pe, 1) + r.IntN(9)
+			p.In = append(p.In, in)
+			p.Pads = append(p.Pads, pb)
+			p.Out = append(p.Out, (in+pb+pe-(2*d+1))/p.Strides[a]+1)
+		}
+		pl, err := NewPlan[float32](p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c > 1 && pl.Algo != Depthwise {
+			t.Fatalf("%+v: chose %v", p, pl.Algo)
+		}
+		x := randSlice(r, p.N*p.C*prod(p.In))
+		w := randSlice(r, p.M*9)
+		b := randSlice(r, p.M)
+		want := make([]float32, p.N*p.M*prod(p.Out))
+		Reference(&p, x, w, b, want)
+		y, check := guarded(len(want))
+		if err := pl.WithAlgo(Depthwise).Run(x, w, b, y, 2); err != nil {
+			t.Fatal(err)
+		}
+		check(t)
+		closeAll(t, fmtParams(p), y, want)
+	}
+}
+
+func absSlice(s []float32) []float32 {
+	out := make([]float32, len(s))
+	for i, v := range s {
+		out[i] = float32(math.Abs(float64(v)))
+	}
+	return out
 }
