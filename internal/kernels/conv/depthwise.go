@@ -60,6 +60,11 @@ func fillPhases[T Num](p *Params, l *dwLayout, xc, buf []T) {
 	for rr := 0; rr < l.hq*sh; rr++ {
 		iy := rr - ph
 		in := iy >= 0 && iy < ih
+		if sw == 2 && in && pw >= 0 {
+			start := (rr%sh)*2*l.plane + (rr/sh)*l.wq
+			splitEvenOdd(buf[start:start+l.wq], buf[start+l.plane:start+l.plane+l.wq], xc[iy*iw:(iy+1)*iw], pw)
+			continue
+		}
 		for pc := 0; pc < sw; pc++ {
 			start := ((rr%sh)*sw+pc)*l.plane + (rr/sh)*l.wq
 			dst := buf[start : start+l.wq]
@@ -69,19 +74,25 @@ func fillPhases[T Num](p *Params, l *dwLayout, xc, buf []T) {
 			}
 			xr := xc[iy*iw : (iy+1)*iw]
 			if sw == 1 {
-				// Columns [pw, pw+iw) of the padded row hold the input.
+				// Columns [pw, pw+iw) of the padded row hold the input
+				// (a negative pw, possible through the package API, crops).
 				a := min(max(pw, 0), l.wq)
 				clear(dst[:a])
-				n := copy(dst[a:], xr[max(-pw, 0):])
+				n := copy(dst[a:], xr[min(max(-pw, 0), iw):])
 				clear(dst[a+n:])
 				continue
 			}
-			for qc := range dst {
-				ix := qc*sw + pc - pw
-				if ix >= 0 && ix < iw {
-					dst[qc] = xr[ix]
-				} else {
-					dst[qc] = 0
+			// Phase columns [lo, hi) map to input columns
+			// qc*sw+pc-pw in [0, iw); the rest are padding.
+			lo := min(max(0, (pw-pc+sw-1)/sw), l.wq)
+			hi := min(max(lo, (iw+pw-pc+sw-1)/sw), l.wq)
+			clear(dst[:lo])
+			clear(dst[hi:])
+			if hi > lo {
+				src := xr[lo*sw+pc-pw : (hi-1)*sw+pc-pw+1]
+				mid := dst[lo:hi]
+				for i := range mid {
+					mid[i] = src[i*sw]
 				}
 			}
 		}
@@ -162,4 +173,51 @@ func runTaps[T Num](dst, src []T, offs []int, w []T, bias T) {
 		return
 	}
 	tapsGo(dst, src, offs, w, bias)
+}
+
+// splitEvenOdd writes the padded row (pw zeros, xr, zeros) split into its
+// even columns (ev) and odd columns (od), len(ev) == len(od) each.
+func splitEvenOdd[T Num](ev, od, xr []T, pw int) {
+	// Padded column c = 2q+par holds xr[c-pw].
+	var i int // next input column
+	q := 0
+	if pw%2 == 1 {
+		// Odd padding: even columns start at xr[1], odd ones at xr[0].
+		a := min((pw+1)/2, len(ev))
+		clear(ev[:a])
+		b := min(pw/2, len(od))
+		clear(od[:b])
+		// ev[a+k] = xr[2k+1], od[b+k] = xr[2k].
+		n := min(len(ev)-a, len(od)-b, len(xr)/2)
+		e, o, src := ev[a:a+n], od[b:b+n], xr[:2*n]
+		for k := range e {
+			o[k] = src[2*k]
+			e[k] = src[2*k+1]
+		}
+		tailEvenOdd(ev[a+n:], xr, 2*n+1)
+		tailEvenOdd(od[b+n:], xr, 2*n)
+		return
+	}
+	q = min(pw/2, len(ev))
+	clear(ev[:q])
+	clear(od[:q])
+	n := min(len(ev)-q, len(xr)/2)
+	e, o, src := ev[q:q+n], od[q:q+n], xr[i:i+2*n]
+	for k := range e {
+		e[k] = src[2*k]
+		o[k] = src[2*k+1]
+	}
+	tailEvenOdd(ev[q+n:], xr, 2*n)
+	tailEvenOdd(od[q+n:], xr, 2*n+1)
+}
+
+// tailEvenOdd sets dst[k] = xr[from+2k] where in range, else 0.
+func tailEvenOdd[T Num](dst, xr []T, from int) {
+	for k := range dst {
+		if j := from + 2*k; j < len(xr) {
+			dst[k] = xr[j]
+		} else {
+			dst[k] = 0
+		}
+	}
 }
