@@ -2,6 +2,7 @@ package onnxrun
 
 import (
 	"context"
+	"github.com/onnxrun/onnxrun/internal/suites"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -9,14 +10,10 @@ import (
 )
 
 // TestAllocsPerRun reports the allocations of one steady-state run of the
-// zoo's resnet18 (ONNXRUN_ZOO, default /tmp/zoo; skipped when absent),
+// zoo's resnet18 (see suites.ZooPath; skipped when absent),
 // with and without graph optimization.
 func TestAllocsPerRun(t *testing.T) {
-	zoo := os.Getenv("ONNXRUN_ZOO")
-	if zoo == "" {
-		zoo = "/tmp/zoo"
-	}
-	dir := filepath.Join(zoo, "resnet18")
+	dir := filepath.Join(suites.ZooDir(t), "resnet18")
 	if _, err := os.Stat(filepath.Join(dir, "model.onnx")); err != nil || testing.Short() {
 		t.Skip("no zoo resnet18")
 	}
