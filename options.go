@@ -64,3 +64,14 @@ func (c *config) optimization() optimize.Level {
 func WithProfile(f func(ops.NodeEvent)) Option {
 	return func(c *config) { c.ops.Profile = f }
 }
+
+// WithTuning turns the measuring of convolution algorithms on (the
+// default) or off. With it on, each Conv node times the algorithms that
+// apply to its shape on its first run for that shape (single-threaded) and
+// keeps the fastest; the choice is recorded in a cache file (under
+// os.UserCacheDir()/onnxrun, or $ONNXRUN_TUNE_CACHE) so that the next load
+// of the same model on the same CPU makes the same choice without
+// measuring.
+func WithTuning(on bool) Option {
+	return func(c *config) { c.ops.NoTune = !on }
+}

@@ -41,6 +41,13 @@ func convAlgorithm(k *convKernel, in []Value) string {
 	if err != nil {
 		return ""
 	}
+	// The plan the node prepared (tuned) for this shape, if it ran.
+	if v, ok := k.cn.plans.Load(planKey[float32](p)); ok {
+		return v.(*conv.Plan[float32]).Algo.String()
+	}
+	if v, ok := k.cn.plans.Load(planKey[float64](p)); ok {
+		return v.(*conv.Plan[float64]).Algo.String()
+	}
 	pl, err := conv.NewPlan[float32](p)
 	if err != nil {
 		return ""

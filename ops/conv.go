@@ -2,6 +2,8 @@ package ops
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -200,7 +202,7 @@ func runConv[T floatT](rc *RunContext, cn *convNode, p conv.Params, x []T, w, bi
 	if err != nil {
 		return nil, err
 	}
-	pl, err := cachedPlan[T](cn, p)
+	pl, err := cachedPlan[T](rc, cn, p, wv)
 	if err != nil {
 		return nil, err
 	}
@@ -217,10 +219,11 @@ func runConv[T floatT](rc *RunContext, cn *convNode, p conv.Params, x []T, w, bi
 	return y, pl.RunPacked(x, packed, bv, y, th)
 }
 
-// cachedPlan returns the node's plan for p, preparing it on first use.
-func cachedPlan[T floatT](cn *convNode, p conv.Params) (*conv.Plan[T], error) {
-	var z T
-	key := fmt.Sprintf("%T %d %d %d %v %v", z, p.N, p.C, p.M, p.In, p.Kernel)
+// cachedPlan returns the node's plan for p, preparing it on first use:
+// tuned (conv.Tune: measured single-threaded, the first choice kept and
+// cached on disk) unless rc's options say not to.
+func cachedPlan[T floatT](rc *RunContext, cn *convNode, p conv.Params, wv []T) (*conv.Plan[T], error) {
+	key := planKey[T](p)
 	if v, ok := cn.plans.Load(key); ok {
 		return v.(*conv.Plan[T]), nil
 	}
@@ -228,11 +231,41 @@ func cachedPlan[T floatT](cn *convNode, p conv.Params) (*conv.Plan[T], error) {
 	if err != nil {
 		return nil, err
 	}
+	if rc == nil || rc.Options == nil || !rc.Options.NoTune {
+		pl = conv.Tune(pl, wv, conv.TuneDir())
+	}
 	if cn.nplans.Add(1) > maxCachedPlans {
 		return pl, nil
 	}
 	v, _ := cn.plans.LoadOrStore(key, pl)
 	return v.(*conv.Plan[T]), nil
+}
+
+func planKey[T floatT](p conv.Params) string {
+	var z T
+	return fmt.Sprintf("%T %d %d %d %v %v", z, p.N, p.C, p.M, p.In, p.Kernel)
+}
+
+// Algorithm names the convolution algorithm of the node's prepared plans
+// ("" before the first run; several, comma-separated, when it ran on
+// inputs of different shapes that chose differently).
+func (k *convKernel) Algorithm() string {
+	var names []string
+	k.cn.plans.Range(func(_, v any) bool {
+		var s string
+		switch pl := v.(type) {
+		case *conv.Plan[float32]:
+			s = pl.Algo.String()
+		case *conv.Plan[float64]:
+			s = pl.Algo.String()
+		}
+		if s != "" && !slices.Contains(names, s) {
+			names = append(names, s)
+		}
+		return true
+	})
+	slices.Sort(names)
+	return strings.Join(names, ",")
 }
 
 // packedConst returns constant weights packed for pl's algorithm, packing

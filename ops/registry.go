@@ -120,6 +120,7 @@ type UnsupportedError struct {
 	Opset  int64
 }
 
+// Error names the node, the op, its domain and the opset.
 func (e *UnsupportedError) Error() string {
 	d := e.Domain
 	if d == "" {
@@ -199,6 +200,9 @@ type Options struct {
 	// NoBufferReuse makes every kernel output newly allocated memory
 	// instead of memory the run (or an earlier run) no longer needs.
 	NoBufferReuse bool
+	// NoTune keeps each Conv's default algorithm for its shape instead of
+	// measuring the candidates on its first run (see conv.Tune).
+	NoTune bool
 }
 
 // NodeEvent is what Options.Profile learns of one node's run. Inputs and

@@ -30,6 +30,7 @@ Times loading, preparing and running a model. Inputs are given as for run;
   --runs N          timed runs (default 10)
   --warmup N        untimed runs first (default 2)
   --threads N       goroutines per operator, and GOMAXPROCS (default: all cores)
+  --no-tune         keep each Conv's default algorithm (no measuring, no tuning cache)
   --random          fill inputs not given from their declared shapes
   --dim NAME=VALUE  bind a symbolic dim (repeatable)
   --seed N          seed for --random (default 0)
@@ -136,7 +137,7 @@ func bench(ctx context.Context, o *runOptions, runs, warmup int) (*benchResult, 
 	defer m.Close()
 	res.LoadMS = ms(time.Since(t0))
 	t1 := time.Now()
-	sopts := append(o.limit.options(), onnxrun.WithThreads(o.threads))
+	sopts := append(o.limit.options(), onnxrun.WithThreads(o.threads), onnxrun.WithTuning(!o.noTune))
 	if o.optLevel >= 0 {
 		sopts = append(sopts, onnxrun.WithOptimization(optimize.Level(o.optLevel)))
 	}

@@ -37,6 +37,7 @@ taken as bfloat16 bit patterns (numpy has no bfloat16). Flags may go anywhere on
   --dim NAME=VALUE  bind a symbolic dim (repeatable); inputs given must agree
   --seed N          seed for --random (default 0)
   --threads N       goroutines per operator (default: all cores)
+  --no-tune         keep each Conv's default algorithm (no measuring, no tuning cache)
   -o DIR            write each output to DIR and DIR/outputs.json (name -> file)
   --format npy|pb   output files: NAME.npy (default) or output_I.pb (ONNX test data);
                     sequence and optional outputs are always written as .pb
@@ -50,6 +51,7 @@ type runOptions struct {
 	dims    map[string]int
 	seed    uint64
 	threads int
+	noTune  bool
 	outDir  string
 	format  string
 	limit   limitOptions
@@ -151,6 +153,7 @@ func commonFlags(f *flagSet, o *runOptions) {
 	o.dims = map[string]int{}
 	f.boolFlag(&o.random, "random")
 	f.intFlag(&o.threads, "threads", "t")
+	f.boolFlag(&o.noTune, "no-tune")
 	f.valueFlag(func(s string) error {
 		v, err := strconv.ParseUint(s, 10, 64)
 		o.seed = v
@@ -220,7 +223,7 @@ func cliError(err error) error {
 
 func runModel(ctx context.Context, o *runOptions, stdout io.Writer) error {
 	t0 := time.Now()
-	s, err := onnxrun.Open(o.model, append(o.limit.options(), onnxrun.WithThreads(o.threads))...)
+	s, err := onnxrun.Open(o.model, append(o.limit.options(), onnxrun.WithThreads(o.threads), onnxrun.WithTuning(!o.noTune))...)
 	if err != nil {
 		return err
 	}

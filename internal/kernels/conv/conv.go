@@ -115,10 +115,11 @@ func NewPlan[T Num](p Params) (*Plan[T], error) {
 	pl.k = prod(p.Kernel)
 	pl.ck = pl.cg * pl.k
 	pl.in, pl.out = prod(p.In), prod(p.Out)
-	// Keep a column tile around 256K elements (a MB of float32), in
-	// multiples of 16 output positions, but at least 64 wide: narrower
-	// tiles make the GEMM repack the weights too often for too little work.
-	t := (1 << 18) / max(pl.ck, 1)
+	// Keep a column tile at colTileElems elements (fitted to the L2
+	// cache), in multiples of 16 output positions, but at least 64 wide:
+	// narrower tiles make the GEMM repack the weights too often for too
+	// little work.
+	t := colTileElems() / max(pl.ck, 1)
 	t = max(64, t&^15)
 	pl.tile = min(t, max(pl.out, 1))
 	return pl, nil
@@ -229,10 +230,7 @@ func (pl *Plan[T]) RunPacked(x, w, bias, y []T, threads int) error {
 	case Im2col:
 		pl.runGEMM(x, w, bias, y, threads, true)
 	case Depthwise:
-		pl.runDepthwise(x, w, y, threads)
-		if bias != nil {
-			addBias(y, bias, p.N, p.M, pl.out)
-		}
+		pl.runDepthwise(x, w, bias, y, threads)
 	default:
 		Reference(p, x, w, bias, y)
 	}

@@ -1,0 +1,144 @@
+package conv
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// TestDepthwiseMatchesReference runs the depthwise path on random shapes:
+// kernels 1..5 wide (not square), strides 1..3, dilations 1..2, paddings
+// up to the kernel's reach (and beyond the input), channel multipliers,
+// widths from 1 to 40 (across the 8- and 64-wide vector loops), float32
+// and float64, 1 and 3 threads.
+func TestDepthwiseMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for iter := 0; iter < 300; iter++ {
+		c := 1 + r.IntN(5)
+		mult := 1 + r.IntN(3)
+		if iter%3 != 0 {
+			mult = 1
+		}
+		p := Params{N: 1 + r.IntN(2), C: c, M: c * mult, Group: c}
+		ok := true
+		for a := 0; a < 2; a++ {
+			k := 1 + r.IntN(5)
+			d := 1 + r.IntN(2)
+			s := 1 + r.IntN(3)
+			reach := (k-1)*d + 1
+			pb, pe := r.IntN(reach+1), r.IntN(reach+1)
+			if iter%7 == 0 {
+				pb = -r.IntN(3) // cropping, reachable through the package API
+			}
+			in := 1 + r.IntN(40)
+			if a == 0 {
+				in = 1 + r.IntN(12)
+			}
+			if in+pb+pe < reach || in+pb <= 0 {
+				ok = false
+			}
+			p.In = append(p.In, in)
+			p.Kernel = append(p.Kernel, k)
+			p.Strides = append(p.Strides, s)
+			p.Dilations = append(p.Dilations, d)
+			p.Pads = append(p.Pads, pb)
+			p.Out = append(p.Out, (in+pb+pe-reach)/s+1)
+		}
+		if !ok {
+			continue
+		}
+		pl, err := NewPlan[float32](p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pl = pl.WithAlgo(Depthwise)
+		kk := prod(p.Kernel)
+		x := randSlice(r, p.N*p.C*prod(p.In))
+		w := randSlice(r, p.M*kk)
+		var b []float32
+		if r.IntN(2) == 0 {
+			b = randSlice(r, p.M)
+		}
+		want := make([]float32, p.N*p.M*prod(p.Out))
+		Reference(&p, x, w, b, want)
+		y, check := guarded(len(want))
+		if err := pl.Run(x, w, b, y, 1+2*(iter%2)); err != nil {
+			t.Fatal(err)
+		}
+		check(t)
+		closeAll(t, fmtParams(p), y, want)
+
+		// float64 through the portable loop.
+		x64, w64 := widen(x), widen(w)
+		var b64 []float64
+		if b != nil {
+			b64 = widen(b)
+		}
+		want64 := make([]float64, len(want))
+		Reference(&p, x64, w64, b64, want64)
+		pl64, err := NewPlan[float64](p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y64 := make([]float64, len(want))
+		if err := pl64.WithAlgo(Depthwise).Run(x64, w64, b64, y64, 2); err != nil {
+			t.Fatal(err)
+		}
+		for i := range want64 {
+			if d := y64[i] - want64[i]; d > 1e-9 || d < -1e-9 {
+				t.Fatalf("float64 %s: element %d = %v, want %v", fmtParams(p), i, y64[i], want64[i])
+			}
+		}
+	}
+}
+
+func widen(s []float32) []float64 {
+	out := make([]float64, len(s))
+	for i, v := range s {
+		out[i] = float64(v)
+	}
+	return out
+}
+
+// TestTapsKernel compares tapsF32 (the assembly kernel where it runs)
+// with tapsGo on lengths around the vector widths, inside guard bands.
+func TestTapsKernel(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 63, 64, 65, 71, 127, 128, 200} {
+		ntaps := 1 + r.IntN(25)
+		src := randSlice(r, n+50)
+		offs := make([]int, ntaps)
+		for i := range offs {
+			offs[i] = r.IntN(51)
+		}
+		w := randSlice(r, ntaps)
+		want := make([]float32, n)
+		tapsGo(want, src, offs, w, 0.5)
+		got, check := guarded(n)
+		tapsF32(got, src, offs, w, 0.5)
+		check(t)
+		closeAll(t, "taps", got, want)
+	}
+}
+
+// BenchmarkDepthwiseMobileNet runs the depthwise layers of MobileNetV2
+// (3×3, stride 1 and 2) and EfficientNet's 5×5 ones, one thread.
+func BenchmarkDepthwiseMobileNet(b *testing.B) {
+	for _, c := range []struct {
+		name      string
+		ch, hw, k int
+		s         int
+	}{
+		{"3x3s1-144x56", 144, 56, 3, 1},
+		{"3x3s2-144x56", 144, 56, 3, 2},
+		{"3x3s1-576x14", 576, 14, 3, 1},
+		{"3x3s1-960x7", 960, 7, 3, 1},
+		{"5x5s1-480x14", 480, 14, 5, 1},
+		{"5x5s2-240x28", 240, 28, 5, 2},
+	} {
+		pad := c.k / 2
+		out := (c.hw+2*pad-c.k)/c.s + 1
+		p := Params{N: 1, C: c.ch, M: c.ch, Group: c.ch, In: []int{c.hw, c.hw}, Kernel: []int{c.k, c.k},
+			Out: []int{out, out}, Strides: []int{c.s, c.s}, Dilations: []int{1, 1}, Pads: []int{pad, pad}}
+		b.Run(c.name, func(b *testing.B) { benchConvThreads(b, p, Depthwise, 1) })
+	}
+}
