@@ -2,6 +2,7 @@ package onnxrun
 
 import (
 	"context"
+	"github.com/onnxrun/onnxrun/internal/suites"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -9,21 +10,23 @@ import (
 )
 
 // TestAllocsPerRun reports the allocations of one steady-state run of the
-// zoo's resnet18 (ONNXRUN_ZOO, default /tmp/zoo; skipped when absent),
+// zoo's resnet18 (see suites.ZooPath; skipped when absent),
 // with and without graph optimization.
 func TestAllocsPerRun(t *testing.T) {
-	zoo := os.Getenv("ONNXRUN_ZOO")
-	if zoo == "" {
-		zoo = "/tmp/zoo"
-	}
-	dir := filepath.Join(zoo, "resnet18")
+	dir := filepath.Join(suites.ZooDir(t), "resnet18")
 	if _, err := os.Stat(filepath.Join(dir, "model.onnx")); err != nil || testing.Short() {
 		t.Skip("no zoo resnet18")
 	}
+	noReuse := func(c *config) { c.ops.NoBufferReuse = true }
 	for _, c := range []struct {
 		name string
 		opts []Option
-	}{{"unoptimized", []Option{WithoutOptimization()}}, {"optimized", nil}} {
+	}{
+		{"unoptimized, no buffer reuse", []Option{WithoutOptimization(), noReuse}},
+		{"unoptimized", []Option{WithoutOptimization()}},
+		{"optimized, no buffer reuse", []Option{noReuse}},
+		{"optimized", nil},
+	} {
 		s, err := Open(filepath.Join(dir, "model.onnx"), c.opts...)
 		if err != nil {
 			t.Fatal(err)

@@ -90,7 +90,8 @@ func hostileOptions(t testing.TB, flags []string) ([]onnxrun.Option, time.Durati
 }
 
 // TestHostile runs every model of the hostile corpus: each must give its
-// error, at the stage the manifest says, within seconds.
+// error, at the stage the manifest says, within 30 seconds (the slowest,
+// 2^20 Loop iterations, takes about 6).
 func TestHostile(t *testing.T) {
 	for _, c := range readHostile(t) {
 		t.Run(strings.TrimSuffix(c.File, ".onnx"), func(t *testing.T) {
@@ -157,7 +158,7 @@ func TestHostile(t *testing.T) {
 			if strings.Contains(c.Error, "limit") && !errors.As(err, &le) && !strings.Contains(c.File, "nested") {
 				t.Errorf("error does not wrap a *LimitError")
 			}
-			if elapsed > 10*time.Second {
+			if limit := 30 * time.Second; elapsed > limit && !raceEnabled {
 				t.Errorf("took %v", elapsed)
 			}
 		})

@@ -10,18 +10,19 @@ import (
 	"testing"
 
 	"github.com/onnxrun/onnxrun/graph"
+	"github.com/onnxrun/onnxrun/internal/suites"
 	"gorgonia.org/tensor"
 )
 
 // deterministicModels are the model folders the determinism tests run: the
-// models of testdata/models, and those under $ONNX_ZOO_DIR (each a folder
-// with model.onnx and test_data_set_0) when it is set.
+// models of testdata/models, and those of the zoo (suites.ZooPath) when it
+// is set.
 func deterministicModels(t *testing.T) []string {
 	var dirs []string
 	for _, name := range testModels {
 		dirs = append(dirs, filepath.Join("testdata", "models", name))
 	}
-	if zoo := os.Getenv("ONNX_ZOO_DIR"); zoo != "" {
+	if zoo := suites.ZooPath(); zoo != "" {
 		ms, _ := filepath.Glob(filepath.Join(zoo, "*", "model.onnx"))
 		for _, m := range ms {
 			dirs = append(dirs, filepath.Dir(m))

@@ -105,23 +105,18 @@ func (d *decoder) pairs(f *field, dst []StringPair, where string) ([]StringPair,
 func (d *decoder) opset(b []byte, opsets map[string]int64) error {
 	var domain string
 	var version int64
-	for len(b) > 0 {
-		f, n, err := d.next(b, opsetFields)
-		if err != nil {
-			return err
-		}
-		b = b[n:]
+	if err := d.eachField(b, opsetFields, func(f *field) (err error) {
 		var v uint64
 		switch f.num {
 		case 1:
-			domain, err = d.str(&f)
+			domain, err = d.str(f)
 		case 2:
-			v, err = d.varint(&f)
+			v, err = d.varint(f)
 			version = int64(v)
 		}
-		if err != nil {
-			return err
-		}
+		return err
+	}); err != nil {
+		return err
 	}
 	if domain == "ai.onnx" {
 		domain = ""
@@ -138,19 +133,14 @@ func (d *decoder) graph(b []byte) (*Graph, error) {
 	d.graphDepth++
 	defer func() { d.graphDepth-- }()
 	g := &Graph{}
-	for len(b) > 0 {
-		f, n, err := d.next(b, graphFields)
-		if err != nil {
-			return nil, err
-		}
-		b = b[n:]
+	if err := d.eachField(b, graphFields, func(f *field) (err error) {
 		var mb []byte
 		switch f.num {
 		case 1, 5, 11, 12, 13, 14, 15:
-			mb, err = d.msg(&f)
+			mb, err = d.msg(f)
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		switch f.num {
 		case 1:
@@ -161,7 +151,7 @@ func (d *decoder) graph(b []byte) (*Graph, error) {
 			}
 			g.Nodes = append(g.Nodes, nd)
 		case 2:
-			g.Name, err = d.str(&f)
+			g.Name, err = d.str(f)
 		case 5:
 			var t *Tensor
 			t, err = d.tensor(mb)
@@ -177,7 +167,7 @@ func (d *decoder) graph(b []byte) (*Graph, error) {
 			}
 			g.SparseInitializers = append(g.SparseInitializers, s)
 		case 10:
-			g.DocString, err = d.str(&f)
+			g.DocString, err = d.str(f)
 		case 11, 12, 13:
 			var vi *ValueInfo
 			vi, err = d.valueInfo(mb)
@@ -198,11 +188,11 @@ func (d *decoder) graph(b []byte) (*Graph, error) {
 			err = withinf(err, "quantization_annotation %d", len(g.QuantAnnotations))
 			g.QuantAnnotations = append(g.QuantAnnotations, a)
 		case 16:
-			g.Metadata, err = d.pairs(&f, g.Metadata, "metadata_props")
+			g.Metadata, err = d.pairs(f, g.Metadata, "metadata_props")
 		}
-		if err != nil {
-			return nil, err
-		}
+		return err
+	}); err != nil {
+		return nil, err
 	}
 	return g, nil
 }
@@ -226,21 +216,16 @@ func withinf(err error, format string, args ...any) error {
 // annotation decodes a TensorAnnotation.
 func (d *decoder) annotation(b []byte) (*TensorAnnotation, error) {
 	a := &TensorAnnotation{}
-	for len(b) > 0 {
-		f, n, err := d.next(b, annotationFields)
-		if err != nil {
-			return nil, err
-		}
-		b = b[n:]
+	if err := d.eachField(b, annotationFields, func(f *field) (err error) {
 		switch f.num {
 		case 1:
-			a.TensorName, err = d.str(&f)
+			a.TensorName, err = d.str(f)
 		case 2:
-			a.Params, err = d.pairs(&f, a.Params, "quant_parameter_tensor_names")
+			a.Params, err = d.pairs(f, a.Params, "quant_parameter_tensor_names")
 		}
-		if err != nil {
-			return nil, err
-		}
+		return err
+	}); err != nil {
+		return nil, err
 	}
 	return a, nil
 }
@@ -249,27 +234,22 @@ func (d *decoder) annotation(b []byte) (*TensorAnnotation, error) {
 // it was decoded, so that the caller can name it.
 func (d *decoder) node(b []byte) (*Node, error) {
 	nd := &Node{}
-	for len(b) > 0 {
-		f, n, err := d.next(b, nodeFields)
-		if err != nil {
-			return nd, err
-		}
-		b = b[n:]
+	if err := d.eachField(b, nodeFields, func(f *field) (err error) {
 		var s string
 		switch f.num {
 		case 1:
-			s, err = d.str(&f)
+			s, err = d.str(f)
 			nd.Inputs = append(nd.Inputs, s)
 		case 2:
-			s, err = d.str(&f)
+			s, err = d.str(f)
 			nd.Outputs = append(nd.Outputs, s)
 		case 3:
-			nd.Name, err = d.str(&f)
+			nd.Name, err = d.str(f)
 		case 4:
-			nd.OpType, err = d.str(&f)
+			nd.OpType, err = d.str(f)
 		case 5:
 			var mb []byte
-			if mb, err = d.msg(&f); err == nil {
+			if mb, err = d.msg(f); err == nil {
 				var a *Attr
 				a, err = d.attr(mb)
 				if err != nil {
@@ -278,20 +258,20 @@ func (d *decoder) node(b []byte) (*Node, error) {
 				nd.Attrs = append(nd.Attrs, a)
 			}
 		case 6:
-			nd.DocString, err = d.str(&f)
+			nd.DocString, err = d.str(f)
 		case 7:
-			nd.Domain, err = d.str(&f)
+			nd.Domain, err = d.str(f)
 			if nd.Domain == "ai.onnx" {
 				nd.Domain = ""
 			}
 		case 8:
-			nd.Overload, err = d.str(&f)
+			nd.Overload, err = d.str(f)
 		case 9:
-			nd.Metadata, err = d.pairs(&f, nd.Metadata, "metadata_props")
+			nd.Metadata, err = d.pairs(f, nd.Metadata, "metadata_props")
 		}
-		if err != nil {
-			return nd, err
-		}
+		return err
+	}); err != nil {
+		return nd, err
 	}
 	return nd, nil
 }
@@ -320,39 +300,34 @@ func (d *decoder) attr(b []byte) (*Attr, error) {
 		typ                                        uint64
 		hasType                                    bool
 	)
-	for len(b) > 0 {
-		f, n, err := d.next(b, attrFields)
-		if err != nil {
-			return a, err
-		}
-		b = b[n:]
+	if err := d.eachField(b, attrFields, func(f *field) (err error) {
 		var mb []byte
 		switch f.num {
 		case 5, 6, 10, 11, 14, 15, 22, 23:
-			if mb, err = d.msg(&f); err != nil {
-				return a, err
+			if mb, err = d.msg(f); err != nil {
+				return err
 			}
 		}
 		switch f.num {
 		case 1:
-			a.Name, err = d.str(&f)
+			a.Name, err = d.str(f)
 		case 21:
-			a.RefAttrName, err = d.str(&f)
+			a.RefAttrName, err = d.str(f)
 		case 13:
-			a.DocString, err = d.str(&f)
+			a.DocString, err = d.str(f)
 		case 20:
-			typ, err = d.varint(&f)
+			typ, err = d.varint(f)
 			hasType = true
 		case 2:
-			if err = d.want(&f, protowire.Fixed32Type); err == nil {
+			if err = d.want(f, protowire.Fixed32Type); err == nil {
 				f32, hasF = f32frombits(uint32(f.v)), true
 			}
 		case 3:
 			var v uint64
-			v, err = d.varint(&f)
+			v, err = d.varint(f)
 			i64, hasI = int64(v), true
 		case 4:
-			s, err = d.bytesCopy(&f)
+			s, err = d.bytesCopy(f)
 			hasS = true
 		case 5:
 			t, err = d.tensor(mb)
@@ -367,12 +342,12 @@ func (d *decoder) attr(b []byte) (*Attr, error) {
 			tp, err = d.typeProto(mb)
 			hasTP = true
 		case 7:
-			floats, err = d.float32s(&f, floats)
+			floats, err = d.float32s(f, floats)
 		case 8:
-			ints, err = d.int64s(&f, ints)
+			ints, err = d.int64s(f, ints)
 		case 9:
 			var v []byte
-			v, err = d.bytesCopy(&f)
+			v, err = d.bytesCopy(f)
 			strs = append(strs, v)
 		case 10:
 			var v *Tensor
@@ -395,9 +370,9 @@ func (d *decoder) attr(b []byte) (*Attr, error) {
 			err = withinf(err, "type_proto %d", len(tps))
 			tps = append(tps, v)
 		}
-		if err != nil {
-			return a, err
-		}
+		return err
+	}); err != nil {
+		return a, err
 	}
 	if !hasType {
 		// Files before IR 2 left the type out: take it from the value.
@@ -479,29 +454,24 @@ func (d *decoder) attr(b []byte) (*Attr, error) {
 // valueInfo decodes a ValueInfoProto.
 func (d *decoder) valueInfo(b []byte) (*ValueInfo, error) {
 	vi := &ValueInfo{}
-	for len(b) > 0 {
-		f, n, err := d.next(b, valueInfoFields)
-		if err != nil {
-			return vi, err
-		}
-		b = b[n:]
+	if err := d.eachField(b, valueInfoFields, func(f *field) (err error) {
 		switch f.num {
 		case 1:
-			vi.Name, err = d.str(&f)
+			vi.Name, err = d.str(f)
 		case 2:
 			var mb []byte
-			if mb, err = d.msg(&f); err == nil {
+			if mb, err = d.msg(f); err == nil {
 				vi.Type, err = d.typeProto(mb)
 				err = withinf(err, "%q type", vi.Name)
 			}
 		case 3:
-			vi.DocString, err = d.str(&f)
+			vi.DocString, err = d.str(f)
 		case 4:
-			vi.Metadata, err = d.pairs(&f, vi.Metadata, "metadata_props")
+			vi.Metadata, err = d.pairs(f, vi.Metadata, "metadata_props")
 		}
-		if err != nil {
-			return vi, err
-		}
+		return err
+	}); err != nil {
+		return vi, err
 	}
 	return vi, nil
 }
@@ -514,17 +484,12 @@ func (d *decoder) typeProto(b []byte) (*Type, error) {
 	d.typeDepth++
 	defer func() { d.typeDepth-- }()
 	t := &Type{}
-	for len(b) > 0 {
-		f, n, err := d.next(b, typeFields)
-		if err != nil {
-			return nil, err
-		}
-		b = b[n:]
+	if err := d.eachField(b, typeFields, func(f *field) (err error) {
 		var mb []byte
 		switch f.num {
 		case 1, 4, 5, 7, 8, 9:
-			if mb, err = d.msg(&f); err != nil {
-				return nil, err
+			if mb, err = d.msg(f); err != nil {
+				return err
 			}
 		}
 		switch f.num {
@@ -546,11 +511,11 @@ func (d *decoder) typeProto(b []byte) (*Type, error) {
 		case 7: // opaque_type: kept as an unknown type
 			*t = Type{Denotation: t.Denotation}
 		case 6:
-			t.Denotation, err = d.str(&f)
+			t.Denotation, err = d.str(f)
 		}
-		if err != nil {
-			return nil, err
-		}
+		return err
+	}); err != nil {
+		return nil, err
 	}
 	return t, nil
 }
@@ -579,53 +544,43 @@ func (d *decoder) innerType(b []byte, num protowire.Number) (*Type, error) {
 
 // mapType decodes TypeProto.Map into t.
 func (d *decoder) mapType(b []byte, t *Type) error {
-	for len(b) > 0 {
-		f, n, err := d.next(b, mapTypeFields)
-		if err != nil {
-			return err
-		}
-		b = b[n:]
+	if err := d.eachField(b, mapTypeFields, func(f *field) (err error) {
 		switch f.num {
 		case 1:
 			var v uint64
-			v, err = d.varint(&f)
+			v, err = d.varint(f)
 			t.Key = DType(int32(v))
 		case 2:
 			var mb []byte
-			if mb, err = d.msg(&f); err == nil {
+			if mb, err = d.msg(f); err == nil {
 				t.Inner, err = d.typeProto(mb)
 			}
 		}
-		if err != nil {
-			return err
-		}
+		return err
+	}); err != nil {
+		return err
 	}
 	return nil
 }
 
 // tensorType decodes TypeProto.Tensor or TypeProto.SparseTensor into t.
 func (d *decoder) tensorType(b []byte, t *Type) error {
-	for len(b) > 0 {
-		f, n, err := d.next(b, tensorTypeFields)
-		if err != nil {
-			return err
-		}
-		b = b[n:]
+	if err := d.eachField(b, tensorTypeFields, func(f *field) (err error) {
 		switch f.num {
 		case 1:
 			var v uint64
-			v, err = d.varint(&f)
+			v, err = d.varint(f)
 			t.Elem = DType(int32(v))
 		case 2:
 			var mb []byte
-			if mb, err = d.msg(&f); err == nil {
+			if mb, err = d.msg(f); err == nil {
 				t.HasShape = true
 				t.Shape, err = d.shape(mb)
 			}
 		}
-		if err != nil {
-			return err
-		}
+		return err
+	}); err != nil {
+		return err
 	}
 	return nil
 }
@@ -647,26 +602,21 @@ func (d *decoder) shape(b []byte) ([]Dim, error) {
 			return nil, err
 		}
 		var dim Dim
-		for len(mb) > 0 {
-			g, k, err := d.next(mb, dimFields)
-			if err != nil {
-				return nil, within(err, fmt.Sprintf("dim %d", len(dims)))
-			}
-			mb = mb[k:]
+		if err := d.eachField(mb, dimFields, func(g *field) (err error) {
 			switch g.num {
 			case 1:
 				var v uint64
-				v, err = d.varint(&g)
+				v, err = d.varint(g)
 				dim.Value, dim.Known, dim.Param = int64(v), true, ""
 			case 2:
-				dim.Param, err = d.str(&g)
+				dim.Param, err = d.str(g)
 				dim.Value, dim.Known = 0, false
 			case 3:
-				dim.Denotation, err = d.str(&g)
+				dim.Denotation, err = d.str(g)
 			}
-			if err != nil {
-				return nil, within(err, fmt.Sprintf("dim %d", len(dims)))
-			}
+			return err
+		}); err != nil {
+			return nil, within(err, fmt.Sprintf("dim %d", len(dims)))
 		}
 		dims = append(dims, dim)
 	}

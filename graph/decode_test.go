@@ -12,6 +12,8 @@ import (
 
 	"github.com/x448/float16"
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/onnxrun/onnxrun/internal/suites"
 )
 
 // pb builds protobuf messages by hand, to test the decoder on encodings
@@ -323,10 +325,7 @@ func TestTruncationsAndFlips(t *testing.T) {
 // nodeSuiteSample returns a few node-suite models with subgraphs and
 // typed data, or nil.
 func nodeSuiteSample() [][]byte {
-	dir := os.Getenv("ONNX_NODE_TESTS")
-	if dir == "" {
-		dir = "/usr/share/libonnx-testdata/data/node"
-	}
+	dir := suites.NodePath()
 	var out [][]byte
 	for _, name := range []string{"test_loop11", "test_if_seq", "test_conv_with_strides_padding", "test_constant", "test_sequence_map_add_1_sequence_1_tensor_expanded"} {
 		if b, err := os.ReadFile(filepath.Join(dir, name, "model.onnx")); err == nil {

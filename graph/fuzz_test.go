@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/onnxrun/onnxrun/internal/suites"
 )
 
 // fuzzSeeds are small models and tensors built in code, plus a few tiny
@@ -69,10 +71,7 @@ func FuzzDecodeTensor(f *testing.F) {
 	f.Add(t1)
 	f.Add(seq)
 	f.Add(opt)
-	dir := os.Getenv("ONNX_NODE_TESTS")
-	if dir == "" {
-		dir = "/usr/share/libonnx-testdata/data/node"
-	}
+	dir := suites.NodePath()
 	for _, name := range []string{"test_sequence_insert_at_back/test_data_set_0/input_0.pb", "test_optional_get_element_sequence/test_data_set_0/input_0.pb", "test_cast_FLOAT_to_STRING/test_data_set_0/output_0.pb"} {
 		if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil && len(b) <= 4096 {
 			f.Add(b)

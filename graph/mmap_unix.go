@@ -12,19 +12,11 @@ import (
 // mapFile maps the regular file at path copy-on-write, or reads it when it
 // cannot be mapped. The closer (nil for a read file) unmaps it.
 func mapFile(path string) ([]byte, *mapping, error) {
-	f, err := os.Open(path)
+	f, size, err := openRegular(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	size := fi.Size()
 	if size == 0 {
 		return []byte{}, nil, nil
 	}

@@ -7,19 +7,14 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/onnxrun/onnxrun/internal/suites"
 )
 
 // nodeSuiteDir is the ONNX backend node test suite (Debian package
 // libonnx-testdata), overridable with ONNX_NODE_TESTS.
 func nodeSuiteDir(t testing.TB) string {
-	dir := os.Getenv("ONNX_NODE_TESTS")
-	if dir == "" {
-		dir = "/usr/share/libonnx-testdata/data/node"
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("ONNX node test suite not found at %s (install libonnx-testdata or set ONNX_NODE_TESTS)", dir)
-	}
-	return dir
+	return suites.NodeDir(t)
 }
 
 func nodeSuiteModels(t testing.TB) []string {

@@ -14,19 +14,11 @@ import (
 // (SIGBUS), or silently change them, and neither can be turned into an
 // error. A file that changes size while it is read is an error.
 func readFile(path string) ([]byte, *mapping, error) {
-	f, err := os.Open(path)
+	f, size, err := openRegular(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	size := fi.Size()
 	if size > math.MaxInt-1 {
 		return nil, nil, fmt.Errorf("%s: file too large", path)
 	}
@@ -43,6 +35,24 @@ func readFile(path string) ([]byte, *mapping, error) {
 		return nil, nil, fmt.Errorf("%s: file grew past %d bytes while being read", path, size)
 	}
 	return b[:size:size], nil, nil
+}
+
+// openRegular opens the regular file at path and returns it with its size.
+func openRegular(path string) (*os.File, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, 0, fmt.Errorf("%s: not a regular file", path)
+	}
+	return f, fi.Size(), nil
 }
 
 // LoadMapped is Load, but maps the model file (copy-on-write) instead of

@@ -3,6 +3,7 @@ package graph
 import (
 	"container/heap"
 	"fmt"
+	"sort"
 )
 
 // Validate checks the model's structure: that it has a graph, that the
@@ -279,6 +280,20 @@ func (g *Graph) TopoOrder() ([]*Node, error) {
 		}
 	}
 	return order, nil
+}
+
+// OuterRefs returns, sorted, the names g and its nested subgraphs read
+// (node inputs and graph outputs) but do not define as an input,
+// initializer or node output: the values a subgraph takes from the
+// enclosing scopes.
+func (g *Graph) OuterRefs() []string {
+	refs := g.outerRefs(0)
+	out := make([]string, 0, len(refs))
+	for name := range refs {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // outerRefs returns the names g (and its subgraphs) use but does not

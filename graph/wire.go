@@ -97,6 +97,25 @@ func (f *field) name() string {
 	return fmt.Sprintf("field %d", f.num)
 }
 
+// eachField calls do for every field of the message b, whose fields names
+// lists, and stops at the first error, which it returns unchanged.
+func (d *decoder) eachField(b []byte, names fieldNames, do func(f *field) error) error {
+	var f field // one per message: do's pointer makes it escape
+	for len(b) > 0 {
+		var n int
+		var err error
+		f, n, err = d.next(b, names)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+		if err := do(&f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // next decodes the field at the start of b, a message whose fields names
 // lists, and returns it with the number of bytes it takes.
 func (d *decoder) next(b []byte, names fieldNames) (field, int, error) {
@@ -208,21 +227,16 @@ func (d *decoder) float32s(f *field, dst []float32) ([]float32, error) {
 // pair decodes a StringStringEntryProto.
 func (d *decoder) pair(b []byte) (StringPair, error) {
 	var p StringPair
-	for len(b) > 0 {
-		f, n, err := d.next(b, pairFields)
-		if err != nil {
-			return p, err
-		}
-		b = b[n:]
+	if err := d.eachField(b, pairFields, func(f *field) (err error) {
 		switch f.num {
 		case 1:
-			p.Key, err = d.str(&f)
+			p.Key, err = d.str(f)
 		case 2:
-			p.Value, err = d.str(&f)
+			p.Value, err = d.str(f)
 		}
-		if err != nil {
-			return p, err
-		}
+		return err
+	}); err != nil {
+		return p, err
 	}
 	return p, nil
 }

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"github.com/onnxrun/onnxrun/internal/suites"
 	"os"
 	"path/filepath"
 	"sort"
@@ -8,16 +9,12 @@ import (
 	"time"
 )
 
-// zooModels lists the zoo models (ONNX_ZOO, default /tmp/zoo, made by the
-// project's zoo generator), or skips.
+// zooModels lists the zoo models (see suites.ZooPath), or skips.
 func zooModels(t testing.TB) []string {
-	dir := os.Getenv("ONNX_ZOO")
-	if dir == "" {
-		dir = "/tmp/zoo"
-	}
+	dir := suites.ZooDir(t)
 	ms, _ := filepath.Glob(filepath.Join(dir, "*", "model.onnx"))
 	if len(ms) == 0 {
-		t.Skipf("no zoo models under %s (set ONNX_ZOO)", dir)
+		t.Skipf("no zoo models under %s", dir)
 	}
 	sort.Strings(ms)
 	return ms

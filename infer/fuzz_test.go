@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/onnxrun/onnxrun/graph"
+	"github.com/onnxrun/onnxrun/internal/suites"
 )
 
 // FuzzRun decodes arbitrary bytes as a model and infers it: Run must not
@@ -14,7 +15,7 @@ import (
 func FuzzRun(f *testing.F) {
 	for _, name := range []string{"test_conv_with_strides_padding", "test_reshape_negative_dim", "test_slice",
 		"test_loop11", "test_maxpool_2d_ceil", "test_resize_upsample_scales_nearest", "test_gather_0", "test_split_equal_parts_1d"} {
-		if b, err := os.ReadFile(filepath.Join(nodeSuiteDir(), name, "model.onnx")); err == nil {
+		if b, err := os.ReadFile(filepath.Join(suites.NodePath(), name, "model.onnx")); err == nil {
 			f.Add(b)
 		}
 	}
@@ -38,13 +39,13 @@ func FuzzRun(f *testing.F) {
 // FuzzRules takes node-suite models and lets the fuzzer rewrite their input
 // dims and integer attributes: no rule may panic.
 func FuzzRules(f *testing.F) {
-	entries, err := os.ReadDir(nodeSuiteDir())
+	entries, err := os.ReadDir(suites.NodePath())
 	if err != nil {
 		f.Skip("node suite not available")
 	}
 	var models [][]byte
 	for _, e := range entries {
-		if b, err := os.ReadFile(filepath.Join(nodeSuiteDir(), e.Name(), "model.onnx")); err == nil {
+		if b, err := os.ReadFile(filepath.Join(suites.NodePath(), e.Name(), "model.onnx")); err == nil {
 			models = append(models, b)
 		}
 	}

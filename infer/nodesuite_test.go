@@ -9,16 +9,8 @@ import (
 	"testing"
 
 	"github.com/onnxrun/onnxrun/graph"
+	"github.com/onnxrun/onnxrun/internal/suites"
 )
-
-// nodeSuiteDir is the ONNX backend node test suite of Debian's
-// libonnx-testdata package; ONNX_NODE_TESTS overrides it.
-func nodeSuiteDir() string {
-	if d := os.Getenv("ONNX_NODE_TESTS"); d != "" {
-		return d
-	}
-	return "/usr/share/libonnx-testdata/data/node"
-}
 
 // verdict compares an inferred fact with the shape and type of an actual
 // value: "exact", "partial" (some dims unknown or symbolic, none wrong) or
@@ -85,7 +77,7 @@ func stripType(t *graph.Type) *graph.Type {
 }
 
 func TestNodeSuite(t *testing.T) {
-	dir := nodeSuiteDir()
+	dir := suites.NodePath()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Skipf("node suite not available: %v", err)

@@ -81,19 +81,7 @@ func (g *geometry) outSpatial(c *Context, in Shape, ceil bool) (out Shape, info 
 		case "SAME_UPPER", "SAME_LOWER":
 			o := x.CeilDiv(s)
 			total := o.Sub(Const(1)).Mul(s).Add(Const(dk)).Sub(x).Max(Const(0))
-			half := total.FloorDiv(Const(2))
-			if g.autoPad == "SAME_UPPER" {
-				info.PadsBegin[i], info.PadsEnd[i] = half, total.Sub(half)
-			} else {
-				info.PadsBegin[i], info.PadsEnd[i] = total.Sub(half), half
-			}
-			if t, ok := total.Value(); ok && t%2 == 1 {
-				if g.autoPad == "SAME_UPPER" {
-					info.OddPad[i] = "end"
-				} else {
-					info.OddPad[i] = "begin"
-				}
-			}
+			info.splitSamePad(i, total)
 			out[i] = o
 		case "VALID":
 			info.PadsBegin[i], info.PadsEnd[i] = Const(0), Const(0)
@@ -350,19 +338,7 @@ func convTransposeRule(c *Context) error {
 		case g.autoPad == "SAME_UPPER" || g.autoPad == "SAME_LOWER":
 			o := in.Mul(s)
 			total := full.Sub(o).Max(Const(0))
-			half := total.FloorDiv(Const(2))
-			if g.autoPad == "SAME_UPPER" {
-				info.PadsBegin[i], info.PadsEnd[i] = half, total.Sub(half)
-			} else {
-				info.PadsBegin[i], info.PadsEnd[i] = total.Sub(half), half
-			}
-			if t, ok := total.Value(); ok && t%2 == 1 {
-				if g.autoPad == "SAME_UPPER" {
-					info.OddPad[i] = "end"
-				} else {
-					info.OddPad[i] = "begin"
-				}
-			}
+			info.splitSamePad(i, total)
 			out[2+i] = o
 		case g.autoPad == "VALID":
 			info.PadsBegin[i], info.PadsEnd[i] = Const(0), Const(0)
@@ -509,4 +485,19 @@ func maxUnpoolRule(c *Context) error {
 	}
 	c.SetOutput(0, Tensor(dt, out))
 	return nil
+}
+
+// splitSamePad sets the pads of spatial axis i from their total for
+// AutoPad SAME_UPPER (the odd unit at the end) or SAME_LOWER (at the
+// beginning), and records the side of an odd unit in OddPad.
+func (info *ConvInfo) splitSamePad(i int, total Dim) {
+	half := total.FloorDiv(Const(2))
+	begin, end, odd := half, total.Sub(half), "end"
+	if info.AutoPad == "SAME_LOWER" {
+		begin, end, odd = total.Sub(half), half, "begin"
+	}
+	info.PadsBegin[i], info.PadsEnd[i] = begin, end
+	if t, ok := total.Value(); ok && t%2 == 1 {
+		info.OddPad[i] = odd
+	}
 }

@@ -316,18 +316,11 @@ func centerCropPadRule(c *Context) error {
 		c.SetOutput(0, Tensor(dt, unknowns(len(x.Shape))))
 		return nil
 	}
-	var axes []int
+	axes := allAxes(len(x.Shape))
 	if c.Has("axes") {
-		for _, a := range c.Ints("axes", nil) {
-			ax, err := normAxis(c, a, len(x.Shape), "axis")
-			if err != nil {
-				return err
-			}
-			axes = append(axes, ax)
-		}
-	} else {
-		for i := range x.Shape {
-			axes = append(axes, i)
+		var err error
+		if axes, err = normAxes(c, c.Ints("axes", nil), len(x.Shape)); err != nil {
+			return err
 		}
 	}
 	if len(axes) != len(v) {

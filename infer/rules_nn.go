@@ -288,19 +288,14 @@ func padRule(c *Context) error {
 				c.SetOutput(0, Tensor(dt, unknowns(r)))
 				return nil
 			}
-			for _, a := range av {
-				ax, err := normAxis(c, a, r, "axis")
-				if err != nil {
-					return err
-				}
-				axes = append(axes, ax)
+			var err error
+			if axes, err = normAxes(c, av, r); err != nil {
+				return err
 			}
 		}
 	}
 	if axes == nil {
-		for i := 0; i < r; i++ {
-			axes = append(axes, i)
-		}
+		axes = allAxes(r)
 	}
 	if len(pads) != 2*len(axes) {
 		return c.Errorf("input 1 (pads): %d values for %d axes of input 0 shape %v", len(pads), len(axes), x.Shape)
@@ -383,18 +378,11 @@ func resizeRule(c *Context) error {
 			return c.Errorf("neither scales nor sizes given")
 		}
 	}
-	var axes []int
+	axes := allAxes(r)
 	if c.Opset >= 18 && c.Has("axes") {
-		for _, a := range c.Ints("axes", nil) {
-			ax, err := normAxis(c, a, r, "axis")
-			if err != nil {
-				return err
-			}
-			axes = append(axes, ax)
-		}
-	} else {
-		for i := 0; i < r; i++ {
-			axes = append(axes, i)
+		var err error
+		if axes, err = normAxes(c, c.Ints("axes", nil), r); err != nil {
+			return err
 		}
 	}
 	out := x.Shape.Clone()

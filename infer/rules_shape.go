@@ -422,7 +422,11 @@ func transposeRule(c *Context) error {
 }
 
 func concatRule(c *Context) error {
-	axis := c.Int("axis", 0)
+	def := int64(0)
+	if c.Opset < 4 {
+		def = 1 // Concat-1 defaults to axis 1; axis is required from opset 4
+	}
+	axis := c.Int("axis", def)
 	dt := graph.Undefined
 	var shapes []Shape
 	rank := -1
@@ -1013,18 +1017,29 @@ func rangeRule(c *Context) error {
 	return nil
 }
 
-func depthToSpaceRule(c *Context) error {
-	x, ok := tensorIn(c, 0)
-	if !ok || len(x.Shape) != 4 {
-		if ok {
-			return c.Errorf("input 0: shape %v is not 4-D", x.Shape)
-		}
+// blockInput returns the 4-D input and the blocksize of DepthToSpace and
+// SpaceToDepth; ok is false when the rule is done (input of unknown rank,
+// output set) or failed (err).
+func blockInput(c *Context) (x Fact, b int64, ok bool, err error) {
+	x, ok = tensorIn(c, 0)
+	if !ok {
 		unknownRank(c, 0, c.Input(0).DType)
-		return nil
+		return x, 0, false, nil
 	}
-	b := c.Int("blocksize", 0)
+	if len(x.Shape) != 4 {
+		return x, 0, false, c.Errorf("input 0: shape %v is not 4-D", x.Shape)
+	}
+	b = c.Int("blocksize", 0)
 	if b <= 0 {
-		return c.Errorf("blocksize %d must be positive", b)
+		return x, 0, false, c.Errorf("blocksize %d must be positive", b)
+	}
+	return x, b, true, nil
+}
+
+func depthToSpaceRule(c *Context) error {
+	x, b, ok, err := blockInput(c)
+	if !ok {
+		return err
 	}
 	if v, ok := x.Shape[1].Value(); ok && v%(b*b) != 0 {
 		return c.Errorf("input 0: channels %d of shape %v not divisible by blocksize^2 = %d", v, x.Shape, b*b)
@@ -1035,17 +1050,9 @@ func depthToSpaceRule(c *Context) error {
 }
 
 func spaceToDepthRule(c *Context) error {
-	x, ok := tensorIn(c, 0)
-	if !ok || len(x.Shape) != 4 {
-		if ok {
-			return c.Errorf("input 0: shape %v is not 4-D", x.Shape)
-		}
-		unknownRank(c, 0, c.Input(0).DType)
-		return nil
-	}
-	b := c.Int("blocksize", 0)
-	if b <= 0 {
-		return c.Errorf("blocksize %d must be positive", b)
+	x, b, ok, err := blockInput(c)
+	if !ok {
+		return err
 	}
 	for i := 2; i < 4; i++ {
 		if v, ok := x.Shape[i].Value(); ok && v%b != 0 {

@@ -64,6 +64,7 @@ func TestRuleTable(t *testing.T) {
 		{"Squeeze", 13, []in{T(1, 3, 1)}, nil, []string{"[3]"}},
 		{"Unsqueeze", 11, []in{T(3, 4)}, []*graph.Attr{aInts("axes", 0, 3)}, []string{"[1,3,4,1]"}},
 		{"Concat", 13, []in{T("N", 2), T("N", 3), T(1, 4)}, []*graph.Attr{aInt("axis", -1)}, []string{"[1,9]"}},
+		{"Concat", 1, []in{T(1, 3, 6), T(1, 2, 6)}, nil, []string{"[1,5,6]"}}, // Concat-1 defaults to axis 1
 		{"Split", 13, []in{T(10, "N"), I(3, 7)}, nil, []string{"[3,N]", "[7,N]"}},
 		{"Split", 11, []in{T(9, 2)}, nil, []string{"[3,2]", "[3,2]", "[3,2]"}},
 		{"Split", 18, []in{T(10)}, []*graph.Attr{aInt("num_outputs", 3)}, []string{"[4]", "[4]", "[2]"}},

@@ -15,6 +15,29 @@ func normAxis(c *Context, axis int64, rank int, what string) (int, error) {
 	return int(axis), nil
 }
 
+// normAxes normalizes each of raw for rank (see normAxis); it returns nil
+// for no axes.
+func normAxes(c *Context, raw []int64, rank int) ([]int, error) {
+	var axes []int
+	for _, a := range raw {
+		ax, err := normAxis(c, a, rank, "axis")
+		if err != nil {
+			return nil, err
+		}
+		axes = append(axes, ax)
+	}
+	return axes, nil
+}
+
+// allAxes returns the axes 0 to rank-1.
+func allAxes(rank int) []int {
+	axes := make([]int, rank)
+	for i := range axes {
+		axes[i] = i
+	}
+	return axes
+}
+
 // tensorIn returns input i when it is a tensor of known rank.
 func tensorIn(c *Context, i int) (Fact, bool) {
 	f := c.Input(i)

@@ -684,7 +684,7 @@ func topoOrder(sc *scope) (order, bad []*graph.Node) {
 			need(in)
 		}
 		for _, sg := range n.Subgraphs() {
-			for _, name := range outerRefs(sg) {
+			for _, name := range sg.OuterRefs() {
 				need(name)
 			}
 		}
@@ -725,42 +725,6 @@ func topoOrder(sc *scope) (order, bad []*graph.Node) {
 		}
 	}
 	return order, bad
-}
-
-// outerRefs returns the names a subgraph (and its nested subgraphs) uses
-// without defining them.
-func outerRefs(g *graph.Graph) []string {
-	defined := map[string]bool{}
-	for _, in := range g.Inputs {
-		defined[in.Name] = true
-	}
-	for _, t := range g.Initializers {
-		defined[t.Name] = true
-	}
-	for _, n := range g.Nodes {
-		for _, o := range n.Outputs {
-			defined[o] = true
-		}
-	}
-	var out []string
-	seen := map[string]bool{}
-	add := func(name string) {
-		if name != "" && !defined[name] && !seen[name] {
-			seen[name] = true
-			out = append(out, name)
-		}
-	}
-	for _, n := range g.Nodes {
-		for _, in := range n.Inputs {
-			add(in)
-		}
-		for _, sg := range n.Subgraphs() {
-			for _, name := range outerRefs(sg) {
-				add(name)
-			}
-		}
-	}
-	return out
 }
 
 func sortStrings(s []string) { sort.Strings(s) }

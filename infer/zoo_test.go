@@ -7,23 +7,19 @@ import (
 	"testing"
 
 	"github.com/onnxrun/onnxrun/graph"
+	"github.com/onnxrun/onnxrun/internal/suites"
 )
 
 // zooDir holds generated models with test data (model.onnx and
-// test_data_set_0); ONNXRUN_ZOO overrides it.
-func zooDir() string {
-	if d := os.Getenv("ONNXRUN_ZOO"); d != "" {
-		return d
-	}
-	return filepath.Join(os.TempDir(), "zoo")
-}
+// test_data_set_0): see suites.ZooDir.
+func zooDir(tb testing.TB) string { return suites.ZooDir(tb) }
 
 // TestZoo infers every zoo model with its dynamic dims bound to the test
 // input's sizes, and checks that every graph output has the shape of the
 // expected output, every value has a fully known shape (data-dependent sizes
 // as named symbols), and that without binding the batch stays symbolic.
 func TestZoo(t *testing.T) {
-	dirs, _ := filepath.Glob(filepath.Join(zooDir(), "*", "model.onnx"))
+	dirs, _ := filepath.Glob(filepath.Join(zooDir(t), "*", "model.onnx"))
 	if len(dirs) == 0 {
 		t.Skip("no zoo models")
 	}
@@ -109,7 +105,7 @@ func TestZoo(t *testing.T) {
 // BenchmarkZooMaskRCNN times inference over the largest zoo model (about
 // 2,100 nodes with If/Loop bodies).
 func BenchmarkZooMaskRCNN(b *testing.B) {
-	m, err := graph.Load(filepath.Join(zooDir(), "maskrcnn", "model.onnx"))
+	m, err := graph.Load(filepath.Join(zooDir(b), "maskrcnn", "model.onnx"))
 	if err != nil {
 		b.Skip("no maskrcnn model")
 	}

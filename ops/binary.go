@@ -119,7 +119,9 @@ func legacyBroadcast(b *Build) (func(a, bt *Tensor) (*Tensor, error), error) {
 	}, nil
 }
 
-func newArith(b *Build, code byte, fns binFns) (Kernel, error) {
+// binaryKernel is the kernel of a two-input element-wise op: f gets A and
+// B, B reshaped by the broadcast and axis attributes before opset 7.
+func binaryKernel(b *Build, f func(x, y *Tensor, threads int) (*Tensor, error)) (Kernel, error) {
 	legacy, err := legacyBroadcast(b)
 	if err != nil {
 		return nil, b.Errorf("%v", err)
@@ -132,6 +134,12 @@ func newArith(b *Build, code byte, fns binFns) (Kernel, error) {
 				return nil, err
 			}
 		}
+		return f(x, y, threads)
+	}), nil
+}
+
+func newArith(b *Build, code byte, fns binFns) (Kernel, error) {
+	return binaryKernel(b, func(x, y *Tensor, threads int) (*Tensor, error) {
 		if code == '/' && y.DType.IsInt() {
 			if err := checkNoZero(y); err != nil {
 				return nil, err
@@ -143,7 +151,7 @@ func newArith(b *Build, code byte, fns binFns) (Kernel, error) {
 			}
 		}
 		return applyBinary(x, y, fns)
-	}), nil
+	})
 }
 
 // fastFloat32 computes float32 arithmetic with loops specialised per op and
@@ -258,20 +266,7 @@ func checkNoZero(t *Tensor) error {
 }
 
 func newPow(b *Build) (Kernel, error) {
-	legacy, err := legacyBroadcast(b)
-	if err != nil {
-		return nil, b.Errorf("%v", err)
-	}
-	return elemKernel(2, func(in []*Tensor) (*Tensor, error) {
-		x, y := in[0], in[1]
-		if legacy != nil {
-			var err error
-			if y, err = legacy(x, y); err != nil {
-				return nil, err
-			}
-		}
-		return pow(x, y)
-	}), nil
+	return binaryKernel(b, func(x, y *Tensor, _ int) (*Tensor, error) { return pow(x, y) })
 }
 
 // pow computes x**y with the base's type; the exponent may be any numeric

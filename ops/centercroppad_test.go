@@ -17,12 +17,12 @@ func TestCenterCropPad(t *testing.T) {
 	shCheck(t, 18, "CenterCropPad", nil, []Value{x, New([]int{2}, []int32{6, 3})},
 		m(6, 3, 0, 0, 0, 0, 1, 2, 4, 5, 6, 8, 9, 10, 0, 0, 0, 0, 0, 0))
 	// axes: only the last axis, given negatively.
-	shCheck(t, 18, "CenterCropPad", []*graph.Attr{shAInts("axes", -1)}, []Value{x, shI64s(6)},
+	shCheck(t, 18, "CenterCropPad", []*graph.Attr{attrInts("axes", -1)}, []Value{x, shI64s(6)},
 		m(3, 6, 0, 0, 1, 2, 3, 0, 0, 4, 5, 6, 7, 0, 0, 8, 9, 10, 11, 0))
 	// Strings pad with the empty string.
 	s := New([]int{2}, []string{"a", "b"})
 	shCheck(t, 18, "CenterCropPad", nil, []Value{s, shI64s(3)}, New([]int{3}, []string{"a", "b", ""}))
 	shErr(t, 18, "CenterCropPad", nil, []Value{x, shI64s(2)}, 1, "want 2 values")
-	shErr(t, 18, "CenterCropPad", []*graph.Attr{shAInts("axes", 0, -2)}, []Value{x, shI64s(2, 2)}, 1, "repeats")
-	shErr(t, 18, "CenterCropPad", []*graph.Attr{shAInts("axes", 2)}, []Value{x, shI64s(2)}, 1, "out of range")
+	shErr(t, 18, "CenterCropPad", []*graph.Attr{attrInts("axes", 0, -2)}, []Value{x, shI64s(2, 2)}, 1, "repeats")
+	shErr(t, 18, "CenterCropPad", []*graph.Attr{attrInts("axes", 2)}, []Value{x, shI64s(2)}, 1, "out of range")
 }

@@ -49,7 +49,7 @@ func TestCNNOpsNeverPanic(t *testing.T) {
 		for i := range v {
 			v[i] = int64(r.IntN(4))
 		}
-		return cnnInts(name, v...)
+		return attrInts(name, v...)
 	}
 	type opCase struct {
 		op     string
@@ -60,15 +60,15 @@ func TestCNNOpsNeverPanic(t *testing.T) {
 	}
 	window := func() []*graph.Attr {
 		return []*graph.Attr{intsAttr("kernel_shape"), intsAttr("strides"), intsAttr("pads"), intsAttr("dilations"),
-			cnnStr("auto_pad", []string{"NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"}[r.IntN(4)]),
-			cnnInt("ceil_mode", int64(r.IntN(2)))}
+			attrStr("auto_pad", []string{"NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"}[r.IntN(4)]),
+			attrInt("ceil_mode", int64(r.IntN(2)))}
 	}
 	none := func() []*graph.Attr { return nil }
 	F, I, U, B := graph.Float, graph.Int64, graph.Uint8, graph.Bool
 	cases := []opCase{
-		{"Conv", 11, []graph.DType{F, F, F}, func() []*graph.Attr { return append(window()[:5], cnnInt("group", int64(1+r.IntN(2)))) }, 1},
+		{"Conv", 11, []graph.DType{F, F, F}, func() []*graph.Attr { return append(window()[:5], attrInt("group", int64(1+r.IntN(2)))) }, 1},
 		{"ConvTranspose", 11, []graph.DType{F, F}, func() []*graph.Attr {
-			return append(window()[:5], intsAttr("output_padding"), intsAttr("output_shape"), cnnInt("group", int64(1+r.IntN(2))))
+			return append(window()[:5], intsAttr("output_padding"), intsAttr("output_shape"), attrInt("group", int64(1+r.IntN(2))))
 		}, 1},
 		{"ConvInteger", 10, []graph.DType{U, U}, func() []*graph.Attr { return window()[:5] }, 1},
 		{"MaxPool", 12, []graph.DType{F}, window, 2},
@@ -79,21 +79,21 @@ func TestCNNOpsNeverPanic(t *testing.T) {
 		{"MaxRoiPool", 1, []graph.DType{F, F}, func() []*graph.Attr { return []*graph.Attr{intsAttr("pooled_shape")} }, 1},
 		{"BatchNormalization", 15, []graph.DType{F, F, F, F, F}, none, 1},
 		{"InstanceNormalization", 6, []graph.DType{F, F, F}, none, 1},
-		{"LayerNormalization", 17, []graph.DType{F, F, F}, func() []*graph.Attr { return []*graph.Attr{cnnInt("axis", int64(r.IntN(7)-3))} }, 3},
-		{"GroupNormalization", 21, []graph.DType{F, F, F}, func() []*graph.Attr { return []*graph.Attr{cnnInt("num_groups", int64(r.IntN(3)))} }, 1},
-		{"LRN", 13, []graph.DType{F}, func() []*graph.Attr { return []*graph.Attr{cnnInt("size", int64(r.IntN(4)))} }, 1},
+		{"LayerNormalization", 17, []graph.DType{F, F, F}, func() []*graph.Attr { return []*graph.Attr{attrInt("axis", int64(r.IntN(7)-3))} }, 3},
+		{"GroupNormalization", 21, []graph.DType{F, F, F}, func() []*graph.Attr { return []*graph.Attr{attrInt("num_groups", int64(r.IntN(3)))} }, 1},
+		{"LRN", 13, []graph.DType{F}, func() []*graph.Attr { return []*graph.Attr{attrInt("size", int64(r.IntN(4)))} }, 1},
 		{"MeanVarianceNormalization", 13, []graph.DType{F}, func() []*graph.Attr { return []*graph.Attr{intsAttr("axes")} }, 1},
 		{"Dropout", 13, []graph.DType{F, F, B}, none, 2},
 		{"Resize", 19, []graph.DType{F, F, F}, func() []*graph.Attr {
-			return []*graph.Attr{cnnStr("mode", []string{"nearest", "linear", "cubic"}[r.IntN(3)]),
-				cnnStr("coordinate_transformation_mode", []string{"half_pixel", "tf_crop_and_resize", "align_corners", "pytorch_half_pixel"}[r.IntN(4)])}
+			return []*graph.Attr{attrStr("mode", []string{"nearest", "linear", "cubic"}[r.IntN(3)]),
+				attrStr("coordinate_transformation_mode", []string{"half_pixel", "tf_crop_and_resize", "align_corners", "pytorch_half_pixel"}[r.IntN(4)])}
 		}, 1},
 		{"Resize", 19, []graph.DType{F, F, F, I}, none, 1},
 		{"RoiAlign", 16, []graph.DType{F, F, I}, none, 1},
 		{"NonMaxSuppression", 11, []graph.DType{F, F, I, F, F}, none, 1},
-		{"TopK", 11, []graph.DType{F, I}, func() []*graph.Attr { return []*graph.Attr{cnnInt("axis", int64(r.IntN(7)-3))} }, 2},
-		{"DepthToSpace", 13, []graph.DType{F}, func() []*graph.Attr { return []*graph.Attr{cnnInt("blocksize", int64(r.IntN(3)))} }, 1},
-		{"SpaceToDepth", 13, []graph.DType{F}, func() []*graph.Attr { return []*graph.Attr{cnnInt("blocksize", int64(r.IntN(3)))} }, 1},
+		{"TopK", 11, []graph.DType{F, I}, func() []*graph.Attr { return []*graph.Attr{attrInt("axis", int64(r.IntN(7)-3))} }, 2},
+		{"DepthToSpace", 13, []graph.DType{F}, func() []*graph.Attr { return []*graph.Attr{attrInt("blocksize", int64(r.IntN(3)))} }, 1},
+		{"SpaceToDepth", 13, []graph.DType{F}, func() []*graph.Attr { return []*graph.Attr{attrInt("blocksize", int64(r.IntN(3)))} }, 1},
 		{"GridSample", 20, []graph.DType{F, F}, none, 1},
 		{"Col2Im", 18, []graph.DType{F, I, I}, none, 1},
 	}

@@ -27,20 +27,7 @@ func init() {
 			fns.Str = func(x, y string) bool { return x == y }
 		}
 		registerRange(op.name, op.vers, func(b *Build) (Kernel, error) {
-			legacy, err := legacyBroadcast(b)
-			if err != nil {
-				return nil, b.Errorf("%v", err)
-			}
-			return elemKernel(2, func(in []*Tensor) (*Tensor, error) {
-				x, y := in[0], in[1]
-				if legacy != nil {
-					var err error
-					if y, err = legacy(x, y); err != nil {
-						return nil, err
-					}
-				}
-				return applyCompare(x, y, fns)
-			}), nil
+			return binaryKernel(b, func(x, y *Tensor, _ int) (*Tensor, error) { return applyCompare(x, y, fns) })
 		})
 	}
 }

@@ -49,6 +49,9 @@ func newConcat(b *Build) (Kernel, error) {
 // ConcatTensors joins tensors of one element type and rank along axis
 // (negative counts from the end); their other dims must be equal.
 func ConcatTensors(ts []*Tensor, axis int64) (*Tensor, error) {
+	if len(ts) == 0 {
+		return nil, fmt.Errorf("nothing to concatenate")
+	}
 	first := ts[0]
 	ax, err := NormAxis(axis, first.Rank())
 	if err != nil {

@@ -169,12 +169,9 @@ func newConstantOfShape(b *Build) (Kernel, error) {
 		}
 	}
 	return KernelFunc(func(rc *RunContext, in []Value) ([]Value, error) {
-		s, ok, err := mvInt64Input(in, 0, "input")
+		s, err := mvInt64sRequired(in, 0, "input")
 		if err != nil {
 			return nil, err
-		}
-		if !ok {
-			return nil, fmt.Errorf("input 0 (input) is missing")
 		}
 		if err := rc.checkDims(value.DType, s); err != nil {
 			return nil, err

@@ -158,6 +158,9 @@ func (k *einsumKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := rc.CheckAlloc(ts[0].DType, outShape); err != nil {
+		return nil, err
+	}
 	threads := 0
 	if rc != nil && rc.Options != nil {
 		threads = rc.Options.Threads

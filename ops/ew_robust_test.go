@@ -40,8 +40,8 @@ func TestEwOpsRejectBadInputs(t *testing.T) {
 		f32([]int{3, 3}, 1, 2, 3, 4, 5, 6, 7, 8, 10),
 	}
 	attrs := map[string][]*graph.Attr{
-		"Cast":     {aInt("to", int64(graph.Float))},
-		"BitShift": {aStr("direction", "LEFT")},
+		"Cast":     {attrInt("to", int64(graph.Float))},
+		"BitShift": {attrStr("direction", "LEFT")},
 	}
 	for op, arity := range ewOps {
 		for _, opset := range []int64{6, 11, 13, 18, 21} {

@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"github.com/onnxrun/onnxrun/graph"
+	"github.com/onnxrun/onnxrun/internal/gemm"
+	"github.com/onnxrun/onnxrun/internal/kernels/conv"
 )
 
 // Fused operators of the internal domain FusedDomain, made by the graph
@@ -71,6 +73,14 @@ type fusedKernel struct {
 	nBase  int
 	ep     epilogue
 	baseOp string
+	// Gemm's attributes, for the float32 path that applies the epilogue
+	// inside the GEMM (gemm.SgemmEpilogue) while each tile is in cache.
+	alpha, beta float32
+	transA, tB  bool
+	// packed holds a FusedConv's constant float32 weights packed for the
+	// GEMM when the kernel is 1×…×1 with one group (a pointwise
+	// convolution is then one product per image, epilogue inside).
+	packed *gemm.PackedA
 }
 
 // fusedOwnAttr reports whether an attribute belongs to the fused node (and
@@ -136,7 +146,182 @@ func newFused(b *Build) (Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &fusedKernel{base: k, nBase: len(bn.Inputs), ep: ep, baseOp: base.op}, nil
+	fk := &fusedKernel{base: k, nBase: len(bn.Inputs), ep: ep, baseOp: base.op, alpha: 1, beta: 1}
+	if ck, ok := k.(*convKernel); ok && ck.cn.group == 1 && ck.cn.w32 != nil {
+		if w := b.Constant(1); w != nil && w.Rank() >= 3 && w.DType == graph.Float && Size(w.Shape[2:]) == 1 && w.Shape[0] > 0 {
+			m, c := w.Shape[0], w.Shape[1]
+			fk.packed = gemm.PackA(false, m, c, 1, ck.cn.w32, c)
+		}
+	}
+	if base.op == "Gemm" {
+		if fk.alpha, err = bn.AttrFloat("alpha", 1); err != nil {
+			return nil, err
+		}
+		if fk.beta, err = bn.AttrFloat("beta", 1); err != nil {
+			return nil, err
+		}
+		ta, err := bn.AttrInt("transA", 0)
+		if err != nil {
+			return nil, err
+		}
+		tb, err := bn.AttrInt("transB", 0)
+		if err != nil {
+			return nil, err
+		}
+		fk.transA, fk.tB = ta != 0, tb != 0
+	}
+	return fk, nil
+}
+
+// gemmEpilogue returns the GEMM epilogue of k's activation.
+func (k *fusedKernel) gemmEpilogue() gemm.Epilogue {
+	ep := gemm.Epilogue{Act: epilogueActs[k.ep.act]}
+	switch k.ep.act {
+	case epiClip:
+		ep.Min, ep.Max = float32(k.ep.p0), float32(k.ep.p1)
+	case epiLeakyRelu:
+		ep.Alpha = float32(k.ep.p0)
+	case epiHardSigmoid:
+		ep.Alpha, ep.Beta = float32(k.ep.p0), float32(k.ep.p1)
+	}
+	return ep
+}
+
+// runPointwise computes a float32 FusedConv whose convolution is pointwise
+// (1×…×1 kernel, stride 1, no padding, one group) as one product per image
+// with the prepacked weights, bias, residual and activation applied per
+// tile. ok is false when the node's shapes need the general path.
+func (k *fusedKernel) runPointwise(rc *RunContext, in []Value) (out []Value, ok bool, err error) {
+	ck := k.base.(*convKernel)
+	x, err1 := TensorInput(in, 0)
+	w, err2 := TensorInput(in, 1)
+	if err1 != nil || err2 != nil || x.DType != graph.Float || w.DType != graph.Float {
+		return nil, false, nil
+	}
+	var bias *Tensor
+	if len(in) > 2 && in[2] != nil { // inputs are padded: B is always input 2, Z input 3
+		if bias, err = TensorInput(in, 2); err != nil {
+			return nil, false, nil
+		}
+	}
+	p, shape, err := ck.cn.convParams(x, w, bias)
+	if err != nil || p.Group != 1 || conv.Choose(&p) != conv.Pointwise || p.M != k.packed.Rows() || p.C != k.packed.Depth() {
+		return nil, false, nil
+	}
+	if bias != nil && ck.cn.b32 == nil {
+		return nil, false, nil
+	}
+	ep := k.gemmEpilogue()
+	if bias != nil {
+		ep.Bias, ep.BiasPerRow = ck.cn.b32, true
+	}
+	var zv []float32
+	if k.ep.residual {
+		z, err := TensorInput(in, len(in)-1)
+		if err != nil {
+			return nil, true, err
+		}
+		if z.DType != graph.Float || !slices.Equal(z.Shape, shape) {
+			return nil, true, fmt.Errorf("input %d (Z): %s does not match the output %s%v", len(in)-1, z, graph.Float, shape)
+		}
+		zv = z.Data.([]float32)
+	}
+	if err := rc.CheckAlloc(graph.Float, shape); err != nil {
+		return nil, true, err
+	}
+	hw := Size(p.In)
+	y := runBuffer[float32](rc, p.N*p.M*hw)
+	xv := x.Data.([]float32)
+	th := threads(rc)
+	for img := 0; img < p.N; img++ {
+		e := ep
+		if zv != nil {
+			e.Residual = zv[img*p.M*hw : (img+1)*p.M*hw]
+		}
+		gemm.SgemmPacked(th, k.packed, false, hw, xv[img*p.C*hw:(img+1)*p.C*hw], hw, 0, y[img*p.M*hw:(img+1)*p.M*hw], hw, e)
+	}
+	return []Value{New(shape, y)}, true, nil
+}
+
+// epilogueActs maps the fused activations to the GEMM epilogue's.
+var epilogueActs = [...]gemm.Activation{epiNone: gemm.ActNone, epiRelu: gemm.ActRelu, epiClip: gemm.ActClip,
+	epiLeakyRelu: gemm.ActLeakyRelu, epiSigmoid: gemm.ActSigmoid, epiSiLU: gemm.ActSiLU,
+	epiHardSigmoid: gemm.ActHardSigmoid, epiHardSwish: gemm.ActHardSwish, epiTanh: gemm.ActTanh}
+
+// runGEMM computes a float32 FusedGemm or FusedMatMul (in holds all the
+// node's inputs, Z last) with the epilogue inside the product. ok is false when the shapes or types need the
+// general path (the base kernel, then the epilogue as a pass).
+func (k *fusedKernel) runGEMM(rc *RunContext, in []Value) (out []Value, ok bool, err error) {
+	a, err1 := TensorInput(in, 0)
+	b, err2 := TensorInput(in, 1)
+	if err1 != nil || err2 != nil || a.DType != graph.Float || b.DType != graph.Float || b.Rank() != 2 {
+		return nil, false, nil
+	}
+	av, bv := a.Data.([]float32), b.Data.([]float32)
+	var m, n, kk int
+	var shape []int
+	transA, transB, alpha := false, false, float32(1)
+	var bias []float32
+	switch k.baseOp {
+	case "Gemm":
+		if a.Rank() != 2 {
+			return nil, false, nil
+		}
+		transA, transB, alpha = k.transA, k.tB, k.alpha
+		m, kk = a.Shape[0], a.Shape[1]
+		if transA {
+			m, kk = kk, m
+		}
+		k2, nn := b.Shape[0], b.Shape[1]
+		if transB {
+			k2, nn = nn, k2
+		}
+		if k2 != kk {
+			return nil, false, nil
+		}
+		n = nn
+		if len(in) > 2 && in[2] != nil {
+			c, err := TensorInput(in, 2)
+			// C as a bias: one row of n values, taken once (beta 1).
+			if err != nil || c.DType != graph.Float || k.beta != 1 || c.Len() != n ||
+				!(c.Rank() == 1 || c.Rank() == 2 && c.Shape[0] == 1) {
+				return nil, false, nil
+			}
+			bias = c.Data.([]float32)
+		}
+		shape = []int{m, n}
+	case "MatMul":
+		if a.Rank() < 2 || a.Shape[a.Rank()-1] != b.Shape[0] {
+			return nil, false, nil
+		}
+		kk, n = b.Shape[0], b.Shape[1]
+		m = a.Len() / max(kk, 1)
+		shape = append(append([]int(nil), a.Shape[:a.Rank()-1]...), n)
+	default:
+		return nil, false, nil
+	}
+	if m == 0 || n == 0 || kk == 0 {
+		return nil, false, nil
+	}
+	ep := k.gemmEpilogue()
+	ep.Bias = bias
+	if k.ep.residual {
+		z, err := TensorInput(in, len(in)-1)
+		if err != nil {
+			return nil, true, err
+		}
+		if z.DType != graph.Float || !slices.Equal(z.Shape, shape) {
+			return nil, true, fmt.Errorf("input %d (Z): %s does not match the output %s%v", len(in)-1, z, graph.Float, shape)
+		}
+		ep.Residual = z.Data.([]float32)
+	}
+	if err := rc.CheckAlloc(graph.Float, shape); err != nil {
+		return nil, true, err
+	}
+	y := runBuffer[float32](rc, m*n)
+	lda := a.Shape[a.Rank()-1]
+	gemm.SgemmEpilogue(threads(rc), transA, transB, m, n, kk, alpha, av, lda, bv, b.Shape[1], 0, y, n, ep)
+	return []Value{New(shape, y)}, true, nil
 }
 
 // Algorithm names the base op (or the algorithm its kernel names) and the
@@ -156,6 +341,15 @@ func (k *fusedKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	base := in
 	if len(base) > k.nBase {
 		base = in[:k.nBase]
+	}
+	if k.baseOp != "Conv" {
+		if out, ok, err := k.runGEMM(rc, in); ok {
+			return out, err
+		}
+	} else if k.packed != nil {
+		if out, ok, err := k.runPointwise(rc, in); ok {
+			return out, err
+		}
 	}
 	outs, err := k.base.Run(rc, base)
 	if err != nil {

@@ -281,21 +281,27 @@ func (rc *RunContext) CheckAlloc(dt graph.DType, shape []int) error {
 	if !ok {
 		return fmt.Errorf("ops: shape %v has a negative dim", shape)
 	}
-	return rc.CheckBytes(describe(dt, shape, n), n)
+	return rc.checkBytes(n, func() string { return describe(dt, shape, n) })
 }
 
 // CheckBytes is CheckAlloc for a request of n bytes described by what.
 func (rc *RunContext) CheckBytes(what string, n int64) error {
+	return rc.checkBytes(n, func() string { return what })
+}
+
+// checkBytes checks a request of n bytes; what describes it, and is called
+// only for an error.
+func (rc *RunContext) checkBytes(n int64, what func() string) error {
 	l := rc.limits()
 	if n > l.MaxTensorBytes {
-		return &LimitError{Limit: "MaxTensorBytes", What: what, Requested: n, Max: l.MaxTensorBytes}
+		return &LimitError{Limit: "MaxTensorBytes", What: what(), Requested: n, Max: l.MaxTensorBytes}
 	}
 	if s := rc.state(); s != nil {
 		s.mu.Lock()
 		live := s.live
 		s.mu.Unlock()
 		if live > l.MaxLiveBytes-n {
-			return &LimitError{Limit: "MaxLiveBytes", What: "allocating " + what, Requested: satAdd(live, n), Max: l.MaxLiveBytes}
+			return &LimitError{Limit: "MaxLiveBytes", What: "allocating " + what(), Requested: satAdd(live, n), Max: l.MaxLiveBytes}
 		}
 	}
 	return nil
@@ -408,12 +414,12 @@ func (s *runState) release(v Value) {
 	})
 }
 
-// enter increases the nesting depth for a subgraph run.
-func (s *runState) enter(what string) error {
+// enter increases the nesting depth for a run of subgraph g.
+func (s *runState) enter(g *graph.Graph) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.depth+1 > s.lim.MaxDepth {
-		return &LimitError{Limit: "MaxDepth", What: what, Requested: int64(s.depth + 1), Max: int64(s.lim.MaxDepth)}
+		return &LimitError{Limit: "MaxDepth", What: fmt.Sprintf("graph %q", g.Name), Requested: int64(s.depth + 1), Max: int64(s.lim.MaxDepth)}
 	}
 	s.depth++
 	return nil
@@ -442,7 +448,7 @@ func (rc *RunContext) CheckIteration(it int64) error {
 func (fr *frame) begin(opts *Options) error {
 	if fr.parent != nil && fr.parent.state != nil {
 		fr.state = fr.parent.state
-		if err := fr.state.enter(fmt.Sprintf("graph %q", fr.plan.Graph.Name)); err != nil {
+		if err := fr.state.enter(fr.plan.Graph); err != nil {
 			return err
 		}
 	} else {
@@ -499,11 +505,13 @@ func (rc *RunContext) checkDims(dt graph.DType, dims []int64) error {
 		}
 		n = int64(lo)
 	}
-	b := "more than 9.2e18 bytes"
-	if n < math.MaxInt64 {
-		b = strconv.FormatInt(n, 10) + " bytes"
-	}
-	return rc.CheckBytes(fmt.Sprintf("%s%v (%s)", dt, dims, b), n)
+	return rc.checkBytes(n, func() string {
+		b := "more than 9.2e18 bytes"
+		if n < math.MaxInt64 {
+			b = strconv.FormatInt(n, 10) + " bytes"
+		}
+		return fmt.Sprintf("%s%v (%s)", dt, dims, b)
+	})
 }
 
 // satMulAdd returns a*b+c saturated to [0, MaxInt64].
@@ -563,7 +571,7 @@ func (rc *RunContext) checkConcat(ts []*Tensor) error {
 	if len(ts) == 0 {
 		return nil
 	}
-	return rc.CheckBytes(fmt.Sprintf("%s of %d joined inputs (%d bytes)", ts[0].DType, len(ts), n), n)
+	return rc.checkBytes(n, func() string { return fmt.Sprintf("%s of %d joined inputs (%d bytes)", ts[0].DType, len(ts), n) })
 }
 
 // loopGrowth checks what a Loop holds between iterations: the scan outputs
@@ -584,7 +592,8 @@ func (g *loopGrowth) check(rc *RunContext, it int64, carried, scans []Value) err
 	for j, v := range scans {
 		g.scanned[j] = satAdd(g.scanned[j], ValueBytes(v))
 		if t, ok := v.(*Tensor); ok && g.scanned[j] > 0 {
-			if err := rc.CheckBytes(fmt.Sprintf("scan output %d: %d iterations of %s (%d bytes)", j, it+1, t, g.scanned[j]), g.scanned[j]); err != nil {
+			n := g.scanned[j]
+			if err := rc.checkBytes(n, func() string { return fmt.Sprintf("scan output %d: %d iterations of %s (%d bytes)", j, it+1, t, n) }); err != nil {
 				return err
 			}
 		}

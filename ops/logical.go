@@ -19,20 +19,7 @@ func init() {
 	} {
 		fns := binFns{Bool: op.f}
 		registerRange(op.name, []int64{1, 7}, func(b *Build) (Kernel, error) {
-			legacy, err := legacyBroadcast(b)
-			if err != nil {
-				return nil, b.Errorf("%v", err)
-			}
-			return elemKernel(2, func(in []*Tensor) (*Tensor, error) {
-				x, y := in[0], in[1]
-				if legacy != nil {
-					var err error
-					if y, err = legacy(x, y); err != nil {
-						return nil, err
-					}
-				}
-				return applyBinary(x, y, fns)
-			}), nil
+			return binaryKernel(b, func(x, y *Tensor, _ int) (*Tensor, error) { return applyBinary(x, y, fns) })
 		})
 	}
 	registerRange("Not", []int64{1}, func(b *Build) (Kernel, error) {

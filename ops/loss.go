@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 func init() {
@@ -49,7 +50,7 @@ func (k *lossKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 	}
 	N, C := x.Shape[0], x.Shape[1]
 	want := append([]int{N}, x.Shape[2:]...)
-	if !mEqualShape(tg.Shape, want) {
+	if !slices.Equal(tg.Shape, want) {
 		return nil, fmt.Errorf("input 1 (target) is %s, want shape %v", tg, want)
 	}
 	if !tg.DType.IsInt() {
@@ -63,7 +64,7 @@ func (k *lossKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 	if wt, err := OptTensor(in, 2); err != nil {
 		return nil, err
 	} else if wt != nil {
-		if !mEqualShape(wt.Shape, []int{C}) || wt.DType != x.DType {
+		if !slices.Equal(wt.Shape, []int{C}) || wt.DType != x.DType {
 			return nil, fmt.Errorf("input 2 (weight) is %s, want %s[%d]", wt, x.DType, C)
 		}
 		if weight, err = ToFloat64s(wt); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -43,26 +44,13 @@ func mNode(op string, ins, outs []string, attrs ...*graph.Attr) *graph.Node {
 	return &graph.Node{OpType: op, Inputs: ins, Outputs: outs, Attrs: attrs}
 }
 
-func mAttrInt(name string, v int64) *graph.Attr {
-	return &graph.Attr{Name: name, Type: graph.AttrInt, I: v}
-}
-func mAttrFloat(name string, v float32) *graph.Attr {
-	return &graph.Attr{Name: name, Type: graph.AttrFloat, F: v}
-}
-func mAttrInts(name string, v ...int64) *graph.Attr {
-	return &graph.Attr{Name: name, Type: graph.AttrInts, Ints: v}
-}
-func mAttrString(name, v string) *graph.Attr {
-	return &graph.Attr{Name: name, Type: graph.AttrString, S: []byte(v)}
-}
-
 func mWantFloats(t *testing.T, got Value, shape []int, want []float64) {
 	t.Helper()
 	g, ok := got.(*Tensor)
 	if !ok {
 		t.Fatalf("got a %T, want a tensor", got)
 	}
-	if !mEqualShape(g.Shape, shape) {
+	if !slices.Equal(g.Shape, shape) {
 		t.Fatalf("got shape %v, want %v", g.Shape, shape)
 	}
 	v, err := ToFloat64s(g)
@@ -80,7 +68,7 @@ func TestFunctionExpansion(t *testing.T) {
 	ref := &graph.Attr{Name: "equation", Type: graph.AttrString, RefAttrName: "eq"}
 	fn := &graph.Function{
 		Name: "Contract", Domain: "local.test", Inputs: []string{"a", "b"}, Outputs: []string{"c"},
-		AttributeProto: []*graph.Attr{mAttrString("eq", "ij,jk->ik")},
+		AttributeProto: []*graph.Attr{attrStr("eq", "ij,jk->ik")},
 		Nodes:          []*graph.Node{mNode("Einsum", []string{"a", "b"}, []string{"c"}, ref)},
 		Opsets:         map[string]int64{"": 12},
 	}
@@ -91,7 +79,7 @@ func TestFunctionExpansion(t *testing.T) {
 		attrs []*graph.Attr
 		want  []float64
 	}{
-		{"caller attribute", []*graph.Attr{mAttrString("eq", "ij,ij->ij")}, []float64{5, 12, 21, 32}},
+		{"caller attribute", []*graph.Attr{attrStr("eq", "ij,ij->ij")}, []float64{5, 12, 21, 32}},
 		{"function default", nil, []float64{19, 22, 43, 50}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -125,7 +113,7 @@ func TestFunctionOmittedInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := out[0].(*Tensor)
-	if got.DType != graph.Uint8 || !mEqualShape(got.Shape, []int{3}) {
+	if got.DType != graph.Uint8 || !slices.Equal(got.Shape, []int{3}) {
 		t.Fatalf("got %s", got)
 	}
 	if d := got.Data.([]uint8); d[0] != 2 || d[1] != 5 || d[2] != 0 {
@@ -151,7 +139,7 @@ func mIdentityLoopBody() *graph.Graph {
 		Name:    "body",
 		Inputs:  []*graph.ValueInfo{{Name: "i"}, {Name: "c"}, {Name: "v"}},
 		Outputs: []*graph.ValueInfo{{Name: "c"}, {Name: "v2"}, {Name: "v2", Type: &graph.Type{Kind: graph.TypeTensor, Elem: graph.Float, HasShape: true, Shape: []graph.Dim{{Value: 2, Known: true}}}}},
-		Nodes:   []*graph.Node{mNode("Einsum", []string{"v"}, []string{"v2"}, mAttrString("equation", "i->i"))},
+		Nodes:   []*graph.Node{mNode("Einsum", []string{"v"}, []string{"v2"}, attrStr("equation", "i->i"))},
 	}
 }
 
@@ -178,7 +166,7 @@ func TestLoopZeroTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	mWantFloats(t, out[0], []int{2}, []float64{1, 2})
-	if s := out[1].(*Tensor); !mEqualShape(s.Shape, []int{0, 2}) || s.DType != graph.Float {
+	if s := out[1].(*Tensor); !slices.Equal(s.Shape, []int{0, 2}) || s.DType != graph.Float {
 		t.Fatalf("scan output is %s, want float32[0 2]", s)
 	}
 	out, err = mRunOne(n, 13, Scalar(int64(3)), New([]int{2}, []float32{1, 2}))
@@ -191,21 +179,21 @@ func TestLoopZeroTrips(t *testing.T) {
 func TestRandomOps(t *testing.T) {
 	seeded := func(op string, attrs ...*graph.Attr) []float64 {
 		t.Helper()
-		out, err := mRunOne(mNode(op, nil, []string{"y"}, append(attrs, mAttrFloat("seed", 3))...), 17)
+		out, err := mRunOne(mNode(op, nil, []string{"y"}, append(attrs, attrFloat("seed", 3))...), 17)
 		if err != nil {
 			t.Fatal(err)
 		}
 		v, _ := ToFloat64s(out[0].(*Tensor))
 		return v
 	}
-	u1 := seeded("RandomUniform", mAttrInts("shape", 50, 40), mAttrFloat("low", -2), mAttrFloat("high", 3))
-	u2 := seeded("RandomUniform", mAttrInts("shape", 50, 40), mAttrFloat("low", -2), mAttrFloat("high", 3))
+	u1 := seeded("RandomUniform", attrInts("shape", 50, 40), attrFloat("low", -2), attrFloat("high", 3))
+	u2 := seeded("RandomUniform", attrInts("shape", 50, 40), attrFloat("low", -2), attrFloat("high", 3))
 	for i, v := range u1 {
 		if v < -2 || v >= 3 || v != u2[i] {
 			t.Fatalf("uniform draw %d: %g (second run %g)", i, v, u2[i])
 		}
 	}
-	nv := seeded("RandomNormal", mAttrInts("shape", 4000), mAttrFloat("mean", 5), mAttrFloat("scale", 2), mAttrInt("dtype", int64(graph.Double)))
+	nv := seeded("RandomNormal", attrInts("shape", 4000), attrFloat("mean", 5), attrFloat("scale", 2), attrInt("dtype", int64(graph.Double)))
 	mean, sq := 0.0, 0.0
 	for _, v := range nv {
 		mean += v
@@ -218,7 +206,7 @@ func TestRandomOps(t *testing.T) {
 	if math.Abs(mean-5) > 0.15 || math.Abs(sd-2) > 0.15 {
 		t.Fatalf("normal draws: mean %g, sd %g; want about 5 and 2", mean, sd)
 	}
-	out, err := mRunOne(mNode("Bernoulli", []string{"p"}, []string{"y"}, mAttrInt("dtype", int64(graph.Bool))), 15,
+	out, err := mRunOne(mNode("Bernoulli", []string{"p"}, []string{"y"}, attrInt("dtype", int64(graph.Bool))), 15,
 		New([]int{4}, []float32{0, 1, 0, 1}))
 	if err != nil {
 		t.Fatal(err)
@@ -226,13 +214,13 @@ func TestRandomOps(t *testing.T) {
 	if b := out[0].(*Tensor).Data.([]bool); b[0] || !b[1] || b[2] || !b[3] {
 		t.Fatalf("bernoulli of 0/1 probabilities gave %v", b)
 	}
-	out, err = mRunOne(mNode("Multinomial", []string{"x"}, []string{"y"}, mAttrInt("sample_size", 5), mAttrInt("dtype", int64(graph.Int64))), 7,
+	out, err = mRunOne(mNode("Multinomial", []string{"x"}, []string{"y"}, attrInt("sample_size", 5), attrInt("dtype", int64(graph.Int64))), 7,
 		New([]int{2, 3}, []float32{0, -1e9, -1e9, -1e9, -1e9, 0}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := out[0].(*Tensor)
-	if !mEqualShape(got.Shape, []int{2, 5}) {
+	if !slices.Equal(got.Shape, []int{2, 5}) {
 		t.Fatalf("multinomial gave %s", got)
 	}
 	for i, c := range got.Data.([]int64) {
@@ -266,9 +254,9 @@ func TestMiscErrors(t *testing.T) {
 	}{
 		{"sequence position", mNode("SequenceAt", []string{"s", "p"}, []string{"y"}), 11, []Value{seq, Scalar(int64(1))}, "out of range"},
 		{"sequence type", mNode("SequenceInsert", []string{"s", "x"}, []string{"y"}), 11, []Value{seq, Scalar(int64(1))}, "cannot insert"},
-		{"einsum dims", mNode("Einsum", []string{"a", "b"}, []string{"y"}, mAttrString("equation", "ij,jk->ik")), 12,
+		{"einsum dims", mNode("Einsum", []string{"a", "b"}, []string{"y"}, attrStr("equation", "ij,jk->ik")), 12,
 			[]Value{New([]int{2, 3}, make([]float32, 6)), New([]int{2, 2}, make([]float32, 4))}, "size"},
-		{"rnn weights", mNode("RNN", []string{"x", "w", "r"}, []string{"y"}, mAttrInt("hidden_size", 2)), 14,
+		{"rnn weights", mNode("RNN", []string{"x", "w", "r"}, []string{"y"}, attrInt("hidden_size", 2)), 14,
 			[]Value{New([]int{1, 1, 3}, make([]float32, 3)), New([]int{1, 2, 2}, make([]float32, 4)), New([]int{1, 2, 2}, make([]float32, 4))}, "input 1 (W)"},
 		{"nll target", mNode("NegativeLogLikelihoodLoss", []string{"x", "t"}, []string{"y"}), 13,
 			[]Value{New([]int{1, 2}, []float32{1, 2}), New([]int{1}, []int64{5})}, "out of range"},
@@ -305,7 +293,7 @@ func TestEinsumPairMatchesLoop(t *testing.T) {
 		{"ab,ab->", [][]int{{3, 4}, {3, 4}}},
 	} {
 		t.Run(tc.eq, func(t *testing.T) {
-			n := mNode("Einsum", []string{"a", "b"}, []string{"y"}, mAttrString("equation", tc.eq))
+			n := mNode("Einsum", []string{"a", "b"}, []string{"y"}, attrStr("equation", tc.eq))
 			m := mOneNodeModel(n, 12)
 			p, err := Compile(m, nil)
 			if err != nil {
@@ -382,10 +370,10 @@ func TestRecurrentDoubleMatchesFloat(t *testing.T) {
 		gates int
 		attrs []*graph.Attr
 	}{
-		{"GRU", 3, []*graph.Attr{mAttrString("direction", "bidirectional")}},
-		{"GRU", 3, []*graph.Attr{mAttrInt("linear_before_reset", 1), mAttrString("direction", "reverse")}},
-		{"LSTM", 4, []*graph.Attr{mAttrString("direction", "bidirectional"), mAttrFloat("clip", 0.8)}},
-		{"RNN", 1, []*graph.Attr{mAttrInt("layout", 1)}},
+		{"GRU", 3, []*graph.Attr{attrStr("direction", "bidirectional")}},
+		{"GRU", 3, []*graph.Attr{attrInt("linear_before_reset", 1), attrStr("direction", "reverse")}},
+		{"LSTM", 4, []*graph.Attr{attrStr("direction", "bidirectional"), attrFloat("clip", 0.8)}},
+		{"RNN", 1, []*graph.Attr{attrInt("layout", 1)}},
 	} {
 		t.Run(tc.op, func(t *testing.T) {
 			seq, batch, isz, hid, dirs := 5, 3, 4, 6, 1
@@ -403,7 +391,7 @@ func TestRecurrentDoubleMatchesFloat(t *testing.T) {
 			r := mRandTensor(rnd, dirs, tc.gates*hid, hid)
 			b := mRandTensor(rnd, dirs, 2*tc.gates*hid)
 			sl := New([]int{batch}, []int32{5, 2, 4})
-			attrs := append([]*graph.Attr{mAttrInt("hidden_size", int64(hid))}, tc.attrs...)
+			attrs := append([]*graph.Attr{attrInt("hidden_size", int64(hid))}, tc.attrs...)
 			outs := []string{"y", "yh"}
 			n := mNode(tc.op, []string{"x", "w", "r", "b", "sl"}, outs, attrs...)
 			f32, err := mRunOne(n, 14, x, w, r, b, sl)
@@ -429,7 +417,7 @@ func TestRecurrentDoubleMatchesFloat(t *testing.T) {
 func BenchmarkLSTM(b *testing.B) {
 	rnd := rand.New(rand.NewPCG(5, 6))
 	seq, batch, isz, hid := 50, 8, 128, 128
-	n := mNode("LSTM", []string{"x", "w", "r"}, []string{"y", "yh"}, mAttrInt("hidden_size", int64(hid)), mAttrString("direction", "bidirectional"))
+	n := mNode("LSTM", []string{"x", "w", "r"}, []string{"y", "yh"}, attrInt("hidden_size", int64(hid)), attrStr("direction", "bidirectional"))
 	p, err := Compile(mOneNodeModel(n, 14), nil)
 	if err != nil {
 		b.Fatal(err)
@@ -473,15 +461,15 @@ func TestControlFlowConcurrentRuns(t *testing.T) {
 
 func TestQuantizeRejections(t *testing.T) {
 	x := New([]int{4}, []float32{1, 2, 3, 4})
-	_, err := mRunOne(mNode("QuantizeLinear", []string{"x", "s"}, []string{"y"}, mAttrInt("block_size", 2), mAttrInt("axis", 0)), 21, x, New([]int{3}, []float32{1, 1, 1}))
+	_, err := mRunOne(mNode("QuantizeLinear", []string{"x", "s"}, []string{"y"}, attrInt("block_size", 2), attrInt("axis", 0)), 21, x, New([]int{3}, []float32{1, 1, 1}))
 	if err == nil || !strings.Contains(err.Error(), "blocks of 2") {
 		t.Fatalf("got %v, want an error about the scale's shape for blocks of 2", err)
 	}
-	_, err = mRunOne(mNode("QuantizeLinear", []string{"x", "s"}, []string{"y"}, mAttrInt("output_dtype", int64(graph.Float8E4M3FN))), 21, x, Scalar(float32(1)))
+	_, err = mRunOne(mNode("QuantizeLinear", []string{"x", "s"}, []string{"y"}, attrInt("output_dtype", int64(graph.Float8E4M3FN))), 21, x, Scalar(float32(1)))
 	if err == nil || !strings.Contains(err.Error(), "output_dtype") {
 		t.Fatalf("got %v, want an output_dtype error", err)
 	}
-	out, err := mRunOne(mNode("QuantizeLinear", []string{"x", "s"}, []string{"y"}, mAttrInt("output_dtype", int64(graph.Int16))), 21, New([]int{3}, []float32{-70000, 2.5, 3.5}), Scalar(float32(1)))
+	out, err := mRunOne(mNode("QuantizeLinear", []string{"x", "s"}, []string{"y"}, attrInt("output_dtype", int64(graph.Int16))), 21, New([]int{3}, []float32{-70000, 2.5, 3.5}), Scalar(float32(1)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -499,7 +487,7 @@ func TestScan8ZeroLength(t *testing.T) {
 		Outputs: []*graph.ValueInfo{{Name: "s2"}, {Name: "s2"}},
 		Nodes:   []*graph.Node{mNode("Mul", []string{"s", "x"}, []string{"s2"})},
 	}
-	n := mNode("Scan", []string{"lens", "s0", "x"}, []string{"sf", "o"}, mAttrInt("num_scan_inputs", 1),
+	n := mNode("Scan", []string{"lens", "s0", "x"}, []string{"sf", "o"}, attrInt("num_scan_inputs", 1),
 		&graph.Attr{Name: "body", Type: graph.AttrGraph, G: body})
 	out, err := mRunOne(n, 8, New([]int{2}, []int64{0, 2}), New([]int{2, 2}, []float32{1, 2, 3, 4}),
 		New([]int{2, 2, 2}, []float32{5, 6, 7, 8, 2, 3, 4, 5}))

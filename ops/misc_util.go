@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"reflect"
+	"slices"
 
 	"github.com/onnxrun/onnxrun/graph"
 )
@@ -67,66 +68,15 @@ func mStack(items []*Tensor, axis int) (*Tensor, error) {
 	if axis < 0 || axis > len(first.Shape) {
 		return nil, fmt.Errorf("axis %d is out of range for stacking %s", axis, first)
 	}
+	// Stacking is concatenating the items with a new dim of 1 at axis.
+	views := make([]*Tensor, len(items))
 	for k, it := range items {
-		if it.DType != first.DType || !mEqualShape(it.Shape, first.Shape) {
+		if it.DType != first.DType || !slices.Equal(it.Shape, first.Shape) {
 			return nil, fmt.Errorf("item %d is %s, item 0 is %s: cannot stack", k, it, first)
 		}
+		views[k] = mvShare(it, slices.Insert(slices.Clone(it.Shape), axis, 1))
 	}
-	shape := append(append(append([]int{}, first.Shape[:axis]...), len(items)), first.Shape[axis:]...)
-	out, err := Zeros(first.DType, shape)
-	if err != nil {
-		return nil, err
-	}
-	outer := Size(first.Shape[:axis])
-	inner := Size(first.Shape[axis:])
-	n := len(items)
-	for k, it := range items {
-		for o := 0; o < outer; o++ {
-			mCopy(out.Data, it.Data, (o*n+k)*inner, o*inner, inner)
-		}
-	}
-	return out, nil
-}
-
-// mConcat joins tensors of one type along an existing axis.
-func mConcat(items []*Tensor, axis int) (*Tensor, error) {
-	if len(items) == 0 {
-		return nil, fmt.Errorf("nothing to concatenate")
-	}
-	first := items[0]
-	r := len(first.Shape)
-	if axis < 0 || axis >= r {
-		return nil, fmt.Errorf("axis %d is out of range for concatenating %s", axis, first)
-	}
-	total := 0
-	for k, it := range items {
-		if it.DType != first.DType || len(it.Shape) != r {
-			return nil, fmt.Errorf("item %d is %s, item 0 is %s: cannot concatenate", k, it, first)
-		}
-		for d := range r {
-			if d != axis && it.Shape[d] != first.Shape[d] {
-				return nil, fmt.Errorf("item %d is %s, item 0 is %s: cannot concatenate on axis %d", k, it, first, axis)
-			}
-		}
-		total += it.Shape[axis]
-	}
-	shape := append([]int{}, first.Shape...)
-	shape[axis] = total
-	out, err := Zeros(first.DType, shape)
-	if err != nil {
-		return nil, err
-	}
-	outer := Size(first.Shape[:axis])
-	inner := Size(first.Shape[axis+1:])
-	off := 0
-	for _, it := range items {
-		w := it.Shape[axis] * inner
-		for o := 0; o < outer; o++ {
-			mCopy(out.Data, it.Data, o*total*inner+off, o*w, w)
-		}
-		off += w
-	}
-	return out, nil
+	return ConcatTensors(views, int64(axis))
 }
 
 // mSliceAxis returns elements [lo, hi) of t along axis.
@@ -172,18 +122,6 @@ func mReverseAxis(t *Tensor, axis int) *Tensor {
 		}
 	}
 	return out
-}
-
-func mEqualShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // mScalarInt reads a one-element integer tensor.

@@ -261,15 +261,7 @@ func mvStrided[W mvWord](dst, src []W, shape, stride []int, base int) {
 				p += ist
 			}
 		}
-		for ax := r - 2; ax >= 0; ax-- {
-			coord[ax]++
-			pos += st[ax]
-			if coord[ax] < sh[ax] {
-				break
-			}
-			pos -= st[ax] * coord[ax]
-			coord[ax] = 0
-		}
+		pos = nextCoord(coord, sh, st, pos)
 	}
 }
 
@@ -301,15 +293,7 @@ func mvTransposeBlocks[W mvWord](dst, src []W, sh, st []int, base int) {
 				}
 			}
 		}
-		for ax := r - 3; ax >= 0; ax-- {
-			coord[ax]++
-			pos += st[ax]
-			if coord[ax] < sh[ax] {
-				break
-			}
-			pos -= st[ax] * coord[ax]
-			coord[ax] = 0
-		}
+		pos = nextCoord(coord, sh, st, pos)
 	}
 }
 
@@ -419,19 +403,6 @@ func mvNormIndex(what string, pos int, idx int64, n int) (int, error) {
 	return int(idx), nil
 }
 
-// mvSameShape reports whether two shapes are equal.
-func mvSameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // mvInt64Input reads optional input i (a 1-D integer tensor such as axes,
 // pads or a shape) as int64 values; ok is false when it is omitted.
 func mvInt64Input(in []Value, i int, what string) (v []int64, ok bool, err error) {
@@ -450,4 +421,13 @@ func mvInt64Input(in []Value, i int, what string) (v []int64, ok bool, err error
 		return nil, false, fmt.Errorf("input %d (%s): want a 1-D tensor, got %s", i, what, t)
 	}
 	return v, true, nil
+}
+
+// mvInt64sRequired is mvInt64Input for an input that must be present.
+func mvInt64sRequired(in []Value, i int, what string) ([]int64, error) {
+	v, ok, err := mvInt64Input(in, i, what)
+	if err == nil && !ok {
+		err = fmt.Errorf("input %d (%s) is missing", i, what)
+	}
+	return v, err
 }

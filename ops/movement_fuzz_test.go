@@ -61,7 +61,7 @@ func shFuzzCases(rng *rand.Rand) []shFuzzCase {
 		var as []*graph.Attr
 		for _, n := range names {
 			if rng.Intn(3) > 0 {
-				as = append(as, shAInt(n, ival()))
+				as = append(as, attrInt(n, ival()))
 			}
 		}
 		return as
@@ -96,12 +96,12 @@ func shFuzzCases(rng *rand.Rand) []shFuzzCase {
 	return []shFuzzCase{
 		{"Transpose", 13, 1, func() []*graph.Attr {
 			p := rng.Perm(3)
-			return []*graph.Attr{shAInts("perm", int64(p[0]), int64(p[1]), int64(p[2]))}
+			return []*graph.Attr{attrInts("perm", int64(p[0]), int64(p[1]), int64(p[2]))}
 		}, func() []Value {
 			return []Value{shRandomTensor(rng, graph.Float, []int{rng.Intn(3), 1 + rng.Intn(3), rng.Intn(4)})}
 		}},
 		{"Pad", 19, 1, func() []*graph.Attr {
-			return []*graph.Attr{shAStr("mode", []string{"constant", "reflect", "edge", "wrap"}[rng.Intn(4)])}
+			return []*graph.Attr{attrStr("mode", []string{"constant", "reflect", "edge", "wrap"}[rng.Intn(4)])}
 		}, func() []Value { d := nonEmpty(); return []Value{d, vecOf(2*d.Rank(), -1, 3)} }},
 		{"Tile", 13, 1, nil, func() []Value { d := data(); return []Value{d, vecOf(d.Rank(), 0, 2)} }},
 		{"Expand", 13, 1, nil, func() []Value {
@@ -119,13 +119,13 @@ func shFuzzCases(rng *rand.Rand) []shFuzzCase {
 			}
 			return []Value{d, New([]int{len(s)}, s)}
 		}},
-		{"GatherElements", 13, 1, func() []*graph.Attr { return []*graph.Attr{shAInt("axis", 0)} }, func() []Value { d := nonEmpty(); return []Value{d, within(d, 0)} }},
-		{"ScatterElements", 13, 1, func() []*graph.Attr { return []*graph.Attr{shAInt("axis", 0)} }, func() []Value {
+		{"GatherElements", 13, 1, func() []*graph.Attr { return []*graph.Attr{attrInt("axis", 0)} }, func() []Value { d := nonEmpty(); return []Value{d, within(d, 0)} }},
+		{"ScatterElements", 13, 1, func() []*graph.Attr { return []*graph.Attr{attrInt("axis", 0)} }, func() []Value {
 			d := nonEmpty()
 			i := within(d, 0)
 			return []Value{d, i, shRandomTensor(rng, d.DType, i.Shape)}
 		}},
-		{"Gather", 13, 1, func() []*graph.Attr { return []*graph.Attr{shAInt("axis", 0)} }, func() []Value { d := nonEmpty(); return []Value{d, within(d, 0)} }},
+		{"Gather", 13, 1, func() []*graph.Attr { return []*graph.Attr{attrInt("axis", 0)} }, func() []Value { d := nonEmpty(); return []Value{d, within(d, 0)} }},
 		{"OneHot", 11, 1, func() []*graph.Attr { return attr("axis") }, func() []Value {
 			return []Value{idx(), Scalar(small(1, 4)), shRandomTensor(rng, types[rng.Intn(len(types))], []int{2})}
 		}},
@@ -133,8 +133,8 @@ func shFuzzCases(rng *rand.Rand) []shFuzzCase {
 		{"Flatten", 13, 1, func() []*graph.Attr { return attr("axis") }, func() []Value { return []Value{data()} }},
 		{"Squeeze", 13, 1, nil, func() []Value { return []Value{data(), ints()} }},
 		{"Unsqueeze", 13, 1, nil, func() []Value { return []Value{data(), ints()} }},
-		{"Transpose", 13, 1, func() []*graph.Attr { return []*graph.Attr{shAInts("perm", ints().Data.([]int64)...)} }, func() []Value { return []Value{data()} }},
-		{"Concat", 13, 1, func() []*graph.Attr { return []*graph.Attr{shAInt("axis", ival())} }, func() []Value {
+		{"Transpose", 13, 1, func() []*graph.Attr { return []*graph.Attr{attrInts("perm", ints().Data.([]int64)...)} }, func() []Value { return []Value{data()} }},
+		{"Concat", 13, 1, func() []*graph.Attr { return []*graph.Attr{attrInt("axis", ival())} }, func() []Value {
 			a := data()
 			s := append([]int{}, a.Shape...)
 			if len(s) > 0 {
@@ -159,9 +159,9 @@ func shFuzzCases(rng *rand.Rand) []shFuzzCase {
 		{"GatherElements", 13, 1, func() []*graph.Attr { return attr("axis") }, func() []Value { return []Value{data(), idx()} }},
 		{"GatherND", 13, 1, func() []*graph.Attr { return attr("batch_dims") }, func() []Value { return []Value{data(), idx()} }},
 		{"ScatterElements", 18, 1, func() []*graph.Attr { return attr("axis") }, func() []Value { d, i := data(), idx(); return []Value{d, i, shRandomTensor(rng, d.DType, i.Shape)} }},
-		{"ScatterND", 18, 1, func() []*graph.Attr { return []*graph.Attr{shAStr("reduction", "max")} }, func() []Value { d, i := data(), idx(); return []Value{d, i, shRandomTensor(rng, d.DType, shape())} }},
+		{"ScatterND", 18, 1, func() []*graph.Attr { return []*graph.Attr{attrStr("reduction", "max")} }, func() []Value { d, i := data(), idx(); return []Value{d, i, shRandomTensor(rng, d.DType, shape())} }},
 		{"Pad", 19, 1, func() []*graph.Attr {
-			return []*graph.Attr{shAStr("mode", []string{"constant", "reflect", "edge", "wrap"}[rng.Intn(4)])}
+			return []*graph.Attr{attrStr("mode", []string{"constant", "reflect", "edge", "wrap"}[rng.Intn(4)])}
 		}, func() []Value { return []Value{data(), ints(), nil, ints()} }},
 		{"Tile", 13, 1, nil, func() []Value { return []Value{data(), ints()} }},
 		{"Expand", 13, 1, nil, func() []Value { return []Value{data(), ints()} }},
@@ -172,7 +172,7 @@ func shFuzzCases(rng *rand.Rand) []shFuzzCase {
 		{"NonZero", 13, 1, nil, func() []Value { return []Value{data()} }},
 		{"Unique", 11, 4, func() []*graph.Attr { return attr("axis", "sorted") }, func() []Value { return []Value{data()} }},
 		{"Compress", 11, 1, func() []*graph.Attr { return attr("axis") }, func() []Value { return []Value{data(), shRandomTensor(rng, graph.Bool, []int{rng.Intn(5)})} }},
-		{"ReverseSequence", 10, 1, func() []*graph.Attr { return []*graph.Attr{shAInt("batch_axis", 1), shAInt("time_axis", 0)} }, func() []Value {
+		{"ReverseSequence", 10, 1, func() []*graph.Attr { return []*graph.Attr{attrInt("batch_axis", 1), attrInt("time_axis", 0)} }, func() []Value {
 			d := data()
 			n := 1
 			if d.Rank() > 1 {
@@ -203,7 +203,7 @@ func TestMovementNoPanics(t *testing.T) {
 				attrs = c.attrs()
 			}
 			in := c.inputs()
-			_, err := shRunNode(c.opset, c.op, attrs, in, c.nOut)
+			_, err := runNode(c.opset, c.op, attrs, in, c.nOut)
 			if err == nil {
 				okCount[c.op]++
 			}

@@ -22,7 +22,7 @@ func TestMovementInferAgrees(t *testing.T) {
 				attrs = c.attrs()
 			}
 			in := c.inputs()
-			got, err := shRunNode(c.opset, c.op, attrs, in, c.nOut)
+			got, err := runNode(c.opset, c.op, attrs, in, c.nOut)
 			if err != nil {
 				continue
 			}

@@ -69,12 +69,9 @@ func (k *padKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 			return nil, err
 		}
 	} else {
-		p, ok, err := mvInt64Input(in, 1, "pads")
+		p, err := mvInt64sRequired(in, 1, "pads")
 		if err != nil {
 			return nil, err
-		}
-		if !ok {
-			return nil, fmt.Errorf("input 1 (pads) is missing")
 		}
 		pads = p
 		cv, err := OptTensor(in, 2)

@@ -9,29 +9,29 @@ import (
 func TestPad(t *testing.T) {
 	x := New([]int{3, 2}, []float32{1, 1.2, 2.3, 3.4, 4.5, 5.7})
 	// The wrap example of the spec (opset 19).
-	shCheck(t, 19, "Pad", []*graph.Attr{shAStr("mode", "wrap")}, []Value{x, shI64s(2, 1, 1, 1)}, New([]int{6, 4}, []float32{
+	shCheck(t, 19, "Pad", []*graph.Attr{attrStr("mode", "wrap")}, []Value{x, shI64s(2, 1, 1, 1)}, New([]int{6, 4}, []float32{
 		3.4, 2.3, 3.4, 2.3,
 		5.7, 4.5, 5.7, 4.5,
 		1.2, 1.0, 1.2, 1.0,
 		3.4, 2.3, 3.4, 2.3,
 		5.7, 4.5, 5.7, 4.5,
 		1.2, 1.0, 1.2, 1.0}))
-	shErr(t, 18, "Pad", []*graph.Attr{shAStr("mode", "wrap")}, []Value{x, shI64s(2, 1, 1, 1)}, 1, "needs opset 19")
+	shErr(t, 18, "Pad", []*graph.Attr{attrStr("mode", "wrap")}, []Value{x, shI64s(2, 1, 1, 1)}, 1, "needs opset 19")
 	r := New([]int{4}, []int32{1, 2, 3, 4})
 	// Reflect beyond one period (numpy.pad gives the same).
-	shCheck(t, 13, "Pad", []*graph.Attr{shAStr("mode", "reflect")}, []Value{r, shI64s(5, 4)}, New([]int{13}, []int32{2, 3, 4, 3, 2, 1, 2, 3, 4, 3, 2, 1, 2}))
-	shCheck(t, 13, "Pad", []*graph.Attr{shAStr("mode", "edge")}, []Value{r, shI64s(2, 1)}, New([]int{7}, []int32{1, 1, 1, 2, 3, 4, 4}))
+	shCheck(t, 13, "Pad", []*graph.Attr{attrStr("mode", "reflect")}, []Value{r, shI64s(5, 4)}, New([]int{13}, []int32{2, 3, 4, 3, 2, 1, 2, 3, 4, 3, 2, 1, 2}))
+	shCheck(t, 13, "Pad", []*graph.Attr{attrStr("mode", "edge")}, []Value{r, shI64s(2, 1)}, New([]int{7}, []int32{1, 1, 1, 2, 3, 4, 4}))
 	shCheck(t, 13, "Pad", nil, []Value{r, shI64s(1, -2), Scalar(int32(9))}, New([]int{3}, []int32{9, 1, 2}))
-	shCheck(t, 13, "Pad", []*graph.Attr{shAStr("mode", "reflect")}, []Value{r, shI64s(-1, 2)}, New([]int{5}, []int32{2, 3, 4, 3, 2}))
-	shCheck(t, 13, "Pad", []*graph.Attr{shAStr("mode", "reflect")}, []Value{New([]int{1}, []int32{7}), shI64s(2, 1)}, New([]int{4}, []int32{7, 7, 7, 7}))
-	shErr(t, 13, "Pad", []*graph.Attr{shAStr("mode", "edge")}, []Value{New([]int{0}, []int32{}), shI64s(1, 1)}, 1, "cannot pad the empty dim")
+	shCheck(t, 13, "Pad", []*graph.Attr{attrStr("mode", "reflect")}, []Value{r, shI64s(-1, 2)}, New([]int{5}, []int32{2, 3, 4, 3, 2}))
+	shCheck(t, 13, "Pad", []*graph.Attr{attrStr("mode", "reflect")}, []Value{New([]int{1}, []int32{7}), shI64s(2, 1)}, New([]int{4}, []int32{7, 7, 7, 7}))
+	shErr(t, 13, "Pad", []*graph.Attr{attrStr("mode", "edge")}, []Value{New([]int{0}, []int32{}), shI64s(1, 1)}, 1, "cannot pad the empty dim")
 	shErr(t, 13, "Pad", nil, []Value{r, shI64s(-3, -2)}, 1, "crop more than")
 	shErr(t, 13, "Pad", nil, []Value{r, shI64s(1)}, 1, "want 2 values")
 	shErr(t, 13, "Pad", nil, []Value{r, shI64s(1, 1<<40)}, 1, "exceeds the limit")
-	shErr(t, 13, "Pad", []*graph.Attr{shAStr("mode", "mirror")}, []Value{r, shI64s(1, 1)}, 1, "unknown mode")
+	shErr(t, 13, "Pad", []*graph.Attr{attrStr("mode", "mirror")}, []Value{r, shI64s(1, 1)}, 1, "unknown mode")
 	// Opset 2-10: attributes; opset 1: paddings.
-	shCheck(t, 2, "Pad", []*graph.Attr{shAInts("pads", 0, 1, 0, 0), shAFloat("value", 2.5)}, []Value{New([]int{1, 2}, []float32{1, 2})}, New([]int{1, 3}, []float32{2.5, 1, 2}))
-	shCheck(t, 1, "Pad", []*graph.Attr{shAInts("paddings", 0, 0, 0, 1)}, []Value{New([]int{1, 2}, []float32{1, 2})}, New([]int{1, 3}, []float32{1, 2, 0}))
+	shCheck(t, 2, "Pad", []*graph.Attr{attrInts("pads", 0, 1, 0, 0), attrFloat("value", 2.5)}, []Value{New([]int{1, 2}, []float32{1, 2})}, New([]int{1, 3}, []float32{2.5, 1, 2}))
+	shCheck(t, 1, "Pad", []*graph.Attr{attrInts("paddings", 0, 0, 0, 1)}, []Value{New([]int{1, 2}, []float32{1, 2})}, New([]int{1, 3}, []float32{1, 2, 0}))
 	// Opset 18: axes.
 	y := shSeqF32(2, 2)
 	shCheck(t, 18, "Pad", nil, []Value{y, shI64s(1, 0), nil, shI64s(-1)}, New([]int{2, 3}, []float32{0, 0, 1, 0, 2, 3}))
@@ -40,7 +40,7 @@ func TestPad(t *testing.T) {
 	shCheck(t, 13, "Pad", nil, []Value{New([]int{1}, []string{"a"}), shI64s(1, 0)}, New([]int{2}, []string{"", "a"}))
 	// A 3-D edge pad with interior copies.
 	z := shSeqF32(1, 2, 2)
-	shCheck(t, 13, "Pad", []*graph.Attr{shAStr("mode", "edge")}, []Value{z, shI64s(0, 1, 0, 0, 0, 1)}, New([]int{1, 3, 3}, []float32{0, 1, 1, 0, 1, 1, 2, 3, 3}))
+	shCheck(t, 13, "Pad", []*graph.Attr{attrStr("mode", "edge")}, []Value{z, shI64s(0, 1, 0, 0, 0, 1)}, New([]int{1, 3, 3}, []float32{0, 1, 1, 0, 1, 1, 2, 3, 3}))
 }
 
 func TestTileExpand(t *testing.T) {
@@ -65,10 +65,10 @@ func TestTileExpand(t *testing.T) {
 func TestShapeSizeRangeConstant(t *testing.T) {
 	x := shSeqF32(2, 3, 4)
 	shCheck(t, 13, "Shape", nil, []Value{x}, shI64s(2, 3, 4))
-	shCheck(t, 15, "Shape", []*graph.Attr{shAInt("start", -2)}, []Value{x}, shI64s(3, 4))
-	shCheck(t, 15, "Shape", []*graph.Attr{shAInt("start", 2), shAInt("end", 1)}, []Value{x}, New([]int{0}, []int64{}))
-	shCheck(t, 15, "Shape", []*graph.Attr{shAInt("start", -10), shAInt("end", 10)}, []Value{x}, shI64s(2, 3, 4))
-	shErr(t, 14, "Shape", []*graph.Attr{shAInt("start", 1)}, []Value{x}, 1, "need opset 15")
+	shCheck(t, 15, "Shape", []*graph.Attr{attrInt("start", -2)}, []Value{x}, shI64s(3, 4))
+	shCheck(t, 15, "Shape", []*graph.Attr{attrInt("start", 2), attrInt("end", 1)}, []Value{x}, New([]int{0}, []int64{}))
+	shCheck(t, 15, "Shape", []*graph.Attr{attrInt("start", -10), attrInt("end", 10)}, []Value{x}, shI64s(2, 3, 4))
+	shErr(t, 14, "Shape", []*graph.Attr{attrInt("start", 1)}, []Value{x}, 1, "need opset 15")
 	shCheck(t, 13, "Size", nil, []Value{x}, Scalar(int64(24)))
 	shCheck(t, 13, "Size", nil, []Value{New([]int{0, 2}, []bool{})}, Scalar(int64(0)))
 
@@ -80,12 +80,12 @@ func TestShapeSizeRangeConstant(t *testing.T) {
 	shErr(t, 11, "Range", nil, []Value{Scalar(float32(0)), Scalar(float32(1e30)), Scalar(float32(1))}, 1, "too many")
 	shErr(t, 11, "Range", nil, []Value{Scalar(int64(0)), Scalar(int32(1)), Scalar(int64(1))}, 1, "want the type of start")
 
-	ci := shCheck(t, 13, "Constant", []*graph.Attr{shAInts("value_ints", 1, 2)}, nil, shI64s(1, 2))
+	ci := shCheck(t, 13, "Constant", []*graph.Attr{attrInts("value_ints", 1, 2)}, nil, shI64s(1, 2))
 	_ = ci
 	shCheck(t, 13, "Constant", []*graph.Attr{{Name: "value_strings", Type: graph.AttrStrings, Strings: [][]byte{[]byte("a")}}}, nil, New([]int{1}, []string{"a"}))
-	shCheck(t, 13, "Constant", []*graph.Attr{shAFloat("value_float", 2)}, nil, Scalar(float32(2)))
-	shErr(t, 11, "Constant", []*graph.Attr{shAFloat("value_float", 2)}, nil, 1, "needs opset 12")
-	shErr(t, 13, "Constant", []*graph.Attr{shAFloat("value_float", 2), shAInt("value_int", 1)}, nil, 1, "exactly one")
+	shCheck(t, 13, "Constant", []*graph.Attr{attrFloat("value_float", 2)}, nil, Scalar(float32(2)))
+	shErr(t, 11, "Constant", []*graph.Attr{attrFloat("value_float", 2)}, nil, 1, "needs opset 12")
+	shErr(t, 13, "Constant", []*graph.Attr{attrFloat("value_float", 2), attrInt("value_int", 1)}, nil, 1, "exactly one")
 	vals, _ := graph.NewTensor("v", []int64{2}, []float32{5, 6})
 	lin, _ := graph.NewTensor("i", []int64{2}, []int64{3, 0})
 	shCheck(t, 13, "Constant", []*graph.Attr{{Name: "sparse_value", Type: graph.AttrSparseTensor, Sparse: &graph.SparseTensor{Values: vals, Indices: lin, Dims: []int64{2, 2}}}}, nil,

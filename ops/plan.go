@@ -127,7 +127,7 @@ func compile(m *graph.Model, g *graph.Graph, opts *Options, parent *Plan) (*Plan
 		}
 		// Values a subgraph takes from this scope must stay alive: mark them read by this node.
 		for _, sg := range n.Subgraphs() {
-			for _, name := range freeNames(sg) {
+			for _, name := range sg.OuterRefs() {
 				if produced[name] {
 					st.in = append(st.in, -2-p.slots[name]) // read-only marker for liveness
 				} else if parent != nil && parent.defines(name) {
@@ -262,107 +262,27 @@ func (p *Plan) planRelease() {
 	}
 }
 
-// freeNames lists the names a graph reads but does not define (its outer-scope
-// references), including those of its own nested subgraphs.
-func freeNames(g *graph.Graph) []string {
-	defined := map[string]bool{}
-	for _, in := range g.Inputs {
-		defined[in.Name] = true
-	}
-	for _, t := range g.Initializers {
-		defined[t.Name] = true
-	}
-	for _, n := range g.Nodes {
-		for _, o := range n.Outputs {
-			defined[o] = true
-		}
-	}
-	seen := map[string]bool{}
-	var out []string
-	add := func(name string) {
-		if name != "" && !defined[name] && !seen[name] {
-			seen[name] = true
-			out = append(out, name)
-		}
-	}
-	for _, n := range g.Nodes {
-		for _, in := range n.Inputs {
-			add(in)
-		}
-		for _, sg := range n.Subgraphs() {
-			for _, name := range freeNames(sg) {
-				add(name)
-			}
-		}
-	}
-	for _, o := range g.Outputs {
-		add(o.Name)
-	}
-	return out
-}
-
 // topoOrder orders the graph's nodes so that each runs after the producers
-// of its inputs (and of the outer values its subgraphs read).
+// of its inputs and of the outer values its subgraphs read (see
+// graph.Graph.TopoOrder). A value produced by two nodes is an error.
 func topoOrder(g *graph.Graph) ([]*graph.Node, error) {
-	producer := map[string]int{}
-	for i, n := range g.Nodes {
+	producer := map[string]*graph.Node{}
+	for _, n := range g.Nodes {
 		for _, o := range n.Outputs {
 			if o == "" {
 				continue
 			}
-			if j, dup := producer[o]; dup {
-				return nil, fmt.Errorf("ops: value %q is produced by both node %q and node %q", o, g.Nodes[j].Name, n.Name)
+			if m, dup := producer[o]; dup {
+				return nil, fmt.Errorf("ops: value %q is produced by both node %q and node %q", o, m.Name, n.Name)
 			}
-			producer[o] = i
+			producer[o] = n
 		}
 	}
-	deps := make([][]int, len(g.Nodes))
-	indeg := make([]int, len(g.Nodes))
-	users := make([][]int, len(g.Nodes))
-	for i, n := range g.Nodes {
-		names := append([]string{}, n.Inputs...)
-		for _, sg := range n.Subgraphs() {
-			names = append(names, freeNames(sg)...)
-		}
-		seen := map[int]bool{}
-		for _, name := range names {
-			if j, ok := producer[name]; ok && !seen[j] {
-				seen[j] = true
-				deps[i] = append(deps[i], j)
-				users[j] = append(users[j], i)
-				indeg[i]++
-			}
-		}
+	order, err := g.TopoOrder()
+	if err != nil {
+		return nil, fmt.Errorf("ops: graph %q: %w", g.Name, err)
 	}
-	var queue, order []int
-	for i := range g.Nodes {
-		if indeg[i] == 0 {
-			queue = append(queue, i)
-		}
-	}
-	for len(queue) > 0 {
-		i := queue[0]
-		queue = queue[1:]
-		order = append(order, i)
-		for _, u := range users[i] {
-			indeg[u]--
-			if indeg[u] == 0 {
-				queue = append(queue, u)
-			}
-		}
-	}
-	if len(order) != len(g.Nodes) {
-		for i, d := range indeg {
-			if d > 0 {
-				return nil, fmt.Errorf("ops: graph %q has a cycle through node %q (%s)", g.Name, g.Nodes[i].Name, g.Nodes[i].OpType)
-			}
-		}
-	}
-	out := make([]*graph.Node, len(order))
-	for k, i := range order {
-		out[k] = g.Nodes[i]
-	}
-	return out, nil
+	return order, nil
 }
 
 // Constants returns the tensors the plan holds for its whole life

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/onnxrun/onnxrun/graph"
 )
@@ -123,7 +124,7 @@ func (k *quantKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 		}
 		want := append([]int{}, x.Shape...)
 		want[a] = (x.Shape[a] + k.block - 1) / k.block
-		if !mEqualShape(sc.Shape, want) {
+		if !slices.Equal(sc.Shape, want) {
 			return nil, fmt.Errorf("input 1 (scale) is %s, want shape %v for blocks of %d along axis %d of %s", sc, want, k.block, a, x)
 		}
 		dim, sdim, inner := x.Shape[a], want[a], Size(x.Shape[a+1:])
@@ -273,7 +274,7 @@ func intOperand(in []Value, i, zpi int, rowZP bool) (*Tensor, []int32, error) {
 	if zp.Rank() == 1 && rowZP { // per-row zero points of a matrix
 		zshape = []int{zp.Len(), 1}
 	}
-	if bs, err := BroadcastShapes(zshape, t.Shape); err != nil || !mEqualShape(bs, t.Shape) {
+	if bs, err := BroadcastShapes(zshape, t.Shape); err != nil || !slices.Equal(bs, t.Shape) {
 		return nil, nil, fmt.Errorf("input %d (zero point) is %s, does not fit input %d (%s)", zpi, zp, i, t)
 	}
 	idx := BroadcastIndex(zshape, t.Shape)

@@ -120,6 +120,7 @@ type UnsupportedError struct {
 	Opset  int64
 }
 
+// Error names the node, the op, its domain and the opset.
 func (e *UnsupportedError) Error() string {
 	d := e.Domain
 	if d == "" {

@@ -242,12 +242,9 @@ func (k *unsqueezeKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 	}
 	axes := k.axes
 	if k.useInput {
-		a, ok, err := mvInt64Input(in, 1, "axes")
+		a, err := mvInt64sRequired(in, 1, "axes")
 		if err != nil {
 			return nil, err
-		}
-		if !ok {
-			return nil, fmt.Errorf("input 1 (axes) is missing")
 		}
 		axes = a
 	}

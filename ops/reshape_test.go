@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -41,7 +42,7 @@ func TestReshapeShapeTable(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || !mvSameShape(got, tc.want) {
+		if err != nil || !slices.Equal(got, tc.want) {
 			t.Errorf("ReshapeShape(%v, %v, %v) = %v, %v; want %v", tc.in, tc.shape, tc.allowZero, got, err, tc.want)
 		}
 	}
@@ -54,31 +55,31 @@ func TestReshapeOps(t *testing.T) {
 	if !shSameData(out[0].(*Tensor), x) {
 		t.Error("Reshape copied its input")
 	}
-	shCheck(t, 4, "Reshape", []*graph.Attr{shAInts("shape", 6)}, []Value{x}, New([]int{6}, x.Data.([]float32)))
-	shErr(t, 13, "Reshape", []*graph.Attr{shAInt("allowzero", 1)}, []Value{x, shI64s(6)}, 1, "allowzero needs opset 14")
+	shCheck(t, 4, "Reshape", []*graph.Attr{attrInts("shape", 6)}, []Value{x}, New([]int{6}, x.Data.([]float32)))
+	shErr(t, 13, "Reshape", []*graph.Attr{attrInt("allowzero", 1)}, []Value{x, shI64s(6)}, 1, "allowzero needs opset 14")
 	shErr(t, 14, "Reshape", nil, []Value{x, shI64s(4, -1)}, 1, "input 1 (shape)", "cannot reshape")
 
-	out = shCheck(t, 13, "Flatten", []*graph.Attr{shAInt("axis", 0)}, []Value{x}, New([]int{1, 6}, x.Data.([]float32)))
+	out = shCheck(t, 13, "Flatten", []*graph.Attr{attrInt("axis", 0)}, []Value{x}, New([]int{1, 6}, x.Data.([]float32)))
 	if !shSameData(out[0].(*Tensor), x) {
 		t.Error("Flatten copied its input")
 	}
 	y := shSeqF32(2, 3, 4)
-	shCheck(t, 13, "Flatten", []*graph.Attr{shAInt("axis", -1)}, []Value{y}, New([]int{6, 4}, y.Data.([]float32)))
-	shCheck(t, 13, "Flatten", []*graph.Attr{shAInt("axis", 3)}, []Value{y}, New([]int{24, 1}, y.Data.([]float32)))
-	shErr(t, 13, "Flatten", []*graph.Attr{shAInt("axis", 4)}, []Value{y}, 1, "axis 4 is out of range")
-	shErr(t, 9, "Flatten", []*graph.Attr{shAInt("axis", -1)}, []Value{y}, 1, "needs opset 11")
+	shCheck(t, 13, "Flatten", []*graph.Attr{attrInt("axis", -1)}, []Value{y}, New([]int{6, 4}, y.Data.([]float32)))
+	shCheck(t, 13, "Flatten", []*graph.Attr{attrInt("axis", 3)}, []Value{y}, New([]int{24, 1}, y.Data.([]float32)))
+	shErr(t, 13, "Flatten", []*graph.Attr{attrInt("axis", 4)}, []Value{y}, 1, "axis 4 is out of range")
+	shErr(t, 9, "Flatten", []*graph.Attr{attrInt("axis", -1)}, []Value{y}, 1, "needs opset 11")
 
 	z := shSeqF32(1, 3, 1)
-	shCheck(t, 11, "Squeeze", []*graph.Attr{shAInts("axes", -1)}, []Value{z}, New([]int{1, 3}, z.Data.([]float32)))
+	shCheck(t, 11, "Squeeze", []*graph.Attr{attrInts("axes", -1)}, []Value{z}, New([]int{1, 3}, z.Data.([]float32)))
 	shCheck(t, 13, "Squeeze", nil, []Value{z}, New([]int{3}, z.Data.([]float32)))
 	shCheck(t, 13, "Squeeze", nil, []Value{z, shI64s(0)}, New([]int{3, 1}, z.Data.([]float32)))
 	shCheck(t, 13, "Squeeze", nil, []Value{z, shI64s()}, z)
-	shCheck(t, 11, "Squeeze", []*graph.Attr{shAInts("axes")}, []Value{z}, z)
+	shCheck(t, 11, "Squeeze", []*graph.Attr{attrInts("axes")}, []Value{z}, z)
 	shCheck(t, 11, "Squeeze", nil, []Value{z}, New([]int{3}, z.Data.([]float32)))
 	shErr(t, 13, "Squeeze", nil, []Value{z, shI64s(1)}, 1, "cannot squeeze axis 1")
 	shErr(t, 13, "Squeeze", nil, []Value{z, shI64s(3)}, 1, "axis 3 is out of range")
 
-	shCheck(t, 11, "Unsqueeze", []*graph.Attr{shAInts("axes", -1, 0)}, []Value{x}, New([]int{1, 2, 3, 1}, x.Data.([]float32)))
+	shCheck(t, 11, "Unsqueeze", []*graph.Attr{attrInts("axes", -1, 0)}, []Value{x}, New([]int{1, 2, 3, 1}, x.Data.([]float32)))
 	out = shCheck(t, 13, "Unsqueeze", nil, []Value{x, shI64s(1)}, New([]int{2, 1, 3}, x.Data.([]float32)))
 	if !shSameData(out[0].(*Tensor), x) {
 		t.Error("Unsqueeze copied its input")
@@ -93,7 +94,7 @@ func TestReshapeOps(t *testing.T) {
 		t.Error("Identity copied its input")
 	}
 	seq := &Sequence{Elem: x.DType, Items: []*Tensor{x}}
-	got, err := shRunNode(16, "Identity", nil, []Value{seq}, 1)
+	got, err := runNode(16, "Identity", nil, []Value{seq}, 1)
 	if err != nil || got[0] != Value(seq) {
 		t.Errorf("Identity of a sequence: %v, %v", got, err)
 	}

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/onnxrun/onnxrun/graph"
@@ -274,17 +275,17 @@ func (k *rnnKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 		H = r.Shape[2]
 	}
 	D := k.dirs
-	if !mEqualShape(w.Shape, []int{D, G * H, isz}) {
+	if !slices.Equal(w.Shape, []int{D, G * H, isz}) {
 		return nil, fmt.Errorf("input 1 (W) is %s, want [%d %d %d]", w, D, G*H, isz)
 	}
-	if !mEqualShape(r.Shape, []int{D, G * H, H}) {
+	if !slices.Equal(r.Shape, []int{D, G * H, H}) {
 		return nil, fmt.Errorf("input 2 (R) is %s, want [%d %d %d]", r, D, G*H, H)
 	}
 	bt, bv, err := mFloatIn(in, 3, "B", dt)
 	if err != nil {
 		return nil, err
 	}
-	if bt != nil && !mEqualShape(bt.Shape, []int{D, 2 * G * H}) {
+	if bt != nil && !slices.Equal(bt.Shape, []int{D, 2 * G * H}) {
 		return nil, fmt.Errorf("input 3 (B) is %s, want [%d %d]", bt, D, 2*G*H)
 	}
 	lens := make([]int, batch)
@@ -313,7 +314,7 @@ func (k *rnnKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	if h0t != nil && !mEqualShape(h0t.Shape, stateShape) {
+	if h0t != nil && !slices.Equal(h0t.Shape, stateShape) {
 		return nil, fmt.Errorf("input 5 (initial_h) is %s, want %v", h0t, stateShape)
 	}
 	var c0, pv []float64
@@ -322,13 +323,13 @@ func (k *rnnKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 		if c0t, c0, err = mFloatIn(in, 6, "initial_c", dt); err != nil {
 			return nil, err
 		}
-		if c0t != nil && !mEqualShape(c0t.Shape, stateShape) {
+		if c0t != nil && !slices.Equal(c0t.Shape, stateShape) {
 			return nil, fmt.Errorf("input 6 (initial_c) is %s, want %v", c0t, stateShape)
 		}
 		if pt, pv, err = mFloatIn(in, 7, "P", dt); err != nil {
 			return nil, err
 		}
-		if pt != nil && !mEqualShape(pt.Shape, []int{D, 3 * H}) {
+		if pt != nil && !slices.Equal(pt.Shape, []int{D, 3 * H}) {
 			return nil, fmt.Errorf("input 7 (P) is %s, want [%d %d]", pt, D, 3*H)
 		}
 	}

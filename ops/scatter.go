@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/onnxrun/onnxrun/graph"
 )
@@ -66,7 +67,7 @@ func newScatterElements(b *Build) (Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		if upd.DType != data.DType || !mvSameShape(upd.Shape, idx.Shape) {
+		if upd.DType != data.DType || !slices.Equal(upd.Shape, idx.Shape) {
 			return nil, fmt.Errorf("input 2 (updates) %s must have the type of data %s and the shape of indices %s", upd, data, idx)
 		}
 		pos, err := elementsOffsets(data, idx, axis, "input 1 (indices)")
@@ -109,7 +110,7 @@ func newScatterND(b *Build) (Kernel, error) {
 			return nil, fmt.Errorf("%s %s: last dim %d must be in [1, %d]", what, idx, k, r)
 		}
 		want := append(append([]int{}, idx.Shape[:q-1]...), data.Shape[k:]...)
-		if upd.DType != data.DType || !mvSameShape(upd.Shape, want) {
+		if upd.DType != data.DType || !slices.Equal(upd.Shape, want) {
 			return nil, fmt.Errorf("input 2 (updates) %s: want %s%v", upd, data.DType, want)
 		}
 		ind, err := mvIndices(idx, what)

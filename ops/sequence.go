@@ -263,7 +263,7 @@ func newConcatFromSequence(b *Build) (Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		t, err := mConcat(s.Items, a)
+		t, err := ConcatTensors(s.Items, int64(a))
 		if err != nil {
 			return nil, err
 		}

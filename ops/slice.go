@@ -44,16 +44,11 @@ func (k *sliceKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 	starts, ends, axes := k.starts, k.ends, k.axes
 	var steps []int64
 	if !k.attrs {
-		var ok bool
-		if starts, ok, err = mvInt64Input(in, 1, "starts"); err != nil {
+		if starts, err = mvInt64sRequired(in, 1, "starts"); err != nil {
 			return nil, err
-		} else if !ok {
-			return nil, fmt.Errorf("input 1 (starts) is missing")
 		}
-		if ends, ok, err = mvInt64Input(in, 2, "ends"); err != nil {
+		if ends, err = mvInt64sRequired(in, 2, "ends"); err != nil {
 			return nil, err
-		} else if !ok {
-			return nil, fmt.Errorf("input 2 (ends) is missing")
 		}
 		if axes, _, err = mvInt64Input(in, 3, "axes"); err != nil {
 			return nil, err

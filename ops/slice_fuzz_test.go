@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -113,7 +114,7 @@ func TestSliceRandom(t *testing.T) {
 				coord[ax] = 0
 			}
 		}
-		if !mvSameShape(got.Shape, wshape) || (len(want) > 0 && !reflect.DeepEqual(got.Data, want)) {
+		if !slices.Equal(got.Shape, wshape) || (len(want) > 0 && !reflect.DeepEqual(got.Data, want)) {
 			t.Fatalf("%v starts %v ends %v axes %v steps %v: got %v %v, want %v %v", shape, starts, ends, axes, steps, got.Shape, got.Data, wshape, want)
 		}
 	}

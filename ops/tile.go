@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"slices"
 )
 
 func init() {
@@ -52,12 +53,9 @@ func tile6(rc *RunContext, in []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	reps, ok, err := mvInt64Input(in, 1, "repeats")
+	reps, err := mvInt64sRequired(in, 1, "repeats")
 	if err != nil {
 		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("input 1 (repeats) is missing")
 	}
 	if err := rc.checkTile(x, reps); err != nil {
 		return nil, err
@@ -106,12 +104,9 @@ func expand(rc *RunContext, in []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, ok, err := mvInt64Input(in, 1, "shape")
+	s, err := mvInt64sRequired(in, 1, "shape")
 	if err != nil {
 		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("input 1 (shape) is missing")
 	}
 	want := make([]int, len(s))
 	for i, d := range s {
@@ -143,7 +138,7 @@ func ExpandTensor(t *Tensor, shape []int) (*Tensor, error) {
 	if len(shape) < t.Rank() {
 		return nil, fmt.Errorf("cannot expand %s to %v", t, shape)
 	}
-	if mvSameShape(shape, t.Shape) {
+	if slices.Equal(shape, t.Shape) {
 		return mvShare(t, append([]int{}, shape...)), nil
 	}
 	st := Strides(t.Shape)

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // The optimizers of the ai.onnx.preview.training domain: one update step of
@@ -119,7 +120,7 @@ func (k *optimizerKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 			if err != nil {
 				return nil, err
 			}
-			if !t.DType.IsFloat() || (g > 0 && (t.DType != ts[0].DType || !mEqualShape(t.Shape, ts[0].Shape))) {
+			if !t.DType.IsFloat() || (g > 0 && (t.DType != ts[0].DType || !slices.Equal(t.Shape, ts[0].Shape))) {
 				return nil, fmt.Errorf("input %d is %s, want %s like input %d", i, t, ts[0], 2+v)
 			}
 			ts[g] = t

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/onnxrun/onnxrun/graph"
@@ -111,7 +112,7 @@ func TestTransposeAgainstReference(t *testing.T) {
 					t.Fatal(err)
 				}
 				want := shNaiveTranspose(x, perm)
-				if !mvSameShape(got.Shape, want.Shape) || got.DType != dt || !reflect.DeepEqual(got.Data, want.Data) {
+				if !slices.Equal(got.Shape, want.Shape) || got.DType != dt || !reflect.DeepEqual(got.Data, want.Data) {
 					t.Fatalf("%s%v perm %v: got %v, want %v", dt, shape, perm, got.Data, want.Data)
 				}
 			}
@@ -136,15 +137,15 @@ func shAllPerms(n int) [][]int {
 func TestTransposeNode(t *testing.T) {
 	x := shSeqF32(2, 3)
 	shCheck(t, 13, "Transpose", nil, []Value{x}, New([]int{3, 2}, []float32{0, 3, 1, 4, 2, 5}))
-	shCheck(t, 1, "Transpose", []*graph.Attr{shAInts("perm", 1, 0)}, []Value{x}, New([]int{3, 2}, []float32{0, 3, 1, 4, 2, 5}))
+	shCheck(t, 1, "Transpose", []*graph.Attr{attrInts("perm", 1, 0)}, []Value{x}, New([]int{3, 2}, []float32{0, 3, 1, 4, 2, 5}))
 	// Moving only unit dims shares the data.
 	y := shSeqF32(1, 3, 1, 2)
-	out := shCheck(t, 13, "Transpose", []*graph.Attr{shAInts("perm", 2, 1, 0, 3)}, []Value{y}, New([]int{1, 3, 1, 2}, y.Data.([]float32)))
+	out := shCheck(t, 13, "Transpose", []*graph.Attr{attrInts("perm", 2, 1, 0, 3)}, []Value{y}, New([]int{1, 3, 1, 2}, y.Data.([]float32)))
 	if !shSameData(out[0].(*Tensor), y) {
 		t.Error("a transpose of unit dims copied its input")
 	}
-	shErr(t, 13, "Transpose", []*graph.Attr{shAInts("perm", 0, 0)}, []Value{x}, 1, "not a permutation")
-	shErr(t, 13, "Transpose", []*graph.Attr{shAInts("perm", 0, 1, 2)}, []Value{x}, 1, "3 entries for rank 2")
+	shErr(t, 13, "Transpose", []*graph.Attr{attrInts("perm", 0, 0)}, []Value{x}, 1, "not a permutation")
+	shErr(t, 13, "Transpose", []*graph.Attr{attrInts("perm", 0, 1, 2)}, []Value{x}, 1, "3 entries for rank 2")
 }
 
 func BenchmarkTranspose(b *testing.B) {
@@ -192,7 +193,7 @@ func TestMovementConcurrent(t *testing.T) {
 					errs <- err
 					return
 				}
-				if got := out[0].(*Tensor); !reflect.DeepEqual(got.Data, want.Data) || !mvSameShape(got.Shape, want.Shape) {
+				if got := out[0].(*Tensor); !reflect.DeepEqual(got.Data, want.Data) || !slices.Equal(got.Shape, want.Shape) {
 					errs <- fmt.Errorf("got %s %v", got, got.Data)
 					return
 				}

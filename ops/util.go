@@ -104,17 +104,25 @@ func BroadcastIndex(in, out []int) []int {
 	pos := 0
 	for k := 0; k < n; k++ {
 		idx[k] = pos
-		for ax := len(out) - 1; ax >= 0; ax-- {
-			coord[ax]++
-			pos += st[ax]
-			if coord[ax] < out[ax] {
-				break
-			}
-			pos -= st[ax] * coord[ax]
-			coord[ax] = 0
-		}
+		pos = nextCoord(coord, out, st, pos)
 	}
 	return idx
+}
+
+// nextCoord advances coord, an index over the first len(coord) axes of
+// shape with the last one fastest, and returns pos moved by the matching
+// strides st.
+func nextCoord(coord, shape, st []int, pos int) int {
+	for ax := len(coord) - 1; ax >= 0; ax-- {
+		coord[ax]++
+		pos += st[ax]
+		if coord[ax] < shape[ax] {
+			return pos
+		}
+		pos -= st[ax] * coord[ax]
+		coord[ax] = 0
+	}
+	return pos
 }
 
 // ToInt64s converts an integer tensor (int8..int64, uint8..uint64) to int64

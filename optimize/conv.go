@@ -91,20 +91,27 @@ func (w *work) foldIntoConv() {
 			if next.Domain != "" || (next.OpType != "BatchNormalization" && next.OpType != "Mul" && next.OpType != "Add") {
 				continue
 			}
-			wv, wt, bv, ok := w.convWeights(n)
-			if !ok {
+			if len(n.Inputs) < 2 {
+				continue
+			}
+			wt := w.consts[n.Inputs[1]]
+			if wt == nil || len(wt.Dims) < 3 || (wt.DType != graph.Float && wt.DType != graph.Double) {
 				continue
 			}
 			m := int(wt.Dims[0])
 			var scale, shift []float64 // y' = y*scale + shift per channel
-			switch {
-			case next.Domain == "" && next.OpType == "BatchNormalization":
+			var ok bool
+			switch next.OpType {
+			case "BatchNormalization":
 				scale, shift, ok = w.bnAffine(next, n.Outputs[0], m, readers)
-			case next.Domain == "" && (next.OpType == "Mul" || next.OpType == "Add"):
-				scale, shift, ok = w.channelAffine(next, n.Outputs[0], m, len(wt.Dims), wt.DType)
 			default:
-				ok = false
+				scale, shift, ok = w.channelAffine(next, n.Outputs[0], m, len(wt.Dims), wt.DType)
 			}
+			if !ok {
+				continue
+			}
+			// Only now that the fold applies: the weights as float64.
+			wv, _, bv, ok := w.convWeights(n)
 			if !ok {
 				continue
 			}

@@ -422,3 +422,135 @@ func TestLevelNoneAndBasic(t *testing.T) {
 		t.Fatalf("LevelBasic fused: %v, %d nodes", err, len(m.Graph.Nodes))
 	}
 }
+
+// TestFusedGemmEpilogues checks every activation, with and without a
+// residual, on the shapes that take the in-GEMM epilogue (Gemm with a row
+// bias, transposed operands; MatMul with a batched A) and on one that does
+// not (Gemm with a full C scaled by beta).
+func TestFusedGemmEpilogues(t *testing.T) {
+	acts := []struct {
+		op    string
+		attrs []*graph.Attr
+	}{
+		{"Relu", nil}, {"LeakyRelu", []*graph.Attr{aFloat("alpha", 0.1)}}, {"Sigmoid", nil}, {"Tanh", nil},
+		{"HardSwish", nil}, {"HardSigmoid", []*graph.Attr{aFloat("alpha", 0.3), aFloat("beta", 0.4)}}, {"SiLU", nil}, {"Clip", nil},
+	}
+	shapes := []string{"gemm-bias", "gemm-transA", "gemm-fullC", "matmul-3d"}
+	for _, a := range acts {
+		for _, sh := range shapes {
+			for _, residual := range []bool{false, true} {
+				b := newBuilder(14)
+				var outShape []int
+				var inputs []ops.Value
+				switch sh {
+				case "gemm-bias", "gemm-fullC", "gemm-transA":
+					b.input("x", graph.Float, 7, 9)
+					b.init("w", graph.Float, false, 11, 9)
+					in := []string{"x", "w"}
+					attrs := []*graph.Attr{aInt("transB", 1), aFloat("alpha", 0.7)}
+					switch sh {
+					case "gemm-bias":
+						b.init("c", graph.Float, false, 11)
+						in = append(in, "c")
+					case "gemm-fullC":
+						b.init("c", graph.Float, false, 7, 11)
+						in = append(in, "c")
+						attrs = append(attrs, aFloat("beta", 0.5))
+					case "gemm-transA":
+						b.m.Graph.Inputs = nil
+						b.input("x", graph.Float, 9, 7)
+						attrs = append(attrs, aInt("transA", 1))
+					}
+					b.node("Gemm", in, []string{"g"}, attrs...)
+					outShape = []int{7, 11}
+					if sh == "gemm-transA" {
+						inputs = append(inputs, randInput(b.rng, graph.Float, 9, 7))
+					} else {
+						inputs = append(inputs, randInput(b.rng, graph.Float, 7, 9))
+					}
+				case "matmul-3d":
+					b.input("x", graph.Float, 2, 5, 9)
+					b.init("w", graph.Float, false, 9, 11)
+					b.node("MatMul", []string{"x", "w"}, []string{"g"})
+					outShape = []int{2, 5, 11}
+					inputs = append(inputs, randInput(b.rng, graph.Float, 2, 5, 9))
+				}
+				cur := "g"
+				if residual {
+					b.input("z", graph.Float, outShape...)
+					inputs = append(inputs, randInput(b.rng, graph.Float, outShape...))
+					b.node("Add", []string{cur, "z"}, []string{"s"})
+					cur = "s"
+				}
+				switch a.op {
+				case "SiLU":
+					b.node("Sigmoid", []string{cur}, []string{"sg"})
+					b.node("Mul", []string{cur, "sg"}, []string{"y"})
+				case "Clip":
+					b.initData("lo", []int64{}, []float32{-0.2})
+					b.initData("hi", []int64{}, []float32{0.6})
+					b.node("Clip", []string{cur, "lo", "hi"}, []string{"y"})
+				default:
+					b.node(a.op, []string{cur}, []string{"y"}, a.attrs...)
+				}
+				b.output("y")
+				got, _ := b.check(t, inputs...)
+				if len(got) != 1 || !strings.HasPrefix(got[0], "Fused") {
+					t.Errorf("%s %s residual %v: ops %v, want one fused node", a.op, sh, residual, got)
+				}
+			}
+		}
+	}
+}
+
+// TestFusedPointwiseConv covers the FusedConv path that runs a 1×1
+// convolution as one GEMM per image with the epilogue inside, and a 1×1
+// convolution with stride 2 that must take the general path.
+func TestFusedPointwiseConv(t *testing.T) {
+	for _, stride := range []int64{1, 2} {
+		for _, bias := range []bool{false, true} {
+			for _, residual := range []bool{false, true} {
+				for _, act := range []string{"Relu", "HardSwish", "Clip", ""} {
+					if act == "" && !residual {
+						continue
+					}
+					b := newBuilder(14)
+					b.input("x", graph.Float, 2, 5, 6, 7)
+					b.init("W", graph.Float, false, 9, 5, 1, 1)
+					in := []string{"x", "W"}
+					if bias {
+						b.init("B", graph.Float, false, 9)
+						in = append(in, "B")
+					}
+					b.node("Conv", in, []string{"c"}, aInts("strides", stride, stride))
+					oh, ow := 6, 7
+					if stride == 2 {
+						oh, ow = 3, 4
+					}
+					inputs := []ops.Value{randInput(b.rng, graph.Float, 2, 5, 6, 7)}
+					cur := "c"
+					if residual {
+						b.input("z", graph.Float, 2, 9, oh, ow)
+						inputs = append(inputs, randInput(b.rng, graph.Float, 2, 9, oh, ow))
+						b.node("Add", []string{"z", cur}, []string{"s"})
+						cur = "s"
+					}
+					switch act {
+					case "Clip":
+						b.initData("hi", []int64{}, []float32{0.7})
+						b.node("Clip", []string{cur, "", "hi"}, []string{"y"})
+					case "":
+						b.node("Identity", []string{cur}, []string{"y"})
+					default:
+						b.node(act, []string{cur}, []string{"y"})
+					}
+					b.output("y")
+					got, _ := b.check(t, inputs...)
+					if len(got) != 1 || !strings.HasPrefix(got[0], "FusedConv") {
+						t.Errorf("stride %d bias %v residual %v %s: ops %v", stride, bias, residual, act, got)
+					}
+				}
+			}
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/onnxrun/onnxrun/graph"
+	"github.com/onnxrun/onnxrun/internal/suites"
 )
 
 func TestPBRoundTrip(t *testing.T) {
@@ -46,13 +47,7 @@ func TestPBRoundTrip(t *testing.T) {
 // TestPBAgainstNumpy converts the node suite's TensorProto files to .npy
 // with onnx.numpy_helper and checks that both files read the same.
 func TestPBAgainstNumpy(t *testing.T) {
-	root := os.Getenv("ONNX_NODE_TESTS")
-	if root == "" {
-		root = "/usr/share/libonnx-testdata/data/node"
-	}
-	if _, err := os.Stat(root); err != nil {
-		t.Skipf("no ONNX node suite at %s", root)
-	}
+	root := suites.NodeDir(t)
 	py := pythonWithNumpy(t)
 	out := t.TempDir()
 	script := `

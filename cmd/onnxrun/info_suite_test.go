@@ -2,27 +2,20 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/onnxrun/onnxrun/graph"
+	"github.com/onnxrun/onnxrun/internal/suites"
 	"github.com/onnxrun/onnxrun/tensorio"
 )
 
 // nodeSuiteDir is the ONNX backend node test suite of Debian's
 // libonnx-testdata package, or $ONNX_NODE_TESTS.
 func nodeSuiteDir(t *testing.T) string {
-	dir := os.Getenv("ONNX_NODE_TESTS")
-	if dir == "" {
-		dir = "/usr/share/libonnx-testdata/data/node"
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("ONNX node test suite not found at %s (install libonnx-testdata or set ONNX_NODE_TESTS)", dir)
-	}
-	return dir
+	return suites.NodeDir(t)
 }
 
 // TestInfoNodeSuite runs info --json over every model of the node suite
@@ -113,10 +106,7 @@ func checkValues(t *testing.T, test, kind string, vs []valueInfo, data string) {
 // TestInfoZoo runs info --json over the models of $ONNXRUN_ZOO (a folder
 // of <model>/model.onnx), when set.
 func TestInfoZoo(t *testing.T) {
-	root := os.Getenv("ONNXRUN_ZOO")
-	if root == "" {
-		t.Skip("ONNXRUN_ZOO not set")
-	}
+	root := suites.ZooDir(t)
 	models, _ := filepath.Glob(filepath.Join(root, "*", "model.onnx"))
 	for _, model := range models {
 		code, stdout, stderr := runCLI("info", "--json", model)

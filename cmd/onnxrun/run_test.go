@@ -13,6 +13,7 @@ import (
 
 	"github.com/onnxrun/onnxrun"
 	"github.com/onnxrun/onnxrun/graph"
+	"github.com/onnxrun/onnxrun/internal/suites"
 	"github.com/onnxrun/onnxrun/ops"
 	"github.com/onnxrun/onnxrun/tensorio"
 )
@@ -102,10 +103,7 @@ func TestSequenceOptionalCodec(t *testing.T) {
 
 // Sequence files of the node suite decode (ONNX's own encoder wrote them).
 func TestNodeSuiteSequenceFile(t *testing.T) {
-	dir := os.Getenv("ONNX_NODE_TESTS")
-	if dir == "" {
-		dir = "/usr/share/libonnx-testdata/data/node"
-	}
+	dir := suites.NodePath()
 	b, err := os.ReadFile(filepath.Join(dir, "test_sequence_insert_at_back", "test_data_set_0", "input_0.pb"))
 	if err != nil {
 		t.Skip(err)
@@ -331,10 +329,7 @@ func TestWriteOutputsOrderAndNames(t *testing.T) {
 // A node-suite model with a sequence input and output, through the CLI:
 // a SequenceProto file in, a SequenceProto file out matching the expected one.
 func TestRunCLISequence(t *testing.T) {
-	dir := os.Getenv("ONNX_NODE_TESTS")
-	if dir == "" {
-		dir = "/usr/share/libonnx-testdata/data/node"
-	}
+	dir := suites.NodePath()
 	test := filepath.Join(dir, "test_sequence_map_add_1_sequence_1_tensor")
 	if _, err := os.Stat(test); err != nil {
 		t.Skip(err)

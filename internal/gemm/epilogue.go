@@ -140,10 +140,20 @@ func (e *Epilogue) activate(x []float32) {
 			}
 		}
 	case ActSigmoid:
+		if vecSigmoid != nil {
+			n := len(x) &^ 7
+			vecSigmoid(x[:n], false)
+			x = x[n:]
+		}
 		for i, v := range x {
 			x[i] = sigmoid(v)
 		}
 	case ActSiLU:
+		if vecSigmoid != nil {
+			n := len(x) &^ 7
+			vecSigmoid(x[:n], true)
+			x = x[n:]
+		}
 		for i, v := range x {
 			x[i] = v * sigmoid(v)
 		}

@@ -160,3 +160,34 @@ func TestExpf(t *testing.T) {
 		t.Fatalf("sigmoid(+Inf) = %v", s)
 	}
 }
+
+// TestVecSigmoid checks the vector Sigmoid and SiLU, where there is one,
+// against float64.
+func TestVecSigmoid(t *testing.T) {
+	if vecSigmoid == nil {
+		t.Skip("no vector sigmoid on this CPU or build")
+	}
+	r := rand.New(rand.NewSource(7))
+	x := []float32{0, 1, -1, 88, -88, 100, -100, 1e-8, -1e-8, 20, -20, 87.3, -87.3, 5, -5, 0.5}
+	for i := 0; i < 100000; i++ {
+		x = append(x, r.Float32()*200-100)
+	}
+	for _, silu := range []bool{false, true} {
+		y := append([]float32(nil), x...)
+		vecSigmoid(y, silu)
+		for i, v := range x {
+			w := 1 / (1 + math.Exp(-float64(v)))
+			if silu {
+				w *= float64(v)
+			}
+			if d := math.Abs(float64(y[i]) - w); d > 4e-7*math.Abs(w)+1e-30 {
+				t.Fatalf("silu=%v: f(%v) = %v, want %v", silu, v, y[i], w)
+			}
+		}
+	}
+	y := []float32{nan32, 0, 0, 0, 0, 0, 0, 0}
+	vecSigmoid(y, false)
+	if !math.IsNaN(float64(y[0])) || y[1] != 0.5 {
+		t.Fatalf("got %v, want NaN then 0.5", y)
+	}
+}

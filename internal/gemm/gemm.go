@@ -10,13 +10,23 @@
 // blocks of kc×nc into column panels as wide as the register tile, op(A) in
 // blocks of mc×kc into row panels as tall as it, and a micro-kernel keeps an
 // mr×nr tile of C in registers while it walks one A and one B panel. The
-// block sizes are fitted at start-up to the data cache sizes the kernel
-// reports (see blocking). On amd64 with AVX2 and FMA the micro-kernels are
-// Go assembly (a 6×16 tile, and 6×8 for the last narrow panel); elsewhere,
-// or built with -tags noasm, a pure-Go 2×4 kernel is used.
+// block sizes are fitted at start-up to the data cache sizes Linux reports
+// (see blockingFor). A product with one row or one column (m or n is 1) is a
+// matrix-vector product, done without packing.
+//
+// On amd64 with AVX2 and FMA (checked once at start-up) the micro-kernels
+// are Go assembly: a 6×16 tile (12 ymm accumulators), 6×8 for a last panel
+// up to 8 columns wide, and column kernels for one up to 2 wide. Elsewhere,
+// or built with -tags noasm, a pure-Go 2×4 kernel is used. There is no
+// AVX-512 kernel yet.
+//
+// PackA packs a matrix once (a layer's weights) for SgemmPacked.
 //
 // SgemmEpilogue applies a bias, a residual and an activation to each tile of
-// C right after its last k block, while the tile is still in cache.
+// C right after its last k block: the AVX2 kernels add the bias and the
+// residual and apply Relu or Clip in registers, before the tile is stored;
+// other activations (and edge tiles) are applied to the tile in Go while it
+// is still in L1.
 //
 // Work is split over row and column panels of C among up to `threads`
 // goroutines of a shared pool, never over k: every element of C is summed in
@@ -73,6 +83,15 @@ type kernelSet struct {
 	nrNarrow int
 	// fusedEp tells that the kernels apply a tileEp.
 	fusedEp bool
+	// col, when not nil, serves the last panel of C when it is at most
+	// nrCol wide: it writes the mr×w product of a packed A panel and a B
+	// panel packed w wide to out, column by column (8 floats a column).
+	col   func(w, k int, a, b []float32, out *[16]float32)
+	nrCol int
+	// dot and axpy4, when not nil, replace the Go loops of the
+	// matrix-vector path (see sdot and saxpy4).
+	dot   func(x, y []float32) float32
+	axpy4 func(dst, r0, r1, r2, r3 []float32, v *[4]float32)
 	// packRows16, when not nil, packs row-major B into 16-column panels
 	// (see packB16); only for nr = 16.
 	packRows16 func(kb int, src []float32, ldb int, dst []float32, panels int)
@@ -101,7 +120,7 @@ func sgemm(ks *kernelSet, threads int, transA, transB bool, m, n, k int, alpha f
 		threads = runtime.GOMAXPROCS(0)
 	}
 	if m == 1 || n == 1 {
-		gemv(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
+		gemv(ks, threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
 		return
 	}
 	p := &problem{ks: ks, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
@@ -172,13 +191,22 @@ func (p *problem) region(i0, i1, j0, j1 int) {
 	}
 	for jc := j0; jc < j1; jc += bl.nc {
 		nb := min(bl.nc, j1-jc)
-		// The last panel of C may be narrow; it is packed as wide as the
-		// narrow kernel when there is one.
+		// The last panel of C may be narrow: then it is packed as wide as
+		// the column kernel or the narrow kernel, when there is one.
 		lastW := nb - (ceilDiv(nb, nr)-1)*nr
-		useNarrow := ks.narrow != nil && jc+nb == p.n && lastW <= ks.nrNarrow
+		lastPW := nr
+		useCol, useNarrow := false, false
+		if jc+nb == p.n {
+			switch {
+			case ks.col != nil && lastW <= ks.nrCol:
+				useCol, lastPW = true, lastW
+			case ks.narrow != nil && lastW <= ks.nrNarrow:
+				useNarrow, lastPW = true, ks.nrNarrow
+			}
+		}
 		for pc := 0; pc < p.k; pc += bl.kc {
 			kb := min(bl.kc, p.k-pc)
-			packB(ks, p.transB, p.b, p.ldb, pc, jc, kb, nb, useNarrow, *bufB)
+			packB(ks, p.transB, p.b, p.ldb, pc, jc, kb, nb, lastPW, *bufB)
 			load, beta := pc > 0 || p.beta != 0, p.beta
 			if pc > 0 {
 				beta = 1
@@ -195,6 +223,10 @@ func (p *problem) region(i0, i1, j0, j1 int) {
 				}
 				for j := 0; j < nb; j += nr {
 					nw := min(nr, nb-j)
+					if useCol && j+nr >= nb {
+						p.colPanel(blockA, (*bufB)[j*kb:j*kb+kb*nw], ic, jc+j, mb, nw, kb, beta, load, last)
+						continue
+					}
 					pw, kern := nr, ks.tile
 					if useNarrow && j+nr >= nb {
 						pw, kern = ks.nrNarrow, ks.narrow
@@ -239,6 +271,31 @@ func (p *problem) region(i0, i1, j0, j1 int) {
 	}
 }
 
+// colPanel computes the last, nw-column panel of C (columns j0..j0+nw) for
+// rows ic..ic+mb with the column kernel, bp being that panel of B packed
+// nw wide.
+func (p *problem) colPanel(blockA, bp []float32, ic, j0, mb, nw, kb int, beta float32, load, last bool) {
+	mr := p.ks.mr
+	var out [16]float32
+	for ir := 0; ir < mb; ir += mr {
+		mw := min(mr, mb-ir)
+		p.ks.col(nw, kb, blockA[ir*kb:(ir+mr)*kb], bp, &out)
+		for r := 0; r < mw; r++ {
+			row := p.c[(ic+ir+r)*p.ldc+j0 : (ic+ir+r)*p.ldc+j0+nw]
+			for q := range row {
+				v := out[8*q+r]
+				if load {
+					v += beta * row[q]
+				}
+				row[q] = v
+			}
+		}
+		if last && p.ep.active() {
+			p.ep.apply(p.c, p.ldc, ic+ir, j0, mw, nw)
+		}
+	}
+}
+
 // maxTile bounds mr·nr of every kernel set (the edge scratch tile).
 const maxTile = 8 * 32
 
@@ -260,6 +317,8 @@ func packA(transA bool, a []float32, lda, i0, pc, mb, kb, mr int, alpha float32,
 				}
 				clear(d[mw:])
 			}
+		case mr == 6 && mw == 6 && packA6Fast != nil:
+			packA6Fast(kb, a[(i0+ir)*lda+pc:], lda, dst, alpha)
 		case mr == 6 && mw == 6:
 			// Six rows read in step, each group of six written at once.
 			o := (i0+ir)*lda + pc
@@ -294,14 +353,15 @@ func packA(transA bool, a []float32, lda, i0, pc, mb, kb, mr int, alpha float32,
 
 // packB copies op(B)[pc:pc+kb, jc:jc+nb] into buf as column panels of nr
 // columns: panel j holds, for each p, the nr values of row p (zero-padded).
-// When narrow is set the last panel is nrNarrow wide instead.
-func packB(ks *kernelSet, transB bool, b []float32, ldb, pc, jc, kb, nb int, narrow bool, buf []float32) {
-	nr, nrNarrow := ks.nr, ks.nrNarrow
+// The last panel is lastPW wide instead (nr, or the width of a narrow or
+// column kernel).
+func packB(ks *kernelSet, transB bool, b []float32, ldb, pc, jc, kb, nb, lastPW int, buf []float32) {
+	nr := ks.nr
 	if !transB && nr == 16 {
 		// Row by row, so that B is read in order; full panels are
 		// copied as 16-float arrays.
 		full := nb / 16
-		if narrow && full*16 == nb {
+		if lastPW != 16 && full*16 == nb {
 			full-- // the last panel is packed narrow
 		}
 		if ks.packRows16 != nil {
@@ -315,20 +375,20 @@ func packB(ks *kernelSet, transB bool, b []float32, ldb, pc, jc, kb, nb int, nar
 			}
 		}
 		if j := full * 16; j < nb {
-			packBPanel(false, b, ldb, pc, jc, kb, nb, j, nr, narrow, nrNarrow, buf)
+			packBPanel(false, b, ldb, pc, jc, kb, nb, j, nr, lastPW, buf)
 		}
 		return
 	}
 	for j := 0; j < nb; j += nr {
-		packBPanel(transB, b, ldb, pc, jc, kb, nb, j, nr, narrow, nrNarrow, buf)
+		packBPanel(transB, b, ldb, pc, jc, kb, nb, j, nr, lastPW, buf)
 	}
 }
 
 // packBPanel packs the column panel of packB that starts at column j.
-func packBPanel(transB bool, b []float32, ldb, pc, jc, kb, nb, j, nr int, narrow bool, nrNarrow int, buf []float32) {
+func packBPanel(transB bool, b []float32, ldb, pc, jc, kb, nb, j, nr, lastPW int, buf []float32) {
 	pw := nr
-	if narrow && j+nr >= nb {
-		pw = nrNarrow
+	if j+nr >= nb {
+		pw = lastPW
 	}
 	dst := buf[j*kb : j*kb+kb*pw]
 	nw := min(pw, nb-j)

@@ -5,7 +5,7 @@ package gemm
 // row vector times a row-major B) rows of B are accumulated axpy-style.
 // Work is split over the output elements only, so each element is summed
 // in the same order whatever the thread count.
-func gemv(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep *Epilogue) {
+func gemv(ks *kernelSet, threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep *Epilogue) {
 	scaleC(m, n, beta, c, ldc)
 	// Gather the vector operand contiguously, scaled by alpha.
 	vec := make([]float32, k)
@@ -36,6 +36,10 @@ func gemv(threads int, transA, transB bool, m, n, k int, alpha float32, a []floa
 	// Chunks of at least 64 outputs, at most one per thread.
 	chunks := max(1, min(threads, outs/64))
 	epOn := ep.active()
+	dotf := dot
+	if ks.dot != nil {
+		dotf = ks.dot
+	}
 	parallel(chunks, func(t int) {
 		lo, hi := t*outs/chunks, (t+1)*outs/chunks
 		switch {
@@ -43,6 +47,7 @@ func gemv(threads int, transA, transB bool, m, n, k int, alpha float32, a []floa
 			// c[0, lo:hi] += vec · B[:, lo:hi], four rows of B at a time.
 			dst := c[lo:hi]
 			w := hi - lo
+			var vv [4]float32
 			p := 0
 			for ; p+4 <= k; p += 4 {
 				v0, v1, v2, v3 := vec[p], vec[p+1], vec[p+2], vec[p+3]
@@ -50,6 +55,11 @@ func gemv(threads int, transA, transB bool, m, n, k int, alpha float32, a []floa
 				r1 := b[(p+1)*ldb+lo : (p+1)*ldb+lo+w]
 				r2 := b[(p+2)*ldb+lo : (p+2)*ldb+lo+w]
 				r3 := b[(p+3)*ldb+lo : (p+3)*ldb+lo+w]
+				if ks.axpy4 != nil {
+					vv = [4]float32{v0, v1, v2, v3}
+					ks.axpy4(dst, r0, r1, r2, r3, &vv)
+					continue
+				}
 				r0, r1, r2, r3 = r0[:len(dst)], r1[:len(dst)], r2[:len(dst)], r3[:len(dst)]
 				for j := range dst {
 					dst[j] += v0*r0[j] + v1*r1[j] + v2*r2[j] + v3*r3[j]
@@ -67,7 +77,7 @@ func gemv(threads int, transA, transB bool, m, n, k int, alpha float32, a []floa
 			}
 		case m == 1: // B transposed: c[j] += vec · B[j, :]
 			for j := lo; j < hi; j++ {
-				c[j] += dot(vec, b[j*ldb:j*ldb+k])
+				c[j] += dotf(vec, b[j*ldb:j*ldb+k])
 			}
 			if epOn {
 				ep.apply(c, ldc, 0, lo, 1, hi-lo)
@@ -81,7 +91,7 @@ func gemv(threads int, transA, transB bool, m, n, k int, alpha float32, a []floa
 					}
 					c[i*ldc] += s
 				} else {
-					c[i*ldc] += dot(vec, a[i*lda:i*lda+k])
+					c[i*ldc] += dotf(vec, a[i*lda:i*lda+k])
 				}
 			}
 			if epOn {

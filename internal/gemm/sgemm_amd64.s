@@ -1025,6 +1025,144 @@ kern4x24_write:
 	VZEROUPPER
 	RET
 
+DATA mask6<>+0(SB)/4, $0xffffffff
+DATA mask6<>+4(SB)/4, $0xffffffff
+DATA mask6<>+8(SB)/4, $0xffffffff
+DATA mask6<>+12(SB)/4, $0xffffffff
+DATA mask6<>+16(SB)/4, $0xffffffff
+DATA mask6<>+20(SB)/4, $0xffffffff
+DATA mask6<>+24(SB)/4, $0x00000000
+DATA mask6<>+28(SB)/4, $0x00000000
+GLOBL mask6<>(SB), RODATA|NOPTR, $32
+
+// func kern6x1(k int, a *float32, b *float32, out *float32)
+// Requires: AVX, FMA3
+TEXT ·kern6x1(SB), NOSPLIT, $0-32
+	MOVQ    k+0(FP), AX
+	MOVQ    a+8(FP), CX
+	MOVQ    b+16(FP), DX
+	VMOVUPS mask6<>+0(SB), Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	MOVQ    AX, BX
+	SHRQ    $0x02, BX
+	JZ      kern6x1_tail
+
+kern6x1_loop:
+	VMASKMOVPS   (CX), Y0, Y5
+	VBROADCASTSS (DX), Y6
+	VFMADD231PS  Y5, Y6, Y1
+	VMASKMOVPS   24(CX), Y0, Y5
+	VBROADCASTSS 4(DX), Y6
+	VFMADD231PS  Y5, Y6, Y2
+	VMASKMOVPS   48(CX), Y0, Y5
+	VBROADCASTSS 8(DX), Y6
+	VFMADD231PS  Y5, Y6, Y3
+	VMASKMOVPS   72(CX), Y0, Y5
+	VBROADCASTSS 12(DX), Y6
+	VFMADD231PS  Y5, Y6, Y4
+	ADDQ         $0x00000060, CX
+	ADDQ         $0x00000010, DX
+	DECQ         BX
+	JNZ          kern6x1_loop
+
+kern6x1_tail:
+	ANDQ $0x03, AX
+	JZ   kern6x1_sum
+
+kern6x1_tailloop:
+	VMASKMOVPS   (CX), Y0, Y5
+	VBROADCASTSS (DX), Y6
+	VFMADD231PS  Y5, Y6, Y1
+	ADDQ         $0x00000018, CX
+	ADDQ         $0x00000004, DX
+	DECQ         AX
+	JNZ          kern6x1_tailloop
+
+kern6x1_sum:
+	MOVQ    out+24(FP), AX
+	VADDPS  Y2, Y1, Y1
+	VADDPS  Y4, Y3, Y3
+	VADDPS  Y3, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VZEROUPPER
+	RET
+
+// func kern6x2(k int, a *float32, b *float32, out *float32)
+// Requires: AVX, FMA3
+TEXT ·kern6x2(SB), NOSPLIT, $0-32
+	MOVQ    k+0(FP), AX
+	MOVQ    a+8(FP), CX
+	MOVQ    b+16(FP), DX
+	VMOVUPS mask6<>+0(SB), Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	VXORPS  Y8, Y8, Y8
+	MOVQ    AX, BX
+	SHRQ    $0x02, BX
+	JZ      kern6x2_tail
+
+kern6x2_loop:
+	VMASKMOVPS   (CX), Y0, Y9
+	VBROADCASTSS (DX), Y10
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 4(DX), Y10
+	VFMADD231PS  Y9, Y10, Y2
+	VMASKMOVPS   24(CX), Y0, Y9
+	VBROADCASTSS 8(DX), Y10
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 12(DX), Y10
+	VFMADD231PS  Y9, Y10, Y4
+	VMASKMOVPS   48(CX), Y0, Y9
+	VBROADCASTSS 16(DX), Y10
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 20(DX), Y10
+	VFMADD231PS  Y9, Y10, Y6
+	VMASKMOVPS   72(CX), Y0, Y9
+	VBROADCASTSS 24(DX), Y10
+	VFMADD231PS  Y9, Y10, Y7
+	VBROADCASTSS 28(DX), Y10
+	VFMADD231PS  Y9, Y10, Y8
+	ADDQ         $0x00000060, CX
+	ADDQ         $0x00000020, DX
+	DECQ         BX
+	JNZ          kern6x2_loop
+
+kern6x2_tail:
+	ANDQ $0x03, AX
+	JZ   kern6x2_sum
+
+kern6x2_tailloop:
+	VMASKMOVPS   (CX), Y0, Y9
+	VBROADCASTSS (DX), Y10
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 4(DX), Y10
+	VFMADD231PS  Y9, Y10, Y2
+	ADDQ         $0x00000018, CX
+	ADDQ         $0x00000008, DX
+	DECQ         AX
+	JNZ          kern6x2_tailloop
+
+kern6x2_sum:
+	MOVQ    out+24(FP), AX
+	VADDPS  Y3, Y1, Y1
+	VADDPS  Y7, Y5, Y5
+	VADDPS  Y5, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VADDPS  Y4, Y2, Y2
+	VADDPS  Y8, Y6, Y6
+	VADDPS  Y6, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VZEROUPPER
+	RET
+
 // func packB16(kb int, src *float32, ldb int, dst *float32, panels int)
 // Requires: AVX
 TEXT ·packB16(SB), NOSPLIT, $0-40
@@ -1062,4 +1200,262 @@ packB16_panel:
 	VZEROUPPER
 
 packB16_done:
+	RET
+
+// func packA6(kb int, a *float32, lda int, dst *float32, alpha float32)
+// Requires: AVX
+TEXT ·packA6(SB), NOSPLIT, $0-36
+	MOVQ         kb+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVQ         lda+16(FP), DX
+	SHLQ         $0x02, DX
+	MOVQ         dst+24(FP), BX
+	VBROADCASTSS alpha+32(FP), X0
+	LEAQ         (CX)(DX*1), SI
+	LEAQ         (SI)(DX*1), DI
+	LEAQ         (DI)(DX*1), R8
+	LEAQ         (R8)(DX*1), R9
+	LEAQ         (R9)(DX*1), DX
+	MOVQ         AX, R10
+	SHRQ         $0x02, R10
+	JZ           packA6_tail
+
+packA6_loop:
+	VMULPS    (CX), X0, X1
+	VMULPS    (SI), X0, X2
+	VMULPS    (DI), X0, X3
+	VMULPS    (R8), X0, X4
+	VMULPS    (R9), X0, X5
+	VMULPS    (DX), X0, X6
+	VUNPCKLPS X2, X1, X7
+	VUNPCKHPS X2, X1, X1
+	VUNPCKLPS X4, X3, X2
+	VUNPCKHPS X4, X3, X3
+	VUNPCKLPS X6, X5, X4
+	VUNPCKHPS X6, X5, X5
+	VMOVLHPS  X2, X7, X6
+	VMOVUPS   X6, (BX)
+	VMOVLPS   X4, 16(BX)
+	VMOVHLPS  X7, X2, X6
+	VMOVUPS   X6, 24(BX)
+	VMOVHPS   X4, 40(BX)
+	VMOVLHPS  X3, X1, X6
+	VMOVUPS   X6, 48(BX)
+	VMOVLPS   X5, 64(BX)
+	VMOVHLPS  X1, X3, X6
+	VMOVUPS   X6, 72(BX)
+	VMOVHPS   X5, 88(BX)
+	ADDQ      $0x10, CX
+	ADDQ      $0x10, SI
+	ADDQ      $0x10, DI
+	ADDQ      $0x10, R8
+	ADDQ      $0x10, R9
+	ADDQ      $0x10, DX
+	ADDQ      $0x60, BX
+	DECQ      R10
+	JNZ       packA6_loop
+
+packA6_tail:
+	ANDQ $0x03, AX
+	JZ   packA6_done
+
+packA6_scalar:
+	VMULSS (CX), X0, X1
+	VMOVSS X1, (BX)
+	ADDQ   $0x04, CX
+	VMULSS (SI), X0, X1
+	VMOVSS X1, 4(BX)
+	ADDQ   $0x04, SI
+	VMULSS (DI), X0, X1
+	VMOVSS X1, 8(BX)
+	ADDQ   $0x04, DI
+	VMULSS (R8), X0, X1
+	VMOVSS X1, 12(BX)
+	ADDQ   $0x04, R8
+	VMULSS (R9), X0, X1
+	VMOVSS X1, 16(BX)
+	ADDQ   $0x04, R9
+	VMULSS (DX), X0, X1
+	VMOVSS X1, 20(BX)
+	ADDQ   $0x04, DX
+	ADDQ   $0x18, BX
+	DECQ   AX
+	JNZ    packA6_scalar
+
+packA6_done:
+	RET
+
+// func sdot(n int, x *float32, y *float32) float32
+// Requires: AVX, FMA3, SSE
+TEXT ·sdot(SB), NOSPLIT, $0-28
+	MOVQ   n+0(FP), AX
+	MOVQ   x+8(FP), CX
+	MOVQ   y+16(FP), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   AX, BX
+	SHRQ   $0x05, BX
+	JZ     sdot_tail
+
+sdot_loop:
+	VMOVUPS     (CX), Y4
+	VFMADD231PS (DX), Y4, Y0
+	VMOVUPS     32(CX), Y4
+	VFMADD231PS 32(DX), Y4, Y1
+	VMOVUPS     64(CX), Y4
+	VFMADD231PS 64(DX), Y4, Y2
+	VMOVUPS     96(CX), Y4
+	VFMADD231PS 96(DX), Y4, Y3
+	ADDQ        $0x80, CX
+	ADDQ        $0x80, DX
+	DECQ        BX
+	JNZ         sdot_loop
+
+sdot_tail:
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y2, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	ANDQ         $0x1f, AX
+	JZ           sdot_done
+
+sdot_scalar:
+	VMOVSS      (CX), X1
+	VFMADD231SS (DX), X1, X0
+	ADDQ        $0x04, CX
+	ADDQ        $0x04, DX
+	DECQ        AX
+	JNZ         sdot_scalar
+
+sdot_done:
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func saxpy4(n int, dst *float32, r0 *float32, r1 *float32, r2 *float32, r3 *float32, v *[4]float32)
+// Requires: AVX, FMA3
+TEXT ·saxpy4(SB), NOSPLIT, $0-56
+	MOVQ         n+0(FP), AX
+	MOVQ         dst+8(FP), CX
+	MOVQ         r0+16(FP), DX
+	MOVQ         r1+24(FP), BX
+	MOVQ         r2+32(FP), SI
+	MOVQ         r3+40(FP), DI
+	MOVQ         v+48(FP), R8
+	VBROADCASTSS (R8), Y0
+	VBROADCASTSS 4(R8), Y1
+	VBROADCASTSS 8(R8), Y2
+	VBROADCASTSS 12(R8), Y3
+	XORQ         R8, R8
+	MOVQ         AX, R9
+	SHRQ         $0x03, R9
+	JZ           saxpy4_tail
+
+saxpy4_loop:
+	VMULPS      (DX)(R8*1), Y0, Y4
+	VFMADD231PS (BX)(R8*1), Y1, Y4
+	VFMADD231PS (SI)(R8*1), Y2, Y4
+	VFMADD231PS (DI)(R8*1), Y3, Y4
+	VADDPS      (CX)(R8*1), Y4, Y4
+	VMOVUPS     Y4, (CX)(R8*1)
+	ADDQ        $0x20, R8
+	DECQ        R9
+	JNZ         saxpy4_loop
+
+saxpy4_tail:
+	ANDQ $0x07, AX
+	JZ   saxpy4_done
+
+saxpy4_scalar:
+	VMULSS      (DX)(R8*1), X0, X4
+	VFMADD231SS (BX)(R8*1), X1, X4
+	VFMADD231SS (SI)(R8*1), X2, X4
+	VFMADD231SS (DI)(R8*1), X3, X4
+	VADDSS      (CX)(R8*1), X4, X4
+	VMOVSS      X4, (CX)(R8*1)
+	ADDQ        $0x04, R8
+	DECQ        AX
+	JNZ         saxpy4_scalar
+
+saxpy4_done:
+	VZEROUPPER
+	RET
+
+DATA expconsts<>+0(SB)/4, $0x42b00000
+DATA expconsts<>+4(SB)/4, $0xc2aeac4f
+DATA expconsts<>+8(SB)/4, $0x3fb8aa3b
+DATA expconsts<>+12(SB)/4, $0x3f318000
+DATA expconsts<>+16(SB)/4, $0xb95e8083
+DATA expconsts<>+20(SB)/4, $0x39500d01
+DATA expconsts<>+24(SB)/4, $0x3ab60b61
+DATA expconsts<>+28(SB)/4, $0x3c088889
+DATA expconsts<>+32(SB)/4, $0x3d2aaaab
+DATA expconsts<>+36(SB)/4, $0x3e2aaaab
+DATA expconsts<>+40(SB)/4, $0x3f000000
+DATA expconsts<>+44(SB)/4, $0x3f800000
+GLOBL expconsts<>(SB), RODATA|NOPTR, $48
+
+// func vsigmoid(n int, x *float32, silu int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·vsigmoid(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ silu+16(FP), DX
+	SHRQ $0x03, AX
+	JZ   vsigmoid_done
+
+vsigmoid_loop:
+	VMOVUPS      (CX), Y0
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y0, Y1, Y1
+	VBROADCASTSS expconsts<>+4(SB), Y3
+	VMAXPS       Y1, Y3, Y1
+	VBROADCASTSS expconsts<>+0(SB), Y3
+	VMINPS       Y1, Y3, Y1
+	VBROADCASTSS expconsts<>+8(SB), Y3
+	VMULPS       Y3, Y1, Y2
+	VROUNDPS     $0x00, Y2, Y2
+	VMOVAPS      Y1, Y1
+	VBROADCASTSS expconsts<>+12(SB), Y3
+	VFNMADD231PS Y3, Y2, Y1
+	VBROADCASTSS expconsts<>+16(SB), Y3
+	VFNMADD231PS Y3, Y2, Y1
+	VBROADCASTSS expconsts<>+20(SB), Y4
+	VBROADCASTSS expconsts<>+24(SB), Y3
+	VFMADD213PS  Y3, Y1, Y4
+	VBROADCASTSS expconsts<>+28(SB), Y3
+	VFMADD213PS  Y3, Y1, Y4
+	VBROADCASTSS expconsts<>+32(SB), Y3
+	VFMADD213PS  Y3, Y1, Y4
+	VBROADCASTSS expconsts<>+36(SB), Y3
+	VFMADD213PS  Y3, Y1, Y4
+	VBROADCASTSS expconsts<>+40(SB), Y3
+	VFMADD213PS  Y3, Y1, Y4
+	VBROADCASTSS expconsts<>+44(SB), Y3
+	VFMADD213PS  Y3, Y1, Y4
+	VBROADCASTSS expconsts<>+44(SB), Y3
+	VFMADD213PS  Y3, Y1, Y4
+	VCVTPS2DQ    Y2, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       Y3, Y1, Y1
+	VMULPS       Y1, Y4, Y1
+	VADDPS       Y3, Y1, Y1
+	VDIVPS       Y1, Y3, Y1
+	TESTQ        DX, DX
+	JZ           vsigmoid_store
+	VMULPS       Y0, Y1, Y1
+
+vsigmoid_store:
+	VMOVUPS Y1, (CX)
+	ADDQ    $0x20, CX
+	DECQ    AX
+	JNZ     vsigmoid_loop
+	VZEROUPPER
+
+vsigmoid_done:
 	RET

@@ -34,9 +34,50 @@ func kern6x8(k int, a *float32, b *float32, c *float32, ldc int, beta float32, l
 //go:noescape
 func kern4x24(k int, a *float32, b *float32, c *float32, ldc int, beta float32, load int, ep *uintptr)
 
+// kern6x1 writes to out[8*q+i] (i < 6, q < 1) the product of a packed A
+// micro-panel (k steps of 6 values) and a packed B panel 1 wide (k
+// steps of 1 values), summed in four interleaved partial sums. It needs
+// AVX2 and FMA.
+//
+//go:noescape
+func kern6x1(k int, a *float32, b *float32, out *float32)
+
+// kern6x2 writes to out[8*q+i] (i < 6, q < 2) the product of a packed A
+// micro-panel (k steps of 6 values) and a packed B panel 2 wide (k
+// steps of 2 values), summed in four interleaved partial sums. It needs
+// AVX2 and FMA.
+//
+//go:noescape
+func kern6x2(k int, a *float32, b *float32, out *float32)
+
 // packB16 copies panels×16 columns of kb rows of a row-major matrix at src
 // (row stride ldb) into panels of 16 columns at dst: panel j holds, for
 // each row p, its 16 values at dst[j*16*kb+p*16:]. It needs AVX.
 //
 //go:noescape
 func packB16(kb int, src *float32, ldb int, dst *float32, panels int)
+
+// packA6 writes alpha·a[r*lda+p] to dst[6*p+r] for r < 6 and p < kb. It
+// needs AVX.
+//
+//go:noescape
+func packA6(kb int, a *float32, lda int, dst *float32, alpha float32)
+
+// sdot returns the inner product of the n floats at x and y, summed in
+// 32 interleaved partial sums then a scalar tail. It needs AVX2 and FMA.
+//
+//go:noescape
+func sdot(n int, x *float32, y *float32) float32
+
+// saxpy4 adds v[0]·r0[j] + v[1]·r1[j] + v[2]·r2[j] + v[3]·r3[j] to dst[j] for
+// j < n, every element by the same chain of fused multiply-adds. It
+// needs AVX2 and FMA.
+//
+//go:noescape
+func saxpy4(n int, dst *float32, r0 *float32, r1 *float32, r2 *float32, r3 *float32, v *[4]float32)
+
+// vsigmoid replaces each of the n floats at x (n a multiple of 8) by
+// 1/(1+exp(-x)), times x when silu is not 0. It needs AVX2 and FMA.
+//
+//go:noescape
+func vsigmoid(n int, x *float32, silu int)

@@ -8,3 +8,10 @@ func selectKernels() *kernelSet { return &goKernels }
 
 // kernelSets returns every kernel set this CPU runs, the chosen one first.
 func kernelSets() []*kernelSet { return []*kernelSet{&goKernels} }
+
+// vecSigmoid, when not nil, applies Sigmoid (or SiLU) to x, len(x) a
+// multiple of 8.
+var vecSigmoid func(x []float32, silu bool)
+
+// packA6Fast, when not nil, packs six rows of A (see packA6).
+var packA6Fast func(kb int, a []float32, lda int, dst []float32, alpha float32)

@@ -144,6 +144,12 @@ add("symbolic_broadcast_bomb", model(
     'node "add" (Add, opset 17): output "y"', inputs={"a": np.zeros([1 << 14, 1], np.float32), "b": np.zeros([1, 1 << 14], np.float32)},
     why="inputs binding a symbolic dim N=16384 that makes Add's output N x N (1 GiB): refused from the inferred shapes before the run starts")
 
+add("einsum_outer_bomb", model(
+    [helper.make_node("Einsum", ["a", "b", "c"], ["y"], name="einsum", equation="i,j,k->ijk")],
+    [vi("a", F32, [4096]), vi("b", F32, [4096]), vi("c", F32, ["K"])], [vi("y", F32, None)]),
+    "exceeds the limit", inputs={"a": np.ones([4096], np.float32), "b": np.ones([4096], np.float32), "c": np.ones([4096], np.float32)},
+    why="an Einsum outer product of three 4096-vectors: 256 GiB")
+
 # A sparse constant whose dims claim 10^12 elements with one value.
 sp = helper.make_sparse_tensor(numpy_helper.from_array(np.array([1.0], np.float32), "v"),
                                numpy_helper.from_array(np.array([0], np.int64), "i"), [10**6, 10**6])

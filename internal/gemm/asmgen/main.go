@@ -9,6 +9,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -35,7 +36,14 @@ func main() {
 	kernel(6, 2)
 	kernel(6, 1)
 	kernel(4, 3)
+	mask6()
+	colKernel(1)
+	colKernel(2)
 	packB16()
+	packA6()
+	dot()
+	axpy4()
+	sigmoid()
 	Generate()
 }
 
@@ -281,4 +289,359 @@ func bits(x int) int {
 		n++
 	}
 	return n
+}
+
+// mask6 is the VMASKMOVPS mask of the first six lanes of a ymm register.
+var mask6Mem Mem
+
+func mask6() {
+	mask6Mem = GLOBL("mask6", RODATA|NOPTR)
+	for i := 0; i < 8; i++ {
+		v := uint32(0)
+		if i < 6 {
+			v = 0xffffffff
+		}
+		DATA(4*i, U32(v))
+	}
+}
+
+// colKernel emits kern6xW (w = 1 or 2): the product of a packed A
+// micro-panel (k steps of 6 values) and a packed B panel only w columns
+// wide (k steps of w values), for the last, narrow panel of C. The six
+// values of A at each step are one masked load and the w values of B are
+// broadcast; four sets of accumulators hide the FMA latency. The result,
+// column by column, goes to out (8 floats per column, the first six used).
+func colKernel(w int) {
+	name := fmt.Sprintf("kern6x%d", w)
+	TEXT(name, NOSPLIT, "func(k int, a, b, out *float32)")
+	Pragma("noescape")
+	Doc(
+		fmt.Sprintf("%s writes to out[8*q+i] (i < 6, q < %d) the product of a packed A", name, w),
+		fmt.Sprintf("micro-panel (k steps of 6 values) and a packed B panel %d wide (k", w),
+		fmt.Sprintf("steps of %d values), summed in four interleaved partial sums. It needs", w),
+		"AVX2 and FMA.",
+	)
+	k := Load(Param("k"), GP64())
+	a := Mem{Base: Load(Param("a"), GP64())}
+	b := Mem{Base: Load(Param("b"), GP64())}
+	mask := YMM()
+	VMOVUPS(mask6Mem, mask)
+	const sets = 4
+	acc := make([][]VecVirtual, sets)
+	for u := range acc {
+		acc[u] = make([]VecVirtual, w)
+		for q := range acc[u] {
+			acc[u][q] = YMM()
+			VXORPS(acc[u][q], acc[u][q], acc[u][q])
+		}
+	}
+	step := func(u, set int) {
+		av := YMM()
+		VMASKMOVPS(a.Offset(4*6*u), mask, av)
+		for q := 0; q < w; q++ {
+			bv := YMM()
+			VBROADCASTSS(b.Offset(4*(w*u+q)), bv)
+			VFMADD231PS(av, bv, acc[set][q])
+		}
+	}
+	n := GP64()
+	MOVQ(k, n)
+	SHRQ(U8(2), n)
+	JZ(LabelRef(name + "_tail"))
+	Label(name + "_loop")
+	for u := 0; u < sets; u++ {
+		step(u, u)
+	}
+	ADDQ(U32(4*6*sets), a.Base)
+	ADDQ(U32(4*w*sets), b.Base)
+	DECQ(n)
+	JNZ(LabelRef(name + "_loop"))
+	Label(name + "_tail")
+	ANDQ(U8(sets-1), k)
+	JZ(LabelRef(name + "_sum"))
+	Label(name + "_tailloop")
+	step(0, 0)
+	ADDQ(U32(4*6), a.Base)
+	ADDQ(U32(4*w), b.Base)
+	DECQ(k)
+	JNZ(LabelRef(name + "_tailloop"))
+	Label(name + "_sum")
+	out := Load(Param("out"), GP64())
+	for q := 0; q < w; q++ {
+		VADDPS(acc[1][q], acc[0][q], acc[0][q])
+		VADDPS(acc[3][q], acc[2][q], acc[2][q])
+		VADDPS(acc[2][q], acc[0][q], acc[0][q])
+		VMOVUPS(acc[0][q], Mem{Base: out, Disp: 32 * q})
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// dot emits sdot, the inner product of two float32 vectors in four ymm
+// partial sums (plus a scalar one for the tail).
+func dot() {
+	TEXT("sdot", NOSPLIT, "func(n int, x, y *float32) float32")
+	Pragma("noescape")
+	Doc(
+		"sdot returns the inner product of the n floats at x and y, summed in",
+		"32 interleaved partial sums then a scalar tail. It needs AVX2 and FMA.",
+	)
+	n := Load(Param("n"), GP64())
+	x := Mem{Base: Load(Param("x"), GP64())}
+	y := Mem{Base: Load(Param("y"), GP64())}
+	acc := make([]VecVirtual, 4)
+	for i := range acc {
+		acc[i] = YMM()
+		VXORPS(acc[i], acc[i], acc[i])
+	}
+	blocks := GP64()
+	MOVQ(n, blocks)
+	SHRQ(U8(5), blocks)
+	JZ(LabelRef("sdot_tail"))
+	Label("sdot_loop")
+	for i := 0; i < 4; i++ {
+		t := YMM()
+		VMOVUPS(x.Offset(32*i), t)
+		VFMADD231PS(y.Offset(32*i), t, acc[i])
+	}
+	ADDQ(U8(128), x.Base)
+	ADDQ(U8(128), y.Base)
+	DECQ(blocks)
+	JNZ(LabelRef("sdot_loop"))
+	Label("sdot_tail")
+	VADDPS(acc[1], acc[0], acc[0])
+	VADDPS(acc[3], acc[2], acc[2])
+	VADDPS(acc[2], acc[0], acc[0])
+	hi := XMM()
+	VEXTRACTF128(U8(1), acc[0], hi)
+	lo := acc[0].AsX()
+	VADDPS(hi, lo, lo)
+	VHADDPS(lo, lo, lo)
+	VHADDPS(lo, lo, lo)
+	ANDQ(U8(31), n)
+	JZ(LabelRef("sdot_done"))
+	Label("sdot_scalar")
+	t := XMM()
+	VMOVSS(x, t)
+	VFMADD231SS(y, t, lo)
+	ADDQ(U8(4), x.Base)
+	ADDQ(U8(4), y.Base)
+	DECQ(n)
+	JNZ(LabelRef("sdot_scalar"))
+	Label("sdot_done")
+	VZEROUPPER()
+	Store(lo, ReturnIndex(0))
+	RET()
+}
+
+// axpy4 emits saxpy4: dst += v0·r0 + v1·r1 + v2·r2 + v3·r3 over n floats,
+// each element computed by the same chain of FMAs in the vector loop and
+// in the scalar tail.
+func axpy4() {
+	TEXT("saxpy4", NOSPLIT, "func(n int, dst, r0, r1, r2, r3 *float32, v *[4]float32)")
+	Pragma("noescape")
+	Doc(
+		"saxpy4 adds v[0]·r0[j] + v[1]·r1[j] + v[2]·r2[j] + v[3]·r3[j] to dst[j] for",
+		"j < n, every element by the same chain of fused multiply-adds. It",
+		"needs AVX2 and FMA.",
+	)
+	n := Load(Param("n"), GP64())
+	dst := Load(Param("dst"), GP64())
+	r := []Register{Load(Param("r0"), GP64()), Load(Param("r1"), GP64()), Load(Param("r2"), GP64()), Load(Param("r3"), GP64())}
+	v := Load(Param("v"), GP64())
+	vs := make([]VecVirtual, 4)
+	for i := range vs {
+		vs[i] = YMM()
+		VBROADCASTSS(Mem{Base: v, Disp: 4 * i}, vs[i])
+	}
+	// i is the byte offset into all five vectors.
+	i := GP64()
+	XORQ(i, i)
+	blocks := GP64()
+	MOVQ(n, blocks)
+	SHRQ(U8(3), blocks)
+	JZ(LabelRef("saxpy4_tail"))
+	Label("saxpy4_loop")
+	{
+		t := YMM()
+		VMULPS(Mem{Base: r[0], Index: i, Scale: 1}, vs[0], t)
+		for q := 1; q < 4; q++ {
+			VFMADD231PS(Mem{Base: r[q], Index: i, Scale: 1}, vs[q], t)
+		}
+		VADDPS(Mem{Base: dst, Index: i, Scale: 1}, t, t)
+		VMOVUPS(t, Mem{Base: dst, Index: i, Scale: 1})
+	}
+	ADDQ(U8(32), i)
+	DECQ(blocks)
+	JNZ(LabelRef("saxpy4_loop"))
+	Label("saxpy4_tail")
+	ANDQ(U8(7), n)
+	JZ(LabelRef("saxpy4_done"))
+	Label("saxpy4_scalar")
+	{
+		t := XMM()
+		VMULSS(Mem{Base: r[0], Index: i, Scale: 1}, vs[0].AsX(), t)
+		for q := 1; q < 4; q++ {
+			VFMADD231SS(Mem{Base: r[q], Index: i, Scale: 1}, vs[q].AsX(), t)
+		}
+		VADDSS(Mem{Base: dst, Index: i, Scale: 1}, t, t)
+		VMOVSS(t, Mem{Base: dst, Index: i, Scale: 1})
+	}
+	ADDQ(U8(4), i)
+	DECQ(n)
+	JNZ(LabelRef("saxpy4_scalar"))
+	Label("saxpy4_done")
+	VZEROUPPER()
+	RET()
+}
+
+// sigmoid emits vsigmoid: x = 1/(1+exp(-x)) (or x·that for SiLU) over n
+// floats, n a multiple of 8. exp(t) is computed as 2^m·p(r) with t = m·ln2 +
+// r, |r| <= ln2/2 and p the Taylor polynomial of degree 7, t clamped to
+// [-87.33, 88] (no overflow of 2^m); NaN stays NaN.
+func sigmoid() {
+	vals := []float32{88, -87.33654, 1.44269504088896341, 0.693359375, -2.12194440e-4,
+		1.0 / 5040, 1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5, 1}
+	consts := GLOBL("expconsts", RODATA|NOPTR)
+	for i, v := range vals {
+		DATA(4*i, U32(math.Float32bits(v)))
+	}
+	c := func(i int) Mem { return consts.Offset(4 * i) }
+	TEXT("vsigmoid", NOSPLIT, "func(n int, x *float32, silu int)")
+	Pragma("noescape")
+	Doc(
+		"vsigmoid replaces each of the n floats at x (n a multiple of 8) by",
+		"1/(1+exp(-x)), times x when silu is not 0. It needs AVX2 and FMA.",
+	)
+	n := Load(Param("n"), GP64())
+	x := Mem{Base: Load(Param("x"), GP64())}
+	silu := Load(Param("silu"), GP64())
+	SHRQ(U8(3), n)
+	JZ(LabelRef("vsigmoid_done"))
+	Label("vsigmoid_loop")
+	v, t, m, r, p, e := YMM(), YMM(), YMM(), YMM(), YMM(), YMM()
+	one, tmp := YMM(), YMM()
+	VMOVUPS(x, v)
+	VXORPS(t, t, t)
+	VSUBPS(v, t, t) // t = -x
+	VBROADCASTSS(c(1), tmp)
+	VMAXPS(t, tmp, t) // NaN (second source) passes
+	VBROADCASTSS(c(0), tmp)
+	VMINPS(t, tmp, t)
+	VBROADCASTSS(c(2), tmp)
+	VMULPS(tmp, t, m)
+	VROUNDPS(U8(0), m, m) // nearest
+	VMOVAPS(t, r)
+	VBROADCASTSS(c(3), tmp)
+	VFNMADD231PS(tmp, m, r) // r -= m·ln2hi
+	VBROADCASTSS(c(4), tmp)
+	VFNMADD231PS(tmp, m, r) // r -= m·ln2lo
+	VBROADCASTSS(c(5), p)
+	for i := 6; i <= 11; i++ {
+		VBROADCASTSS(c(i), tmp)
+		VFMADD213PS(tmp, r, p) // p = p·r + c
+	}
+	VBROADCASTSS(c(11), one)
+	VFMADD213PS(one, r, p) // p = p·r + 1
+	// 2^m from the exponent bits.
+	mi := YMM()
+	VCVTPS2DQ(m, mi)
+	VPSLLD(U8(23), mi, mi)
+	VPADDD(one, mi, mi) // 1.0 has exponent bits 127<<23
+	VMULPS(mi, p, e)
+	VADDPS(one, e, e)
+	VDIVPS(e, one, e) // 1/(1+exp(-x))
+	TESTQ(silu, silu)
+	JZ(LabelRef("vsigmoid_store"))
+	VMULPS(v, e, e)
+	Label("vsigmoid_store")
+	VMOVUPS(e, x)
+	ADDQ(U8(32), x.Base)
+	DECQ(n)
+	JNZ(LabelRef("vsigmoid_loop"))
+	VZEROUPPER()
+	Label("vsigmoid_done")
+	RET()
+}
+
+// packA6 emits packA6: six rows of a row-major A, scaled by alpha, into a
+// 6-row panel (for each column p, its six values), four columns at a time
+// by 4×4 transposes.
+func packA6() {
+	TEXT("packA6", NOSPLIT, "func(kb int, a *float32, lda int, dst *float32, alpha float32)")
+	Pragma("noescape")
+	Doc(
+		"packA6 writes alpha·a[r*lda+p] to dst[6*p+r] for r < 6 and p < kb. It",
+		"needs AVX.",
+	)
+	kb := Load(Param("kb"), GP64())
+	base := Load(Param("a"), GP64())
+	ld := Load(Param("lda"), GP64())
+	SHLQ(U8(2), ld)
+	dst := Load(Param("dst"), GP64())
+	alpha := XMM()
+	VBROADCASTSS(NewParamAddr("alpha", 32), alpha)
+	rows := make([]Register, 6)
+	for r := range rows {
+		rows[r] = GP64()
+		if r == 0 {
+			MOVQ(base, rows[r])
+		} else {
+			LEAQ(Mem{Base: rows[r-1], Index: ld, Scale: 1}, rows[r])
+		}
+	}
+	n := GP64()
+	MOVQ(kb, n)
+	SHRQ(U8(2), n)
+	JZ(LabelRef("packA6_tail"))
+	Label("packA6_loop")
+	{
+		a := make([]VecVirtual, 6)
+		for r := range a {
+			a[r] = XMM()
+			VMULPS(Mem{Base: rows[r]}, alpha, a[r])
+		}
+		t0, t1, t2, t3 := XMM(), XMM(), XMM(), XMM()
+		VUNPCKLPS(a[1], a[0], t0) // a00 a10 a01 a11
+		VUNPCKHPS(a[1], a[0], t1) // a02 a12 a03 a13
+		VUNPCKLPS(a[3], a[2], t2) // a20 a30 a21 a31
+		VUNPCKHPS(a[3], a[2], t3) // a22 a32 a23 a33
+		u0, u1 := XMM(), XMM()
+		VUNPCKLPS(a[5], a[4], u0) // a40 a50 a41 a51
+		VUNPCKHPS(a[5], a[4], u1) // a42 a52 a43 a53
+		p := XMM()
+		VMOVLHPS(t2, t0, p) // a00 a10 a20 a30
+		VMOVUPS(p, Mem{Base: dst})
+		VMOVLPS(u0, Mem{Base: dst, Disp: 16})
+		VMOVHLPS(t0, t2, p) // a01 a11 a21 a31
+		VMOVUPS(p, Mem{Base: dst, Disp: 24})
+		VMOVHPS(u0, Mem{Base: dst, Disp: 40})
+		VMOVLHPS(t3, t1, p) // a02 a12 a22 a32
+		VMOVUPS(p, Mem{Base: dst, Disp: 48})
+		VMOVLPS(u1, Mem{Base: dst, Disp: 64})
+		VMOVHLPS(t1, t3, p) // a03 a13 a23 a33
+		VMOVUPS(p, Mem{Base: dst, Disp: 72})
+		VMOVHPS(u1, Mem{Base: dst, Disp: 88})
+	}
+	for r := range rows {
+		ADDQ(U8(16), rows[r])
+	}
+	ADDQ(U8(96), dst)
+	DECQ(n)
+	JNZ(LabelRef("packA6_loop"))
+	Label("packA6_tail")
+	ANDQ(U8(3), kb)
+	JZ(LabelRef("packA6_done"))
+	Label("packA6_scalar")
+	for r := range rows {
+		x := XMM()
+		VMULSS(Mem{Base: rows[r]}, alpha, x)
+		VMOVSS(x, Mem{Base: dst, Disp: 4 * r})
+		ADDQ(U8(4), rows[r])
+	}
+	ADDQ(U8(24), dst)
+	DECQ(kb)
+	JNZ(LabelRef("packA6_scalar"))
+	Label("packA6_done")
+	RET()
 }
