@@ -226,7 +226,12 @@ func (a *resizeAttrs) Run(rc *RunContext, in []Value) ([]Value, error) {
 				return nil, fmt.Errorf("input %d (sizes): bad size %d", a.sizesIn, sizes[i])
 			}
 			if x.Shape[ax] == 0 {
-				return nil, fmt.Errorf("input 0 (X): axis %d is empty", ax)
+				if sizes[i] != 0 {
+					return nil, fmt.Errorf("input 0 (X): axis %d is empty and cannot be resized to %d", ax, sizes[i])
+				}
+				// An empty axis (an empty batch, say) asked to stay empty.
+				outShape[ax], scales[ax] = 0, 1
+				continue
 			}
 			outShape[ax] = int(sizes[i])
 			scales[ax] = float64(sizes[i]) / float64(x.Shape[ax])

@@ -216,6 +216,9 @@ func (pl *Plan[T]) RunPacked(x, w, bias, y []T, threads int) error {
 	if len(x) != p.N*p.C*pl.in || len(w) != wantW || len(y) != p.N*p.M*pl.out || (bias != nil && len(bias) != p.M) {
 		return fmt.Errorf("conv: buffer sizes x %d, w %d, b %d, y %d do not fit %+v", len(x), len(w), len(bias), len(y), *p)
 	}
+	if len(y) == 0 {
+		return nil // an empty batch (no regions of interest, say): nothing to do
+	}
 	threads = Threads(threads)
 	switch pl.Algo {
 	case Winograd:

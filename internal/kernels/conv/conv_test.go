@@ -435,3 +435,24 @@ func absSlice(s []float32) []float32 {
 	}
 	return out
 }
+
+// An empty batch (a detection head given no regions) is valid: every
+// algorithm returns at once without touching the buffers.
+func TestEmptyBatch(t *testing.T) {
+	p := Params{N: 0, C: 64, M: 64, Group: 1, In: []int{14, 14}, Kernel: []int{3, 3}, Out: []int{14, 14},
+		Strides: []int{1, 1}, Dilations: []int{1, 1}, Pads: []int{1, 1}}
+	for _, q := range []Params{p, func() Params { q := p; q.Kernel, q.Pads = []int{1, 1}, []int{0, 0}; return q }(),
+		func() Params { q := p; q.Group, q.M = 64, 64; return q }()} {
+		for _, a := range Candidates[float32](&q) {
+			pl, err := NewPlan[float32](q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pl = pl.WithAlgo(a)
+			w := make([]float32, q.M*q.C/q.Group*q.Kernel[0]*q.Kernel[1])
+			if err := pl.Run(nil, w, make([]float32, q.M), nil, 4); err != nil {
+				t.Errorf("%v: %v", a, err)
+			}
+		}
+	}
+}

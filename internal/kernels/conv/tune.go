@@ -211,8 +211,24 @@ func Tune[T Num](pl *Plan[T], w []T, dir string) *Plan[T] {
 	return pl
 }
 
-// measure times each candidate single-threaded and returns the fastest
-// (the first on ties).
+// timeRun returns the CPU time f takes on this thread (f runs on the
+// calling goroutine only), or its wall time where no thread clock is read.
+func timeRun(f func()) time.Duration {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	t0, ok0 := threadTime()
+	start := time.Now()
+	f()
+	wall := time.Since(start)
+	if t1, ok1 := threadTime(); ok0 && ok1 && t1 > t0 {
+		return t1 - t0
+	}
+	return wall
+}
+
+// measure times each candidate single-threaded (thread CPU time, so that
+// a loaded machine does not skew the choice) and returns the fastest (the
+// first on ties).
 func measure[T Num](pl *Plan[T], cands []Algo, w []T) Algo {
 	p := &pl.P
 	x := make([]T, p.N*p.C*pl.in)
@@ -242,9 +258,8 @@ func measure[T Num](pl *Plan[T], cands []Algo, w []T) Algo {
 		}
 		d := time.Duration(-1)
 		for r := 0; r < tuneReps; r++ {
-			start := time.Now()
-			_ = q.RunPacked(x, packed, nil, y, 1)
-			if e := time.Since(start); d < 0 || e < d {
+			e := timeRun(func() { _ = q.RunPacked(x, packed, nil, y, 1) })
+			if d < 0 || e < d {
 				d = e
 			}
 		}

@@ -148,3 +148,33 @@ func TestTunedPlanMatchesReference(t *testing.T) {
 	check(t)
 	closeAll(t, pl.Algo.String(), y, want)
 }
+
+// TestTuneConcurrentFirstRuns: goroutines tuning the same new problem at
+// once all end with the choice recorded first.
+func TestTuneConcurrentFirstRuns(t *testing.T) {
+	dir := t.TempDir()
+	pl, err := NewPlan[float32](tuneParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]Algo, 6)
+	done := make(chan int)
+	for i := range got {
+		go func() {
+			got[i] = Tune(pl, nil, dir).Algo
+			done <- i
+		}()
+	}
+	for range got {
+		<-done
+	}
+	for i, a := range got {
+		if a != got[0] {
+			t.Fatalf("goroutine %d chose %v, goroutine 0 %v", i, a, got[0])
+		}
+	}
+	forget(dir)
+	if v := readEntries(t, dir)[TuneKey[float32](&pl.P)]; v != got[0].String() {
+		t.Fatalf("file holds %q, the runs chose %v", v, got[0])
+	}
+}

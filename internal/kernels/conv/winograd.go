@@ -66,7 +66,7 @@ func (pl *Plan[T]) runWinograd(x, u, bias, y []T, threads int) {
 	th, tw := (oh+1)/2, (ow+1)/2
 	tiles := th * tw
 	chunk := pl.winogradChunk()
-	chunk = splitChunk(chunk, tiles, p.N, threads)
+	chunk = splitChunk(chunk, tiles, p.N)
 	chunks := (tiles + chunk - 1) / chunk
 	items := p.N * chunks
 	c, m := p.C, p.M
@@ -176,12 +176,20 @@ func (pl *Plan[T]) runWinograd(x, u, bias, y []T, threads int) {
 	})
 }
 
+// splitTarget is the number of work items splitChunk aims for. It is a
+// constant, not the run's thread count: the chunk decides the width of the
+// transform-domain GEMMs, and a width that changed with the thread count
+// would change which GEMM kernel computes a given output and so its last
+// bits (outputs must be bit-identical across thread counts).
+const splitTarget = 16
+
 // splitChunk shrinks a chunk of tiles (to no fewer than 4) when there would
-// be fewer than two work items per thread, as for small images.
-func splitChunk(chunk, tiles, n, threads int) int {
-	if n*((tiles+chunk-1)/chunk) >= 2*threads {
+// be fewer than splitTarget work items, as for small images, so that
+// several threads have work.
+func splitChunk(chunk, tiles, n int) int {
+	if n*((tiles+chunk-1)/chunk) >= splitTarget {
 		return chunk
 	}
-	perImage := (2*threads + n - 1) / n
+	perImage := (splitTarget + n - 1) / n
 	return max(4, min(chunk, (tiles+perImage-1)/perImage))
 }

@@ -95,7 +95,7 @@ func (pl *Plan[T]) runWinograd43(x, u, bias, y []T, threads int) {
 	tiles := th * tw
 	c, m := p.C, p.M
 	chunk := max(8, min(((1<<17)/(36*(c+m)))&^7, 128))
-	chunk = splitChunk(chunk, tiles, p.N, threads)
+	chunk = splitChunk(chunk, tiles, p.N)
 	chunks := (tiles + chunk - 1) / chunk
 	items := p.N * chunks
 	type buf struct{ v, mm []T }
