@@ -10,15 +10,26 @@ type Algorithmer interface {
 
 // KernelAlgorithm names the algorithm kernel k runs on the inputs in (as
 // a profile shows it), or "" when it does not say. Conv nodes report the
-// convolution algorithm chosen for the input's shape.
+// convolution algorithm their prepared (tuned) plans use, or else the one
+// chosen for the input's shape.
 func KernelAlgorithm(k Kernel, in []Value) string {
 	switch k := k.(type) {
 	case *convKernel:
+		if s := k.Algorithm(); s != "" {
+			return s // the plans the node prepared (tuned)
+		}
 		return convAlgorithm(k, in)
 	case *fusedKernel:
 		s := ""
 		if ck, ok := k.base.(*convKernel); ok {
-			s = convAlgorithm(ck, in)
+			if k.packed != nil {
+				s = "pointwise-packed" // runPointwise, unless the shapes sent it to the base kernel
+			}
+			if a := ck.Algorithm(); a != "" {
+				s = a
+			} else if s == "" {
+				s = convAlgorithm(ck, in)
+			}
 		}
 		if s == "" {
 			s = k.baseOp
