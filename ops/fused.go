@@ -463,13 +463,17 @@ func applyEpilogue[T floatT](ep *epilogue, y, z []T) {
 				y[i] = a * v
 			}
 		}
-	case epiSigmoid:
-		for i, v := range y {
-			y[i] = sigmoidT(v)
+	case epiSigmoid, epiSiLU:
+		if y32, ok := any(y).([]float32); ok {
+			gemm.Sigmoid(y32, ep.act == epiSiLU)
+			return
 		}
-	case epiSiLU:
 		for i, v := range y {
-			y[i] = v * sigmoidT(v)
+			if ep.act == epiSiLU {
+				y[i] = v * sigmoidT(v)
+			} else {
+				y[i] = sigmoidT(v)
+			}
 		}
 	case epiHardSigmoid:
 		a, b := T(ep.p0), T(ep.p1)

@@ -272,3 +272,14 @@ func (e *Epilogue) afterFused() *Epilogue {
 	}
 	return &Epilogue{Act: e.Act, Min: e.Min, Max: e.Max, Alpha: e.Alpha, Beta: e.Beta}
 }
+
+// Sigmoid replaces each element of x by its logistic sigmoid (or, with
+// silu, by x·sigmoid(x)), in place, with the vector kernel where the CPU
+// has one: the activation of an epilogue, for outputs not made by Sgemm.
+func Sigmoid(x []float32, silu bool) {
+	e := Epilogue{Act: ActSigmoid}
+	if silu {
+		e.Act = ActSiLU
+	}
+	e.activate(x)
+}

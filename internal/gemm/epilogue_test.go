@@ -191,3 +191,29 @@ func TestVecSigmoid(t *testing.T) {
 		t.Fatalf("got %v, want NaN then 0.5", y)
 	}
 }
+
+// TestSigmoidMatchesEpilogue checks that Sigmoid gives what the epilogue's
+// activation gives, on lengths that are and are not multiples of the vector
+// width, and stays within float32 accuracy of the exact function.
+func TestSigmoidMatchesEpilogue(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	for _, n := range []int{0, 1, 7, 8, 9, 31, 1000} {
+		for _, silu := range []bool{false, true} {
+			x := make([]float32, n)
+			for i := range x {
+				x[i] = r.Float32()*40 - 20
+			}
+			y := append([]float32(nil), x...)
+			Sigmoid(y, silu)
+			for i, v := range x {
+				w := 1 / (1 + math.Exp(-float64(v)))
+				if silu {
+					w *= float64(v)
+				}
+				if d := math.Abs(float64(y[i]) - w); d > 4e-7*math.Abs(w)+1e-30 {
+					t.Fatalf("n=%d silu=%v: f(%v) = %v, want %v", n, silu, v, y[i], w)
+				}
+			}
+		}
+	}
+}
