@@ -148,6 +148,9 @@ func compile(m *graph.Model, g *graph.Graph, opts *Options, parent *Plan) (*Plan
 			return nil, &UnsupportedError{Node: n.Name, Domain: n.Domain, Op: n.OpType, Opset: opset}
 		}
 		b := &Build{Node: n, Model: m, Opset: opset, Spec: spec, plan: p}
+		if err := checkArity(b); err != nil {
+			return nil, err
+		}
 		k, err := safeFactory(f, b)
 		if err != nil {
 			return nil, err
