@@ -219,6 +219,17 @@ func floatCompute(x *Tensor, shape []int, f32 func([]float32) ([]float32, error)
 	return nil, fmt.Errorf("input 0: element type %s is not supported (want float16, bfloat16, float or double)", x.DType)
 }
 
+// float64Compute is floatCompute for a computation written once over
+// float64: float32 and half-precision inputs are widened, run, and
+// narrowed back to the input's type.
+func float64Compute(x *Tensor, shape []int, run func([]float64) []float64) (*Tensor, error) {
+	return floatCompute(x, shape,
+		func(v []float32) ([]float32, error) {
+			return convertSlice[float64, float32](run(convertSlice[float32, float64](v))), nil
+		},
+		func(v []float64) ([]float64, error) { return run(v), nil })
+}
+
 // floatsAs returns t's values as []T, converting when t's type differs
 // (half types widen through float32).
 func floatsAs[T floatT](t *Tensor) ([]T, error) {

@@ -374,11 +374,7 @@ func (k *layerNormKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 		})
 		return y
 	}
-	y, err := floatCompute(x, x.Shape,
-		func(v []float32) ([]float32, error) {
-			return convertSlice[float64, float32](run(convertSlice[float32, float64](v))), nil
-		},
-		func(v []float64) ([]float64, error) { return run(v), nil })
+	y, err := float64Compute(x, x.Shape, run)
 	if err != nil {
 		return nil, err
 	}
@@ -525,11 +521,7 @@ func (k *lrnKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 		})
 		return y
 	}
-	y, err := floatCompute(x, x.Shape,
-		func(v []float32) ([]float32, error) {
-			return convertSlice[float64, float32](run(convertSlice[float32, float64](v))), nil
-		},
-		func(v []float64) ([]float64, error) { return run(v), nil })
+	y, err := float64Compute(x, x.Shape, run)
 	if err != nil {
 		return nil, err
 	}
@@ -602,11 +594,7 @@ func (k *mvnKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 		}
 		return y
 	}
-	y, err := floatCompute(x, x.Shape,
-		func(v []float32) ([]float32, error) {
-			return convertSlice[float64, float32](run(convertSlice[float32, float64](v))), nil
-		},
-		func(v []float64) ([]float64, error) { return run(v), nil })
+	y, err := float64Compute(x, x.Shape, run)
 	if err != nil {
 		return nil, err
 	}

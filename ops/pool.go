@@ -236,11 +236,7 @@ func (k *poolKernel) runGlobal(x *Tensor, n, c int, sp []int, th int) ([]Value, 
 		})
 		return y
 	}
-	y, err := floatCompute(x, shape,
-		func(v []float32) ([]float32, error) {
-			return convertSlice[float64, float32](run(convertSlice[float32, float64](v))), nil
-		},
-		func(v []float64) ([]float64, error) { return run(v), nil })
+	y, err := float64Compute(x, shape, run)
 	if err != nil {
 		return nil, err
 	}
