@@ -241,3 +241,39 @@ func (rc *RunContext) canOverwrite(i int) bool {
 	b := bp.owned[k]
 	return b != nil && b.refs == 1
 }
+
+// runBufferUninit is runBuffer for a kernel that writes every element of
+// the slice before reading any: a recycled buffer keeps its old contents
+// instead of being cleared.
+func runBufferUninit[T Elem](rc *RunContext, n int) []T {
+	if rc != nil && rc.frame != nil && rc.frame.pool != nil {
+		return poolGetDirty[T](rc.frame.pool, n)
+	}
+	return make([]T, n)
+}
+
+// poolGetDirty is poolGet without clearing a recycled buffer.
+func poolGetDirty[T Elem](bp *bufferPool, n int) []T {
+	key := poolKey{DTypeOf[T](), n}
+	bp.mu.Lock()
+	var s []T
+	bp.gets++
+	if l := bp.free[key]; len(l) > 0 {
+		s = l[len(l)-1].([]T)
+		bp.free[key] = l[:len(l)-1]
+		bp.reuses++
+	}
+	bp.mu.Unlock()
+	if s == nil {
+		s = make([]T, n)
+	}
+	if n == 0 {
+		return s
+	}
+	t := &Tensor{Data: s}
+	lo, size, _ := dataKey(t)
+	bp.mu.Lock()
+	bp.owned[lo] = &pooledBuf{key: key, data: s, lo: lo, hi: lo + uintptr(size)}
+	bp.mu.Unlock()
+	return s
+}

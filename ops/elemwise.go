@@ -87,23 +87,46 @@ func newStridedWalker(out []int, full ...[]int) *walker {
 	return w
 }
 
+// runs returns the number of runs walk visits.
+func (w *walker) runs() int {
+	r := len(w.shape)
+	if Size(w.shape) == 0 {
+		return 0
+	}
+	return Size(w.shape[:r-1])
+}
+
 // walk calls f for each run of the innermost axis: offs[k] is the offset of
 // the run's first element in input k, inner[k] its stride along the run,
 // o the output offset and n the run length.
 func (w *walker) walk(f func(offs []int, inner []int, o, n int)) {
+	w.walkRange(0, w.runs(), f)
+}
+
+// walkRange is walk over the runs numbered [lo, hi) in walk order. The
+// slices f gets belong to this call, so calls for disjoint ranges may run
+// concurrently.
+func (w *walker) walkRange(lo, hi int, f func(offs []int, inner []int, o, n int)) {
 	r := len(w.shape)
-	n := w.shape[r-1]
-	if Size(w.shape) == 0 {
+	if lo >= hi || Size(w.shape) == 0 {
 		return
 	}
+	n := w.shape[r-1]
 	inner := make([]int, len(w.strides))
 	for k := range w.strides {
 		inner[k] = w.strides[k][r-1]
 	}
 	offs := make([]int, len(w.strides))
 	coord := make([]int, r)
-	total := Size(w.shape) / n
-	for o, it := 0, 0; it < total; it, o = it+1, o+n {
+	rem := lo
+	for ax := r - 2; ax >= 0; ax-- {
+		coord[ax] = rem % w.shape[ax]
+		rem /= w.shape[ax]
+		for k := range offs {
+			offs[k] += coord[ax] * w.strides[k][ax]
+		}
+	}
+	for o, it := lo*n, lo; it < hi; it, o = it+1, o+n {
 		f(offs, inner, o, n)
 		for ax := r - 2; ax >= 0; ax-- {
 			coord[ax]++

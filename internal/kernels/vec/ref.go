@@ -1,0 +1,89 @@
+package vec
+
+// The plain loops: the semantics of every kernel, the fallback where no
+// vector kernel runs, and the tails.
+
+func vvGo(op Op, dst, x, y []float32) {
+	x, y = x[:len(dst)], y[:len(dst)]
+	switch op {
+	case Add:
+		for i := range dst {
+			dst[i] = x[i] + y[i]
+		}
+	case Sub:
+		for i := range dst {
+			dst[i] = x[i] - y[i]
+		}
+	case Mul:
+		for i := range dst {
+			dst[i] = x[i] * y[i]
+		}
+	case Div:
+		for i := range dst {
+			dst[i] = x[i] / y[i]
+		}
+	}
+}
+
+func vsGo(op Op, dst, x []float32, s float32) {
+	x = x[:len(dst)]
+	switch op {
+	case Add:
+		for i, v := range x {
+			dst[i] = v + s
+		}
+	case Sub:
+		for i, v := range x {
+			dst[i] = v - s
+		}
+	case Mul:
+		for i, v := range x {
+			dst[i] = v * s
+		}
+	case Div:
+		for i, v := range x {
+			dst[i] = v / s
+		}
+	}
+}
+
+func svGo(op Op, dst []float32, s float32, y []float32) {
+	y = y[:len(dst)]
+	switch op {
+	case Add:
+		for i, v := range y {
+			dst[i] = s + v
+		}
+	case Sub:
+		for i, v := range y {
+			dst[i] = s - v
+		}
+	case Mul:
+		for i, v := range y {
+			dst[i] = s * v
+		}
+	case Div:
+		for i, v := range y {
+			dst[i] = s / v
+		}
+	}
+}
+
+func affineGo(dst, x []float32, a, b float32) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		p := v * a
+		dst[i] = p + b
+	}
+}
+
+func clampGo(dst, x []float32, lo, hi float32) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		if v != v {
+			dst[i] = v
+			continue
+		}
+		dst[i] = min(max(v, lo), hi)
+	}
+}

@@ -1,0 +1,86 @@
+// Package vec holds element-wise float32 kernels over contiguous slices:
+// arithmetic between two slices or a slice and a scalar, an affine map and
+// a clamp. Each has a plain Go loop (ref.go) that states its semantics and
+// serves where no vector kernel runs (other architectures, -tags noasm, the
+// tail of a slice that is not a multiple of 8 long); the AVX kernels give
+// the same bits.
+//
+// Outputs may alias inputs exactly (dst and x the same slice) but must not
+// overlap them otherwise.
+package vec
+
+// Op is an arithmetic operation.
+type Op uint8
+
+// The arithmetic operations.
+const (
+	Add Op = iota
+	Sub
+	Mul
+	Div
+)
+
+// VV sets dst[i] = x[i] op y[i] for i in [0, len(dst)); x and y must be
+// at least as long as dst.
+func VV(op Op, dst, x, y []float32) {
+	n := len(dst)
+	x, y = x[:n], y[:n]
+	if n8 := n &^ 7; hasAsm && n8 > 0 {
+		vvAsm(op, dst, x, y, n8)
+		dst, x, y = dst[n8:], x[n8:], y[n8:]
+	}
+	vvGo(op, dst, x, y)
+}
+
+// VS sets dst[i] = x[i] op s for i in [0, len(dst)); x must be at least as
+// long as dst.
+func VS(op Op, dst, x []float32, s float32) {
+	n := len(dst)
+	x = x[:n]
+	if n8 := n &^ 7; hasAsm && n8 > 0 {
+		vsAsm(op, dst, x, s, n8)
+		dst, x = dst[n8:], x[n8:]
+	}
+	vsGo(op, dst, x, s)
+}
+
+// SV sets dst[i] = s op y[i] for i in [0, len(dst)); y must be at least as
+// long as dst.
+func SV(op Op, dst []float32, s float32, y []float32) {
+	if op == Add || op == Mul { // commutative, bit for bit
+		VS(op, dst, y, s)
+		return
+	}
+	n := len(dst)
+	y = y[:n]
+	if n8 := n &^ 7; hasAsm && n8 > 0 {
+		svAsm(op, dst, s, y, n8)
+		dst, y = dst[n8:], y[n8:]
+	}
+	svGo(op, dst, s, y)
+}
+
+// Affine sets dst[i] = x[i]*a + b, the product rounded to float32 before
+// the sum (no fused multiply-add), for i in [0, len(dst)).
+func Affine(dst, x []float32, a, b float32) {
+	n := len(dst)
+	x = x[:n]
+	if n8 := n &^ 7; hasAsm && n8 > 0 {
+		affineAsm(dst, x, a, b, n8)
+		dst, x = dst[n8:], x[n8:]
+	}
+	affineGo(dst, x, a, b)
+}
+
+// Clamp sets dst[i] = min(max(x[i], lo), hi) for i in [0, len(dst)); a NaN
+// x[i] stays NaN. The sign of a zero result is unspecified (max(-0, 0) may
+// be either zero). Relu is Clamp with lo = 0 and hi = +Inf.
+func Clamp(dst, x []float32, lo, hi float32) {
+	n := len(dst)
+	x = x[:n]
+	if n8 := n &^ 7; hasAsm && n8 > 0 {
+		clampAsm(dst, x, lo, hi, n8)
+		dst, x = dst[n8:], x[n8:]
+	}
+	clampGo(dst, x, lo, hi)
+}
