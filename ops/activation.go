@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/onnxrun/onnxrun/graph"
+	"github.com/onnxrun/onnxrun/internal/kernels/vec"
 )
 
 // Activation functions: Relu, LeakyRelu, PRelu, Elu, Selu, Celu, Sigmoid,
@@ -16,12 +17,7 @@ func init() {
 	// Ops without attributes.
 	relu := floatUnary(func(x float64) float64 { return math.Max(x, 0) }).
 		withSigned(irelu[int8], irelu[int16], irelu[int32], irelu[int64])
-	relu.V32 = func(dst, src []float32) {
-		dst = dst[:len(src)]
-		for i, v := range src {
-			dst[i] = max(v, 0) // NaN stays NaN
-		}
-	}
+	relu.V32 = func(dst, src []float32) { vec.Clamp(dst, src, 0, float32(math.Inf(1))) } // NaN stays NaN
 	registerUnary("Relu", []int64{1, 6, 13, 14}, relu)
 	sig := floatUnary(sigmoid)
 	sig.V32 = func(dst, src []float32) {
@@ -202,6 +198,9 @@ func newClip(b *Build) (Kernel, error) {
 		}
 		l, h := float64(lo), float64(hi)
 		fns := floatUnary(func(x float64) float64 { return clampNaN(x, l, h) })
+		if lo == lo && hi == hi { // NaN bounds take the float64 path
+			fns.V32 = func(dst, src []float32) { vec.Clamp(dst, src, lo, hi) }
+		}
 		return unaryKernel(fns), nil
 	}
 	return KernelFunc(func(rc *RunContext, in []Value) ([]Value, error) {
@@ -224,6 +223,18 @@ func newClip(b *Build) (Kernel, error) {
 				}
 			}
 			bounds[i] = t
+		}
+		if v, ok := x.Data.([]float32); ok {
+			lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
+			if bounds[0] != nil {
+				lo = bounds[0].Data.([]float32)[0]
+			}
+			if bounds[1] != nil {
+				hi = bounds[1].Data.([]float32)[0]
+			}
+			if lo == lo && hi == hi { // NaN bounds take the float64 path
+				return []Value{unaryF32(rc, x, v, func(dst, src []float32) { vec.Clamp(dst, src, lo, hi) })}, nil
+			}
 		}
 		out, err := clip(x, bounds[0], bounds[1])
 		if err != nil {

@@ -443,29 +443,44 @@ func floatUnary(f func(float64) float64) unFns {
 	}
 }
 
-// unaryKernel is the kernel of an element-wise unary op; large float32
-// inputs are split across the run's threads.
+// unaryKernel is the kernel of an element-wise unary op. Float32 inputs go
+// through the slice function V32 into a buffer of the run (or into the
+// input itself when it dies here), split across the run's threads when
+// large.
 func unaryKernel(fns unFns) Kernel {
 	return KernelFunc(func(rc *RunContext, in []Value) ([]Value, error) {
 		x, err := TensorInput(in, 0)
 		if err != nil {
 			return nil, err
 		}
-		var out *Tensor
-		if v, ok := x.Data.([]float32); ok && fns.V32 != nil && len(v) >= parallelMin {
-			var res []float32
-			if rc.canOverwrite(0) {
-				res = v // the input dies here: compute in place
-			} else {
-				res = runBuffer[float32](rc, len(v))
-			}
-			parallelChunks(threadsOf(rc), len(v), func(lo, hi int) { fns.V32(res[lo:hi], v[lo:hi]) })
-			out = New(slices.Clone(x.Shape), res)
-		} else if out, err = applyUnary(x, fns); err != nil {
+		if v, ok := x.Data.([]float32); ok && fns.V32 != nil {
+			return []Value{unaryF32(rc, x, v, fns.V32)}, nil
+		}
+		out, err := applyUnary(x, fns)
+		if err != nil {
 			return nil, err
 		}
 		return []Value{out}, nil
 	})
+}
+
+// unaryF32 applies f (dst and src of one length) to the float32 tensor x
+// with data v: into v when x dies at this node, else into a buffer of the
+// run; large inputs are split in contiguous chunks across the run's
+// threads.
+func unaryF32(rc *RunContext, x *Tensor, v []float32, f func(dst, src []float32)) *Tensor {
+	var res []float32
+	if rc.canOverwrite(0) {
+		res = v // the input dies here: compute in place
+	} else {
+		res = runBufferUninit[float32](rc, len(v))
+	}
+	if len(v) >= parallelMin {
+		parallelChunks(threadsOf(rc), len(v), func(lo, hi int) { f(res[lo:hi], v[lo:hi]) })
+	} else if len(v) > 0 {
+		f(res, v)
+	}
+	return New(slices.Clone(x.Shape), res)
 }
 
 // parallelMin is the element count from which element-wise work is split

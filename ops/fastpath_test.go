@@ -157,3 +157,153 @@ func TestArithInPlace(t *testing.T) {
 		}
 	}
 }
+
+// runFed runs op on x (through a Neg first when neg, so that the op may
+// overwrite the dying value) and params, the params as initializers when
+// asConst or else as graph inputs, with the given thread budget.
+func runFed(t *testing.T, op string, opset int64, attrs []*graph.Attr, x *Tensor, params []*Tensor, asConst, neg bool, threads int) *Tensor {
+	t.Helper()
+	n := &graph.Node{Name: "n", OpType: op, Attrs: attrs, Inputs: []string{"x"}, Outputs: []string{"y"}}
+	g := &graph.Graph{Name: "g", Inputs: []*graph.ValueInfo{{Name: "x"}}, Outputs: []*graph.ValueInfo{{Name: "y"}}}
+	if neg {
+		g.Nodes = append(g.Nodes, &graph.Node{Name: "neg", OpType: "Neg", Inputs: []string{"x"}, Outputs: []string{"nx"}})
+		n.Inputs[0] = "nx"
+	}
+	g.Nodes = append(g.Nodes, n)
+	feeds := []Value{x}
+	for i, p := range params {
+		name := "p" + string(rune('0'+i))
+		if p == nil {
+			n.Inputs = append(n.Inputs, "")
+			continue
+		}
+		n.Inputs = append(n.Inputs, name)
+		if asConst {
+			gt, err := p.ToGraph(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g.Initializers = append(g.Initializers, gt)
+		} else {
+			g.Inputs = append(g.Inputs, &graph.ValueInfo{Name: name})
+			feeds = append(feeds, p)
+		}
+	}
+	p, err := Compile(&graph.Model{IRVersion: 8, Opsets: map[string]int64{"": opset}, Graph: g}, &Options{Threads: threads})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []Value
+	for run := 0; run < 2; run++ { // the second run reuses the first's buffers
+		if out, err = p.Run(nil, feeds); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out[0].(*Tensor)
+}
+
+// sameF32 compares float32 results: equal (zeros of either sign alike) or
+// both NaN.
+func sameF32(t *testing.T, what string, got *Tensor, want []float32, shape []int) {
+	t.Helper()
+	if !slices.Equal(got.Shape, shape) {
+		t.Fatalf("%s: shape %v, want %v", what, got.Shape, shape)
+	}
+	g := got.Data.([]float32)
+	if len(g) != len(want) {
+		t.Fatalf("%s: %d elements, want %d", what, len(g), len(want))
+	}
+	for i := range want {
+		if g[i] != want[i] && !(g[i] != g[i] && want[i] != want[i]) {
+			t.Fatalf("%s: [%d] = %v, want %v", what, i, g[i], want[i])
+		}
+	}
+}
+
+// TestBatchNormF32 compares the float32 inference pass with the per-channel
+// formula in plain float32 arithmetic, for constant and fed parameters, in
+// place and not, with 1 and 3 goroutines.
+func TestBatchNormF32(t *testing.T) {
+	r := rand.New(rand.NewSource(13))
+	shapes := [][]int{{2, 3, 5, 7}, {1, 1, 1, 1}, {3, 5}, {4, 17}, {2, 3, 11}, {1, 7, 3, 5, 2}, {1, 37, 41, 23}, {0, 3, 2, 2}}
+	for _, sh := range shapes {
+		c := sh[1]
+		x := randF32(r, sh)
+		scale, bias, mean := randF32(r, []int{c}), randF32(r, []int{c}), randF32(r, []int{c})
+		vr := randF32(r, []int{c})
+		for i, v := range vr.Data.([]float32) {
+			vr.Data.([]float32)[i] = v * v
+		}
+		const eps = 1e-3
+		var p [4][]float64
+		for i, tt := range []*Tensor{scale, bias, mean, vr} {
+			p[i], _ = ToFloat64s(tt)
+		}
+		a, b := bnAffine(p, c, 1, eps)
+		sp := Size(sh[2:])
+		attrs := []*graph.Attr{{Name: "epsilon", Type: graph.AttrFloat, F: eps}}
+		for _, neg := range []bool{false, true} {
+			xs := x.Data.([]float32)
+			want := make([]float32, len(xs))
+			for i, v := range xs {
+				if neg {
+					v = -v
+				}
+				ch := (i / sp) % c
+				want[i] = float32(v*float32(a[ch])) + float32(b[ch])
+			}
+			for _, asConst := range []bool{false, true} {
+				for _, th := range []int{1, 3} {
+					got := runFed(t, "BatchNormalization", 15, attrs, x, []*Tensor{scale, bias, mean, vr}, asConst, neg, th)
+					sameF32(t, "BatchNormalization", got, want, sh)
+				}
+			}
+		}
+	}
+}
+
+// TestClampActivations compares Relu and Clip (attribute and input forms)
+// with the float64 reference, special values included.
+func TestClampActivations(t *testing.T) {
+	r := rand.New(rand.NewSource(14))
+	for _, sh := range [][]int{{7}, {2, 3, 5, 7}, {1, 3, 97, 131}, {0, 4}} {
+		x := randF32(r, sh)
+		xs := x.Data.([]float32)
+		for i := range xs {
+			switch r.Intn(16) {
+			case 0:
+				xs[i] = float32(math.NaN())
+			case 1:
+				xs[i] = float32(math.Inf(-1))
+			case 2:
+				xs[i] = 0
+			}
+		}
+		ref := func(lo, hi float64, neg bool) []float32 {
+			out := make([]float32, len(xs))
+			for i, v := range xs {
+				if neg {
+					v = -v
+				}
+				out[i] = float32(clampNaN(float64(v), lo, hi))
+			}
+			return out
+		}
+		for _, neg := range []bool{false, true} {
+			for _, th := range []int{1, 3} {
+				got := runFed(t, "Relu", 14, nil, x, nil, false, neg, th)
+				sameF32(t, "Relu", got, ref(0, math.Inf(1), neg), sh)
+				attrs := []*graph.Attr{{Name: "min", Type: graph.AttrFloat, F: -0.5}, {Name: "max", Type: graph.AttrFloat, F: 1.25}}
+				got = runFed(t, "Clip", 6, attrs, x, nil, false, neg, th)
+				sameF32(t, "Clip-6", got, ref(-0.5, 1.25, neg), sh)
+				lo, hi := New([]int{}, []float32{-2}), New([]int{}, []float32{0.75})
+				got = runFed(t, "Clip", 13, nil, x, []*Tensor{lo, hi}, true, neg, th)
+				sameF32(t, "Clip-13", got, ref(-2, 0.75, neg), sh)
+				got = runFed(t, "Clip", 13, nil, x, []*Tensor{nil, hi}, false, neg, th)
+				sameF32(t, "Clip-13 max only", got, ref(math.Inf(-1), 0.75, neg), sh)
+				got = runFed(t, "Clip", 13, nil, x, []*Tensor{New([]int{}, []float32{float32(math.NaN())})}, false, neg, th)
+				sameF32(t, "Clip-13 NaN min", got, ref(math.NaN(), math.Inf(1), neg), sh)
+			}
+		}
+	}
+}

@@ -72,8 +72,7 @@ func svGo(op Op, dst []float32, s float32, y []float32) {
 func affineGo(dst, x []float32, a, b float32) {
 	x = x[:len(dst)]
 	for i, v := range x {
-		p := v * a
-		dst[i] = p + b
+		dst[i] = float32(v*a) + b // the conversion forbids fusing
 	}
 }
 
