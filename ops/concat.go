@@ -38,7 +38,7 @@ func newConcat(b *Build) (Kernel, error) {
 		if err := rc.checkConcat(ts); err != nil {
 			return nil, err
 		}
-		out, err := ConcatTensors(ts, axis)
+		out, err := concatTensors(rc, ts, axis)
 		if err != nil {
 			return nil, err
 		}
@@ -49,6 +49,12 @@ func newConcat(b *Build) (Kernel, error) {
 // ConcatTensors joins tensors of one element type and rank along axis
 // (negative counts from the end); their other dims must be equal.
 func ConcatTensors(ts []*Tensor, axis int64) (*Tensor, error) {
+	return concatTensors(nil, ts, axis)
+}
+
+// concatTensors is ConcatTensors with the output from the run's buffers
+// (for the element types the pool keeps) when rc has them.
+func concatTensors(rc *RunContext, ts []*Tensor, axis int64) (*Tensor, error) {
 	if len(ts) == 0 {
 		return nil, fmt.Errorf("nothing to concatenate")
 	}
@@ -79,7 +85,7 @@ func ConcatTensors(ts []*Tensor, axis int64) (*Tensor, error) {
 	if len(ts) == 1 {
 		return mvShare(first, shape), nil
 	}
-	out, err := mvNew(first.DType, shape)
+	out, err := mvOut(rc, first.DType, shape)
 	if err != nil {
 		return nil, err
 	}

@@ -159,17 +159,22 @@ func TestArithInPlace(t *testing.T) {
 }
 
 // runFed runs op on x (through a Neg first when neg, so that the op may
-// overwrite the dying value) and params, the params as initializers when
+// overwrite the dying value), the second of two runs so that its output
+// buffer is a recycled one (checked when wantReuse), and params, the params as initializers when
 // asConst or else as graph inputs, with the given thread budget.
-func runFed(t *testing.T, op string, opset int64, attrs []*graph.Attr, x *Tensor, params []*Tensor, asConst, neg bool, threads int) *Tensor {
+func runFed(t *testing.T, op string, opset int64, attrs []*graph.Attr, x *Tensor, params []*Tensor, asConst, neg bool, threads int, wantReuse bool) *Tensor {
 	t.Helper()
 	n := &graph.Node{Name: "n", OpType: op, Attrs: attrs, Inputs: []string{"x"}, Outputs: []string{"y"}}
-	g := &graph.Graph{Name: "g", Inputs: []*graph.ValueInfo{{Name: "x"}}, Outputs: []*graph.ValueInfo{{Name: "y"}}}
+	// z = y + y after the node makes y an inner value, whose buffer the pool
+	// recycles (graph outputs are never recycled; the Add cannot work in
+	// place on an operand it reads twice).
+	post := &graph.Node{Name: "post", OpType: "Add", Inputs: []string{"y", "y"}, Outputs: []string{"z"}}
+	g := &graph.Graph{Name: "g", Inputs: []*graph.ValueInfo{{Name: "x"}}, Outputs: []*graph.ValueInfo{{Name: "z"}}}
 	if neg {
 		g.Nodes = append(g.Nodes, &graph.Node{Name: "neg", OpType: "Neg", Inputs: []string{"x"}, Outputs: []string{"nx"}})
 		n.Inputs[0] = "nx"
 	}
-	g.Nodes = append(g.Nodes, n)
+	g.Nodes = append(g.Nodes, n, post)
 	feeds := []Value{x}
 	for i, p := range params {
 		name := "p" + string(rune('0'+i))
@@ -193,13 +198,26 @@ func runFed(t *testing.T, op string, opset int64, attrs []*graph.Attr, x *Tensor
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []Value
-	for run := 0; run < 2; run++ { // the second run reuses the first's buffers
-		if out, err = p.Run(nil, feeds); err != nil {
-			t.Fatal(err)
-		}
+	// A first run on NaNs leaves its buffers for the second: a value the
+	// second run fails to write shows as a stale NaN.
+	nan := make([]float32, x.Len())
+	for i := range nan {
+		nan[i] = float32(math.NaN())
 	}
-	return out[0].(*Tensor)
+	first := slices.Clone(feeds)
+	first[0] = New(slices.Clone(x.Shape), nan)
+	if _, err = p.Run(nil, first); err != nil {
+		t.Fatal(err)
+	}
+	out, err := p.Run(nil, feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gets, reuses := p.PoolStats(); wantReuse && reuses == 0 && x.Len() > 0 {
+		t.Fatalf("%s: no buffer reused in the second run (%d requests)", op, gets)
+	}
+	z := out[0].(*Tensor)
+	return New(z.Shape, mapSlice(z.Data.([]float32), func(v float32) float32 { return v / 2 }))
 }
 
 // sameF32 compares float32 results: equal (zeros of either sign alike) or
@@ -254,7 +272,7 @@ func TestBatchNormF32(t *testing.T) {
 			}
 			for _, asConst := range []bool{false, true} {
 				for _, th := range []int{1, 3} {
-					got := runFed(t, "BatchNormalization", 15, attrs, x, []*Tensor{scale, bias, mean, vr}, asConst, neg, th)
+					got := runFed(t, "BatchNormalization", 15, attrs, x, []*Tensor{scale, bias, mean, vr}, asConst, neg, th, true)
 					sameF32(t, "BatchNormalization", got, want, sh)
 				}
 			}
@@ -291,19 +309,131 @@ func TestClampActivations(t *testing.T) {
 		}
 		for _, neg := range []bool{false, true} {
 			for _, th := range []int{1, 3} {
-				got := runFed(t, "Relu", 14, nil, x, nil, false, neg, th)
+				got := runFed(t, "Relu", 14, nil, x, nil, false, neg, th, true)
 				sameF32(t, "Relu", got, ref(0, math.Inf(1), neg), sh)
 				attrs := []*graph.Attr{{Name: "min", Type: graph.AttrFloat, F: -0.5}, {Name: "max", Type: graph.AttrFloat, F: 1.25}}
-				got = runFed(t, "Clip", 6, attrs, x, nil, false, neg, th)
+				got = runFed(t, "Clip", 6, attrs, x, nil, false, neg, th, true)
 				sameF32(t, "Clip-6", got, ref(-0.5, 1.25, neg), sh)
 				lo, hi := New([]int{}, []float32{-2}), New([]int{}, []float32{0.75})
-				got = runFed(t, "Clip", 13, nil, x, []*Tensor{lo, hi}, true, neg, th)
+				got = runFed(t, "Clip", 13, nil, x, []*Tensor{lo, hi}, true, neg, th, true)
 				sameF32(t, "Clip-13", got, ref(-2, 0.75, neg), sh)
-				got = runFed(t, "Clip", 13, nil, x, []*Tensor{nil, hi}, false, neg, th)
+				got = runFed(t, "Clip", 13, nil, x, []*Tensor{nil, hi}, false, neg, th, true)
 				sameF32(t, "Clip-13 max only", got, ref(math.Inf(-1), 0.75, neg), sh)
-				got = runFed(t, "Clip", 13, nil, x, []*Tensor{New([]int{}, []float32{float32(math.NaN())})}, false, neg, th)
+				got = runFed(t, "Clip", 13, nil, x, []*Tensor{New([]int{}, []float32{float32(math.NaN())})}, false, neg, th, false)
 				sameF32(t, "Clip-13 NaN min", got, ref(math.NaN(), math.Inf(1), neg), sh)
 			}
 		}
 	}
+}
+
+// TestConcatTransposePooled runs Concat and Transpose into recycled
+// buffers and compares them with the reference strided copy.
+func TestConcatTransposePooled(t *testing.T) {
+	r := rand.New(rand.NewSource(15))
+	for _, sh := range [][]int{{2, 3, 5, 7}, {1, 58, 2, 28, 28}, {1, 13, 1, 9}, {3, 0, 2}} {
+		x := randF32(r, sh)
+		for ax := range sh {
+			other := slices.Clone(sh)
+			other[ax] = 3
+			b := randF32(r, other)
+			for _, neg := range []bool{false, true} {
+				xin := x
+				if neg {
+					xin = New(slices.Clone(sh), mapSlice(x.Data.([]float32), func(v float32) float32 { return -v }))
+				}
+				want, err := concatRef(xin, b, ax)
+				if err != nil {
+					t.Fatal(err)
+				}
+				attrs := []*graph.Attr{{Name: "axis", Type: graph.AttrInt, I: int64(ax)}}
+				got := runFed(t, "Concat", 13, attrs, x, []*Tensor{b}, true, neg, 2, true)
+				sameF32(t, "Concat", got, want.Data.([]float32), want.Shape)
+			}
+		}
+		perms := [][]int64{nil}
+		p := make([]int64, len(sh))
+		for i := range p {
+			p[i] = int64(i)
+		}
+		for range 4 {
+			r.Shuffle(len(p), func(i, j int) { p[i], p[j] = p[j], p[i] })
+			perms = append(perms, slices.Clone(p))
+		}
+		if len(sh) == 5 {
+			perms = append(perms, []int64{0, 2, 1, 3, 4}) // channel shuffle
+		}
+		for _, perm := range perms {
+			var attrs []*graph.Attr
+			ip := make([]int, len(sh))
+			for i := range ip {
+				ip[i] = len(sh) - 1 - i
+			}
+			if perm != nil {
+				attrs = []*graph.Attr{{Name: "perm", Type: graph.AttrInts, Ints: perm}}
+				for i, v := range perm {
+					ip[i] = int(v)
+				}
+			}
+			want := transposeRef(x, ip)
+			shared, err := TransposeTensor(x, ip)
+			if err != nil {
+				t.Fatal(err)
+			}
+			moved := x.Len() > 0 && &shared.Data.([]float32)[0] != &x.Data.([]float32)[0]
+			got := runFed(t, "Transpose", 13, attrs, x, nil, false, false, 2, moved)
+			sameF32(t, "Transpose", got, want.Data.([]float32), want.Shape)
+		}
+	}
+}
+
+// concatRef joins a and b along ax element by element.
+func concatRef(a, b *Tensor, ax int) (*Tensor, error) {
+	shape := slices.Clone(a.Shape)
+	shape[ax] += b.Shape[ax]
+	out := make([]float32, Size(shape))
+	for i := range out {
+		c := unravel(i, shape)
+		if c[ax] < a.Shape[ax] {
+			out[i] = a.Data.([]float32)[ravel(c, a.Shape)]
+		} else {
+			c[ax] -= a.Shape[ax]
+			out[i] = b.Data.([]float32)[ravel(c, b.Shape)]
+		}
+	}
+	return New(shape, out), nil
+}
+
+// transposeRef permutes x's dims element by element.
+func transposeRef(x *Tensor, perm []int) *Tensor {
+	shape := make([]int, len(perm))
+	for i, p := range perm {
+		shape[i] = x.Shape[p]
+	}
+	out := make([]float32, Size(shape))
+	src := make([]int, len(perm))
+	for i := range out {
+		c := unravel(i, shape)
+		for k, p := range perm {
+			src[p] = c[k]
+		}
+		out[i] = x.Data.([]float32)[ravel(src, x.Shape)]
+	}
+	return New(shape, out)
+}
+
+func unravel(i int, shape []int) []int {
+	c := make([]int, len(shape))
+	for k := len(shape) - 1; k >= 0; k-- {
+		c[k] = i % shape[k]
+		i /= shape[k]
+	}
+	return c
+}
+
+func ravel(c, shape []int) int {
+	i := 0
+	for k := range shape {
+		i = i*shape[k] + c[k]
+	}
+	return i
 }

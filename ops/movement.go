@@ -299,7 +299,26 @@ func mvTransposeBlocks[W mvWord](dst, src []W, sh, st []int, base int) {
 
 // mvStridedTensor makes a new tensor of the given shape from t by mvStrided.
 func mvStridedTensor(t *Tensor, shape, stride []int, base int) (*Tensor, error) {
-	out, err := mvNew(t.DType, shape)
+	return mvStridedTensorRC(nil, t, shape, stride, base)
+}
+
+// mvOut returns a tensor of type dt and the given shape whose every
+// element the caller will write: from the run's buffers for the element
+// types the pool keeps, else zeroed.
+func mvOut(rc *RunContext, dt graph.DType, shape []int) (*Tensor, error) {
+	switch n := Size(shape); dt {
+	case graph.Float:
+		return New(shape, runBufferUninit[float32](rc, n)), nil
+	case graph.Int64:
+		return New(shape, runBufferUninit[int64](rc, n)), nil
+	}
+	return mvNew(dt, shape)
+}
+
+// mvStridedTensorRC is mvStridedTensor with the output from the run's
+// buffers when rc has them.
+func mvStridedTensorRC(rc *RunContext, t *Tensor, shape, stride []int, base int) (*Tensor, error) {
+	out, err := mvOut(rc, t.DType, shape)
 	if err != nil {
 		return nil, err
 	}
