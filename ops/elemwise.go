@@ -476,7 +476,7 @@ func unaryF32(rc *RunContext, x *Tensor, v []float32, f func(dst, src []float32)
 		res = runBufferUninit[float32](rc, len(v))
 	}
 	if len(v) >= parallelMin {
-		parallelChunks(threadsOf(rc), len(v), func(lo, hi int) { f(res[lo:hi], v[lo:hi]) })
+		parallelAligned(threadsOf(rc), len(v), func(lo, hi int) { f(res[lo:hi], v[lo:hi]) })
 	} else if len(v) > 0 {
 		f(res, v)
 	}
@@ -509,6 +509,19 @@ func parallelChunks(threads, n int, f func(lo, hi int)) {
 		}()
 	}
 	wg.Wait()
+}
+
+// chunkAlign is the element count every chunk of parallelAligned but the
+// last is a multiple of: a slice kernel that treats a tail shorter than its
+// vector width differently then computes every element the same way
+// whatever the number of threads.
+const chunkAlign = 64
+
+// parallelAligned is parallelChunks with chunk boundaries at multiples of
+// chunkAlign.
+func parallelAligned(threads, n int, f func(lo, hi int)) {
+	blocks := (n + chunkAlign - 1) / chunkAlign
+	parallelChunks(threads, blocks, func(lo, hi int) { f(lo*chunkAlign, min(hi*chunkAlign, n)) })
 }
 
 // withSigned returns f with its signed integer fields set.

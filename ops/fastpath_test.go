@@ -437,3 +437,67 @@ func ravel(c, shape []int) int {
 	}
 	return i
 }
+
+// TestTanhF32 checks tanhF32 against math.Tanh after rounding to float32:
+// equal or one ulp apart, the special values exact.
+func TestTanhF32(t *testing.T) {
+	r := rand.New(rand.NewSource(16))
+	check := func(x float32) {
+		got := float32(tanhF32(float64(x)))
+		want := float32(math.Tanh(float64(x)))
+		if got == want && math.Signbit(float64(got)) == math.Signbit(float64(want)) || (got != got && want != want) {
+			return
+		}
+		ulp := math.Abs(float64(math.Nextafter32(want, float32(math.Inf(1))) - want))
+		if want == 0 || math.Abs(float64(want)) == 1 || math.Abs(float64(got-want)) > ulp {
+			t.Fatalf("tanhF32(%v) = %v, want %v", x, got, want)
+		}
+	}
+	for _, x := range []float32{0, float32(math.Copysign(0, -1)), 1e-30, -1e-30, 1e-4, 0x1p-13, 0.25, 0.2499, 0.2501, 9.5, 10, 10.01, 20,
+		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), math.SmallestNonzeroFloat32} {
+		check(x)
+		check(-x)
+	}
+	for i := 0; i < 1000000; i++ {
+		check(float32(r.Float64()*24 - 12))
+		check(float32(math.Exp(r.Float64()*40 - 35))) // small magnitudes
+	}
+}
+
+// TestSigmoidTanhOps runs Sigmoid and Tanh on sizes that are split across
+// threads at odd lengths: the same bits for 1 and 3 goroutines, close to
+// the float64 function, NaN kept.
+func TestSigmoidTanhOps(t *testing.T) {
+	r := rand.New(rand.NewSource(17))
+	for _, sh := range [][]int{{0}, {5}, {3, 7, 11}, {1, 3, parallelMin/3 + 5}} {
+		x := randF32(r, sh)
+		xs := x.Data.([]float32)
+		for i := range xs {
+			xs[i] *= 8
+			if i%97 == 3 {
+				xs[i] = float32(math.NaN())
+			}
+		}
+		for _, c := range []struct {
+			op  string
+			f   func(float64) float64
+			tol float64
+		}{{"Sigmoid", sigmoid, 4e-7}, {"Tanh", math.Tanh, 1.2e-7}} {
+			one := runFed(t, c.op, 13, nil, x, nil, false, false, 1, true)
+			three := runFed(t, c.op, 13, nil, x, nil, false, false, 3, true)
+			sameF32(t, c.op+" threads", three, one.Data.([]float32), sh)
+			for i, v := range one.Data.([]float32) {
+				w := c.f(float64(xs[i]))
+				if w != w {
+					if v == v {
+						t.Fatalf("%s(%v) = %v, want NaN", c.op, xs[i], v)
+					}
+					continue
+				}
+				if d := math.Abs(float64(v) - w); d > c.tol*math.Abs(w)+1e-30 {
+					t.Fatalf("%s(%v) = %v, want %v", c.op, xs[i], v, w)
+				}
+			}
+		}
+	}
+}
