@@ -330,7 +330,7 @@ func TestClampActivations(t *testing.T) {
 // buffers and compares them with the reference strided copy.
 func TestConcatTransposePooled(t *testing.T) {
 	r := rand.New(rand.NewSource(15))
-	for _, sh := range [][]int{{2, 3, 5, 7}, {1, 58, 2, 28, 28}, {1, 13, 1, 9}, {3, 0, 2}} {
+	for _, sh := range [][]int{{2, 3, 5, 7}, {1, 58, 2, 28, 28}, {1, 13, 1, 9}, {3, 0, 2}, {2, 3, 3*concatPiece + 5}} {
 		x := randF32(r, sh)
 		for ax := range sh {
 			other := slices.Clone(sh)
@@ -346,8 +346,10 @@ func TestConcatTransposePooled(t *testing.T) {
 					t.Fatal(err)
 				}
 				attrs := []*graph.Attr{{Name: "axis", Type: graph.AttrInt, I: int64(ax)}}
-				got := runFed(t, "Concat", 13, attrs, x, []*Tensor{b}, true, neg, 2, true)
-				sameF32(t, "Concat", got, want.Data.([]float32), want.Shape)
+				for _, th := range []int{1, 3} {
+					got := runFed(t, "Concat", 13, attrs, x, []*Tensor{b}, true, neg, th, true)
+					sameF32(t, "Concat", got, want.Data.([]float32), want.Shape)
+				}
 			}
 		}
 		perms := [][]int64{nil}
