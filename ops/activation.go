@@ -55,11 +55,30 @@ func init() {
 			return unaryKernel(fns), nil
 		})
 	}
-	attrUnary("LeakyRelu", []int64{1, 6, 16}, []string{"alpha"}, []float32{0.01}, func(a []float64, x float64) float64 {
-		if x < 0 {
-			return a[0] * x
+	registerRange("LeakyRelu", []int64{1, 6, 16}, func(b *Build) (Kernel, error) {
+		alpha, err := b.Node.AttrFloat("alpha", 0.01)
+		if err != nil {
+			return nil, err
 		}
-		return x
+		al := float64(alpha)
+		fns := floatUnary(func(x float64) float64 {
+			if x < 0 {
+				return al * x
+			}
+			return x
+		})
+		// The float32 product of two float32 values is the float64 one
+		// rounded: the same bits as the float64 form.
+		fns.V32 = func(dst, src []float32) {
+			dst = dst[:len(src)]
+			for i, v := range src {
+				if v < 0 {
+					v *= alpha
+				}
+				dst[i] = v
+			}
+		}
+		return unaryKernel(fns), nil
 	})
 	attrUnary("Elu", []int64{1, 6, 22}, []string{"alpha"}, []float32{1}, func(a []float64, x float64) float64 {
 		if x < 0 {
@@ -143,8 +162,15 @@ func init() {
 			return x
 		}}.withInts(prelu[int8], prelu[int16], prelu[int32], prelu[int64], prelu[uint8], prelu[uint16], prelu[uint32], prelu[uint64])
 		legacy := b.Opset < 7
-		return elemKernel(2, func(in []*Tensor) (*Tensor, error) {
-			x, slope := in[0], in[1]
+		return KernelFunc(func(rc *RunContext, in []Value) ([]Value, error) {
+			x, err := TensorInput(in, 0)
+			if err != nil {
+				return nil, err
+			}
+			slope, err := TensorInput(in, 1)
+			if err != nil {
+				return nil, err
+			}
 			if legacy && slope.Len() != 1 && len(slope.Shape) < len(x.Shape) && len(x.Shape) >= 2 && len(slope.Shape) >= 1 &&
 				slope.Shape[0] == x.Shape[1] {
 				// Before opset 7 a per-channel slope of shape [C] or [C,1,...] applies along axis 1.
@@ -159,11 +185,72 @@ func init() {
 			if err != nil || !slices.Equal(out, x.Shape) {
 				return nil, fmt.Errorf("input 1 (slope): shape %v does not broadcast to input 0 shape %v", slope.Shape, x.Shape)
 			}
-			return applyBinary(x, slope, fns)
+			if x.DType == graph.Float && slope.DType == graph.Float {
+				return []Value{preluF32(rc, x, slope)}, nil
+			}
+			r, err := applyBinary(x, slope, fns)
+			if err != nil {
+				return nil, err
+			}
+			return []Value{r}, nil
 		}), nil
 	})
 
 	registerRange("Clip", []int64{1, 6, 11, 12, 13}, newClip)
+}
+
+// preluF32 computes PRelu on float32 x with slope broadcast to x's shape,
+// one contiguous run of x at a time (the slope fixed along the run for the
+// per-channel [C,1,1] form), into a buffer of the run or into x when it
+// dies here; large inputs are split across the run's threads.
+func preluF32(rc *RunContext, x, slope *Tensor) *Tensor {
+	xs, ss := x.Data.([]float32), slope.Data.([]float32)
+	n := Size(x.Shape)
+	var res []float32
+	if rc.canOverwrite(0) {
+		res = xs[:n]
+	} else {
+		res = runBufferUninit[float32](rc, n)
+	}
+	w := newWalker(x.Shape, x.Shape, slope.Shape)
+	run := func(offs, inner []int, o, m int) {
+		dst := res[o : o+m]
+		ox, os, sx, st := offs[0], offs[1], inner[0], inner[1]
+		switch {
+		case sx == 1 && st == 0:
+			s := ss[os]
+			for i, v := range xs[ox : ox+m] {
+				if v < 0 {
+					v *= s
+				}
+				dst[i] = v
+			}
+		case sx == 1 && st == 1:
+			sl := ss[os : os+m]
+			for i, v := range xs[ox : ox+m] {
+				if v < 0 {
+					v *= sl[i]
+				}
+				dst[i] = v
+			}
+		default:
+			for i := range dst {
+				v := xs[ox]
+				if v < 0 {
+					v *= ss[os]
+				}
+				dst[i] = v
+				ox += sx
+				os += st
+			}
+		}
+	}
+	if runs := w.runs(); n >= parallelMin && runs > 1 {
+		parallelChunks(threadsOf(rc), runs, func(lo, hi int) { w.walkRange(lo, hi, run) })
+	} else {
+		w.walk(run)
+	}
+	return New(slices.Clone(x.Shape), res)
 }
 
 func irelu[T ~int8 | ~int16 | ~int32 | ~int64](x T) T { return max(x, 0) }

@@ -503,3 +503,58 @@ func TestSigmoidTanhOps(t *testing.T) {
 		}
 	}
 }
+
+// TestPReluLeakyReluF32 compares PRelu (every slope broadcast, the legacy
+// per-channel [C] slope) and LeakyRelu with the element formula.
+func TestPReluLeakyReluF32(t *testing.T) {
+	r := rand.New(rand.NewSource(18))
+	for _, c := range []struct {
+		x, slope []int
+		opset    int64
+	}{
+		{[]int{2, 3, 5, 7}, []int{3, 1, 1}, 16},
+		{[]int{2, 3, 5, 7}, []int{1}, 16},
+		{[]int{2, 3, 5, 7}, []int{7}, 16},
+		{[]int{2, 3, 5, 7}, []int{1, 3, 1, 1}, 16},
+		{[]int{2, 3, 5, 7}, []int{2, 3, 5, 7}, 16},
+		{[]int{2, 3, 5, 7}, []int{5, 1}, 16},
+		{[]int{1, 13, 67, 61}, []int{13, 1, 1}, 16},
+		{[]int{2, 3, 5, 7}, []int{3}, 6},
+		{[]int{0, 3}, []int{3}, 16},
+	} {
+		x, slope := randF32(r, c.x), randF32(r, c.slope)
+		sshape := c.slope
+		if c.opset < 7 {
+			sshape = []int{1, 3, 1, 1}
+		}
+		idx := BroadcastIndex(sshape, c.x)
+		for _, neg := range []bool{false, true} {
+			xs, ss := x.Data.([]float32), slope.Data.([]float32)
+			want := make([]float32, len(xs))
+			for i, v := range xs {
+				if neg {
+					v = -v
+				}
+				if v < 0 {
+					v = ss[idx[i]] * v
+				}
+				want[i] = v
+			}
+			for _, th := range []int{1, 3} {
+				got := runFed(t, "PRelu", c.opset, nil, x, []*Tensor{slope}, true, neg, th, true)
+				sameF32(t, "PRelu", got, want, c.x)
+			}
+		}
+		attrs := []*graph.Attr{{Name: "alpha", Type: graph.AttrFloat, F: 0.3}}
+		want := make([]float32, x.Len())
+		for i, v := range x.Data.([]float32) {
+			w := float64(v)
+			if w < 0 {
+				w *= float64(float32(0.3))
+			}
+			want[i] = float32(w)
+		}
+		got := runFed(t, "LeakyRelu", 16, attrs, x, nil, false, false, 2, true)
+		sameF32(t, "LeakyRelu", got, want, c.x)
+	}
+}
