@@ -284,7 +284,87 @@ func checkNoZero(t *Tensor) error {
 }
 
 func newPow(b *Build) (Kernel, error) {
-	return binaryKernel(b, func(x, y *Tensor, _ int) (*Tensor, error) { return pow(x, y) })
+	legacy, err := legacyBroadcast(b)
+	if err != nil {
+		return nil, b.Errorf("%v", err)
+	}
+	return KernelFunc(func(rc *RunContext, in []Value) ([]Value, error) {
+		x, err := TensorInput(in, 0)
+		if err != nil {
+			return nil, err
+		}
+		y, err := TensorInput(in, 1)
+		if err != nil {
+			return nil, err
+		}
+		if legacy != nil {
+			if y, err = legacy(x, y); err != nil {
+				return nil, err
+			}
+		}
+		if x.DType == graph.Float && y.DType == graph.Float {
+			if r, ok := powF32(rc, x, y); ok {
+				return []Value{r}, nil
+			}
+		}
+		r, err := pow(x, y)
+		if err != nil {
+			return nil, err
+		}
+		return []Value{r}, nil
+	}), nil
+}
+
+// powf is float32 Pow as pow computes it: x·x for an exponent of 2, else
+// math.Pow in float64 rounded.
+func powf(a, b float32) float32 {
+	if b == 2 {
+		return a * a
+	}
+	return float32(math.Pow(float64(a), float64(b)))
+}
+
+// powF32 is float32 Pow over contiguous runs into a buffer of the run (or
+// a dying operand of the output's shape): a scalar exponent of 2 squares
+// with the vector multiply. Large outputs are split across the run's
+// threads. It reports false when the shapes do not broadcast.
+func powF32(rc *RunContext, a, b *Tensor) (*Tensor, bool) {
+	out, err := BroadcastShapes(a.Shape, b.Shape)
+	if err != nil {
+		return nil, false
+	}
+	x, y := a.Data.([]float32), b.Data.([]float32)
+	n := Size(out)
+	var res []float32
+	switch {
+	case len(x) == n && slices.Equal(a.Shape, out) && rc.canOverwrite(0):
+		res = x[:n]
+	case len(y) == n && slices.Equal(b.Shape, out) && rc.canOverwrite(1):
+		res = y[:n]
+	default:
+		res = runBufferUninit[float32](rc, n)
+	}
+	w := newWalker(out, a.Shape, b.Shape)
+	run := func(offs, inner []int, o, m int) {
+		dst := res[o : o+m]
+		ox, oy, sx, sy := offs[0], offs[1], inner[0], inner[1]
+		if sx == 1 && sy == 0 && y[oy] == 2 {
+			xs := x[ox : ox+m]
+			vec.VV(vec.Mul, dst, xs, xs)
+			return
+		}
+		for j := range dst {
+			dst[j] = powf(x[ox], y[oy])
+			ox += sx
+			oy += sy
+		}
+	}
+	if runs := w.runs(); n >= parallelMin/8 && runs > 1 {
+		parallelChunks(threadsOf(rc), runs, func(lo, hi int) { w.walkRange(lo, hi, run) })
+	} else {
+		w.walk(run)
+	}
+	return New(out, res), true
 }
 
 // pow computes x**y with the base's type; the exponent may be any numeric
@@ -296,12 +376,7 @@ func pow(x, y *Tensor) (*Tensor, error) {
 		return nil, fmt.Errorf("input 1: shape %v does not broadcast with input 0 shape %v", y.Shape, x.Shape)
 	}
 	if x.DType == y.DType && x.DType == graph.Float {
-		return New(out, binaryLoop(x.Data.([]float32), x.Shape, y.Data.([]float32), y.Shape, out, func(a, b float32) float32 {
-			if b == 2 {
-				return a * a
-			}
-			return float32(math.Pow(float64(a), float64(b)))
-		})), nil
+		return New(out, binaryLoop(x.Data.([]float32), x.Shape, y.Data.([]float32), y.Shape, out, powf)), nil
 	}
 	if x.DType.IsInt() && y.DType.IsInt() {
 		xi, err := ToInt64s(x)

@@ -558,3 +558,34 @@ func TestPReluLeakyReluF32(t *testing.T) {
 		sameF32(t, "LeakyRelu", got, want, c.x)
 	}
 }
+
+// TestPowF32 compares powF32 with binaryLoop over powf on the broadcast
+// patterns, scalar exponents 2 (the vector square), 0.5, 3 and -1
+// included, with 1 and 3 goroutines.
+func TestPowF32(t *testing.T) {
+	r := rand.New(rand.NewSource(19))
+	for _, p := range arithPatterns() {
+		a, b := randF32(r, p[0]), randF32(r, p[1])
+		var exps []*Tensor
+		if b.Len() == 1 {
+			for _, e := range []float32{2, 0.5, 3, -1} {
+				exps = append(exps, New(slices.Clone(p[1]), []float32{e}))
+			}
+		}
+		exps = append(exps, b)
+		for _, e := range exps {
+			out, _ := BroadcastShapes(a.Shape, e.Shape)
+			want := binaryLoop(a.Data.([]float32), a.Shape, e.Data.([]float32), e.Shape, out, powf)
+			for _, th := range []int{1, 3} {
+				got, ok := powF32(&RunContext{Options: &Options{Threads: th}}, a, e)
+				if !ok {
+					t.Fatalf("%v %v: no fast path", p[0], p[1])
+				}
+				sameF32(t, "Pow", got, want, out)
+			}
+		}
+	}
+	if _, ok := powF32(nil, randF32(r, []int{2, 3}), randF32(r, []int{4})); ok {
+		t.Fatal("shapes that do not broadcast took the fast path")
+	}
+}
