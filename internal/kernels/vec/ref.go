@@ -79,10 +79,14 @@ func affineGo(dst, x []float32, a, b float32) {
 func clampGo(dst, x []float32, lo, hi float32) {
 	x = x[:len(dst)]
 	for i, v := range x {
-		if v != v {
-			dst[i] = v
-			continue
+		// The comparisons of MAXPS and MINPS: false for a NaN v, which
+		// stays; a zero v of either sign beside a zero bound stays too.
+		if lo > v {
+			v = lo
 		}
-		dst[i] = min(max(v, lo), hi)
+		if hi < v {
+			v = hi
+		}
+		dst[i] = v
 	}
 }

@@ -72,9 +72,10 @@ func Affine(dst, x []float32, a, b float32) {
 	affineGo(dst, x, a, b)
 }
 
-// Clamp sets dst[i] = min(max(x[i], lo), hi) for i in [0, len(dst)); a NaN
-// x[i] stays NaN. The sign of a zero result is unspecified (max(-0, 0) may
-// be either zero). Relu is Clamp with lo = 0 and hi = +Inf.
+// Clamp sets dst[i] = min(max(x[i], lo), hi) for i in [0, len(dst)): x[i]
+// replaced by lo when lo > x[i], then by hi when hi < x[i]. A NaN x[i] thus
+// stays NaN, and a zero x[i] keeps its sign beside a zero bound (Relu of -0
+// is -0). Relu is Clamp with lo = 0 and hi = +Inf.
 func Clamp(dst, x []float32, lo, hi float32) {
 	n := len(dst)
 	x = x[:n]

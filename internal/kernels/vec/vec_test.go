@@ -6,9 +6,11 @@ import (
 	"testing"
 )
 
-// same reports whether a and b are the same float32 result: equal, or both
-// NaN (zeros of either sign are equal).
-func same(a, b float32) bool { return a == b || (a != a && b != b) }
+// same reports whether a and b are the same float32 result: the same bits,
+// or both NaN.
+func same(a, b float32) bool {
+	return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b)
+}
 
 // randVals fills n values with a mix of ordinary numbers and the special
 // values (zeros, infinities, NaN) the kernels must treat as Go does.
@@ -109,7 +111,7 @@ func TestAffineClamp(t *testing.T) {
 				if v != v {
 					continue
 				}
-				if w := float32(math.Min(math.Max(float64(v), float64(lh[0])), float64(lh[1]))); !same(dst[i], w) {
+				if w := float32(math.Min(math.Max(float64(v), float64(lh[0])), float64(lh[1]))); dst[i] != w {
 					t.Fatalf("Clamp(%v, %v, %v) = %v, want %v", v, lh[0], lh[1], dst[i], w)
 				}
 			}
