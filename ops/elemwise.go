@@ -500,7 +500,7 @@ func parallelChunks(threads, n int, f func(lo, hi int)) {
 		return
 	}
 	var wg sync.WaitGroup
-	for t := 0; t < threads; t++ {
+	for t := 1; t < threads; t++ {
 		lo, hi := t*n/threads, (t+1)*n/threads
 		wg.Add(1)
 		go func() {
@@ -508,6 +508,7 @@ func parallelChunks(threads, n int, f func(lo, hi int)) {
 			f(lo, hi)
 		}()
 	}
+	f(0, n/threads) // the first chunk on the calling goroutine
 	wg.Wait()
 }
 

@@ -213,7 +213,7 @@ func runFed(t *testing.T, op string, opset int64, attrs []*graph.Attr, x *Tensor
 	if err != nil {
 		t.Fatal(err)
 	}
-	if gets, reuses := p.PoolStats(); wantReuse && reuses == 0 && x.Len() > 0 {
+	if gets, reuses := p.PoolStats(); wantReuse && !raceEnabled && reuses == 0 && x.Len() > 0 {
 		t.Fatalf("%s: no buffer reused in the second run (%d requests)", op, gets)
 	}
 	z := out[0].(*Tensor)
