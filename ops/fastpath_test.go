@@ -330,7 +330,7 @@ func TestClampActivations(t *testing.T) {
 // buffers and compares them with the reference strided copy.
 func TestConcatTransposePooled(t *testing.T) {
 	r := rand.New(rand.NewSource(15))
-	for _, sh := range [][]int{{2, 3, 5, 7}, {1, 58, 2, 28, 28}, {1, 13, 1, 9}, {3, 0, 2}, {2, 3, 3*concatPiece + 5}} {
+	for _, sh := range [][]int{{2, 3, 5, 7}, {1, 58, 2, 28, 28}, {1, 13, 1, 9}, {3, 0, 2}, {2, 3, 3*concatPiece + 5}, {67, 129}, {3, 37, 45}, {2, 16, 24, 8}} {
 		x := randF32(r, sh)
 		for ax := range sh {
 			other := slices.Clone(sh)

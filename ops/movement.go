@@ -5,6 +5,7 @@ import (
 	"unsafe"
 
 	"github.com/onnxrun/onnxrun/graph"
+	"github.com/onnxrun/onnxrun/internal/kernels/vec"
 	"github.com/x448/float16"
 )
 
@@ -277,6 +278,15 @@ func mvTransposeBlocks[W mvWord](dst, src []W, sh, st []int, base int) {
 	outer := len(dst) / plane
 	coord := make([]int, r-2)
 	pos := base
+	if d32, ok := any(dst).([]uint32); ok && cst >= rows {
+		// 32-bit elements (float32): the vector 8×8 blocks.
+		s32 := any(src).([]uint32)
+		for o := 0; o < outer; o++ {
+			vec.Transpose32(d32[o*plane:(o+1)*plane], cols, s32[pos:], cst, rows, cols)
+			pos = nextCoord(coord, sh, st, pos)
+		}
+		return
+	}
 	for o := 0; o < outer; o++ {
 		d := dst[o*plane : (o+1)*plane]
 		for i0 := 0; i0 < rows; i0 += tile {

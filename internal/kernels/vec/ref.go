@@ -90,3 +90,16 @@ func clampGo(dst, x []float32, lo, hi float32) {
 		dst[i] = v
 	}
 }
+
+// transposeGo sets dst[i*ldd+j] = src[j*lds+i] for i in [0, m), j in
+// [j0, j1).
+func transposeGo(dst []uint32, ldd int, src []uint32, lds, m, j0, j1 int) {
+	for i := 0; i < m; i++ {
+		row := dst[i*ldd+j0 : i*ldd+j1]
+		p := j0*lds + i
+		for j := range row {
+			row[j] = src[p]
+			p += lds
+		}
+	}
+}

@@ -85,3 +85,38 @@ func Clamp(dst, x []float32, lo, hi float32) {
 	}
 	clampGo(dst, x, lo, hi)
 }
+
+// Transpose32 sets dst[i*ldd+j] = src[j*lds+i] for i in [0, m) and j in
+// [0, n): the m×n matrix at dst (leading dimension ldd) becomes the
+// transpose of the n×m matrix at src (leading dimension lds). It works in
+// square tiles that stay in cache, 8×8 blocks at a time with AVX.
+func Transpose32(dst []uint32, ldd int, src []uint32, lds, m, n int) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if (m-1)*ldd+n > len(dst) || (n-1)*lds+m > len(src) || ldd < n || lds < m {
+		panic("vec: Transpose32 outside its slices")
+	}
+	const tile = 32
+	for i0 := 0; i0 < m; i0 += tile {
+		i1 := min(i0+tile, m)
+		for j0 := 0; j0 < n; j0 += tile {
+			j1 := min(j0+tile, n)
+			i8, j8 := i0, j0
+			if hasAsm {
+				i8, j8 = i0+(i1-i0)&^7, j0+(j1-j0)&^7
+			}
+			if i8 > i0 {
+				for j := j0; j < j8; j += 8 {
+					transpose8Asm(dst[i0*ldd+j:], ldd, src[j*lds+i0:], lds, (i8-i0)/8)
+				}
+			}
+			// The edges: columns of dst past j8 in the block rows, then
+			// the rows past i8.
+			transposeGo(dst[i0*ldd:], ldd, src[i0:], lds, i8-i0, j8, j1)
+			if i8 < i1 {
+				transposeGo(dst[i8*ldd:], ldd, src[i8:], lds, i1-i8, j0, j1)
+			}
+		}
+	}
+}

@@ -55,3 +55,8 @@ func affineAsm(dst, x []float32, a, b float32, n int) { affine(&dst[0], &x[0], a
 
 // clampAsm runs the clamp kernel over the first n (a multiple of 8) elements.
 func clampAsm(dst, x []float32, lo, hi float32, n int) { clamp(&dst[0], &x[0], lo, hi, n) }
+
+// transpose8Asm runs the transpose8 kernel: nb 8×8 blocks.
+func transpose8Asm(dst []uint32, ldd int, src []uint32, lds, nb int) {
+	transpose8(&dst[0], &src[0], ldd, lds, nb)
+}

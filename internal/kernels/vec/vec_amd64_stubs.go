@@ -65,3 +65,10 @@ func affine(dst *float32, x *float32, a float32, b float32, n int)
 //
 //go:noescape
 func clamp(dst *float32, x *float32, lo float32, hi float32, n int)
+
+// transpose8 sets dst[(8b+i)*ldd+j] = src[j*lds+8b+i] for i, j in [0, 8) and
+// b in [0, nb): nb 8×8 blocks side by side in src, transposed one below
+// the other in dst. It needs AVX.
+//
+//go:noescape
+func transpose8(dst *uint32, src *uint32, ldd int, lds int, nb int)

@@ -12,3 +12,8 @@ func svAsm(op Op, dst []float32, s float32, y []float32, n int) {
 }
 func affineAsm(dst, x []float32, a, b float32, n int)  { affineGo(dst[:n], x, a, b) }
 func clampAsm(dst, x []float32, lo, hi float32, n int) { clampGo(dst[:n], x, lo, hi) }
+func transpose8Asm(dst []uint32, ldd int, src []uint32, lds, nb int) {
+	for b := 0; b < nb; b++ {
+		transposeGo(dst[8*b*ldd:], ldd, src[8*b:], lds, 8, 0, 8)
+	}
+}

@@ -127,3 +127,41 @@ func BenchmarkClamp(b *testing.B) {
 		Clamp(y, x, 0, float32(math.Inf(1)))
 	}
 }
+
+func TestTranspose32(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	for it := 0; it < 300; it++ {
+		m, n := 1+r.Intn(80), 1+r.Intn(80)
+		if it < 4 {
+			m, n = 8*(1+it), 8*(4-it)
+		}
+		ldd, lds := n+r.Intn(3), m+r.Intn(3)
+		src := make([]uint32, (n-1)*lds+m)
+		for i := range src {
+			src[i] = r.Uint32()
+		}
+		const g = 11
+		buf := make([]uint32, (m-1)*ldd+n+2*g)
+		for i := range buf {
+			buf[i] = 0xdeadbeef
+		}
+		dst := buf[g : len(buf)-g]
+		Transpose32(dst, ldd, src, lds, m, n)
+		for i := 0; i < m; i++ {
+			for j := 0; j < ldd && i*ldd+j < len(dst); j++ {
+				want := uint32(0xdeadbeef) // the gaps between rows stay
+				if j < n {
+					want = src[j*lds+i]
+				}
+				if dst[i*ldd+j] != want {
+					t.Fatalf("m=%d n=%d ldd=%d lds=%d: [%d][%d] = %x, want %x", m, n, ldd, lds, i, j, dst[i*ldd+j], want)
+				}
+			}
+		}
+		for i := 0; i < g; i++ {
+			if buf[i] != 0xdeadbeef || buf[len(buf)-1-i] != 0xdeadbeef {
+				t.Fatalf("m=%d n=%d: write outside dst", m, n)
+			}
+		}
+	}
+}

@@ -41,6 +41,7 @@ func main() {
 	}
 	affine()
 	clamp()
+	transpose8()
 	Generate()
 }
 
@@ -173,4 +174,71 @@ func clamp() {
 		VMINPS(r[i], hi, r[i])
 		VMOVUPS(r[i], Mem{Base: dst, Disp: off})
 	})
+}
+
+// transpose8 emits transpose8: nb 8×8 blocks of 32-bit elements side by
+// side in src (8 rows of stride lds elements) written transposed, one below
+// the other, to dst (rows of stride ldd elements).
+func transpose8() {
+	TEXT("transpose8", NOSPLIT, "func(dst, src *uint32, ldd, lds, nb int)")
+	Pragma("noescape")
+	Doc("transpose8 sets dst[(8b+i)*ldd+j] = src[j*lds+8b+i] for i, j in [0, 8) and",
+		"b in [0, nb): nb 8×8 blocks side by side in src, transposed one below",
+		"the other in dst. It needs AVX.")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	ldd := Load(Param("ldd"), GP64())
+	lds := Load(Param("lds"), GP64())
+	nb := Load(Param("nb"), GP64())
+	SHLQ(U8(2), ldd) // bytes
+	SHLQ(U8(2), lds)
+	rowp := GP64()
+	Label("tblock")
+	CMPQ(nb, U32(0))
+	JE(LabelRef("tdone"))
+	r := make([]VecVirtual, 8)
+	MOVQ(src, rowp)
+	for i := range r {
+		r[i] = YMM()
+		VMOVUPS(Mem{Base: rowp}, r[i])
+		if i < 7 {
+			ADDQ(lds, rowp)
+		}
+	}
+	// Interleave pairs of rows, then pairs of pairs, then swap 128-bit
+	// halves: column k of the block ends in register k.
+	t := make([]VecVirtual, 8)
+	for i := 0; i < 8; i += 2 {
+		t[i], t[i+1] = YMM(), YMM()
+		VUNPCKLPS(r[i+1], r[i], t[i])
+		VUNPCKHPS(r[i+1], r[i], t[i+1])
+	}
+	sv := make([]VecVirtual, 8)
+	for h := 0; h < 2; h++ { // rows 0-3, rows 4-7
+		a, b, c, d := t[4*h], t[4*h+1], t[4*h+2], t[4*h+3]
+		s0, s1, s2, s3 := YMM(), YMM(), YMM(), YMM()
+		VSHUFPS(U8(0x44), c, a, s0)
+		VSHUFPS(U8(0xEE), c, a, s1)
+		VSHUFPS(U8(0x44), d, b, s2)
+		VSHUFPS(U8(0xEE), d, b, s3)
+		sv[4*h], sv[4*h+1], sv[4*h+2], sv[4*h+3] = s0, s1, s2, s3
+	}
+	MOVQ(dst, rowp)
+	for k := 0; k < 8; k++ {
+		o := YMM()
+		imm := U8(0x20)
+		if k >= 4 {
+			imm = U8(0x31)
+		}
+		VPERM2F128(imm, sv[4+k%4], sv[k%4], o)
+		VMOVUPS(o, Mem{Base: rowp})
+		ADDQ(ldd, rowp)
+	}
+	MOVQ(rowp, dst)
+	ADDQ(U32(32), src)
+	DECQ(nb)
+	JMP(LabelRef("tblock"))
+	Label("tdone")
+	VZEROUPPER()
+	RET()
 }
