@@ -589,3 +589,30 @@ func TestPowF32(t *testing.T) {
 		t.Fatal("shapes that do not broadcast took the fast path")
 	}
 }
+
+// TestDirectUnaryF32 checks the float32 loops of Neg, Abs, Sqrt,
+// Reciprocal, Floor and Ceil against their float64 functions rounded,
+// special values included, bit for bit (NaN as NaN).
+func TestDirectUnaryF32(t *testing.T) {
+	r := rand.New(rand.NewSource(20))
+	x := randF32(r, []int{3, 7, 41})
+	xs := x.Data.([]float32)
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1e-45, -2.5, 2.5, 1e30}
+	copy(xs, special)
+	for i := len(special); i < len(xs); i++ {
+		xs[i] = float32(r.NormFloat64() * math.Pow(10, float64(r.Intn(12)-6)))
+	}
+	for _, c := range []struct {
+		op string
+		f  func(float64) float64
+	}{{"Neg", func(v float64) float64 { return -v }}, {"Abs", math.Abs}, {"Sqrt", math.Sqrt},
+		{"Reciprocal", func(v float64) float64 { return 1 / v }}, {"Floor", math.Floor}, {"Ceil", math.Ceil}} {
+		got := runFed(t, c.op, 13, nil, x, nil, false, false, 1, true).Data.([]float32)
+		for i, v := range xs {
+			w := float32(c.f(float64(v)))
+			if g := got[i]; math.Float32bits(g) != math.Float32bits(w) && !(g != g && w != w) {
+				t.Fatalf("%s(%v) = %v, want %v", c.op, v, g, w)
+			}
+		}
+	}
+}

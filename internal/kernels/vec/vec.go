@@ -1,9 +1,10 @@
-// Package vec holds element-wise float32 kernels over contiguous slices:
-// arithmetic between two slices or a slice and a scalar, an affine map and
-// a clamp. Each has a plain Go loop (ref.go) that states its semantics and
-// serves where no vector kernel runs (other architectures, -tags noasm, the
-// tail of a slice that is not a multiple of 8 long); the AVX kernels give
-// the same bits.
+// Package vec holds element-wise float32 kernels over contiguous slices
+// (arithmetic between two slices or a slice and a scalar, an affine map, a
+// clamp) and a tiled transpose of 32-bit elements. Each has a plain Go loop
+// (ref.go) that states its semantics and serves where no vector kernel runs
+// (other architectures, -tags noasm, the tail of a slice that is not a
+// multiple of 8 long, the edges of a transpose); the AVX kernels give the
+// same bits.
 //
 // Outputs may alias inputs exactly (dst and x the same slice) but must not
 // overlap them otherwise.
