@@ -33,9 +33,14 @@ func init() {
 		gemm.Sigmoid(dst[:len(src)], false)
 	}
 	registerUnary("Sigmoid", []int64{1, 6, 13}, sig)
-	registerUnary("HardSwish", []int64{14, 22}, floatUnary(func(x float64) float64 {
-		return x * math.Max(0, math.Min(1, x/6+0.5))
-	}))
+	hswish := floatUnary(hardSwish)
+	hswish.V32 = func(dst, src []float32) {
+		dst = dst[:len(src)]
+		for i, v := range src {
+			dst[i] = float32(hardSwish(float64(v)))
+		}
+	}
+	registerUnary("HardSwish", []int64{14, 22}, hswish)
 	registerUnary("Softplus", []int64{1, 22}, floatUnary(softplus))
 	registerUnary("Softsign", []int64{1, 22}, floatUnary(func(x float64) float64 { return x / (1 + math.Abs(x)) }))
 	registerUnary("Mish", []int64{18, 22}, floatUnary(func(x float64) float64 { return x * math.Tanh(softplus(x)) }))
@@ -96,8 +101,25 @@ func init() {
 	attrUnary("Celu", []int64{12, 28}, []string{"alpha"}, []float32{1}, func(a []float64, x float64) float64 {
 		return math.Max(0, x) + math.Min(0, a[0]*(math.Exp(x/a[0])-1))
 	})
-	attrUnary("HardSigmoid", []int64{1, 6, 22}, []string{"alpha", "beta"}, []float32{0.2, 0.5}, func(a []float64, x float64) float64 {
-		return math.Max(0, math.Min(1, a[0]*x+a[1]))
+	registerRange("HardSigmoid", []int64{1, 6, 22}, func(b *Build) (Kernel, error) {
+		alpha, err := b.Node.AttrFloat("alpha", 0.2)
+		if err != nil {
+			return nil, err
+		}
+		beta, err := b.Node.AttrFloat("beta", 0.5)
+		if err != nil {
+			return nil, err
+		}
+		al, be := float64(alpha), float64(beta)
+		f := func(x float64) float64 { return math.Max(0, math.Min(1, al*x+be)) }
+		fns := floatUnary(f)
+		fns.V32 = func(dst, src []float32) { // f inline: the same values
+			dst = dst[:len(src)]
+			for i, v := range src {
+				dst[i] = float32(math.Max(0, math.Min(1, al*float64(v)+be)))
+			}
+		}
+		return unaryKernel(fns), nil
 	})
 	attrUnary("ThresholdedRelu", []int64{10, 22}, []string{"alpha"}, []float32{1}, func(a []float64, x float64) float64 {
 		if x > a[0] {
@@ -252,6 +274,9 @@ func preluF32(rc *RunContext, x, slope *Tensor) *Tensor {
 	}
 	return New(slices.Clone(x.Shape), res)
 }
+
+// hardSwish is x·max(0, min(1, x/6 + 1/2)).
+func hardSwish(x float64) float64 { return x * math.Max(0, math.Min(1, x/6+0.5)) }
 
 func irelu[T ~int8 | ~int16 | ~int32 | ~int64](x T) T { return max(x, 0) }
 

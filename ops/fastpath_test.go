@@ -591,7 +591,8 @@ func TestPowF32(t *testing.T) {
 }
 
 // TestDirectUnaryF32 checks the float32 loops of Neg, Abs, Sqrt,
-// Reciprocal, Floor and Ceil against their float64 functions rounded,
+// Reciprocal, Floor, Ceil, HardSwish and HardSigmoid (default attributes)
+// against their float64 functions rounded,
 // special values included, bit for bit (NaN as NaN).
 func TestDirectUnaryF32(t *testing.T) {
 	r := rand.New(rand.NewSource(20))
@@ -606,8 +607,14 @@ func TestDirectUnaryF32(t *testing.T) {
 		op string
 		f  func(float64) float64
 	}{{"Neg", func(v float64) float64 { return -v }}, {"Abs", math.Abs}, {"Sqrt", math.Sqrt},
-		{"Reciprocal", func(v float64) float64 { return 1 / v }}, {"Floor", math.Floor}, {"Ceil", math.Ceil}} {
-		got := runFed(t, c.op, 13, nil, x, nil, false, false, 1, true).Data.([]float32)
+		{"Reciprocal", func(v float64) float64 { return 1 / v }}, {"Floor", math.Floor}, {"Ceil", math.Ceil},
+		{"HardSwish", func(v float64) float64 { return v * math.Max(0, math.Min(1, v/6+0.5)) }},
+		{"HardSigmoid", func(v float64) float64 { return math.Max(0, math.Min(1, float64(float32(0.2))*v+0.5)) }}} {
+		opset := int64(13)
+		if c.op == "HardSwish" {
+			opset = 14
+		}
+		got := runFed(t, c.op, opset, nil, x, nil, false, false, 1, true).Data.([]float32)
 		for i, v := range xs {
 			w := float32(c.f(float64(v)))
 			if g := got[i]; math.Float32bits(g) != math.Float32bits(w) && !(g != g && w != w) {
