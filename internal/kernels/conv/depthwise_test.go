@@ -1,7 +1,10 @@
 package conv
 
 import (
+	"fmt"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -99,24 +102,90 @@ func widen(s []float32) []float64 {
 	return out
 }
 
-// TestTapsKernel compares tapsF32 (the assembly kernel where it runs)
-// with tapsGo on lengths around the vector widths, inside guard bands.
-func TestTapsKernel(t *testing.T) {
+// TestConvPlaneKernel compares convPlane (the assembly kernel where it
+// runs) with convPlaneGo on plane widths around the vector block sizes,
+// with and without a clamp, inside guard bands: rows and columns from 1
+// up, so that the tail's overrun store and its masked form both run.
+func TestConvPlaneKernel(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 63, 64, 65, 71, 127, 128, 200} {
-		ntaps := 1 + r.IntN(25)
-		src := randSlice(r, n+50)
-		offs := make([]int, ntaps)
-		for i := range offs {
-			offs[i] = r.IntN(51)
+	for _, ow := range []int{1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 40, 56, 57, 63, 64, 65, 112, 200} {
+		for _, oh := range []int{1, 2, 3, 5} {
+			ntaps := 1 + r.IntN(25)
+			ld := ow + r.IntN(9)
+			offs := make([]int, ntaps)
+			maxOff := 0
+			for i := range offs {
+				offs[i] = r.IntN(60)
+				maxOff = max(maxOff, offs[i])
+			}
+			l := dwLayout{offs: offs, ld: ld}
+			for _, o := range offs {
+				l.boffs = append(l.boffs, 4*o)
+			}
+			src := randSlice(r, maxOff+(oh-1)*ld+(ow+7)&^7)
+			w := randSlice(r, ntaps)
+			for _, clamp := range []bool{false, true} {
+				lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
+				if clamp {
+					lo, hi = -0.5, 1.5
+				}
+				want := make([]float32, oh*ow)
+				convPlaneGo(want, src, offs, w, oh, ow, ld, 0.25, lo, hi, clamp)
+				got, check := guarded(oh * ow)
+				convPlane(got, src, &l, w, oh, ow, 0.25, lo, hi, clamp)
+				check(t)
+				closeAll(t, fmt.Sprintf("plane %dx%d, %d taps, clamp %v", oh, ow, ntaps, clamp), got, want)
+			}
 		}
-		w := randSlice(r, ntaps)
-		want := make([]float32, n)
-		tapsGo(want, src, offs, w, 0.5)
-		got, check := guarded(n)
-		tapsF32(got, src, offs, w, 0.5)
+	}
+}
+
+// TestFillRows checks the row copy and the even/odd row split (the
+// assembly kernels where they run) on lengths around the vector width,
+// inside guard bands.
+func TestFillRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for iter := 0; iter < 200; iter++ {
+		rows := 1 + r.IntN(4)
+		na, nb := r.IntN(40), r.IntN(40)
+		if iter%2 == 0 {
+			nb = max(0, na-r.IntN(2))
+		}
+		lds := max(2*na-1, 2*nb) + r.IntN(5)
+		ldd := max(na, nb) + r.IntN(5)
+		src := randSlice(r, (rows-1)*lds+max(2*na-1, 2*nb, 1))
+		// a and b interleaved in one buffer, as in the scratch.
+		buf, check := guarded((rows-1)*ldd + 2*max(na, nb, 1))
+		want := slices.Clone(buf)
+		off := max(na, nb, 1)
+		splitRows(buf, buf[off:], src, rows, na, nb, ldd, lds)
 		check(t)
-		closeAll(t, "taps", got, want)
+		for q := 0; q < rows; q++ {
+			for k := 0; k < na; k++ {
+				want[q*ldd+k] = src[q*lds+2*k]
+			}
+			for k := 0; k < nb; k++ {
+				want[q*ldd+off+k] = src[q*lds+2*k+1]
+			}
+		}
+		if !slices.Equal(buf, want) {
+			t.Fatalf("split rows %d, na %d, nb %d: got %v, want %v", rows, na, nb, buf, want)
+		}
+
+		cols := na
+		if cols == 0 {
+			continue
+		}
+		dst, check := guarded((rows-1)*ldd + cols)
+		want = slices.Clone(dst)
+		copyRows(dst, src, rows, cols, ldd, lds)
+		check(t)
+		for q := 0; q < rows; q++ {
+			copy(want[q*ldd:q*ldd+cols], src[q*lds:])
+		}
+		if !slices.Equal(dst, want) {
+			t.Fatalf("copy rows %d, cols %d: got %v, want %v", rows, cols, dst, want)
+		}
 	}
 }
 

@@ -4,82 +4,293 @@
 
 #include "textflag.h"
 
-// func dwTaps(dst *float32, src *float32, offs *int, w *float32, ntaps int, n int, bias float32)
+DATA dwmask<>+0(SB)/4, $0xffffffff
+DATA dwmask<>+4(SB)/4, $0xffffffff
+DATA dwmask<>+8(SB)/4, $0xffffffff
+DATA dwmask<>+12(SB)/4, $0xffffffff
+DATA dwmask<>+16(SB)/4, $0xffffffff
+DATA dwmask<>+20(SB)/4, $0xffffffff
+DATA dwmask<>+24(SB)/4, $0xffffffff
+DATA dwmask<>+28(SB)/4, $0xffffffff
+DATA dwmask<>+32(SB)/4, $0x00000000
+DATA dwmask<>+36(SB)/4, $0x00000000
+DATA dwmask<>+40(SB)/4, $0x00000000
+DATA dwmask<>+44(SB)/4, $0x00000000
+DATA dwmask<>+48(SB)/4, $0x00000000
+DATA dwmask<>+52(SB)/4, $0x00000000
+DATA dwmask<>+56(SB)/4, $0x00000000
+DATA dwmask<>+60(SB)/4, $0x00000000
+GLOBL dwmask<>(SB), RODATA|NOPTR, $64
+
+// func dwConv(dst *float32, src *float32, offs *int, w *float32, ntaps int, rows int, cols int, ld int, bias float32, lo float32, hi float32)
 // Requires: AVX, FMA3
-TEXT ·dwTaps(SB), NOSPLIT, $0-52
+TEXT ·dwConv(SB), NOSPLIT, $0-76
 	MOVQ         dst+0(FP), AX
 	MOVQ         src+8(FP), CX
 	MOVQ         offs+16(FP), DX
 	MOVQ         w+24(FP), BX
 	MOVQ         ntaps+32(FP), SI
-	MOVQ         n+40(FP), DI
-	VBROADCASTSS bias+48(FP), Y0
+	MOVQ         rows+40(FP), DI
+	VBROADCASTSS bias+64(FP), Y0
+	VBROADCASTSS lo+68(FP), Y1
+	VBROADCASTSS hi+72(FP), Y2
 
-wide:
-	CMPQ    DI, $0x00000040
-	JL      narrow
-	VMOVAPS Y0, Y2
-	VMOVAPS Y0, Y3
+row:
+	TESTQ DI, DI
+	JZ    done
+	MOVQ  AX, R8
+	MOVQ  CX, R9
+	MOVQ  cols+48(FP), R10
+
+v4:
+	CMPQ    R10, $0x00000020
+	JL      v4end
 	VMOVAPS Y0, Y4
 	VMOVAPS Y0, Y5
 	VMOVAPS Y0, Y6
 	VMOVAPS Y0, Y7
-	VMOVAPS Y0, Y8
-	VMOVAPS Y0, Y9
-	XORQ    R8, R8
+	XORQ    R11, R11
 
-wtap:
-	CMPQ         R8, SI
-	JGE          wstore
-	MOVQ         (DX)(R8*8), R9
-	LEAQ         (CX)(R9*4), R9
-	VBROADCASTSS (BX)(R8*4), Y1
-	VFMADD231PS  (R9), Y1, Y2
-	VFMADD231PS  32(R9), Y1, Y3
-	VFMADD231PS  64(R9), Y1, Y4
-	VFMADD231PS  96(R9), Y1, Y5
-	VFMADD231PS  128(R9), Y1, Y6
-	VFMADD231PS  160(R9), Y1, Y7
-	VFMADD231PS  192(R9), Y1, Y8
-	VFMADD231PS  224(R9), Y1, Y9
-	INCQ         R8
-	JMP          wtap
+v4tap:
+	MOVQ         (DX)(R11*8), R12
+	VBROADCASTSS (BX)(R11*4), Y3
+	VFMADD231PS  (R9)(R12*1), Y3, Y4
+	VFMADD231PS  32(R9)(R12*1), Y3, Y5
+	VFMADD231PS  64(R9)(R12*1), Y3, Y6
+	VFMADD231PS  96(R9)(R12*1), Y3, Y7
+	INCQ         R11
+	CMPQ         R11, SI
+	JL           v4tap
+	VMAXPS       Y4, Y1, Y4
+	VMINPS       Y4, Y2, Y4
+	VMAXPS       Y5, Y1, Y5
+	VMINPS       Y5, Y2, Y5
+	VMAXPS       Y6, Y1, Y6
+	VMINPS       Y6, Y2, Y6
+	VMAXPS       Y7, Y1, Y7
+	VMINPS       Y7, Y2, Y7
+	VMOVUPS      Y4, (R8)
+	VMOVUPS      Y5, 32(R8)
+	VMOVUPS      Y6, 64(R8)
+	VMOVUPS      Y7, 96(R8)
+	ADDQ         $0x00000080, R8
+	ADDQ         $0x00000080, R9
+	SUBQ         $0x00000020, R10
+	JMP          v4
 
-wstore:
-	VMOVUPS Y2, (AX)
-	VMOVUPS Y3, 32(AX)
-	VMOVUPS Y4, 64(AX)
-	VMOVUPS Y5, 96(AX)
-	VMOVUPS Y6, 128(AX)
-	VMOVUPS Y7, 160(AX)
-	VMOVUPS Y8, 192(AX)
-	VMOVUPS Y9, 224(AX)
-	ADDQ    $0x00000100, AX
-	ADDQ    $0x00000100, CX
-	SUBQ    $0x00000040, DI
-	JMP     wide
+v4end:
+	CMPQ    R10, $0x00000010
+	JL      v2end
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	XORQ    R11, R11
 
-narrow:
-	CMPQ    DI, $0x00000008
-	JL      done
-	VMOVAPS Y0, Y2
-	XORQ    R8, R8
+v2tap:
+	MOVQ         (DX)(R11*8), R12
+	VBROADCASTSS (BX)(R11*4), Y3
+	VFMADD231PS  (R9)(R12*1), Y3, Y4
+	VFMADD231PS  32(R9)(R12*1), Y3, Y5
+	INCQ         R11
+	CMPQ         R11, SI
+	JL           v2tap
+	VMAXPS       Y4, Y1, Y4
+	VMINPS       Y4, Y2, Y4
+	VMAXPS       Y5, Y1, Y5
+	VMINPS       Y5, Y2, Y5
+	VMOVUPS      Y4, (R8)
+	VMOVUPS      Y5, 32(R8)
+	ADDQ         $0x00000040, R8
+	ADDQ         $0x00000040, R9
+	SUBQ         $0x00000010, R10
 
-ntap:
-	CMPQ         R8, SI
-	JGE          nstore
-	MOVQ         (DX)(R8*8), R9
-	VBROADCASTSS (BX)(R8*4), Y1
-	VFMADD231PS  (CX)(R9*4), Y1, Y2
-	INCQ         R8
-	JMP          ntap
+v2end:
+	CMPQ    R10, $0x00000008
+	JL      v1end
+	VMOVAPS Y0, Y4
+	XORQ    R11, R11
 
-nstore:
-	VMOVUPS Y2, (AX)
-	ADDQ    $0x00000020, AX
-	ADDQ    $0x00000020, CX
-	SUBQ    $0x00000008, DI
-	JMP     narrow
+v1tap:
+	MOVQ         (DX)(R11*8), R12
+	VBROADCASTSS (BX)(R11*4), Y3
+	VFMADD231PS  (R9)(R12*1), Y3, Y4
+	INCQ         R11
+	CMPQ         R11, SI
+	JL           v1tap
+	VMAXPS       Y4, Y1, Y4
+	VMINPS       Y4, Y2, Y4
+	VMOVUPS      Y4, (R8)
+	ADDQ         $0x00000020, R8
+	ADDQ         $0x00000020, R9
+	SUBQ         $0x00000008, R10
+
+v1end:
+	TESTQ   R10, R10
+	JZ      rowend
+	VMOVAPS Y0, Y4
+	XORQ    R11, R11
+
+ttap:
+	MOVQ         (DX)(R11*8), R12
+	VBROADCASTSS (BX)(R11*4), Y3
+	VFMADD231PS  (R9)(R12*1), Y3, Y4
+	INCQ         R11
+	CMPQ         R11, SI
+	JL           ttap
+	VMAXPS       Y4, Y1, Y4
+	VMINPS       Y4, Y2, Y4
+	MOVQ         DI, R12
+	DECQ         R12
+	MOVQ         cols+48(FP), R11
+	IMULQ        R11, R12
+	ADDQ         R10, R12
+	CMPQ         R12, $0x08
+	JL           masked
+	VMOVUPS      Y4, (R8)
+	JMP          rowend
+
+masked:
+	NEGQ       R10
+	LEAQ       dwmask<>+0(SB), R12
+	VMOVUPS    32(R12)(R10*4), Y3
+	VMASKMOVPS Y4, Y3, (R8)
+
+rowend:
+	MOVQ cols+48(FP), R10
+	LEAQ (AX)(R10*4), AX
+	MOVQ ld+56(FP), R10
+	ADDQ R10, CX
+	DECQ DI
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func dwFill(dst *float32, src *float32, rows int, cols int, ldd int, lds int)
+// Requires: AVX
+TEXT ·dwFill(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ rows+16(FP), DX
+	MOVQ cols+24(FP), BX
+	MOVQ ldd+32(FP), SI
+	MOVQ lds+40(FP), DI
+
+row:
+	TESTQ DX, DX
+	JZ    done
+	MOVQ  AX, R8
+	MOVQ  CX, R9
+	MOVQ  BX, R10
+
+v16:
+	CMPQ    R10, $0x10
+	JL      v8
+	VMOVUPS (R9), Y0
+	VMOVUPS 32(R9), Y1
+	VMOVUPS Y0, (R8)
+	VMOVUPS Y1, 32(R8)
+	ADDQ    $0x40, R9
+	ADDQ    $0x40, R8
+	SUBQ    $0x10, R10
+	JMP     v16
+
+v8:
+	CMPQ    R10, $0x08
+	JL      one
+	VMOVUPS (R9), Y0
+	VMOVUPS Y0, (R8)
+	ADDQ    $0x20, R9
+	ADDQ    $0x20, R8
+	SUBQ    $0x08, R10
+
+one:
+	TESTQ  R10, R10
+	JZ     rowend
+	VMOVSS (R9), X0
+	VMOVSS X0, (R8)
+	ADDQ   $0x04, R9
+	ADDQ   $0x04, R8
+	DECQ   R10
+	JMP    one
+
+rowend:
+	ADDQ SI, AX
+	ADDQ DI, CX
+	DECQ DX
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func dwSplitRows(a *float32, b *float32, src *float32, rows int, np int, na int, nb int, ldd int, lds int)
+// Requires: AVX, AVX2
+TEXT ·dwSplitRows(SB), NOSPLIT, $0-72
+	MOVQ a+0(FP), AX
+	MOVQ b+8(FP), CX
+	MOVQ src+16(FP), DX
+	MOVQ rows+24(FP), BX
+
+row:
+	TESTQ BX, BX
+	JZ    done
+	MOVQ  AX, SI
+	MOVQ  CX, DI
+	MOVQ  DX, R8
+	MOVQ  np+32(FP), R9
+	SHRQ  $0x03, R9
+
+pairs:
+	TESTQ   R9, R9
+	JZ      tail
+	VMOVUPS (R8), Y0
+	VMOVUPS 32(R8), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xdd, Y1, Y0, Y0
+	VPERMPD $0xd8, Y2, Y2
+	VPERMPD $0xd8, Y0, Y0
+	VMOVUPS Y2, (SI)
+	VMOVUPS Y0, (DI)
+	ADDQ    $0x40, R8
+	ADDQ    $0x20, SI
+	ADDQ    $0x20, DI
+	DECQ    R9
+	JMP     pairs
+
+tail:
+	MOVQ np+32(FP), R9
+	ANDQ $-8, R9
+	MOVQ DX, R8
+
+ta:
+	CMPQ   R9, na+40(FP)
+	JGE    tb0
+	VMOVSS (R8)(R9*8), X0
+	VMOVSS X0, (AX)(R9*4)
+	INCQ   R9
+	JMP    ta
+
+tb0:
+	MOVQ np+32(FP), R9
+	ANDQ $-8, R9
+
+tb:
+	CMPQ   R9, nb+48(FP)
+	JGE    rowend
+	VMOVSS 4(R8)(R9*8), X0
+	VMOVSS X0, (CX)(R9*4)
+	INCQ   R9
+	JMP    tb
+
+rowend:
+	MOVQ ldd+56(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	MOVQ lds+64(FP), R9
+	ADDQ R9, DX
+	DECQ BX
+	JMP  row
 
 done:
 	VZEROUPPER

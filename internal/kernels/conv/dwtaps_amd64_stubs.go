@@ -4,9 +4,23 @@
 
 package conv
 
-// dwTaps sets dst[i] = bias + Σ_t w[t]·src[offs[t]+i] for i in [0, n),
-// t in [0, ntaps); n must be a multiple of 8. Every src index read must
-// be in bounds. It needs AVX2 and FMA.
+// dwConv sets dst[r*cols+c] = min(max(bias + Σ_t w[t]·src[r*ld/4+c+offs[t]/4], lo), hi)
+// for r < rows, c < cols, t < ntaps (ntaps >= 1); ld and offs are in bytes. It
+// reads up to 7 floats past the last column of each row of src, and needs
+// AVX2 and FMA.
 //
 //go:noescape
-func dwTaps(dst *float32, src *float32, offs *int, w *float32, ntaps int, n int, bias float32)
+func dwConv(dst *float32, src *float32, offs *int, w *float32, ntaps int, rows int, cols int, ld int, bias float32, lo float32, hi float32)
+
+// dwFill copies rows rows of cols floats from src (row stride lds bytes) to dst
+// (row stride ldd bytes). It needs AVX.
+//
+//go:noescape
+func dwFill(dst *float32, src *float32, rows int, cols int, ldd int, lds int)
+
+// dwSplitRows sets, for each of rows rows, a[k] = src[2k] for k < na and
+// b[k] = src[2k+1] for k < nb; np <= min(na, nb). a and b advance by ldd
+// bytes a row, src by lds bytes. It needs AVX2.
+//
+//go:noescape
+func dwSplitRows(a *float32, b *float32, src *float32, rows int, np int, na int, nb int, ldd int, lds int)
