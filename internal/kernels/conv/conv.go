@@ -4,7 +4,11 @@
 // semantics. Tensors are row-major NC(D...) slices.
 package conv
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/onnxrun/onnxrun/internal/gemm"
+)
 
 // Params describes one N-d convolution: input [N, C, In...], weights
 // [M, C/Group, Kernel...], output [N, M, Out...]. Pads holds the padding
@@ -99,6 +103,10 @@ type Plan[T Num] struct {
 	// the column matrix; in, out: spatial volumes; tile: output positions per
 	// im2col tile.
 	cg, mg, k, ck, in, out, tile int
+	// forceSplit, when its first element is positive, sets the output
+	// positions and channels per work item of the packed float32 GEMM path
+	// (tests).
+	forceSplit [2]int
 }
 
 // NewPlan validates p and chooses its algorithm.
@@ -163,34 +171,60 @@ func (pl *Plan[T]) WithAlgo(a Algo) *Plan[T] {
 	return &q
 }
 
-// PackWeights returns the weights [M, C/Group, Kernel...] in the form Run
-// consumes for pl's algorithm: the Winograd transform, or w itself. Callers
-// with constant weights pack once and call RunPacked.
-func (pl *Plan[T]) PackWeights(w []T) ([]T, error) {
+// Weights holds a convolution's weights prepared for one algorithm of a
+// Plan (see PackWeights): for float32 GEMM algorithms (pointwise, im2col)
+// each group's [M/Group, C/Group·K] matrix packed once in the GEMM's panel
+// layout, for Winograd the transformed weights, else the weights as given.
+// It is read-only: one Weights may serve concurrent runs.
+type Weights[T Num] struct {
+	algo Algo
+	m, n int // the problem's M and C/Group·K, to check the plan
+	// w is [M, C/Group, Kernel...] as given, or the Winograd transform.
+	w []T
+	// pa holds group g's weights packed for the GEMM (float32 pointwise
+	// and im2col only).
+	pa []*gemm.PackedA
+}
+
+// Algo returns the algorithm the weights are prepared for.
+func (w *Weights[T]) Algo() Algo { return w.algo }
+
+// PackWeights prepares the weights [M, C/Group, Kernel...] for pl's
+// algorithm. Callers with constant weights pack once and call RunPacked
+// (or RunEpilogue) with the result for every input.
+func (pl *Plan[T]) PackWeights(w []T) (*Weights[T], error) {
 	p := &pl.P
 	if len(w) != p.M*pl.ck {
 		return nil, fmt.Errorf("conv: %d weights do not fit %+v", len(w), *p)
 	}
+	pw := &Weights[T]{algo: pl.Algo, m: p.M, n: pl.ck, w: w}
 	switch wv := any(w).(type) {
 	case []float32:
 		switch pl.Algo {
 		case Winograd:
-			return any(WinogradWeights(wv, p.M, p.C)).([]T), nil
+			pw.w = any(WinogradWeights(wv, p.M, p.C)).([]T)
 		case Winograd43:
-			return any(Winograd43Weights(wv, p.M, p.C)).([]T), nil
+			pw.w = any(Winograd43Weights(wv, p.M, p.C)).([]T)
+		case Pointwise, Im2col:
+			pw.pa = make([]*gemm.PackedA, p.Group)
+			for g := range pw.pa {
+				pw.pa[g] = gemm.PackA(false, pl.mg, pl.ck, 1, wv[g*pl.mg*pl.ck:], pl.ck)
+			}
 		}
+		return pw, nil
 	case []float64:
 		switch pl.Algo {
 		case Winograd:
-			return any(WinogradWeights(wv, p.M, p.C)).([]T), nil
+			pw.w = any(WinogradWeights(wv, p.M, p.C)).([]T)
 		case Winograd43:
-			return any(Winograd43Weights(wv, p.M, p.C)).([]T), nil
+			pw.w = any(Winograd43Weights(wv, p.M, p.C)).([]T)
 		}
+		return pw, nil
 	}
-	if pl.Algo != Winograd && pl.Algo != Winograd43 {
-		return w, nil
+	if pl.Algo == Winograd || pl.Algo == Winograd43 {
+		return nil, fmt.Errorf("conv: no Winograd for %T", w)
 	}
-	return nil, fmt.Errorf("conv: no Winograd for %T", w)
+	return pw, nil
 }
 
 // Run computes y = conv(x, w) + bias. bias may be nil. It checks the slice
@@ -204,8 +238,39 @@ func (pl *Plan[T]) Run(x, w, bias, y []T, threads int) error {
 }
 
 // RunPacked is Run with weights from PackWeights.
-func (pl *Plan[T]) RunPacked(x, w, bias, y []T, threads int) error {
+func (pl *Plan[T]) RunPacked(x []T, w *Weights[T], bias, y []T, threads int) error {
+	return pl.run(x, w, bias, nil, y, threads)
+}
+
+// FusesEpilogue reports whether RunEpilogue computes pl's convolution: a
+// float32 pointwise or im2col plan, which applies the epilogue to each
+// tile of the output as the GEMM finishes it.
+func (pl *Plan[T]) FusesEpilogue() bool {
+	var z T
+	_, is32 := any(z).(float32)
+	return is32 && (pl.Algo == Pointwise || pl.Algo == Im2col)
+}
+
+// RunEpilogue computes y = Act(conv(x, w) + bias + residual), where ep
+// gives the activation and the residual: ep.Residual, when not nil, has
+// y's layout and length and must not overlap y; ep.Bias and ep.LdResidual
+// must be left zero. It requires FusesEpilogue.
+func (pl *Plan[T]) RunEpilogue(x []T, w *Weights[T], bias []T, ep gemm.Epilogue, y []T, threads int) error {
+	if !pl.FusesEpilogue() {
+		return fmt.Errorf("conv: %v %T does not fuse an epilogue", pl.Algo, x)
+	}
+	if ep.Bias != nil || ep.LdResidual != 0 || (ep.Residual != nil && len(ep.Residual) != len(y)) || ep.Act > gemm.ActTanh {
+		return fmt.Errorf("conv: bad epilogue: bias %d, residual %d (ld %d) for %d outputs, activation %v",
+			len(ep.Bias), len(ep.Residual), ep.LdResidual, len(y), ep.Act)
+	}
+	return pl.run(x, w, bias, &ep, y, threads)
+}
+
+func (pl *Plan[T]) run(x []T, w *Weights[T], bias []T, ep *gemm.Epilogue, y []T, threads int) error {
 	p := &pl.P
+	if w == nil || w.algo != pl.Algo || w.m != p.M || w.n != pl.ck {
+		return fmt.Errorf("conv: weights are not prepared for this %v plan of %+v", pl.Algo, *p)
+	}
 	wantW := p.M * pl.ck
 	switch pl.Algo {
 	case Winograd:
@@ -213,26 +278,30 @@ func (pl *Plan[T]) RunPacked(x, w, bias, y []T, threads int) error {
 	case Winograd43:
 		wantW = 36 * p.M * p.C
 	}
-	if len(x) != p.N*p.C*pl.in || len(w) != wantW || len(y) != p.N*p.M*pl.out || (bias != nil && len(bias) != p.M) {
-		return fmt.Errorf("conv: buffer sizes x %d, w %d, b %d, y %d do not fit %+v", len(x), len(w), len(bias), len(y), *p)
+	if len(x) != p.N*p.C*pl.in || len(w.w) != wantW || len(y) != p.N*p.M*pl.out || (bias != nil && len(bias) != p.M) {
+		return fmt.Errorf("conv: buffer sizes x %d, w %d, b %d, y %d do not fit %+v", len(x), len(w.w), len(bias), len(y), *p)
 	}
 	if len(y) == 0 {
 		return nil // an empty batch (no regions of interest, say): nothing to do
 	}
 	threads = Threads(threads)
+	if w.pa != nil {
+		pl.runPacked32(any(x).([]float32), w.pa, any(bias).([]float32), ep, any(y).([]float32), threads)
+		return nil
+	}
 	switch pl.Algo {
 	case Winograd:
-		pl.runWinograd(x, w, bias, y, threads)
+		pl.runWinograd(x, w.w, bias, y, threads)
 	case Winograd43:
-		pl.runWinograd43(x, w, bias, y, threads)
+		pl.runWinograd43(x, w.w, bias, y, threads)
 	case Pointwise:
-		pl.runGEMM(x, w, bias, y, threads, false)
+		pl.runGEMM(x, w.w, bias, y, threads, false)
 	case Im2col:
-		pl.runGEMM(x, w, bias, y, threads, true)
+		pl.runGEMM(x, w.w, bias, y, threads, true)
 	case Depthwise:
-		pl.runDepthwise(x, w, bias, y, threads)
+		pl.runDepthwise(x, w.w, bias, y, threads)
 	default:
-		Reference(p, x, w, bias, y)
+		Reference(p, x, w.w, bias, y)
 	}
 	return nil
 }

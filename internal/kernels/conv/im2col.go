@@ -162,3 +162,140 @@ func im2colND[T Num](p *Params, x []T, cg, o0, nt int, col []T) {
 		}
 	}
 }
+
+// im2colFill packs the input patches of one image and group straight into
+// the GEMM's B panels (a gemm.FillB): the column matrix of im2col is never
+// stored whole. Convolutions of one to three spatial axes are handled as
+// three-axis ones.
+type im2colFill struct {
+	in, k, out, s, d, pad [3]int
+	kvol, cg              int
+	// x holds the group's cg input channels of one image; o0 is the output
+	// position of the product's column 0.
+	x  []float32
+	o0 int
+	// segs is the scratch list of runs of one fill call.
+	segs []fillSeg
+}
+
+// fillSeg is a run of output positions that lie in one B panel and one
+// output row: n positions from (oz, oy, ox), written for row p of the
+// block at off + p·pw. zero marks the padding of the last panel.
+type fillSeg struct {
+	off, pw, n int
+	oz, oy, ox int
+	zero       bool
+}
+
+func newIm2colFill(p *Params, cg int) *im2colFill {
+	f := &im2colFill{cg: cg}
+	r := len(p.In)
+	for a := 0; a < 3; a++ {
+		f.in[a], f.k[a], f.out[a], f.s[a], f.d[a] = 1, 1, 1, 1, 1
+	}
+	for a := 0; a < r; a++ {
+		b := 3 - r + a
+		f.in[b], f.k[b], f.out[b] = p.In[a], p.Kernel[a], p.Out[a]
+		f.s[b], f.d[b], f.pad[b] = p.Strides[a], p.Dilations[a], p.Pads[a]
+	}
+	f.kvol = f.k[0] * f.k[1] * f.k[2]
+	return f
+}
+
+// fill is the gemm.FillB of the column matrix: row c·K+κ, column j holds
+// the input value kernel tap κ of channel c reads for output position
+// o0+j, or 0 where the tap falls in the padding.
+func (f *im2colFill) fill(dst []float32, pc, kb, j0, nb, nr, lastW int) {
+	oh, ow := f.out[1], f.out[2]
+	// The runs: the same for every row of the block.
+	segs := f.segs[:0]
+	lastQ := (nb - 1) / nr
+	pos := f.o0 + j0
+	oz, oy, ox := pos/(oh*ow), (pos/ow)%oh, pos%ow
+	for j := 0; j < nb; {
+		q, within := j/nr, j%nr
+		pw := nr
+		if q == lastQ {
+			pw = lastW
+		}
+		n := min(nr-within, nb-j, ow-ox)
+		segs = append(segs, fillSeg{off: q*nr*kb + within, pw: pw, n: n, oz: oz, oy: oy, ox: ox})
+		j += n
+		ox += n
+		if ox == ow {
+			ox = 0
+			oy++
+			if oy == oh {
+				oy = 0
+				oz++
+			}
+		}
+	}
+	if v := nb - lastQ*nr; v < lastW {
+		segs = append(segs, fillSeg{off: lastQ*nr*kb + v, pw: lastW, n: lastW - v, zero: true})
+	}
+	f.segs = segs
+	id, ih, iw := f.in[0], f.in[1], f.in[2]
+	kh, kw := f.k[1], f.k[2]
+	sd, sh, sw := f.s[0], f.s[1], f.s[2]
+	dd, dh, dw := f.d[0], f.d[1], f.d[2]
+	pd, ph, pw := f.pad[0], f.pad[1], f.pad[2]
+	vol := id * ih * iw
+	c, tap := pc/f.kvol, pc%f.kvol
+	kz, ky, kx := tap/(kh*kw), (tap/kw)%kh, tap%kw
+	for p := 0; p < kb; p++ {
+		xc := f.x[c*vol : (c+1)*vol]
+		for i := range segs {
+			sg := &segs[i]
+			d := dst[sg.off+p*sg.pw : sg.off+p*sg.pw+sg.n]
+			if sg.zero {
+				clear(d)
+				continue
+			}
+			z := sg.oz*sd - pd + kz*dd
+			y := sg.oy*sh - ph + ky*dh
+			if z < 0 || z >= id || y < 0 || y >= ih {
+				clear(d)
+				continue
+			}
+			row := xc[(z*ih+y)*iw : (z*ih+y+1)*iw]
+			x0 := sg.ox*sw - pw + kx*dw
+			last := x0 + (len(d)-1)*sw
+			switch {
+			case x0 >= 0 && last < iw && sw == 1:
+				if len(d) == 16 {
+					*(*[16]float32)(d) = *(*[16]float32)(row[x0:])
+				} else {
+					copy(d, row[x0:])
+				}
+			case x0 >= 0 && last < iw:
+				src := row[x0 : last+1]
+				for i := range d {
+					d[i] = src[i*sw]
+				}
+			default:
+				for i := range d {
+					if xi := x0 + i*sw; xi >= 0 && xi < iw {
+						d[i] = row[xi]
+					} else {
+						d[i] = 0
+					}
+				}
+			}
+		}
+		// The next row's channel and tap.
+		kx++
+		if kx == kw {
+			kx = 0
+			ky++
+			if ky == kh {
+				ky = 0
+				kz++
+				if kz == f.k[0] {
+					kz = 0
+					c++
+				}
+			}
+		}
+	}
+}
