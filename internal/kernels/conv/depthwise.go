@@ -19,7 +19,11 @@ package conv
 // are applied in the kernel's registers; other activations and a residual
 // run over the output plane while it is in cache.
 
-import "math"
+import (
+	"math"
+
+	"github.com/onnxrun/onnxrun/internal/gemm"
+)
 
 // dwLayout is the scratch geometry of one depthwise problem. The scratch
 // holds the rows of the padded input plane that the windows read, each
@@ -206,12 +210,79 @@ type dwEpilogue[T Num] struct {
 }
 
 // runDepthwise computes the convolution, splitting the work over (image,
-// input channel) planes. bias may be nil.
-func (pl *Plan[T]) runDepthwise(x, w, bias, y []T, threads int) {
-	pl.runDepthwiseEp(x, w, bias, y, threads, nil)
+// input channel) planes. bias may be nil. ep, when not nil (float32
+// only), is the epilogue of RunEpilogue: Act(conv + bias + Residual).
+func (pl *Plan[T]) runDepthwise(x, w, bias, y []T, threads int, ep *gemm.Epilogue) {
+	if ep == nil {
+		pl.runDepthwiseEp(x, w, bias, y, threads, nil)
+		return
+	}
+	e := dwEpilogueOf(ep)
+	any(pl).(*Plan[float32]).runDepthwiseEp(any(x).([]float32), any(w).([]float32), any(bias).([]float32),
+		any(y).([]float32), threads, e)
 }
 
-// runDepthwiseEp is runDepthwise with an epilogue (nil for none).
+// dwEpilogueOf returns the depthwise form of ep: a clamp in the kernel
+// for Relu and Clip without a residual, else a pass over each plane.
+func dwEpilogueOf(ep *gemm.Epilogue) *dwEpilogue[float32] {
+	e := &dwEpilogue[float32]{res: ep.Residual}
+	if ep.Residual == nil {
+		switch ep.Act {
+		case gemm.ActNone:
+			return e
+		case gemm.ActRelu:
+			e.clamp, e.lo, e.hi = true, 0, float32(math.Inf(1))
+			return e
+		case gemm.ActClip:
+			e.clamp, e.lo, e.hi = true, ep.Min, ep.Max
+			return e
+		}
+	}
+	act := *ep
+	e.act = func(y []float32) { activate(&act, y) }
+	return e
+}
+
+// activate applies ep's activation to y in place, with the formulas of
+// the GEMM epilogue.
+func activate(ep *gemm.Epilogue, y []float32) {
+	switch ep.Act {
+	case gemm.ActRelu:
+		for i, v := range y {
+			y[i] = max(v, 0)
+		}
+	case gemm.ActClip:
+		lo, hi := ep.Min, ep.Max
+		for i, v := range y {
+			y[i] = min(max(v, lo), hi)
+		}
+	case gemm.ActLeakyRelu:
+		a := ep.Alpha
+		for i, v := range y {
+			if v < 0 {
+				y[i] = a * v
+			}
+		}
+	case gemm.ActSigmoid, gemm.ActSiLU:
+		gemm.Sigmoid(y, ep.Act == gemm.ActSiLU)
+	case gemm.ActHardSigmoid:
+		a, b := ep.Alpha, ep.Beta
+		for i, v := range y {
+			y[i] = max(0, min(1, a*v+b))
+		}
+	case gemm.ActHardSwish:
+		for i, v := range y {
+			y[i] = v * max(0, min(1, v*(1.0/6)+0.5))
+		}
+	case gemm.ActTanh:
+		for i, v := range y {
+			y[i] = float32(math.Tanh(float64(v)))
+		}
+	}
+}
+
+// runDepthwiseEp is runDepthwise with the epilogue in its own form (nil
+// for none).
 func (pl *Plan[T]) runDepthwiseEp(x, w, bias, y []T, threads int, ep *dwEpilogue[T]) {
 	p := &pl.P
 	ihw := p.In[0] * p.In[1]

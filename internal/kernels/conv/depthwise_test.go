@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/onnxrun/onnxrun/internal/gemm"
 )
 
 // TestDepthwiseMatchesReference runs the depthwise path on random shapes:
@@ -100,6 +102,86 @@ func widen(s []float32) []float64 {
 		out[i] = float64(v)
 	}
 	return out
+}
+
+// TestDepthwiseEpilogue runs RunEpilogue on depthwise plans of the
+// MobileNet and EfficientNet kinds (3×3 and 5×5, stride 1 and 2) and on
+// random ones, for every activation, with and without bias and residual,
+// against the reference convolution followed by the epilogue; the
+// results must be the same bits for 1, 2 and 3 threads.
+func TestDepthwiseEpilogue(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	acts := []gemm.Epilogue{{Act: gemm.ActNone}, {Act: gemm.ActRelu}, {Act: gemm.ActClip, Min: 0, Max: 6},
+		{Act: gemm.ActClip, Min: -0.5, Max: 0.75}, {Act: gemm.ActLeakyRelu, Alpha: 0.1}, {Act: gemm.ActSigmoid},
+		{Act: gemm.ActSiLU}, {Act: gemm.ActHardSigmoid, Alpha: 0.2, Beta: 0.5}, {Act: gemm.ActHardSwish},
+		{Act: gemm.ActTanh}}
+	for iter := 0; iter < 120; iter++ {
+		k := []int{3, 5, 1 + r.IntN(4)}[iter%3]
+		s := 1 + iter%2
+		if iter%7 == 6 {
+			s = 3
+		}
+		hw := 1 + r.IntN(30)
+		pad := k / 2
+		out := (hw+2*pad-k)/s + 1
+		if out <= 0 {
+			continue
+		}
+		c := 1 + r.IntN(12)
+		p := Params{N: 1 + r.IntN(2), C: c, M: c, Group: c, In: []int{hw, hw + r.IntN(3)}, Kernel: []int{k, k},
+			Strides: []int{s, s}, Dilations: []int{1, 1}, Pads: []int{pad, pad}}
+		p.Out = []int{out, (p.In[1]+2*pad-k)/s + 1}
+		pl, err := NewPlan[float32](p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pl.Algo != Depthwise && c > 1 && k > 1 {
+			t.Fatalf("%s: algorithm %v", fmtParams(p), pl.Algo)
+		}
+		pl = pl.WithAlgo(Depthwise)
+		if !pl.FusesEpilogue() {
+			t.Fatalf("%s: depthwise does not fuse the epilogue", fmtParams(p))
+		}
+		x := randSlice(r, p.N*p.C*prod(p.In))
+		w := randSlice(r, p.M*prod(p.Kernel))
+		var b []float32
+		if iter%2 == 0 {
+			b = randSlice(r, p.M)
+		}
+		n := p.N * p.M * prod(p.Out)
+		ep := acts[iter%len(acts)]
+		if iter%3 == 2 {
+			ep.Residual = randSlice(r, n)
+		}
+		want := make([]float32, n)
+		Reference(&p, x, w, b, want)
+		for i := range want {
+			v := float64(want[i])
+			if ep.Residual != nil {
+				v += float64(ep.Residual[i])
+			}
+			want[i] = float32(actRef(&ep, v))
+		}
+		pw, err := pl.PackWeights(w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var first []float32
+		for _, th := range []int{1, 2, 3} {
+			y, check := guarded(n)
+			if err := pl.RunEpilogue(x, pw, b, ep, y, th); err != nil {
+				t.Fatal(err)
+			}
+			check(t)
+			what := fmt.Sprintf("%v %s %d threads", ep.Act, fmtParams(p), th)
+			closeAll(t, what, y, want)
+			if first == nil {
+				first = slices.Clone(y)
+			} else if !slices.Equal(first, y) {
+				t.Fatalf("%s: not the same bits as with 1 thread", what)
+			}
+		}
+	}
 }
 
 // TestConvPlaneKernel compares convPlane (the assembly kernel where it
