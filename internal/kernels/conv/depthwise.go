@@ -71,7 +71,8 @@ func (pl *Plan[T]) dwLayout() dwLayout {
 		}
 	}
 	// The kernel reads whole vectors: up to the 8-aligned end of each row.
-	l.length = max(l.rows*l.rowLen, maxOff+(oh-1)*l.ld+(ow+7)&^7)
+	// The stride-1 fill writes zeros up to 7 elements past a row.
+	l.length = max(l.rows*l.rowLen+8, maxOff+(oh-1)*l.ld+(ow+7)&^7)
 
 	// Padded row rr holds input row rr-ph (a negative pad crops).
 	l.iy0 = max(0, -ph)
@@ -140,7 +141,9 @@ func fillPlane[T Num](p *Params, l *dwLayout, xc, buf []T) {
 }
 
 // copyRows copies rows rows of cols elements from src (row stride lds)
-// to dst (row stride ldd).
+// to dst (row stride ldd), in order. The assembly kernel writes zeros
+// after each row up to a multiple of 8 elements: dst must have room for
+// them, and they must land on padding or on rows written after.
 func copyRows[T Num](dst, src []T, rows, cols, ldd, lds int) {
 	if df, ok := any(dst).([]float32); ok && hasDWAsm {
 		dwFillF32(df, any(src).([]float32), rows, cols, ldd, lds)
@@ -155,8 +158,9 @@ func copyRows[T Num](dst, src []T, rows, cols, ldd, lds int) {
 // b[k] = src[2k+1] (k < nb); a and b advance by ldd a row, src by lds.
 func splitRows[T Num](a, b, src []T, rows, na, nb, ldd, lds int) {
 	if af, ok := any(a).([]float32); ok && hasDWAsm {
-		dwSplitRowsF32(af, any(b).([]float32), any(src).([]float32), rows, na, nb, ldd, lds)
-		return
+		if dwSplitRowsF32(af, any(b).([]float32), any(src).([]float32), rows, na, nb, ldd, lds) {
+			return
+		}
 	}
 	for r := 0; r < rows; r++ {
 		s := src[r*lds:]
@@ -199,12 +203,14 @@ func convPlaneGo[T Num](y, src []T, offs []int, w []T, oh, ow, ld int, bias, lo,
 }
 
 // dwEpilogue is what the depthwise kernel applies to each output plane:
-// a clamp to [lo, hi] in the kernel (when clamp), then, when act is not
-// nil, act over the plane (after adding the residual plane, when res is
-// not nil; the clamp is then part of act).
+// a clamp to [lo, hi] (when clamp) and the sigmoid (sig 1) or SiLU (sig
+// 2, float32 only), both in the kernel's registers where it can; then,
+// when act is not nil, act over the plane (after adding the residual
+// plane, when res is not nil; the activation is then all in act).
 type dwEpilogue[T Num] struct {
 	clamp  bool
 	lo, hi T
+	sig    int
 	res    []T // same layout as y, or nil
 	act    func(y []T)
 }
@@ -235,6 +241,12 @@ func dwEpilogueOf(ep *gemm.Epilogue) *dwEpilogue[float32] {
 			return e
 		case gemm.ActClip:
 			e.clamp, e.lo, e.hi = true, ep.Min, ep.Max
+			return e
+		case gemm.ActSigmoid:
+			e.sig = 1
+			return e
+		case gemm.ActSiLU:
+			e.sig = 2
 			return e
 		}
 	}
@@ -334,7 +346,7 @@ func (pl *Plan[T]) runDepthwiseEp(x, w, bias, y []T, threads int, ep *dwEpilogue
 				wm := w[m*kk : (m+1)*kk]
 				o := (n*p.M + m) * ohw
 				yo := y[o : o+ohw]
-				convPlane(yo, buf, &l, wm, oh, ow, b, e.lo, e.hi, e.clamp)
+				convPlane(yo, buf, &l, wm, oh, ow, b, &e)
 				if e.act != nil {
 					if e.res != nil {
 						r := e.res[o : o+ohw]
@@ -349,12 +361,16 @@ func (pl *Plan[T]) runDepthwiseEp(x, w, bias, y []T, threads int, ep *dwEpilogue
 	})
 }
 
-// convPlane computes one output plane from the phase planes in buf.
-func convPlane[T Num](y, buf []T, l *dwLayout, w []T, oh, ow int, bias, lo, hi T, clamp bool) {
+// convPlane computes one output plane from the scratch buf, with the
+// clamp and sigmoid of e.
+func convPlane[T Num](y, buf []T, l *dwLayout, w []T, oh, ow int, bias T, e *dwEpilogue[T]) {
 	if yf, ok := any(y).([]float32); ok && hasDWAsm {
 		dwConvF32(yf, any(buf).([]float32), l.boffs, any(w).([]float32), oh, ow, l.ld,
-			any(bias).(float32), any(lo).(float32), any(hi).(float32))
+			any(bias).(float32), any(e.lo).(float32), any(e.hi).(float32), e.sig)
 		return
 	}
-	convPlaneGo(y, buf, l.offs, w, oh, ow, l.ld, bias, lo, hi, clamp)
+	convPlaneGo(y, buf, l.offs, w, oh, ow, l.ld, bias, e.lo, e.hi, e.clamp)
+	if yf, ok := any(y).([]float32); ok && e.sig != 0 {
+		gemm.Sigmoid(yf, e.sig == 2)
+	}
 }

@@ -186,7 +186,7 @@ func TestDepthwiseEpilogue(t *testing.T) {
 
 // TestConvPlaneKernel compares convPlane (the assembly kernel where it
 // runs) with convPlaneGo on plane widths around the vector block sizes,
-// with and without a clamp, inside guard bands: rows and columns from 1
+// with no epilogue, a clamp, the sigmoid and SiLU, inside guard bands: rows and columns from 1
 // up, so that the tail's overrun store and its masked form both run.
 func TestConvPlaneKernel(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
@@ -206,17 +206,29 @@ func TestConvPlaneKernel(t *testing.T) {
 			}
 			src := randSlice(r, maxOff+(oh-1)*ld+(ow+7)&^7)
 			w := randSlice(r, ntaps)
-			for _, clamp := range []bool{false, true} {
-				lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
-				if clamp {
-					lo, hi = -0.5, 1.5
+			for mode := 0; mode < 4; mode++ {
+				e := dwEpilogue[float32]{lo: float32(math.Inf(-1)), hi: float32(math.Inf(1))}
+				switch mode {
+				case 1:
+					e.clamp, e.lo, e.hi = true, -0.5, 1.5
+				case 2, 3:
+					e.sig = mode - 1
 				}
 				want := make([]float32, oh*ow)
-				convPlaneGo(want, src, offs, w, oh, ow, ld, 0.25, lo, hi, clamp)
+				convPlaneGo(want, src, offs, w, oh, ow, ld, 0.25, e.lo, e.hi, e.clamp)
+				if e.sig != 0 {
+					for i, v := range want {
+						s := 1 / (1 + math.Exp(-float64(v)))
+						if e.sig == 2 {
+							s *= float64(v)
+						}
+						want[i] = float32(s)
+					}
+				}
 				got, check := guarded(oh * ow)
-				convPlane(got, src, &l, w, oh, ow, 0.25, lo, hi, clamp)
+				convPlane(got, src, &l, w, oh, ow, 0.25, &e)
 				check(t)
-				closeAll(t, fmt.Sprintf("plane %dx%d, %d taps, clamp %v", oh, ow, ntaps, clamp), got, want)
+				closeAll(t, fmt.Sprintf("plane %dx%d, %d taps, mode %d", oh, ow, ntaps, mode), got, want)
 			}
 		}
 	}
@@ -258,7 +270,9 @@ func TestFillRows(t *testing.T) {
 		if cols == 0 {
 			continue
 		}
-		dst, check := guarded((rows-1)*ldd + cols)
+		// The copy writes zeros after each row up to a multiple of 8.
+		dst, check := guarded((rows-1)*ldd + (cols+7)&^7)
+		clear(dst)
 		want = slices.Clone(dst)
 		copyRows(dst, src, rows, cols, ldd, lds)
 		check(t)
@@ -291,5 +305,61 @@ func BenchmarkDepthwiseMobileNet(b *testing.B) {
 		p := Params{N: 1, C: c.ch, M: c.ch, Group: c.ch, In: []int{c.hw, c.hw}, Kernel: []int{c.k, c.k},
 			Out: []int{out, out}, Strides: []int{c.s, c.s}, Dilations: []int{1, 1}, Pads: []int{pad, pad}}
 		b.Run(c.name, func(b *testing.B) { benchConvThreads(b, p, Depthwise, 1) })
+	}
+}
+
+// BenchmarkDepthwiseEpilogue runs depthwise layers of MobileNetV2 (Clip
+// 0..6) and EfficientNet-B0 (SiLU) through RunEpilogue, one thread.
+func BenchmarkDepthwiseEpilogue(b *testing.B) {
+	for _, c := range []struct {
+		name      string
+		ch, hw, k int
+		s         int
+		act       gemm.Activation
+	}{
+		{"relu6-3x3s1-32x112", 32, 112, 3, 1, gemm.ActClip},
+		{"relu6-3x3s2-96x112", 96, 112, 3, 2, gemm.ActClip},
+		{"relu6-3x3s1-144x56", 144, 56, 3, 1, gemm.ActClip},
+		{"relu6-3x3s1-384x14", 384, 14, 3, 1, gemm.ActClip},
+		{"relu6-3x3s2-576x14", 576, 14, 3, 2, gemm.ActClip},
+		{"relu6-3x3s1-960x7", 960, 7, 3, 1, gemm.ActClip},
+		{"silu-3x3s1-32x112", 32, 112, 3, 1, gemm.ActSiLU},
+		{"silu-5x5s2-144x56", 144, 56, 5, 2, gemm.ActSiLU},
+		{"silu-5x5s1-672x14", 672, 14, 5, 1, gemm.ActSiLU},
+		{"silu-5x5s1-1152x7", 1152, 7, 5, 1, gemm.ActSiLU},
+	} {
+		pad := c.k / 2
+		out := (c.hw+2*pad-c.k)/c.s + 1
+		p := Params{N: 1, C: c.ch, M: c.ch, Group: c.ch, In: []int{c.hw, c.hw}, Kernel: []int{c.k, c.k},
+			Out: []int{out, out}, Strides: []int{c.s, c.s}, Dilations: []int{1, 1}, Pads: []int{pad, pad}}
+		ep := gemm.Epilogue{Act: c.act, Min: 0, Max: 6}
+		b.Run(c.name, func(b *testing.B) {
+			pl, err := NewPlan[float32](p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			pl = pl.WithAlgo(Depthwise)
+			r := rand.New(rand.NewPCG(1, 1))
+			x := randSlice(r, p.N*p.C*prod(p.In))
+			pw, err := pl.PackWeights(randSlice(r, p.M*prod(p.Kernel)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			bias := randSlice(r, p.M)
+			y := make([]float32, p.N*p.M*prod(p.Out))
+			flops := 2 * float64(len(y)*prod(p.Kernel))
+			b.ResetTimer()
+			_, p0 := cpuClocks()
+			for i := 0; i < b.N; i++ {
+				if err := pl.RunEpilogue(x, pw, bias, ep, y, 1); err != nil {
+					b.Fatal(err)
+				}
+			}
+			_, p1 := cpuClocks()
+			if p1 > p0 {
+				b.ReportMetric(flops*float64(b.N)/(p1-p0)/1e9, "GFLOP/cpu-s")
+				b.ReportMetric((p1-p0)/float64(b.N)*1e6, "cpu-us/op")
+			}
+		})
 	}
 }

@@ -22,9 +22,107 @@ DATA dwmask<>+56(SB)/4, $0x00000000
 DATA dwmask<>+60(SB)/4, $0x00000000
 GLOBL dwmask<>(SB), RODATA|NOPTR, $64
 
-// func dwConv(dst *float32, src *float32, offs *int, w *float32, ntaps int, rows int, cols int, ld int, bias float32, lo float32, hi float32)
-// Requires: AVX, FMA3
-TEXT ·dwConv(SB), NOSPLIT, $0-76
+DATA dwexp<>+0(SB)/4, $0x42b00000
+DATA dwexp<>+4(SB)/4, $0x42b00000
+DATA dwexp<>+8(SB)/4, $0x42b00000
+DATA dwexp<>+12(SB)/4, $0x42b00000
+DATA dwexp<>+16(SB)/4, $0x42b00000
+DATA dwexp<>+20(SB)/4, $0x42b00000
+DATA dwexp<>+24(SB)/4, $0x42b00000
+DATA dwexp<>+28(SB)/4, $0x42b00000
+DATA dwexp<>+32(SB)/4, $0xc2aeac4f
+DATA dwexp<>+36(SB)/4, $0xc2aeac4f
+DATA dwexp<>+40(SB)/4, $0xc2aeac4f
+DATA dwexp<>+44(SB)/4, $0xc2aeac4f
+DATA dwexp<>+48(SB)/4, $0xc2aeac4f
+DATA dwexp<>+52(SB)/4, $0xc2aeac4f
+DATA dwexp<>+56(SB)/4, $0xc2aeac4f
+DATA dwexp<>+60(SB)/4, $0xc2aeac4f
+DATA dwexp<>+64(SB)/4, $0x3fb8aa3b
+DATA dwexp<>+68(SB)/4, $0x3fb8aa3b
+DATA dwexp<>+72(SB)/4, $0x3fb8aa3b
+DATA dwexp<>+76(SB)/4, $0x3fb8aa3b
+DATA dwexp<>+80(SB)/4, $0x3fb8aa3b
+DATA dwexp<>+84(SB)/4, $0x3fb8aa3b
+DATA dwexp<>+88(SB)/4, $0x3fb8aa3b
+DATA dwexp<>+92(SB)/4, $0x3fb8aa3b
+DATA dwexp<>+96(SB)/4, $0x3f318000
+DATA dwexp<>+100(SB)/4, $0x3f318000
+DATA dwexp<>+104(SB)/4, $0x3f318000
+DATA dwexp<>+108(SB)/4, $0x3f318000
+DATA dwexp<>+112(SB)/4, $0x3f318000
+DATA dwexp<>+116(SB)/4, $0x3f318000
+DATA dwexp<>+120(SB)/4, $0x3f318000
+DATA dwexp<>+124(SB)/4, $0x3f318000
+DATA dwexp<>+128(SB)/4, $0xb95e8083
+DATA dwexp<>+132(SB)/4, $0xb95e8083
+DATA dwexp<>+136(SB)/4, $0xb95e8083
+DATA dwexp<>+140(SB)/4, $0xb95e8083
+DATA dwexp<>+144(SB)/4, $0xb95e8083
+DATA dwexp<>+148(SB)/4, $0xb95e8083
+DATA dwexp<>+152(SB)/4, $0xb95e8083
+DATA dwexp<>+156(SB)/4, $0xb95e8083
+DATA dwexp<>+160(SB)/4, $0x39500d01
+DATA dwexp<>+164(SB)/4, $0x39500d01
+DATA dwexp<>+168(SB)/4, $0x39500d01
+DATA dwexp<>+172(SB)/4, $0x39500d01
+DATA dwexp<>+176(SB)/4, $0x39500d01
+DATA dwexp<>+180(SB)/4, $0x39500d01
+DATA dwexp<>+184(SB)/4, $0x39500d01
+DATA dwexp<>+188(SB)/4, $0x39500d01
+DATA dwexp<>+192(SB)/4, $0x3ab60b61
+DATA dwexp<>+196(SB)/4, $0x3ab60b61
+DATA dwexp<>+200(SB)/4, $0x3ab60b61
+DATA dwexp<>+204(SB)/4, $0x3ab60b61
+DATA dwexp<>+208(SB)/4, $0x3ab60b61
+DATA dwexp<>+212(SB)/4, $0x3ab60b61
+DATA dwexp<>+216(SB)/4, $0x3ab60b61
+DATA dwexp<>+220(SB)/4, $0x3ab60b61
+DATA dwexp<>+224(SB)/4, $0x3c088889
+DATA dwexp<>+228(SB)/4, $0x3c088889
+DATA dwexp<>+232(SB)/4, $0x3c088889
+DATA dwexp<>+236(SB)/4, $0x3c088889
+DATA dwexp<>+240(SB)/4, $0x3c088889
+DATA dwexp<>+244(SB)/4, $0x3c088889
+DATA dwexp<>+248(SB)/4, $0x3c088889
+DATA dwexp<>+252(SB)/4, $0x3c088889
+DATA dwexp<>+256(SB)/4, $0x3d2aaaab
+DATA dwexp<>+260(SB)/4, $0x3d2aaaab
+DATA dwexp<>+264(SB)/4, $0x3d2aaaab
+DATA dwexp<>+268(SB)/4, $0x3d2aaaab
+DATA dwexp<>+272(SB)/4, $0x3d2aaaab
+DATA dwexp<>+276(SB)/4, $0x3d2aaaab
+DATA dwexp<>+280(SB)/4, $0x3d2aaaab
+DATA dwexp<>+284(SB)/4, $0x3d2aaaab
+DATA dwexp<>+288(SB)/4, $0x3e2aaaab
+DATA dwexp<>+292(SB)/4, $0x3e2aaaab
+DATA dwexp<>+296(SB)/4, $0x3e2aaaab
+DATA dwexp<>+300(SB)/4, $0x3e2aaaab
+DATA dwexp<>+304(SB)/4, $0x3e2aaaab
+DATA dwexp<>+308(SB)/4, $0x3e2aaaab
+DATA dwexp<>+312(SB)/4, $0x3e2aaaab
+DATA dwexp<>+316(SB)/4, $0x3e2aaaab
+DATA dwexp<>+320(SB)/4, $0x3f000000
+DATA dwexp<>+324(SB)/4, $0x3f000000
+DATA dwexp<>+328(SB)/4, $0x3f000000
+DATA dwexp<>+332(SB)/4, $0x3f000000
+DATA dwexp<>+336(SB)/4, $0x3f000000
+DATA dwexp<>+340(SB)/4, $0x3f000000
+DATA dwexp<>+344(SB)/4, $0x3f000000
+DATA dwexp<>+348(SB)/4, $0x3f000000
+DATA dwexp<>+352(SB)/4, $0x3f800000
+DATA dwexp<>+356(SB)/4, $0x3f800000
+DATA dwexp<>+360(SB)/4, $0x3f800000
+DATA dwexp<>+364(SB)/4, $0x3f800000
+DATA dwexp<>+368(SB)/4, $0x3f800000
+DATA dwexp<>+372(SB)/4, $0x3f800000
+DATA dwexp<>+376(SB)/4, $0x3f800000
+DATA dwexp<>+380(SB)/4, $0x3f800000
+GLOBL dwexp<>(SB), RODATA|NOPTR, $384
+
+// func dwConv(dst *float32, src *float32, offs *int, w *float32, ntaps int, rows int, cols int, ld int, bias float32, lo float32, hi float32, act int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·dwConv(SB), NOSPLIT, $0-88
 	MOVQ         dst+0(FP), AX
 	MOVQ         src+8(FP), CX
 	MOVQ         offs+16(FP), DX
@@ -69,14 +167,239 @@ v4tap:
 	VMINPS       Y6, Y2, Y6
 	VMAXPS       Y7, Y1, Y7
 	VMINPS       Y7, Y2, Y7
-	VMOVUPS      Y4, (R8)
-	VMOVUPS      Y5, 32(R8)
-	VMOVUPS      Y6, 64(R8)
-	VMOVUPS      Y7, 96(R8)
-	ADDQ         $0x00000080, R8
-	ADDQ         $0x00000080, R9
-	SUBQ         $0x00000020, R10
-	JMP          v4
+	CMPQ         act+80(FP), $0x00
+	JE           v4tap_done
+	CMPQ         act+80(FP), $0x01
+	JNE          v4tap_silu
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y4, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y8
+	VMAXPS       Y3, Y8, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y8
+	VMINPS       Y3, Y8, Y3
+	VMULPS       dwexp<>+64(SB), Y3, Y4
+	VROUNDPS     $0x00, Y4, Y4
+	VMOVAPS      Y3, Y8
+	VFNMADD231PS dwexp<>+96(SB), Y4, Y8
+	VFNMADD231PS dwexp<>+128(SB), Y4, Y8
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y8
+	VCVTPS2DQ    Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VPADDD       Y8, Y4, Y4
+	VMULPS       Y4, Y3, Y3
+	VADDPS       Y8, Y3, Y3
+	VDIVPS       Y3, Y8, Y3
+	VMOVAPS      Y3, Y4
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y5, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y8
+	VMAXPS       Y3, Y8, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y8
+	VMINPS       Y3, Y8, Y3
+	VMULPS       dwexp<>+64(SB), Y3, Y5
+	VROUNDPS     $0x00, Y5, Y5
+	VMOVAPS      Y3, Y8
+	VFNMADD231PS dwexp<>+96(SB), Y5, Y8
+	VFNMADD231PS dwexp<>+128(SB), Y5, Y8
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y8
+	VCVTPS2DQ    Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       Y8, Y5, Y5
+	VMULPS       Y5, Y3, Y3
+	VADDPS       Y8, Y3, Y3
+	VDIVPS       Y3, Y8, Y3
+	VMOVAPS      Y3, Y5
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y6, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y8
+	VMAXPS       Y3, Y8, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y8
+	VMINPS       Y3, Y8, Y3
+	VMULPS       dwexp<>+64(SB), Y3, Y6
+	VROUNDPS     $0x00, Y6, Y6
+	VMOVAPS      Y3, Y8
+	VFNMADD231PS dwexp<>+96(SB), Y6, Y8
+	VFNMADD231PS dwexp<>+128(SB), Y6, Y8
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y8
+	VCVTPS2DQ    Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VPADDD       Y8, Y6, Y6
+	VMULPS       Y6, Y3, Y3
+	VADDPS       Y8, Y3, Y3
+	VDIVPS       Y3, Y8, Y3
+	VMOVAPS      Y3, Y6
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y8
+	VMAXPS       Y3, Y8, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y8
+	VMINPS       Y3, Y8, Y3
+	VMULPS       dwexp<>+64(SB), Y3, Y7
+	VROUNDPS     $0x00, Y7, Y7
+	VMOVAPS      Y3, Y8
+	VFNMADD231PS dwexp<>+96(SB), Y7, Y8
+	VFNMADD231PS dwexp<>+128(SB), Y7, Y8
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y8
+	VCVTPS2DQ    Y7, Y7
+	VPSLLD       $0x17, Y7, Y7
+	VPADDD       Y8, Y7, Y7
+	VMULPS       Y7, Y3, Y3
+	VADDPS       Y8, Y3, Y3
+	VDIVPS       Y3, Y8, Y3
+	VMOVAPS      Y3, Y7
+	JMP          v4tap_done
+
+v4tap_silu:
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y4, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y9
+	VMAXPS       Y3, Y9, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y9
+	VMINPS       Y3, Y9, Y3
+	VMULPS       dwexp<>+64(SB), Y3, Y8
+	VROUNDPS     $0x00, Y8, Y8
+	VMOVAPS      Y3, Y9
+	VFNMADD231PS dwexp<>+96(SB), Y8, Y9
+	VFNMADD231PS dwexp<>+128(SB), Y8, Y9
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VCVTPS2DQ    Y8, Y8
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       Y9, Y8, Y8
+	VMULPS       Y8, Y3, Y3
+	VADDPS       Y9, Y3, Y3
+	VDIVPS       Y3, Y9, Y3
+	VMULPS       Y3, Y4, Y4
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y5, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y9
+	VMAXPS       Y3, Y9, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y9
+	VMINPS       Y3, Y9, Y3
+	VMULPS       dwexp<>+64(SB), Y3, Y8
+	VROUNDPS     $0x00, Y8, Y8
+	VMOVAPS      Y3, Y9
+	VFNMADD231PS dwexp<>+96(SB), Y8, Y9
+	VFNMADD231PS dwexp<>+128(SB), Y8, Y9
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VCVTPS2DQ    Y8, Y8
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       Y9, Y8, Y8
+	VMULPS       Y8, Y3, Y3
+	VADDPS       Y9, Y3, Y3
+	VDIVPS       Y3, Y9, Y3
+	VMULPS       Y3, Y5, Y5
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y6, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y9
+	VMAXPS       Y3, Y9, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y9
+	VMINPS       Y3, Y9, Y3
+	VMULPS       dwexp<>+64(SB), Y3, Y8
+	VROUNDPS     $0x00, Y8, Y8
+	VMOVAPS      Y3, Y9
+	VFNMADD231PS dwexp<>+96(SB), Y8, Y9
+	VFNMADD231PS dwexp<>+128(SB), Y8, Y9
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VCVTPS2DQ    Y8, Y8
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       Y9, Y8, Y8
+	VMULPS       Y8, Y3, Y3
+	VADDPS       Y9, Y3, Y3
+	VDIVPS       Y3, Y9, Y3
+	VMULPS       Y3, Y6, Y6
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y9
+	VMAXPS       Y3, Y9, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y9
+	VMINPS       Y3, Y9, Y3
+	VMULPS       dwexp<>+64(SB), Y3, Y8
+	VROUNDPS     $0x00, Y8, Y8
+	VMOVAPS      Y3, Y9
+	VFNMADD231PS dwexp<>+96(SB), Y8, Y9
+	VFNMADD231PS dwexp<>+128(SB), Y8, Y9
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VCVTPS2DQ    Y8, Y8
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       Y9, Y8, Y8
+	VMULPS       Y8, Y3, Y3
+	VADDPS       Y9, Y3, Y3
+	VDIVPS       Y3, Y9, Y3
+	VMULPS       Y3, Y7, Y7
+
+v4tap_done:
+	VMOVUPS Y4, (R8)
+	VMOVUPS Y5, 32(R8)
+	VMOVUPS Y6, 64(R8)
+	VMOVUPS Y7, 96(R8)
+	ADDQ    $0x00000080, R8
+	ADDQ    $0x00000080, R9
+	SUBQ    $0x00000020, R10
+	JMP     v4
 
 v4end:
 	CMPQ    R10, $0x00000010
@@ -97,11 +420,128 @@ v2tap:
 	VMINPS       Y4, Y2, Y4
 	VMAXPS       Y5, Y1, Y5
 	VMINPS       Y5, Y2, Y5
-	VMOVUPS      Y4, (R8)
-	VMOVUPS      Y5, 32(R8)
-	ADDQ         $0x00000040, R8
-	ADDQ         $0x00000040, R9
-	SUBQ         $0x00000010, R10
+	CMPQ         act+80(FP), $0x00
+	JE           v2tap_done
+	CMPQ         act+80(FP), $0x01
+	JNE          v2tap_silu
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y4, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y6
+	VMAXPS       Y3, Y6, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y6
+	VMINPS       Y3, Y6, Y3
+	VMULPS       dwexp<>+64(SB), Y3, Y4
+	VROUNDPS     $0x00, Y4, Y4
+	VMOVAPS      Y3, Y6
+	VFNMADD231PS dwexp<>+96(SB), Y4, Y6
+	VFNMADD231PS dwexp<>+128(SB), Y4, Y6
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y6
+	VCVTPS2DQ    Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VPADDD       Y6, Y4, Y4
+	VMULPS       Y4, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VDIVPS       Y3, Y6, Y3
+	VMOVAPS      Y3, Y4
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y5, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y6
+	VMAXPS       Y3, Y6, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y6
+	VMINPS       Y3, Y6, Y3
+	VMULPS       dwexp<>+64(SB), Y3, Y5
+	VROUNDPS     $0x00, Y5, Y5
+	VMOVAPS      Y3, Y6
+	VFNMADD231PS dwexp<>+96(SB), Y5, Y6
+	VFNMADD231PS dwexp<>+128(SB), Y5, Y6
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y6
+	VCVTPS2DQ    Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       Y6, Y5, Y5
+	VMULPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VDIVPS       Y3, Y6, Y3
+	VMOVAPS      Y3, Y5
+	JMP          v2tap_done
+
+v2tap_silu:
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y4, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y7
+	VMAXPS       Y3, Y7, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y7
+	VMINPS       Y3, Y7, Y3
+	VMULPS       dwexp<>+64(SB), Y3, Y6
+	VROUNDPS     $0x00, Y6, Y6
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS dwexp<>+96(SB), Y6, Y7
+	VFNMADD231PS dwexp<>+128(SB), Y6, Y7
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y7
+	VCVTPS2DQ    Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VPADDD       Y7, Y6, Y6
+	VMULPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VDIVPS       Y3, Y7, Y3
+	VMULPS       Y3, Y4, Y4
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y5, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y7
+	VMAXPS       Y3, Y7, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y7
+	VMINPS       Y3, Y7, Y3
+	VMULPS       dwexp<>+64(SB), Y3, Y6
+	VROUNDPS     $0x00, Y6, Y6
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS dwexp<>+96(SB), Y6, Y7
+	VFNMADD231PS dwexp<>+128(SB), Y6, Y7
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y7
+	VCVTPS2DQ    Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VPADDD       Y7, Y6, Y6
+	VMULPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VDIVPS       Y3, Y7, Y3
+	VMULPS       Y3, Y5, Y5
+
+v2tap_done:
+	VMOVUPS Y4, (R8)
+	VMOVUPS Y5, 32(R8)
+	ADDQ    $0x00000040, R8
+	ADDQ    $0x00000040, R9
+	SUBQ    $0x00000010, R10
 
 v2end:
 	CMPQ    R10, $0x00000008
@@ -118,10 +558,73 @@ v1tap:
 	JL           v1tap
 	VMAXPS       Y4, Y1, Y4
 	VMINPS       Y4, Y2, Y4
-	VMOVUPS      Y4, (R8)
-	ADDQ         $0x00000020, R8
-	ADDQ         $0x00000020, R9
-	SUBQ         $0x00000008, R10
+	CMPQ         act+80(FP), $0x00
+	JE           v1tap_done
+	CMPQ         act+80(FP), $0x01
+	JNE          v1tap_silu
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y4, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y5
+	VMAXPS       Y3, Y5, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y5
+	VMINPS       Y3, Y5, Y3
+	VMULPS       dwexp<>+64(SB), Y3, Y4
+	VROUNDPS     $0x00, Y4, Y4
+	VMOVAPS      Y3, Y5
+	VFNMADD231PS dwexp<>+96(SB), Y4, Y5
+	VFNMADD231PS dwexp<>+128(SB), Y4, Y5
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y5
+	VCVTPS2DQ    Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VPADDD       Y5, Y4, Y4
+	VMULPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VDIVPS       Y3, Y5, Y3
+	VMOVAPS      Y3, Y4
+	JMP          v1tap_done
+
+v1tap_silu:
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y4, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y6
+	VMAXPS       Y3, Y6, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y6
+	VMINPS       Y3, Y6, Y3
+	VMULPS       dwexp<>+64(SB), Y3, Y5
+	VROUNDPS     $0x00, Y5, Y5
+	VMOVAPS      Y3, Y6
+	VFNMADD231PS dwexp<>+96(SB), Y5, Y6
+	VFNMADD231PS dwexp<>+128(SB), Y5, Y6
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y6
+	VCVTPS2DQ    Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       Y6, Y5, Y5
+	VMULPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VDIVPS       Y3, Y6, Y3
+	VMULPS       Y3, Y4, Y4
+
+v1tap_done:
+	VMOVUPS Y4, (R8)
+	ADDQ    $0x00000020, R8
+	ADDQ    $0x00000020, R9
+	SUBQ    $0x00000008, R10
 
 v1end:
 	TESTQ   R10, R10
@@ -138,15 +641,78 @@ ttap:
 	JL           ttap
 	VMAXPS       Y4, Y1, Y4
 	VMINPS       Y4, Y2, Y4
-	MOVQ         DI, R12
-	DECQ         R12
-	MOVQ         cols+48(FP), R11
-	IMULQ        R11, R12
-	ADDQ         R10, R12
-	CMPQ         R12, $0x08
-	JL           masked
-	VMOVUPS      Y4, (R8)
-	JMP          rowend
+	CMPQ         act+80(FP), $0x00
+	JE           ttap_done
+	CMPQ         act+80(FP), $0x01
+	JNE          ttap_silu
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y4, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y5
+	VMAXPS       Y3, Y5, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y5
+	VMINPS       Y3, Y5, Y3
+	VMULPS       dwexp<>+64(SB), Y3, Y4
+	VROUNDPS     $0x00, Y4, Y4
+	VMOVAPS      Y3, Y5
+	VFNMADD231PS dwexp<>+96(SB), Y4, Y5
+	VFNMADD231PS dwexp<>+128(SB), Y4, Y5
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y5
+	VCVTPS2DQ    Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VPADDD       Y5, Y4, Y4
+	VMULPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VDIVPS       Y3, Y5, Y3
+	VMOVAPS      Y3, Y4
+	JMP          ttap_done
+
+ttap_silu:
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y4, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y6
+	VMAXPS       Y3, Y6, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y6
+	VMINPS       Y3, Y6, Y3
+	VMULPS       dwexp<>+64(SB), Y3, Y5
+	VROUNDPS     $0x00, Y5, Y5
+	VMOVAPS      Y3, Y6
+	VFNMADD231PS dwexp<>+96(SB), Y5, Y6
+	VFNMADD231PS dwexp<>+128(SB), Y5, Y6
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y6
+	VCVTPS2DQ    Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       Y6, Y5, Y5
+	VMULPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VDIVPS       Y3, Y6, Y3
+	VMULPS       Y3, Y4, Y4
+
+ttap_done:
+	MOVQ    DI, R12
+	DECQ    R12
+	MOVQ    cols+48(FP), R11
+	IMULQ   R11, R12
+	ADDQ    R10, R12
+	CMPQ    R12, $0x08
+	JL      masked
+	VMOVUPS Y4, (R8)
+	JMP     rowend
 
 masked:
 	NEGQ       R10
@@ -169,54 +735,54 @@ done:
 // func dwFill(dst *float32, src *float32, rows int, cols int, ldd int, lds int)
 // Requires: AVX
 TEXT ·dwFill(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), AX
-	MOVQ src+8(FP), CX
-	MOVQ rows+16(FP), DX
-	MOVQ cols+24(FP), BX
-	MOVQ ldd+32(FP), SI
-	MOVQ lds+40(FP), DI
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+8(FP), CX
+	MOVQ    rows+16(FP), DX
+	MOVQ    ldd+32(FP), BX
+	MOVQ    lds+40(FP), SI
+	MOVQ    cols+24(FP), R9
+	ANDQ    $0x07, R9
+	NEGQ    R9
+	LEAQ    dwmask<>+0(SB), DI
+	VMOVUPS 32(DI)(R9*4), Y2
 
 row:
 	TESTQ DX, DX
 	JZ    done
-	MOVQ  AX, R8
-	MOVQ  CX, R9
-	MOVQ  BX, R10
+	MOVQ  AX, DI
+	MOVQ  CX, R8
+	MOVQ  cols+24(FP), R9
 
 v16:
-	CMPQ    R10, $0x10
+	CMPQ    R9, $0x10
 	JL      v8
-	VMOVUPS (R9), Y0
-	VMOVUPS 32(R9), Y1
-	VMOVUPS Y0, (R8)
-	VMOVUPS Y1, 32(R8)
-	ADDQ    $0x40, R9
+	VMOVUPS (R8), Y0
+	VMOVUPS 32(R8), Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
 	ADDQ    $0x40, R8
-	SUBQ    $0x10, R10
+	ADDQ    $0x40, DI
+	SUBQ    $0x10, R9
 	JMP     v16
 
 v8:
-	CMPQ    R10, $0x08
-	JL      one
-	VMOVUPS (R9), Y0
-	VMOVUPS Y0, (R8)
-	ADDQ    $0x20, R9
+	CMPQ    R9, $0x08
+	JL      tail
+	VMOVUPS (R8), Y0
+	VMOVUPS Y0, (DI)
 	ADDQ    $0x20, R8
-	SUBQ    $0x08, R10
+	ADDQ    $0x20, DI
+	SUBQ    $0x08, R9
 
-one:
-	TESTQ  R10, R10
-	JZ     rowend
-	VMOVSS (R9), X0
-	VMOVSS X0, (R8)
-	ADDQ   $0x04, R9
-	ADDQ   $0x04, R8
-	DECQ   R10
-	JMP    one
+tail:
+	TESTQ      R9, R9
+	JZ         rowend
+	VMASKMOVPS (R8), Y2, Y0
+	VMOVUPS    Y0, (DI)
 
 rowend:
-	ADDQ SI, AX
-	ADDQ DI, CX
+	ADDQ BX, AX
+	ADDQ SI, CX
 	DECQ DX
 	JMP  row
 
@@ -224,13 +790,21 @@ done:
 	VZEROUPPER
 	RET
 
-// func dwSplitRows(a *float32, b *float32, src *float32, rows int, np int, na int, nb int, ldd int, lds int)
+// func dwSplitRows(a *float32, b *float32, src *float32, rows int, np int, ca int, cb int, nlo int, nhi int, ldd int, lds int)
 // Requires: AVX, AVX2
-TEXT ·dwSplitRows(SB), NOSPLIT, $0-72
-	MOVQ a+0(FP), AX
-	MOVQ b+8(FP), CX
-	MOVQ src+16(FP), DX
-	MOVQ rows+24(FP), BX
+TEXT ·dwSplitRows(SB), NOSPLIT, $0-88
+	MOVQ    a+0(FP), AX
+	MOVQ    b+8(FP), CX
+	MOVQ    src+16(FP), DX
+	MOVQ    rows+24(FP), BX
+	MOVQ    nlo+56(FP), R9
+	NEGQ    R9
+	LEAQ    dwmask<>+0(SB), SI
+	VMOVUPS 32(SI)(R9*4), Y3
+	MOVQ    nhi+64(FP), R9
+	NEGQ    R9
+	LEAQ    dwmask<>+0(SB), SI
+	VMOVUPS 32(SI)(R9*4), Y4
 
 row:
 	TESTQ BX, BX
@@ -259,35 +833,56 @@ pairs:
 	JMP     pairs
 
 tail:
-	MOVQ np+32(FP), R9
-	ANDQ $-8, R9
-	MOVQ DX, R8
+	VMASKMOVPS   (R8), Y3, Y0
+	VMASKMOVPS   32(R8), Y4, Y1
+	VSHUFPS      $0x88, Y1, Y0, Y2
+	VSHUFPS      $0xdd, Y1, Y0, Y0
+	VPERMPD      $0xd8, Y2, Y2
+	VPERMPD      $0xd8, Y0, Y0
+	MOVQ         ca+40(FP), R9
+	TESTQ        $0x00000004, R9
+	JZ           sa_2
+	VMOVUPS      X2, (SI)
+	VEXTRACTF128 $0x01, Y2, X2
+	ADDQ         $0x10, SI
 
-ta:
-	CMPQ   R9, na+40(FP)
-	JGE    tb0
-	VMOVSS (R8)(R9*8), X0
-	VMOVSS X0, (AX)(R9*4)
-	INCQ   R9
-	JMP    ta
+sa_2:
+	TESTQ    $0x00000002, R9
+	JZ       sa_1
+	VMOVLPS  X2, (SI)
+	VMOVHLPS X2, X2, X2
+	ADDQ     $0x08, SI
 
-tb0:
-	MOVQ np+32(FP), R9
-	ANDQ $-8, R9
+sa_1:
+	TESTQ  $0x00000001, R9
+	JZ     sa_0
+	VMOVSS X2, (SI)
 
-tb:
-	CMPQ   R9, nb+48(FP)
-	JGE    rowend
-	VMOVSS 4(R8)(R9*8), X0
-	VMOVSS X0, (CX)(R9*4)
-	INCQ   R9
-	JMP    tb
+sa_0:
+	MOVQ         cb+48(FP), R9
+	TESTQ        $0x00000004, R9
+	JZ           sb_2
+	VMOVUPS      X0, (DI)
+	VEXTRACTF128 $0x01, Y0, X0
+	ADDQ         $0x10, DI
 
-rowend:
-	MOVQ ldd+56(FP), R9
+sb_2:
+	TESTQ    $0x00000002, R9
+	JZ       sb_1
+	VMOVLPS  X0, (DI)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $0x08, DI
+
+sb_1:
+	TESTQ  $0x00000001, R9
+	JZ     sb_0
+	VMOVSS X0, (DI)
+
+sb_0:
+	MOVQ ldd+72(FP), R9
 	ADDQ R9, AX
 	ADDQ R9, CX
-	MOVQ lds+64(FP), R9
+	MOVQ lds+80(FP), R9
 	ADDQ R9, DX
 	DECQ BX
 	JMP  row

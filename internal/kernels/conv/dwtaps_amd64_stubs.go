@@ -5,22 +5,25 @@
 package conv
 
 // dwConv sets dst[r*cols+c] = min(max(bias + Σ_t w[t]·src[r*ld/4+c+offs[t]/4], lo), hi)
-// for r < rows, c < cols, t < ntaps (ntaps >= 1); ld and offs are in bytes. It
-// reads up to 7 floats past the last column of each row of src, and needs
+// for r < rows, c < cols, t < ntaps (ntaps >= 1); ld and offs are in bytes;
+// then, when act is 1, dst = sigmoid(dst), when act is 2, dst = dst·sigmoid(dst).
+// It reads up to 7 floats past the last column of each row of src, and needs
 // AVX2 and FMA.
 //
 //go:noescape
-func dwConv(dst *float32, src *float32, offs *int, w *float32, ntaps int, rows int, cols int, ld int, bias float32, lo float32, hi float32)
+func dwConv(dst *float32, src *float32, offs *int, w *float32, ntaps int, rows int, cols int, ld int, bias float32, lo float32, hi float32, act int)
 
 // dwFill copies rows rows of cols floats from src (row stride lds bytes) to dst
-// (row stride ldd bytes). It needs AVX.
+// (row stride ldd bytes), in order; after a row that is not a multiple of 8
+// long it writes zeros up to the next multiple of 8. It needs AVX.
 //
 //go:noescape
 func dwFill(dst *float32, src *float32, rows int, cols int, ldd int, lds int)
 
-// dwSplitRows sets, for each of rows rows, a[k] = src[2k] for k < na and
-// b[k] = src[2k+1] for k < nb; np <= min(na, nb). a and b advance by ldd
-// bytes a row, src by lds bytes. It needs AVX2.
+// dwSplitRows sets, for each of rows rows, a[k] = src[2k] for k < np+ca and
+// b[k] = src[2k+1] for k < np+cb; np is a multiple of 8, ca and cb are below
+// 8, and the tail reads nlo+nhi = max(2ca-1, 2cb) floats at src[2np]. a and b
+// advance by ldd bytes a row, src by lds bytes. It needs AVX2.
 //
 //go:noescape
-func dwSplitRows(a *float32, b *float32, src *float32, rows int, np int, na int, nb int, ldd int, lds int)
+func dwSplitRows(a *float32, b *float32, src *float32, rows int, np int, ca int, cb int, nlo int, nhi int, ldd int, lds int)

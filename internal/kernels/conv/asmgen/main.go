@@ -10,6 +10,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -19,6 +20,7 @@ import (
 func main() {
 	ConstraintExpr("amd64,!noasm")
 	tailMask()
+	expConsts()
 	dwConv()
 	dwFill()
 	dwSplitRows()
@@ -40,6 +42,60 @@ func tailMask() {
 	}
 }
 
+// expMem holds the constants of sigmoid (see sigmoid), 8 lanes each.
+var expMem Mem
+
+func expConsts() {
+	vals := []float32{88, -87.33654, 1.44269504088896341, 0.693359375, -2.12194440e-4,
+		1.0 / 5040, 1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5, 1}
+	// Each constant in all 8 lanes, for use as a vector memory operand.
+	expMem = GLOBL("dwexp", RODATA|NOPTR)
+	for i, v := range vals {
+		for l := 0; l < 8; l++ {
+			DATA(32*i+4*l, U32(math.Float32bits(v)))
+		}
+	}
+}
+
+// sigmoid replaces v by 1/(1+exp(-v)), times v when silu. exp(t) is
+// 2^m·p(r) with t = m·ln2 + r, |r| <= ln2/2 and p the Taylor polynomial
+// of degree 7, t clamped to [-87.33, 88] (no overflow of 2^m); NaN stays
+// NaN. These are the formulas (and constants) of the GEMM epilogue's
+// sigmoid, so that both give the same bits.
+func sigmoid(v VecVirtual, silu bool) {
+	c := func(i int) Mem { return expMem.Offset(32 * i) }
+	t, m, r, p, tmp := YMM(), YMM(), YMM(), YMM(), YMM()
+	VXORPS(t, t, t)
+	VSUBPS(v, t, t) // t = -x
+	VBROADCASTSS(c(1), tmp)
+	VMAXPS(t, tmp, t) // NaN (second source) passes
+	VBROADCASTSS(c(0), tmp)
+	VMINPS(t, tmp, t)
+	VMULPS(c(2), t, m)
+	VROUNDPS(U8(0), m, m) // nearest
+	VMOVAPS(t, r)
+	VFNMADD231PS(c(3), m, r) // r -= m·ln2hi
+	VFNMADD231PS(c(4), m, r) // r -= m·ln2lo
+	VBROADCASTSS(c(5), p)
+	for i := 6; i <= 11; i++ {
+		VFMADD213PS(c(i), r, p) // p = p·r + c
+	}
+	VFMADD213PS(c(11), r, p) // p = p·r + 1
+	// 2^m from the exponent bits.
+	VBROADCASTSS(c(11), tmp)
+	VCVTPS2DQ(m, m)
+	VPSLLD(U8(23), m, m)
+	VPADDD(tmp, m, m) // 1.0 has exponent bits 127<<23
+	VMULPS(m, p, p)
+	VADDPS(tmp, p, p)
+	VDIVPS(p, tmp, p) // 1/(1+exp(-x))
+	if silu {
+		VMULPS(p, v, v)
+	} else {
+		VMOVAPS(p, v)
+	}
+}
+
 // dwConv emits the 2-D depthwise kernel: for each of rows output rows r
 // and cols columns c,
 //
@@ -50,12 +106,13 @@ func tailMask() {
 // overruns into the next rows (rewritten after) or, where those do not
 // hold the overrun (the last row), is masked. The tail reads up to 7 floats past the last column of src.
 func dwConv() {
-	TEXT("dwConv", NOSPLIT, "func(dst *float32, src *float32, offs *int, w *float32, ntaps int, rows int, cols int, ld int, bias float32, lo float32, hi float32)")
+	TEXT("dwConv", NOSPLIT, "func(dst *float32, src *float32, offs *int, w *float32, ntaps int, rows int, cols int, ld int, bias float32, lo float32, hi float32, act int)")
 	Pragma("noescape")
 	Doc(
 		"dwConv sets dst[r*cols+c] = min(max(bias + Σ_t w[t]·src[r*ld/4+c+offs[t]/4], lo), hi)",
-		"for r < rows, c < cols, t < ntaps (ntaps >= 1); ld and offs are in bytes. It",
-		"reads up to 7 floats past the last column of each row of src, and needs",
+		"for r < rows, c < cols, t < ntaps (ntaps >= 1); ld and offs are in bytes;",
+		"then, when act is 1, dst = sigmoid(dst), when act is 2, dst = dst·sigmoid(dst).",
+		"It reads up to 7 floats past the last column of each row of src, and needs",
 		"AVX2 and FMA.",
 	)
 	dstRow := Load(Param("dst"), GP64())
@@ -94,6 +151,19 @@ func dwConv() {
 			VMAXPS(acc[i], lo, acc[i])
 			VMINPS(acc[i], hi, acc[i])
 		}
+		CMPQ(NewParamAddr("act", 80), U8(0))
+		JE(LabelRef(name + "_done"))
+		CMPQ(NewParamAddr("act", 80), U8(1))
+		JNE(LabelRef(name + "_silu"))
+		for i := 0; i < v; i++ {
+			sigmoid(acc[i], false)
+		}
+		JMP(LabelRef(name + "_done"))
+		Label(name + "_silu")
+		for i := 0; i < v; i++ {
+			sigmoid(acc[i], true)
+		}
+		Label(name + "_done")
 	}
 
 	Label("row")
@@ -157,30 +227,65 @@ func dwConv() {
 	RET()
 }
 
+// maskOf loads into m the VMASKMOVPS mask of the first n lanes (n in
+// [0, 8], a register clobbered) using tmp.
+func maskOf(m VecVirtual, n, tmp Register) {
+	NEGQ(n)
+	LEAQ(maskMem, tmp)
+	VMOVUPS(Mem{Base: tmp, Index: n, Scale: 4, Disp: 32}, m)
+}
+
+// storePartial stores the first n (0..7) lanes of v at d, without writing
+// past them; v, n and d are clobbered.
+func storePartial(name string, v VecVirtual, n, d Register) {
+	x := v.AsX()
+	TESTQ(U32(4), n)
+	JZ(LabelRef(name + "_2"))
+	VMOVUPS(x, Mem{Base: d})
+	VEXTRACTF128(U8(1), v, x)
+	ADDQ(U8(16), d)
+	Label(name + "_2")
+	TESTQ(U32(2), n)
+	JZ(LabelRef(name + "_1"))
+	VMOVLPS(x, Mem{Base: d})
+	VMOVHLPS(x, x, x)
+	ADDQ(U8(8), d)
+	Label(name + "_1")
+	TESTQ(U32(1), n)
+	JZ(LabelRef(name + "_0"))
+	VMOVSS(x, Mem{Base: d})
+	Label(name + "_0")
+}
+
 // dwFill emits the row copy: rows rows of cols floats from src (row
-// stride lds bytes) to dst (row stride ldd bytes).
+// stride lds bytes) to dst (row stride ldd bytes). The last 1..7 floats
+// of a row are read with a masked load and stored as a whole vector, the
+// lanes past the row as zeros.
 func dwFill() {
 	TEXT("dwFill", NOSPLIT, "func(dst *float32, src *float32, rows int, cols int, ldd int, lds int)")
 	Pragma("noescape")
 	Doc(
 		"dwFill copies rows rows of cols floats from src (row stride lds bytes) to dst",
-		"(row stride ldd bytes). It needs AVX.",
+		"(row stride ldd bytes), in order; after a row that is not a multiple of 8",
+		"long it writes zeros up to the next multiple of 8. It needs AVX.",
 	)
 	dstRow := Load(Param("dst"), GP64())
 	srcRow := Load(Param("src"), GP64())
 	rows := Load(Param("rows"), GP64())
-	cols := Load(Param("cols"), GP64())
 	ldd := Load(Param("ldd"), GP64())
 	lds := Load(Param("lds"), GP64())
-	d, s, n := GP64(), GP64(), GP64()
-	v0, v1 := YMM(), YMM()
-	x := XMM()
+	d, s, n, tmp := GP64(), GP64(), GP64(), GP64()
+	v0, v1, mask := YMM(), YMM(), YMM()
+	// The tail mask is the same for every row.
+	Load(Param("cols"), n)
+	ANDQ(U8(7), n)
+	maskOf(mask, n, tmp)
 	Label("row")
 	TESTQ(rows, rows)
 	JZ(LabelRef("done"))
 	MOVQ(dstRow, d)
 	MOVQ(srcRow, s)
-	MOVQ(cols, n)
+	Load(Param("cols"), n)
 	Label("v16")
 	CMPQ(n, U8(16))
 	JL(LabelRef("v8"))
@@ -194,21 +299,17 @@ func dwFill() {
 	JMP(LabelRef("v16"))
 	Label("v8")
 	CMPQ(n, U8(8))
-	JL(LabelRef("one"))
+	JL(LabelRef("tail"))
 	VMOVUPS(Mem{Base: s}, v0)
 	VMOVUPS(v0, Mem{Base: d})
 	ADDQ(U8(32), s)
 	ADDQ(U8(32), d)
 	SUBQ(U8(8), n)
-	Label("one")
+	Label("tail")
 	TESTQ(n, n)
 	JZ(LabelRef("rowend"))
-	VMOVSS(Mem{Base: s}, x)
-	VMOVSS(x, Mem{Base: d})
-	ADDQ(U8(4), s)
-	ADDQ(U8(4), d)
-	DECQ(n)
-	JMP(LabelRef("one"))
+	VMASKMOVPS(Mem{Base: s}, mask, v0)
+	VMOVUPS(v0, Mem{Base: d})
 	Label("rowend")
 	ADDQ(ldd, dstRow)
 	ADDQ(lds, srcRow)
@@ -220,15 +321,17 @@ func dwFill() {
 }
 
 // dwSplitRows emits the even/odd split of rows: per row, a[k] = src[2k]
-// for k < na and b[k] = src[2k+1] for k < nb, with np <= min(na, nb)
-// pairs done as vectors.
+// for k < np+ca and b[k] = src[2k+1] for k < np+cb, np a multiple of 8
+// done as whole vectors, ca, cb < 8 from masked loads of nlo and nhi
+// floats and partial stores.
 func dwSplitRows() {
-	TEXT("dwSplitRows", NOSPLIT, "func(a *float32, b *float32, src *float32, rows int, np int, na int, nb int, ldd int, lds int)")
+	TEXT("dwSplitRows", NOSPLIT, "func(a *float32, b *float32, src *float32, rows int, np int, ca int, cb int, nlo int, nhi int, ldd int, lds int)")
 	Pragma("noescape")
 	Doc(
-		"dwSplitRows sets, for each of rows rows, a[k] = src[2k] for k < na and",
-		"b[k] = src[2k+1] for k < nb; np <= min(na, nb). a and b advance by ldd",
-		"bytes a row, src by lds bytes. It needs AVX2.",
+		"dwSplitRows sets, for each of rows rows, a[k] = src[2k] for k < np+ca and",
+		"b[k] = src[2k+1] for k < np+cb; np is a multiple of 8, ca and cb are below",
+		"8, and the tail reads nlo+nhi = max(2ca-1, 2cb) floats at src[2np]. a and b",
+		"advance by ldd bytes a row, src by lds bytes. It needs AVX2.",
 	)
 	aRow := Load(Param("a"), GP64())
 	bRow := Load(Param("b"), GP64())
@@ -236,7 +339,19 @@ func dwSplitRows() {
 	rows := Load(Param("rows"), GP64())
 	pa, pb, s, k := GP64(), GP64(), GP64(), GP64()
 	lo, hi, e, o := YMM(), YMM(), YMM(), YMM()
-	x := XMM()
+	mlo, mhi := YMM(), YMM()
+	Load(Param("nlo"), k)
+	maskOf(mlo, k, pa)
+	Load(Param("nhi"), k)
+	maskOf(mhi, k, pa)
+	split := func() {
+		// Per 128-bit lane: s0 s2 s8 s10 | s4 s6 s12 s14, then reorder
+		// the 64-bit pairs to s0 s2 s4 s6 s8 s10 s12 s14.
+		VSHUFPS(U8(0x88), hi, lo, e)
+		VSHUFPS(U8(0xDD), hi, lo, o)
+		VPERMPD(U8(0xD8), e, e)
+		VPERMPD(U8(0xD8), o, o)
+	}
 	Label("row")
 	TESTQ(rows, rows)
 	JZ(LabelRef("done"))
@@ -250,12 +365,7 @@ func dwSplitRows() {
 	JZ(LabelRef("tail"))
 	VMOVUPS(Mem{Base: s}, lo)
 	VMOVUPS(Mem{Base: s, Disp: 32}, hi)
-	// Per 128-bit lane: s0 s2 s8 s10 | s4 s6 s12 s14, then reorder the
-	// 64-bit pairs to s0 s2 s4 s6 s8 s10 s12 s14.
-	VSHUFPS(U8(0x88), hi, lo, e)
-	VSHUFPS(U8(0xDD), hi, lo, o)
-	VPERMPD(U8(0xD8), e, e)
-	VPERMPD(U8(0xD8), o, o)
+	split()
 	VMOVUPS(e, Mem{Base: pa})
 	VMOVUPS(o, Mem{Base: pb})
 	ADDQ(U8(64), s)
@@ -264,31 +374,15 @@ func dwSplitRows() {
 	DECQ(k)
 	JMP(LabelRef("pairs"))
 
-	// The rest, one element at a time: k counts from the first pair not
-	// done, as an index.
 	Label("tail")
-	Load(Param("np"), k)
-	ANDQ(I8(-8), k)
-	MOVQ(srcRow, s)
-	Label("ta")
-	CMPQ(k, NewParamAddr("na", 40))
-	JGE(LabelRef("tb0"))
-	VMOVSS(Mem{Base: s, Index: k, Scale: 8}, x)
-	VMOVSS(x, Mem{Base: aRow, Index: k, Scale: 4})
-	INCQ(k)
-	JMP(LabelRef("ta"))
-	Label("tb0")
-	Load(Param("np"), k)
-	ANDQ(I8(-8), k)
-	Label("tb")
-	CMPQ(k, NewParamAddr("nb", 48))
-	JGE(LabelRef("rowend"))
-	VMOVSS(Mem{Base: s, Index: k, Scale: 8, Disp: 4}, x)
-	VMOVSS(x, Mem{Base: bRow, Index: k, Scale: 4})
-	INCQ(k)
-	JMP(LabelRef("tb"))
+	VMASKMOVPS(Mem{Base: s}, mlo, lo)
+	VMASKMOVPS(Mem{Base: s, Disp: 32}, mhi, hi)
+	split()
+	Load(Param("ca"), k)
+	storePartial("sa", e, k, pa)
+	Load(Param("cb"), k)
+	storePartial("sb", o, k, pb)
 
-	Label("rowend")
 	Load(Param("ldd"), k)
 	ADDQ(k, aRow)
 	ADDQ(k, bRow)
