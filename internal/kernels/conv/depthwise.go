@@ -35,6 +35,11 @@ type dwLayout struct {
 	offs             []int
 	boffs            []int // offs in bytes, for the assembly kernel
 	length           int   // scratch elements: the rows and the kernel's overrun
+	// jobs, when not nil, lists the output vectors for dwConvJobs (see
+	// there); jobsDst and jobsSrc are the elements they write in y and
+	// read in the scratch.
+	jobs             []int32
+	jobsDst, jobsSrc int
 	// The fill: input rows [iy0, iy0+nrows) go to padded rows from rr0.
 	iy0, rr0, nrows int
 	// Stride 1: input columns [j0, j0+ncols) go to columns from c0.
@@ -74,6 +79,10 @@ func (pl *Plan[T]) dwLayout() dwLayout {
 	// The stride-1 fill writes zeros up to 7 elements past a row.
 	l.length = max(l.rows*l.rowLen+8, maxOff+(oh-1)*l.ld+(ow+7)&^7)
 
+	if hasDWAsm && ow < dwJobsWidth && 4*l.length < 1<<30 {
+		l.buildJobs(oh, ow, maxOff)
+	}
+
 	// Padded row rr holds input row rr-ph (a negative pad crops).
 	l.iy0 = max(0, -ph)
 	l.rr0 = l.iy0 + ph
@@ -102,6 +111,32 @@ func (pl *Plan[T]) dwLayout() dwLayout {
 		l.na, l.nb = n[a], n[1-a]
 	}
 	return l
+}
+
+// dwJobsWidth is the output width below which the float32 kernel works
+// through a list of output vectors (four at a time, across rows) rather
+// than row by row.
+const dwJobsWidth = 32
+
+// buildJobs lists the output vectors of an oh×ow plane for dwConvJobs:
+// {srcOff, dstOff, n, 0} with offsets in bytes. A row's last vector
+// stores whole (its overrun is rewritten by the rows after) unless it
+// would pass the plane's end.
+func (l *dwLayout) buildJobs(oh, ow, maxOff int) {
+	l.jobs = make([]int32, 0, 4*oh*((ow+7)/8))
+	for r := 0; r < oh; r++ {
+		for c := 0; c < ow; c += 8 {
+			n := min(8, ow-c)
+			d := r*ow + c
+			if d+8 <= oh*ow {
+				n = 8
+			}
+			src := r*l.ld + c
+			l.jobs = append(l.jobs, int32(4*src), int32(4*d), int32(n), 0)
+			l.jobsDst = max(l.jobsDst, d+n)
+			l.jobsSrc = max(l.jobsSrc, src+maxOff+8)
+		}
+	}
 }
 
 // fillPlane writes input plane xc (ih×iw) into the scratch buf at the
@@ -364,6 +399,11 @@ func (pl *Plan[T]) runDepthwiseEp(x, w, bias, y []T, threads int, ep *dwEpilogue
 // convPlane computes one output plane from the scratch buf, with the
 // clamp and sigmoid of e.
 func convPlane[T Num](y, buf []T, l *dwLayout, w []T, oh, ow int, bias T, e *dwEpilogue[T]) {
+	if yf, ok := any(y).([]float32); ok && hasDWAsm && l.jobs != nil {
+		dwConvJobsF32(yf, any(buf).([]float32), l, any(w).([]float32), any(bias).(float32),
+			any(e.lo).(float32), any(e.hi).(float32), e.sig)
+		return
+	}
 	if yf, ok := any(y).([]float32); ok && hasDWAsm {
 		dwConvF32(yf, any(buf).([]float32), l.boffs, any(w).([]float32), oh, ow, l.ld,
 			any(bias).(float32), any(e.lo).(float32), any(e.hi).(float32), e.sig)

@@ -186,7 +186,8 @@ func TestDepthwiseEpilogue(t *testing.T) {
 
 // TestConvPlaneKernel compares convPlane (the assembly kernel where it
 // runs) with convPlaneGo on plane widths around the vector block sizes,
-// with no epilogue, a clamp, the sigmoid and SiLU, inside guard bands: rows and columns from 1
+// with no epilogue, a clamp, the sigmoid and SiLU, row by row and as a
+// list of output vectors, inside guard bands: rows and columns from 1
 // up, so that the tail's overrun store and its masked form both run.
 func TestConvPlaneKernel(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
@@ -229,6 +230,15 @@ func TestConvPlaneKernel(t *testing.T) {
 				convPlane(got, src, &l, w, oh, ow, 0.25, &e)
 				check(t)
 				closeAll(t, fmt.Sprintf("plane %dx%d, %d taps, mode %d", oh, ow, ntaps, mode), got, want)
+				if hasDWAsm {
+					// The same through the list of output vectors.
+					lj := l
+					lj.buildJobs(oh, ow, maxOff)
+					got, check := guarded(oh * ow)
+					convPlane(got, src, &lj, w, oh, ow, 0.25, &e)
+					check(t)
+					closeAll(t, fmt.Sprintf("jobs, plane %dx%d, %d taps, mode %d", oh, ow, ntaps, mode), got, want)
+				}
 			}
 		}
 	}

@@ -65,3 +65,15 @@ func dwSplitRowsF32(a, b, src []float32, rows, na, nb, ldd, lds int) bool {
 	dwSplitRows(pa, pb, &src[0], rows, np, ca, cb, min(l, 8), max(l-8, 0), 4*ldd, 4*lds)
 	return true
 }
+
+// dwConvJobsF32 runs dwConvJobs over the jobs of l after checking that
+// they stay within y and src.
+func dwConvJobsF32(y, src []float32, l *dwLayout, w []float32, bias, lo, hi float32, act int) {
+	if len(l.jobs) == 0 {
+		return
+	}
+	if len(l.boffs) == 0 || len(w) < len(l.boffs) || len(y) < l.jobsDst || len(src) < l.jobsSrc {
+		panic("conv: dwConvJobs operands out of range")
+	}
+	dwConvJobs(&y[0], &src[0], &l.jobs[0], len(l.jobs)/4, &l.boffs[0], &w[0], len(l.boffs), bias, lo, hi, act)
+}

@@ -732,6 +732,708 @@ done:
 	VZEROUPPER
 	RET
 
+// func dwConvJobs(dst *float32, src *float32, jobs *int32, njobs int, offs *int, w *float32, ntaps int, bias float32, lo float32, hi float32, act int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·dwConvJobs(SB), NOSPLIT, $0-80
+	MOVQ         jobs+16(FP), AX
+	MOVQ         njobs+24(FP), CX
+	MOVQ         offs+32(FP), DX
+	MOVQ         w+40(FP), BX
+	MOVQ         ntaps+48(FP), SI
+	VBROADCASTSS bias+56(FP), Y0
+	VBROADCASTSS lo+60(FP), Y1
+	VBROADCASTSS hi+64(FP), Y2
+
+j4:
+	CMPQ    CX, $0x04
+	JL      j4_end
+	MOVLQSX (AX), DI
+	ADDQ    src+8(FP), DI
+	VMOVAPS Y0, Y4
+	MOVLQSX 16(AX), R8
+	ADDQ    src+8(FP), R8
+	VMOVAPS Y0, Y5
+	MOVLQSX 32(AX), R9
+	ADDQ    src+8(FP), R9
+	VMOVAPS Y0, Y6
+	MOVLQSX 48(AX), R10
+	ADDQ    src+8(FP), R10
+	VMOVAPS Y0, Y7
+	XORQ    R11, R11
+
+j4_tap:
+	MOVQ         (DX)(R11*8), R12
+	VBROADCASTSS (BX)(R11*4), Y3
+	VFMADD231PS  (DI)(R12*1), Y3, Y4
+	VFMADD231PS  (R8)(R12*1), Y3, Y5
+	VFMADD231PS  (R9)(R12*1), Y3, Y6
+	VFMADD231PS  (R10)(R12*1), Y3, Y7
+	INCQ         R11
+	CMPQ         R11, SI
+	JL           j4_tap
+	VMAXPS       Y4, Y1, Y4
+	VMINPS       Y4, Y2, Y4
+	VMAXPS       Y5, Y1, Y5
+	VMINPS       Y5, Y2, Y5
+	VMAXPS       Y6, Y1, Y6
+	VMINPS       Y6, Y2, Y6
+	VMAXPS       Y7, Y1, Y7
+	VMINPS       Y7, Y2, Y7
+	CMPQ         act+72(FP), $0x00
+	JE           j4_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          j4_ep_silu
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y4, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y8
+	VMAXPS       Y3, Y8, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y8
+	VMINPS       Y3, Y8, Y3
+	VMULPS       dwexp<>+64(SB), Y3, Y4
+	VROUNDPS     $0x00, Y4, Y4
+	VMOVAPS      Y3, Y8
+	VFNMADD231PS dwexp<>+96(SB), Y4, Y8
+	VFNMADD231PS dwexp<>+128(SB), Y4, Y8
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y8
+	VCVTPS2DQ    Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VPADDD       Y8, Y4, Y4
+	VMULPS       Y4, Y3, Y3
+	VADDPS       Y8, Y3, Y3
+	VDIVPS       Y3, Y8, Y3
+	VMOVAPS      Y3, Y4
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y5, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y8
+	VMAXPS       Y3, Y8, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y8
+	VMINPS       Y3, Y8, Y3
+	VMULPS       dwexp<>+64(SB), Y3, Y5
+	VROUNDPS     $0x00, Y5, Y5
+	VMOVAPS      Y3, Y8
+	VFNMADD231PS dwexp<>+96(SB), Y5, Y8
+	VFNMADD231PS dwexp<>+128(SB), Y5, Y8
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y8
+	VCVTPS2DQ    Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       Y8, Y5, Y5
+	VMULPS       Y5, Y3, Y3
+	VADDPS       Y8, Y3, Y3
+	VDIVPS       Y3, Y8, Y3
+	VMOVAPS      Y3, Y5
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y6, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y8
+	VMAXPS       Y3, Y8, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y8
+	VMINPS       Y3, Y8, Y3
+	VMULPS       dwexp<>+64(SB), Y3, Y6
+	VROUNDPS     $0x00, Y6, Y6
+	VMOVAPS      Y3, Y8
+	VFNMADD231PS dwexp<>+96(SB), Y6, Y8
+	VFNMADD231PS dwexp<>+128(SB), Y6, Y8
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y8
+	VCVTPS2DQ    Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VPADDD       Y8, Y6, Y6
+	VMULPS       Y6, Y3, Y3
+	VADDPS       Y8, Y3, Y3
+	VDIVPS       Y3, Y8, Y3
+	VMOVAPS      Y3, Y6
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y8
+	VMAXPS       Y3, Y8, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y8
+	VMINPS       Y3, Y8, Y3
+	VMULPS       dwexp<>+64(SB), Y3, Y7
+	VROUNDPS     $0x00, Y7, Y7
+	VMOVAPS      Y3, Y8
+	VFNMADD231PS dwexp<>+96(SB), Y7, Y8
+	VFNMADD231PS dwexp<>+128(SB), Y7, Y8
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y8
+	VCVTPS2DQ    Y7, Y7
+	VPSLLD       $0x17, Y7, Y7
+	VPADDD       Y8, Y7, Y7
+	VMULPS       Y7, Y3, Y3
+	VADDPS       Y8, Y3, Y3
+	VDIVPS       Y3, Y8, Y3
+	VMOVAPS      Y3, Y7
+	JMP          j4_ep_done
+
+j4_ep_silu:
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y4, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y9
+	VMAXPS       Y3, Y9, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y9
+	VMINPS       Y3, Y9, Y3
+	VMULPS       dwexp<>+64(SB), Y3, Y8
+	VROUNDPS     $0x00, Y8, Y8
+	VMOVAPS      Y3, Y9
+	VFNMADD231PS dwexp<>+96(SB), Y8, Y9
+	VFNMADD231PS dwexp<>+128(SB), Y8, Y9
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VCVTPS2DQ    Y8, Y8
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       Y9, Y8, Y8
+	VMULPS       Y8, Y3, Y3
+	VADDPS       Y9, Y3, Y3
+	VDIVPS       Y3, Y9, Y3
+	VMULPS       Y3, Y4, Y4
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y5, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y9
+	VMAXPS       Y3, Y9, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y9
+	VMINPS       Y3, Y9, Y3
+	VMULPS       dwexp<>+64(SB), Y3, Y8
+	VROUNDPS     $0x00, Y8, Y8
+	VMOVAPS      Y3, Y9
+	VFNMADD231PS dwexp<>+96(SB), Y8, Y9
+	VFNMADD231PS dwexp<>+128(SB), Y8, Y9
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VCVTPS2DQ    Y8, Y8
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       Y9, Y8, Y8
+	VMULPS       Y8, Y3, Y3
+	VADDPS       Y9, Y3, Y3
+	VDIVPS       Y3, Y9, Y3
+	VMULPS       Y3, Y5, Y5
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y6, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y9
+	VMAXPS       Y3, Y9, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y9
+	VMINPS       Y3, Y9, Y3
+	VMULPS       dwexp<>+64(SB), Y3, Y8
+	VROUNDPS     $0x00, Y8, Y8
+	VMOVAPS      Y3, Y9
+	VFNMADD231PS dwexp<>+96(SB), Y8, Y9
+	VFNMADD231PS dwexp<>+128(SB), Y8, Y9
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VCVTPS2DQ    Y8, Y8
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       Y9, Y8, Y8
+	VMULPS       Y8, Y3, Y3
+	VADDPS       Y9, Y3, Y3
+	VDIVPS       Y3, Y9, Y3
+	VMULPS       Y3, Y6, Y6
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y9
+	VMAXPS       Y3, Y9, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y9
+	VMINPS       Y3, Y9, Y3
+	VMULPS       dwexp<>+64(SB), Y3, Y8
+	VROUNDPS     $0x00, Y8, Y8
+	VMOVAPS      Y3, Y9
+	VFNMADD231PS dwexp<>+96(SB), Y8, Y9
+	VFNMADD231PS dwexp<>+128(SB), Y8, Y9
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VCVTPS2DQ    Y8, Y8
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       Y9, Y8, Y8
+	VMULPS       Y8, Y3, Y3
+	VADDPS       Y9, Y3, Y3
+	VDIVPS       Y3, Y9, Y3
+	VMULPS       Y3, Y7, Y7
+
+j4_ep_done:
+	MOVLQSX 4(AX), R11
+	ADDQ    dst+0(FP), R11
+	MOVLQSX 8(AX), R12
+	CMPQ    R12, $0x08
+	JNE     j4_st0_part
+	VMOVUPS Y4, (R11)
+	JMP     j4_st0_0
+
+j4_st0_part:
+	TESTQ        $0x00000004, R12
+	JZ           j4_st0_2
+	VMOVUPS      X4, (R11)
+	VEXTRACTF128 $0x01, Y4, X4
+	ADDQ         $0x10, R11
+
+j4_st0_2:
+	TESTQ    $0x00000002, R12
+	JZ       j4_st0_1
+	VMOVLPS  X4, (R11)
+	VMOVHLPS X4, X4, X4
+	ADDQ     $0x08, R11
+
+j4_st0_1:
+	TESTQ  $0x00000001, R12
+	JZ     j4_st0_0
+	VMOVSS X4, (R11)
+
+j4_st0_0:
+	MOVLQSX 20(AX), R11
+	ADDQ    dst+0(FP), R11
+	MOVLQSX 24(AX), R12
+	CMPQ    R12, $0x08
+	JNE     j4_st1_part
+	VMOVUPS Y5, (R11)
+	JMP     j4_st1_0
+
+j4_st1_part:
+	TESTQ        $0x00000004, R12
+	JZ           j4_st1_2
+	VMOVUPS      X5, (R11)
+	VEXTRACTF128 $0x01, Y5, X5
+	ADDQ         $0x10, R11
+
+j4_st1_2:
+	TESTQ    $0x00000002, R12
+	JZ       j4_st1_1
+	VMOVLPS  X5, (R11)
+	VMOVHLPS X5, X5, X5
+	ADDQ     $0x08, R11
+
+j4_st1_1:
+	TESTQ  $0x00000001, R12
+	JZ     j4_st1_0
+	VMOVSS X5, (R11)
+
+j4_st1_0:
+	MOVLQSX 36(AX), R11
+	ADDQ    dst+0(FP), R11
+	MOVLQSX 40(AX), R12
+	CMPQ    R12, $0x08
+	JNE     j4_st2_part
+	VMOVUPS Y6, (R11)
+	JMP     j4_st2_0
+
+j4_st2_part:
+	TESTQ        $0x00000004, R12
+	JZ           j4_st2_2
+	VMOVUPS      X6, (R11)
+	VEXTRACTF128 $0x01, Y6, X6
+	ADDQ         $0x10, R11
+
+j4_st2_2:
+	TESTQ    $0x00000002, R12
+	JZ       j4_st2_1
+	VMOVLPS  X6, (R11)
+	VMOVHLPS X6, X6, X6
+	ADDQ     $0x08, R11
+
+j4_st2_1:
+	TESTQ  $0x00000001, R12
+	JZ     j4_st2_0
+	VMOVSS X6, (R11)
+
+j4_st2_0:
+	MOVLQSX 52(AX), R11
+	ADDQ    dst+0(FP), R11
+	MOVLQSX 56(AX), R12
+	CMPQ    R12, $0x08
+	JNE     j4_st3_part
+	VMOVUPS Y7, (R11)
+	JMP     j4_st3_0
+
+j4_st3_part:
+	TESTQ        $0x00000004, R12
+	JZ           j4_st3_2
+	VMOVUPS      X7, (R11)
+	VEXTRACTF128 $0x01, Y7, X7
+	ADDQ         $0x10, R11
+
+j4_st3_2:
+	TESTQ    $0x00000002, R12
+	JZ       j4_st3_1
+	VMOVLPS  X7, (R11)
+	VMOVHLPS X7, X7, X7
+	ADDQ     $0x08, R11
+
+j4_st3_1:
+	TESTQ  $0x00000001, R12
+	JZ     j4_st3_0
+	VMOVSS X7, (R11)
+
+j4_st3_0:
+	ADDQ $0x40, AX
+	SUBQ $0x04, CX
+	JMP  j4
+
+j4_end:
+	CMPQ    CX, $0x02
+	JL      j2_end
+	MOVLQSX (AX), DI
+	ADDQ    src+8(FP), DI
+	VMOVAPS Y0, Y4
+	MOVLQSX 16(AX), R8
+	ADDQ    src+8(FP), R8
+	VMOVAPS Y0, Y5
+	XORQ    R11, R11
+
+j2_tap:
+	MOVQ         (DX)(R11*8), R12
+	VBROADCASTSS (BX)(R11*4), Y3
+	VFMADD231PS  (DI)(R12*1), Y3, Y4
+	VFMADD231PS  (R8)(R12*1), Y3, Y5
+	INCQ         R11
+	CMPQ         R11, SI
+	JL           j2_tap
+	VMAXPS       Y4, Y1, Y4
+	VMINPS       Y4, Y2, Y4
+	VMAXPS       Y5, Y1, Y5
+	VMINPS       Y5, Y2, Y5
+	CMPQ         act+72(FP), $0x00
+	JE           j2_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          j2_ep_silu
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y4, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y6
+	VMAXPS       Y3, Y6, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y6
+	VMINPS       Y3, Y6, Y3
+	VMULPS       dwexp<>+64(SB), Y3, Y4
+	VROUNDPS     $0x00, Y4, Y4
+	VMOVAPS      Y3, Y6
+	VFNMADD231PS dwexp<>+96(SB), Y4, Y6
+	VFNMADD231PS dwexp<>+128(SB), Y4, Y6
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y6
+	VCVTPS2DQ    Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VPADDD       Y6, Y4, Y4
+	VMULPS       Y4, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VDIVPS       Y3, Y6, Y3
+	VMOVAPS      Y3, Y4
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y5, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y6
+	VMAXPS       Y3, Y6, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y6
+	VMINPS       Y3, Y6, Y3
+	VMULPS       dwexp<>+64(SB), Y3, Y5
+	VROUNDPS     $0x00, Y5, Y5
+	VMOVAPS      Y3, Y6
+	VFNMADD231PS dwexp<>+96(SB), Y5, Y6
+	VFNMADD231PS dwexp<>+128(SB), Y5, Y6
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y6
+	VCVTPS2DQ    Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       Y6, Y5, Y5
+	VMULPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VDIVPS       Y3, Y6, Y3
+	VMOVAPS      Y3, Y5
+	JMP          j2_ep_done
+
+j2_ep_silu:
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y4, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y7
+	VMAXPS       Y3, Y7, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y7
+	VMINPS       Y3, Y7, Y3
+	VMULPS       dwexp<>+64(SB), Y3, Y6
+	VROUNDPS     $0x00, Y6, Y6
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS dwexp<>+96(SB), Y6, Y7
+	VFNMADD231PS dwexp<>+128(SB), Y6, Y7
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y7
+	VCVTPS2DQ    Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VPADDD       Y7, Y6, Y6
+	VMULPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VDIVPS       Y3, Y7, Y3
+	VMULPS       Y3, Y4, Y4
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y5, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y7
+	VMAXPS       Y3, Y7, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y7
+	VMINPS       Y3, Y7, Y3
+	VMULPS       dwexp<>+64(SB), Y3, Y6
+	VROUNDPS     $0x00, Y6, Y6
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS dwexp<>+96(SB), Y6, Y7
+	VFNMADD231PS dwexp<>+128(SB), Y6, Y7
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y7
+	VCVTPS2DQ    Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VPADDD       Y7, Y6, Y6
+	VMULPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VDIVPS       Y3, Y7, Y3
+	VMULPS       Y3, Y5, Y5
+
+j2_ep_done:
+	MOVLQSX 4(AX), R11
+	ADDQ    dst+0(FP), R11
+	MOVLQSX 8(AX), R12
+	CMPQ    R12, $0x08
+	JNE     j2_st0_part
+	VMOVUPS Y4, (R11)
+	JMP     j2_st0_0
+
+j2_st0_part:
+	TESTQ        $0x00000004, R12
+	JZ           j2_st0_2
+	VMOVUPS      X4, (R11)
+	VEXTRACTF128 $0x01, Y4, X4
+	ADDQ         $0x10, R11
+
+j2_st0_2:
+	TESTQ    $0x00000002, R12
+	JZ       j2_st0_1
+	VMOVLPS  X4, (R11)
+	VMOVHLPS X4, X4, X4
+	ADDQ     $0x08, R11
+
+j2_st0_1:
+	TESTQ  $0x00000001, R12
+	JZ     j2_st0_0
+	VMOVSS X4, (R11)
+
+j2_st0_0:
+	MOVLQSX 20(AX), R11
+	ADDQ    dst+0(FP), R11
+	MOVLQSX 24(AX), R12
+	CMPQ    R12, $0x08
+	JNE     j2_st1_part
+	VMOVUPS Y5, (R11)
+	JMP     j2_st1_0
+
+j2_st1_part:
+	TESTQ        $0x00000004, R12
+	JZ           j2_st1_2
+	VMOVUPS      X5, (R11)
+	VEXTRACTF128 $0x01, Y5, X5
+	ADDQ         $0x10, R11
+
+j2_st1_2:
+	TESTQ    $0x00000002, R12
+	JZ       j2_st1_1
+	VMOVLPS  X5, (R11)
+	VMOVHLPS X5, X5, X5
+	ADDQ     $0x08, R11
+
+j2_st1_1:
+	TESTQ  $0x00000001, R12
+	JZ     j2_st1_0
+	VMOVSS X5, (R11)
+
+j2_st1_0:
+	ADDQ $0x20, AX
+	SUBQ $0x02, CX
+
+j2_end:
+	CMPQ    CX, $0x01
+	JL      j1_end
+	MOVLQSX (AX), DI
+	ADDQ    src+8(FP), DI
+	VMOVAPS Y0, Y4
+	XORQ    R11, R11
+
+j1_tap:
+	MOVQ         (DX)(R11*8), R12
+	VBROADCASTSS (BX)(R11*4), Y3
+	VFMADD231PS  (DI)(R12*1), Y3, Y4
+	INCQ         R11
+	CMPQ         R11, SI
+	JL           j1_tap
+	VMAXPS       Y4, Y1, Y4
+	VMINPS       Y4, Y2, Y4
+	CMPQ         act+72(FP), $0x00
+	JE           j1_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          j1_ep_silu
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y4, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VMOVAPS      Y0, Y2
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y2
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y2
+	VBROADCASTSS dwexp<>+160(SB), Y0
+	VFMADD213PS  dwexp<>+192(SB), Y2, Y0
+	VFMADD213PS  dwexp<>+224(SB), Y2, Y0
+	VFMADD213PS  dwexp<>+256(SB), Y2, Y0
+	VFMADD213PS  dwexp<>+288(SB), Y2, Y0
+	VFMADD213PS  dwexp<>+320(SB), Y2, Y0
+	VFMADD213PS  dwexp<>+352(SB), Y2, Y0
+	VFMADD213PS  dwexp<>+352(SB), Y2, Y0
+	VBROADCASTSS dwexp<>+352(SB), Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       Y2, Y1, Y1
+	VMULPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VDIVPS       Y0, Y2, Y0
+	VMOVAPS      Y0, Y4
+	JMP          j1_ep_done
+
+j1_ep_silu:
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y4, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VMOVAPS      Y0, Y2
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y2
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y2
+	VBROADCASTSS dwexp<>+160(SB), Y0
+	VFMADD213PS  dwexp<>+192(SB), Y2, Y0
+	VFMADD213PS  dwexp<>+224(SB), Y2, Y0
+	VFMADD213PS  dwexp<>+256(SB), Y2, Y0
+	VFMADD213PS  dwexp<>+288(SB), Y2, Y0
+	VFMADD213PS  dwexp<>+320(SB), Y2, Y0
+	VFMADD213PS  dwexp<>+352(SB), Y2, Y0
+	VFMADD213PS  dwexp<>+352(SB), Y2, Y0
+	VBROADCASTSS dwexp<>+352(SB), Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       Y2, Y1, Y1
+	VMULPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VDIVPS       Y0, Y2, Y0
+	VMULPS       Y0, Y4, Y4
+
+j1_ep_done:
+	MOVLQSX 4(AX), R11
+	ADDQ    dst+0(FP), R11
+	MOVLQSX 8(AX), R12
+	CMPQ    R12, $0x08
+	JNE     j1_st0_part
+	VMOVUPS Y4, (R11)
+	JMP     j1_st0_0
+
+j1_st0_part:
+	TESTQ        $0x00000004, R12
+	JZ           j1_st0_2
+	VMOVUPS      X4, (R11)
+	VEXTRACTF128 $0x01, Y4, X4
+	ADDQ         $0x10, R11
+
+j1_st0_2:
+	TESTQ    $0x00000002, R12
+	JZ       j1_st0_1
+	VMOVLPS  X4, (R11)
+	VMOVHLPS X4, X4, X4
+	ADDQ     $0x08, R11
+
+j1_st0_1:
+	TESTQ  $0x00000001, R12
+	JZ     j1_st0_0
+	VMOVSS X4, (R11)
+
+j1_st0_0:
+	ADDQ $0x10, AX
+	SUBQ $0x01, CX
+
+j1_end:
+	VZEROUPPER
+	RET
+
 // func dwFill(dst *float32, src *float32, rows int, cols int, ldd int, lds int)
 // Requires: AVX
 TEXT ·dwFill(SB), NOSPLIT, $0-48

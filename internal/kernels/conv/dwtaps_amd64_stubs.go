@@ -13,6 +13,15 @@ package conv
 //go:noescape
 func dwConv(dst *float32, src *float32, offs *int, w *float32, ntaps int, rows int, cols int, ld int, bias float32, lo float32, hi float32, act int)
 
+// dwConvJobs computes, for each job j < njobs (jobs[4j:4j+3] = srcOff, dstOff, n
+// in bytes, bytes and floats), v = bias + Σ_t w[t]·src[(srcOff+offs[t])/4+i] for
+// i < 8 (ntaps >= 1, offs in bytes), clamps v to [lo, hi], applies the sigmoid
+// (act 1) or SiLU (act 2), and stores its first n (1..8) floats at
+// dst[dstOff/4]; jobs are stored in order. It needs AVX2 and FMA.
+//
+//go:noescape
+func dwConvJobs(dst *float32, src *float32, jobs *int32, njobs int, offs *int, w *float32, ntaps int, bias float32, lo float32, hi float32, act int)
+
 // dwFill copies rows rows of cols floats from src (row stride lds bytes) to dst
 // (row stride ldd bytes), in order; after a row that is not a multiple of 8
 // long it writes zeros up to the next multiple of 8. It needs AVX.

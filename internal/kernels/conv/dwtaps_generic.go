@@ -14,3 +14,7 @@ func dwFillF32(dst, src []float32, rows, cols, ldd, lds int) { panic("conv: no d
 func dwSplitRowsF32(a, b, src []float32, rows, na, nb, ldd, lds int) bool {
 	panic("conv: no dwSplitRows kernel")
 }
+
+func dwConvJobsF32(y, src []float32, l *dwLayout, w []float32, bias, lo, hi float32, act int) {
+	panic("conv: no dwConvJobs kernel")
+}

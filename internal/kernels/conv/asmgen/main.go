@@ -22,6 +22,7 @@ func main() {
 	tailMask()
 	expConsts()
 	dwConv()
+	dwConvJobs()
 	dwFill()
 	dwSplitRows()
 	Generate()
@@ -96,6 +97,30 @@ func sigmoid(v VecVirtual, silu bool) {
 	}
 }
 
+// epilogue clamps each of acc to [lo, hi], then applies the sigmoid
+// (act 1) or SiLU (act 2).
+func epilogue(name string, acc []VecVirtual, lo, hi VecVirtual, act Mem) {
+	for _, a := range acc {
+		// NaN in acc stays NaN: VMAXPS/VMINPS return the second source
+		// when either is NaN.
+		VMAXPS(a, lo, a)
+		VMINPS(a, hi, a)
+	}
+	CMPQ(act, U8(0))
+	JE(LabelRef(name + "_done"))
+	CMPQ(act, U8(1))
+	JNE(LabelRef(name + "_silu"))
+	for _, a := range acc {
+		sigmoid(a, false)
+	}
+	JMP(LabelRef(name + "_done"))
+	Label(name + "_silu")
+	for _, a := range acc {
+		sigmoid(a, true)
+	}
+	Label(name + "_done")
+}
+
 // dwConv emits the 2-D depthwise kernel: for each of rows output rows r
 // and cols columns c,
 //
@@ -145,25 +170,7 @@ func dwConv() {
 		INCQ(t)
 		CMPQ(t, ntaps)
 		JL(LabelRef(name))
-		for i := 0; i < v; i++ {
-			// NaN in acc stays NaN: VMAXPS/VMINPS return the second source
-			// when either is NaN.
-			VMAXPS(acc[i], lo, acc[i])
-			VMINPS(acc[i], hi, acc[i])
-		}
-		CMPQ(NewParamAddr("act", 80), U8(0))
-		JE(LabelRef(name + "_done"))
-		CMPQ(NewParamAddr("act", 80), U8(1))
-		JNE(LabelRef(name + "_silu"))
-		for i := 0; i < v; i++ {
-			sigmoid(acc[i], false)
-		}
-		JMP(LabelRef(name + "_done"))
-		Label(name + "_silu")
-		for i := 0; i < v; i++ {
-			sigmoid(acc[i], true)
-		}
-		Label(name + "_done")
+		epilogue(name, acc[:v], lo, hi, NewParamAddr("act", 80))
 	}
 
 	Label("row")
@@ -223,6 +230,79 @@ func dwConv() {
 	JMP(LabelRef("row"))
 
 	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// dwConvJobs emits the depthwise kernel over a list of output vectors
+// (jobs): job j = {srcOff, dstOff, n, 0} (int32, offsets in bytes) sets
+// the first n floats of dst+dstOff to the epilogue of bias + Σ_t
+// w[t]·src[srcOff+offs[t]...]. Four jobs at a time share each tap's
+// weight, whatever rows they lie in: small planes (7×7, 14×14) keep four
+// accumulators busy where a row holds one or two vectors.
+func dwConvJobs() {
+	TEXT("dwConvJobs", NOSPLIT, "func(dst *float32, src *float32, jobs *int32, njobs int, offs *int, w *float32, ntaps int, bias float32, lo float32, hi float32, act int)")
+	Pragma("noescape")
+	Doc(
+		"dwConvJobs computes, for each job j < njobs (jobs[4j:4j+3] = srcOff, dstOff, n",
+		"in bytes, bytes and floats), v = bias + Σ_t w[t]·src[(srcOff+offs[t])/4+i] for",
+		"i < 8 (ntaps >= 1, offs in bytes), clamps v to [lo, hi], applies the sigmoid",
+		"(act 1) or SiLU (act 2), and stores its first n (1..8) floats at",
+		"dst[dstOff/4]; jobs are stored in order. It needs AVX2 and FMA.",
+	)
+	jp := Load(Param("jobs"), GP64())
+	cnt := Load(Param("njobs"), GP64())
+	offs := Load(Param("offs"), GP64())
+	w := Load(Param("w"), GP64())
+	ntaps := Load(Param("ntaps"), GP64())
+	bias, lo, hi := YMM(), YMM(), YMM()
+	VBROADCASTSS(NewParamAddr("bias", 56), bias)
+	VBROADCASTSS(NewParamAddr("lo", 60), lo)
+	VBROADCASTSS(NewParamAddr("hi", 64), hi)
+	sp := []Register{GP64(), GP64(), GP64(), GP64()}
+	t, off := GP64(), GP64()
+	wv := YMM()
+	acc := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
+	for _, v := range []int{4, 2, 1} {
+		name := fmt.Sprintf("j%d", v)
+		Label(name)
+		CMPQ(cnt, U8(v))
+		JL(LabelRef(name + "_end"))
+		for i := 0; i < v; i++ {
+			MOVLQSX(Mem{Base: jp, Disp: 16 * i}, sp[i])
+			ADDQ(NewParamAddr("src", 8), sp[i])
+			VMOVAPS(bias, acc[i])
+		}
+		XORQ(t, t)
+		Label(name + "_tap")
+		MOVQ(Mem{Base: offs, Index: t, Scale: 8}, off)
+		VBROADCASTSS(Mem{Base: w, Index: t, Scale: 4}, wv)
+		for i := 0; i < v; i++ {
+			VFMADD231PS(Mem{Base: sp[i], Index: off, Scale: 1}, wv, acc[i])
+		}
+		INCQ(t)
+		CMPQ(t, ntaps)
+		JL(LabelRef(name + "_tap"))
+		epilogue(name+"_ep", acc[:v], lo, hi, NewParamAddr("act", 72))
+		for i := 0; i < v; i++ {
+			st := fmt.Sprintf("%s_st%d", name, i)
+			MOVLQSX(Mem{Base: jp, Disp: 16*i + 4}, t)
+			ADDQ(NewParamAddr("dst", 0), t)
+			MOVLQSX(Mem{Base: jp, Disp: 16*i + 8}, off)
+			CMPQ(off, U8(8))
+			JNE(LabelRef(st + "_part"))
+			VMOVUPS(acc[i], Mem{Base: t})
+			JMP(LabelRef(st + "_0"))
+			Label(st + "_part")
+			storePartial(st, acc[i], off, t)
+		}
+		ADDQ(U8(16*v), jp)
+		SUBQ(U8(v), cnt)
+		if v == 4 {
+			JMP(LabelRef(name))
+		}
+		Label(name + "_end")
+	}
 	VZEROUPPER()
 	RET()
 }
