@@ -123,15 +123,12 @@ GLOBL dwexp<>(SB), RODATA|NOPTR, $384
 // func dwConv(dst *float32, src *float32, offs *int, w *float32, ntaps int, rows int, cols int, ld int, bias float32, lo float32, hi float32, act int)
 // Requires: AVX, AVX2, FMA3
 TEXT ·dwConv(SB), NOSPLIT, $0-88
-	MOVQ         dst+0(FP), AX
-	MOVQ         src+8(FP), CX
-	MOVQ         offs+16(FP), DX
-	MOVQ         w+24(FP), BX
-	MOVQ         ntaps+32(FP), SI
-	MOVQ         rows+40(FP), DI
-	VBROADCASTSS bias+64(FP), Y0
-	VBROADCASTSS lo+68(FP), Y1
-	VBROADCASTSS hi+72(FP), Y2
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ offs+16(FP), DX
+	MOVQ w+24(FP), BX
+	MOVQ ntaps+32(FP), SI
+	MOVQ rows+40(FP), DI
 
 row:
 	TESTQ DI, DI
@@ -141,567 +138,559 @@ row:
 	MOVQ  cols+48(FP), R10
 
 v4:
-	CMPQ    R10, $0x00000020
-	JL      v4end
-	VMOVAPS Y0, Y4
-	VMOVAPS Y0, Y5
-	VMOVAPS Y0, Y6
-	VMOVAPS Y0, Y7
-	XORQ    R11, R11
+	CMPQ         R10, $0x00000020
+	JL           v4end
+	VBROADCASTSS bias+64(FP), Y1
+	VBROADCASTSS bias+64(FP), Y2
+	VBROADCASTSS bias+64(FP), Y3
+	VBROADCASTSS bias+64(FP), Y4
+	XORQ         R11, R11
 
 v4tap:
 	MOVQ         (DX)(R11*8), R12
-	VBROADCASTSS (BX)(R11*4), Y3
-	VFMADD231PS  (R9)(R12*1), Y3, Y4
-	VFMADD231PS  32(R9)(R12*1), Y3, Y5
-	VFMADD231PS  64(R9)(R12*1), Y3, Y6
-	VFMADD231PS  96(R9)(R12*1), Y3, Y7
+	VBROADCASTSS (BX)(R11*4), Y0
+	VFMADD231PS  (R9)(R12*1), Y0, Y1
+	VFMADD231PS  32(R9)(R12*1), Y0, Y2
+	VFMADD231PS  64(R9)(R12*1), Y0, Y3
+	VFMADD231PS  96(R9)(R12*1), Y0, Y4
 	INCQ         R11
 	CMPQ         R11, SI
 	JL           v4tap
-	VMAXPS       Y4, Y1, Y4
-	VMINPS       Y4, Y2, Y4
-	VMAXPS       Y5, Y1, Y5
-	VMINPS       Y5, Y2, Y5
-	VMAXPS       Y6, Y1, Y6
-	VMINPS       Y6, Y2, Y6
-	VMAXPS       Y7, Y1, Y7
-	VMINPS       Y7, Y2, Y7
+	VBROADCASTSS lo+68(FP), Y0
+	VBROADCASTSS hi+72(FP), Y5
+	VMAXPS       Y1, Y0, Y1
+	VMINPS       Y1, Y5, Y1
+	VMAXPS       Y2, Y0, Y2
+	VMINPS       Y2, Y5, Y2
+	VMAXPS       Y3, Y0, Y3
+	VMINPS       Y3, Y5, Y3
+	VMAXPS       Y4, Y0, Y4
+	VMINPS       Y4, Y5, Y4
 	CMPQ         act+80(FP), $0x00
 	JE           v4tap_done
 	CMPQ         act+80(FP), $0x01
 	JNE          v4tap_silu
-	VXORPS       Y3, Y3, Y3
-	VSUBPS       Y4, Y3, Y3
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VSUBPS       Y1, Y0, Y0
+	VSUBPS       Y2, Y5, Y5
+	VSUBPS       Y3, Y6, Y6
+	VSUBPS       Y4, Y7, Y7
 	VBROADCASTSS dwexp<>+32(SB), Y8
-	VMAXPS       Y3, Y8, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VBROADCASTSS dwexp<>+32(SB), Y3
+	VBROADCASTSS dwexp<>+32(SB), Y4
+	VMAXPS       Y0, Y8, Y0
+	VMAXPS       Y5, Y2, Y5
+	VMAXPS       Y6, Y3, Y6
+	VMAXPS       Y7, Y4, Y7
 	VBROADCASTSS dwexp<>+0(SB), Y8
-	VMINPS       Y3, Y8, Y3
-	VMULPS       dwexp<>+64(SB), Y3, Y4
-	VROUNDPS     $0x00, Y4, Y4
-	VMOVAPS      Y3, Y8
-	VFNMADD231PS dwexp<>+96(SB), Y4, Y8
-	VFNMADD231PS dwexp<>+128(SB), Y4, Y8
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VBROADCASTSS dwexp<>+0(SB), Y3
+	VBROADCASTSS dwexp<>+0(SB), Y4
+	VMINPS       Y0, Y8, Y0
+	VMINPS       Y5, Y2, Y5
+	VMINPS       Y6, Y3, Y6
+	VMINPS       Y7, Y4, Y7
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VMULPS       dwexp<>+64(SB), Y5, Y9
+	VMULPS       dwexp<>+64(SB), Y6, Y10
+	VMULPS       dwexp<>+64(SB), Y7, Y11
+	VROUNDPS     $0x00, Y1, Y1
+	VROUNDPS     $0x00, Y9, Y9
+	VROUNDPS     $0x00, Y10, Y10
+	VROUNDPS     $0x00, Y11, Y11
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y9, Y5
+	VFNMADD231PS dwexp<>+96(SB), Y10, Y6
+	VFNMADD231PS dwexp<>+96(SB), Y11, Y7
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y9, Y5
+	VFNMADD231PS dwexp<>+128(SB), Y10, Y6
+	VFNMADD231PS dwexp<>+128(SB), Y11, Y7
+	VBROADCASTSS dwexp<>+160(SB), Y8
+	VBROADCASTSS dwexp<>+160(SB), Y2
 	VBROADCASTSS dwexp<>+160(SB), Y3
-	VFMADD213PS  dwexp<>+192(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+224(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+256(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+288(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+320(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
-	VBROADCASTSS dwexp<>+352(SB), Y8
-	VCVTPS2DQ    Y4, Y4
-	VPSLLD       $0x17, Y4, Y4
-	VPADDD       Y8, Y4, Y4
-	VMULPS       Y4, Y3, Y3
-	VADDPS       Y8, Y3, Y3
-	VDIVPS       Y3, Y8, Y3
-	VMOVAPS      Y3, Y4
-	VXORPS       Y3, Y3, Y3
-	VSUBPS       Y5, Y3, Y3
-	VBROADCASTSS dwexp<>+32(SB), Y8
-	VMAXPS       Y3, Y8, Y3
-	VBROADCASTSS dwexp<>+0(SB), Y8
-	VMINPS       Y3, Y8, Y3
-	VMULPS       dwexp<>+64(SB), Y3, Y5
-	VROUNDPS     $0x00, Y5, Y5
-	VMOVAPS      Y3, Y8
-	VFNMADD231PS dwexp<>+96(SB), Y5, Y8
-	VFNMADD231PS dwexp<>+128(SB), Y5, Y8
-	VBROADCASTSS dwexp<>+160(SB), Y3
-	VFMADD213PS  dwexp<>+192(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+224(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+256(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+288(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+320(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
-	VBROADCASTSS dwexp<>+352(SB), Y8
-	VCVTPS2DQ    Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
-	VPADDD       Y8, Y5, Y5
-	VMULPS       Y5, Y3, Y3
-	VADDPS       Y8, Y3, Y3
-	VDIVPS       Y3, Y8, Y3
-	VMOVAPS      Y3, Y5
-	VXORPS       Y3, Y3, Y3
-	VSUBPS       Y6, Y3, Y3
-	VBROADCASTSS dwexp<>+32(SB), Y8
-	VMAXPS       Y3, Y8, Y3
-	VBROADCASTSS dwexp<>+0(SB), Y8
-	VMINPS       Y3, Y8, Y3
-	VMULPS       dwexp<>+64(SB), Y3, Y6
-	VROUNDPS     $0x00, Y6, Y6
-	VMOVAPS      Y3, Y8
-	VFNMADD231PS dwexp<>+96(SB), Y6, Y8
-	VFNMADD231PS dwexp<>+128(SB), Y6, Y8
-	VBROADCASTSS dwexp<>+160(SB), Y3
-	VFMADD213PS  dwexp<>+192(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+224(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+256(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+288(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+320(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
-	VBROADCASTSS dwexp<>+352(SB), Y8
-	VCVTPS2DQ    Y6, Y6
-	VPSLLD       $0x17, Y6, Y6
-	VPADDD       Y8, Y6, Y6
-	VMULPS       Y6, Y3, Y3
-	VADDPS       Y8, Y3, Y3
-	VDIVPS       Y3, Y8, Y3
-	VMOVAPS      Y3, Y6
-	VXORPS       Y3, Y3, Y3
-	VSUBPS       Y7, Y3, Y3
-	VBROADCASTSS dwexp<>+32(SB), Y8
-	VMAXPS       Y3, Y8, Y3
-	VBROADCASTSS dwexp<>+0(SB), Y8
-	VMINPS       Y3, Y8, Y3
-	VMULPS       dwexp<>+64(SB), Y3, Y7
-	VROUNDPS     $0x00, Y7, Y7
-	VMOVAPS      Y3, Y8
-	VFNMADD231PS dwexp<>+96(SB), Y7, Y8
-	VFNMADD231PS dwexp<>+128(SB), Y7, Y8
-	VBROADCASTSS dwexp<>+160(SB), Y3
-	VFMADD213PS  dwexp<>+192(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+224(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+256(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+288(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+320(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
-	VBROADCASTSS dwexp<>+352(SB), Y8
-	VCVTPS2DQ    Y7, Y7
-	VPSLLD       $0x17, Y7, Y7
-	VPADDD       Y8, Y7, Y7
-	VMULPS       Y7, Y3, Y3
-	VADDPS       Y8, Y3, Y3
-	VDIVPS       Y3, Y8, Y3
-	VMOVAPS      Y3, Y7
+	VBROADCASTSS dwexp<>+160(SB), Y4
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y8
+	VFMADD213PS  dwexp<>+192(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+192(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+192(SB), Y7, Y4
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y8
+	VFMADD213PS  dwexp<>+224(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y7, Y4
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y8
+	VFMADD213PS  dwexp<>+256(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y7, Y4
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y8
+	VFMADD213PS  dwexp<>+288(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y7, Y4
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y8
+	VFMADD213PS  dwexp<>+320(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y7, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y8
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y8
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y4
+	VCVTPS2DQ    Y1, Y1
+	VCVTPS2DQ    Y9, Y9
+	VCVTPS2DQ    Y10, Y10
+	VCVTPS2DQ    Y11, Y11
+	VPSLLD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y10, Y10
+	VPSLLD       $0x17, Y11, Y11
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y9, Y9
+	VPADDD       dwexp<>+352(SB), Y10, Y10
+	VPADDD       dwexp<>+352(SB), Y11, Y11
+	VMULPS       Y1, Y8, Y8
+	VMULPS       Y9, Y2, Y2
+	VMULPS       Y10, Y3, Y3
+	VMULPS       Y11, Y4, Y4
+	VADDPS       dwexp<>+352(SB), Y8, Y8
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y3, Y3
+	VADDPS       dwexp<>+352(SB), Y4, Y4
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VBROADCASTSS dwexp<>+352(SB), Y10
+	VBROADCASTSS dwexp<>+352(SB), Y11
+	VDIVPS       Y8, Y1, Y8
+	VDIVPS       Y2, Y9, Y2
+	VDIVPS       Y3, Y10, Y3
+	VDIVPS       Y4, Y11, Y4
+	VMOVAPS      Y8, Y1
+	VMOVAPS      Y2, Y2
+	VMOVAPS      Y3, Y3
+	VMOVAPS      Y4, Y4
 	JMP          v4tap_done
 
 v4tap_silu:
-	VXORPS       Y3, Y3, Y3
-	VSUBPS       Y4, Y3, Y3
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y11, Y11, Y11
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y1, Y5, Y5
+	VSUBPS       Y2, Y8, Y8
+	VSUBPS       Y3, Y11, Y11
+	VSUBPS       Y4, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y6
 	VBROADCASTSS dwexp<>+32(SB), Y9
-	VMAXPS       Y3, Y9, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y12
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y5, Y6, Y5
+	VMAXPS       Y8, Y9, Y8
+	VMAXPS       Y11, Y12, Y11
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y6
 	VBROADCASTSS dwexp<>+0(SB), Y9
-	VMINPS       Y3, Y9, Y3
-	VMULPS       dwexp<>+64(SB), Y3, Y8
-	VROUNDPS     $0x00, Y8, Y8
-	VMOVAPS      Y3, Y9
-	VFNMADD231PS dwexp<>+96(SB), Y8, Y9
-	VFNMADD231PS dwexp<>+128(SB), Y8, Y9
-	VBROADCASTSS dwexp<>+160(SB), Y3
-	VFMADD213PS  dwexp<>+192(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+224(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+256(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+288(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+320(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
-	VBROADCASTSS dwexp<>+352(SB), Y9
-	VCVTPS2DQ    Y8, Y8
-	VPSLLD       $0x17, Y8, Y8
-	VPADDD       Y9, Y8, Y8
-	VMULPS       Y8, Y3, Y3
-	VADDPS       Y9, Y3, Y3
-	VDIVPS       Y3, Y9, Y3
-	VMULPS       Y3, Y4, Y4
-	VXORPS       Y3, Y3, Y3
-	VSUBPS       Y5, Y3, Y3
-	VBROADCASTSS dwexp<>+32(SB), Y9
-	VMAXPS       Y3, Y9, Y3
-	VBROADCASTSS dwexp<>+0(SB), Y9
-	VMINPS       Y3, Y9, Y3
-	VMULPS       dwexp<>+64(SB), Y3, Y8
-	VROUNDPS     $0x00, Y8, Y8
-	VMOVAPS      Y3, Y9
-	VFNMADD231PS dwexp<>+96(SB), Y8, Y9
-	VFNMADD231PS dwexp<>+128(SB), Y8, Y9
-	VBROADCASTSS dwexp<>+160(SB), Y3
-	VFMADD213PS  dwexp<>+192(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+224(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+256(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+288(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+320(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
-	VBROADCASTSS dwexp<>+352(SB), Y9
-	VCVTPS2DQ    Y8, Y8
-	VPSLLD       $0x17, Y8, Y8
-	VPADDD       Y9, Y8, Y8
-	VMULPS       Y8, Y3, Y3
-	VADDPS       Y9, Y3, Y3
-	VDIVPS       Y3, Y9, Y3
-	VMULPS       Y3, Y5, Y5
-	VXORPS       Y3, Y3, Y3
-	VSUBPS       Y6, Y3, Y3
-	VBROADCASTSS dwexp<>+32(SB), Y9
-	VMAXPS       Y3, Y9, Y3
-	VBROADCASTSS dwexp<>+0(SB), Y9
-	VMINPS       Y3, Y9, Y3
-	VMULPS       dwexp<>+64(SB), Y3, Y8
-	VROUNDPS     $0x00, Y8, Y8
-	VMOVAPS      Y3, Y9
-	VFNMADD231PS dwexp<>+96(SB), Y8, Y9
-	VFNMADD231PS dwexp<>+128(SB), Y8, Y9
-	VBROADCASTSS dwexp<>+160(SB), Y3
-	VFMADD213PS  dwexp<>+192(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+224(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+256(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+288(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+320(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
-	VBROADCASTSS dwexp<>+352(SB), Y9
-	VCVTPS2DQ    Y8, Y8
-	VPSLLD       $0x17, Y8, Y8
-	VPADDD       Y9, Y8, Y8
-	VMULPS       Y8, Y3, Y3
-	VADDPS       Y9, Y3, Y3
-	VDIVPS       Y3, Y9, Y3
-	VMULPS       Y3, Y6, Y6
-	VXORPS       Y3, Y3, Y3
-	VSUBPS       Y7, Y3, Y3
-	VBROADCASTSS dwexp<>+32(SB), Y9
-	VMAXPS       Y3, Y9, Y3
-	VBROADCASTSS dwexp<>+0(SB), Y9
-	VMINPS       Y3, Y9, Y3
-	VMULPS       dwexp<>+64(SB), Y3, Y8
-	VROUNDPS     $0x00, Y8, Y8
-	VMOVAPS      Y3, Y9
-	VFNMADD231PS dwexp<>+96(SB), Y8, Y9
-	VFNMADD231PS dwexp<>+128(SB), Y8, Y9
-	VBROADCASTSS dwexp<>+160(SB), Y3
-	VFMADD213PS  dwexp<>+192(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+224(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+256(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+288(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+320(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
-	VBROADCASTSS dwexp<>+352(SB), Y9
-	VCVTPS2DQ    Y8, Y8
-	VPSLLD       $0x17, Y8, Y8
-	VPADDD       Y9, Y8, Y8
-	VMULPS       Y8, Y3, Y3
-	VADDPS       Y9, Y3, Y3
-	VDIVPS       Y3, Y9, Y3
-	VMULPS       Y3, Y7, Y7
+	VBROADCASTSS dwexp<>+0(SB), Y12
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y5, Y6, Y5
+	VMINPS       Y8, Y9, Y8
+	VMINPS       Y11, Y12, Y11
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y5, Y0
+	VMULPS       dwexp<>+64(SB), Y8, Y7
+	VMULPS       dwexp<>+64(SB), Y11, Y10
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y0, Y0
+	VROUNDPS     $0x00, Y7, Y7
+	VROUNDPS     $0x00, Y10, Y10
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y5
+	VFNMADD231PS dwexp<>+96(SB), Y7, Y8
+	VFNMADD231PS dwexp<>+96(SB), Y10, Y11
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y5
+	VFNMADD231PS dwexp<>+128(SB), Y7, Y8
+	VFNMADD231PS dwexp<>+128(SB), Y10, Y11
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y6
+	VBROADCASTSS dwexp<>+160(SB), Y9
+	VBROADCASTSS dwexp<>+160(SB), Y12
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+192(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+192(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+224(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+224(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+256(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+256(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+288(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+288(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+320(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+320(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+352(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+352(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+352(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+352(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y0, Y0
+	VCVTPS2DQ    Y7, Y7
+	VCVTPS2DQ    Y10, Y10
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y7, Y7
+	VPSLLD       $0x17, Y10, Y10
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y7, Y7
+	VPADDD       dwexp<>+352(SB), Y10, Y10
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y0, Y6, Y6
+	VMULPS       Y7, Y9, Y9
+	VMULPS       Y10, Y12, Y12
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y6, Y6
+	VADDPS       dwexp<>+352(SB), Y9, Y9
+	VADDPS       dwexp<>+352(SB), Y12, Y12
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VBROADCASTSS dwexp<>+352(SB), Y7
+	VBROADCASTSS dwexp<>+352(SB), Y10
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y6, Y0, Y6
+	VDIVPS       Y9, Y7, Y9
+	VDIVPS       Y12, Y10, Y12
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y6, Y1, Y1
+	VMULPS       Y9, Y2, Y2
+	VMULPS       Y12, Y3, Y3
+	VMULPS       Y15, Y4, Y4
 
 v4tap_done:
-	VMOVUPS Y4, (R8)
-	VMOVUPS Y5, 32(R8)
-	VMOVUPS Y6, 64(R8)
-	VMOVUPS Y7, 96(R8)
+	VMOVUPS Y1, (R8)
+	VMOVUPS Y2, 32(R8)
+	VMOVUPS Y3, 64(R8)
+	VMOVUPS Y4, 96(R8)
 	ADDQ    $0x00000080, R8
 	ADDQ    $0x00000080, R9
 	SUBQ    $0x00000020, R10
 	JMP     v4
 
 v4end:
-	CMPQ    R10, $0x00000010
-	JL      v2end
-	VMOVAPS Y0, Y4
-	VMOVAPS Y0, Y5
-	XORQ    R11, R11
+	CMPQ         R10, $0x00000010
+	JL           v2end
+	VBROADCASTSS bias+64(FP), Y1
+	VBROADCASTSS bias+64(FP), Y2
+	XORQ         R11, R11
 
 v2tap:
 	MOVQ         (DX)(R11*8), R12
-	VBROADCASTSS (BX)(R11*4), Y3
-	VFMADD231PS  (R9)(R12*1), Y3, Y4
-	VFMADD231PS  32(R9)(R12*1), Y3, Y5
+	VBROADCASTSS (BX)(R11*4), Y0
+	VFMADD231PS  (R9)(R12*1), Y0, Y1
+	VFMADD231PS  32(R9)(R12*1), Y0, Y2
 	INCQ         R11
 	CMPQ         R11, SI
 	JL           v2tap
-	VMAXPS       Y4, Y1, Y4
-	VMINPS       Y4, Y2, Y4
-	VMAXPS       Y5, Y1, Y5
-	VMINPS       Y5, Y2, Y5
+	VBROADCASTSS lo+68(FP), Y0
+	VBROADCASTSS hi+72(FP), Y3
+	VMAXPS       Y1, Y0, Y1
+	VMINPS       Y1, Y3, Y1
+	VMAXPS       Y2, Y0, Y2
+	VMINPS       Y2, Y3, Y2
 	CMPQ         act+80(FP), $0x00
 	JE           v2tap_done
 	CMPQ         act+80(FP), $0x01
 	JNE          v2tap_silu
+	VXORPS       Y0, Y0, Y0
 	VXORPS       Y3, Y3, Y3
-	VSUBPS       Y4, Y3, Y3
-	VBROADCASTSS dwexp<>+32(SB), Y6
-	VMAXPS       Y3, Y6, Y3
-	VBROADCASTSS dwexp<>+0(SB), Y6
-	VMINPS       Y3, Y6, Y3
-	VMULPS       dwexp<>+64(SB), Y3, Y4
-	VROUNDPS     $0x00, Y4, Y4
-	VMOVAPS      Y3, Y6
-	VFNMADD231PS dwexp<>+96(SB), Y4, Y6
-	VFNMADD231PS dwexp<>+128(SB), Y4, Y6
-	VBROADCASTSS dwexp<>+160(SB), Y3
-	VFMADD213PS  dwexp<>+192(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+224(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+256(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+288(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+320(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
-	VBROADCASTSS dwexp<>+352(SB), Y6
-	VCVTPS2DQ    Y4, Y4
-	VPSLLD       $0x17, Y4, Y4
-	VPADDD       Y6, Y4, Y4
-	VMULPS       Y4, Y3, Y3
-	VADDPS       Y6, Y3, Y3
-	VDIVPS       Y3, Y6, Y3
-	VMOVAPS      Y3, Y4
-	VXORPS       Y3, Y3, Y3
-	VSUBPS       Y5, Y3, Y3
-	VBROADCASTSS dwexp<>+32(SB), Y6
-	VMAXPS       Y3, Y6, Y3
-	VBROADCASTSS dwexp<>+0(SB), Y6
-	VMINPS       Y3, Y6, Y3
+	VSUBPS       Y1, Y0, Y0
+	VSUBPS       Y2, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y4
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y4, Y0
+	VMAXPS       Y3, Y2, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y4
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y4, Y0
+	VMINPS       Y3, Y2, Y3
+	VMULPS       dwexp<>+64(SB), Y0, Y1
 	VMULPS       dwexp<>+64(SB), Y3, Y5
+	VROUNDPS     $0x00, Y1, Y1
 	VROUNDPS     $0x00, Y5, Y5
-	VMOVAPS      Y3, Y6
-	VFNMADD231PS dwexp<>+96(SB), Y5, Y6
-	VFNMADD231PS dwexp<>+128(SB), Y5, Y6
-	VBROADCASTSS dwexp<>+160(SB), Y3
-	VFMADD213PS  dwexp<>+192(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+224(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+256(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+288(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+320(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
-	VBROADCASTSS dwexp<>+352(SB), Y6
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y5, Y3
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y5, Y3
+	VBROADCASTSS dwexp<>+160(SB), Y4
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y4
+	VFMADD213PS  dwexp<>+192(SB), Y3, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y4
+	VFMADD213PS  dwexp<>+224(SB), Y3, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y4
+	VFMADD213PS  dwexp<>+256(SB), Y3, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y4
+	VFMADD213PS  dwexp<>+288(SB), Y3, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y4
+	VFMADD213PS  dwexp<>+320(SB), Y3, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y3, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y3, Y2
+	VCVTPS2DQ    Y1, Y1
 	VCVTPS2DQ    Y5, Y5
+	VPSLLD       $0x17, Y1, Y1
 	VPSLLD       $0x17, Y5, Y5
-	VPADDD       Y6, Y5, Y5
-	VMULPS       Y5, Y3, Y3
-	VADDPS       Y6, Y3, Y3
-	VDIVPS       Y3, Y6, Y3
-	VMOVAPS      Y3, Y5
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y5, Y5
+	VMULPS       Y1, Y4, Y4
+	VMULPS       Y5, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y4, Y4
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VBROADCASTSS dwexp<>+352(SB), Y5
+	VDIVPS       Y4, Y1, Y4
+	VDIVPS       Y2, Y5, Y2
+	VMOVAPS      Y4, Y1
+	VMOVAPS      Y2, Y2
 	JMP          v2tap_done
 
 v2tap_silu:
 	VXORPS       Y3, Y3, Y3
-	VSUBPS       Y4, Y3, Y3
+	VXORPS       Y6, Y6, Y6
+	VSUBPS       Y1, Y3, Y3
+	VSUBPS       Y2, Y6, Y6
+	VBROADCASTSS dwexp<>+32(SB), Y4
 	VBROADCASTSS dwexp<>+32(SB), Y7
-	VMAXPS       Y3, Y7, Y3
+	VMAXPS       Y3, Y4, Y3
+	VMAXPS       Y6, Y7, Y6
+	VBROADCASTSS dwexp<>+0(SB), Y4
 	VBROADCASTSS dwexp<>+0(SB), Y7
-	VMINPS       Y3, Y7, Y3
-	VMULPS       dwexp<>+64(SB), Y3, Y6
-	VROUNDPS     $0x00, Y6, Y6
-	VMOVAPS      Y3, Y7
-	VFNMADD231PS dwexp<>+96(SB), Y6, Y7
-	VFNMADD231PS dwexp<>+128(SB), Y6, Y7
-	VBROADCASTSS dwexp<>+160(SB), Y3
-	VFMADD213PS  dwexp<>+192(SB), Y7, Y3
-	VFMADD213PS  dwexp<>+224(SB), Y7, Y3
-	VFMADD213PS  dwexp<>+256(SB), Y7, Y3
-	VFMADD213PS  dwexp<>+288(SB), Y7, Y3
-	VFMADD213PS  dwexp<>+320(SB), Y7, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y7, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y7, Y3
-	VBROADCASTSS dwexp<>+352(SB), Y7
-	VCVTPS2DQ    Y6, Y6
-	VPSLLD       $0x17, Y6, Y6
-	VPADDD       Y7, Y6, Y6
-	VMULPS       Y6, Y3, Y3
-	VADDPS       Y7, Y3, Y3
-	VDIVPS       Y3, Y7, Y3
-	VMULPS       Y3, Y4, Y4
-	VXORPS       Y3, Y3, Y3
-	VSUBPS       Y5, Y3, Y3
-	VBROADCASTSS dwexp<>+32(SB), Y7
-	VMAXPS       Y3, Y7, Y3
-	VBROADCASTSS dwexp<>+0(SB), Y7
-	VMINPS       Y3, Y7, Y3
-	VMULPS       dwexp<>+64(SB), Y3, Y6
-	VROUNDPS     $0x00, Y6, Y6
-	VMOVAPS      Y3, Y7
-	VFNMADD231PS dwexp<>+96(SB), Y6, Y7
-	VFNMADD231PS dwexp<>+128(SB), Y6, Y7
-	VBROADCASTSS dwexp<>+160(SB), Y3
-	VFMADD213PS  dwexp<>+192(SB), Y7, Y3
-	VFMADD213PS  dwexp<>+224(SB), Y7, Y3
-	VFMADD213PS  dwexp<>+256(SB), Y7, Y3
-	VFMADD213PS  dwexp<>+288(SB), Y7, Y3
-	VFMADD213PS  dwexp<>+320(SB), Y7, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y7, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y7, Y3
-	VBROADCASTSS dwexp<>+352(SB), Y7
-	VCVTPS2DQ    Y6, Y6
-	VPSLLD       $0x17, Y6, Y6
-	VPADDD       Y7, Y6, Y6
-	VMULPS       Y6, Y3, Y3
-	VADDPS       Y7, Y3, Y3
-	VDIVPS       Y3, Y7, Y3
-	VMULPS       Y3, Y5, Y5
+	VMINPS       Y3, Y4, Y3
+	VMINPS       Y6, Y7, Y6
+	VMULPS       dwexp<>+64(SB), Y3, Y0
+	VMULPS       dwexp<>+64(SB), Y6, Y5
+	VROUNDPS     $0x00, Y0, Y0
+	VROUNDPS     $0x00, Y5, Y5
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y3
+	VFNMADD231PS dwexp<>+96(SB), Y5, Y6
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y3
+	VFNMADD231PS dwexp<>+128(SB), Y5, Y6
+	VBROADCASTSS dwexp<>+160(SB), Y4
+	VBROADCASTSS dwexp<>+160(SB), Y7
+	VFMADD213PS  dwexp<>+192(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+192(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+224(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+224(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+256(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+256(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+288(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+288(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+320(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+320(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+352(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+352(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y7
+	VCVTPS2DQ    Y0, Y0
+	VCVTPS2DQ    Y5, Y5
+	VPSLLD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y5, Y5
+	VMULPS       Y0, Y4, Y4
+	VMULPS       Y5, Y7, Y7
+	VADDPS       dwexp<>+352(SB), Y4, Y4
+	VADDPS       dwexp<>+352(SB), Y7, Y7
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VBROADCASTSS dwexp<>+352(SB), Y5
+	VDIVPS       Y4, Y0, Y4
+	VDIVPS       Y7, Y5, Y7
+	VMULPS       Y4, Y1, Y1
+	VMULPS       Y7, Y2, Y2
 
 v2tap_done:
-	VMOVUPS Y4, (R8)
-	VMOVUPS Y5, 32(R8)
+	VMOVUPS Y1, (R8)
+	VMOVUPS Y2, 32(R8)
 	ADDQ    $0x00000040, R8
 	ADDQ    $0x00000040, R9
 	SUBQ    $0x00000010, R10
 
 v2end:
-	CMPQ    R10, $0x00000008
-	JL      v1end
-	VMOVAPS Y0, Y4
-	XORQ    R11, R11
+	CMPQ         R10, $0x00000008
+	JL           v1end
+	VBROADCASTSS bias+64(FP), Y1
+	XORQ         R11, R11
 
 v1tap:
 	MOVQ         (DX)(R11*8), R12
-	VBROADCASTSS (BX)(R11*4), Y3
-	VFMADD231PS  (R9)(R12*1), Y3, Y4
+	VBROADCASTSS (BX)(R11*4), Y0
+	VFMADD231PS  (R9)(R12*1), Y0, Y1
 	INCQ         R11
 	CMPQ         R11, SI
 	JL           v1tap
-	VMAXPS       Y4, Y1, Y4
-	VMINPS       Y4, Y2, Y4
+	VBROADCASTSS lo+68(FP), Y0
+	VBROADCASTSS hi+72(FP), Y2
+	VMAXPS       Y1, Y0, Y1
+	VMINPS       Y1, Y2, Y1
 	CMPQ         act+80(FP), $0x00
 	JE           v1tap_done
 	CMPQ         act+80(FP), $0x01
 	JNE          v1tap_silu
-	VXORPS       Y3, Y3, Y3
-	VSUBPS       Y4, Y3, Y3
-	VBROADCASTSS dwexp<>+32(SB), Y5
-	VMAXPS       Y3, Y5, Y3
-	VBROADCASTSS dwexp<>+0(SB), Y5
-	VMINPS       Y3, Y5, Y3
-	VMULPS       dwexp<>+64(SB), Y3, Y4
-	VROUNDPS     $0x00, Y4, Y4
-	VMOVAPS      Y3, Y5
-	VFNMADD231PS dwexp<>+96(SB), Y4, Y5
-	VFNMADD231PS dwexp<>+128(SB), Y4, Y5
-	VBROADCASTSS dwexp<>+160(SB), Y3
-	VFMADD213PS  dwexp<>+192(SB), Y5, Y3
-	VFMADD213PS  dwexp<>+224(SB), Y5, Y3
-	VFMADD213PS  dwexp<>+256(SB), Y5, Y3
-	VFMADD213PS  dwexp<>+288(SB), Y5, Y3
-	VFMADD213PS  dwexp<>+320(SB), Y5, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y5, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y5, Y3
-	VBROADCASTSS dwexp<>+352(SB), Y5
-	VCVTPS2DQ    Y4, Y4
-	VPSLLD       $0x17, Y4, Y4
-	VPADDD       Y5, Y4, Y4
-	VMULPS       Y4, Y3, Y3
-	VADDPS       Y5, Y3, Y3
-	VDIVPS       Y3, Y5, Y3
-	VMOVAPS      Y3, Y4
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y1, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y1
 	JMP          v1tap_done
 
 v1tap_silu:
-	VXORPS       Y3, Y3, Y3
-	VSUBPS       Y4, Y3, Y3
-	VBROADCASTSS dwexp<>+32(SB), Y6
-	VMAXPS       Y3, Y6, Y3
-	VBROADCASTSS dwexp<>+0(SB), Y6
-	VMINPS       Y3, Y6, Y3
-	VMULPS       dwexp<>+64(SB), Y3, Y5
-	VROUNDPS     $0x00, Y5, Y5
-	VMOVAPS      Y3, Y6
-	VFNMADD231PS dwexp<>+96(SB), Y5, Y6
-	VFNMADD231PS dwexp<>+128(SB), Y5, Y6
+	VXORPS       Y2, Y2, Y2
+	VSUBPS       Y1, Y2, Y2
+	VBROADCASTSS dwexp<>+32(SB), Y3
+	VMAXPS       Y2, Y3, Y2
+	VBROADCASTSS dwexp<>+0(SB), Y3
+	VMINPS       Y2, Y3, Y2
+	VMULPS       dwexp<>+64(SB), Y2, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y2
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y2
 	VBROADCASTSS dwexp<>+160(SB), Y3
-	VFMADD213PS  dwexp<>+192(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+224(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+256(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+288(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+320(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
-	VBROADCASTSS dwexp<>+352(SB), Y6
-	VCVTPS2DQ    Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
-	VPADDD       Y6, Y5, Y5
-	VMULPS       Y5, Y3, Y3
-	VADDPS       Y6, Y3, Y3
-	VDIVPS       Y3, Y6, Y3
-	VMULPS       Y3, Y4, Y4
+	VFMADD213PS  dwexp<>+192(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y2, Y3
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y3, Y3
+	VADDPS       dwexp<>+352(SB), Y3, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y3, Y0, Y3
+	VMULPS       Y3, Y1, Y1
 
 v1tap_done:
-	VMOVUPS Y4, (R8)
+	VMOVUPS Y1, (R8)
 	ADDQ    $0x00000020, R8
 	ADDQ    $0x00000020, R9
 	SUBQ    $0x00000008, R10
 
 v1end:
-	TESTQ   R10, R10
-	JZ      rowend
-	VMOVAPS Y0, Y4
-	XORQ    R11, R11
+	TESTQ        R10, R10
+	JZ           rowend
+	VBROADCASTSS bias+64(FP), Y1
+	XORQ         R11, R11
 
 ttap:
 	MOVQ         (DX)(R11*8), R12
-	VBROADCASTSS (BX)(R11*4), Y3
-	VFMADD231PS  (R9)(R12*1), Y3, Y4
+	VBROADCASTSS (BX)(R11*4), Y0
+	VFMADD231PS  (R9)(R12*1), Y0, Y1
 	INCQ         R11
 	CMPQ         R11, SI
 	JL           ttap
-	VMAXPS       Y4, Y1, Y4
-	VMINPS       Y4, Y2, Y4
+	VBROADCASTSS lo+68(FP), Y0
+	VBROADCASTSS hi+72(FP), Y2
+	VMAXPS       Y1, Y0, Y1
+	VMINPS       Y1, Y2, Y1
 	CMPQ         act+80(FP), $0x00
 	JE           ttap_done
 	CMPQ         act+80(FP), $0x01
 	JNE          ttap_silu
-	VXORPS       Y3, Y3, Y3
-	VSUBPS       Y4, Y3, Y3
-	VBROADCASTSS dwexp<>+32(SB), Y5
-	VMAXPS       Y3, Y5, Y3
-	VBROADCASTSS dwexp<>+0(SB), Y5
-	VMINPS       Y3, Y5, Y3
-	VMULPS       dwexp<>+64(SB), Y3, Y4
-	VROUNDPS     $0x00, Y4, Y4
-	VMOVAPS      Y3, Y5
-	VFNMADD231PS dwexp<>+96(SB), Y4, Y5
-	VFNMADD231PS dwexp<>+128(SB), Y4, Y5
-	VBROADCASTSS dwexp<>+160(SB), Y3
-	VFMADD213PS  dwexp<>+192(SB), Y5, Y3
-	VFMADD213PS  dwexp<>+224(SB), Y5, Y3
-	VFMADD213PS  dwexp<>+256(SB), Y5, Y3
-	VFMADD213PS  dwexp<>+288(SB), Y5, Y3
-	VFMADD213PS  dwexp<>+320(SB), Y5, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y5, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y5, Y3
-	VBROADCASTSS dwexp<>+352(SB), Y5
-	VCVTPS2DQ    Y4, Y4
-	VPSLLD       $0x17, Y4, Y4
-	VPADDD       Y5, Y4, Y4
-	VMULPS       Y4, Y3, Y3
-	VADDPS       Y5, Y3, Y3
-	VDIVPS       Y3, Y5, Y3
-	VMOVAPS      Y3, Y4
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y1, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y1
 	JMP          ttap_done
 
 ttap_silu:
-	VXORPS       Y3, Y3, Y3
-	VSUBPS       Y4, Y3, Y3
-	VBROADCASTSS dwexp<>+32(SB), Y6
-	VMAXPS       Y3, Y6, Y3
-	VBROADCASTSS dwexp<>+0(SB), Y6
-	VMINPS       Y3, Y6, Y3
-	VMULPS       dwexp<>+64(SB), Y3, Y5
-	VROUNDPS     $0x00, Y5, Y5
-	VMOVAPS      Y3, Y6
-	VFNMADD231PS dwexp<>+96(SB), Y5, Y6
-	VFNMADD231PS dwexp<>+128(SB), Y5, Y6
+	VXORPS       Y2, Y2, Y2
+	VSUBPS       Y1, Y2, Y2
+	VBROADCASTSS dwexp<>+32(SB), Y3
+	VMAXPS       Y2, Y3, Y2
+	VBROADCASTSS dwexp<>+0(SB), Y3
+	VMINPS       Y2, Y3, Y2
+	VMULPS       dwexp<>+64(SB), Y2, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y2
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y2
 	VBROADCASTSS dwexp<>+160(SB), Y3
-	VFMADD213PS  dwexp<>+192(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+224(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+256(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+288(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+320(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
-	VBROADCASTSS dwexp<>+352(SB), Y6
-	VCVTPS2DQ    Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
-	VPADDD       Y6, Y5, Y5
-	VMULPS       Y5, Y3, Y3
-	VADDPS       Y6, Y3, Y3
-	VDIVPS       Y3, Y6, Y3
-	VMULPS       Y3, Y4, Y4
+	VFMADD213PS  dwexp<>+192(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y2, Y3
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y3, Y3
+	VADDPS       dwexp<>+352(SB), Y3, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y3, Y0, Y3
+	VMULPS       Y3, Y1, Y1
 
 ttap_done:
 	MOVQ    DI, R12
@@ -711,14 +700,14 @@ ttap_done:
 	ADDQ    R10, R12
 	CMPQ    R12, $0x08
 	JL      masked
-	VMOVUPS Y4, (R8)
+	VMOVUPS Y1, (R8)
 	JMP     rowend
 
 masked:
 	NEGQ       R10
 	LEAQ       dwmask<>+0(SB), R12
-	VMOVUPS    32(R12)(R10*4), Y3
-	VMASKMOVPS Y4, Y3, (R8)
+	VMOVUPS    32(R12)(R10*4), Y0
+	VMASKMOVPS Y1, Y0, (R8)
 
 rowend:
 	MOVQ cols+48(FP), R10
@@ -735,273 +724,264 @@ done:
 // func dwConvJobs(dst *float32, src *float32, jobs *int32, njobs int, offs *int, w *float32, ntaps int, bias float32, lo float32, hi float32, act int)
 // Requires: AVX, AVX2, FMA3
 TEXT ·dwConvJobs(SB), NOSPLIT, $0-80
-	MOVQ         jobs+16(FP), AX
-	MOVQ         njobs+24(FP), CX
-	MOVQ         offs+32(FP), DX
-	MOVQ         w+40(FP), BX
-	MOVQ         ntaps+48(FP), SI
-	VBROADCASTSS bias+56(FP), Y0
-	VBROADCASTSS lo+60(FP), Y1
-	VBROADCASTSS hi+64(FP), Y2
+	MOVQ jobs+16(FP), AX
+	MOVQ njobs+24(FP), CX
+	MOVQ offs+32(FP), DX
+	MOVQ w+40(FP), BX
+	MOVQ ntaps+48(FP), SI
 
 j4:
-	CMPQ    CX, $0x04
-	JL      j4_end
-	MOVLQSX (AX), DI
-	ADDQ    src+8(FP), DI
-	VMOVAPS Y0, Y4
-	MOVLQSX 16(AX), R8
-	ADDQ    src+8(FP), R8
-	VMOVAPS Y0, Y5
-	MOVLQSX 32(AX), R9
-	ADDQ    src+8(FP), R9
-	VMOVAPS Y0, Y6
-	MOVLQSX 48(AX), R10
-	ADDQ    src+8(FP), R10
-	VMOVAPS Y0, Y7
-	XORQ    R11, R11
+	CMPQ         CX, $0x04
+	JL           j4_end
+	MOVLQSX      (AX), DI
+	ADDQ         src+8(FP), DI
+	VBROADCASTSS bias+56(FP), Y1
+	MOVLQSX      16(AX), R8
+	ADDQ         src+8(FP), R8
+	VBROADCASTSS bias+56(FP), Y2
+	MOVLQSX      32(AX), R9
+	ADDQ         src+8(FP), R9
+	VBROADCASTSS bias+56(FP), Y3
+	MOVLQSX      48(AX), R10
+	ADDQ         src+8(FP), R10
+	VBROADCASTSS bias+56(FP), Y4
+	XORQ         R11, R11
 
 j4_tap:
 	MOVQ         (DX)(R11*8), R12
-	VBROADCASTSS (BX)(R11*4), Y3
-	VFMADD231PS  (DI)(R12*1), Y3, Y4
-	VFMADD231PS  (R8)(R12*1), Y3, Y5
-	VFMADD231PS  (R9)(R12*1), Y3, Y6
-	VFMADD231PS  (R10)(R12*1), Y3, Y7
+	VBROADCASTSS (BX)(R11*4), Y0
+	VFMADD231PS  (DI)(R12*1), Y0, Y1
+	VFMADD231PS  (R8)(R12*1), Y0, Y2
+	VFMADD231PS  (R9)(R12*1), Y0, Y3
+	VFMADD231PS  (R10)(R12*1), Y0, Y4
 	INCQ         R11
 	CMPQ         R11, SI
 	JL           j4_tap
-	VMAXPS       Y4, Y1, Y4
-	VMINPS       Y4, Y2, Y4
-	VMAXPS       Y5, Y1, Y5
-	VMINPS       Y5, Y2, Y5
-	VMAXPS       Y6, Y1, Y6
-	VMINPS       Y6, Y2, Y6
-	VMAXPS       Y7, Y1, Y7
-	VMINPS       Y7, Y2, Y7
+	VBROADCASTSS lo+60(FP), Y0
+	VBROADCASTSS hi+64(FP), Y5
+	VMAXPS       Y1, Y0, Y1
+	VMINPS       Y1, Y5, Y1
+	VMAXPS       Y2, Y0, Y2
+	VMINPS       Y2, Y5, Y2
+	VMAXPS       Y3, Y0, Y3
+	VMINPS       Y3, Y5, Y3
+	VMAXPS       Y4, Y0, Y4
+	VMINPS       Y4, Y5, Y4
 	CMPQ         act+72(FP), $0x00
 	JE           j4_ep_done
 	CMPQ         act+72(FP), $0x01
 	JNE          j4_ep_silu
-	VXORPS       Y3, Y3, Y3
-	VSUBPS       Y4, Y3, Y3
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VSUBPS       Y1, Y0, Y0
+	VSUBPS       Y2, Y5, Y5
+	VSUBPS       Y3, Y6, Y6
+	VSUBPS       Y4, Y7, Y7
 	VBROADCASTSS dwexp<>+32(SB), Y8
-	VMAXPS       Y3, Y8, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VBROADCASTSS dwexp<>+32(SB), Y3
+	VBROADCASTSS dwexp<>+32(SB), Y4
+	VMAXPS       Y0, Y8, Y0
+	VMAXPS       Y5, Y2, Y5
+	VMAXPS       Y6, Y3, Y6
+	VMAXPS       Y7, Y4, Y7
 	VBROADCASTSS dwexp<>+0(SB), Y8
-	VMINPS       Y3, Y8, Y3
-	VMULPS       dwexp<>+64(SB), Y3, Y4
-	VROUNDPS     $0x00, Y4, Y4
-	VMOVAPS      Y3, Y8
-	VFNMADD231PS dwexp<>+96(SB), Y4, Y8
-	VFNMADD231PS dwexp<>+128(SB), Y4, Y8
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VBROADCASTSS dwexp<>+0(SB), Y3
+	VBROADCASTSS dwexp<>+0(SB), Y4
+	VMINPS       Y0, Y8, Y0
+	VMINPS       Y5, Y2, Y5
+	VMINPS       Y6, Y3, Y6
+	VMINPS       Y7, Y4, Y7
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VMULPS       dwexp<>+64(SB), Y5, Y9
+	VMULPS       dwexp<>+64(SB), Y6, Y10
+	VMULPS       dwexp<>+64(SB), Y7, Y11
+	VROUNDPS     $0x00, Y1, Y1
+	VROUNDPS     $0x00, Y9, Y9
+	VROUNDPS     $0x00, Y10, Y10
+	VROUNDPS     $0x00, Y11, Y11
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y9, Y5
+	VFNMADD231PS dwexp<>+96(SB), Y10, Y6
+	VFNMADD231PS dwexp<>+96(SB), Y11, Y7
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y9, Y5
+	VFNMADD231PS dwexp<>+128(SB), Y10, Y6
+	VFNMADD231PS dwexp<>+128(SB), Y11, Y7
+	VBROADCASTSS dwexp<>+160(SB), Y8
+	VBROADCASTSS dwexp<>+160(SB), Y2
 	VBROADCASTSS dwexp<>+160(SB), Y3
-	VFMADD213PS  dwexp<>+192(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+224(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+256(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+288(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+320(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
-	VBROADCASTSS dwexp<>+352(SB), Y8
-	VCVTPS2DQ    Y4, Y4
-	VPSLLD       $0x17, Y4, Y4
-	VPADDD       Y8, Y4, Y4
-	VMULPS       Y4, Y3, Y3
-	VADDPS       Y8, Y3, Y3
-	VDIVPS       Y3, Y8, Y3
-	VMOVAPS      Y3, Y4
-	VXORPS       Y3, Y3, Y3
-	VSUBPS       Y5, Y3, Y3
-	VBROADCASTSS dwexp<>+32(SB), Y8
-	VMAXPS       Y3, Y8, Y3
-	VBROADCASTSS dwexp<>+0(SB), Y8
-	VMINPS       Y3, Y8, Y3
-	VMULPS       dwexp<>+64(SB), Y3, Y5
-	VROUNDPS     $0x00, Y5, Y5
-	VMOVAPS      Y3, Y8
-	VFNMADD231PS dwexp<>+96(SB), Y5, Y8
-	VFNMADD231PS dwexp<>+128(SB), Y5, Y8
-	VBROADCASTSS dwexp<>+160(SB), Y3
-	VFMADD213PS  dwexp<>+192(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+224(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+256(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+288(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+320(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
-	VBROADCASTSS dwexp<>+352(SB), Y8
-	VCVTPS2DQ    Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
-	VPADDD       Y8, Y5, Y5
-	VMULPS       Y5, Y3, Y3
-	VADDPS       Y8, Y3, Y3
-	VDIVPS       Y3, Y8, Y3
-	VMOVAPS      Y3, Y5
-	VXORPS       Y3, Y3, Y3
-	VSUBPS       Y6, Y3, Y3
-	VBROADCASTSS dwexp<>+32(SB), Y8
-	VMAXPS       Y3, Y8, Y3
-	VBROADCASTSS dwexp<>+0(SB), Y8
-	VMINPS       Y3, Y8, Y3
-	VMULPS       dwexp<>+64(SB), Y3, Y6
-	VROUNDPS     $0x00, Y6, Y6
-	VMOVAPS      Y3, Y8
-	VFNMADD231PS dwexp<>+96(SB), Y6, Y8
-	VFNMADD231PS dwexp<>+128(SB), Y6, Y8
-	VBROADCASTSS dwexp<>+160(SB), Y3
-	VFMADD213PS  dwexp<>+192(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+224(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+256(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+288(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+320(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
-	VBROADCASTSS dwexp<>+352(SB), Y8
-	VCVTPS2DQ    Y6, Y6
-	VPSLLD       $0x17, Y6, Y6
-	VPADDD       Y8, Y6, Y6
-	VMULPS       Y6, Y3, Y3
-	VADDPS       Y8, Y3, Y3
-	VDIVPS       Y3, Y8, Y3
-	VMOVAPS      Y3, Y6
-	VXORPS       Y3, Y3, Y3
-	VSUBPS       Y7, Y3, Y3
-	VBROADCASTSS dwexp<>+32(SB), Y8
-	VMAXPS       Y3, Y8, Y3
-	VBROADCASTSS dwexp<>+0(SB), Y8
-	VMINPS       Y3, Y8, Y3
-	VMULPS       dwexp<>+64(SB), Y3, Y7
-	VROUNDPS     $0x00, Y7, Y7
-	VMOVAPS      Y3, Y8
-	VFNMADD231PS dwexp<>+96(SB), Y7, Y8
-	VFNMADD231PS dwexp<>+128(SB), Y7, Y8
-	VBROADCASTSS dwexp<>+160(SB), Y3
-	VFMADD213PS  dwexp<>+192(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+224(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+256(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+288(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+320(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y8, Y3
-	VBROADCASTSS dwexp<>+352(SB), Y8
-	VCVTPS2DQ    Y7, Y7
-	VPSLLD       $0x17, Y7, Y7
-	VPADDD       Y8, Y7, Y7
-	VMULPS       Y7, Y3, Y3
-	VADDPS       Y8, Y3, Y3
-	VDIVPS       Y3, Y8, Y3
-	VMOVAPS      Y3, Y7
+	VBROADCASTSS dwexp<>+160(SB), Y4
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y8
+	VFMADD213PS  dwexp<>+192(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+192(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+192(SB), Y7, Y4
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y8
+	VFMADD213PS  dwexp<>+224(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y7, Y4
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y8
+	VFMADD213PS  dwexp<>+256(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y7, Y4
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y8
+	VFMADD213PS  dwexp<>+288(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y7, Y4
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y8
+	VFMADD213PS  dwexp<>+320(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y7, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y8
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y8
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y4
+	VCVTPS2DQ    Y1, Y1
+	VCVTPS2DQ    Y9, Y9
+	VCVTPS2DQ    Y10, Y10
+	VCVTPS2DQ    Y11, Y11
+	VPSLLD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y10, Y10
+	VPSLLD       $0x17, Y11, Y11
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y9, Y9
+	VPADDD       dwexp<>+352(SB), Y10, Y10
+	VPADDD       dwexp<>+352(SB), Y11, Y11
+	VMULPS       Y1, Y8, Y8
+	VMULPS       Y9, Y2, Y2
+	VMULPS       Y10, Y3, Y3
+	VMULPS       Y11, Y4, Y4
+	VADDPS       dwexp<>+352(SB), Y8, Y8
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y3, Y3
+	VADDPS       dwexp<>+352(SB), Y4, Y4
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VBROADCASTSS dwexp<>+352(SB), Y10
+	VBROADCASTSS dwexp<>+352(SB), Y11
+	VDIVPS       Y8, Y1, Y8
+	VDIVPS       Y2, Y9, Y2
+	VDIVPS       Y3, Y10, Y3
+	VDIVPS       Y4, Y11, Y4
+	VMOVAPS      Y8, Y1
+	VMOVAPS      Y2, Y2
+	VMOVAPS      Y3, Y3
+	VMOVAPS      Y4, Y4
 	JMP          j4_ep_done
 
 j4_ep_silu:
-	VXORPS       Y3, Y3, Y3
-	VSUBPS       Y4, Y3, Y3
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y11, Y11, Y11
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y1, Y5, Y5
+	VSUBPS       Y2, Y8, Y8
+	VSUBPS       Y3, Y11, Y11
+	VSUBPS       Y4, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y6
 	VBROADCASTSS dwexp<>+32(SB), Y9
-	VMAXPS       Y3, Y9, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y12
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y5, Y6, Y5
+	VMAXPS       Y8, Y9, Y8
+	VMAXPS       Y11, Y12, Y11
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y6
 	VBROADCASTSS dwexp<>+0(SB), Y9
-	VMINPS       Y3, Y9, Y3
-	VMULPS       dwexp<>+64(SB), Y3, Y8
-	VROUNDPS     $0x00, Y8, Y8
-	VMOVAPS      Y3, Y9
-	VFNMADD231PS dwexp<>+96(SB), Y8, Y9
-	VFNMADD231PS dwexp<>+128(SB), Y8, Y9
-	VBROADCASTSS dwexp<>+160(SB), Y3
-	VFMADD213PS  dwexp<>+192(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+224(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+256(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+288(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+320(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
-	VBROADCASTSS dwexp<>+352(SB), Y9
-	VCVTPS2DQ    Y8, Y8
-	VPSLLD       $0x17, Y8, Y8
-	VPADDD       Y9, Y8, Y8
-	VMULPS       Y8, Y3, Y3
-	VADDPS       Y9, Y3, Y3
-	VDIVPS       Y3, Y9, Y3
-	VMULPS       Y3, Y4, Y4
-	VXORPS       Y3, Y3, Y3
-	VSUBPS       Y5, Y3, Y3
-	VBROADCASTSS dwexp<>+32(SB), Y9
-	VMAXPS       Y3, Y9, Y3
-	VBROADCASTSS dwexp<>+0(SB), Y9
-	VMINPS       Y3, Y9, Y3
-	VMULPS       dwexp<>+64(SB), Y3, Y8
-	VROUNDPS     $0x00, Y8, Y8
-	VMOVAPS      Y3, Y9
-	VFNMADD231PS dwexp<>+96(SB), Y8, Y9
-	VFNMADD231PS dwexp<>+128(SB), Y8, Y9
-	VBROADCASTSS dwexp<>+160(SB), Y3
-	VFMADD213PS  dwexp<>+192(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+224(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+256(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+288(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+320(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
-	VBROADCASTSS dwexp<>+352(SB), Y9
-	VCVTPS2DQ    Y8, Y8
-	VPSLLD       $0x17, Y8, Y8
-	VPADDD       Y9, Y8, Y8
-	VMULPS       Y8, Y3, Y3
-	VADDPS       Y9, Y3, Y3
-	VDIVPS       Y3, Y9, Y3
-	VMULPS       Y3, Y5, Y5
-	VXORPS       Y3, Y3, Y3
-	VSUBPS       Y6, Y3, Y3
-	VBROADCASTSS dwexp<>+32(SB), Y9
-	VMAXPS       Y3, Y9, Y3
-	VBROADCASTSS dwexp<>+0(SB), Y9
-	VMINPS       Y3, Y9, Y3
-	VMULPS       dwexp<>+64(SB), Y3, Y8
-	VROUNDPS     $0x00, Y8, Y8
-	VMOVAPS      Y3, Y9
-	VFNMADD231PS dwexp<>+96(SB), Y8, Y9
-	VFNMADD231PS dwexp<>+128(SB), Y8, Y9
-	VBROADCASTSS dwexp<>+160(SB), Y3
-	VFMADD213PS  dwexp<>+192(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+224(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+256(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+288(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+320(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
-	VBROADCASTSS dwexp<>+352(SB), Y9
-	VCVTPS2DQ    Y8, Y8
-	VPSLLD       $0x17, Y8, Y8
-	VPADDD       Y9, Y8, Y8
-	VMULPS       Y8, Y3, Y3
-	VADDPS       Y9, Y3, Y3
-	VDIVPS       Y3, Y9, Y3
-	VMULPS       Y3, Y6, Y6
-	VXORPS       Y3, Y3, Y3
-	VSUBPS       Y7, Y3, Y3
-	VBROADCASTSS dwexp<>+32(SB), Y9
-	VMAXPS       Y3, Y9, Y3
-	VBROADCASTSS dwexp<>+0(SB), Y9
-	VMINPS       Y3, Y9, Y3
-	VMULPS       dwexp<>+64(SB), Y3, Y8
-	VROUNDPS     $0x00, Y8, Y8
-	VMOVAPS      Y3, Y9
-	VFNMADD231PS dwexp<>+96(SB), Y8, Y9
-	VFNMADD231PS dwexp<>+128(SB), Y8, Y9
-	VBROADCASTSS dwexp<>+160(SB), Y3
-	VFMADD213PS  dwexp<>+192(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+224(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+256(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+288(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+320(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y9, Y3
-	VBROADCASTSS dwexp<>+352(SB), Y9
-	VCVTPS2DQ    Y8, Y8
-	VPSLLD       $0x17, Y8, Y8
-	VPADDD       Y9, Y8, Y8
-	VMULPS       Y8, Y3, Y3
-	VADDPS       Y9, Y3, Y3
-	VDIVPS       Y3, Y9, Y3
-	VMULPS       Y3, Y7, Y7
+	VBROADCASTSS dwexp<>+0(SB), Y12
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y5, Y6, Y5
+	VMINPS       Y8, Y9, Y8
+	VMINPS       Y11, Y12, Y11
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y5, Y0
+	VMULPS       dwexp<>+64(SB), Y8, Y7
+	VMULPS       dwexp<>+64(SB), Y11, Y10
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y0, Y0
+	VROUNDPS     $0x00, Y7, Y7
+	VROUNDPS     $0x00, Y10, Y10
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y5
+	VFNMADD231PS dwexp<>+96(SB), Y7, Y8
+	VFNMADD231PS dwexp<>+96(SB), Y10, Y11
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y5
+	VFNMADD231PS dwexp<>+128(SB), Y7, Y8
+	VFNMADD231PS dwexp<>+128(SB), Y10, Y11
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y6
+	VBROADCASTSS dwexp<>+160(SB), Y9
+	VBROADCASTSS dwexp<>+160(SB), Y12
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+192(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+192(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+224(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+224(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+256(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+256(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+288(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+288(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+320(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+320(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+352(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+352(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+352(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+352(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y0, Y0
+	VCVTPS2DQ    Y7, Y7
+	VCVTPS2DQ    Y10, Y10
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y7, Y7
+	VPSLLD       $0x17, Y10, Y10
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y7, Y7
+	VPADDD       dwexp<>+352(SB), Y10, Y10
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y0, Y6, Y6
+	VMULPS       Y7, Y9, Y9
+	VMULPS       Y10, Y12, Y12
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y6, Y6
+	VADDPS       dwexp<>+352(SB), Y9, Y9
+	VADDPS       dwexp<>+352(SB), Y12, Y12
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VBROADCASTSS dwexp<>+352(SB), Y7
+	VBROADCASTSS dwexp<>+352(SB), Y10
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y6, Y0, Y6
+	VDIVPS       Y9, Y7, Y9
+	VDIVPS       Y12, Y10, Y12
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y6, Y1, Y1
+	VMULPS       Y9, Y2, Y2
+	VMULPS       Y12, Y3, Y3
+	VMULPS       Y15, Y4, Y4
 
 j4_ep_done:
 	MOVLQSX 4(AX), R11
@@ -1009,27 +989,27 @@ j4_ep_done:
 	MOVLQSX 8(AX), R12
 	CMPQ    R12, $0x08
 	JNE     j4_st0_part
-	VMOVUPS Y4, (R11)
+	VMOVUPS Y1, (R11)
 	JMP     j4_st0_0
 
 j4_st0_part:
 	TESTQ        $0x00000004, R12
 	JZ           j4_st0_2
-	VMOVUPS      X4, (R11)
-	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPS      X1, (R11)
+	VEXTRACTF128 $0x01, Y1, X1
 	ADDQ         $0x10, R11
 
 j4_st0_2:
 	TESTQ    $0x00000002, R12
 	JZ       j4_st0_1
-	VMOVLPS  X4, (R11)
-	VMOVHLPS X4, X4, X4
+	VMOVLPS  X1, (R11)
+	VMOVHLPS X1, X1, X1
 	ADDQ     $0x08, R11
 
 j4_st0_1:
 	TESTQ  $0x00000001, R12
 	JZ     j4_st0_0
-	VMOVSS X4, (R11)
+	VMOVSS X1, (R11)
 
 j4_st0_0:
 	MOVLQSX 20(AX), R11
@@ -1037,27 +1017,27 @@ j4_st0_0:
 	MOVLQSX 24(AX), R12
 	CMPQ    R12, $0x08
 	JNE     j4_st1_part
-	VMOVUPS Y5, (R11)
+	VMOVUPS Y2, (R11)
 	JMP     j4_st1_0
 
 j4_st1_part:
 	TESTQ        $0x00000004, R12
 	JZ           j4_st1_2
-	VMOVUPS      X5, (R11)
-	VEXTRACTF128 $0x01, Y5, X5
+	VMOVUPS      X2, (R11)
+	VEXTRACTF128 $0x01, Y2, X2
 	ADDQ         $0x10, R11
 
 j4_st1_2:
 	TESTQ    $0x00000002, R12
 	JZ       j4_st1_1
-	VMOVLPS  X5, (R11)
-	VMOVHLPS X5, X5, X5
+	VMOVLPS  X2, (R11)
+	VMOVHLPS X2, X2, X2
 	ADDQ     $0x08, R11
 
 j4_st1_1:
 	TESTQ  $0x00000001, R12
 	JZ     j4_st1_0
-	VMOVSS X5, (R11)
+	VMOVSS X2, (R11)
 
 j4_st1_0:
 	MOVLQSX 36(AX), R11
@@ -1065,27 +1045,27 @@ j4_st1_0:
 	MOVLQSX 40(AX), R12
 	CMPQ    R12, $0x08
 	JNE     j4_st2_part
-	VMOVUPS Y6, (R11)
+	VMOVUPS Y3, (R11)
 	JMP     j4_st2_0
 
 j4_st2_part:
 	TESTQ        $0x00000004, R12
 	JZ           j4_st2_2
-	VMOVUPS      X6, (R11)
-	VEXTRACTF128 $0x01, Y6, X6
+	VMOVUPS      X3, (R11)
+	VEXTRACTF128 $0x01, Y3, X3
 	ADDQ         $0x10, R11
 
 j4_st2_2:
 	TESTQ    $0x00000002, R12
 	JZ       j4_st2_1
-	VMOVLPS  X6, (R11)
-	VMOVHLPS X6, X6, X6
+	VMOVLPS  X3, (R11)
+	VMOVHLPS X3, X3, X3
 	ADDQ     $0x08, R11
 
 j4_st2_1:
 	TESTQ  $0x00000001, R12
 	JZ     j4_st2_0
-	VMOVSS X6, (R11)
+	VMOVSS X3, (R11)
 
 j4_st2_0:
 	MOVLQSX 52(AX), R11
@@ -1093,27 +1073,27 @@ j4_st2_0:
 	MOVLQSX 56(AX), R12
 	CMPQ    R12, $0x08
 	JNE     j4_st3_part
-	VMOVUPS Y7, (R11)
+	VMOVUPS Y4, (R11)
 	JMP     j4_st3_0
 
 j4_st3_part:
 	TESTQ        $0x00000004, R12
 	JZ           j4_st3_2
-	VMOVUPS      X7, (R11)
-	VEXTRACTF128 $0x01, Y7, X7
+	VMOVUPS      X4, (R11)
+	VEXTRACTF128 $0x01, Y4, X4
 	ADDQ         $0x10, R11
 
 j4_st3_2:
 	TESTQ    $0x00000002, R12
 	JZ       j4_st3_1
-	VMOVLPS  X7, (R11)
-	VMOVHLPS X7, X7, X7
+	VMOVLPS  X4, (R11)
+	VMOVHLPS X4, X4, X4
 	ADDQ     $0x08, R11
 
 j4_st3_1:
 	TESTQ  $0x00000001, R12
 	JZ     j4_st3_0
-	VMOVSS X7, (R11)
+	VMOVSS X4, (R11)
 
 j4_st3_0:
 	ADDQ $0x40, AX
@@ -1121,143 +1101,141 @@ j4_st3_0:
 	JMP  j4
 
 j4_end:
-	CMPQ    CX, $0x02
-	JL      j2_end
-	MOVLQSX (AX), DI
-	ADDQ    src+8(FP), DI
-	VMOVAPS Y0, Y4
-	MOVLQSX 16(AX), R8
-	ADDQ    src+8(FP), R8
-	VMOVAPS Y0, Y5
-	XORQ    R11, R11
+	CMPQ         CX, $0x02
+	JL           j2_end
+	MOVLQSX      (AX), DI
+	ADDQ         src+8(FP), DI
+	VBROADCASTSS bias+56(FP), Y1
+	MOVLQSX      16(AX), R8
+	ADDQ         src+8(FP), R8
+	VBROADCASTSS bias+56(FP), Y2
+	XORQ         R11, R11
 
 j2_tap:
 	MOVQ         (DX)(R11*8), R12
-	VBROADCASTSS (BX)(R11*4), Y3
-	VFMADD231PS  (DI)(R12*1), Y3, Y4
-	VFMADD231PS  (R8)(R12*1), Y3, Y5
+	VBROADCASTSS (BX)(R11*4), Y0
+	VFMADD231PS  (DI)(R12*1), Y0, Y1
+	VFMADD231PS  (R8)(R12*1), Y0, Y2
 	INCQ         R11
 	CMPQ         R11, SI
 	JL           j2_tap
-	VMAXPS       Y4, Y1, Y4
-	VMINPS       Y4, Y2, Y4
-	VMAXPS       Y5, Y1, Y5
-	VMINPS       Y5, Y2, Y5
+	VBROADCASTSS lo+60(FP), Y0
+	VBROADCASTSS hi+64(FP), Y3
+	VMAXPS       Y1, Y0, Y1
+	VMINPS       Y1, Y3, Y1
+	VMAXPS       Y2, Y0, Y2
+	VMINPS       Y2, Y3, Y2
 	CMPQ         act+72(FP), $0x00
 	JE           j2_ep_done
 	CMPQ         act+72(FP), $0x01
 	JNE          j2_ep_silu
+	VXORPS       Y0, Y0, Y0
 	VXORPS       Y3, Y3, Y3
-	VSUBPS       Y4, Y3, Y3
-	VBROADCASTSS dwexp<>+32(SB), Y6
-	VMAXPS       Y3, Y6, Y3
-	VBROADCASTSS dwexp<>+0(SB), Y6
-	VMINPS       Y3, Y6, Y3
-	VMULPS       dwexp<>+64(SB), Y3, Y4
-	VROUNDPS     $0x00, Y4, Y4
-	VMOVAPS      Y3, Y6
-	VFNMADD231PS dwexp<>+96(SB), Y4, Y6
-	VFNMADD231PS dwexp<>+128(SB), Y4, Y6
-	VBROADCASTSS dwexp<>+160(SB), Y3
-	VFMADD213PS  dwexp<>+192(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+224(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+256(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+288(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+320(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
-	VBROADCASTSS dwexp<>+352(SB), Y6
-	VCVTPS2DQ    Y4, Y4
-	VPSLLD       $0x17, Y4, Y4
-	VPADDD       Y6, Y4, Y4
-	VMULPS       Y4, Y3, Y3
-	VADDPS       Y6, Y3, Y3
-	VDIVPS       Y3, Y6, Y3
-	VMOVAPS      Y3, Y4
-	VXORPS       Y3, Y3, Y3
-	VSUBPS       Y5, Y3, Y3
-	VBROADCASTSS dwexp<>+32(SB), Y6
-	VMAXPS       Y3, Y6, Y3
-	VBROADCASTSS dwexp<>+0(SB), Y6
-	VMINPS       Y3, Y6, Y3
+	VSUBPS       Y1, Y0, Y0
+	VSUBPS       Y2, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y4
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y4, Y0
+	VMAXPS       Y3, Y2, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y4
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y4, Y0
+	VMINPS       Y3, Y2, Y3
+	VMULPS       dwexp<>+64(SB), Y0, Y1
 	VMULPS       dwexp<>+64(SB), Y3, Y5
+	VROUNDPS     $0x00, Y1, Y1
 	VROUNDPS     $0x00, Y5, Y5
-	VMOVAPS      Y3, Y6
-	VFNMADD231PS dwexp<>+96(SB), Y5, Y6
-	VFNMADD231PS dwexp<>+128(SB), Y5, Y6
-	VBROADCASTSS dwexp<>+160(SB), Y3
-	VFMADD213PS  dwexp<>+192(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+224(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+256(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+288(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+320(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
-	VBROADCASTSS dwexp<>+352(SB), Y6
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y5, Y3
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y5, Y3
+	VBROADCASTSS dwexp<>+160(SB), Y4
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y4
+	VFMADD213PS  dwexp<>+192(SB), Y3, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y4
+	VFMADD213PS  dwexp<>+224(SB), Y3, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y4
+	VFMADD213PS  dwexp<>+256(SB), Y3, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y4
+	VFMADD213PS  dwexp<>+288(SB), Y3, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y4
+	VFMADD213PS  dwexp<>+320(SB), Y3, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y3, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y3, Y2
+	VCVTPS2DQ    Y1, Y1
 	VCVTPS2DQ    Y5, Y5
+	VPSLLD       $0x17, Y1, Y1
 	VPSLLD       $0x17, Y5, Y5
-	VPADDD       Y6, Y5, Y5
-	VMULPS       Y5, Y3, Y3
-	VADDPS       Y6, Y3, Y3
-	VDIVPS       Y3, Y6, Y3
-	VMOVAPS      Y3, Y5
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y5, Y5
+	VMULPS       Y1, Y4, Y4
+	VMULPS       Y5, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y4, Y4
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VBROADCASTSS dwexp<>+352(SB), Y5
+	VDIVPS       Y4, Y1, Y4
+	VDIVPS       Y2, Y5, Y2
+	VMOVAPS      Y4, Y1
+	VMOVAPS      Y2, Y2
 	JMP          j2_ep_done
 
 j2_ep_silu:
 	VXORPS       Y3, Y3, Y3
-	VSUBPS       Y4, Y3, Y3
+	VXORPS       Y6, Y6, Y6
+	VSUBPS       Y1, Y3, Y3
+	VSUBPS       Y2, Y6, Y6
+	VBROADCASTSS dwexp<>+32(SB), Y4
 	VBROADCASTSS dwexp<>+32(SB), Y7
-	VMAXPS       Y3, Y7, Y3
+	VMAXPS       Y3, Y4, Y3
+	VMAXPS       Y6, Y7, Y6
+	VBROADCASTSS dwexp<>+0(SB), Y4
 	VBROADCASTSS dwexp<>+0(SB), Y7
-	VMINPS       Y3, Y7, Y3
-	VMULPS       dwexp<>+64(SB), Y3, Y6
-	VROUNDPS     $0x00, Y6, Y6
-	VMOVAPS      Y3, Y7
-	VFNMADD231PS dwexp<>+96(SB), Y6, Y7
-	VFNMADD231PS dwexp<>+128(SB), Y6, Y7
-	VBROADCASTSS dwexp<>+160(SB), Y3
-	VFMADD213PS  dwexp<>+192(SB), Y7, Y3
-	VFMADD213PS  dwexp<>+224(SB), Y7, Y3
-	VFMADD213PS  dwexp<>+256(SB), Y7, Y3
-	VFMADD213PS  dwexp<>+288(SB), Y7, Y3
-	VFMADD213PS  dwexp<>+320(SB), Y7, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y7, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y7, Y3
-	VBROADCASTSS dwexp<>+352(SB), Y7
-	VCVTPS2DQ    Y6, Y6
-	VPSLLD       $0x17, Y6, Y6
-	VPADDD       Y7, Y6, Y6
-	VMULPS       Y6, Y3, Y3
-	VADDPS       Y7, Y3, Y3
-	VDIVPS       Y3, Y7, Y3
-	VMULPS       Y3, Y4, Y4
-	VXORPS       Y3, Y3, Y3
-	VSUBPS       Y5, Y3, Y3
-	VBROADCASTSS dwexp<>+32(SB), Y7
-	VMAXPS       Y3, Y7, Y3
-	VBROADCASTSS dwexp<>+0(SB), Y7
-	VMINPS       Y3, Y7, Y3
-	VMULPS       dwexp<>+64(SB), Y3, Y6
-	VROUNDPS     $0x00, Y6, Y6
-	VMOVAPS      Y3, Y7
-	VFNMADD231PS dwexp<>+96(SB), Y6, Y7
-	VFNMADD231PS dwexp<>+128(SB), Y6, Y7
-	VBROADCASTSS dwexp<>+160(SB), Y3
-	VFMADD213PS  dwexp<>+192(SB), Y7, Y3
-	VFMADD213PS  dwexp<>+224(SB), Y7, Y3
-	VFMADD213PS  dwexp<>+256(SB), Y7, Y3
-	VFMADD213PS  dwexp<>+288(SB), Y7, Y3
-	VFMADD213PS  dwexp<>+320(SB), Y7, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y7, Y3
-	VFMADD213PS  dwexp<>+352(SB), Y7, Y3
-	VBROADCASTSS dwexp<>+352(SB), Y7
-	VCVTPS2DQ    Y6, Y6
-	VPSLLD       $0x17, Y6, Y6
-	VPADDD       Y7, Y6, Y6
-	VMULPS       Y6, Y3, Y3
-	VADDPS       Y7, Y3, Y3
-	VDIVPS       Y3, Y7, Y3
-	VMULPS       Y3, Y5, Y5
+	VMINPS       Y3, Y4, Y3
+	VMINPS       Y6, Y7, Y6
+	VMULPS       dwexp<>+64(SB), Y3, Y0
+	VMULPS       dwexp<>+64(SB), Y6, Y5
+	VROUNDPS     $0x00, Y0, Y0
+	VROUNDPS     $0x00, Y5, Y5
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y3
+	VFNMADD231PS dwexp<>+96(SB), Y5, Y6
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y3
+	VFNMADD231PS dwexp<>+128(SB), Y5, Y6
+	VBROADCASTSS dwexp<>+160(SB), Y4
+	VBROADCASTSS dwexp<>+160(SB), Y7
+	VFMADD213PS  dwexp<>+192(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+192(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+224(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+224(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+256(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+256(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+288(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+288(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+320(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+320(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+352(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+352(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y7
+	VCVTPS2DQ    Y0, Y0
+	VCVTPS2DQ    Y5, Y5
+	VPSLLD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y5, Y5
+	VMULPS       Y0, Y4, Y4
+	VMULPS       Y5, Y7, Y7
+	VADDPS       dwexp<>+352(SB), Y4, Y4
+	VADDPS       dwexp<>+352(SB), Y7, Y7
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VBROADCASTSS dwexp<>+352(SB), Y5
+	VDIVPS       Y4, Y0, Y4
+	VDIVPS       Y7, Y5, Y7
+	VMULPS       Y4, Y1, Y1
+	VMULPS       Y7, Y2, Y2
 
 j2_ep_done:
 	MOVLQSX 4(AX), R11
@@ -1265,27 +1243,27 @@ j2_ep_done:
 	MOVLQSX 8(AX), R12
 	CMPQ    R12, $0x08
 	JNE     j2_st0_part
-	VMOVUPS Y4, (R11)
+	VMOVUPS Y1, (R11)
 	JMP     j2_st0_0
 
 j2_st0_part:
 	TESTQ        $0x00000004, R12
 	JZ           j2_st0_2
-	VMOVUPS      X4, (R11)
-	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPS      X1, (R11)
+	VEXTRACTF128 $0x01, Y1, X1
 	ADDQ         $0x10, R11
 
 j2_st0_2:
 	TESTQ    $0x00000002, R12
 	JZ       j2_st0_1
-	VMOVLPS  X4, (R11)
-	VMOVHLPS X4, X4, X4
+	VMOVLPS  X1, (R11)
+	VMOVHLPS X1, X1, X1
 	ADDQ     $0x08, R11
 
 j2_st0_1:
 	TESTQ  $0x00000001, R12
 	JZ     j2_st0_0
-	VMOVSS X4, (R11)
+	VMOVSS X1, (R11)
 
 j2_st0_0:
 	MOVLQSX 20(AX), R11
@@ -1293,110 +1271,110 @@ j2_st0_0:
 	MOVLQSX 24(AX), R12
 	CMPQ    R12, $0x08
 	JNE     j2_st1_part
-	VMOVUPS Y5, (R11)
+	VMOVUPS Y2, (R11)
 	JMP     j2_st1_0
 
 j2_st1_part:
 	TESTQ        $0x00000004, R12
 	JZ           j2_st1_2
-	VMOVUPS      X5, (R11)
-	VEXTRACTF128 $0x01, Y5, X5
+	VMOVUPS      X2, (R11)
+	VEXTRACTF128 $0x01, Y2, X2
 	ADDQ         $0x10, R11
 
 j2_st1_2:
 	TESTQ    $0x00000002, R12
 	JZ       j2_st1_1
-	VMOVLPS  X5, (R11)
-	VMOVHLPS X5, X5, X5
+	VMOVLPS  X2, (R11)
+	VMOVHLPS X2, X2, X2
 	ADDQ     $0x08, R11
 
 j2_st1_1:
 	TESTQ  $0x00000001, R12
 	JZ     j2_st1_0
-	VMOVSS X5, (R11)
+	VMOVSS X2, (R11)
 
 j2_st1_0:
 	ADDQ $0x20, AX
 	SUBQ $0x02, CX
 
 j2_end:
-	CMPQ    CX, $0x01
-	JL      j1_end
-	MOVLQSX (AX), DI
-	ADDQ    src+8(FP), DI
-	VMOVAPS Y0, Y4
-	XORQ    R11, R11
+	CMPQ         CX, $0x01
+	JL           j1_end
+	MOVLQSX      (AX), DI
+	ADDQ         src+8(FP), DI
+	VBROADCASTSS bias+56(FP), Y1
+	XORQ         R11, R11
 
 j1_tap:
 	MOVQ         (DX)(R11*8), R12
-	VBROADCASTSS (BX)(R11*4), Y3
-	VFMADD231PS  (DI)(R12*1), Y3, Y4
+	VBROADCASTSS (BX)(R11*4), Y0
+	VFMADD231PS  (DI)(R12*1), Y0, Y1
 	INCQ         R11
 	CMPQ         R11, SI
 	JL           j1_tap
-	VMAXPS       Y4, Y1, Y4
-	VMINPS       Y4, Y2, Y4
+	VBROADCASTSS lo+60(FP), Y0
+	VBROADCASTSS hi+64(FP), Y2
+	VMAXPS       Y1, Y0, Y1
+	VMINPS       Y1, Y2, Y1
 	CMPQ         act+72(FP), $0x00
 	JE           j1_ep_done
 	CMPQ         act+72(FP), $0x01
 	JNE          j1_ep_silu
 	VXORPS       Y0, Y0, Y0
-	VSUBPS       Y4, Y0, Y0
+	VSUBPS       Y1, Y0, Y0
 	VBROADCASTSS dwexp<>+32(SB), Y2
 	VMAXPS       Y0, Y2, Y0
 	VBROADCASTSS dwexp<>+0(SB), Y2
 	VMINPS       Y0, Y2, Y0
 	VMULPS       dwexp<>+64(SB), Y0, Y1
 	VROUNDPS     $0x00, Y1, Y1
-	VMOVAPS      Y0, Y2
-	VFNMADD231PS dwexp<>+96(SB), Y1, Y2
-	VFNMADD231PS dwexp<>+128(SB), Y1, Y2
-	VBROADCASTSS dwexp<>+160(SB), Y0
-	VFMADD213PS  dwexp<>+192(SB), Y2, Y0
-	VFMADD213PS  dwexp<>+224(SB), Y2, Y0
-	VFMADD213PS  dwexp<>+256(SB), Y2, Y0
-	VFMADD213PS  dwexp<>+288(SB), Y2, Y0
-	VFMADD213PS  dwexp<>+320(SB), Y2, Y0
-	VFMADD213PS  dwexp<>+352(SB), Y2, Y0
-	VFMADD213PS  dwexp<>+352(SB), Y2, Y0
-	VBROADCASTSS dwexp<>+352(SB), Y2
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
 	VCVTPS2DQ    Y1, Y1
 	VPSLLD       $0x17, Y1, Y1
-	VPADDD       Y2, Y1, Y1
-	VMULPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VDIVPS       Y0, Y2, Y0
-	VMOVAPS      Y0, Y4
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y1
 	JMP          j1_ep_done
 
 j1_ep_silu:
-	VXORPS       Y0, Y0, Y0
-	VSUBPS       Y4, Y0, Y0
-	VBROADCASTSS dwexp<>+32(SB), Y2
-	VMAXPS       Y0, Y2, Y0
-	VBROADCASTSS dwexp<>+0(SB), Y2
-	VMINPS       Y0, Y2, Y0
-	VMULPS       dwexp<>+64(SB), Y0, Y1
-	VROUNDPS     $0x00, Y1, Y1
-	VMOVAPS      Y0, Y2
-	VFNMADD231PS dwexp<>+96(SB), Y1, Y2
-	VFNMADD231PS dwexp<>+128(SB), Y1, Y2
-	VBROADCASTSS dwexp<>+160(SB), Y0
-	VFMADD213PS  dwexp<>+192(SB), Y2, Y0
-	VFMADD213PS  dwexp<>+224(SB), Y2, Y0
-	VFMADD213PS  dwexp<>+256(SB), Y2, Y0
-	VFMADD213PS  dwexp<>+288(SB), Y2, Y0
-	VFMADD213PS  dwexp<>+320(SB), Y2, Y0
-	VFMADD213PS  dwexp<>+352(SB), Y2, Y0
-	VFMADD213PS  dwexp<>+352(SB), Y2, Y0
-	VBROADCASTSS dwexp<>+352(SB), Y2
-	VCVTPS2DQ    Y1, Y1
-	VPSLLD       $0x17, Y1, Y1
-	VPADDD       Y2, Y1, Y1
-	VMULPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VDIVPS       Y0, Y2, Y0
-	VMULPS       Y0, Y4, Y4
+	VXORPS       Y2, Y2, Y2
+	VSUBPS       Y1, Y2, Y2
+	VBROADCASTSS dwexp<>+32(SB), Y3
+	VMAXPS       Y2, Y3, Y2
+	VBROADCASTSS dwexp<>+0(SB), Y3
+	VMINPS       Y2, Y3, Y2
+	VMULPS       dwexp<>+64(SB), Y2, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y2
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y2
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y2, Y3
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y3, Y3
+	VADDPS       dwexp<>+352(SB), Y3, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y3, Y0, Y3
+	VMULPS       Y3, Y1, Y1
 
 j1_ep_done:
 	MOVLQSX 4(AX), R11
@@ -1404,27 +1382,27 @@ j1_ep_done:
 	MOVLQSX 8(AX), R12
 	CMPQ    R12, $0x08
 	JNE     j1_st0_part
-	VMOVUPS Y4, (R11)
+	VMOVUPS Y1, (R11)
 	JMP     j1_st0_0
 
 j1_st0_part:
 	TESTQ        $0x00000004, R12
 	JZ           j1_st0_2
-	VMOVUPS      X4, (R11)
-	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPS      X1, (R11)
+	VEXTRACTF128 $0x01, Y1, X1
 	ADDQ         $0x10, R11
 
 j1_st0_2:
 	TESTQ    $0x00000002, R12
 	JZ       j1_st0_1
-	VMOVLPS  X4, (R11)
-	VMOVHLPS X4, X4, X4
+	VMOVLPS  X1, (R11)
+	VMOVHLPS X1, X1, X1
 	ADDQ     $0x08, R11
 
 j1_st0_1:
 	TESTQ  $0x00000001, R12
 	JZ     j1_st0_0
-	VMOVSS X4, (R11)
+	VMOVSS X1, (R11)
 
 j1_st0_0:
 	ADDQ $0x10, AX

@@ -58,48 +58,62 @@ func expConsts() {
 	}
 }
 
-// sigmoid replaces v by 1/(1+exp(-v)), times v when silu. exp(t) is
-// 2^m·p(r) with t = m·ln2 + r, |r| <= ln2/2 and p the Taylor polynomial
-// of degree 7, t clamped to [-87.33, 88] (no overflow of 2^m); NaN stays
-// NaN. These are the formulas (and constants) of the GEMM epilogue's
-// sigmoid, so that both give the same bits.
-func sigmoid(v VecVirtual, silu bool) {
+// sigmoid replaces each v of vs by 1/(1+exp(-v)), times v when silu.
+// exp(t) is 2^m·p(r) with t = m·ln2 + r, |r| <= ln2/2 and p the Taylor
+// polynomial of degree 7, t clamped to [-87.33, 88] (no overflow of 2^m);
+// NaN stays NaN. These are the formulas (and constants) of the GEMM
+// epilogue's sigmoid, so that both give the same bits. The vectors are
+// done step by step together, so that their chains of dependent
+// operations overlap; each needs three registers of its own.
+func sigmoid(vs []VecVirtual, silu bool) {
 	c := func(i int) Mem { return expMem.Offset(32 * i) }
-	t, m, r, p, tmp := YMM(), YMM(), YMM(), YMM(), YMM()
-	VXORPS(t, t, t)
-	VSUBPS(v, t, t) // t = -x
-	VBROADCASTSS(c(1), tmp)
-	VMAXPS(t, tmp, t) // NaN (second source) passes
-	VBROADCASTSS(c(0), tmp)
-	VMINPS(t, tmp, t)
-	VMULPS(c(2), t, m)
-	VROUNDPS(U8(0), m, m) // nearest
-	VMOVAPS(t, r)
-	VFNMADD231PS(c(3), m, r) // r -= m·ln2hi
-	VFNMADD231PS(c(4), m, r) // r -= m·ln2lo
-	VBROADCASTSS(c(5), p)
-	for i := 6; i <= 11; i++ {
-		VFMADD213PS(c(i), r, p) // p = p·r + c
+	n := len(vs)
+	m, r, p := make([]VecVirtual, n), make([]VecVirtual, n), make([]VecVirtual, n)
+	for i := range vs {
+		m[i], r[i], p[i] = YMM(), YMM(), YMM()
 	}
-	VFMADD213PS(c(11), r, p) // p = p·r + 1
+	each := func(f func(i int)) {
+		for i := 0; i < n; i++ {
+			f(i)
+		}
+	}
+	each(func(i int) { VXORPS(r[i], r[i], r[i]) })
+	each(func(i int) { VSUBPS(vs[i], r[i], r[i]) }) // t = -x
+	each(func(i int) { VBROADCASTSS(c(1), p[i]) })
+	each(func(i int) { VMAXPS(r[i], p[i], r[i]) }) // NaN (second source) passes
+	each(func(i int) { VBROADCASTSS(c(0), p[i]) })
+	each(func(i int) { VMINPS(r[i], p[i], r[i]) })
+	each(func(i int) { VMULPS(c(2), r[i], m[i]) })
+	each(func(i int) { VROUNDPS(U8(0), m[i], m[i]) }) // nearest
+	each(func(i int) { VFNMADD231PS(c(3), m[i], r[i]) }) // r -= m·ln2hi
+	each(func(i int) { VFNMADD231PS(c(4), m[i], r[i]) }) // r -= m·ln2lo
+	each(func(i int) { VBROADCASTSS(c(5), p[i]) })
+	for k := 6; k <= 11; k++ {
+		each(func(i int) { VFMADD213PS(c(k), r[i], p[i]) }) // p = p·r + c
+	}
+	each(func(i int) { VFMADD213PS(c(11), r[i], p[i]) }) // p = p·r + 1
 	// 2^m from the exponent bits.
-	VBROADCASTSS(c(11), tmp)
-	VCVTPS2DQ(m, m)
-	VPSLLD(U8(23), m, m)
-	VPADDD(tmp, m, m) // 1.0 has exponent bits 127<<23
-	VMULPS(m, p, p)
-	VADDPS(tmp, p, p)
-	VDIVPS(p, tmp, p) // 1/(1+exp(-x))
+	each(func(i int) { VCVTPS2DQ(m[i], m[i]) })
+	each(func(i int) { VPSLLD(U8(23), m[i], m[i]) })
+	each(func(i int) { VPADDD(c(11), m[i], m[i]) }) // 1.0 has exponent bits 127<<23
+	each(func(i int) { VMULPS(m[i], p[i], p[i]) })
+	each(func(i int) { VADDPS(c(11), p[i], p[i]) })
+	each(func(i int) { VBROADCASTSS(c(11), m[i]) })
+	each(func(i int) { VDIVPS(p[i], m[i], p[i]) }) // 1/(1+exp(-x))
 	if silu {
-		VMULPS(p, v, v)
+		each(func(i int) { VMULPS(p[i], vs[i], vs[i]) })
 	} else {
-		VMOVAPS(p, v)
+		each(func(i int) { VMOVAPS(p[i], vs[i]) })
 	}
 }
 
-// epilogue clamps each of acc to [lo, hi], then applies the sigmoid
-// (act 1) or SiLU (act 2).
-func epilogue(name string, acc []VecVirtual, lo, hi VecVirtual, act Mem) {
+// epilogue clamps each of acc to [lo, hi] (broadcast from loMem and
+// hiMem), then applies the sigmoid (act 1) or SiLU (act 2). Only acc is
+// live across it: it needs every other vector register.
+func epilogue(name string, acc []VecVirtual, loMem, hiMem, act Mem) {
+	lo, hi := YMM(), YMM()
+	VBROADCASTSS(loMem, lo)
+	VBROADCASTSS(hiMem, hi)
 	for _, a := range acc {
 		// NaN in acc stays NaN: VMAXPS/VMINPS return the second source
 		// when either is NaN.
@@ -110,14 +124,10 @@ func epilogue(name string, acc []VecVirtual, lo, hi VecVirtual, act Mem) {
 	JE(LabelRef(name + "_done"))
 	CMPQ(act, U8(1))
 	JNE(LabelRef(name + "_silu"))
-	for _, a := range acc {
-		sigmoid(a, false)
-	}
+	sigmoid(acc, false)
 	JMP(LabelRef(name + "_done"))
 	Label(name + "_silu")
-	for _, a := range acc {
-		sigmoid(a, true)
-	}
+	sigmoid(acc, true)
 	Label(name + "_done")
 }
 
@@ -129,7 +139,8 @@ func epilogue(name string, acc []VecVirtual, lo, hi VecVirtual, act Mem) {
 // with ld and offs in bytes. A row is done in blocks of 4, 2 and 1
 // vectors over the taps; its last 1..7 columns as one vector whose store
 // overruns into the next rows (rewritten after) or, where those do not
-// hold the overrun (the last row), is masked. The tail reads up to 7 floats past the last column of src.
+// hold the overrun (the last row), is masked. The tail reads up to 7
+// floats past the last column of src.
 func dwConv() {
 	TEXT("dwConv", NOSPLIT, "func(dst *float32, src *float32, offs *int, w *float32, ntaps int, rows int, cols int, ld int, bias float32, lo float32, hi float32, act int)")
 	Pragma("noescape")
@@ -146,10 +157,6 @@ func dwConv() {
 	w := Load(Param("w"), GP64())
 	ntaps := Load(Param("ntaps"), GP64())
 	rows := Load(Param("rows"), GP64())
-	bias, lo, hi := YMM(), YMM(), YMM()
-	VBROADCASTSS(NewParamAddr("bias", 64), bias)
-	VBROADCASTSS(NewParamAddr("lo", 68), lo)
-	VBROADCASTSS(NewParamAddr("hi", 72), hi)
 
 	d, s, n, t, off := GP64(), GP64(), GP64(), GP64(), GP64()
 	wv := YMM()
@@ -158,7 +165,7 @@ func dwConv() {
 	// block computes v vectors at s into acc[:v], clamped.
 	block := func(name string, v int) {
 		for i := 0; i < v; i++ {
-			VMOVAPS(bias, acc[i])
+			VBROADCASTSS(NewParamAddr("bias", 64), acc[i])
 		}
 		XORQ(t, t)
 		Label(name)
@@ -170,7 +177,7 @@ func dwConv() {
 		INCQ(t)
 		CMPQ(t, ntaps)
 		JL(LabelRef(name))
-		epilogue(name, acc[:v], lo, hi, NewParamAddr("act", 80))
+		epilogue(name, acc[:v], NewParamAddr("lo", 68), NewParamAddr("hi", 72), NewParamAddr("act", 80))
 	}
 
 	Label("row")
@@ -255,10 +262,6 @@ func dwConvJobs() {
 	offs := Load(Param("offs"), GP64())
 	w := Load(Param("w"), GP64())
 	ntaps := Load(Param("ntaps"), GP64())
-	bias, lo, hi := YMM(), YMM(), YMM()
-	VBROADCASTSS(NewParamAddr("bias", 56), bias)
-	VBROADCASTSS(NewParamAddr("lo", 60), lo)
-	VBROADCASTSS(NewParamAddr("hi", 64), hi)
 	sp := []Register{GP64(), GP64(), GP64(), GP64()}
 	t, off := GP64(), GP64()
 	wv := YMM()
@@ -271,7 +274,7 @@ func dwConvJobs() {
 		for i := 0; i < v; i++ {
 			MOVLQSX(Mem{Base: jp, Disp: 16 * i}, sp[i])
 			ADDQ(NewParamAddr("src", 8), sp[i])
-			VMOVAPS(bias, acc[i])
+			VBROADCASTSS(NewParamAddr("bias", 56), acc[i])
 		}
 		XORQ(t, t)
 		Label(name + "_tap")
@@ -283,7 +286,7 @@ func dwConvJobs() {
 		INCQ(t)
 		CMPQ(t, ntaps)
 		JL(LabelRef(name + "_tap"))
-		epilogue(name+"_ep", acc[:v], lo, hi, NewParamAddr("act", 72))
+		epilogue(name+"_ep", acc[:v], NewParamAddr("lo", 60), NewParamAddr("hi", 64), NewParamAddr("act", 72))
 		for i := 0; i < v; i++ {
 			st := fmt.Sprintf("%s_st%d", name, i)
 			MOVLQSX(Mem{Base: jp, Disp: 16*i + 4}, t)
