@@ -1101,8 +1101,292 @@ j4_st3_0:
 	JMP  j4
 
 j4_end:
+	CMPQ         CX, $0x03
+	JNE          j3_end
+	MOVLQSX      (AX), DI
+	ADDQ         src+8(FP), DI
+	VBROADCASTSS bias+56(FP), Y1
+	MOVLQSX      16(AX), R8
+	ADDQ         src+8(FP), R8
+	VBROADCASTSS bias+56(FP), Y2
+	MOVLQSX      32(AX), R9
+	ADDQ         src+8(FP), R9
+	VBROADCASTSS bias+56(FP), Y3
+	XORQ         R11, R11
+
+j3_tap:
+	MOVQ         (DX)(R11*8), R12
+	VBROADCASTSS (BX)(R11*4), Y0
+	VFMADD231PS  (DI)(R12*1), Y0, Y1
+	VFMADD231PS  (R8)(R12*1), Y0, Y2
+	VFMADD231PS  (R9)(R12*1), Y0, Y3
+	INCQ         R11
+	CMPQ         R11, SI
+	JL           j3_tap
+	VBROADCASTSS lo+60(FP), Y0
+	VBROADCASTSS hi+64(FP), Y4
+	VMAXPS       Y1, Y0, Y1
+	VMINPS       Y1, Y4, Y1
+	VMAXPS       Y2, Y0, Y2
+	VMINPS       Y2, Y4, Y2
+	VMAXPS       Y3, Y0, Y3
+	VMINPS       Y3, Y4, Y3
+	CMPQ         act+72(FP), $0x00
+	JE           j3_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          j3_ep_silu
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VSUBPS       Y1, Y0, Y0
+	VSUBPS       Y2, Y4, Y4
+	VSUBPS       Y3, Y5, Y5
+	VBROADCASTSS dwexp<>+32(SB), Y6
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VBROADCASTSS dwexp<>+32(SB), Y3
+	VMAXPS       Y0, Y6, Y0
+	VMAXPS       Y4, Y2, Y4
+	VMAXPS       Y5, Y3, Y5
+	VBROADCASTSS dwexp<>+0(SB), Y6
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VBROADCASTSS dwexp<>+0(SB), Y3
+	VMINPS       Y0, Y6, Y0
+	VMINPS       Y4, Y2, Y4
+	VMINPS       Y5, Y3, Y5
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VMULPS       dwexp<>+64(SB), Y4, Y7
+	VMULPS       dwexp<>+64(SB), Y5, Y8
+	VROUNDPS     $0x00, Y1, Y1
+	VROUNDPS     $0x00, Y7, Y7
+	VROUNDPS     $0x00, Y8, Y8
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y7, Y4
+	VFNMADD231PS dwexp<>+96(SB), Y8, Y5
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y7, Y4
+	VFNMADD231PS dwexp<>+128(SB), Y8, Y5
+	VBROADCASTSS dwexp<>+160(SB), Y6
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y6
+	VFMADD213PS  dwexp<>+192(SB), Y4, Y2
+	VFMADD213PS  dwexp<>+192(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y6
+	VFMADD213PS  dwexp<>+224(SB), Y4, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y6
+	VFMADD213PS  dwexp<>+256(SB), Y4, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y6
+	VFMADD213PS  dwexp<>+288(SB), Y4, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y6
+	VFMADD213PS  dwexp<>+320(SB), Y4, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y6
+	VFMADD213PS  dwexp<>+352(SB), Y4, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y6
+	VFMADD213PS  dwexp<>+352(SB), Y4, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y3
+	VCVTPS2DQ    Y1, Y1
+	VCVTPS2DQ    Y7, Y7
+	VCVTPS2DQ    Y8, Y8
+	VPSLLD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y7, Y7
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y7, Y7
+	VPADDD       dwexp<>+352(SB), Y8, Y8
+	VMULPS       Y1, Y6, Y6
+	VMULPS       Y7, Y2, Y2
+	VMULPS       Y8, Y3, Y3
+	VADDPS       dwexp<>+352(SB), Y6, Y6
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y3, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VBROADCASTSS dwexp<>+352(SB), Y7
+	VBROADCASTSS dwexp<>+352(SB), Y8
+	VDIVPS       Y6, Y1, Y6
+	VDIVPS       Y2, Y7, Y2
+	VDIVPS       Y3, Y8, Y3
+	VMOVAPS      Y6, Y1
+	VMOVAPS      Y2, Y2
+	VMOVAPS      Y3, Y3
+	JMP          j3_ep_done
+
+j3_ep_silu:
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y10, Y10, Y10
+	VSUBPS       Y1, Y4, Y4
+	VSUBPS       Y2, Y7, Y7
+	VSUBPS       Y3, Y10, Y10
+	VBROADCASTSS dwexp<>+32(SB), Y5
+	VBROADCASTSS dwexp<>+32(SB), Y8
+	VBROADCASTSS dwexp<>+32(SB), Y11
+	VMAXPS       Y4, Y5, Y4
+	VMAXPS       Y7, Y8, Y7
+	VMAXPS       Y10, Y11, Y10
+	VBROADCASTSS dwexp<>+0(SB), Y5
+	VBROADCASTSS dwexp<>+0(SB), Y8
+	VBROADCASTSS dwexp<>+0(SB), Y11
+	VMINPS       Y4, Y5, Y4
+	VMINPS       Y7, Y8, Y7
+	VMINPS       Y10, Y11, Y10
+	VMULPS       dwexp<>+64(SB), Y4, Y0
+	VMULPS       dwexp<>+64(SB), Y7, Y6
+	VMULPS       dwexp<>+64(SB), Y10, Y9
+	VROUNDPS     $0x00, Y0, Y0
+	VROUNDPS     $0x00, Y6, Y6
+	VROUNDPS     $0x00, Y9, Y9
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y4
+	VFNMADD231PS dwexp<>+96(SB), Y6, Y7
+	VFNMADD231PS dwexp<>+96(SB), Y9, Y10
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y4
+	VFNMADD231PS dwexp<>+128(SB), Y6, Y7
+	VFNMADD231PS dwexp<>+128(SB), Y9, Y10
+	VBROADCASTSS dwexp<>+160(SB), Y5
+	VBROADCASTSS dwexp<>+160(SB), Y8
+	VBROADCASTSS dwexp<>+160(SB), Y11
+	VFMADD213PS  dwexp<>+192(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+192(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+192(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+224(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+224(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+224(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+256(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+256(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+256(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+288(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+288(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+288(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+320(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+320(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+320(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+352(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+352(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+352(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+352(SB), Y10, Y11
+	VCVTPS2DQ    Y0, Y0
+	VCVTPS2DQ    Y6, Y6
+	VCVTPS2DQ    Y9, Y9
+	VPSLLD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y6, Y6
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y6, Y6
+	VPADDD       dwexp<>+352(SB), Y9, Y9
+	VMULPS       Y0, Y5, Y5
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y9, Y11, Y11
+	VADDPS       dwexp<>+352(SB), Y5, Y5
+	VADDPS       dwexp<>+352(SB), Y8, Y8
+	VADDPS       dwexp<>+352(SB), Y11, Y11
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VBROADCASTSS dwexp<>+352(SB), Y6
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VDIVPS       Y5, Y0, Y5
+	VDIVPS       Y8, Y6, Y8
+	VDIVPS       Y11, Y9, Y11
+	VMULPS       Y5, Y1, Y1
+	VMULPS       Y8, Y2, Y2
+	VMULPS       Y11, Y3, Y3
+
+j3_ep_done:
+	MOVLQSX 4(AX), R11
+	ADDQ    dst+0(FP), R11
+	MOVLQSX 8(AX), R12
+	CMPQ    R12, $0x08
+	JNE     j3_st0_part
+	VMOVUPS Y1, (R11)
+	JMP     j3_st0_0
+
+j3_st0_part:
+	TESTQ        $0x00000004, R12
+	JZ           j3_st0_2
+	VMOVUPS      X1, (R11)
+	VEXTRACTF128 $0x01, Y1, X1
+	ADDQ         $0x10, R11
+
+j3_st0_2:
+	TESTQ    $0x00000002, R12
+	JZ       j3_st0_1
+	VMOVLPS  X1, (R11)
+	VMOVHLPS X1, X1, X1
+	ADDQ     $0x08, R11
+
+j3_st0_1:
+	TESTQ  $0x00000001, R12
+	JZ     j3_st0_0
+	VMOVSS X1, (R11)
+
+j3_st0_0:
+	MOVLQSX 20(AX), R11
+	ADDQ    dst+0(FP), R11
+	MOVLQSX 24(AX), R12
+	CMPQ    R12, $0x08
+	JNE     j3_st1_part
+	VMOVUPS Y2, (R11)
+	JMP     j3_st1_0
+
+j3_st1_part:
+	TESTQ        $0x00000004, R12
+	JZ           j3_st1_2
+	VMOVUPS      X2, (R11)
+	VEXTRACTF128 $0x01, Y2, X2
+	ADDQ         $0x10, R11
+
+j3_st1_2:
+	TESTQ    $0x00000002, R12
+	JZ       j3_st1_1
+	VMOVLPS  X2, (R11)
+	VMOVHLPS X2, X2, X2
+	ADDQ     $0x08, R11
+
+j3_st1_1:
+	TESTQ  $0x00000001, R12
+	JZ     j3_st1_0
+	VMOVSS X2, (R11)
+
+j3_st1_0:
+	MOVLQSX 36(AX), R11
+	ADDQ    dst+0(FP), R11
+	MOVLQSX 40(AX), R12
+	CMPQ    R12, $0x08
+	JNE     j3_st2_part
+	VMOVUPS Y3, (R11)
+	JMP     j3_st2_0
+
+j3_st2_part:
+	TESTQ        $0x00000004, R12
+	JZ           j3_st2_2
+	VMOVUPS      X3, (R11)
+	VEXTRACTF128 $0x01, Y3, X3
+	ADDQ         $0x10, R11
+
+j3_st2_2:
+	TESTQ    $0x00000002, R12
+	JZ       j3_st2_1
+	VMOVLPS  X3, (R11)
+	VMOVHLPS X3, X3, X3
+	ADDQ     $0x08, R11
+
+j3_st2_1:
+	TESTQ  $0x00000001, R12
+	JZ     j3_st2_0
+	VMOVSS X3, (R11)
+
+j3_st2_0:
+	ADDQ $0x30, AX
+	SUBQ $0x03, CX
+	JMP  jdone
+
+j3_end:
 	CMPQ         CX, $0x02
-	JL           j2_end
+	JNE          j2_end
 	MOVLQSX      (AX), DI
 	ADDQ         src+8(FP), DI
 	VBROADCASTSS bias+56(FP), Y1
@@ -1296,10 +1580,11 @@ j2_st1_1:
 j2_st1_0:
 	ADDQ $0x20, AX
 	SUBQ $0x02, CX
+	JMP  jdone
 
 j2_end:
 	CMPQ         CX, $0x01
-	JL           j1_end
+	JNE          j1_end
 	MOVLQSX      (AX), DI
 	ADDQ         src+8(FP), DI
 	VBROADCASTSS bias+56(FP), Y1
@@ -1407,8 +1692,10 @@ j1_st0_1:
 j1_st0_0:
 	ADDQ $0x10, AX
 	SUBQ $0x01, CX
+	JMP  jdone
 
 j1_end:
+jdone:
 	VZEROUPPER
 	RET
 

@@ -266,11 +266,16 @@ func dwConvJobs() {
 	t, off := GP64(), GP64()
 	wv := YMM()
 	acc := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
-	for _, v := range []int{4, 2, 1} {
+	// Blocks of 4 jobs, then one block of the 1 to 3 left.
+	for _, v := range []int{4, 3, 2, 1} {
 		name := fmt.Sprintf("j%d", v)
 		Label(name)
 		CMPQ(cnt, U8(v))
-		JL(LabelRef(name + "_end"))
+		if v == 4 {
+			JL(LabelRef(name + "_end"))
+		} else {
+			JNE(LabelRef(name + "_end"))
+		}
 		for i := 0; i < v; i++ {
 			MOVLQSX(Mem{Base: jp, Disp: 16 * i}, sp[i])
 			ADDQ(NewParamAddr("src", 8), sp[i])
@@ -303,9 +308,12 @@ func dwConvJobs() {
 		SUBQ(U8(v), cnt)
 		if v == 4 {
 			JMP(LabelRef(name))
+		} else {
+			JMP(LabelRef("jdone"))
 		}
 		Label(name + "_end")
 	}
+	Label("jdone")
 	VZEROUPPER()
 	RET()
 }
