@@ -134,5 +134,10 @@ func runPacked(threads int, p *problem, m int, c []float32, ldc int, ep *Epilogu
 		threads = runtime.GOMAXPROCS(0)
 	}
 	p.bl = blockingFor(p.ks, k)
+	if p.fill != nil {
+		// A filled B block is written and then read by every A block:
+		// keep it in L2 with the A block.
+		p.bl.nc = min(p.bl.nc, max(l2/2/(4*p.bl.kc)/p.ks.nr*p.ks.nr, p.ks.nr))
+	}
 	p.run(threads)
 }

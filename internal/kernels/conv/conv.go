@@ -69,11 +69,15 @@ const (
 	// Winograd43 is F(4×4, 3×3), for the same layers when the output is
 	// at least 8×8.
 	Winograd43
+	// Taps is a direct sum of shifted input rows per output channel, for
+	// stride-1 float convolutions with few output channels per group (see
+	// smallm.go).
+	Taps
 )
 
 // String names the algorithm.
 func (a Algo) String() string {
-	return [...]string{"pointwise", "im2col", "depthwise", "direct", "winograd", "winograd43"}[a]
+	return [...]string{"pointwise", "im2col", "depthwise", "direct", "winograd", "winograd43", "taps"}[a]
 }
 
 // Choose picks the algorithm for p.
@@ -118,7 +122,7 @@ func NewPlan[T Num](p Params) (*Plan[T], error) {
 	// im2col measured as fast or faster on ResNet-style 3×3 layers here
 	// (the transforms are scalar Go and the 16 or 36 GEMMs small). A tuner
 	// can pick it per layer from Candidates with WithAlgo.
-	pl := &Plan[T]{P: p, Algo: Choose(&p)}
+	pl := &Plan[T]{P: p, Algo: defaultAlgo[T](&p)}
 	pl.cg, pl.mg = p.C/p.Group, p.M/p.Group
 	pl.k = prod(p.Kernel)
 	pl.ck = pl.cg * pl.k
@@ -133,15 +137,40 @@ func NewPlan[T Num](p Params) (*Plan[T], error) {
 	return pl, nil
 }
 
-// Candidates lists the algorithms that can compute p for element type T,
-// the default (Choose) first.
-func Candidates[T Num](p *Params) []Algo {
-	out := []Algo{Choose(p)}
+// defaultAlgo is the algorithm NewPlan picks for p and element type T:
+// Choose's, except that a float convolution Taps computes with at most
+// four output channels per group goes to Taps (im2col would expand C·K
+// values per output for a handful of filters; measured 4 to 16 times
+// slower on such layers).
+func defaultAlgo[T Num](p *Params) Algo {
+	a := Choose(p)
+	if a == Im2col && isFloat[T]() && p.M/p.Group <= 4 && tapsOK(p) {
+		return Taps
+	}
+	return a
+}
+
+func isFloat[T Num]() bool {
 	var z T
-	if _, isInt := any(z).(int32); !isInt && winogradOK(p) {
+	_, isInt := any(z).(int32)
+	return !isInt
+}
+
+// Candidates lists the algorithms that can compute p for element type T,
+// the default (NewPlan's) first.
+func Candidates[T Num](p *Params) []Algo {
+	out := []Algo{defaultAlgo[T](p)}
+	if isFloat[T]() && winogradOK(p) {
 		out = append(out, Winograd)
 		if winograd43OK(p) {
 			out = append(out, Winograd43)
+		}
+	}
+	if isFloat[T]() && out[0] != Depthwise && out[0] != Pointwise && tapsOK(p) {
+		if out[0] == Taps {
+			out = append(out, Im2col)
+		} else {
+			out = append(out, Taps)
 		}
 	}
 	return out
@@ -162,8 +191,11 @@ func (pl *Plan[T]) WithAlgo(a Algo) *Plan[T] {
 			a = Direct
 		}
 	case Winograd, Winograd43:
-		var z T
-		if _, isInt := any(z).(int32); isInt || !winogradOK(&pl.P) {
+		if !isFloat[T]() || !winogradOK(&pl.P) {
+			a = Direct
+		}
+	case Taps:
+		if !isFloat[T]() || !tapsOK(&pl.P) {
 			a = Direct
 		}
 	}
@@ -244,12 +276,13 @@ func (pl *Plan[T]) RunPacked(x []T, w *Weights[T], bias, y []T, threads int) err
 
 // FusesEpilogue reports whether RunEpilogue computes pl's convolution: a
 // float32 pointwise or im2col plan, which applies the epilogue to each
-// tile of the output as the GEMM finishes it, or a float32 depthwise
-// plan, which applies it to each output plane as it is computed.
+// tile of the output as the GEMM finishes it, a Taps plan, which
+// applies it to each chunk of outputs, or a float32 depthwise plan, which
+// applies it to each output plane as it is computed.
 func (pl *Plan[T]) FusesEpilogue() bool {
 	var z T
 	_, is32 := any(z).(float32)
-	return is32 && (pl.Algo == Pointwise || pl.Algo == Im2col || pl.Algo == Depthwise)
+	return is32 && (pl.Algo == Pointwise || pl.Algo == Im2col || pl.Algo == Taps || pl.Algo == Depthwise)
 }
 
 // RunEpilogue computes y = Act(conv(x, w) + bias + residual), where ep
@@ -301,6 +334,8 @@ func (pl *Plan[T]) run(x []T, w *Weights[T], bias []T, ep *gemm.Epilogue, y []T,
 		pl.runGEMM(x, w.w, bias, y, threads, true)
 	case Depthwise:
 		pl.runDepthwise(x, w.w, bias, y, threads, ep)
+	case Taps:
+		pl.runTaps(x, w.w, bias, ep, y, threads)
 	default:
 		Reference(p, x, w.w, bias, y)
 	}

@@ -244,6 +244,27 @@ func TestConvPlaneKernel(t *testing.T) {
 	}
 }
 
+// TestTapsKernel compares tapsF32 (the assembly kernel where it runs)
+// with tapsGo on lengths around the vector widths, inside guard bands.
+func TestTapsKernel(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 63, 64, 65, 71, 127, 128, 200} {
+		ntaps := 1 + r.IntN(25)
+		src := randSlice(r, n+50)
+		offs := make([]int, ntaps)
+		for i := range offs {
+			offs[i] = r.IntN(51)
+		}
+		w := randSlice(r, ntaps)
+		want := make([]float32, n)
+		tapsGo(want, src, offs, w, 0.5)
+		got, check := guarded(n)
+		tapsF32(got, src, offs, w, 0.5)
+		check(t)
+		closeAll(t, "taps", got, want)
+	}
+}
+
 // TestFillRows checks the row copy and the even/odd row split (the
 // assembly kernels where they run) on lengths around the vector width,
 // inside guard bands.

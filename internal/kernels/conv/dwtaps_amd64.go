@@ -9,6 +9,22 @@ import "golang.org/x/sys/cpu"
 // hasDWAsm reports whether the AVX2+FMA depthwise kernels run here.
 var hasDWAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
+// tapsF32 sets dst[i] = bias + Σ_t w[t]·src[offs[t]+i]. Callers check
+// that every offs[t]+len(dst) is within src.
+func tapsF32(dst, src []float32, offs []int, w []float32, bias float32) {
+	n := len(dst)
+	n8 := n &^ 7
+	if hasDWAsm && n8 > 0 && len(offs) > 0 {
+		dwTaps(&dst[0], &src[0], &offs[0], &w[0], len(offs), n8, bias)
+		if n8 == n {
+			return
+		}
+		tapsGo(dst[n8:], src[n8:], offs, w, bias)
+		return
+	}
+	tapsGo(dst, src, offs, w, bias)
+}
+
 // dwConvF32 runs dwConv on an oh×ow output plane y from the scratch src
 // (row stride ld elements, tap offsets boffs in bytes; act 0 for none, 1
 // for the sigmoid, 2 for SiLU), after checking that every element the

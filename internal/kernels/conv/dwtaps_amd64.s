@@ -120,6 +120,87 @@ DATA dwexp<>+376(SB)/4, $0x3f800000
 DATA dwexp<>+380(SB)/4, $0x3f800000
 GLOBL dwexp<>(SB), RODATA|NOPTR, $384
 
+// func dwTaps(dst *float32, src *float32, offs *int, w *float32, ntaps int, n int, bias float32)
+// Requires: AVX, FMA3
+TEXT ·dwTaps(SB), NOSPLIT, $0-52
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         offs+16(FP), DX
+	MOVQ         w+24(FP), BX
+	MOVQ         ntaps+32(FP), SI
+	MOVQ         n+40(FP), DI
+	VBROADCASTSS bias+48(FP), Y0
+
+wide:
+	CMPQ    DI, $0x00000040
+	JL      narrow
+	VMOVAPS Y0, Y2
+	VMOVAPS Y0, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y0, Y7
+	VMOVAPS Y0, Y8
+	VMOVAPS Y0, Y9
+	XORQ    R8, R8
+
+wtap:
+	CMPQ         R8, SI
+	JGE          wstore
+	MOVQ         (DX)(R8*8), R9
+	LEAQ         (CX)(R9*4), R9
+	VBROADCASTSS (BX)(R8*4), Y1
+	VFMADD231PS  (R9), Y1, Y2
+	VFMADD231PS  32(R9), Y1, Y3
+	VFMADD231PS  64(R9), Y1, Y4
+	VFMADD231PS  96(R9), Y1, Y5
+	VFMADD231PS  128(R9), Y1, Y6
+	VFMADD231PS  160(R9), Y1, Y7
+	VFMADD231PS  192(R9), Y1, Y8
+	VFMADD231PS  224(R9), Y1, Y9
+	INCQ         R8
+	JMP          wtap
+
+wstore:
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, 32(AX)
+	VMOVUPS Y4, 64(AX)
+	VMOVUPS Y5, 96(AX)
+	VMOVUPS Y6, 128(AX)
+	VMOVUPS Y7, 160(AX)
+	VMOVUPS Y8, 192(AX)
+	VMOVUPS Y9, 224(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	SUBQ    $0x00000040, DI
+	JMP     wide
+
+narrow:
+	CMPQ    DI, $0x00000008
+	JL      done
+	VMOVAPS Y0, Y2
+	XORQ    R8, R8
+
+ntap:
+	CMPQ         R8, SI
+	JGE          nstore
+	MOVQ         (DX)(R8*8), R9
+	VBROADCASTSS (BX)(R8*4), Y1
+	VFMADD231PS  (CX)(R9*4), Y1, Y2
+	INCQ         R8
+	JMP          ntap
+
+nstore:
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000008, DI
+	JMP     narrow
+
+done:
+	VZEROUPPER
+	RET
+
 // func dwConv(dst *float32, src *float32, offs *int, w *float32, ntaps int, rows int, cols int, ld int, bias float32, lo float32, hi float32, act int)
 // Requires: AVX, AVX2, FMA3
 TEXT ·dwConv(SB), NOSPLIT, $0-88

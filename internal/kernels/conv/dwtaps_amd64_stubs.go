@@ -4,6 +4,13 @@
 
 package conv
 
+// dwTaps sets dst[i] = bias + Σ_t w[t]·src[offs[t]+i] for i in [0, n),
+// t in [0, ntaps); n must be a multiple of 8. Every src index read must
+// be in bounds. It needs AVX2 and FMA.
+//
+//go:noescape
+func dwTaps(dst *float32, src *float32, offs *int, w *float32, ntaps int, n int, bias float32)
+
 // dwConv sets dst[r*cols+c] = min(max(bias + Σ_t w[t]·src[r*ld/4+c+offs[t]/4], lo), hi)
 // for r < rows, c < cols, t < ntaps (ntaps >= 1); ld and offs are in bytes;
 // then, when act is 1, dst = sigmoid(dst), when act is 2, dst = dst·sigmoid(dst).

@@ -132,8 +132,8 @@ func (pl *Plan[T]) runPacked32(x []float32, pa []*gemm.PackedA, bias []float32, 
 // of runPacked32 (align: the GEMM's row alignment). With one thread an item
 // is a whole image and group; with more, the output positions are split
 // (into multiples of 16, at least minTileCols) until there are about four
-// items per thread, then the channels (in multiples of align) until there
-// are at least two.
+// items per thread, then, if there are fewer items than threads, the
+// channels (in multiples of align).
 func (pl *Plan[T]) split32(threads, align int) (tile, mBlock int) {
 	p := &pl.P
 	out, mg := pl.out, pl.mg
@@ -148,8 +148,10 @@ func (pl *Plan[T]) split32(threads, align int) (tile, mBlock int) {
 		if tiles > 1 {
 			tile = min(out, (out+tiles-1)/tiles+15) &^ 15
 		}
-		if items := per * ((out + tile - 1) / tile); items < 2*threads {
-			want := (2*threads + items - 1) / items
+		if items := per * ((out + tile - 1) / tile); items < threads {
+			// Each channel block packs the same input columns again:
+			// make only as many as there are threads.
+			want := (threads + items - 1) / items
 			mBlock = max(4*align, ((mg+want-1)/want+align-1)/align*align)
 		}
 	}

@@ -40,3 +40,13 @@ func BenchmarkZooLayers(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkZooLayersAlgos runs each of zooLayers with every candidate
+// algorithm, one thread.
+func BenchmarkZooLayersAlgos(b *testing.B) {
+	for _, l := range zooLayers {
+		for _, a := range Candidates[float32](&l.p) {
+			b.Run(fmt.Sprintf("%s/%v", l.name, a), func(b *testing.B) { benchConvThreads(b, l.p, a, 1) })
+		}
+	}
+}

@@ -213,3 +213,119 @@ func TestWeightsForAnotherPlan(t *testing.T) {
 		t.Error("a short residual accepted")
 	}
 }
+
+// TestTapsMatchesReference runs the Taps algorithm on random stride-1
+// problems of one to three axes (and strided ones, which fall back to the
+// reference loop), with and without an epilogue: it must match the
+// reference and give the same bits on any thread count.
+func TestTapsMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for iter := 0; iter < 150; iter++ {
+		rank := 1 + iter%3
+		var p Params
+		if iter%2 == 0 {
+			p = randParams(r, rank)
+		} else {
+			p = bigParams(r, rank)
+			p.M = p.Group * (1 + r.IntN(3))
+		}
+		if iter%5 != 0 {
+			for a := range p.Strides {
+				if p.Strides[a] != 1 {
+					p.Strides[a] = 1
+					p.Out[a] = (p.Out[a]-1)*2 + 1 // any size the padding allows
+					p.Out[a] = min(p.Out[a], p.In[a]+p.Pads[a]-(p.Kernel[a]-1)*p.Dilations[a])
+					p.Out[a] = max(p.Out[a], 1)
+				}
+			}
+			if err := p.Validate(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pl, err := NewPlan[float32](p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := pl.WithAlgo(Taps)
+		if q.Algo == Taps && !tapsOK(&p) {
+			t.Fatalf("Taps offered for %s", fmtParams(p))
+		}
+		x := randSlice(r, p.N*p.C*prod(p.In))
+		w := randSlice(r, p.M*p.C/p.Group*prod(p.Kernel))
+		var b []float32
+		if iter%3 != 0 {
+			b = randSlice(r, p.M)
+		}
+		n := p.N * p.M * prod(p.Out)
+		var ep gemm.Epilogue
+		if iter%4 == 1 {
+			ep = gemm.Epilogue{Act: gemm.ActTanh, Residual: randSlice(r, n)}
+		}
+		want := make([]float32, n)
+		Reference(&p, x, w, b, want)
+		for i := range want {
+			v := float64(want[i])
+			if ep.Residual != nil {
+				v += float64(ep.Residual[i])
+			}
+			want[i] = float32(actRef(&ep, v))
+		}
+		pw, err := q.PackWeights(w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var first []float32
+		for _, th := range []int{1, 2, 3, 8} {
+			y, check := guarded(n)
+			for i := range y {
+				y[i] = float32(math.NaN())
+			}
+			if q.FusesEpilogue() {
+				err = q.RunEpilogue(x, pw, b, ep, y, th)
+			} else {
+				err = q.RunPacked(x, pw, b, y, th)
+				for i := range y {
+					v := float64(y[i])
+					if ep.Residual != nil {
+						v += float64(ep.Residual[i])
+					}
+					y[i] = float32(actRef(&ep, v))
+				}
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(t)
+			name := fmt.Sprintf("%v %s %d threads", q.Algo, fmtParams(p), th)
+			closeAll(t, name, y, want)
+			if first == nil {
+				first = y
+				continue
+			}
+			for i := range y {
+				if math.Float32bits(y[i]) != math.Float32bits(first[i]) {
+					t.Fatalf("%s: element %d is %v, 1 thread gives %v", name, i, y[i], first[i])
+				}
+			}
+		}
+		// float64 through the portable loop.
+		p64, _ := NewPlan[float64](p)
+		q64 := p64.WithAlgo(Taps)
+		y64 := make([]float64, n)
+		w64, x64 := widen(w), widen(x)
+		var b64 []float64
+		if b != nil {
+			b64 = widen(b)
+		}
+		if err := q64.Run(x64, w64, b64, y64, 2); err != nil {
+			t.Fatal(err)
+		}
+		want64 := make([]float64, n)
+		Reference(&p, x64, w64, b64, want64)
+		for i := range y64 {
+			if math.Abs(y64[i]-want64[i]) > 1e-9*(1+math.Abs(want64[i])) {
+				t.Fatalf("float64 %v %s: element %d = %v, want %v", q64.Algo, fmtParams(p), i, y64[i], want64[i])
+			}
+		}
+	}
+}

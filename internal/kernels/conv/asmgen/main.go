@@ -21,6 +21,7 @@ func main() {
 	ConstraintExpr("amd64,!noasm")
 	tailMask()
 	expConsts()
+	dwTaps()
 	dwConv()
 	dwConvJobs()
 	dwFill()
@@ -84,7 +85,7 @@ func sigmoid(vs []VecVirtual, silu bool) {
 	each(func(i int) { VBROADCASTSS(c(0), p[i]) })
 	each(func(i int) { VMINPS(r[i], p[i], r[i]) })
 	each(func(i int) { VMULPS(c(2), r[i], m[i]) })
-	each(func(i int) { VROUNDPS(U8(0), m[i], m[i]) }) // nearest
+	each(func(i int) { VROUNDPS(U8(0), m[i], m[i]) })    // nearest
 	each(func(i int) { VFNMADD231PS(c(3), m[i], r[i]) }) // r -= m·ln2hi
 	each(func(i int) { VFNMADD231PS(c(4), m[i], r[i]) }) // r -= m·ln2lo
 	each(func(i int) { VBROADCASTSS(c(5), p[i]) })
@@ -481,6 +482,91 @@ func dwSplitRows() {
 	ADDQ(k, srcRow)
 	DECQ(rows)
 	JMP(LabelRef("row"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// wide is the number of 8-float vectors dwTaps keeps in flight.
+const wide = 8
+
+// dwTaps emits dwTaps: dst[i] = bias + Σ_t w[t]·src[offs[t]+i] for i in
+// [0, n), n a multiple of 8 (the 1-D kernel of the Taps algorithm).
+func dwTaps() {
+	TEXT("dwTaps", NOSPLIT, "func(dst *float32, src *float32, offs *int, w *float32, ntaps int, n int, bias float32)")
+	Pragma("noescape")
+	Doc(
+		"dwTaps sets dst[i] = bias + Σ_t w[t]·src[offs[t]+i] for i in [0, n),",
+		"t in [0, ntaps); n must be a multiple of 8. Every src index read must",
+		"be in bounds. It needs AVX2 and FMA.",
+	)
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	offs := Load(Param("offs"), GP64())
+	w := Load(Param("w"), GP64())
+	ntaps := Load(Param("ntaps"), GP64())
+	n := Load(Param("n"), GP64())
+	bias := YMM()
+	VBROADCASTSS(NewParamAddr("bias", 48), bias)
+
+	t := GP64()
+	p := GP64()
+	wv := YMM()
+	acc := make([]VecVirtual, wide)
+	for i := range acc {
+		acc[i] = YMM()
+	}
+
+	// Main loop: wide vectors (64 outputs) per pass over the taps.
+	Label("wide")
+	CMPQ(n, U32(8*wide))
+	JL(LabelRef("narrow"))
+	for i := range acc {
+		VMOVAPS(bias, acc[i])
+	}
+	XORQ(t, t)
+	Label("wtap")
+	CMPQ(t, ntaps)
+	JGE(LabelRef("wstore"))
+	MOVQ(Mem{Base: offs, Index: t, Scale: 8}, p)
+	LEAQ(Mem{Base: src, Index: p, Scale: 4}, p)
+	VBROADCASTSS(Mem{Base: w, Index: t, Scale: 4}, wv)
+	for i := range acc {
+		VFMADD231PS(Mem{Base: p, Disp: 32 * i}, wv, acc[i])
+	}
+	INCQ(t)
+	JMP(LabelRef("wtap"))
+	Label("wstore")
+	for i := range acc {
+		VMOVUPS(acc[i], Mem{Base: dst, Disp: 32 * i})
+	}
+	ADDQ(U32(32*wide), dst)
+	ADDQ(U32(32*wide), src)
+	SUBQ(U32(8*wide), n)
+	JMP(LabelRef("wide"))
+
+	// Tail: one vector at a time.
+	Label("narrow")
+	CMPQ(n, U32(8))
+	JL(LabelRef("done"))
+	a := acc[0]
+	VMOVAPS(bias, a)
+	XORQ(t, t)
+	Label("ntap")
+	CMPQ(t, ntaps)
+	JGE(LabelRef("nstore"))
+	MOVQ(Mem{Base: offs, Index: t, Scale: 8}, p)
+	VBROADCASTSS(Mem{Base: w, Index: t, Scale: 4}, wv)
+	VFMADD231PS(Mem{Base: src, Index: p, Scale: 4}, wv, a)
+	INCQ(t)
+	JMP(LabelRef("ntap"))
+	Label("nstore")
+	VMOVUPS(a, Mem{Base: dst})
+	ADDQ(U32(32), dst)
+	ADDQ(U32(32), src)
+	SUBQ(U32(8), n)
+	JMP(LabelRef("narrow"))
+
 	Label("done")
 	VZEROUPPER()
 	RET()
