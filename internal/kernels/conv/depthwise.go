@@ -350,6 +350,7 @@ func (pl *Plan[T]) runDepthwiseEp(x, w, bias, y []T, threads int, ep *dwEpilogue
 			*any(&e.hi).(*float32) = float32(math.Inf(1))
 		}
 	}
+	fast := newDWFast(pl, &l)
 	planes := p.N * p.C
 	// Items of whole planes, at least ~8k outputs each: small planes
 	// (7×7) would otherwise cost more in scheduling than in arithmetic.
@@ -369,6 +370,11 @@ func (pl *Plan[T]) runDepthwiseEp(x, w, bias, y []T, threads int, ep *dwEpilogue
 			clear(scratch[wk])
 		}
 		buf := scratch[wk]
+		if fast != nil {
+			fast.planes(any(x).([]float32), any(w).([]float32), any(bias).([]float32), any(y).([]float32),
+				any(buf).([]float32), it*per, min(planes, (it+1)*per), any(&e).(*dwEpilogue[float32]))
+			return
+		}
 		for pi := it * per; pi < min(planes, (it+1)*per); pi++ {
 			n, c := pi/p.C, pi%p.C
 			fillPlane(p, &l, x[pi*ihw:(pi+1)*ihw], buf)

@@ -24,3 +24,13 @@ func dwSplitRowsF32(a, b, src []float32, rows, na, nb, ldd, lds int) bool {
 func dwConvJobsF32(y, src []float32, l *dwLayout, w []float32, bias, lo, hi float32, act int) {
 	panic("conv: no dwConvJobs kernel")
 }
+
+// dwFast is the float32 assembly path of the depthwise loop; there is
+// none here.
+type dwFast struct{}
+
+func newDWFast[T Num](pl *Plan[T], l *dwLayout) *dwFast { return nil }
+
+func (f *dwFast) planes(x, w, bias, y, buf []float32, pi0, pi1 int, e *dwEpilogue[float32]) {
+	panic("conv: no depthwise assembly path")
+}
