@@ -18,6 +18,9 @@ type dwFast struct {
 	srcOff, dstOff, dstOffB int
 	np, ca, cb, nlo, nhi   int
 	fillRows               int
+	// k3 selects dwConv3x3s1 or dwConv3x3s2 (3×3, dilation 1) for the
+	// planes done row by row.
+	k3 bool
 }
 
 // newDWFast returns the fast path for pl and l, or nil when pl is not a
@@ -71,6 +74,7 @@ func newDWFast[T Num](pl *Plan[T], l *dwLayout) *dwFast {
 	if len(l.boffs) == 0 || f.ohw == 0 {
 		return nil
 	}
+	f.k3 = l.jobs == nil && p.Kernel[0] == 3 && p.Kernel[1] == 3 && p.Dilations[0] == 1 && p.Dilations[1] == 1
 	if l.jobs != nil {
 		if l.jobsSrc > l.length || l.jobsDst > f.ohw {
 			return nil
@@ -117,6 +121,10 @@ func (f *dwFast) planes(x, w, bias, y, buf []float32, pi0, pi1 int, e *dwEpilogu
 			if l.jobs != nil {
 				dwConvJobs(&y[o], &buf[0], &l.jobs[0], len(l.jobs)/4, &l.boffs[0], &w[m*f.kk], len(l.boffs),
 					b, e.lo, e.hi, e.sig)
+			} else if f.k3 && f.stride == 1 {
+				dwConv3x3s1(&y[o], &buf[0], &w[m*f.kk], oh, ow, 4*l.ld, 4*l.rowLen, 4*l.wq, b, e.lo, e.hi, e.sig)
+			} else if f.k3 {
+				dwConv3x3s2(&y[o], &buf[0], &w[m*f.kk], oh, ow, 4*l.ld, 4*l.rowLen, 4*l.wq, b, e.lo, e.hi, e.sig)
 			} else {
 				dwConv(&y[o], &buf[0], &l.boffs[0], &w[m*f.kk], len(l.boffs), oh, ow, 4*l.ld, b, e.lo, e.hi, e.sig)
 			}

@@ -122,12 +122,18 @@ func TestDepthwiseEpilogue(t *testing.T) {
 			s = 3
 		}
 		hw := 1 + r.IntN(30)
+		if iter%4 == 1 {
+			hw = 30 + r.IntN(60) // wide rows: the row kernels (3×3 unrolled)
+		}
 		pad := k / 2
 		out := (hw+2*pad-k)/s + 1
 		if out <= 0 {
 			continue
 		}
 		c := 1 + r.IntN(12)
+		if hw > 30 {
+			c = 1 + r.IntN(3)
+		}
 		p := Params{N: 1 + r.IntN(2), C: c, M: c, Group: c, In: []int{hw, hw + r.IntN(3)}, Kernel: []int{k, k},
 			Strides: []int{s, s}, Dilations: []int{1, 1}, Pads: []int{pad, pad}}
 		p.Out = []int{out, (p.In[1]+2*pad-k)/s + 1}

@@ -20,6 +20,22 @@ func dwTaps(dst *float32, src *float32, offs *int, w *float32, ntaps int, n int,
 //go:noescape
 func dwConv(dst *float32, src *float32, offs *int, w *float32, ntaps int, rows int, cols int, ld int, bias float32, lo float32, hi float32, act int)
 
+// dwConv3x3s1 is dwConv for a 3×3 kernel, dilation 1, column stride 1: tap
+// (ky, kx) of output (r, c) reads src at byte r*ld + ky*rowStep + 4c plus, with
+// stride 1, 4kx, with stride 2, 4(kx/2) and wq4 more for odd kx. It reads up to
+// 7 floats past the last column of each row, and needs AVX2 and FMA.
+//
+//go:noescape
+func dwConv3x3s1(dst *float32, src *float32, w *float32, rows int, cols int, ld int, rowStep int, wq4 int, bias float32, lo float32, hi float32, act int)
+
+// dwConv3x3s2 is dwConv for a 3×3 kernel, dilation 1, column stride 2: tap
+// (ky, kx) of output (r, c) reads src at byte r*ld + ky*rowStep + 4c plus, with
+// stride 1, 4kx, with stride 2, 4(kx/2) and wq4 more for odd kx. It reads up to
+// 7 floats past the last column of each row, and needs AVX2 and FMA.
+//
+//go:noescape
+func dwConv3x3s2(dst *float32, src *float32, w *float32, rows int, cols int, ld int, rowStep int, wq4 int, bias float32, lo float32, hi float32, act int)
+
 // dwConvJobs computes, for each job j < njobs (jobs[4j:4j+3] = srcOff, dstOff, n
 // in bytes, bytes and floats), v = bias + Σ_t w[t]·src[(srcOff+offs[t])/4+i] for
 // i < 8 (ntaps >= 1, offs in bytes), clamps v to [lo, hi], applies the sigmoid

@@ -23,6 +23,8 @@ func main() {
 	expConsts()
 	dwTaps()
 	dwConv()
+	dwConv3x3(1)
+	dwConv3x3(2)
 	dwConvJobs()
 	dwFill()
 	dwSplitRows()
@@ -112,6 +114,12 @@ func sigmoid(vs []VecVirtual, silu bool) {
 // hiMem), then applies the sigmoid (act 1) or SiLU (act 2). Only acc is
 // live across it: it needs every other vector register.
 func epilogue(name string, acc []VecVirtual, loMem, hiMem, act Mem) {
+	epilogueN(name, acc, loMem, hiMem, act, len(acc))
+}
+
+// epilogueN is epilogue with the sigmoids done together at most k at a
+// time (3k spare vector registers).
+func epilogueN(name string, acc []VecVirtual, loMem, hiMem, act Mem, k int) {
 	lo, hi := YMM(), YMM()
 	VBROADCASTSS(loMem, lo)
 	VBROADCASTSS(hiMem, hi)
@@ -125,10 +133,14 @@ func epilogue(name string, acc []VecVirtual, loMem, hiMem, act Mem) {
 	JE(LabelRef(name + "_done"))
 	CMPQ(act, U8(1))
 	JNE(LabelRef(name + "_silu"))
-	sigmoid(acc, false)
+	for i := 0; i < len(acc); i += k {
+		sigmoid(acc[i:min(i+k, len(acc))], false)
+	}
 	JMP(LabelRef(name + "_done"))
 	Label(name + "_silu")
-	sigmoid(acc, true)
+	for i := 0; i < len(acc); i += k {
+		sigmoid(acc[i:min(i+k, len(acc))], true)
+	}
 	Label(name + "_done")
 }
 
@@ -238,6 +250,121 @@ func dwConv() {
 	JMP(LabelRef("row"))
 
 	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// dwConv3x3 emits dwConv3x3s1 or dwConv3x3s2: dwConv for a 3×3 kernel
+// (dilation 1) with the nine weights in registers and the taps unrolled,
+// each tap one FMA from memory. Output row r reads scratch rows at
+// src + r*ld + ky*rowStep; with stride 2 the odd columns kx are in the
+// second phase, wq4 bytes on. The tap order is dwConv's (row by row), so
+// both give the same bits.
+func dwConv3x3(sw int) {
+	name := fmt.Sprintf("dwConv3x3s%d", sw)
+	TEXT(name, NOSPLIT, "func(dst *float32, src *float32, w *float32, rows int, cols int, ld int, rowStep int, wq4 int, bias float32, lo float32, hi float32, act int)")
+	Pragma("noescape")
+	Doc(
+		fmt.Sprintf("%s is dwConv for a 3×3 kernel, dilation 1, column stride %d: tap", name, sw),
+		"(ky, kx) of output (r, c) reads src at byte r*ld + ky*rowStep + 4c plus, with",
+		"stride 1, 4kx, with stride 2, 4(kx/2) and wq4 more for odd kx. It reads up to",
+		"7 floats past the last column of each row, and needs AVX2 and FMA.",
+	)
+	dstRow := Load(Param("dst"), GP64())
+	srcRow := Load(Param("src"), GP64())
+	rows := Load(Param("rows"), GP64())
+	var wq4 Register
+	if sw == 2 {
+		wq4 = Load(Param("wq4"), GP64())
+	}
+	wp := Load(Param("w"), GP64())
+	wr := make([]VecVirtual, 9)
+	for t := range wr {
+		wr[t] = YMM()
+		VBROADCASTSS(Mem{Base: wp, Disp: 4 * t}, wr[t])
+	}
+	d, n, tmp := GP64(), GP64(), GP64()
+	rp := []Register{GP64(), GP64(), GP64()}
+	acc := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
+	tap := func(ky, kx, i int) Mem {
+		if sw == 1 {
+			return Mem{Base: rp[ky], Disp: 4*kx + 32*i}
+		}
+		if kx%2 == 0 {
+			return Mem{Base: rp[ky], Disp: 4*(kx/2) + 32*i}
+		}
+		return Mem{Base: rp[ky], Index: wq4, Scale: 1, Disp: 4*(kx/2) + 32*i}
+	}
+	block := func(lbl string, v int) {
+		for i := 0; i < v; i++ {
+			VBROADCASTSS(NewParamAddr("bias", 64), acc[i])
+		}
+		for ky := 0; ky < 3; ky++ {
+			for kx := 0; kx < 3; kx++ {
+				for i := 0; i < v; i++ {
+					VFMADD231PS(tap(ky, kx, i), wr[3*ky+kx], acc[i])
+				}
+			}
+		}
+		// The weights take nine registers: one sigmoid at a time.
+		epilogueN(lbl, acc[:v], NewParamAddr("lo", 68), NewParamAddr("hi", 72), NewParamAddr("act", 80), 1)
+	}
+
+	Label(name + "_row")
+	TESTQ(rows, rows)
+	JZ(LabelRef(name + "_done"))
+	MOVQ(dstRow, d)
+	MOVQ(srcRow, rp[0])
+	Load(Param("rowStep"), tmp)
+	LEAQ(Mem{Base: rp[0], Index: tmp, Scale: 1}, rp[1])
+	LEAQ(Mem{Base: rp[0], Index: tmp, Scale: 2}, rp[2])
+	Load(Param("cols"), n)
+	for _, v := range []int{4, 2, 1} {
+		loop := fmt.Sprintf("%s_v%d", name, v)
+		next := loop + "end"
+		Label(loop)
+		CMPQ(n, U32(8*v))
+		JL(LabelRef(next))
+		block(loop+"ep", v)
+		for i := 0; i < v; i++ {
+			VMOVUPS(acc[i], Mem{Base: d, Disp: 32 * i})
+		}
+		ADDQ(U32(32*v), d)
+		for _, r := range rp {
+			ADDQ(U32(32*v), r)
+		}
+		SUBQ(U32(8*v), n)
+		if v == 4 {
+			JMP(LabelRef(loop))
+		}
+		Label(next)
+	}
+	// Tail: n in [0, 8) columns left; store whole while the rows after
+	// hold the overrun ((rows-1)*cols >= 8-n), else masked.
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_rowend"))
+	block(name+"_tep", 1)
+	MOVQ(rows, tmp)
+	DECQ(tmp)
+	IMULQ(NewParamAddr("cols", 32), tmp)
+	ADDQ(n, tmp)
+	CMPQ(tmp, U8(8))
+	JL(LabelRef(name + "_masked"))
+	VMOVUPS(acc[0], Mem{Base: d})
+	JMP(LabelRef(name + "_rowend"))
+	Label(name + "_masked")
+	mask := YMM()
+	maskOf(mask, n, tmp)
+	VMASKMOVPS(acc[0], mask, Mem{Base: d})
+
+	Label(name + "_rowend")
+	Load(Param("cols"), n)
+	LEAQ(Mem{Base: dstRow, Index: n, Scale: 4}, dstRow)
+	Load(Param("ld"), n)
+	ADDQ(n, srcRow)
+	DECQ(rows)
+	JMP(LabelRef(name + "_row"))
+	Label(name + "_done")
 	VZEROUPPER()
 	RET()
 }
