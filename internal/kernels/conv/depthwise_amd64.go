@@ -14,10 +14,10 @@ type dwFast struct {
 	ihw, ohw, kk, mult int
 	// The fill: stride 1 (dwFill) or 2 (dwSplitRows), from input element
 	// srcOff of a plane to scratch element dstOff (and dstOffB).
-	stride                 int
+	stride                  int
 	srcOff, dstOff, dstOffB int
-	np, ca, cb, nlo, nhi   int
-	fillRows               int
+	np, ca, cb, nlo, nhi    int
+	fillRows                int
 	// k3 selects dwConv3x3s1 or dwConv3x3s2 (3×3, dilation 1) for the
 	// planes done row by row.
 	k3 bool
