@@ -3,21 +3,26 @@ package conv
 // Depthwise convolution (one input channel per group, M/C output channels
 // per input channel, two spatial axes).
 //
-// Each input plane is copied once into per-worker scratch, zero-padded to
-// exactly the rows and columns the windows read, and split into stride
-// phases: padded element (r, c) goes to phase plane (r%sh, c%sw) at
-// (r/sh, c/sw). Every phase plane has the same width wq, so output
-// (oy, ox) reads phase-plane element oy*wq+ox+off(tap) for a fixed offset
-// per tap: the output plane is one branch-free 2-D loop (dwConv, AVX2+FMA
-// assembly where available, else convPlaneGo) with no border cases and no
-// strided loads, whatever the kernel size, stride, dilation or padding.
-// The scratch is zeroed once per run: a plane's fill writes only the
-// positions that hold input, so the padding stays zero.
+// Each input plane is copied once into per-worker scratch holding the rows
+// of the zero-padded plane that the windows read, each row split into its
+// sw column phases (see dwLayout). Output (oy, ox) then reads scratch
+// element oy*ld + ox + off(tap) for a fixed offset per tap: an output plane
+// is one branch-free 2-D loop with no border cases and no strided loads,
+// whatever the kernel size, stride, dilation or padding. The scratch is
+// zeroed once per run: a plane's fill writes only the positions that hold
+// input, so the padding stays zero.
 //
-// Stride 1 fills with row copies, stride 2 with an even/odd split of each
-// row (vectorized); other strides gather. Bias and a clamp (Relu, Clip)
-// are applied in the kernel's registers; other activations and a residual
-// run over the output plane while it is in cache.
+// With AVX2+FMA (float32): stride 1 fills with vector row copies, stride 2
+// with a vector even/odd split of each row; planes at least 32 outputs
+// wide run row by row (dwConv, or dwConv3x3s1/s2 with the 3×3 weights in
+// registers), narrower ones through a list of output vectors taken four
+// at a time across rows (dwConvJobs). Bias, a clamp (Relu, Clip) and the
+// sigmoid or SiLU are applied in the kernels' registers; a residual and
+// other activations run over each output plane right after it is made,
+// while it is in cache. Elsewhere (float64, other strides, -tags noasm)
+// the same layout runs through fillPlane and convPlaneGo. Work is split
+// over whole planes, so every output is computed the same way whatever
+// the thread count.
 
 import (
 	"math"
