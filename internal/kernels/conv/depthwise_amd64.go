@@ -18,8 +18,8 @@ type dwFast struct {
 	srcOff, dstOff, dstOffB int
 	np, ca, cb, nlo, nhi    int
 	fillRows                int
-	// k3 selects dwConv3x3s1 or dwConv3x3s2 (3×3, dilation 1) for the
-	// planes done row by row.
+	// k3 selects the 3×3 kernels (dwConv3x3s1/s2, dwConvJobs3x3s1/s2)
+	// for a 3×3 kernel with dilation 1.
 	k3 bool
 }
 
@@ -74,7 +74,7 @@ func newDWFast[T Num](pl *Plan[T], l *dwLayout) *dwFast {
 	if len(l.boffs) == 0 || f.ohw == 0 {
 		return nil
 	}
-	f.k3 = l.jobs == nil && p.Kernel[0] == 3 && p.Kernel[1] == 3 && p.Dilations[0] == 1 && p.Dilations[1] == 1
+	f.k3 = p.Kernel[0] == 3 && p.Kernel[1] == 3 && p.Dilations[0] == 1 && p.Dilations[1] == 1
 	if l.jobs != nil {
 		if l.jobsSrc > l.length || l.jobsDst > f.ohw {
 			return nil
@@ -118,7 +118,13 @@ func (f *dwFast) planes(x, w, bias, y, buf []float32, pi0, pi1 int, e *dwEpilogu
 				b = bias[m]
 			}
 			o := (n*p.M + m) * f.ohw
-			if l.jobs != nil {
+			if l.jobs != nil && f.k3 && f.stride == 1 {
+				dwConvJobs3x3s1(&y[o], &buf[0], &l.jobs[0], len(l.jobs)/4, &w[m*f.kk], 4*l.rowLen, 4*l.wq,
+					b, e.lo, e.hi, e.sig)
+			} else if l.jobs != nil && f.k3 {
+				dwConvJobs3x3s2(&y[o], &buf[0], &l.jobs[0], len(l.jobs)/4, &w[m*f.kk], 4*l.rowLen, 4*l.wq,
+					b, e.lo, e.hi, e.sig)
+			} else if l.jobs != nil {
 				dwConvJobs(&y[o], &buf[0], &l.jobs[0], len(l.jobs)/4, &l.boffs[0], &w[m*f.kk], len(l.boffs),
 					b, e.lo, e.hi, e.sig)
 			} else if f.k3 && f.stride == 1 {

@@ -3077,6 +3077,2080 @@ jdone:
 	VZEROUPPER
 	RET
 
+// func dwConvJobs3x3s1(dst *float32, src *float32, jobs *int32, njobs int, w *float32, rowStep int, wq4 int, bias float32, lo float32, hi float32, act int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·dwConvJobs3x3s1(SB), NOSPLIT, $0-80
+	MOVQ         jobs+16(FP), AX
+	MOVQ         njobs+24(FP), CX
+	MOVQ         w+32(FP), DX
+	VBROADCASTSS (DX), Y0
+	VBROADCASTSS 4(DX), Y1
+	VBROADCASTSS 8(DX), Y2
+	VBROADCASTSS 12(DX), Y3
+	VBROADCASTSS 16(DX), Y4
+	VBROADCASTSS 20(DX), Y5
+	VBROADCASTSS 24(DX), Y6
+	VBROADCASTSS 28(DX), Y7
+	VBROADCASTSS 32(DX), Y8
+	MOVQ         rowStep+40(FP), DX
+
+dwConvJobs3x3s1_j4:
+	CMPQ         CX, $0x04
+	JL           dwConvJobs3x3s1_j4_end
+	MOVLQSX      (AX), BX
+	ADDQ         src+8(FP), BX
+	VBROADCASTSS bias+56(FP), Y9
+	MOVLQSX      16(AX), SI
+	ADDQ         src+8(FP), SI
+	VBROADCASTSS bias+56(FP), Y10
+	MOVLQSX      32(AX), DI
+	ADDQ         src+8(FP), DI
+	VBROADCASTSS bias+56(FP), Y11
+	MOVLQSX      48(AX), R8
+	ADDQ         src+8(FP), R8
+	VBROADCASTSS bias+56(FP), Y12
+	VFMADD231PS  (BX), Y0, Y9
+	VFMADD231PS  (SI), Y0, Y10
+	VFMADD231PS  (DI), Y0, Y11
+	VFMADD231PS  (R8), Y0, Y12
+	VFMADD231PS  4(BX), Y1, Y9
+	VFMADD231PS  4(SI), Y1, Y10
+	VFMADD231PS  4(DI), Y1, Y11
+	VFMADD231PS  4(R8), Y1, Y12
+	VFMADD231PS  8(BX), Y2, Y9
+	VFMADD231PS  8(SI), Y2, Y10
+	VFMADD231PS  8(DI), Y2, Y11
+	VFMADD231PS  8(R8), Y2, Y12
+	VFMADD231PS  (BX)(DX*1), Y3, Y9
+	VFMADD231PS  (SI)(DX*1), Y3, Y10
+	VFMADD231PS  (DI)(DX*1), Y3, Y11
+	VFMADD231PS  (R8)(DX*1), Y3, Y12
+	VFMADD231PS  4(BX)(DX*1), Y4, Y9
+	VFMADD231PS  4(SI)(DX*1), Y4, Y10
+	VFMADD231PS  4(DI)(DX*1), Y4, Y11
+	VFMADD231PS  4(R8)(DX*1), Y4, Y12
+	VFMADD231PS  8(BX)(DX*1), Y5, Y9
+	VFMADD231PS  8(SI)(DX*1), Y5, Y10
+	VFMADD231PS  8(DI)(DX*1), Y5, Y11
+	VFMADD231PS  8(R8)(DX*1), Y5, Y12
+	VFMADD231PS  (BX)(DX*2), Y6, Y9
+	VFMADD231PS  (SI)(DX*2), Y6, Y10
+	VFMADD231PS  (DI)(DX*2), Y6, Y11
+	VFMADD231PS  (R8)(DX*2), Y6, Y12
+	VFMADD231PS  4(BX)(DX*2), Y7, Y9
+	VFMADD231PS  4(SI)(DX*2), Y7, Y10
+	VFMADD231PS  4(DI)(DX*2), Y7, Y11
+	VFMADD231PS  4(R8)(DX*2), Y7, Y12
+	VFMADD231PS  8(BX)(DX*2), Y8, Y9
+	VFMADD231PS  8(SI)(DX*2), Y8, Y10
+	VFMADD231PS  8(DI)(DX*2), Y8, Y11
+	VFMADD231PS  8(R8)(DX*2), Y8, Y12
+	VBROADCASTSS lo+60(FP), Y13
+	VBROADCASTSS hi+64(FP), Y14
+	VMAXPS       Y9, Y13, Y9
+	VMINPS       Y9, Y14, Y9
+	VMAXPS       Y10, Y13, Y10
+	VMINPS       Y10, Y14, Y10
+	VMAXPS       Y11, Y13, Y11
+	VMINPS       Y11, Y14, Y11
+	VMAXPS       Y12, Y13, Y12
+	VMINPS       Y12, Y14, Y12
+	CMPQ         act+72(FP), $0x00
+	JE           dwConvJobs3x3s1_j4_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          dwConvJobs3x3s1_j4_ep_silu
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y9, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y9
+	VROUNDPS     $0x00, Y9, Y9
+	VFNMADD231PS dwexp<>+96(SB), Y9, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y9, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       dwexp<>+352(SB), Y9, Y9
+	VMULPS       Y9, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VDIVPS       Y14, Y9, Y14
+	VMOVAPS      Y14, Y9
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y10, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y10
+	VROUNDPS     $0x00, Y10, Y10
+	VFNMADD231PS dwexp<>+96(SB), Y10, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y10, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VPADDD       dwexp<>+352(SB), Y10, Y10
+	VMULPS       Y10, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y10
+	VDIVPS       Y14, Y10, Y14
+	VMOVAPS      Y14, Y10
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y11, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y11
+	VROUNDPS     $0x00, Y11, Y11
+	VFNMADD231PS dwexp<>+96(SB), Y11, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y11, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y11, Y11
+	VPSLLD       $0x17, Y11, Y11
+	VPADDD       dwexp<>+352(SB), Y11, Y11
+	VMULPS       Y11, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y11
+	VDIVPS       Y14, Y11, Y14
+	VMOVAPS      Y14, Y11
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y12, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y12
+	VROUNDPS     $0x00, Y12, Y12
+	VFNMADD231PS dwexp<>+96(SB), Y12, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y12, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y12, Y12
+	VPSLLD       $0x17, Y12, Y12
+	VPADDD       dwexp<>+352(SB), Y12, Y12
+	VMULPS       Y12, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y12
+	VDIVPS       Y14, Y12, Y14
+	VMOVAPS      Y14, Y12
+	JMP          dwConvJobs3x3s1_j4_ep_done
+
+dwConvJobs3x3s1_j4_ep_silu:
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y9, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y15, Y9, Y9
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y10, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y15, Y10, Y10
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y11, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y15, Y11, Y11
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y12, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y15, Y12, Y12
+
+dwConvJobs3x3s1_j4_ep_done:
+	MOVLQSX 4(AX), BX
+	ADDQ    dst+0(FP), BX
+	MOVLQSX 8(AX), SI
+	CMPQ    SI, $0x08
+	JNE     dwConvJobs3x3s1_j4_st0_part
+	VMOVUPS Y9, (BX)
+	JMP     dwConvJobs3x3s1_j4_st0_0
+
+dwConvJobs3x3s1_j4_st0_part:
+	TESTQ        $0x00000004, SI
+	JZ           dwConvJobs3x3s1_j4_st0_2
+	VMOVUPS      X9, (BX)
+	VEXTRACTF128 $0x01, Y9, X9
+	ADDQ         $0x10, BX
+
+dwConvJobs3x3s1_j4_st0_2:
+	TESTQ    $0x00000002, SI
+	JZ       dwConvJobs3x3s1_j4_st0_1
+	VMOVLPS  X9, (BX)
+	VMOVHLPS X9, X9, X9
+	ADDQ     $0x08, BX
+
+dwConvJobs3x3s1_j4_st0_1:
+	TESTQ  $0x00000001, SI
+	JZ     dwConvJobs3x3s1_j4_st0_0
+	VMOVSS X9, (BX)
+
+dwConvJobs3x3s1_j4_st0_0:
+	MOVLQSX 20(AX), BX
+	ADDQ    dst+0(FP), BX
+	MOVLQSX 24(AX), SI
+	CMPQ    SI, $0x08
+	JNE     dwConvJobs3x3s1_j4_st1_part
+	VMOVUPS Y10, (BX)
+	JMP     dwConvJobs3x3s1_j4_st1_0
+
+dwConvJobs3x3s1_j4_st1_part:
+	TESTQ        $0x00000004, SI
+	JZ           dwConvJobs3x3s1_j4_st1_2
+	VMOVUPS      X10, (BX)
+	VEXTRACTF128 $0x01, Y10, X10
+	ADDQ         $0x10, BX
+
+dwConvJobs3x3s1_j4_st1_2:
+	TESTQ    $0x00000002, SI
+	JZ       dwConvJobs3x3s1_j4_st1_1
+	VMOVLPS  X10, (BX)
+	VMOVHLPS X10, X10, X10
+	ADDQ     $0x08, BX
+
+dwConvJobs3x3s1_j4_st1_1:
+	TESTQ  $0x00000001, SI
+	JZ     dwConvJobs3x3s1_j4_st1_0
+	VMOVSS X10, (BX)
+
+dwConvJobs3x3s1_j4_st1_0:
+	MOVLQSX 36(AX), BX
+	ADDQ    dst+0(FP), BX
+	MOVLQSX 40(AX), SI
+	CMPQ    SI, $0x08
+	JNE     dwConvJobs3x3s1_j4_st2_part
+	VMOVUPS Y11, (BX)
+	JMP     dwConvJobs3x3s1_j4_st2_0
+
+dwConvJobs3x3s1_j4_st2_part:
+	TESTQ        $0x00000004, SI
+	JZ           dwConvJobs3x3s1_j4_st2_2
+	VMOVUPS      X11, (BX)
+	VEXTRACTF128 $0x01, Y11, X11
+	ADDQ         $0x10, BX
+
+dwConvJobs3x3s1_j4_st2_2:
+	TESTQ    $0x00000002, SI
+	JZ       dwConvJobs3x3s1_j4_st2_1
+	VMOVLPS  X11, (BX)
+	VMOVHLPS X11, X11, X11
+	ADDQ     $0x08, BX
+
+dwConvJobs3x3s1_j4_st2_1:
+	TESTQ  $0x00000001, SI
+	JZ     dwConvJobs3x3s1_j4_st2_0
+	VMOVSS X11, (BX)
+
+dwConvJobs3x3s1_j4_st2_0:
+	MOVLQSX 52(AX), BX
+	ADDQ    dst+0(FP), BX
+	MOVLQSX 56(AX), SI
+	CMPQ    SI, $0x08
+	JNE     dwConvJobs3x3s1_j4_st3_part
+	VMOVUPS Y12, (BX)
+	JMP     dwConvJobs3x3s1_j4_st3_0
+
+dwConvJobs3x3s1_j4_st3_part:
+	TESTQ        $0x00000004, SI
+	JZ           dwConvJobs3x3s1_j4_st3_2
+	VMOVUPS      X12, (BX)
+	VEXTRACTF128 $0x01, Y12, X12
+	ADDQ         $0x10, BX
+
+dwConvJobs3x3s1_j4_st3_2:
+	TESTQ    $0x00000002, SI
+	JZ       dwConvJobs3x3s1_j4_st3_1
+	VMOVLPS  X12, (BX)
+	VMOVHLPS X12, X12, X12
+	ADDQ     $0x08, BX
+
+dwConvJobs3x3s1_j4_st3_1:
+	TESTQ  $0x00000001, SI
+	JZ     dwConvJobs3x3s1_j4_st3_0
+	VMOVSS X12, (BX)
+
+dwConvJobs3x3s1_j4_st3_0:
+	ADDQ $0x40, AX
+	SUBQ $0x04, CX
+	JMP  dwConvJobs3x3s1_j4
+
+dwConvJobs3x3s1_j4_end:
+	CMPQ         CX, $0x03
+	JNE          dwConvJobs3x3s1_j3_end
+	MOVLQSX      (AX), BX
+	ADDQ         src+8(FP), BX
+	VBROADCASTSS bias+56(FP), Y9
+	MOVLQSX      16(AX), SI
+	ADDQ         src+8(FP), SI
+	VBROADCASTSS bias+56(FP), Y10
+	MOVLQSX      32(AX), DI
+	ADDQ         src+8(FP), DI
+	VBROADCASTSS bias+56(FP), Y11
+	VFMADD231PS  (BX), Y0, Y9
+	VFMADD231PS  (SI), Y0, Y10
+	VFMADD231PS  (DI), Y0, Y11
+	VFMADD231PS  4(BX), Y1, Y9
+	VFMADD231PS  4(SI), Y1, Y10
+	VFMADD231PS  4(DI), Y1, Y11
+	VFMADD231PS  8(BX), Y2, Y9
+	VFMADD231PS  8(SI), Y2, Y10
+	VFMADD231PS  8(DI), Y2, Y11
+	VFMADD231PS  (BX)(DX*1), Y3, Y9
+	VFMADD231PS  (SI)(DX*1), Y3, Y10
+	VFMADD231PS  (DI)(DX*1), Y3, Y11
+	VFMADD231PS  4(BX)(DX*1), Y4, Y9
+	VFMADD231PS  4(SI)(DX*1), Y4, Y10
+	VFMADD231PS  4(DI)(DX*1), Y4, Y11
+	VFMADD231PS  8(BX)(DX*1), Y5, Y9
+	VFMADD231PS  8(SI)(DX*1), Y5, Y10
+	VFMADD231PS  8(DI)(DX*1), Y5, Y11
+	VFMADD231PS  (BX)(DX*2), Y6, Y9
+	VFMADD231PS  (SI)(DX*2), Y6, Y10
+	VFMADD231PS  (DI)(DX*2), Y6, Y11
+	VFMADD231PS  4(BX)(DX*2), Y7, Y9
+	VFMADD231PS  4(SI)(DX*2), Y7, Y10
+	VFMADD231PS  4(DI)(DX*2), Y7, Y11
+	VFMADD231PS  8(BX)(DX*2), Y8, Y9
+	VFMADD231PS  8(SI)(DX*2), Y8, Y10
+	VFMADD231PS  8(DI)(DX*2), Y8, Y11
+	VBROADCASTSS lo+60(FP), Y0
+	VBROADCASTSS hi+64(FP), Y1
+	VMAXPS       Y9, Y0, Y9
+	VMINPS       Y9, Y1, Y9
+	VMAXPS       Y10, Y0, Y10
+	VMINPS       Y10, Y1, Y10
+	VMAXPS       Y11, Y0, Y11
+	VMINPS       Y11, Y1, Y11
+	CMPQ         act+72(FP), $0x00
+	JE           dwConvJobs3x3s1_j3_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          dwConvJobs3x3s1_j3_ep_silu
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y9, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y9
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y10, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y10
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y11, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y11
+	JMP          dwConvJobs3x3s1_j3_ep_done
+
+dwConvJobs3x3s1_j3_ep_silu:
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y9, Y1, Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       dwexp<>+64(SB), Y1, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y1
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y2, Y0, Y2
+	VMULPS       Y2, Y9, Y9
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y10, Y1, Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       dwexp<>+64(SB), Y1, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y1
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y2, Y0, Y2
+	VMULPS       Y2, Y10, Y10
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y11, Y1, Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       dwexp<>+64(SB), Y1, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y1
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y2, Y0, Y2
+	VMULPS       Y2, Y11, Y11
+
+dwConvJobs3x3s1_j3_ep_done:
+	MOVLQSX 4(AX), BX
+	ADDQ    dst+0(FP), BX
+	MOVLQSX 8(AX), SI
+	CMPQ    SI, $0x08
+	JNE     dwConvJobs3x3s1_j3_st0_part
+	VMOVUPS Y9, (BX)
+	JMP     dwConvJobs3x3s1_j3_st0_0
+
+dwConvJobs3x3s1_j3_st0_part:
+	TESTQ        $0x00000004, SI
+	JZ           dwConvJobs3x3s1_j3_st0_2
+	VMOVUPS      X9, (BX)
+	VEXTRACTF128 $0x01, Y9, X9
+	ADDQ         $0x10, BX
+
+dwConvJobs3x3s1_j3_st0_2:
+	TESTQ    $0x00000002, SI
+	JZ       dwConvJobs3x3s1_j3_st0_1
+	VMOVLPS  X9, (BX)
+	VMOVHLPS X9, X9, X9
+	ADDQ     $0x08, BX
+
+dwConvJobs3x3s1_j3_st0_1:
+	TESTQ  $0x00000001, SI
+	JZ     dwConvJobs3x3s1_j3_st0_0
+	VMOVSS X9, (BX)
+
+dwConvJobs3x3s1_j3_st0_0:
+	MOVLQSX 20(AX), BX
+	ADDQ    dst+0(FP), BX
+	MOVLQSX 24(AX), SI
+	CMPQ    SI, $0x08
+	JNE     dwConvJobs3x3s1_j3_st1_part
+	VMOVUPS Y10, (BX)
+	JMP     dwConvJobs3x3s1_j3_st1_0
+
+dwConvJobs3x3s1_j3_st1_part:
+	TESTQ        $0x00000004, SI
+	JZ           dwConvJobs3x3s1_j3_st1_2
+	VMOVUPS      X10, (BX)
+	VEXTRACTF128 $0x01, Y10, X10
+	ADDQ         $0x10, BX
+
+dwConvJobs3x3s1_j3_st1_2:
+	TESTQ    $0x00000002, SI
+	JZ       dwConvJobs3x3s1_j3_st1_1
+	VMOVLPS  X10, (BX)
+	VMOVHLPS X10, X10, X10
+	ADDQ     $0x08, BX
+
+dwConvJobs3x3s1_j3_st1_1:
+	TESTQ  $0x00000001, SI
+	JZ     dwConvJobs3x3s1_j3_st1_0
+	VMOVSS X10, (BX)
+
+dwConvJobs3x3s1_j3_st1_0:
+	MOVLQSX 36(AX), BX
+	ADDQ    dst+0(FP), BX
+	MOVLQSX 40(AX), SI
+	CMPQ    SI, $0x08
+	JNE     dwConvJobs3x3s1_j3_st2_part
+	VMOVUPS Y11, (BX)
+	JMP     dwConvJobs3x3s1_j3_st2_0
+
+dwConvJobs3x3s1_j3_st2_part:
+	TESTQ        $0x00000004, SI
+	JZ           dwConvJobs3x3s1_j3_st2_2
+	VMOVUPS      X11, (BX)
+	VEXTRACTF128 $0x01, Y11, X11
+	ADDQ         $0x10, BX
+
+dwConvJobs3x3s1_j3_st2_2:
+	TESTQ    $0x00000002, SI
+	JZ       dwConvJobs3x3s1_j3_st2_1
+	VMOVLPS  X11, (BX)
+	VMOVHLPS X11, X11, X11
+	ADDQ     $0x08, BX
+
+dwConvJobs3x3s1_j3_st2_1:
+	TESTQ  $0x00000001, SI
+	JZ     dwConvJobs3x3s1_j3_st2_0
+	VMOVSS X11, (BX)
+
+dwConvJobs3x3s1_j3_st2_0:
+	ADDQ $0x30, AX
+	SUBQ $0x03, CX
+	JMP  dwConvJobs3x3s1_done
+
+dwConvJobs3x3s1_j3_end:
+	CMPQ         CX, $0x02
+	JNE          dwConvJobs3x3s1_j2_end
+	MOVLQSX      (AX), BX
+	ADDQ         src+8(FP), BX
+	VBROADCASTSS bias+56(FP), Y9
+	MOVLQSX      16(AX), SI
+	ADDQ         src+8(FP), SI
+	VBROADCASTSS bias+56(FP), Y10
+	VFMADD231PS  (BX), Y0, Y9
+	VFMADD231PS  (SI), Y0, Y10
+	VFMADD231PS  4(BX), Y1, Y9
+	VFMADD231PS  4(SI), Y1, Y10
+	VFMADD231PS  8(BX), Y2, Y9
+	VFMADD231PS  8(SI), Y2, Y10
+	VFMADD231PS  (BX)(DX*1), Y3, Y9
+	VFMADD231PS  (SI)(DX*1), Y3, Y10
+	VFMADD231PS  4(BX)(DX*1), Y4, Y9
+	VFMADD231PS  4(SI)(DX*1), Y4, Y10
+	VFMADD231PS  8(BX)(DX*1), Y5, Y9
+	VFMADD231PS  8(SI)(DX*1), Y5, Y10
+	VFMADD231PS  (BX)(DX*2), Y6, Y9
+	VFMADD231PS  (SI)(DX*2), Y6, Y10
+	VFMADD231PS  4(BX)(DX*2), Y7, Y9
+	VFMADD231PS  4(SI)(DX*2), Y7, Y10
+	VFMADD231PS  8(BX)(DX*2), Y8, Y9
+	VFMADD231PS  8(SI)(DX*2), Y8, Y10
+	VBROADCASTSS lo+60(FP), Y0
+	VBROADCASTSS hi+64(FP), Y1
+	VMAXPS       Y9, Y0, Y9
+	VMINPS       Y9, Y1, Y9
+	VMAXPS       Y10, Y0, Y10
+	VMINPS       Y10, Y1, Y10
+	CMPQ         act+72(FP), $0x00
+	JE           dwConvJobs3x3s1_j2_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          dwConvJobs3x3s1_j2_ep_silu
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y9, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y9
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y10, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y10
+	JMP          dwConvJobs3x3s1_j2_ep_done
+
+dwConvJobs3x3s1_j2_ep_silu:
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y9, Y1, Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       dwexp<>+64(SB), Y1, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y1
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y2, Y0, Y2
+	VMULPS       Y2, Y9, Y9
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y10, Y1, Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       dwexp<>+64(SB), Y1, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y1
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y2, Y0, Y2
+	VMULPS       Y2, Y10, Y10
+
+dwConvJobs3x3s1_j2_ep_done:
+	MOVLQSX 4(AX), BX
+	ADDQ    dst+0(FP), BX
+	MOVLQSX 8(AX), SI
+	CMPQ    SI, $0x08
+	JNE     dwConvJobs3x3s1_j2_st0_part
+	VMOVUPS Y9, (BX)
+	JMP     dwConvJobs3x3s1_j2_st0_0
+
+dwConvJobs3x3s1_j2_st0_part:
+	TESTQ        $0x00000004, SI
+	JZ           dwConvJobs3x3s1_j2_st0_2
+	VMOVUPS      X9, (BX)
+	VEXTRACTF128 $0x01, Y9, X9
+	ADDQ         $0x10, BX
+
+dwConvJobs3x3s1_j2_st0_2:
+	TESTQ    $0x00000002, SI
+	JZ       dwConvJobs3x3s1_j2_st0_1
+	VMOVLPS  X9, (BX)
+	VMOVHLPS X9, X9, X9
+	ADDQ     $0x08, BX
+
+dwConvJobs3x3s1_j2_st0_1:
+	TESTQ  $0x00000001, SI
+	JZ     dwConvJobs3x3s1_j2_st0_0
+	VMOVSS X9, (BX)
+
+dwConvJobs3x3s1_j2_st0_0:
+	MOVLQSX 20(AX), BX
+	ADDQ    dst+0(FP), BX
+	MOVLQSX 24(AX), SI
+	CMPQ    SI, $0x08
+	JNE     dwConvJobs3x3s1_j2_st1_part
+	VMOVUPS Y10, (BX)
+	JMP     dwConvJobs3x3s1_j2_st1_0
+
+dwConvJobs3x3s1_j2_st1_part:
+	TESTQ        $0x00000004, SI
+	JZ           dwConvJobs3x3s1_j2_st1_2
+	VMOVUPS      X10, (BX)
+	VEXTRACTF128 $0x01, Y10, X10
+	ADDQ         $0x10, BX
+
+dwConvJobs3x3s1_j2_st1_2:
+	TESTQ    $0x00000002, SI
+	JZ       dwConvJobs3x3s1_j2_st1_1
+	VMOVLPS  X10, (BX)
+	VMOVHLPS X10, X10, X10
+	ADDQ     $0x08, BX
+
+dwConvJobs3x3s1_j2_st1_1:
+	TESTQ  $0x00000001, SI
+	JZ     dwConvJobs3x3s1_j2_st1_0
+	VMOVSS X10, (BX)
+
+dwConvJobs3x3s1_j2_st1_0:
+	ADDQ $0x20, AX
+	SUBQ $0x02, CX
+	JMP  dwConvJobs3x3s1_done
+
+dwConvJobs3x3s1_j2_end:
+	CMPQ         CX, $0x01
+	JNE          dwConvJobs3x3s1_j1_end
+	MOVLQSX      (AX), BX
+	ADDQ         src+8(FP), BX
+	VBROADCASTSS bias+56(FP), Y9
+	VFMADD231PS  (BX), Y0, Y9
+	VFMADD231PS  4(BX), Y1, Y9
+	VFMADD231PS  8(BX), Y2, Y9
+	VFMADD231PS  (BX)(DX*1), Y3, Y9
+	VFMADD231PS  4(BX)(DX*1), Y4, Y9
+	VFMADD231PS  8(BX)(DX*1), Y5, Y9
+	VFMADD231PS  (BX)(DX*2), Y6, Y9
+	VFMADD231PS  4(BX)(DX*2), Y7, Y9
+	VFMADD231PS  8(BX)(DX*2), Y8, Y9
+	VBROADCASTSS lo+60(FP), Y0
+	VBROADCASTSS hi+64(FP), Y1
+	VMAXPS       Y9, Y0, Y9
+	VMINPS       Y9, Y1, Y9
+	CMPQ         act+72(FP), $0x00
+	JE           dwConvJobs3x3s1_j1_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          dwConvJobs3x3s1_j1_ep_silu
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y9, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y9
+	JMP          dwConvJobs3x3s1_j1_ep_done
+
+dwConvJobs3x3s1_j1_ep_silu:
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y9, Y1, Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       dwexp<>+64(SB), Y1, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y1
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y2, Y0, Y2
+	VMULPS       Y2, Y9, Y9
+
+dwConvJobs3x3s1_j1_ep_done:
+	MOVLQSX 4(AX), BX
+	ADDQ    dst+0(FP), BX
+	MOVLQSX 8(AX), SI
+	CMPQ    SI, $0x08
+	JNE     dwConvJobs3x3s1_j1_st0_part
+	VMOVUPS Y9, (BX)
+	JMP     dwConvJobs3x3s1_j1_st0_0
+
+dwConvJobs3x3s1_j1_st0_part:
+	TESTQ        $0x00000004, SI
+	JZ           dwConvJobs3x3s1_j1_st0_2
+	VMOVUPS      X9, (BX)
+	VEXTRACTF128 $0x01, Y9, X9
+	ADDQ         $0x10, BX
+
+dwConvJobs3x3s1_j1_st0_2:
+	TESTQ    $0x00000002, SI
+	JZ       dwConvJobs3x3s1_j1_st0_1
+	VMOVLPS  X9, (BX)
+	VMOVHLPS X9, X9, X9
+	ADDQ     $0x08, BX
+
+dwConvJobs3x3s1_j1_st0_1:
+	TESTQ  $0x00000001, SI
+	JZ     dwConvJobs3x3s1_j1_st0_0
+	VMOVSS X9, (BX)
+
+dwConvJobs3x3s1_j1_st0_0:
+	ADDQ $0x10, AX
+	SUBQ $0x01, CX
+	JMP  dwConvJobs3x3s1_done
+
+dwConvJobs3x3s1_j1_end:
+dwConvJobs3x3s1_done:
+	VZEROUPPER
+	RET
+
+// func dwConvJobs3x3s2(dst *float32, src *float32, jobs *int32, njobs int, w *float32, rowStep int, wq4 int, bias float32, lo float32, hi float32, act int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·dwConvJobs3x3s2(SB), NOSPLIT, $0-80
+	MOVQ         jobs+16(FP), AX
+	MOVQ         njobs+24(FP), CX
+	MOVQ         w+32(FP), DX
+	VBROADCASTSS (DX), Y0
+	VBROADCASTSS 4(DX), Y1
+	VBROADCASTSS 8(DX), Y2
+	VBROADCASTSS 12(DX), Y3
+	VBROADCASTSS 16(DX), Y4
+	VBROADCASTSS 20(DX), Y5
+	VBROADCASTSS 24(DX), Y6
+	VBROADCASTSS 28(DX), Y7
+	VBROADCASTSS 32(DX), Y8
+	MOVQ         rowStep+40(FP), DX
+	MOVQ         wq4+48(FP), BX
+	MOVQ         wq4+48(FP), SI
+	MOVQ         wq4+48(FP), DI
+	ADDQ         DX, SI
+	ADDQ         DX, DI
+	ADDQ         DX, DI
+
+dwConvJobs3x3s2_j4:
+	CMPQ         CX, $0x04
+	JL           dwConvJobs3x3s2_j4_end
+	MOVLQSX      (AX), R8
+	ADDQ         src+8(FP), R8
+	VBROADCASTSS bias+56(FP), Y9
+	MOVLQSX      16(AX), R9
+	ADDQ         src+8(FP), R9
+	VBROADCASTSS bias+56(FP), Y10
+	MOVLQSX      32(AX), R10
+	ADDQ         src+8(FP), R10
+	VBROADCASTSS bias+56(FP), Y11
+	MOVLQSX      48(AX), R11
+	ADDQ         src+8(FP), R11
+	VBROADCASTSS bias+56(FP), Y12
+	VFMADD231PS  (R8), Y0, Y9
+	VFMADD231PS  (R9), Y0, Y10
+	VFMADD231PS  (R10), Y0, Y11
+	VFMADD231PS  (R11), Y0, Y12
+	VFMADD231PS  (R8)(BX*1), Y1, Y9
+	VFMADD231PS  (R9)(BX*1), Y1, Y10
+	VFMADD231PS  (R10)(BX*1), Y1, Y11
+	VFMADD231PS  (R11)(BX*1), Y1, Y12
+	VFMADD231PS  4(R8), Y2, Y9
+	VFMADD231PS  4(R9), Y2, Y10
+	VFMADD231PS  4(R10), Y2, Y11
+	VFMADD231PS  4(R11), Y2, Y12
+	VFMADD231PS  (R8)(DX*1), Y3, Y9
+	VFMADD231PS  (R9)(DX*1), Y3, Y10
+	VFMADD231PS  (R10)(DX*1), Y3, Y11
+	VFMADD231PS  (R11)(DX*1), Y3, Y12
+	VFMADD231PS  (R8)(SI*1), Y4, Y9
+	VFMADD231PS  (R9)(SI*1), Y4, Y10
+	VFMADD231PS  (R10)(SI*1), Y4, Y11
+	VFMADD231PS  (R11)(SI*1), Y4, Y12
+	VFMADD231PS  4(R8)(DX*1), Y5, Y9
+	VFMADD231PS  4(R9)(DX*1), Y5, Y10
+	VFMADD231PS  4(R10)(DX*1), Y5, Y11
+	VFMADD231PS  4(R11)(DX*1), Y5, Y12
+	VFMADD231PS  (R8)(DX*2), Y6, Y9
+	VFMADD231PS  (R9)(DX*2), Y6, Y10
+	VFMADD231PS  (R10)(DX*2), Y6, Y11
+	VFMADD231PS  (R11)(DX*2), Y6, Y12
+	VFMADD231PS  (R8)(DI*1), Y7, Y9
+	VFMADD231PS  (R9)(DI*1), Y7, Y10
+	VFMADD231PS  (R10)(DI*1), Y7, Y11
+	VFMADD231PS  (R11)(DI*1), Y7, Y12
+	VFMADD231PS  4(R8)(DX*2), Y8, Y9
+	VFMADD231PS  4(R9)(DX*2), Y8, Y10
+	VFMADD231PS  4(R10)(DX*2), Y8, Y11
+	VFMADD231PS  4(R11)(DX*2), Y8, Y12
+	VBROADCASTSS lo+60(FP), Y13
+	VBROADCASTSS hi+64(FP), Y14
+	VMAXPS       Y9, Y13, Y9
+	VMINPS       Y9, Y14, Y9
+	VMAXPS       Y10, Y13, Y10
+	VMINPS       Y10, Y14, Y10
+	VMAXPS       Y11, Y13, Y11
+	VMINPS       Y11, Y14, Y11
+	VMAXPS       Y12, Y13, Y12
+	VMINPS       Y12, Y14, Y12
+	CMPQ         act+72(FP), $0x00
+	JE           dwConvJobs3x3s2_j4_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          dwConvJobs3x3s2_j4_ep_silu
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y9, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y9
+	VROUNDPS     $0x00, Y9, Y9
+	VFNMADD231PS dwexp<>+96(SB), Y9, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y9, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       dwexp<>+352(SB), Y9, Y9
+	VMULPS       Y9, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VDIVPS       Y14, Y9, Y14
+	VMOVAPS      Y14, Y9
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y10, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y10
+	VROUNDPS     $0x00, Y10, Y10
+	VFNMADD231PS dwexp<>+96(SB), Y10, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y10, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VPADDD       dwexp<>+352(SB), Y10, Y10
+	VMULPS       Y10, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y10
+	VDIVPS       Y14, Y10, Y14
+	VMOVAPS      Y14, Y10
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y11, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y11
+	VROUNDPS     $0x00, Y11, Y11
+	VFNMADD231PS dwexp<>+96(SB), Y11, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y11, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y11, Y11
+	VPSLLD       $0x17, Y11, Y11
+	VPADDD       dwexp<>+352(SB), Y11, Y11
+	VMULPS       Y11, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y11
+	VDIVPS       Y14, Y11, Y14
+	VMOVAPS      Y14, Y11
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y12, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y12
+	VROUNDPS     $0x00, Y12, Y12
+	VFNMADD231PS dwexp<>+96(SB), Y12, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y12, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y12, Y12
+	VPSLLD       $0x17, Y12, Y12
+	VPADDD       dwexp<>+352(SB), Y12, Y12
+	VMULPS       Y12, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y12
+	VDIVPS       Y14, Y12, Y14
+	VMOVAPS      Y14, Y12
+	JMP          dwConvJobs3x3s2_j4_ep_done
+
+dwConvJobs3x3s2_j4_ep_silu:
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y9, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y15, Y9, Y9
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y10, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y15, Y10, Y10
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y11, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y15, Y11, Y11
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y12, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y15, Y12, Y12
+
+dwConvJobs3x3s2_j4_ep_done:
+	MOVLQSX 4(AX), R8
+	ADDQ    dst+0(FP), R8
+	MOVLQSX 8(AX), R9
+	CMPQ    R9, $0x08
+	JNE     dwConvJobs3x3s2_j4_st0_part
+	VMOVUPS Y9, (R8)
+	JMP     dwConvJobs3x3s2_j4_st0_0
+
+dwConvJobs3x3s2_j4_st0_part:
+	TESTQ        $0x00000004, R9
+	JZ           dwConvJobs3x3s2_j4_st0_2
+	VMOVUPS      X9, (R8)
+	VEXTRACTF128 $0x01, Y9, X9
+	ADDQ         $0x10, R8
+
+dwConvJobs3x3s2_j4_st0_2:
+	TESTQ    $0x00000002, R9
+	JZ       dwConvJobs3x3s2_j4_st0_1
+	VMOVLPS  X9, (R8)
+	VMOVHLPS X9, X9, X9
+	ADDQ     $0x08, R8
+
+dwConvJobs3x3s2_j4_st0_1:
+	TESTQ  $0x00000001, R9
+	JZ     dwConvJobs3x3s2_j4_st0_0
+	VMOVSS X9, (R8)
+
+dwConvJobs3x3s2_j4_st0_0:
+	MOVLQSX 20(AX), R8
+	ADDQ    dst+0(FP), R8
+	MOVLQSX 24(AX), R9
+	CMPQ    R9, $0x08
+	JNE     dwConvJobs3x3s2_j4_st1_part
+	VMOVUPS Y10, (R8)
+	JMP     dwConvJobs3x3s2_j4_st1_0
+
+dwConvJobs3x3s2_j4_st1_part:
+	TESTQ        $0x00000004, R9
+	JZ           dwConvJobs3x3s2_j4_st1_2
+	VMOVUPS      X10, (R8)
+	VEXTRACTF128 $0x01, Y10, X10
+	ADDQ         $0x10, R8
+
+dwConvJobs3x3s2_j4_st1_2:
+	TESTQ    $0x00000002, R9
+	JZ       dwConvJobs3x3s2_j4_st1_1
+	VMOVLPS  X10, (R8)
+	VMOVHLPS X10, X10, X10
+	ADDQ     $0x08, R8
+
+dwConvJobs3x3s2_j4_st1_1:
+	TESTQ  $0x00000001, R9
+	JZ     dwConvJobs3x3s2_j4_st1_0
+	VMOVSS X10, (R8)
+
+dwConvJobs3x3s2_j4_st1_0:
+	MOVLQSX 36(AX), R8
+	ADDQ    dst+0(FP), R8
+	MOVLQSX 40(AX), R9
+	CMPQ    R9, $0x08
+	JNE     dwConvJobs3x3s2_j4_st2_part
+	VMOVUPS Y11, (R8)
+	JMP     dwConvJobs3x3s2_j4_st2_0
+
+dwConvJobs3x3s2_j4_st2_part:
+	TESTQ        $0x00000004, R9
+	JZ           dwConvJobs3x3s2_j4_st2_2
+	VMOVUPS      X11, (R8)
+	VEXTRACTF128 $0x01, Y11, X11
+	ADDQ         $0x10, R8
+
+dwConvJobs3x3s2_j4_st2_2:
+	TESTQ    $0x00000002, R9
+	JZ       dwConvJobs3x3s2_j4_st2_1
+	VMOVLPS  X11, (R8)
+	VMOVHLPS X11, X11, X11
+	ADDQ     $0x08, R8
+
+dwConvJobs3x3s2_j4_st2_1:
+	TESTQ  $0x00000001, R9
+	JZ     dwConvJobs3x3s2_j4_st2_0
+	VMOVSS X11, (R8)
+
+dwConvJobs3x3s2_j4_st2_0:
+	MOVLQSX 52(AX), R8
+	ADDQ    dst+0(FP), R8
+	MOVLQSX 56(AX), R9
+	CMPQ    R9, $0x08
+	JNE     dwConvJobs3x3s2_j4_st3_part
+	VMOVUPS Y12, (R8)
+	JMP     dwConvJobs3x3s2_j4_st3_0
+
+dwConvJobs3x3s2_j4_st3_part:
+	TESTQ        $0x00000004, R9
+	JZ           dwConvJobs3x3s2_j4_st3_2
+	VMOVUPS      X12, (R8)
+	VEXTRACTF128 $0x01, Y12, X12
+	ADDQ         $0x10, R8
+
+dwConvJobs3x3s2_j4_st3_2:
+	TESTQ    $0x00000002, R9
+	JZ       dwConvJobs3x3s2_j4_st3_1
+	VMOVLPS  X12, (R8)
+	VMOVHLPS X12, X12, X12
+	ADDQ     $0x08, R8
+
+dwConvJobs3x3s2_j4_st3_1:
+	TESTQ  $0x00000001, R9
+	JZ     dwConvJobs3x3s2_j4_st3_0
+	VMOVSS X12, (R8)
+
+dwConvJobs3x3s2_j4_st3_0:
+	ADDQ $0x40, AX
+	SUBQ $0x04, CX
+	JMP  dwConvJobs3x3s2_j4
+
+dwConvJobs3x3s2_j4_end:
+	CMPQ         CX, $0x03
+	JNE          dwConvJobs3x3s2_j3_end
+	MOVLQSX      (AX), R8
+	ADDQ         src+8(FP), R8
+	VBROADCASTSS bias+56(FP), Y9
+	MOVLQSX      16(AX), R9
+	ADDQ         src+8(FP), R9
+	VBROADCASTSS bias+56(FP), Y10
+	MOVLQSX      32(AX), R10
+	ADDQ         src+8(FP), R10
+	VBROADCASTSS bias+56(FP), Y11
+	VFMADD231PS  (R8), Y0, Y9
+	VFMADD231PS  (R9), Y0, Y10
+	VFMADD231PS  (R10), Y0, Y11
+	VFMADD231PS  (R8)(BX*1), Y1, Y9
+	VFMADD231PS  (R9)(BX*1), Y1, Y10
+	VFMADD231PS  (R10)(BX*1), Y1, Y11
+	VFMADD231PS  4(R8), Y2, Y9
+	VFMADD231PS  4(R9), Y2, Y10
+	VFMADD231PS  4(R10), Y2, Y11
+	VFMADD231PS  (R8)(DX*1), Y3, Y9
+	VFMADD231PS  (R9)(DX*1), Y3, Y10
+	VFMADD231PS  (R10)(DX*1), Y3, Y11
+	VFMADD231PS  (R8)(SI*1), Y4, Y9
+	VFMADD231PS  (R9)(SI*1), Y4, Y10
+	VFMADD231PS  (R10)(SI*1), Y4, Y11
+	VFMADD231PS  4(R8)(DX*1), Y5, Y9
+	VFMADD231PS  4(R9)(DX*1), Y5, Y10
+	VFMADD231PS  4(R10)(DX*1), Y5, Y11
+	VFMADD231PS  (R8)(DX*2), Y6, Y9
+	VFMADD231PS  (R9)(DX*2), Y6, Y10
+	VFMADD231PS  (R10)(DX*2), Y6, Y11
+	VFMADD231PS  (R8)(DI*1), Y7, Y9
+	VFMADD231PS  (R9)(DI*1), Y7, Y10
+	VFMADD231PS  (R10)(DI*1), Y7, Y11
+	VFMADD231PS  4(R8)(DX*2), Y8, Y9
+	VFMADD231PS  4(R9)(DX*2), Y8, Y10
+	VFMADD231PS  4(R10)(DX*2), Y8, Y11
+	VBROADCASTSS lo+60(FP), Y0
+	VBROADCASTSS hi+64(FP), Y1
+	VMAXPS       Y9, Y0, Y9
+	VMINPS       Y9, Y1, Y9
+	VMAXPS       Y10, Y0, Y10
+	VMINPS       Y10, Y1, Y10
+	VMAXPS       Y11, Y0, Y11
+	VMINPS       Y11, Y1, Y11
+	CMPQ         act+72(FP), $0x00
+	JE           dwConvJobs3x3s2_j3_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          dwConvJobs3x3s2_j3_ep_silu
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y9, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y9
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y10, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y10
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y11, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y11
+	JMP          dwConvJobs3x3s2_j3_ep_done
+
+dwConvJobs3x3s2_j3_ep_silu:
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y9, Y1, Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       dwexp<>+64(SB), Y1, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y1
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y2, Y0, Y2
+	VMULPS       Y2, Y9, Y9
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y10, Y1, Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       dwexp<>+64(SB), Y1, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y1
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y2, Y0, Y2
+	VMULPS       Y2, Y10, Y10
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y11, Y1, Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       dwexp<>+64(SB), Y1, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y1
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y2, Y0, Y2
+	VMULPS       Y2, Y11, Y11
+
+dwConvJobs3x3s2_j3_ep_done:
+	MOVLQSX 4(AX), R8
+	ADDQ    dst+0(FP), R8
+	MOVLQSX 8(AX), R9
+	CMPQ    R9, $0x08
+	JNE     dwConvJobs3x3s2_j3_st0_part
+	VMOVUPS Y9, (R8)
+	JMP     dwConvJobs3x3s2_j3_st0_0
+
+dwConvJobs3x3s2_j3_st0_part:
+	TESTQ        $0x00000004, R9
+	JZ           dwConvJobs3x3s2_j3_st0_2
+	VMOVUPS      X9, (R8)
+	VEXTRACTF128 $0x01, Y9, X9
+	ADDQ         $0x10, R8
+
+dwConvJobs3x3s2_j3_st0_2:
+	TESTQ    $0x00000002, R9
+	JZ       dwConvJobs3x3s2_j3_st0_1
+	VMOVLPS  X9, (R8)
+	VMOVHLPS X9, X9, X9
+	ADDQ     $0x08, R8
+
+dwConvJobs3x3s2_j3_st0_1:
+	TESTQ  $0x00000001, R9
+	JZ     dwConvJobs3x3s2_j3_st0_0
+	VMOVSS X9, (R8)
+
+dwConvJobs3x3s2_j3_st0_0:
+	MOVLQSX 20(AX), R8
+	ADDQ    dst+0(FP), R8
+	MOVLQSX 24(AX), R9
+	CMPQ    R9, $0x08
+	JNE     dwConvJobs3x3s2_j3_st1_part
+	VMOVUPS Y10, (R8)
+	JMP     dwConvJobs3x3s2_j3_st1_0
+
+dwConvJobs3x3s2_j3_st1_part:
+	TESTQ        $0x00000004, R9
+	JZ           dwConvJobs3x3s2_j3_st1_2
+	VMOVUPS      X10, (R8)
+	VEXTRACTF128 $0x01, Y10, X10
+	ADDQ         $0x10, R8
+
+dwConvJobs3x3s2_j3_st1_2:
+	TESTQ    $0x00000002, R9
+	JZ       dwConvJobs3x3s2_j3_st1_1
+	VMOVLPS  X10, (R8)
+	VMOVHLPS X10, X10, X10
+	ADDQ     $0x08, R8
+
+dwConvJobs3x3s2_j3_st1_1:
+	TESTQ  $0x00000001, R9
+	JZ     dwConvJobs3x3s2_j3_st1_0
+	VMOVSS X10, (R8)
+
+dwConvJobs3x3s2_j3_st1_0:
+	MOVLQSX 36(AX), R8
+	ADDQ    dst+0(FP), R8
+	MOVLQSX 40(AX), R9
+	CMPQ    R9, $0x08
+	JNE     dwConvJobs3x3s2_j3_st2_part
+	VMOVUPS Y11, (R8)
+	JMP     dwConvJobs3x3s2_j3_st2_0
+
+dwConvJobs3x3s2_j3_st2_part:
+	TESTQ        $0x00000004, R9
+	JZ           dwConvJobs3x3s2_j3_st2_2
+	VMOVUPS      X11, (R8)
+	VEXTRACTF128 $0x01, Y11, X11
+	ADDQ         $0x10, R8
+
+dwConvJobs3x3s2_j3_st2_2:
+	TESTQ    $0x00000002, R9
+	JZ       dwConvJobs3x3s2_j3_st2_1
+	VMOVLPS  X11, (R8)
+	VMOVHLPS X11, X11, X11
+	ADDQ     $0x08, R8
+
+dwConvJobs3x3s2_j3_st2_1:
+	TESTQ  $0x00000001, R9
+	JZ     dwConvJobs3x3s2_j3_st2_0
+	VMOVSS X11, (R8)
+
+dwConvJobs3x3s2_j3_st2_0:
+	ADDQ $0x30, AX
+	SUBQ $0x03, CX
+	JMP  dwConvJobs3x3s2_done
+
+dwConvJobs3x3s2_j3_end:
+	CMPQ         CX, $0x02
+	JNE          dwConvJobs3x3s2_j2_end
+	MOVLQSX      (AX), R8
+	ADDQ         src+8(FP), R8
+	VBROADCASTSS bias+56(FP), Y9
+	MOVLQSX      16(AX), R9
+	ADDQ         src+8(FP), R9
+	VBROADCASTSS bias+56(FP), Y10
+	VFMADD231PS  (R8), Y0, Y9
+	VFMADD231PS  (R9), Y0, Y10
+	VFMADD231PS  (R8)(BX*1), Y1, Y9
+	VFMADD231PS  (R9)(BX*1), Y1, Y10
+	VFMADD231PS  4(R8), Y2, Y9
+	VFMADD231PS  4(R9), Y2, Y10
+	VFMADD231PS  (R8)(DX*1), Y3, Y9
+	VFMADD231PS  (R9)(DX*1), Y3, Y10
+	VFMADD231PS  (R8)(SI*1), Y4, Y9
+	VFMADD231PS  (R9)(SI*1), Y4, Y10
+	VFMADD231PS  4(R8)(DX*1), Y5, Y9
+	VFMADD231PS  4(R9)(DX*1), Y5, Y10
+	VFMADD231PS  (R8)(DX*2), Y6, Y9
+	VFMADD231PS  (R9)(DX*2), Y6, Y10
+	VFMADD231PS  (R8)(DI*1), Y7, Y9
+	VFMADD231PS  (R9)(DI*1), Y7, Y10
+	VFMADD231PS  4(R8)(DX*2), Y8, Y9
+	VFMADD231PS  4(R9)(DX*2), Y8, Y10
+	VBROADCASTSS lo+60(FP), Y0
+	VBROADCASTSS hi+64(FP), Y1
+	VMAXPS       Y9, Y0, Y9
+	VMINPS       Y9, Y1, Y9
+	VMAXPS       Y10, Y0, Y10
+	VMINPS       Y10, Y1, Y10
+	CMPQ         act+72(FP), $0x00
+	JE           dwConvJobs3x3s2_j2_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          dwConvJobs3x3s2_j2_ep_silu
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y9, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y9
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y10, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y10
+	JMP          dwConvJobs3x3s2_j2_ep_done
+
+dwConvJobs3x3s2_j2_ep_silu:
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y9, Y1, Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       dwexp<>+64(SB), Y1, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y1
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y2, Y0, Y2
+	VMULPS       Y2, Y9, Y9
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y10, Y1, Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       dwexp<>+64(SB), Y1, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y1
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y2, Y0, Y2
+	VMULPS       Y2, Y10, Y10
+
+dwConvJobs3x3s2_j2_ep_done:
+	MOVLQSX 4(AX), R8
+	ADDQ    dst+0(FP), R8
+	MOVLQSX 8(AX), R9
+	CMPQ    R9, $0x08
+	JNE     dwConvJobs3x3s2_j2_st0_part
+	VMOVUPS Y9, (R8)
+	JMP     dwConvJobs3x3s2_j2_st0_0
+
+dwConvJobs3x3s2_j2_st0_part:
+	TESTQ        $0x00000004, R9
+	JZ           dwConvJobs3x3s2_j2_st0_2
+	VMOVUPS      X9, (R8)
+	VEXTRACTF128 $0x01, Y9, X9
+	ADDQ         $0x10, R8
+
+dwConvJobs3x3s2_j2_st0_2:
+	TESTQ    $0x00000002, R9
+	JZ       dwConvJobs3x3s2_j2_st0_1
+	VMOVLPS  X9, (R8)
+	VMOVHLPS X9, X9, X9
+	ADDQ     $0x08, R8
+
+dwConvJobs3x3s2_j2_st0_1:
+	TESTQ  $0x00000001, R9
+	JZ     dwConvJobs3x3s2_j2_st0_0
+	VMOVSS X9, (R8)
+
+dwConvJobs3x3s2_j2_st0_0:
+	MOVLQSX 20(AX), R8
+	ADDQ    dst+0(FP), R8
+	MOVLQSX 24(AX), R9
+	CMPQ    R9, $0x08
+	JNE     dwConvJobs3x3s2_j2_st1_part
+	VMOVUPS Y10, (R8)
+	JMP     dwConvJobs3x3s2_j2_st1_0
+
+dwConvJobs3x3s2_j2_st1_part:
+	TESTQ        $0x00000004, R9
+	JZ           dwConvJobs3x3s2_j2_st1_2
+	VMOVUPS      X10, (R8)
+	VEXTRACTF128 $0x01, Y10, X10
+	ADDQ         $0x10, R8
+
+dwConvJobs3x3s2_j2_st1_2:
+	TESTQ    $0x00000002, R9
+	JZ       dwConvJobs3x3s2_j2_st1_1
+	VMOVLPS  X10, (R8)
+	VMOVHLPS X10, X10, X10
+	ADDQ     $0x08, R8
+
+dwConvJobs3x3s2_j2_st1_1:
+	TESTQ  $0x00000001, R9
+	JZ     dwConvJobs3x3s2_j2_st1_0
+	VMOVSS X10, (R8)
+
+dwConvJobs3x3s2_j2_st1_0:
+	ADDQ $0x20, AX
+	SUBQ $0x02, CX
+	JMP  dwConvJobs3x3s2_done
+
+dwConvJobs3x3s2_j2_end:
+	CMPQ         CX, $0x01
+	JNE          dwConvJobs3x3s2_j1_end
+	MOVLQSX      (AX), R8
+	ADDQ         src+8(FP), R8
+	VBROADCASTSS bias+56(FP), Y9
+	VFMADD231PS  (R8), Y0, Y9
+	VFMADD231PS  (R8)(BX*1), Y1, Y9
+	VFMADD231PS  4(R8), Y2, Y9
+	VFMADD231PS  (R8)(DX*1), Y3, Y9
+	VFMADD231PS  (R8)(SI*1), Y4, Y9
+	VFMADD231PS  4(R8)(DX*1), Y5, Y9
+	VFMADD231PS  (R8)(DX*2), Y6, Y9
+	VFMADD231PS  (R8)(DI*1), Y7, Y9
+	VFMADD231PS  4(R8)(DX*2), Y8, Y9
+	VBROADCASTSS lo+60(FP), Y0
+	VBROADCASTSS hi+64(FP), Y1
+	VMAXPS       Y9, Y0, Y9
+	VMINPS       Y9, Y1, Y9
+	CMPQ         act+72(FP), $0x00
+	JE           dwConvJobs3x3s2_j1_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          dwConvJobs3x3s2_j1_ep_silu
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y9, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y9
+	JMP          dwConvJobs3x3s2_j1_ep_done
+
+dwConvJobs3x3s2_j1_ep_silu:
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y9, Y1, Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       dwexp<>+64(SB), Y1, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y1
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y2, Y0, Y2
+	VMULPS       Y2, Y9, Y9
+
+dwConvJobs3x3s2_j1_ep_done:
+	MOVLQSX 4(AX), R8
+	ADDQ    dst+0(FP), R8
+	MOVLQSX 8(AX), R9
+	CMPQ    R9, $0x08
+	JNE     dwConvJobs3x3s2_j1_st0_part
+	VMOVUPS Y9, (R8)
+	JMP     dwConvJobs3x3s2_j1_st0_0
+
+dwConvJobs3x3s2_j1_st0_part:
+	TESTQ        $0x00000004, R9
+	JZ           dwConvJobs3x3s2_j1_st0_2
+	VMOVUPS      X9, (R8)
+	VEXTRACTF128 $0x01, Y9, X9
+	ADDQ         $0x10, R8
+
+dwConvJobs3x3s2_j1_st0_2:
+	TESTQ    $0x00000002, R9
+	JZ       dwConvJobs3x3s2_j1_st0_1
+	VMOVLPS  X9, (R8)
+	VMOVHLPS X9, X9, X9
+	ADDQ     $0x08, R8
+
+dwConvJobs3x3s2_j1_st0_1:
+	TESTQ  $0x00000001, R9
+	JZ     dwConvJobs3x3s2_j1_st0_0
+	VMOVSS X9, (R8)
+
+dwConvJobs3x3s2_j1_st0_0:
+	ADDQ $0x10, AX
+	SUBQ $0x01, CX
+	JMP  dwConvJobs3x3s2_done
+
+dwConvJobs3x3s2_j1_end:
+dwConvJobs3x3s2_done:
+	VZEROUPPER
+	RET
+
 // func dwFill(dst *float32, src *float32, rows int, cols int, ldd int, lds int)
 // Requires: AVX
 TEXT ·dwFill(SB), NOSPLIT, $0-48

@@ -45,6 +45,20 @@ func dwConv3x3s2(dst *float32, src *float32, w *float32, rows int, cols int, ld 
 //go:noescape
 func dwConvJobs(dst *float32, src *float32, jobs *int32, njobs int, offs *int, w *float32, ntaps int, bias float32, lo float32, hi float32, act int)
 
+// dwConvJobs3x3s1 is dwConvJobs for a 3×3 kernel, dilation 1, column stride 1:
+// tap (ky, kx) of a job reads src at byte srcOff + ky*rowStep plus, with stride
+// 1, 4kx, with stride 2, 4(kx/2) and wq4 more for odd kx. It needs AVX2 and FMA.
+//
+//go:noescape
+func dwConvJobs3x3s1(dst *float32, src *float32, jobs *int32, njobs int, w *float32, rowStep int, wq4 int, bias float32, lo float32, hi float32, act int)
+
+// dwConvJobs3x3s2 is dwConvJobs for a 3×3 kernel, dilation 1, column stride 2:
+// tap (ky, kx) of a job reads src at byte srcOff + ky*rowStep plus, with stride
+// 1, 4kx, with stride 2, 4(kx/2) and wq4 more for odd kx. It needs AVX2 and FMA.
+//
+//go:noescape
+func dwConvJobs3x3s2(dst *float32, src *float32, jobs *int32, njobs int, w *float32, rowStep int, wq4 int, bias float32, lo float32, hi float32, act int)
+
 // dwFill copies rows rows of cols floats from src (row stride lds bytes) to dst
 // (row stride ldd bytes), in order; after a row that is not a multiple of 8
 // long it writes zeros up to the next multiple of 8. It needs AVX.

@@ -26,6 +26,8 @@ func main() {
 	dwConv3x3(1)
 	dwConv3x3(2)
 	dwConvJobs()
+	dwConvJobs3x3(1)
+	dwConvJobs3x3(2)
 	dwFill()
 	dwSplitRows()
 	Generate()
@@ -442,6 +444,102 @@ func dwConvJobs() {
 		Label(name + "_end")
 	}
 	Label("jdone")
+	VZEROUPPER()
+	RET()
+}
+
+// dwConvJobs3x3 emits dwConvJobs3x3s1 or dwConvJobs3x3s2: dwConvJobs
+// for a 3×3 kernel (dilation 1) with the nine weights in registers and
+// the taps unrolled, addressed from each job's source with the row step
+// (and, for the odd columns of stride 2, the phase offset wq4) in index
+// registers. Same tap order as dwConvJobs, so the same bits.
+func dwConvJobs3x3(sw int) {
+	name := fmt.Sprintf("dwConvJobs3x3s%d", sw)
+	TEXT(name, NOSPLIT, "func(dst *float32, src *float32, jobs *int32, njobs int, w *float32, rowStep int, wq4 int, bias float32, lo float32, hi float32, act int)")
+	Pragma("noescape")
+	Doc(
+		fmt.Sprintf("%s is dwConvJobs for a 3×3 kernel, dilation 1, column stride %d:", name, sw),
+		"tap (ky, kx) of a job reads src at byte srcOff + ky*rowStep plus, with stride",
+		"1, 4kx, with stride 2, 4(kx/2) and wq4 more for odd kx. It needs AVX2 and FMA.",
+	)
+	jp := Load(Param("jobs"), GP64())
+	cnt := Load(Param("njobs"), GP64())
+	wp := Load(Param("w"), GP64())
+	wr := make([]VecVirtual, 9)
+	for t := range wr {
+		wr[t] = YMM()
+		VBROADCASTSS(Mem{Base: wp, Disp: 4 * t}, wr[t])
+	}
+	r1 := Load(Param("rowStep"), GP64())
+	var q [3]Register
+	if sw == 2 {
+		for ky := range q {
+			q[ky] = GP64()
+			Load(Param("wq4"), q[ky])
+		}
+		ADDQ(r1, q[1])
+		ADDQ(r1, q[2])
+		ADDQ(r1, q[2])
+	}
+	tap := func(base Register, ky, kx int) Mem {
+		if sw == 1 || kx%2 == 0 {
+			m := Mem{Base: base, Disp: 4 * kx / sw}
+			if ky > 0 {
+				m.Index, m.Scale = r1, uint8(ky)
+			}
+			return m
+		}
+		return Mem{Base: base, Index: q[ky], Scale: 1, Disp: 4 * (kx / 2)}
+	}
+	sp := []Register{GP64(), GP64(), GP64(), GP64()}
+	t, off := GP64(), GP64()
+	acc := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
+	done := name + "_done"
+	for _, v := range []int{4, 3, 2, 1} {
+		lbl := fmt.Sprintf("%s_j%d", name, v)
+		Label(lbl)
+		CMPQ(cnt, U8(v))
+		if v == 4 {
+			JL(LabelRef(lbl + "_end"))
+		} else {
+			JNE(LabelRef(lbl + "_end"))
+		}
+		for i := 0; i < v; i++ {
+			MOVLQSX(Mem{Base: jp, Disp: 16 * i}, sp[i])
+			ADDQ(NewParamAddr("src", 8), sp[i])
+			VBROADCASTSS(NewParamAddr("bias", 56), acc[i])
+		}
+		for ky := 0; ky < 3; ky++ {
+			for kx := 0; kx < 3; kx++ {
+				for i := 0; i < v; i++ {
+					VFMADD231PS(tap(sp[i], ky, kx), wr[3*ky+kx], acc[i])
+				}
+			}
+		}
+		// The weights take nine registers: one sigmoid at a time.
+		epilogueN(lbl+"_ep", acc[:v], NewParamAddr("lo", 60), NewParamAddr("hi", 64), NewParamAddr("act", 72), 1)
+		for i := 0; i < v; i++ {
+			st := fmt.Sprintf("%s_st%d", lbl, i)
+			MOVLQSX(Mem{Base: jp, Disp: 16*i + 4}, t)
+			ADDQ(NewParamAddr("dst", 0), t)
+			MOVLQSX(Mem{Base: jp, Disp: 16*i + 8}, off)
+			CMPQ(off, U8(8))
+			JNE(LabelRef(st + "_part"))
+			VMOVUPS(acc[i], Mem{Base: t})
+			JMP(LabelRef(st + "_0"))
+			Label(st + "_part")
+			storePartial(st, acc[i], off, t)
+		}
+		ADDQ(U8(16*v), jp)
+		SUBQ(U8(v), cnt)
+		if v == 4 {
+			JMP(LabelRef(lbl))
+		} else {
+			JMP(LabelRef(done))
+		}
+		Label(lbl + "_end")
+	}
+	Label(done)
 	VZEROUPPER()
 	RET()
 }
