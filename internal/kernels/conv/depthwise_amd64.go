@@ -19,8 +19,9 @@ type dwFast struct {
 	np, ca, cb, nlo, nhi    int
 	fillRows                int
 	// k3 selects the 3×3 kernels (dwConv3x3s1/s2, dwConvJobs3x3s1/s2)
-	// for a 3×3 kernel with dilation 1.
-	k3 bool
+	// for a 3×3 kernel with dilation 1, k5 the 5×5 ones
+	// (dwConvJobs5x5s1/s2).
+	k3, k5 bool
 }
 
 // newDWFast returns the fast path for pl and l, or nil when pl is not a
@@ -74,7 +75,9 @@ func newDWFast[T Num](pl *Plan[T], l *dwLayout) *dwFast {
 	if len(l.boffs) == 0 || f.ohw == 0 {
 		return nil
 	}
-	f.k3 = p.Kernel[0] == 3 && p.Kernel[1] == 3 && p.Dilations[0] == 1 && p.Dilations[1] == 1
+	dil1 := p.Dilations[0] == 1 && p.Dilations[1] == 1
+	f.k3 = p.Kernel[0] == 3 && p.Kernel[1] == 3 && dil1
+	f.k5 = p.Kernel[0] == 5 && p.Kernel[1] == 5 && dil1
 	if l.jobs != nil {
 		if l.jobsSrc > l.length || l.jobsDst > f.ohw {
 			return nil
@@ -123,6 +126,12 @@ func (f *dwFast) planes(x, w, bias, y, buf []float32, pi0, pi1 int, e *dwEpilogu
 					b, e.lo, e.hi, e.sig)
 			} else if l.jobs != nil && f.k3 {
 				dwConvJobs3x3s2(&y[o], &buf[0], &l.jobs[0], len(l.jobs)/4, &w[m*f.kk], 4*l.rowLen, 4*l.wq,
+					b, e.lo, e.hi, e.sig)
+			} else if l.jobs != nil && f.k5 && f.stride == 1 {
+				dwConvJobs5x5s1(&y[o], &buf[0], &l.jobs[0], len(l.jobs)/4, &w[m*f.kk], 4*l.rowLen, 4*l.wq,
+					b, e.lo, e.hi, e.sig)
+			} else if l.jobs != nil && f.k5 {
+				dwConvJobs5x5s2(&y[o], &buf[0], &l.jobs[0], len(l.jobs)/4, &w[m*f.kk], 4*l.rowLen, 4*l.wq,
 					b, e.lo, e.hi, e.sig)
 			} else if l.jobs != nil {
 				dwConvJobs(&y[o], &buf[0], &l.jobs[0], len(l.jobs)/4, &l.boffs[0], &w[m*f.kk], len(l.boffs),

@@ -364,6 +364,7 @@ func BenchmarkDepthwiseEpilogue(b *testing.B) {
 		{"silu-5x5s2-144x56", 144, 56, 5, 2, gemm.ActSiLU},
 		{"silu-5x5s1-672x14", 672, 14, 5, 1, gemm.ActSiLU},
 		{"silu-5x5s1-1152x7", 1152, 7, 5, 1, gemm.ActSiLU},
+		{"relu-5x5s1-672x14", 672, 14, 5, 1, gemm.ActRelu},
 	} {
 		pad := c.k / 2
 		out := (c.hw+2*pad-c.k)/c.s + 1

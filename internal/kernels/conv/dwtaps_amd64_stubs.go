@@ -59,6 +59,20 @@ func dwConvJobs3x3s1(dst *float32, src *float32, jobs *int32, njobs int, w *floa
 //go:noescape
 func dwConvJobs3x3s2(dst *float32, src *float32, jobs *int32, njobs int, w *float32, rowStep int, wq4 int, bias float32, lo float32, hi float32, act int)
 
+// dwConvJobs5x5s1 is dwConvJobs for a 5×5 kernel, dilation 1, column stride 1:
+// tap (ky, kx) of a job reads src at byte srcOff + ky*rowStep plus, with stride
+// 1, 4kx, with stride 2, 4(kx/2) and wq4 more for odd kx. It needs AVX2 and FMA.
+//
+//go:noescape
+func dwConvJobs5x5s1(dst *float32, src *float32, jobs *int32, njobs int, w *float32, rowStep int, wq4 int, bias float32, lo float32, hi float32, act int)
+
+// dwConvJobs5x5s2 is dwConvJobs for a 5×5 kernel, dilation 1, column stride 2:
+// tap (ky, kx) of a job reads src at byte srcOff + ky*rowStep plus, with stride
+// 1, 4kx, with stride 2, 4(kx/2) and wq4 more for odd kx. It needs AVX2 and FMA.
+//
+//go:noescape
+func dwConvJobs5x5s2(dst *float32, src *float32, jobs *int32, njobs int, w *float32, rowStep int, wq4 int, bias float32, lo float32, hi float32, act int)
+
 // dwFill copies rows rows of cols floats from src (row stride lds bytes) to dst
 // (row stride ldd bytes), in order; after a row that is not a multiple of 8
 // long it writes zeros up to the next multiple of 8. It needs AVX.

@@ -26,8 +26,10 @@ func main() {
 	dwConv3x3(1)
 	dwConv3x3(2)
 	dwConvJobs()
-	dwConvJobs3x3(1)
-	dwConvJobs3x3(2)
+	dwConvJobsK(3, 1)
+	dwConvJobsK(3, 2)
+	dwConvJobsK(5, 1)
+	dwConvJobsK(5, 2)
 	dwFill()
 	dwSplitRows()
 	Generate()
@@ -448,51 +450,69 @@ func dwConvJobs() {
 	RET()
 }
 
-// dwConvJobs3x3 emits dwConvJobs3x3s1 or dwConvJobs3x3s2: dwConvJobs
-// for a 3×3 kernel (dilation 1) with the nine weights in registers and
-// the taps unrolled, addressed from each job's source with the row step
-// (and, for the odd columns of stride 2, the phase offset wq4) in index
-// registers. Same tap order as dwConvJobs, so the same bits.
-func dwConvJobs3x3(sw int) {
-	name := fmt.Sprintf("dwConvJobs3x3s%d", sw)
+// dwConvJobsK emits dwConvJobs3x3s1/s2 or dwConvJobs5x5s1/s2: dwConvJobs
+// for a k×k kernel (dilation 1) with the taps unrolled, addressed from
+// each job's source with multiples of the row step (and, for the odd
+// columns of stride 2, the phase offset wq4) in index registers. A 3×3
+// kernel's nine weights stay in registers; a 5×5 kernel's are broadcast
+// per tap. Same tap order as dwConvJobs, so the same bits.
+func dwConvJobsK(k, sw int) {
+	name := fmt.Sprintf("dwConvJobs%dx%ds%d", k, k, sw)
 	TEXT(name, NOSPLIT, "func(dst *float32, src *float32, jobs *int32, njobs int, w *float32, rowStep int, wq4 int, bias float32, lo float32, hi float32, act int)")
 	Pragma("noescape")
 	Doc(
-		fmt.Sprintf("%s is dwConvJobs for a 3×3 kernel, dilation 1, column stride %d:", name, sw),
+		fmt.Sprintf("%s is dwConvJobs for a %d×%d kernel, dilation 1, column stride %d:", name, k, k, sw),
 		"tap (ky, kx) of a job reads src at byte srcOff + ky*rowStep plus, with stride",
 		"1, 4kx, with stride 2, 4(kx/2) and wq4 more for odd kx. It needs AVX2 and FMA.",
 	)
 	jp := Load(Param("jobs"), GP64())
 	cnt := Load(Param("njobs"), GP64())
 	wp := Load(Param("w"), GP64())
-	wr := make([]VecVirtual, 9)
-	for t := range wr {
-		wr[t] = YMM()
-		VBROADCASTSS(Mem{Base: wp, Disp: 4 * t}, wr[t])
+	var wr []VecVirtual
+	if k == 3 {
+		wr = make([]VecVirtual, 9)
+		for t := range wr {
+			wr[t] = YMM()
+			VBROADCASTSS(Mem{Base: wp, Disp: 4 * t}, wr[t])
+		}
 	}
+	// Row ky is ky*rowStep on: r1 scaled by 1, 2 or 4, or r3 (3 rows).
 	r1 := Load(Param("rowStep"), GP64())
-	var q [3]Register
+	var r3 Register
+	if k == 5 {
+		r3 = GP64()
+		LEAQ(Mem{Base: r1, Index: r1, Scale: 2}, r3)
+	}
+	row := func(ky int) (Register, uint8) {
+		switch ky {
+		case 0:
+			return nil, 0
+		case 3:
+			return r3, 1
+		}
+		return r1, uint8(ky)
+	}
+	q := make([]Register, k)
 	if sw == 2 {
 		for ky := range q {
 			q[ky] = GP64()
 			Load(Param("wq4"), q[ky])
+			if ir, sc := row(ky); ir != nil {
+				LEAQ(Mem{Base: q[ky], Index: ir, Scale: sc}, q[ky])
+			}
 		}
-		ADDQ(r1, q[1])
-		ADDQ(r1, q[2])
-		ADDQ(r1, q[2])
 	}
 	tap := func(base Register, ky, kx int) Mem {
 		if sw == 1 || kx%2 == 0 {
 			m := Mem{Base: base, Disp: 4 * kx / sw}
-			if ky > 0 {
-				m.Index, m.Scale = r1, uint8(ky)
+			if ir, sc := row(ky); ir != nil {
+				m.Index, m.Scale = ir, sc
 			}
 			return m
 		}
 		return Mem{Base: base, Index: q[ky], Scale: 1, Disp: 4 * (kx / 2)}
 	}
 	sp := []Register{GP64(), GP64(), GP64(), GP64()}
-	t, off := GP64(), GP64()
 	acc := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
 	done := name + "_done"
 	for _, v := range []int{4, 3, 2, 1} {
@@ -509,15 +529,29 @@ func dwConvJobs3x3(sw int) {
 			ADDQ(NewParamAddr("src", 8), sp[i])
 			VBROADCASTSS(NewParamAddr("bias", 56), acc[i])
 		}
-		for ky := 0; ky < 3; ky++ {
-			for kx := 0; kx < 3; kx++ {
+		for ky := 0; ky < k; ky++ {
+			for kx := 0; kx < k; kx++ {
+				wt := VecVirtual(nil)
+				if wr != nil {
+					wt = wr[k*ky+kx]
+				} else {
+					wt = YMM()
+					VBROADCASTSS(Mem{Base: wp, Disp: 4 * (k*ky + kx)}, wt)
+				}
 				for i := 0; i < v; i++ {
-					VFMADD231PS(tap(sp[i], ky, kx), wr[3*ky+kx], acc[i])
+					VFMADD231PS(tap(sp[i], ky, kx), wt, acc[i])
 				}
 			}
 		}
-		// The weights take nine registers: one sigmoid at a time.
-		epilogueN(lbl+"_ep", acc[:v], NewParamAddr("lo", 60), NewParamAddr("hi", 64), NewParamAddr("act", 72), 1)
+		// 3×3: the weights take nine registers, one sigmoid at a time.
+		together := 4
+		if wr != nil {
+			together = 1
+		}
+		epilogueN(lbl+"_ep", acc[:v], NewParamAddr("lo", 60), NewParamAddr("hi", 64), NewParamAddr("act", 72), together)
+		// The job sources are done with: their registers hold the stores'
+		// addresses and counts.
+		t, off := sp[0], sp[1]
 		for i := 0; i < v; i++ {
 			st := fmt.Sprintf("%s_st%d", lbl, i)
 			MOVLQSX(Mem{Base: jp, Disp: 16*i + 4}, t)
