@@ -98,10 +98,11 @@ func newDWFast[T Num](pl *Plan[T], l *dwLayout) *dwFast {
 // scratch buf (l.length elements, zero where the fill does not write).
 func (f *dwFast) planes(x, w, bias, y, buf []float32, pi0, pi1 int, e *dwEpilogue[float32]) {
 	p, l := f.p, f.l
-	_ = buf[l.length-1]
-	_ = x[pi1*f.ihw-1]
-	_ = w[p.M*f.kk-1]
-	_ = y[p.N*p.M*f.ohw-1]
+	// Lengths only (no element reads: y is shared with other workers).
+	if len(buf) < l.length || len(x) < pi1*f.ihw || len(w) < p.M*f.kk || len(y) < p.N*p.M*f.ohw ||
+		(bias != nil && len(bias) < p.M) {
+		panic("conv: depthwise operands out of range")
+	}
 	oh, ow := p.Out[0], p.Out[1]
 	for pi := pi0; pi < pi1; pi++ {
 		n, c := pi/p.C, pi%p.C
