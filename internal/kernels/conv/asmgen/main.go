@@ -153,7 +153,7 @@ func epilogueN(name string, acc []VecVirtual, loMem, hiMem, act Mem, k int) {
 //
 //	dst[r*cols+c] = min(max(bias + Σ_t w[t]·src[r*ld+4c+offs[t]], lo), hi)
 //
-// with ld and offs in bytes. A row is done in blocks of 4, 2 and 1
+// with ld and offs in bytes. A row is done in blocks of 4, then 3, 2 or 1
 // vectors over the taps; its last 1..7 columns as one vector whose store
 // overruns into the next rows (rewritten after) or, where those do not
 // hold the overrun (the last row), is masked. The tail reads up to 7
@@ -204,7 +204,7 @@ func dwConv() {
 	MOVQ(srcRow, s)
 	Load(Param("cols"), n)
 
-	for _, v := range []int{4, 2, 1} {
+	for _, v := range []int{4, 3, 2, 1} {
 		loop := fmt.Sprintf("v%d", v)
 		next := fmt.Sprintf("v%dend", v)
 		Label(loop)
@@ -323,7 +323,7 @@ func dwConv3x3(sw int) {
 	LEAQ(Mem{Base: rp[0], Index: tmp, Scale: 1}, rp[1])
 	LEAQ(Mem{Base: rp[0], Index: tmp, Scale: 2}, rp[2])
 	Load(Param("cols"), n)
-	for _, v := range []int{4, 2, 1} {
+	for _, v := range []int{4, 3, 2, 1} {
 		loop := fmt.Sprintf("%s_v%d", name, v)
 		next := loop + "end"
 		Label(loop)
