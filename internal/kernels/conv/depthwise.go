@@ -268,8 +268,9 @@ func (pl *Plan[T]) runDepthwise(x, w, bias, y []T, threads int, ep *gemm.Epilogu
 		any(y).([]float32), threads, e)
 }
 
-// dwEpilogueOf returns the depthwise form of ep: a clamp in the kernel
-// for Relu and Clip without a residual, else a pass over each plane.
+// dwEpilogueOf returns the depthwise form of ep: without a residual, a
+// clamp (Relu, Clip) or the sigmoid or SiLU in the kernel; else, and for
+// the other activations, a pass over each plane.
 func dwEpilogueOf(ep *gemm.Epilogue) *dwEpilogue[float32] {
 	e := &dwEpilogue[float32]{res: ep.Residual}
 	if ep.Residual == nil {
