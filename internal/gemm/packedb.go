@@ -1,0 +1,176 @@
+package gemm
+
+//go:generate go run -C asmgen . -set dotrows -out ../dotrows_amd64.s -stubs ../dotrows_amd64_stubs.go -pkg gemm
+
+import (
+	"fmt"
+	"runtime"
+)
+
+// PackedB is op(B), a k×n matrix known before the products that use it (a
+// fully connected layer's weights), held for SgemmPackedB: each column of
+// op(B) as a contiguous run of k floats, so that a product with a few rows
+// of A streams B from memory exactly once, every column of it meeting all
+// the rows of A while it is in L1. When op(B) is the transpose of the
+// stored B (Gemm's transB, the usual layout of a fully connected layer)
+// the stored rows already are those columns and are used in place, without
+// a copy; otherwise B is transposed once. Products with many rows go
+// through the packed GEMM on the stored B. The stored B must therefore not
+// change while the PackedB is in use. A PackedB is read-only: one may serve
+// concurrent calls.
+type PackedB struct {
+	k, n int
+	// cols holds column j of op(B) at cols[j*ldcol : j*ldcol+k].
+	cols  []float32
+	ldcol int
+	// b, ldb and transB are the stored B, for products with many rows.
+	b      []float32
+	ldb    int
+	transB bool
+}
+
+// PackB prepares op(B), a k×n matrix (B is n×k when transB), for
+// SgemmPackedB. It panics when b is too short (a bug in the caller).
+func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
+	if k < 0 || n < 0 {
+		panic(fmt.Sprintf("gemm: negative dimension k=%d n=%d", k, n))
+	}
+	pb := &PackedB{k: k, n: n, b: b, ldb: ldb, transB: transB}
+	if transB {
+		need("B", n, k, ldb, len(b))
+		pb.cols, pb.ldcol = b, ldb
+		return pb
+	}
+	need("B", k, n, ldb, len(b))
+	pb.cols, pb.ldcol = make([]float32, n*k), k
+	// Transposed in 64×64 blocks, so that both sides stay in cache.
+	const blk = 64
+	for p0 := 0; p0 < k; p0 += blk {
+		for j0 := 0; j0 < n; j0 += blk {
+			for p := p0; p < min(p0+blk, k); p++ {
+				row := b[p*ldb+j0 : p*ldb+min(j0+blk, n)]
+				for q, v := range row {
+					pb.cols[(j0+q)*k+p] = v
+				}
+			}
+		}
+	}
+	return pb
+}
+
+// Depth returns the number of rows k of op(B).
+func (pb *PackedB) Depth() int { return pb.k }
+
+// Cols returns the number of columns n of op(B).
+func (pb *PackedB) Cols() int { return pb.n }
+
+// fewRows is the largest m for which SgemmPackedB streams B once for all
+// rows of A; more rows go through the packed GEMM, where packing B costs
+// little next to the product.
+const fewRows = 16
+
+// SgemmPackedB computes C = alpha·op(A)·op(B) + beta·C followed by the
+// epilogue ep (see SgemmEpilogue), where op(A) is m×k (A is k×m when
+// transA), pb holds op(B) (k×n) and C is m×n, using at most threads
+// goroutines (0: GOMAXPROCS). With at most 16 rows, each element of C is
+// one inner product of a row of op(A) with a column of op(B), summed the
+// same way whatever m and the thread count (the threads split the columns
+// of C), with the epilogue applied to each block of columns while it is in
+// cache. It panics when a slice is too short for its dimensions.
+func SgemmPackedB(threads int, transA bool, m int, alpha float32, a []float32, lda int, pb *PackedB, beta float32, c []float32, ldc int, ep Epilogue) {
+	sgemmPackedB(rowsKernel, threads, transA, m, alpha, a, lda, pb, beta, c, ldc, &ep)
+}
+
+// rowsFunc computes out[i] = Σ_p a[i*lda+p]·b[p] for i < r (1 <= r <= 4),
+// p < k, summing each row the same way whatever r.
+type rowsFunc func(r, k int, b, a []float32, lda int, out *[4]float32)
+
+func sgemmPackedB(rows rowsFunc, threads int, transA bool, m int, alpha float32, a []float32, lda int, pb *PackedB, beta float32, c []float32, ldc int, ep *Epilogue) {
+	k, n := pb.k, pb.n
+	if m < 0 {
+		panic(fmt.Sprintf("gemm: negative dimension m=%d", m))
+	}
+	if m > fewRows {
+		sgemm(active, threads, transA, pb.transB, m, n, k, alpha, a, lda, pb.b, pb.ldb, beta, c, ldc, ep)
+		return
+	}
+	if transA {
+		need("A", k, m, lda, len(a))
+	} else {
+		need("A", m, k, lda, len(a))
+	}
+	need("C", m, n, ldc, len(c))
+	ep.check(m, n)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		if ep.active() {
+			ep.apply(c, ldc, 0, 0, m, n)
+		}
+		return
+	}
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	// The rows of op(A), contiguous and scaled by alpha unless they
+	// already are rows of A.
+	av, ldav := a, lda
+	if transA || alpha != 1 {
+		buf := getBuf(m * k)
+		defer putBuf(buf)
+		av, ldav = *buf, k
+		for i := 0; i < m; i++ {
+			row := av[i*k : i*k+k]
+			if transA {
+				for p := range row {
+					row[p] = alpha * a[p*lda+i]
+				}
+			} else {
+				for p, v := range a[i*lda : i*lda+k] {
+					row[p] = alpha * v
+				}
+			}
+		}
+	}
+	if m*n*k < tiny {
+		threads = 1
+	}
+	// Column ranges of at least 16 columns, one per thread.
+	parts := max(1, min(threads, n/16))
+	epOn := ep.active()
+	parallel(parts, func(t int) {
+		lo, hi := t*n/parts, (t+1)*n/parts
+		var out [4]float32
+		// Blocks of 32 columns get their epilogue while in cache.
+		for j0 := lo; j0 < hi; j0 += 32 {
+			j1 := min(j0+32, hi)
+			for j := j0; j < j1; j++ {
+				col := pb.cols[j*pb.ldcol : j*pb.ldcol+k]
+				for i := 0; i < m; i += 4 {
+					r := min(4, m-i)
+					rows(r, k, col, av[i*ldav:], ldav, &out)
+					for q := 0; q < r; q++ {
+						ci := &c[(i+q)*ldc+j]
+						if beta == 0 {
+							*ci = out[q]
+						} else {
+							*ci = out[q] + beta**ci
+						}
+					}
+				}
+			}
+			if epOn {
+				ep.apply(c, ldc, 0, j0, m, j1-j0)
+			}
+		}
+	})
+}
+
+// rowsGo is the pure-Go rowsFunc: each row by dot.
+func rowsGo(r, k int, b, a []float32, lda int, out *[4]float32) {
+	for i := 0; i < r; i++ {
+		out[i] = dot(b[:k], a[i*lda:i*lda+k])
+	}
+}
