@@ -81,6 +81,9 @@ type fusedKernel struct {
 	// GEMM when the kernel is 1×…×1 with one group (a pointwise
 	// convolution is then one product per image, epilogue inside).
 	packed *gemm.PackedA
+	// constB is a FusedGemm's or FusedMatMul's constant B prepared for
+	// products with few rows (see constB in gemm.go).
+	constB *constB
 }
 
 // fusedOwnAttr reports whether an attribute belongs to the fused node (and
@@ -169,6 +172,9 @@ func newFused(b *Build) (Kernel, error) {
 			return nil, err
 		}
 		fk.transA, fk.tB = ta != 0, tb != 0
+	}
+	if base.op == "Gemm" || base.op == "MatMul" {
+		fk.constB = newConstB(b, 1, fk.tB)
 	}
 	return fk, nil
 }
@@ -320,7 +326,11 @@ func (k *fusedKernel) runGEMM(rc *RunContext, in []Value) (out []Value, ok bool,
 	}
 	y := runBuffer[float32](rc, m*n)
 	lda := a.Shape[a.Rank()-1]
-	gemm.SgemmEpilogue(threads(rc), transA, transB, m, n, kk, alpha, av, lda, bv, b.Shape[1], 0, y, n, ep)
+	if pb := k.constB.packed(b, m); pb != nil {
+		gemm.SgemmPackedB(threads(rc), transA, m, alpha, av, lda, pb, 0, y, n, ep)
+	} else {
+		gemm.SgemmEpilogue(threads(rc), transA, transB, m, n, kk, alpha, av, lda, bv, b.Shape[1], 0, y, n, ep)
+	}
 	return []Value{New(shape, y)}, true, nil
 }
 

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/onnxrun/onnxrun/graph"
 	"github.com/onnxrun/onnxrun/internal/gemm"
@@ -37,6 +38,7 @@ func newGemm(b *Build) (Kernel, error) {
 	if _, err := b.Node.AttrInt("broadcast", 0); err != nil {
 		return nil, err
 	}
+	cb := newConstB(b, 1, tb != 0)
 	return KernelFunc(func(rc *RunContext, in []Value) ([]Value, error) {
 		x, err := TensorInput(in, 0)
 		if err != nil {
@@ -50,7 +52,7 @@ func newGemm(b *Build) (Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		out, err := gemmOp(x, y, c, ta != 0, tb != 0, alpha, beta, threadsOf(rc))
+		out, err := gemmOpB(x, y, c, ta != 0, tb != 0, alpha, beta, threadsOf(rc), cb)
 		if err != nil {
 			return nil, err
 		}
@@ -58,7 +60,14 @@ func newGemm(b *Build) (Kernel, error) {
 	}), nil
 }
 
+// gemmOp computes Gemm.
 func gemmOp(a, b, c *Tensor, ta, tb bool, alpha, beta float32, threads int) (*Tensor, error) {
+	return gemmOpB(a, b, c, ta, tb, alpha, beta, threads, nil)
+}
+
+// gemmOpB is gemmOp where cb, when not nil, is the node's constant B
+// prepared for products with few rows.
+func gemmOpB(a, b, c *Tensor, ta, tb bool, alpha, beta float32, threads int, cb *constB) (*Tensor, error) {
 	if a.DType != b.DType || (c != nil && c.DType != a.DType) {
 		return nil, fmt.Errorf("input types differ: %s, %s and %v", a, b, c)
 	}
@@ -91,21 +100,26 @@ func gemmOp(a, b, c *Tensor, ta, tb bool, alpha, beta float32, threads int) (*Te
 		av, _ := ToFloat32s(a)
 		bv, _ := ToFloat32s(b)
 		out := make([]float32, m*n)
+		pb := cb.packed(b, m)
+		if pb != nil && a.DType == graph.Float {
+			// C as one row of n values with beta 1 is the product's
+			// bias, added while each block of columns is in cache.
+			var ep gemm.Epilogue
+			if c != nil && beta == 1 && c.Len() == n && (len(c.Shape) == 1 || c.Shape[0] == 1) {
+				ep.Bias, _ = ToFloat32s(c)
+				c = nil
+			}
+			bt := float32(0)
+			if c != nil && beta != 0 {
+				fillC(out, c, cIdx, m, n)
+				bt = beta
+			}
+			gemm.SgemmPackedB(threads, ta, m, alpha, av, lda, pb, bt, out, n, ep)
+			return FromFloat32s(a.DType, shape, out)
+		}
 		bt := float32(0)
 		if c != nil && beta != 0 {
-			cv, _ := ToFloat32s(c)
-			switch {
-			case len(cv) == m*n:
-				copy(out, cv)
-			case len(cv) == n && (len(c.Shape) == 1 || c.Shape[0] == 1):
-				for i := 0; i < m; i++ {
-					copy(out[i*n:(i+1)*n], cv)
-				}
-			default:
-				for i, j := range cIdx {
-					out[i] = cv[j]
-				}
-			}
+			fillC(out, c, cIdx, m, n)
 			bt = beta
 		}
 		gemm.SgemmThreads(threads, ta, tb, m, n, k, alpha, av, lda, bv, ldb, bt, out, n)
@@ -122,6 +136,81 @@ func gemmOp(a, b, c *Tensor, ta, tb bool, alpha, beta float32, threads int) (*Te
 		return gemmT(a.Data.([]uint64), b, c, cIdx, ta, tb, m, n, k, uint64(alpha), uint64(beta)), nil
 	}
 	return nil, fmt.Errorf("element type %s is not supported", a.DType)
+}
+
+// fillC writes C, broadcast to m×n (cIdx maps each output element to its
+// element of C), to out.
+func fillC(out []float32, c *Tensor, cIdx []int, m, n int) {
+	cv, _ := ToFloat32s(c)
+	switch {
+	case len(cv) == m*n:
+		copy(out, cv)
+	case len(cv) == n && (len(c.Shape) == 1 || c.Shape[0] == 1):
+		for i := 0; i < m; i++ {
+			copy(out[i*n:(i+1)*n], cv)
+		}
+	default:
+		for i, j := range cIdx {
+			out[i] = cv[j]
+		}
+	}
+}
+
+// constB is a node's constant float32 B (Gemm's or MatMul's second input,
+// a fully connected layer's weights) prepared once for products with few
+// rows (gemm.SgemmPackedB), which stream it from memory once for all rows
+// instead of packing it on every run. B used in place as Gemm's
+// transposed B is prepared when the node is; a B that must be transposed
+// is prepared at the first run with few rows, so that a node never run
+// that way keeps no copy.
+type constB struct {
+	w      *Tensor
+	transB bool
+	once   sync.Once
+	pb     *gemm.PackedB
+}
+
+// newConstB returns the constB of the node's input i, or nil unless that
+// input is a constant 2-D float32 tensor.
+func newConstB(b *Build, i int, transB bool) *constB {
+	w := b.Constant(i)
+	if w == nil || w.DType != graph.Float || w.Rank() != 2 {
+		return nil
+	}
+	if _, ok := w.Data.([]float32); !ok {
+		return nil
+	}
+	cb := &constB{w: w, transB: transB}
+	if transB {
+		cb.prepare()
+	}
+	return cb
+}
+
+func (cb *constB) prepare() {
+	cb.once.Do(func() {
+		r, c := cb.w.Shape[0], cb.w.Shape[1]
+		k, n := r, c
+		if cb.transB {
+			k, n = c, r
+		}
+		cb.pb = gemm.PackB(cb.transB, k, n, cb.w.Data.([]float32), c)
+	})
+}
+
+// packed returns the prepared B when t is the node's constant B and the
+// product has at most gemm.FewRows rows, or nil.
+func (cb *constB) packed(t *Tensor, m int) *gemm.PackedB {
+	if cb == nil || m > gemm.FewRows || t.DType != graph.Float || !slices.Equal(t.Shape, cb.w.Shape) {
+		return nil
+	}
+	tv, ok := t.Data.([]float32)
+	wv := cb.w.Data.([]float32)
+	if !ok || len(tv) == 0 || len(tv) != len(wv) || &tv[0] != &wv[0] {
+		return nil
+	}
+	cb.prepare()
+	return cb.pb
 }
 
 func gemmT[T interface {

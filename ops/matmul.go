@@ -15,6 +15,7 @@ import (
 
 func init() {
 	registerRange("MatMul", []int64{1, 9, 13}, func(b *Build) (Kernel, error) {
+		cb := newConstB(b, 1, false)
 		return KernelFunc(func(rc *RunContext, in []Value) ([]Value, error) {
 			x, err := TensorInput(in, 0)
 			if err != nil {
@@ -24,7 +25,7 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			out, err := matmul(x, y, threadsOf(rc))
+			out, err := matmulB(x, y, threadsOf(rc), cb)
 			if err != nil {
 				return nil, err
 			}
@@ -42,6 +43,12 @@ func threadsOf(rc *RunContext) int {
 }
 
 func matmul(x, y *Tensor, threads int) (*Tensor, error) {
+	return matmulB(x, y, threads, nil)
+}
+
+// matmulB is matmul where cb, when not nil, is the node's constant second
+// input prepared for products with few rows.
+func matmulB(x, y *Tensor, threads int, cb *constB) (*Tensor, error) {
 	if x.DType != y.DType {
 		return nil, typeMismatch(x, y)
 	}
@@ -84,7 +91,9 @@ func matmul(x, y *Tensor, threads int) (*Tensor, error) {
 		a, _ := ToFloat32s(x)
 		b, _ := ToFloat32s(y)
 		c := make([]float32, nb*m*n)
-		if foldA {
+		if pb := cb.packed(y, nb*m); foldA && pb != nil && x.DType == graph.Float {
+			gemm.SgemmPackedB(threads, false, nb*m, 1, a, k, pb, 0, c, n, gemm.Epilogue{})
+		} else if foldA {
 			gemm.SgemmThreads(threads, false, false, nb*m, n, k, 1, a, k, b, n, 0, c, n)
 		} else if nb > 1 && threads != 1 && nb*m*n*k >= 1<<18 {
 			// Many products: one goroutine per group of batch elements.

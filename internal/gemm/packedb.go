@@ -64,9 +64,11 @@ func (pb *PackedB) Depth() int { return pb.k }
 // Cols returns the number of columns n of op(B).
 func (pb *PackedB) Cols() int { return pb.n }
 
-// fewRows is the largest m for which SgemmPackedB streams B once for all
-// rows of A; more rows go through the packed GEMM, where packing B costs
-// little next to the product.
+// FewRows is the largest m for which SgemmPackedB streams B once for all
+// rows of A; more rows go through the packed GEMM on the stored B, where
+// packing B costs little next to the product.
+const FewRows = fewRows
+
 const fewRows = 16
 
 // SgemmPackedB computes C = alpha·op(A)·op(B) + beta·C followed by the
