@@ -74,11 +74,11 @@ const fewRows = 16
 // SgemmPackedB computes C = alpha·op(A)·op(B) + beta·C followed by the
 // epilogue ep (see SgemmEpilogue), where op(A) is m×k (A is k×m when
 // transA), pb holds op(B) (k×n) and C is m×n, using at most threads
-// goroutines (0: GOMAXPROCS). With at most 16 rows, each element of C is
-// one inner product of a row of op(A) with a column of op(B), summed the
-// same way whatever m and the thread count (the threads split the columns
-// of C), with the epilogue applied to each block of columns while it is in
-// cache. It panics when a slice is too short for its dimensions.
+// goroutines (0: GOMAXPROCS). With at most FewRows rows, each element of
+// C is an inner product of a row of op(A) with a column of op(B), summed
+// in chunks of the depth the same way whatever m and the thread count (the
+// threads split the columns of C), with the epilogue applied to each block
+// of columns while it is in cache. It panics when a slice is too short for its dimensions.
 func SgemmPackedB(threads int, transA bool, m int, alpha float32, a []float32, lda int, pb *PackedB, beta float32, c []float32, ldc int, ep Epilogue) {
 	sgemmPackedB(rowsKernel, threads, transA, m, alpha, a, lda, pb, beta, c, ldc, &ep)
 }
@@ -139,27 +139,47 @@ func sgemmPackedB(rows rowsFunc, threads int, transA bool, m int, alpha float32,
 	if m*n*k < tiny {
 		threads = 1
 	}
-	// Column ranges of at least 16 columns, one per thread.
-	parts := max(1, min(threads, n/16))
+	// Blocks of colBlock columns, at fixed places (the epilogue's
+	// vector and scalar parts must not depend on the split), shared out
+	// among the threads.
+	nblk := ceilDiv(n, colBlock)
+	parts := max(1, min(threads, nblk))
 	epOn := ep.active()
+	// The depth is cut into chunks of at most kChunk floats, so that a
+	// chunk of a column of B and the same chunk of four rows of A stay in
+	// L1 while the chunk meets all the rows; the chunks' sums are added in
+	// order. The chunks depend on k only.
+	nch := ceilDiv(k, kChunk)
+	kc := roundUp(ceilDiv(k, nch), 16)
 	parallel(parts, func(t int) {
-		lo, hi := t*n/parts, (t+1)*n/parts
+		lo, hi := t*nblk/parts*colBlock, min(n, (t+1)*nblk/parts*colBlock)
 		var out [4]float32
-		// Blocks of 32 columns get their epilogue while in cache.
-		for j0 := lo; j0 < hi; j0 += 32 {
-			j1 := min(j0+32, hi)
+		var sum [fewRows]float32
+		// Each block gets its epilogue while in cache.
+		for j0 := lo; j0 < hi; j0 += colBlock {
+			j1 := min(j0+colBlock, hi)
 			for j := j0; j < j1; j++ {
 				col := pb.cols[j*pb.ldcol : j*pb.ldcol+k]
-				for i := 0; i < m; i += 4 {
-					r := min(4, m-i)
-					rows(r, k, col, av[i*ldav:], ldav, &out)
-					for q := 0; q < r; q++ {
-						ci := &c[(i+q)*ldc+j]
-						if beta == 0 {
-							*ci = out[q]
-						} else {
-							*ci = out[q] + beta**ci
+				for p0 := 0; p0 < k; p0 += kc {
+					kb := min(kc, k-p0)
+					for i := 0; i < m; i += 4 {
+						r := min(4, m-i)
+						rows(r, kb, col[p0:], av[i*ldav+p0:], ldav, &out)
+						for q := 0; q < r; q++ {
+							if p0 == 0 {
+								sum[i+q] = out[q]
+							} else {
+								sum[i+q] += out[q]
+							}
 						}
+					}
+				}
+				for i, v := range sum[:m] {
+					ci := &c[i*ldc+j]
+					if beta == 0 {
+						*ci = v
+					} else {
+						*ci = v + beta**ci
 					}
 				}
 			}
@@ -169,6 +189,13 @@ func sgemmPackedB(rows rowsFunc, threads int, transA bool, m int, alpha float32,
 		}
 	})
 }
+
+// colBlock is the width of the blocks of columns of C that SgemmPackedB
+// computes and finishes with the epilogue in one go.
+const colBlock = 32
+
+// kChunk bounds the depth of the chunks SgemmPackedB sums separately.
+const kChunk = 1024
 
 // rowsGo is the pure-Go rowsFunc: each row by dot.
 func rowsGo(r, k int, b, a []float32, lda int, out *[4]float32) {

@@ -19,7 +19,7 @@ func TestSgemmPackedB(t *testing.T) {
 		{Act: ActSigmoid}, {Act: ActSiLU}, {Act: ActHardSigmoid, Alpha: 0.2, Beta: 0.5}, {Act: ActHardSwish}, {Act: ActTanh},
 	}
 	shapes := [][3]int{{1, 1, 1}, {4, 100, 1024}, {1, 70, 9216 / 8}, {3, 17, 7}, {5, 33, 8}, {7, 64, 15}, {8, 9, 16},
-		{2, 40, 17}, {16, 50, 33}, {17, 40, 40}, {30, 20, 100}, {1, 1000, 512}, {6, 3, 24}}
+		{2, 40, 17}, {3, 20, 2500}, {9, 7, 2049}, {16, 50, 33}, {17, 40, 40}, {30, 20, 100}, {1, 1000, 512}, {6, 3, 24}}
 	for i := 0; i < 40; i++ {
 		shapes = append(shapes, [3]int{1 + r.Intn(20), 1 + r.Intn(80), 1 + r.Intn(90)})
 	}
@@ -124,7 +124,7 @@ func checkPackedB(t *testing.T, r *rand.Rand, rows rowsFunc, tc gemmCase, ep Epi
 func TestSgemmPackedBRowsIndependent(t *testing.T) {
 	r := rand.New(rand.NewSource(12))
 	for _, rows := range rowsKernels() {
-		for _, k := range []int{1, 7, 8, 15, 16, 31, 100} {
+		for _, k := range []int{1, 7, 8, 15, 16, 31, 100, 2100} {
 			const m, n = fewRows, 37
 			a, b := randSlice(r, m*k), randSlice(r, n*k)
 			pb := PackB(true, k, n, b, k)
