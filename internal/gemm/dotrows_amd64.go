@@ -2,35 +2,30 @@
 
 package gemm
 
-// rowsKernel is the rowsFunc SgemmPackedB uses: AVX2+FMA where the CPU
+// tileKernel is the tileFunc SgemmPackedB uses: AVX2+FMA where the CPU
 // has them.
-var rowsKernel = selectRows()
+var tileKernel = selectTile()
 
-func selectRows() rowsFunc {
+func selectTile() tileFunc {
 	if hasAVX2 {
-		return rowsAVX2
+		return tileAVX2
 	}
-	return rowsGo
+	return tileGo
 }
 
-// rowsKernels returns every rowsFunc this CPU runs, the chosen one first.
-func rowsKernels() []rowsFunc {
+// tileKernels returns every tileFunc this CPU runs, the chosen one first.
+func tileKernels() []tileFunc {
 	if hasAVX2 {
-		return []rowsFunc{rowsAVX2, rowsGo}
+		return []tileFunc{tileAVX2, tileGo}
 	}
-	return []rowsFunc{rowsGo}
+	return []tileFunc{tileGo}
 }
 
-func rowsAVX2(r, k int, b, a []float32, lda int, out *[4]float32) {
-	_, _ = b[k-1], a[(r-1)*lda+k-1]
-	switch r {
-	case 1:
-		sdotRows1(k, &b[0], &a[0], lda, &out[0])
-	case 2:
-		sdotRows2(k, &b[0], &a[0], lda, &out[0])
-	case 3:
-		sdotRows3(k, &b[0], &a[0], lda, &out[0])
-	default:
-		sdotRows4(k, &b[0], &a[0], lda, &out[0])
+func tileAVX2(r, k int, b []float32, ldb int, a []float32, lda int, out *[16]float32) {
+	_, _ = b[3*ldb+k-1], a[(r-1)*lda+k-1]
+	if r == 1 {
+		sdotTile1x4(k, &b[0], ldb, &a[0], lda, &out[0])
+	} else {
+		sdotTile2x4(k, &b[0], ldb, &a[0], lda, &out[0])
 	}
 }

@@ -4,215 +4,92 @@
 
 #include "textflag.h"
 
-// func sdotRows1(n int, b *float32, a *float32, lda int, out *float32)
+// func sdotTile1x4(n int, b *float32, ldb int, a *float32, lda int, out *float32)
 // Requires: AVX, FMA3
-TEXT ·sdotRows1(SB), NOSPLIT, $0-40
+TEXT ·sdotTile1x4(SB), NOSPLIT, $0-48
 	MOVQ   n+0(FP), AX
 	MOVQ   b+8(FP), CX
-	MOVQ   a+16(FP), DX
-	MOVQ   lda+24(FP), BX
-	SHLQ   $0x02, BX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	XORQ   BX, BX
-	MOVQ   AX, SI
-	SHRQ   $0x04, SI
-	JZ     sdotRows1_eight
-
-sdotRows1_loop:
-	VMOVUPS     (CX)(BX*1), Y2
-	VMOVUPS     32(CX)(BX*1), Y3
-	VFMADD231PS (DX)(BX*1), Y2, Y0
-	VFMADD231PS 32(DX)(BX*1), Y3, Y1
-	ADDQ        $0x40, BX
-	DECQ        SI
-	JNZ         sdotRows1_loop
-
-sdotRows1_eight:
-	TESTQ       $0x00000008, AX
-	JZ          sdotRows1_reduce
-	VMOVUPS     (CX)(BX*1), Y2
-	VFMADD231PS (DX)(BX*1), Y2, Y0
-	ADDQ        $0x20, BX
-
-sdotRows1_reduce:
-	VADDPS       Y1, Y0, Y0
-	VEXTRACTF128 $0x01, Y0, X1
-	VADDPS       X1, X0, X0
-	VHADDPS      X0, X0, X0
-	VHADDPS      X0, X0, X0
-	ANDQ         $0x07, AX
-	JZ           sdotRows1_done
-
-sdotRows1_scalar:
-	VMOVSS      (CX)(BX*1), X1
-	VFMADD231SS (DX)(BX*1), X1, X0
-	ADDQ        $0x04, BX
-	DECQ        AX
-	JNZ         sdotRows1_scalar
-
-sdotRows1_done:
-	MOVQ   out+32(FP), AX
-	VMOVSS X0, (AX)
-	VZEROUPPER
-	RET
-
-// func sdotRows2(n int, b *float32, a *float32, lda int, out *float32)
-// Requires: AVX, FMA3
-TEXT ·sdotRows2(SB), NOSPLIT, $0-40
-	MOVQ   n+0(FP), AX
-	MOVQ   b+8(FP), CX
-	MOVQ   a+16(FP), DX
-	MOVQ   lda+24(FP), BX
-	SHLQ   $0x02, BX
-	LEAQ   (DX)(BX*1), BX
+	MOVQ   ldb+16(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (CX)(DX*1), BX
+	LEAQ   (BX)(DX*1), SI
+	LEAQ   (SI)(DX*1), DX
+	MOVQ   a+24(FP), DI
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
-	XORQ   SI, SI
-	MOVQ   AX, DI
-	SHRQ   $0x04, DI
-	JZ     sdotRows2_eight
+	XORQ   R8, R8
+	MOVQ   AX, R9
+	SHRQ   $0x03, R9
+	JZ     sdotTile1x4_reduce
 
-sdotRows2_loop:
-	VMOVUPS     (CX)(SI*1), Y4
-	VMOVUPS     32(CX)(SI*1), Y5
-	VFMADD231PS (DX)(SI*1), Y4, Y0
-	VFMADD231PS 32(DX)(SI*1), Y5, Y1
-	VFMADD231PS (BX)(SI*1), Y4, Y2
-	VFMADD231PS 32(BX)(SI*1), Y5, Y3
-	ADDQ        $0x40, SI
-	DECQ        DI
-	JNZ         sdotRows2_loop
+sdotTile1x4_loop:
+	VMOVUPS     (DI)(R8*1), Y4
+	VFMADD231PS (CX)(R8*1), Y4, Y0
+	VFMADD231PS (BX)(R8*1), Y4, Y1
+	VFMADD231PS (SI)(R8*1), Y4, Y2
+	VFMADD231PS (DX)(R8*1), Y4, Y3
+	ADDQ        $0x20, R8
+	DECQ        R9
+	JNZ         sdotTile1x4_loop
 
-sdotRows2_eight:
-	TESTQ       $0x00000008, AX
-	JZ          sdotRows2_reduce
-	VMOVUPS     (CX)(SI*1), Y4
-	VFMADD231PS (DX)(SI*1), Y4, Y0
-	VFMADD231PS (BX)(SI*1), Y4, Y2
-	ADDQ        $0x20, SI
-
-sdotRows2_reduce:
-	VADDPS       Y1, Y0, Y0
-	VEXTRACTF128 $0x01, Y0, X1
-	VADDPS       X1, X0, X0
+sdotTile1x4_reduce:
+	VEXTRACTF128 $0x01, Y0, X4
+	VADDPS       X4, X0, X0
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
-	VADDPS       Y3, Y2, Y2
-	VEXTRACTF128 $0x01, Y2, X1
-	VADDPS       X1, X2, X2
+	VEXTRACTF128 $0x01, Y1, X4
+	VADDPS       X4, X1, X1
+	VHADDPS      X1, X1, X1
+	VHADDPS      X1, X1, X1
+	VEXTRACTF128 $0x01, Y2, X4
+	VADDPS       X4, X2, X2
 	VHADDPS      X2, X2, X2
 	VHADDPS      X2, X2, X2
+	VEXTRACTF128 $0x01, Y3, X4
+	VADDPS       X4, X3, X3
+	VHADDPS      X3, X3, X3
+	VHADDPS      X3, X3, X3
 	ANDQ         $0x07, AX
-	JZ           sdotRows2_done
+	JZ           sdotTile1x4_done
 
-sdotRows2_scalar:
-	VMOVSS      (CX)(SI*1), X1
-	VFMADD231SS (DX)(SI*1), X1, X0
-	VFMADD231SS (BX)(SI*1), X1, X2
-	ADDQ        $0x04, SI
+sdotTile1x4_scalar:
+	VMOVSS      (CX)(R8*1), X4
+	VFMADD231SS (DI)(R8*1), X4, X0
+	VMOVSS      (BX)(R8*1), X4
+	VFMADD231SS (DI)(R8*1), X4, X1
+	VMOVSS      (SI)(R8*1), X4
+	VFMADD231SS (DI)(R8*1), X4, X2
+	VMOVSS      (DX)(R8*1), X4
+	VFMADD231SS (DI)(R8*1), X4, X3
+	ADDQ        $0x04, R8
 	DECQ        AX
-	JNZ         sdotRows2_scalar
+	JNZ         sdotTile1x4_scalar
 
-sdotRows2_done:
-	MOVQ   out+32(FP), AX
+sdotTile1x4_done:
+	MOVQ   out+40(FP), AX
 	VMOVSS X0, (AX)
-	VMOVSS X2, 4(AX)
+	VMOVSS X1, 4(AX)
+	VMOVSS X2, 8(AX)
+	VMOVSS X3, 12(AX)
 	VZEROUPPER
 	RET
 
-// func sdotRows3(n int, b *float32, a *float32, lda int, out *float32)
+// func sdotTile2x4(n int, b *float32, ldb int, a *float32, lda int, out *float32)
 // Requires: AVX, FMA3
-TEXT ·sdotRows3(SB), NOSPLIT, $0-40
+TEXT ·sdotTile2x4(SB), NOSPLIT, $0-48
 	MOVQ   n+0(FP), AX
 	MOVQ   b+8(FP), CX
-	MOVQ   a+16(FP), DX
-	MOVQ   lda+24(FP), BX
-	SHLQ   $0x02, BX
-	LEAQ   (DX)(BX*1), SI
-	LEAQ   (SI)(BX*1), BX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	XORQ   DI, DI
-	MOVQ   AX, R8
-	SHRQ   $0x04, R8
-	JZ     sdotRows3_eight
-
-sdotRows3_loop:
-	VMOVUPS     (CX)(DI*1), Y6
-	VMOVUPS     32(CX)(DI*1), Y7
-	VFMADD231PS (DX)(DI*1), Y6, Y0
-	VFMADD231PS 32(DX)(DI*1), Y7, Y1
-	VFMADD231PS (SI)(DI*1), Y6, Y2
-	VFMADD231PS 32(SI)(DI*1), Y7, Y3
-	VFMADD231PS (BX)(DI*1), Y6, Y4
-	VFMADD231PS 32(BX)(DI*1), Y7, Y5
-	ADDQ        $0x40, DI
-	DECQ        R8
-	JNZ         sdotRows3_loop
-
-sdotRows3_eight:
-	TESTQ       $0x00000008, AX
-	JZ          sdotRows3_reduce
-	VMOVUPS     (CX)(DI*1), Y6
-	VFMADD231PS (DX)(DI*1), Y6, Y0
-	VFMADD231PS (SI)(DI*1), Y6, Y2
-	VFMADD231PS (BX)(DI*1), Y6, Y4
-	ADDQ        $0x20, DI
-
-sdotRows3_reduce:
-	VADDPS       Y1, Y0, Y0
-	VEXTRACTF128 $0x01, Y0, X1
-	VADDPS       X1, X0, X0
-	VHADDPS      X0, X0, X0
-	VHADDPS      X0, X0, X0
-	VADDPS       Y3, Y2, Y2
-	VEXTRACTF128 $0x01, Y2, X1
-	VADDPS       X1, X2, X2
-	VHADDPS      X2, X2, X2
-	VHADDPS      X2, X2, X2
-	VADDPS       Y5, Y4, Y4
-	VEXTRACTF128 $0x01, Y4, X1
-	VADDPS       X1, X4, X4
-	VHADDPS      X4, X4, X4
-	VHADDPS      X4, X4, X4
-	ANDQ         $0x07, AX
-	JZ           sdotRows3_done
-
-sdotRows3_scalar:
-	VMOVSS      (CX)(DI*1), X1
-	VFMADD231SS (DX)(DI*1), X1, X0
-	VFMADD231SS (SI)(DI*1), X1, X2
-	VFMADD231SS (BX)(DI*1), X1, X4
-	ADDQ        $0x04, DI
-	DECQ        AX
-	JNZ         sdotRows3_scalar
-
-sdotRows3_done:
-	MOVQ   out+32(FP), AX
-	VMOVSS X0, (AX)
-	VMOVSS X2, 4(AX)
-	VMOVSS X4, 8(AX)
-	VZEROUPPER
-	RET
-
-// func sdotRows4(n int, b *float32, a *float32, lda int, out *float32)
-// Requires: AVX, FMA3
-TEXT ·sdotRows4(SB), NOSPLIT, $0-40
-	MOVQ   n+0(FP), AX
-	MOVQ   b+8(FP), CX
-	MOVQ   a+16(FP), DX
-	MOVQ   lda+24(FP), BX
-	SHLQ   $0x02, BX
-	LEAQ   (DX)(BX*1), SI
-	LEAQ   (SI)(BX*1), DI
-	LEAQ   (DI)(BX*1), BX
+	MOVQ   ldb+16(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (CX)(DX*1), BX
+	LEAQ   (BX)(DX*1), SI
+	LEAQ   (SI)(DX*1), DX
+	MOVQ   a+24(FP), DI
+	MOVQ   lda+32(FP), R8
+	SHLQ   $0x02, R8
+	LEAQ   (DI)(R8*1), R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -221,75 +98,92 @@ TEXT ·sdotRows4(SB), NOSPLIT, $0-40
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
-	XORQ   R8, R8
-	MOVQ   AX, R9
-	SHRQ   $0x04, R9
-	JZ     sdotRows4_eight
+	XORQ   R9, R9
+	MOVQ   AX, R10
+	SHRQ   $0x03, R10
+	JZ     sdotTile2x4_reduce
 
-sdotRows4_loop:
-	VMOVUPS     (CX)(R8*1), Y8
-	VMOVUPS     32(CX)(R8*1), Y9
-	VFMADD231PS (DX)(R8*1), Y8, Y0
-	VFMADD231PS 32(DX)(R8*1), Y9, Y1
-	VFMADD231PS (SI)(R8*1), Y8, Y2
-	VFMADD231PS 32(SI)(R8*1), Y9, Y3
-	VFMADD231PS (DI)(R8*1), Y8, Y4
-	VFMADD231PS 32(DI)(R8*1), Y9, Y5
-	VFMADD231PS (BX)(R8*1), Y8, Y6
-	VFMADD231PS 32(BX)(R8*1), Y9, Y7
-	ADDQ        $0x40, R8
-	DECQ        R9
-	JNZ         sdotRows4_loop
+sdotTile2x4_loop:
+	VMOVUPS     (CX)(R9*1), Y8
+	VMOVUPS     (BX)(R9*1), Y9
+	VMOVUPS     (SI)(R9*1), Y10
+	VMOVUPS     (DX)(R9*1), Y11
+	VMOVUPS     (DI)(R9*1), Y12
+	VFMADD231PS Y8, Y12, Y0
+	VFMADD231PS Y9, Y12, Y1
+	VFMADD231PS Y10, Y12, Y2
+	VFMADD231PS Y11, Y12, Y3
+	VMOVUPS     (R8)(R9*1), Y12
+	VFMADD231PS Y8, Y12, Y4
+	VFMADD231PS Y9, Y12, Y5
+	VFMADD231PS Y10, Y12, Y6
+	VFMADD231PS Y11, Y12, Y7
+	ADDQ        $0x20, R9
+	DECQ        R10
+	JNZ         sdotTile2x4_loop
 
-sdotRows4_eight:
-	TESTQ       $0x00000008, AX
-	JZ          sdotRows4_reduce
-	VMOVUPS     (CX)(R8*1), Y8
-	VFMADD231PS (DX)(R8*1), Y8, Y0
-	VFMADD231PS (SI)(R8*1), Y8, Y2
-	VFMADD231PS (DI)(R8*1), Y8, Y4
-	VFMADD231PS (BX)(R8*1), Y8, Y6
-	ADDQ        $0x20, R8
-
-sdotRows4_reduce:
-	VADDPS       Y1, Y0, Y0
-	VEXTRACTF128 $0x01, Y0, X1
-	VADDPS       X1, X0, X0
+sdotTile2x4_reduce:
+	VEXTRACTF128 $0x01, Y0, X8
+	VADDPS       X8, X0, X0
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
-	VADDPS       Y3, Y2, Y2
-	VEXTRACTF128 $0x01, Y2, X1
-	VADDPS       X1, X2, X2
+	VEXTRACTF128 $0x01, Y1, X8
+	VADDPS       X8, X1, X1
+	VHADDPS      X1, X1, X1
+	VHADDPS      X1, X1, X1
+	VEXTRACTF128 $0x01, Y2, X8
+	VADDPS       X8, X2, X2
 	VHADDPS      X2, X2, X2
 	VHADDPS      X2, X2, X2
-	VADDPS       Y5, Y4, Y4
-	VEXTRACTF128 $0x01, Y4, X1
-	VADDPS       X1, X4, X4
+	VEXTRACTF128 $0x01, Y3, X8
+	VADDPS       X8, X3, X3
+	VHADDPS      X3, X3, X3
+	VHADDPS      X3, X3, X3
+	VEXTRACTF128 $0x01, Y4, X8
+	VADDPS       X8, X4, X4
 	VHADDPS      X4, X4, X4
 	VHADDPS      X4, X4, X4
-	VADDPS       Y7, Y6, Y6
-	VEXTRACTF128 $0x01, Y6, X1
-	VADDPS       X1, X6, X6
+	VEXTRACTF128 $0x01, Y5, X8
+	VADDPS       X8, X5, X5
+	VHADDPS      X5, X5, X5
+	VHADDPS      X5, X5, X5
+	VEXTRACTF128 $0x01, Y6, X8
+	VADDPS       X8, X6, X6
 	VHADDPS      X6, X6, X6
 	VHADDPS      X6, X6, X6
+	VEXTRACTF128 $0x01, Y7, X8
+	VADDPS       X8, X7, X7
+	VHADDPS      X7, X7, X7
+	VHADDPS      X7, X7, X7
 	ANDQ         $0x07, AX
-	JZ           sdotRows4_done
+	JZ           sdotTile2x4_done
 
-sdotRows4_scalar:
-	VMOVSS      (CX)(R8*1), X1
-	VFMADD231SS (DX)(R8*1), X1, X0
-	VFMADD231SS (SI)(R8*1), X1, X2
-	VFMADD231SS (DI)(R8*1), X1, X4
-	VFMADD231SS (BX)(R8*1), X1, X6
-	ADDQ        $0x04, R8
+sdotTile2x4_scalar:
+	VMOVSS      (CX)(R9*1), X8
+	VFMADD231SS (DI)(R9*1), X8, X0
+	VFMADD231SS (R8)(R9*1), X8, X4
+	VMOVSS      (BX)(R9*1), X8
+	VFMADD231SS (DI)(R9*1), X8, X1
+	VFMADD231SS (R8)(R9*1), X8, X5
+	VMOVSS      (SI)(R9*1), X8
+	VFMADD231SS (DI)(R9*1), X8, X2
+	VFMADD231SS (R8)(R9*1), X8, X6
+	VMOVSS      (DX)(R9*1), X8
+	VFMADD231SS (DI)(R9*1), X8, X3
+	VFMADD231SS (R8)(R9*1), X8, X7
+	ADDQ        $0x04, R9
 	DECQ        AX
-	JNZ         sdotRows4_scalar
+	JNZ         sdotTile2x4_scalar
 
-sdotRows4_done:
-	MOVQ   out+32(FP), AX
+sdotTile2x4_done:
+	MOVQ   out+40(FP), AX
 	VMOVSS X0, (AX)
-	VMOVSS X2, 4(AX)
-	VMOVSS X4, 8(AX)
-	VMOVSS X6, 12(AX)
+	VMOVSS X1, 4(AX)
+	VMOVSS X2, 8(AX)
+	VMOVSS X3, 12(AX)
+	VMOVSS X4, 16(AX)
+	VMOVSS X5, 20(AX)
+	VMOVSS X6, 24(AX)
+	VMOVSS X7, 28(AX)
 	VZEROUPPER
 	RET

@@ -4,42 +4,22 @@
 
 package gemm
 
-// sdotRows1 writes to out[i] (i < 1) the inner product of the n floats at b
-// and the n floats of row i of A at a (rows lda floats apart): two
-// 8-lane partial sums over blocks of 16 floats, the first also taking a
-// last block of 8, added and reduced pairwise, then the last n mod 8
-// products added in order. Each row is summed the same way whatever the
-// number of rows. It needs AVX2 and FMA.
+// sdotTile1x4 writes to out[4*i+j] (i < 1, j < 4) the inner product of the
+// n floats of row i of A at a (rows lda floats apart) and the n floats
+// of vector j of B at b (vectors ldb floats apart): one 8-lane partial
+// sum over blocks of 8 floats, reduced pairwise, then the last n mod 8
+// products added in order. Each product is summed the same way whatever
+// the tile. It needs AVX2 and FMA.
 //
 //go:noescape
-func sdotRows1(n int, b *float32, a *float32, lda int, out *float32)
+func sdotTile1x4(n int, b *float32, ldb int, a *float32, lda int, out *float32)
 
-// sdotRows2 writes to out[i] (i < 2) the inner product of the n floats at b
-// and the n floats of row i of A at a (rows lda floats apart): two
-// 8-lane partial sums over blocks of 16 floats, the first also taking a
-// last block of 8, added and reduced pairwise, then the last n mod 8
-// products added in order. Each row is summed the same way whatever the
-// number of rows. It needs AVX2 and FMA.
+// sdotTile2x4 writes to out[4*i+j] (i < 2, j < 4) the inner product of the
+// n floats of row i of A at a (rows lda floats apart) and the n floats
+// of vector j of B at b (vectors ldb floats apart): one 8-lane partial
+// sum over blocks of 8 floats, reduced pairwise, then the last n mod 8
+// products added in order. Each product is summed the same way whatever
+// the tile. It needs AVX2 and FMA.
 //
 //go:noescape
-func sdotRows2(n int, b *float32, a *float32, lda int, out *float32)
-
-// sdotRows3 writes to out[i] (i < 3) the inner product of the n floats at b
-// and the n floats of row i of A at a (rows lda floats apart): two
-// 8-lane partial sums over blocks of 16 floats, the first also taking a
-// last block of 8, added and reduced pairwise, then the last n mod 8
-// products added in order. Each row is summed the same way whatever the
-// number of rows. It needs AVX2 and FMA.
-//
-//go:noescape
-func sdotRows3(n int, b *float32, a *float32, lda int, out *float32)
-
-// sdotRows4 writes to out[i] (i < 4) the inner product of the n floats at b
-// and the n floats of row i of A at a (rows lda floats apart): two
-// 8-lane partial sums over blocks of 16 floats, the first also taking a
-// last block of 8, added and reduced pairwise, then the last n mod 8
-// products added in order. Each row is summed the same way whatever the
-// number of rows. It needs AVX2 and FMA.
-//
-//go:noescape
-func sdotRows4(n int, b *float32, a *float32, lda int, out *float32)
+func sdotTile2x4(n int, b *float32, ldb int, a *float32, lda int, out *float32)

@@ -2,8 +2,8 @@
 
 package gemm
 
-// rowsKernel is the rowsFunc SgemmPackedB uses.
-var rowsKernel rowsFunc = rowsGo
+// tileKernel is the tileFunc SgemmPackedB uses.
+var tileKernel tileFunc = tileGo
 
-// rowsKernels returns every rowsFunc this CPU runs, the chosen one first.
-func rowsKernels() []rowsFunc { return []rowsFunc{rowsGo} }
+// tileKernels returns every tileFunc this CPU runs, the chosen one first.
+func tileKernels() []tileFunc { return []tileFunc{tileGo} }

@@ -80,14 +80,15 @@ const fewRows = 16
 // threads split the columns of C), with the epilogue applied to each block
 // of columns while it is in cache. It panics when a slice is too short for its dimensions.
 func SgemmPackedB(threads int, transA bool, m int, alpha float32, a []float32, lda int, pb *PackedB, beta float32, c []float32, ldc int, ep Epilogue) {
-	sgemmPackedB(rowsKernel, threads, transA, m, alpha, a, lda, pb, beta, c, ldc, &ep)
+	sgemmPackedB(tileKernel, threads, transA, m, alpha, a, lda, pb, beta, c, ldc, &ep)
 }
 
-// rowsFunc computes out[i] = Σ_p a[i*lda+p]·b[p] for i < r (1 <= r <= 4),
-// p < k, summing each row the same way whatever r.
-type rowsFunc func(r, k int, b, a []float32, lda int, out *[4]float32)
+// tileFunc computes out[4*i+j] = Σ_p a[i*lda+p]·b[j*ldb+p] for i < r
+// (1 <= r <= 2), j < 4 and p < k (k >= 1), summing each product the same
+// way whatever the tile.
+type tileFunc func(r, k int, b []float32, ldb int, a []float32, lda int, out *[16]float32)
 
-func sgemmPackedB(rows rowsFunc, threads int, transA bool, m int, alpha float32, a []float32, lda int, pb *PackedB, beta float32, c []float32, ldc int, ep *Epilogue) {
+func sgemmPackedB(tile tileFunc, threads int, transA bool, m int, alpha float32, a []float32, lda int, pb *PackedB, beta float32, c []float32, ldc int, ep *Epilogue) {
 	k, n := pb.k, pb.n
 	if m < 0 {
 		panic(fmt.Sprintf("gemm: negative dimension m=%d", m))
@@ -146,42 +147,57 @@ func sgemmPackedB(rows rowsFunc, threads int, transA bool, m int, alpha float32,
 	parts := max(1, min(threads, nblk))
 	epOn := ep.active()
 	// The depth is cut into chunks of at most kChunk floats, so that a
-	// chunk of a column of B and the same chunk of four rows of A stay in
-	// L1 while the chunk meets all the rows; the chunks' sums are added in
-	// order. The chunks depend on k only.
+	// chunk of four columns of B and the same chunk of two rows of A stay
+	// in L1 while the columns meet all the rows; the chunks' sums are
+	// added in order. The chunks depend on k only.
 	nch := ceilDiv(k, kChunk)
 	kc := roundUp(ceilDiv(k, nch), 16)
 	parallel(parts, func(t int) {
 		lo, hi := t*nblk/parts*colBlock, min(n, (t+1)*nblk/parts*colBlock)
-		var out [4]float32
-		var sum [fewRows]float32
+		var out [16]float32
+		var sum [fewRows * 4]float32
 		// Each block gets its epilogue while in cache.
 		for j0 := lo; j0 < hi; j0 += colBlock {
 			j1 := min(j0+colBlock, hi)
-			for j := j0; j < j1; j++ {
-				col := pb.cols[j*pb.ldcol : j*pb.ldcol+k]
+			// Four columns at a time (four streams from memory); a last
+			// one to three one at a time, as four copies of the same
+			// column.
+			for j := j0; j < j1; {
+				w, ldb := 4, pb.ldcol
+				if j+4 > j1 {
+					w, ldb = 1, 0
+				}
+				cols := pb.cols[j*pb.ldcol:]
 				for p0 := 0; p0 < k; p0 += kc {
 					kb := min(kc, k-p0)
-					for i := 0; i < m; i += 4 {
-						r := min(4, m-i)
-						rows(r, kb, col[p0:], av[i*ldav+p0:], ldav, &out)
+					for i := 0; i < m; i += 2 {
+						r := min(2, m-i)
+						tile(r, kb, cols[p0:], ldb, av[i*ldav+p0:], ldav, &out)
 						for q := 0; q < r; q++ {
+							s := sum[(i+q)*4 : (i+q)*4+w]
+							o := out[q*4 : q*4+w]
 							if p0 == 0 {
-								sum[i+q] = out[q]
+								copy(s, o)
 							} else {
-								sum[i+q] += out[q]
+								for x, v := range o {
+									s[x] += v
+								}
 							}
 						}
 					}
 				}
-				for i, v := range sum[:m] {
-					ci := &c[i*ldc+j]
+				for i := 0; i < m; i++ {
+					row := c[i*ldc+j : i*ldc+j+w]
+					s := sum[i*4 : i*4+w]
 					if beta == 0 {
-						*ci = v
+						copy(row, s)
 					} else {
-						*ci = v + beta**ci
+						for x, v := range s {
+							row[x] = v + beta*row[x]
+						}
 					}
 				}
+				j += w
 			}
 			if epOn {
 				ep.apply(c, ldc, 0, j0, m, j1-j0)
@@ -190,16 +206,18 @@ func sgemmPackedB(rows rowsFunc, threads int, transA bool, m int, alpha float32,
 	})
 }
 
+// kChunk bounds the depth of the chunks SgemmPackedB sums separately.
+const kChunk = 1024
+
 // colBlock is the width of the blocks of columns of C that SgemmPackedB
 // computes and finishes with the epilogue in one go.
 const colBlock = 32
 
-// kChunk bounds the depth of the chunks SgemmPackedB sums separately.
-const kChunk = 1024
-
-// rowsGo is the pure-Go rowsFunc: each row by dot.
-func rowsGo(r, k int, b, a []float32, lda int, out *[4]float32) {
+// tileGo is the pure-Go tileFunc: each product by dot.
+func tileGo(r, k int, b []float32, ldb int, a []float32, lda int, out *[16]float32) {
 	for i := 0; i < r; i++ {
-		out[i] = dot(b[:k], a[i*lda:i*lda+k])
+		for j := 0; j < 4; j++ {
+			out[4*i+j] = dot(a[i*lda:i*lda+k], b[j*ldb:j*ldb+k])
+		}
 	}
 }

@@ -23,7 +23,7 @@ func TestSgemmPackedB(t *testing.T) {
 	for i := 0; i < 40; i++ {
 		shapes = append(shapes, [3]int{1 + r.Intn(20), 1 + r.Intn(80), 1 + r.Intn(90)})
 	}
-	for _, rows := range rowsKernels() {
+	for _, rows := range tileKernels() {
 		for si, s := range shapes {
 			m, n, k := s[0], s[1], s[2]
 			tc := gemmCase{m: m, n: n, k: k, transA: si%2 == 1, transB: si%3 != 1,
@@ -44,7 +44,7 @@ func TestSgemmPackedB(t *testing.T) {
 	}
 }
 
-func checkPackedB(t *testing.T, r *rand.Rand, rows rowsFunc, tc gemmCase, ep Epilogue) {
+func checkPackedB(t *testing.T, r *rand.Rand, rows tileFunc, tc gemmCase, ep Epilogue) {
 	t.Helper()
 	m, n, k := tc.m, tc.n, tc.k
 	ar, ac := m, k
@@ -123,7 +123,7 @@ func checkPackedB(t *testing.T, r *rand.Rand, rows rowsFunc, tc gemmCase, ep Epi
 // of one gives row i of a batch of m).
 func TestSgemmPackedBRowsIndependent(t *testing.T) {
 	r := rand.New(rand.NewSource(12))
-	for _, rows := range rowsKernels() {
+	for _, rows := range tileKernels() {
 		for _, k := range []int{1, 7, 8, 15, 16, 31, 100, 2100} {
 			const m, n = fewRows, 37
 			a, b := randSlice(r, m*k), randSlice(r, n*k)

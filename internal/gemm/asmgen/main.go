@@ -37,9 +37,8 @@ func main() {
 	flag.Parse()
 	ConstraintExpr("amd64,!noasm")
 	if *set == "dotrows" {
-		for r := 1; r <= 4; r++ {
-			dotRows(r)
-		}
+		dotTile(1, 4)
+		dotTile(2, 4)
 		Generate()
 		return
 	}
