@@ -67,9 +67,7 @@ func (pb *PackedB) Cols() int { return pb.n }
 // FewRows is the largest m for which SgemmPackedB streams B once for all
 // rows of A; more rows go through the packed GEMM on the stored B, where
 // packing B costs little next to the product.
-const FewRows = fewRows
-
-const fewRows = 16
+const FewRows = 64
 
 // SgemmPackedB computes C = alpha·op(A)·op(B) + beta·C followed by the
 // epilogue ep (see SgemmEpilogue), where op(A) is m×k (A is k×m when
@@ -93,7 +91,7 @@ func sgemmPackedB(tile tileFunc, threads int, transA bool, m int, alpha float32,
 	if m < 0 {
 		panic(fmt.Sprintf("gemm: negative dimension m=%d", m))
 	}
-	if m > fewRows {
+	if m > FewRows {
 		sgemm(active, threads, transA, pb.transB, m, n, k, alpha, a, lda, pb.b, pb.ldb, beta, c, ldc, ep)
 		return
 	}
@@ -155,7 +153,7 @@ func sgemmPackedB(tile tileFunc, threads int, transA bool, m int, alpha float32,
 	parallel(parts, func(t int) {
 		lo, hi := t*nblk/parts*colBlock, min(n, (t+1)*nblk/parts*colBlock)
 		var out [16]float32
-		var sum [fewRows * 4]float32
+		var sum [FewRows * 4]float32
 		// Each block gets its epilogue while in cache.
 		for j0 := lo; j0 < hi; j0 += colBlock {
 			j1 := min(j0+colBlock, hi)

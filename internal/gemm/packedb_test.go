@@ -19,7 +19,7 @@ func TestSgemmPackedB(t *testing.T) {
 		{Act: ActSigmoid}, {Act: ActSiLU}, {Act: ActHardSigmoid, Alpha: 0.2, Beta: 0.5}, {Act: ActHardSwish}, {Act: ActTanh},
 	}
 	shapes := [][3]int{{1, 1, 1}, {4, 100, 1024}, {1, 70, 9216 / 8}, {3, 17, 7}, {5, 33, 8}, {7, 64, 15}, {8, 9, 16},
-		{2, 40, 17}, {3, 20, 2500}, {9, 7, 2049}, {16, 50, 33}, {17, 40, 40}, {30, 20, 100}, {1, 1000, 512}, {6, 3, 24}}
+		{2, 40, 17}, {3, 20, 2500}, {9, 7, 2049}, {16, 50, 33}, {17, 40, 40}, {30, 20, 100}, {40, 30, 1100}, {64, 20, 70}, {65, 20, 30}, {1, 1000, 512}, {6, 3, 24}}
 	for i := 0; i < 40; i++ {
 		shapes = append(shapes, [3]int{1 + r.Intn(20), 1 + r.Intn(80), 1 + r.Intn(90)})
 	}
@@ -125,7 +125,7 @@ func TestSgemmPackedBRowsIndependent(t *testing.T) {
 	r := rand.New(rand.NewSource(12))
 	for _, rows := range tileKernels() {
 		for _, k := range []int{1, 7, 8, 15, 16, 31, 100, 2100} {
-			const m, n = fewRows, 37
+			const m, n = FewRows, 37
 			a, b := randSlice(r, m*k), randSlice(r, n*k)
 			pb := PackB(true, k, n, b, k)
 			all := make([]float32, m*n)
@@ -201,6 +201,9 @@ func BenchmarkSgemmPackedB(b *testing.B) {
 		{"fc1x1000x512", 1, 1000, 512},
 		{"fc8x1000x2048", 8, 1000, 2048},
 		{"fc16x1000x2048", 16, 1000, 2048},
+		{"fc32x1000x2048", 32, 1000, 2048},
+		{"fc64x1000x2048", 64, 1000, 2048},
+		{"fc64x6272x1024", 64, 6272, 1024},
 	}
 	for _, s := range shapes {
 		for _, threads := range []int{1, 2} {
