@@ -52,7 +52,7 @@ func newGemm(b *Build) (Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		out, err := gemmOpB(x, y, c, ta != 0, tb != 0, alpha, beta, threadsOf(rc), cb)
+		out, err := gemmOpB(rc, x, y, c, ta != 0, tb != 0, alpha, beta, threadsOf(rc), cb)
 		if err != nil {
 			return nil, err
 		}
@@ -62,12 +62,13 @@ func newGemm(b *Build) (Kernel, error) {
 
 // gemmOp computes Gemm.
 func gemmOp(a, b, c *Tensor, ta, tb bool, alpha, beta float32, threads int) (*Tensor, error) {
-	return gemmOpB(a, b, c, ta, tb, alpha, beta, threads, nil)
+	return gemmOpB(nil, a, b, c, ta, tb, alpha, beta, threads, nil)
 }
 
-// gemmOpB is gemmOp where cb, when not nil, is the node's constant B
-// prepared for products with few rows.
-func gemmOpB(a, b, c *Tensor, ta, tb bool, alpha, beta float32, threads int, cb *constB) (*Tensor, error) {
+// gemmOpB is gemmOp in the run rc (which provides a float32 output's
+// memory; nil: newly allocated), where cb, when not nil, is the node's
+// constant B prepared for products with few rows.
+func gemmOpB(rc *RunContext, a, b, c *Tensor, ta, tb bool, alpha, beta float32, threads int, cb *constB) (*Tensor, error) {
 	if a.DType != b.DType || (c != nil && c.DType != a.DType) {
 		return nil, fmt.Errorf("input types differ: %s, %s and %v", a, b, c)
 	}
@@ -99,7 +100,7 @@ func gemmOpB(a, b, c *Tensor, ta, tb bool, alpha, beta float32, threads int, cb 
 	case graph.Float, graph.Float16, graph.BFloat16:
 		av, _ := ToFloat32s(a)
 		bv, _ := ToFloat32s(b)
-		out := make([]float32, m*n)
+		out := float32Out(rc, a.DType, m*n)
 		pb := cb.packed(b, m)
 		if pb != nil && a.DType == graph.Float {
 			// C as one row of n values with beta 1 is the product's
@@ -136,6 +137,16 @@ func gemmOpB(a, b, c *Tensor, ta, tb bool, alpha, beta float32, threads int, cb 
 		return gemmT(a.Data.([]uint64), b, c, cIdx, ta, tb, m, n, k, uint64(alpha), uint64(beta)), nil
 	}
 	return nil, fmt.Errorf("element type %s is not supported", a.DType)
+}
+
+// float32Out returns n float32s for the output of a product of element
+// type dt: from the run's buffers when the output is float32 itself, else
+// (the half types, converted afterwards) newly allocated.
+func float32Out(rc *RunContext, dt graph.DType, n int) []float32 {
+	if dt == graph.Float {
+		return runBuffer[float32](rc, n)
+	}
+	return make([]float32, n)
 }
 
 // fillC writes C, broadcast to m×n (cIdx maps each output element to its

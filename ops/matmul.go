@@ -25,7 +25,7 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			out, err := matmulB(x, y, threadsOf(rc), cb)
+			out, err := matmulB(rc, x, y, threadsOf(rc), cb)
 			if err != nil {
 				return nil, err
 			}
@@ -43,12 +43,13 @@ func threadsOf(rc *RunContext) int {
 }
 
 func matmul(x, y *Tensor, threads int) (*Tensor, error) {
-	return matmulB(x, y, threads, nil)
+	return matmulB(nil, x, y, threads, nil)
 }
 
-// matmulB is matmul where cb, when not nil, is the node's constant second
-// input prepared for products with few rows.
-func matmulB(x, y *Tensor, threads int, cb *constB) (*Tensor, error) {
+// matmulB is matmul in the run rc (which provides a float32 output's
+// memory; nil: newly allocated), where cb, when not nil, is the node's
+// constant second input prepared for products with few rows.
+func matmulB(rc *RunContext, x, y *Tensor, threads int, cb *constB) (*Tensor, error) {
 	if x.DType != y.DType {
 		return nil, typeMismatch(x, y)
 	}
@@ -90,7 +91,7 @@ func matmulB(x, y *Tensor, threads int, cb *constB) (*Tensor, error) {
 	case graph.Float, graph.Float16, graph.BFloat16:
 		a, _ := ToFloat32s(x)
 		b, _ := ToFloat32s(y)
-		c := make([]float32, nb*m*n)
+		c := float32Out(rc, x.DType, nb*m*n)
 		if pb := cb.packed(y, nb*m); foldA && pb != nil && x.DType == graph.Float {
 			gemm.SgemmPackedB(threads, false, nb*m, 1, a, k, pb, 0, c, n, gemm.Epilogue{})
 		} else if foldA {
