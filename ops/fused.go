@@ -82,7 +82,7 @@ type fusedKernel struct {
 	// convolution is then one product per image, epilogue inside).
 	packed *gemm.PackedA
 	// constB is a FusedGemm's or FusedMatMul's constant B prepared for
-	// products with few rows (see constB in gemm.go).
+	// gemm.SgemmPackedB (see constB in gemm.go).
 	constB *constB
 }
 
@@ -326,7 +326,7 @@ func (k *fusedKernel) runGEMM(rc *RunContext, in []Value) (out []Value, ok bool,
 	}
 	y := runBuffer[float32](rc, m*n)
 	lda := a.Shape[a.Rank()-1]
-	if pb := k.constB.packed(b, m); pb != nil {
+	if pb := k.constB.packed(b); pb != nil {
 		gemm.SgemmPackedB(threads(rc), transA, m, alpha, av, lda, pb, 0, y, n, ep)
 	} else {
 		gemm.SgemmEpilogue(threads(rc), transA, transB, m, n, kk, alpha, av, lda, bv, b.Shape[1], 0, y, n, ep)

@@ -3,7 +3,6 @@ package ops
 import (
 	"fmt"
 	"slices"
-	"sync"
 
 	"github.com/onnxrun/onnxrun/graph"
 	"github.com/onnxrun/onnxrun/internal/gemm"
@@ -101,7 +100,7 @@ func gemmOpB(rc *RunContext, a, b, c *Tensor, ta, tb bool, alpha, beta float32, 
 		av, _ := ToFloat32s(a)
 		bv, _ := ToFloat32s(b)
 		out := float32Out(rc, a.DType, m*n)
-		pb := cb.packed(b, m)
+		pb := cb.packed(b)
 		if pb != nil && a.DType == graph.Float {
 			// C as one row of n values with beta 1 is the product's
 			// bias, added while each block of columns is in cache.
@@ -168,51 +167,39 @@ func fillC(out []float32, c *Tensor, cIdx []int, m, n int) {
 }
 
 // constB is a node's constant float32 B (Gemm's or MatMul's second input,
-// a fully connected layer's weights) prepared once for products with few
-// rows (gemm.SgemmPackedB), which stream it from memory once for all rows
-// instead of packing it on every run. B used in place as Gemm's
-// transposed B is prepared when the node is; a B that must be transposed
-// is prepared at the first run with few rows, so that a node never run
-// that way keeps no copy.
+// a fully connected layer's weights) prepared once for
+// gemm.SgemmPackedB: a product with few rows streams it from memory once
+// for all rows, and none packs it from the transposed layout on every run.
+// The layouts it needs beyond the stored one are made at the first run
+// that needs them.
 type constB struct {
-	w      *Tensor
-	transB bool
-	once   sync.Once
-	pb     *gemm.PackedB
+	w  *Tensor
+	pb *gemm.PackedB
 }
 
-// newConstB returns the constB of the node's input i, or nil unless that
-// input is a constant 2-D float32 tensor.
+// newConstB returns the constB of the node's input i (op(B) is its
+// transpose when transB), or nil unless that input is a constant 2-D
+// float32 tensor.
 func newConstB(b *Build, i int, transB bool) *constB {
 	w := b.Constant(i)
 	if w == nil || w.DType != graph.Float || w.Rank() != 2 {
 		return nil
 	}
-	if _, ok := w.Data.([]float32); !ok {
+	wv, ok := w.Data.([]float32)
+	if !ok {
 		return nil
 	}
-	cb := &constB{w: w, transB: transB}
+	r, c := w.Shape[0], w.Shape[1]
+	k, n := r, c
 	if transB {
-		cb.prepare()
+		k, n = c, r
 	}
-	return cb
+	return &constB{w: w, pb: gemm.PackB(transB, k, n, wv, c)}
 }
 
-func (cb *constB) prepare() {
-	cb.once.Do(func() {
-		r, c := cb.w.Shape[0], cb.w.Shape[1]
-		k, n := r, c
-		if cb.transB {
-			k, n = c, r
-		}
-		cb.pb = gemm.PackB(cb.transB, k, n, cb.w.Data.([]float32), c)
-	})
-}
-
-// packed returns the prepared B when t is the node's constant B and the
-// product has at most gemm.FewRows rows, or nil.
-func (cb *constB) packed(t *Tensor, m int) *gemm.PackedB {
-	if cb == nil || m > gemm.FewRows || t.DType != graph.Float || !slices.Equal(t.Shape, cb.w.Shape) {
+// packed returns the prepared B when t is the node's constant B, or nil.
+func (cb *constB) packed(t *Tensor) *gemm.PackedB {
+	if cb == nil || t.DType != graph.Float || !slices.Equal(t.Shape, cb.w.Shape) {
 		return nil
 	}
 	tv, ok := t.Data.([]float32)
@@ -220,7 +207,6 @@ func (cb *constB) packed(t *Tensor, m int) *gemm.PackedB {
 	if !ok || len(tv) == 0 || len(tv) != len(wv) || &tv[0] != &wv[0] {
 		return nil
 	}
-	cb.prepare()
 	return cb.pb
 }
 

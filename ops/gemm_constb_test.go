@@ -222,56 +222,66 @@ func TestConstantB(t *testing.T) {
 	}
 }
 
-// TestConstantBConcurrentRuns runs one plan whose MatMul prepares its
-// constant B at the first run from several goroutines at once (run with
-// -race): every run must give the same bits.
+// TestConstantBConcurrentRuns runs plans whose MatMul or Gemm makes a
+// layout of its constant B at the first run (the columns of a MatMul's B
+// for few rows, the rows of a transposed Gemm B for many) from several
+// goroutines at once (run with -race): every run must give the same bits.
 func TestConstantBConcurrentRuns(t *testing.T) {
-	const m, k, n = 3, 70, 45
-	r := rand.New(rand.NewSource(4))
-	w := make([]float32, k*n)
-	for i := range w {
-		w[i] = r.Float32()*2 - 1
-	}
-	bt, err := graph.NewTensor("B", []int64{k, n}, w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &graph.Graph{Name: "g", Inputs: []*graph.ValueInfo{{Name: "A"}}, Outputs: []*graph.ValueInfo{{Name: "Y"}},
-		Initializers: []*graph.Tensor{bt},
-		Nodes:        []*graph.Node{{Name: "mm", OpType: "MatMul", Inputs: []string{"A", "B"}, Outputs: []string{"Y"}}}}
-	p, err := Compile(&graph.Model{Opsets: map[string]int64{"": 13}, Graph: g}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := make([]float32, m*k)
-	for i := range a {
-		a[i] = r.Float32()*2 - 1
-	}
-	outs := make(chan []float32, 8)
-	errs := make(chan error, 8)
-	for range 8 {
-		go func() {
-			out, err := p.Run(context.Background(), []Value{New([]int{m, k}, a)})
-			if err != nil {
-				errs <- err
-				return
-			}
-			outs <- out[0].(*Tensor).Data.([]float32)
-		}()
-	}
-	var first []float32
-	for range 8 {
-		select {
-		case err := <-errs:
+	const k, n = 70, 45
+	for _, tc := range []struct {
+		op     string
+		m      int
+		bShape []int64
+	}{{"MatMul", 3, []int64{k, n}}, {"Gemm", 80, []int64{n, k}}} {
+		r := rand.New(rand.NewSource(4))
+		w := make([]float32, k*n)
+		for i := range w {
+			w[i] = r.Float32()*2 - 1
+		}
+		bt, err := graph.NewTensor("B", tc.bShape, w)
+		if err != nil {
 			t.Fatal(err)
-		case y := <-outs:
-			if first == nil {
-				first = y
-				continue
-			}
-			for i, v := range y {
-				if math.Float32bits(v) != math.Float32bits(first[i]) {
-					t.Fatalf("y[%d] = %v in one run, %v in another", i, v, first[i])
+		}
+		node := &graph.Node{Name: "mm", OpType: tc.op, Inputs: []string{"A", "B"}, Outputs: []string{"Y"}}
+		if tc.op == "Gemm" {
+			node.Attrs = []*graph.Attr{attrInt("transB", 1)}
+		}
+		g := &graph.Graph{Name: "g", Inputs: []*graph.ValueInfo{{Name: "A"}}, Outputs: []*graph.ValueInfo{{Name: "Y"}},
+			Initializers: []*graph.Tensor{bt}, Nodes: []*graph.Node{node}}
+		p, err := Compile(&graph.Model{Opsets: map[string]int64{"": 13}, Graph: g}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := make([]float32, tc.m*k)
+		for i := range a {
+			a[i] = r.Float32()*2 - 1
+		}
+		outs := make(chan []float32, 8)
+		errs := make(chan error, 8)
+		for range 8 {
+			go func() {
+				out, err := p.Run(context.Background(), []Value{New([]int{tc.m, k}, a)})
+				if err != nil {
+					errs <- err
+					return
+				}
+				outs <- out[0].(*Tensor).Data.([]float32)
+			}()
+		}
+		var first []float32
+		for range 8 {
+			select {
+			case err := <-errs:
+				t.Fatal(err)
+			case y := <-outs:
+				if first == nil {
+					first = y
+					continue
+				}
+				for i, v := range y {
+					if math.Float32bits(v) != math.Float32bits(first[i]) {
+						t.Fatalf("%s: y[%d] = %v in one run, %v in another", tc.op, i, v, first[i])
+					}
 				}
 			}
 		}

@@ -92,7 +92,7 @@ func matmulB(rc *RunContext, x, y *Tensor, threads int, cb *constB) (*Tensor, er
 		a, _ := ToFloat32s(x)
 		b, _ := ToFloat32s(y)
 		c := float32Out(rc, x.DType, nb*m*n)
-		if pb := cb.packed(y, nb*m); foldA && pb != nil && x.DType == graph.Float {
+		if pb := cb.packed(y); foldA && pb != nil && x.DType == graph.Float {
 			gemm.SgemmPackedB(threads, false, nb*m, 1, a, k, pb, 0, c, n, gemm.Epilogue{})
 		} else if foldA {
 			gemm.SgemmThreads(threads, false, false, nb*m, n, k, 1, a, k, b, n, 0, c, n)

@@ -5,57 +5,90 @@ package gemm
 import (
 	"fmt"
 	"runtime"
+	"sync"
 )
 
 // PackedB is op(B), a k×n matrix known before the products that use it (a
-// fully connected layer's weights), held for SgemmPackedB: each column of
-// op(B) as a contiguous run of k floats, so that a product with a few rows
-// of A streams B from memory exactly once, every column of it meeting all
-// the rows of A while it is in L1. When op(B) is the transpose of the
-// stored B (Gemm's transB, the usual layout of a fully connected layer)
-// the stored rows already are those columns and are used in place, without
-// a copy; otherwise B is transposed once. Products with many rows go
-// through the packed GEMM on the stored B. The stored B must therefore not
-// change while the PackedB is in use. A PackedB is read-only: one may serve
-// concurrent calls.
+// fully connected layer's weights), held for SgemmPackedB in the layout
+// each product needs. A product with few rows of A (at most FewRows)
+// takes each column of op(B) as a contiguous run of k floats, so that it
+// streams B from memory exactly once, every column of it meeting all the
+// rows of A while it is in L1; one with more rows goes through the packed
+// GEMM on op(B) stored row by row, whose packing is then a plain copy.
+// Where the stored B already has a layout (Gemm's transB, the usual
+// layout of a fully connected layer, has the columns of op(B) as rows) it
+// is used in place; the other layout is made once, by the first product
+// that needs it. The stored B must therefore not change while the PackedB
+// is in use. A PackedB may serve concurrent calls.
 type PackedB struct {
 	k, n int
-	// cols holds column j of op(B) at cols[j*ldcol : j*ldcol+k].
-	cols  []float32
-	ldcol int
-	// b, ldb and transB are the stored B, for products with many rows.
+	// b, ldb and transB are the stored B.
 	b      []float32
 	ldb    int
 	transB bool
+	// cols holds column j of op(B) at cols[j*ldcol : j*ldcol+k]; rows
+	// holds row p of op(B) at rows[p*ldrow : p*ldrow+n]. Each is the
+	// stored B or a transposed copy made once.
+	colsOnce, rowsOnce sync.Once
+	cols, rows         []float32
+	ldcol, ldrow       int
 }
 
 // PackB prepares op(B), a k×n matrix (B is n×k when transB), for
-// SgemmPackedB. It panics when b is too short (a bug in the caller).
+// SgemmPackedB. It copies nothing yet. It panics when b is too short (a
+// bug in the caller).
 func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
 	if k < 0 || n < 0 {
 		panic(fmt.Sprintf("gemm: negative dimension k=%d n=%d", k, n))
 	}
-	pb := &PackedB{k: k, n: n, b: b, ldb: ldb, transB: transB}
 	if transB {
 		need("B", n, k, ldb, len(b))
-		pb.cols, pb.ldcol = b, ldb
-		return pb
+	} else {
+		need("B", k, n, ldb, len(b))
 	}
-	need("B", k, n, ldb, len(b))
-	pb.cols, pb.ldcol = make([]float32, n*k), k
-	// Transposed in 64×64 blocks, so that both sides stay in cache.
+	return &PackedB{k: k, n: n, b: b, ldb: ldb, transB: transB}
+}
+
+// colMajor returns op(B) column by column (see cols).
+func (pb *PackedB) colMajor() ([]float32, int) {
+	pb.colsOnce.Do(func() {
+		if pb.transB {
+			pb.cols, pb.ldcol = pb.b, pb.ldb
+			return
+		}
+		pb.cols, pb.ldcol = transpose(pb.b, pb.ldb, pb.k, pb.n), pb.k
+	})
+	return pb.cols, pb.ldcol
+}
+
+// rowMajor returns op(B) row by row (see rows).
+func (pb *PackedB) rowMajor() ([]float32, int) {
+	pb.rowsOnce.Do(func() {
+		if !pb.transB {
+			pb.rows, pb.ldrow = pb.b, pb.ldb
+			return
+		}
+		pb.rows, pb.ldrow = transpose(pb.b, pb.ldb, pb.n, pb.k), pb.n
+	})
+	return pb.rows, pb.ldrow
+}
+
+// transpose returns the c×r transpose of the r×c matrix in src (leading
+// dimension ld), densely stored.
+func transpose(src []float32, ld, r, c int) []float32 {
+	dst := make([]float32, r*c)
+	// In 64×64 blocks, so that both sides stay in cache.
 	const blk = 64
-	for p0 := 0; p0 < k; p0 += blk {
-		for j0 := 0; j0 < n; j0 += blk {
-			for p := p0; p < min(p0+blk, k); p++ {
-				row := b[p*ldb+j0 : p*ldb+min(j0+blk, n)]
-				for q, v := range row {
-					pb.cols[(j0+q)*k+p] = v
+	for i0 := 0; i0 < r; i0 += blk {
+		for j0 := 0; j0 < c; j0 += blk {
+			for i := i0; i < min(i0+blk, r); i++ {
+				for q, v := range src[i*ld+j0 : i*ld+min(j0+blk, c)] {
+					dst[(j0+q)*r+i] = v
 				}
 			}
 		}
 	}
-	return pb
+	return dst
 }
 
 // Depth returns the number of rows k of op(B).
@@ -65,8 +98,8 @@ func (pb *PackedB) Depth() int { return pb.k }
 func (pb *PackedB) Cols() int { return pb.n }
 
 // FewRows is the largest m for which SgemmPackedB streams B once for all
-// rows of A; more rows go through the packed GEMM on the stored B, where
-// packing B costs little next to the product.
+// rows of A; more rows go through the packed GEMM, where packing B costs
+// little next to the product.
 const FewRows = 64
 
 // SgemmPackedB computes C = alpha·op(A)·op(B) + beta·C followed by the
@@ -92,7 +125,8 @@ func sgemmPackedB(tile tileFunc, threads int, transA bool, m int, alpha float32,
 		panic(fmt.Sprintf("gemm: negative dimension m=%d", m))
 	}
 	if m > FewRows {
-		sgemm(active, threads, transA, pb.transB, m, n, k, alpha, a, lda, pb.b, pb.ldb, beta, c, ldc, ep)
+		rows, ldr := pb.rowMajor()
+		sgemm(active, threads, transA, false, m, n, k, alpha, a, lda, rows, ldr, beta, c, ldc, ep)
 		return
 	}
 	if transA {
@@ -144,6 +178,7 @@ func sgemmPackedB(tile tileFunc, threads int, transA bool, m int, alpha float32,
 	nblk := ceilDiv(n, colBlock)
 	parts := max(1, min(threads, nblk))
 	epOn := ep.active()
+	bcols, ldcol := pb.colMajor()
 	// The depth is cut into chunks of at most kChunk floats, so that a
 	// chunk of four columns of B and the same chunk of two rows of A stay
 	// in L1 while the columns meet all the rows; the chunks' sums are
@@ -161,11 +196,11 @@ func sgemmPackedB(tile tileFunc, threads int, transA bool, m int, alpha float32,
 			// one to three one at a time, as four copies of the same
 			// column.
 			for j := j0; j < j1; {
-				w, ldb := 4, pb.ldcol
+				w, ldb := 4, ldcol
 				if j+4 > j1 {
 					w, ldb = 1, 0
 				}
-				cols := pb.cols[j*pb.ldcol:]
+				cols := bcols[j*ldcol:]
 				for p0 := 0; p0 < k; p0 += kc {
 					kb := min(kc, k-p0)
 					for i := 0; i < m; i += 2 {

@@ -19,7 +19,7 @@ func TestSgemmPackedB(t *testing.T) {
 		{Act: ActSigmoid}, {Act: ActSiLU}, {Act: ActHardSigmoid, Alpha: 0.2, Beta: 0.5}, {Act: ActHardSwish}, {Act: ActTanh},
 	}
 	shapes := [][3]int{{1, 1, 1}, {4, 100, 1024}, {1, 70, 9216 / 8}, {3, 17, 7}, {5, 33, 8}, {7, 64, 15}, {8, 9, 16},
-		{2, 40, 17}, {3, 20, 2500}, {9, 7, 2049}, {16, 50, 33}, {17, 40, 40}, {30, 20, 100}, {40, 30, 1100}, {64, 20, 70}, {65, 20, 30}, {1, 1000, 512}, {6, 3, 24}}
+		{2, 40, 17}, {3, 20, 2500}, {9, 7, 2049}, {16, 50, 33}, {17, 40, 40}, {30, 20, 100}, {40, 30, 1100}, {64, 20, 70}, {65, 20, 30}, {70, 33, 50}, {100, 17, 9}, {130, 40, 200}, {1, 1000, 512}, {6, 3, 24}}
 	for i := 0; i < 40; i++ {
 		shapes = append(shapes, [3]int{1 + r.Intn(20), 1 + r.Intn(80), 1 + r.Intn(90)})
 	}
@@ -145,6 +145,35 @@ func TestSgemmPackedBRowsIndependent(t *testing.T) {
 	}
 }
 
+// TestSgemmPackedBBothLayouts uses one PackedB for products with few and
+// with many rows, in both orders, for both stored layouts of B.
+func TestSgemmPackedBBothLayouts(t *testing.T) {
+	r := rand.New(rand.NewSource(13))
+	const k, n = 45, 37
+	for _, transB := range []bool{false, true} {
+		for _, order := range [][]int{{3, 90, 1}, {90, 3, 70}} {
+			b := randSlice(r, k*n)
+			ldb := n
+			if transB {
+				ldb = k
+			}
+			pb := PackB(transB, k, n, b, ldb)
+			for _, m := range order {
+				a := randSlice(r, m*k)
+				want, got := make([]float32, m*n), make([]float32, m*n)
+				SgemmRef(false, transB, m, n, k, 1, a, k, b, ldb, 0, want, n)
+				mag := refMag(false, transB, m, n, k, 1, a, k, b, ldb, 0, want, n)
+				SgemmPackedB(2, false, m, 1, a, k, pb, 0, got, n, Epilogue{})
+				for i := range want {
+					if !closeTo(got[i], want[i], k, mag[i]+1) {
+						t.Fatalf("transB=%v m=%d (after %v): c[%d] = %v, want %v", transB, m, order, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestSgemmPackedBEdges checks the degenerate products: k = 0 or alpha = 0
 // (only beta·C and the epilogue), no rows or columns, and that a beta of
 // zero clears NaN in C.
@@ -204,6 +233,7 @@ func BenchmarkSgemmPackedB(b *testing.B) {
 		{"fc32x1000x2048", 32, 1000, 2048},
 		{"fc64x1000x2048", 64, 1000, 2048},
 		{"fc64x6272x1024", 64, 6272, 1024},
+		{"fc256x1024x1024", 256, 1024, 1024},
 	}
 	for _, s := range shapes {
 		for _, threads := range []int{1, 2} {
