@@ -38,7 +38,7 @@ func newGemm(b *Build) (Kernel, error) {
 		return nil, err
 	}
 	cb := newConstB(b, 1, tb != 0)
-	return KernelFunc(func(rc *RunContext, in []Value) ([]Value, error) {
+	return preparedBKernel{cb: cb, KernelFunc: func(rc *RunContext, in []Value) ([]Value, error) {
 		x, err := TensorInput(in, 0)
 		if err != nil {
 			return nil, err
@@ -56,7 +56,7 @@ func newGemm(b *Build) (Kernel, error) {
 			return nil, err
 		}
 		return []Value{out}, nil
-	}), nil
+	}}, nil
 }
 
 // gemmOp computes Gemm.
@@ -164,6 +164,21 @@ func fillC(out []float32, c *Tensor, cIdx []int, m, n int) {
 			out[i] = cv[j]
 		}
 	}
+}
+
+// preparedBKernel is a Gemm or MatMul kernel; profiles name its algorithm
+// "prepared-B" when it prepared a constant B.
+type preparedBKernel struct {
+	KernelFunc
+	cb *constB
+}
+
+// Algorithm returns "prepared-B" when the node's B is prepared, else "".
+func (k preparedBKernel) Algorithm() string {
+	if k.cb != nil {
+		return "prepared-B"
+	}
+	return ""
 }
 
 // constB is a node's constant float32 B (Gemm's or MatMul's second input,

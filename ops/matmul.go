@@ -16,7 +16,7 @@ import (
 func init() {
 	registerRange("MatMul", []int64{1, 9, 13}, func(b *Build) (Kernel, error) {
 		cb := newConstB(b, 1, false)
-		return KernelFunc(func(rc *RunContext, in []Value) ([]Value, error) {
+		return preparedBKernel{cb: cb, KernelFunc: func(rc *RunContext, in []Value) ([]Value, error) {
 			x, err := TensorInput(in, 0)
 			if err != nil {
 				return nil, err
@@ -30,7 +30,7 @@ func init() {
 				return nil, err
 			}
 			return []Value{out}, nil
-		}), nil
+		}}, nil
 	})
 }
 
