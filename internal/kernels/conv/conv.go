@@ -111,6 +111,8 @@ type Plan[T Num] struct {
 	// positions and channels per work item of the packed float32 GEMM path
 	// (tests).
 	forceSplit [2]int
+	// fills caches the im2col fills (shared by the plan's copies).
+	fills *fillCache
 }
 
 // NewPlan validates p and chooses its algorithm.
@@ -122,7 +124,7 @@ func NewPlan[T Num](p Params) (*Plan[T], error) {
 	// im2col measured as fast or faster on ResNet-style 3×3 layers here
 	// (the transforms are scalar Go and the 16 or 36 GEMMs small). A tuner
 	// can pick it per layer from Candidates with WithAlgo.
-	pl := &Plan[T]{P: p, Algo: defaultAlgo[T](&p)}
+	pl := &Plan[T]{P: p, Algo: defaultAlgo[T](&p), fills: &fillCache{}}
 	pl.cg, pl.mg = p.C/p.Group, p.M/p.Group
 	pl.k = prod(p.Kernel)
 	pl.ck = pl.cg * pl.k

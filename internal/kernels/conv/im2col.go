@@ -1,5 +1,7 @@
 package conv
 
+import "sync"
+
 // im2col fills col (rows cg·K, nt columns) with the input patches of output
 // positions [o0, o0+nt) of one image and group: row c·K+κ, column j holds the
 // input value kernel tap κ of channel c reads for output position o0+j, or 0
@@ -195,6 +197,36 @@ type fillSeg struct {
 	zero       bool
 }
 
+// fillCache holds what the fills of a plan share: the rows (made once)
+// and a pool of fills (their scratch).
+type fillCache struct {
+	once sync.Once
+	base im2colFill
+	pool sync.Pool
+}
+
+// get returns a fill for the plan's problem p with cg channels per group.
+func (fc *fillCache) get(p *Params, cg int) *im2colFill {
+	if fc == nil {
+		return newIm2colFill(p, cg)
+	}
+	fc.once.Do(func() { fc.base = *newIm2colFill(p, cg) })
+	if f, ok := fc.pool.Get().(*im2colFill); ok {
+		return f
+	}
+	f := fc.base
+	f.segs = nil
+	return &f
+}
+
+func (fc *fillCache) put(f *im2colFill) {
+	if fc == nil {
+		return
+	}
+	f.x = nil
+	fc.pool.Put(f)
+}
+
 func newIm2colFill(p *Params, cg int) *im2colFill {
 	f := &im2colFill{}
 	var k, d [3]int
@@ -205,10 +237,7 @@ func newIm2colFill(p *Params, cg int) *im2colFill {
 	for a := 0; a < r; a++ {
 		b := 3 - r + a
 		f.in[b], k[b], f.out[b] = p.In[a], p.Kernel[a], p.Out[a]
-		f.s[b], d[b] = p.Strides[a], p.Dilations[a]
-	}
-	for a := 0; a < r; a++ {
-		f.pad[3-r+a] = p.Pads[a]
+		f.s[b], d[b], f.pad[b] = p.Strides[a], p.Dilations[a], p.Pads[a]
 	}
 	vol := f.in[0] * f.in[1] * f.in[2]
 	f.rows = make([]fillRow, 0, cg*k[0]*k[1]*k[2])
