@@ -325,6 +325,13 @@ func (f *im2colFill) fill(dst []float32, pc, kb, j0, nb, nr, lastW int) {
 					dd[4], dd[5], dd[6], dd[7] = s[8], s[10], s[12], s[14]
 					dd[8], dd[9], dd[10], dd[11] = s[16], s[18], s[20], s[22]
 					dd[12], dd[13], dd[14], dd[15] = s[24], s[26], s[28], s[30]
+				case sw == 4 && n == 16:
+					s := (*[61]float32)(src)
+					dd := (*[16]float32)(dp)
+					dd[0], dd[1], dd[2], dd[3] = s[0], s[4], s[8], s[12]
+					dd[4], dd[5], dd[6], dd[7] = s[16], s[20], s[24], s[28]
+					dd[8], dd[9], dd[10], dd[11] = s[32], s[36], s[40], s[44]
+					dd[12], dd[13], dd[14], dd[15] = s[48], s[52], s[56], s[60]
 				default:
 					src = src[:span+1]
 					for i := range dp {

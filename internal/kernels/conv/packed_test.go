@@ -329,3 +329,51 @@ func TestTapsMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+// TestIm2colFillStrides runs the im2col path on rows wide enough for full
+// 16-wide runs with strides 1 to 5 and dilations 1 to 2, padding on some
+// sides, so that every copy form of the fill (contiguous, stride 2 and 4
+// unrolled, strided, crossing the padding) is taken.
+func TestIm2colFillStrides(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for iter := 0; iter < 60; iter++ {
+		s := 1 + iter%5
+		k := 1 + r.IntN(5)
+		d := 1 + r.IntN(2)
+		pad := r.IntN(k)
+		in := 16*s + r.IntN(40) + (k-1)*d
+		rank := 1 + iter%3
+		p := Params{N: 1, Group: 1, C: 1 + r.IntN(4), M: 1 + r.IntN(13)}
+		for a := 0; a < rank; a++ {
+			ia, ka := in, k
+			if a < rank-1 {
+				ia, ka = 3+r.IntN(5), 1+r.IntN(3)
+				ia = max(ia, (ka-1)*d+1)
+			}
+			p.In = append(p.In, ia)
+			p.Kernel = append(p.Kernel, ka)
+			p.Strides = append(p.Strides, s)
+			p.Dilations = append(p.Dilations, d)
+			p.Pads = append(p.Pads, min(pad, ka-1))
+			p.Out = append(p.Out, (ia+2*min(pad, ka-1)-((ka-1)*d+1))/s+1)
+		}
+		pl, err := NewPlan[float32](p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := pl.WithAlgo(Im2col)
+		if q.Algo != Im2col {
+			continue
+		}
+		x := randSlice(r, p.N*p.C*prod(p.In))
+		w := randSlice(r, p.M*p.C*prod(p.Kernel))
+		want := make([]float32, p.N*p.M*prod(p.Out))
+		Reference(&p, x, w, nil, want)
+		y, check := guarded(len(want))
+		if err := q.Run(x, w, nil, y, 1); err != nil {
+			t.Fatal(err)
+		}
+		check(t)
+		closeAll(t, fmtParams(p), y, want)
+	}
+}
