@@ -466,6 +466,10 @@ func applyEpilogue[T floatT](ep *epilogue, y, z []T) {
 			y[i] = v * max(0, min(1, v/6+0.5))
 		}
 	case epiTanh:
+		if y32, ok := any(y).([]float32); ok {
+			gemm.Tanh(y32)
+			return
+		}
 		for i, v := range y {
 			y[i] = T(math.Tanh(float64(v)))
 		}
