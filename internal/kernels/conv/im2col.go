@@ -340,14 +340,24 @@ func (f *im2colFill) fill(dst []float32, pc, kb, j0, nb, nr, lastW int) {
 				}
 				continue
 			}
-			// The run crosses the left or right padding.
+			// The run crosses the left or right padding: positions lo..hi
+			// read the row, the others are 0.
 			row := x[sg.base+rw.off-xx:]
 			row = row[:iw]
-			for i := range dp {
-				if xi := xx + i*sw; xi >= 0 && xi < iw {
-					dp[i] = row[xi]
-				} else {
-					dp[i] = 0
+			lo, hi := 0, n
+			if xx < 0 {
+				lo = min(n, (-xx+sw-1)/sw)
+			}
+			if xx+span >= iw {
+				hi = max(lo, min(n, (iw-xx+sw-1)/sw))
+			}
+			clear(dp[:lo])
+			clear(dp[hi:])
+			if sw == 1 && lo < hi {
+				copy(dp[lo:hi], row[xx+lo:])
+			} else {
+				for i := lo; i < hi; i++ {
+					dp[i] = row[xx+i*sw]
 				}
 			}
 		}
