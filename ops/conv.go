@@ -456,8 +456,26 @@ func runConvTranspose[T floatT](cn *convNode, p conv.Params, x []T, w, bias *Ten
 	if err != nil {
 		return nil, err
 	}
+	var tw *conv.TransposeWeights[T]
+	if cn.constantWeight {
+		// Packed once per node (the packing depends on W and the group
+		// count only, both fixed for the node).
+		var z T
+		key := fmt.Sprintf("transposed %T", z)
+		if v, ok := cn.packed.Load(key); ok {
+			tw = v.(*conv.TransposeWeights[T])
+		} else if tw, err = pl.PackWeights(wv); err == nil {
+			v, _ := cn.packed.LoadOrStore(key, tw)
+			tw = v.(*conv.TransposeWeights[T])
+		}
+	} else {
+		tw, err = pl.PackWeights(wv)
+	}
+	if err != nil {
+		return nil, err
+	}
 	y := make([]T, p.N*p.M*Size(p.Out))
-	return y, pl.Run(x, wv, bv, y, th)
+	return y, pl.RunPacked(x, tw, bv, y, th)
 }
 
 // floorDiv divides rounding toward negative infinity.

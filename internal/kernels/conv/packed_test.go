@@ -377,3 +377,58 @@ func TestIm2colFillStrides(t *testing.T) {
 		closeAll(t, fmtParams(p), y, want)
 	}
 }
+
+// TestTransposePacked checks the transposed convolution with weights
+// packed once: the reference on larger problems, the same bits on any
+// thread count, and weights of another problem refused.
+func TestTransposePacked(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for iter := 0; iter < 30; iter++ {
+		rank := 1 + iter%3
+		p := randParams(r, rank)
+		p.C = p.Group * (1 + r.IntN(20))
+		p.M = p.Group * (1 + r.IntN(20))
+		for a := range p.In {
+			k := (p.Kernel[a]-1)*p.Dilations[a] + 1
+			p.Out[a] = max(1, (p.In[a]-1)*p.Strides[a]+k-p.Pads[a]-r.IntN(p.Kernel[a]))
+		}
+		pl, err := NewTransposePlan[float32](p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := randSlice(r, p.N*p.C*prod(p.In))
+		w := randSlice(r, p.C*p.M/p.Group*prod(p.Kernel))
+		b := randSlice(r, p.M)
+		want := make([]float32, p.N*p.M*prod(p.Out))
+		TransposeReference(&p, x, w, b, want)
+		tw, err := pl.PackWeights(w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var first []float32
+		for _, th := range []int{1, 2, 3, 8} {
+			y, check := guarded(len(want))
+			if err := pl.RunPacked(x, tw, b, y, th); err != nil {
+				t.Fatal(err)
+			}
+			check(t)
+			name := fmt.Sprintf("transposed %s %d threads", fmtParams(p), th)
+			closeAll(t, name, y, want)
+			if first == nil {
+				first = y
+				continue
+			}
+			for i := range y {
+				if math.Float32bits(y[i]) != math.Float32bits(first[i]) {
+					t.Fatalf("%s: element %d is %v, 1 thread gives %v", name, i, y[i], first[i])
+				}
+			}
+		}
+		q := p
+		q.C += p.Group
+		pq, _ := NewTransposePlan[float32](q)
+		if err := pq.RunPacked(make([]float32, q.N*q.C*prod(q.In)), tw, nil, make([]float32, len(want)), 1); err == nil {
+			t.Fatalf("weights for %d input channels accepted by a plan of %d", p.C, q.C)
+		}
+	}
+}
