@@ -275,7 +275,11 @@ func TestTapsMatchesReference(t *testing.T) {
 			t.Fatal(err)
 		}
 		var first []float32
-		for _, th := range []int{1, 2, 3, 8} {
+		for ti, th := range []int{1, 2, 3, 8} {
+			old := tapsScratch
+			if ti == 3 {
+				tapsScratch = 1 // one image and group at a time
+			}
 			y, check := guarded(n)
 			for i := range y {
 				y[i] = float32(math.NaN())
@@ -292,6 +296,7 @@ func TestTapsMatchesReference(t *testing.T) {
 					y[i] = float32(actRef(&ep, v))
 				}
 			}
+			tapsScratch = old
 			if err != nil {
 				t.Fatal(err)
 			}
