@@ -202,8 +202,19 @@ func runConv[T floatT](rc *RunContext, cn *convNode, p conv.Params, x []T, w, bi
 	if err != nil {
 		return nil, err
 	}
-	y := runBuffer[T](rc, p.N*p.M*Size(p.Out))
+	y := convBuffer[T](rc, pl, p.N*p.M*Size(p.Out))
 	return y, pl.RunPacked(x, pw, bv, y, th)
+}
+
+// convBuffer returns the output buffer of pl: not zeroed first for the
+// algorithms known to write every output element (pointwise, im2col,
+// taps).
+func convBuffer[T floatT](rc *RunContext, pl *conv.Plan[T], n int) []T {
+	switch pl.Algo {
+	case conv.Pointwise, conv.Im2col, conv.Taps:
+		return runBufferFull[T](rc, n)
+	}
+	return runBuffer[T](rc, n)
 }
 
 // prepareConv returns the node's plan for p, the weights prepared for it

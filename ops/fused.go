@@ -223,7 +223,7 @@ func (k *fusedKernel) runConv(rc *RunContext, in []Value) (out []Value, ok bool,
 	if err := rc.CheckAlloc(graph.Float, shape); err != nil {
 		return nil, true, err
 	}
-	y := runBuffer[float32](rc, Size(shape))
+	y := convBuffer[float32](rc, pl, Size(shape))
 	if err := pl.RunEpilogue(x.Data.([]float32), pw, bv, ep, y, threads(rc)); err != nil {
 		return nil, true, err
 	}
