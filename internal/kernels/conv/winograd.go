@@ -60,6 +60,11 @@ func (pl *Plan[T]) winogradChunk() int {
 // (WinogradWeights layout); bias may be nil.
 func (pl *Plan[T]) runWinograd(x, u, bias, y []T, threads int) {
 	p := &pl.P
+	if xf, ok := any(x).([]float32); ok {
+		ep := wgEpilogue{bias: any(bias).([]float32), lo: negInf32, hi: posInf32}
+		runWinogradF32(p, 2, xf, any(u).([]float32), any(y).([]float32), &ep, threads)
+		return
+	}
 	ih, iw := p.In[0], p.In[1]
 	oh, ow := p.Out[0], p.Out[1]
 	ph, pw := p.Pads[0], p.Pads[1]

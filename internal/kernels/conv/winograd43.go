@@ -88,6 +88,11 @@ func at6[T float32 | float64 | int32](m0, m1, m2, m3, m4, m5 T) (T, T, T, T) {
 // runWinograd43 computes the convolution from Winograd43Weights u.
 func (pl *Plan[T]) runWinograd43(x, u, bias, y []T, threads int) {
 	p := &pl.P
+	if xf, ok := any(x).([]float32); ok {
+		ep := wgEpilogue{bias: any(bias).([]float32), lo: negInf32, hi: posInf32}
+		runWinogradF32(p, 4, xf, any(u).([]float32), any(y).([]float32), &ep, threads)
+		return
+	}
 	ih, iw := p.In[0], p.In[1]
 	oh, ow := p.Out[0], p.Out[1]
 	ph, pw := p.Pads[0], p.Pads[1]

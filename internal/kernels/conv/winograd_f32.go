@@ -1,0 +1,505 @@
+package conv
+
+import (
+	"math"
+	"runtime"
+	"sync"
+	"unsafe"
+	"weak"
+
+	"github.com/onnxrun/onnxrun/internal/gemm"
+)
+
+// The float32 Winograd path. Both F(2×2, 3×3) and F(4×4, 3×3) run the same
+// way on a chunk of tiles of one image:
+//
+//  1. the input transform writes V[ξ][c][j] (ξ the transform point, c the
+//     input channel, j the tile within the chunk), so that each V[ξ] is a
+//     row-major C×nt matrix, the B operand of its GEMM;
+//  2. one GEMM per transform point, M[ξ] = U[ξ]·V[ξ], with U[ξ] (M×C)
+//     packed once per weight tensor (gemm.PackA) and reused by every chunk
+//     and every run (gemm.SgemmPacked);
+//  3. the output transform reads M[ξ][m][j] and writes the output tile with
+//     the bias, the residual and the activation applied (no second pass).
+//
+// The chunk of tiles a work item transforms depends on the shape only,
+// never on the thread count, and every GEMM runs single-threaded inside
+// its work item, so the output bits do not depend on the thread count.
+
+// wgPacks caches the packed A operands of transformed weights, keyed by
+// the address of the transformed weights' first element. An entry holds a
+// weak pointer to that element, so it neither keeps the weights alive nor
+// answers for a new slice that reuses the address (the entry is dropped
+// when the weights are collected).
+var wgPacks sync.Map // uintptr -> *wgPackEntry
+
+type wgPackEntry struct {
+	wp   weak.Pointer[float32]
+	n    int
+	m, c int
+	once sync.Once
+	pa   []*gemm.PackedA
+}
+
+// wgPacked returns U[ξ] for each of the pts transform points of u
+// ([pts][M][C]) packed for SgemmPacked, packing once per weight slice.
+func wgPacked(u []float32, pts, m, c int) []*gemm.PackedA {
+	key := uintptr(unsafe.Pointer(&u[0]))
+	var e *wgPackEntry
+	if v, ok := wgPacks.Load(key); ok {
+		old := v.(*wgPackEntry)
+		if old.wp.Value() == &u[0] && old.n == len(u) && old.m == m && old.c == c {
+			e = old
+		} else {
+			wgPacks.CompareAndDelete(key, v)
+		}
+	}
+	if e == nil {
+		ne := &wgPackEntry{wp: weak.Make(&u[0]), n: len(u), m: m, c: c}
+		v, loaded := wgPacks.LoadOrStore(key, ne)
+		e = v.(*wgPackEntry)
+		if !loaded {
+			runtime.AddCleanup(&u[0], func(k uintptr) { wgPacks.CompareAndDelete(k, ne) }, key)
+		} else if e.wp.Value() != &u[0] || e.n != len(u) || e.m != m || e.c != c {
+			// A stale entry raced in: pack privately this time.
+			e = ne
+		}
+	}
+	e.once.Do(func() {
+		e.pa = make([]*gemm.PackedA, pts)
+		for xi := range e.pa {
+			e.pa[xi] = gemm.PackA(false, m, c, 1, u[xi*m*c:(xi+1)*m*c], c)
+		}
+	})
+	return e.pa
+}
+
+// wgEpilogue is what the output transform applies to each output element:
+// y = act(sum + bias[m] + res[y's position]).
+type wgEpilogue struct {
+	bias []float32 // M elements, or nil
+	res  []float32 // the output's shape, or nil
+	act  gemm.Activation
+	// lo, hi bound ActRelu (0, +Inf) and ActClip; alpha is LeakyRelu's
+	// slope.
+	lo, hi, alpha float32
+}
+
+// wgEpilogueFrom converts a bias and a gemm.Epilogue (its Residual in
+// the output's layout, BiasPerRow ignored: the bias is per output
+// channel) and reports whether the output transform can apply it: Relu,
+// Clip, LeakyRelu or none, else the caller applies the activation after.
+func wgEpilogueFrom(bias []float32, ep *gemm.Epilogue) (wgEpilogue, bool) {
+	e := wgEpilogue{bias: bias, lo: float32(math.Inf(-1)), hi: float32(math.Inf(1))}
+	if ep == nil {
+		return e, true
+	}
+	if ep.Bias != nil {
+		if bias != nil {
+			return e, false
+		}
+		e.bias = ep.Bias
+	}
+	e.res = ep.Residual
+	e.act = ep.Act
+	switch ep.Act {
+	case gemm.ActNone:
+	case gemm.ActRelu:
+		e.lo = 0
+	case gemm.ActClip:
+		e.lo, e.hi = ep.Min, ep.Max
+	case gemm.ActLeakyRelu:
+		e.alpha = ep.Alpha
+	default:
+		return e, false
+	}
+	return e, true
+}
+
+// wgChunkFor gives the number of tiles a chunk holds: the
+// transform-domain buffers V (pts·C·chunk) and M (pts·M·chunk) together
+// take about wgChunkBytes, the chunk a multiple of 16 (the GEMM's panel
+// width) and at least 32 so that the GEMMs are not too thin.
+func wgChunkFor(pts, c, m int) int {
+	ch := wgChunkBytes() / (4 * pts * (c + m))
+	return max(32, min(ch&^15, 256))
+}
+
+// wgChunkBytes is the size of a chunk's transform-domain buffers: four
+// times the L2 size. Each GEMM works on one transform point's V[ξ] and
+// M[ξ], a small part of that, and the transforms stream through them;
+// measured on a 512 KiB L2, chunks of 2 MiB beat 0.5 and 1 MiB on 64- and
+// 128-channel layers (wider GEMMs) and tie on wider layers.
+func wgChunkBytes() int { return 4 * l2Bytes }
+
+// runWinogradF32 is the float32 Winograd convolution, tile 2 (F(2×2,
+// 3×3), u from WinogradWeights) or 4 (F(4×4, 3×3), u from
+// Winograd43Weights).
+func runWinogradF32(p *Params, tile int, x, u, y []float32, ep *wgEpilogue, threads int) {
+	ih, iw := p.In[0], p.In[1]
+	oh, ow := p.Out[0], p.Out[1]
+	ph, pw := p.Pads[0], p.Pads[1]
+	th, tw := (oh+tile-1)/tile, (ow+tile-1)/tile
+	tiles := th * tw
+	c, m := p.C, p.M
+	a := tile + 2 // input tile side
+	pts := a * a
+	pa := wgPacked(u, pts, m, c)
+	chunk := min(wgChunkFor(pts, c, m), tiles)
+	chunks := (tiles + chunk - 1) / chunk
+	items := p.N * chunks
+	plane, oplane := ih*iw, oh*ow
+	geom := func(it int) (int, wgGeom) {
+		n, ck := it/chunks, it%chunks
+		t0 := ck * chunk
+		return n, wgGeom{ih: ih, iw: iw, oh: oh, ow: ow, ph: ph, pw: pw, tw: tw, t0: t0, nt: min(chunk, tiles-t0)}
+	}
+	resOf := func(n int) []float32 {
+		if ep.res == nil {
+			return nil
+		}
+		return ep.res[n*m*oplane : (n+1)*m*oplane]
+	}
+	if items >= splitTarget || threads == 1 {
+		// Enough chunks to go round: each work item does a whole chunk
+		// (its transforms and GEMMs stay in its core's cache).
+		type buf struct{ v, mm []float32 }
+		scratch := make([]*buf, min(threads, items))
+		defer func() {
+			for _, b := range scratch {
+				if b != nil {
+					putScratch(b.v)
+					putScratch(b.mm)
+				}
+			}
+		}()
+		ParallelFor(items, threads, func(wk, it int) {
+			n, g := geom(it)
+			if scratch[wk] == nil {
+				scratch[wk] = &buf{v: getScratch[float32](pts * c * chunk), mm: getScratch[float32](pts * m * chunk)}
+			}
+			v := scratch[wk].v[:pts*c*g.nt]
+			mm := scratch[wk].mm[:pts*m*g.nt]
+			wgInputChans(tile, &g, x[n*c*plane:(n+1)*c*plane], c, 0, c, v)
+			for xi := 0; xi < pts; xi++ {
+				wgGEMM(pa[xi], g.nt, v, mm, xi)
+			}
+			wgOutputChans(tile, &g, mm, m, 0, m, y[n*m*oplane:(n+1)*m*oplane], resOf(n), ep)
+		})
+		return
+	}
+	// Few chunks (small images, one image): each chunk's input transform,
+	// GEMMs and output transform are split among the threads in turn, over
+	// input channels, transform points and output channels. Each element
+	// is computed the same way whichever thread does it.
+	v := getScratch[float32](pts * c * chunk)
+	mm := getScratch[float32](pts * m * chunk)
+	defer putScratch(v)
+	defer putScratch(mm)
+	const cb = 8 // channels per work item of the transforms
+	for it := 0; it < items; it++ {
+		n, g := geom(it)
+		vv, mv := v[:pts*c*g.nt], mm[:pts*m*g.nt]
+		xn := x[n*c*plane : (n+1)*c*plane]
+		ParallelFor((c+cb-1)/cb, threads, func(_, b int) {
+			wgInputChans(tile, &g, xn, c, b*cb, min(c, b*cb+cb), vv)
+		})
+		ParallelFor(pts, threads, func(_, xi int) { wgGEMM(pa[xi], g.nt, vv, mv, xi) })
+		yn, res := y[n*m*oplane:(n+1)*m*oplane], resOf(n)
+		ParallelFor((m+cb-1)/cb, threads, func(_, b int) {
+			wgOutputChans(tile, &g, mv, m, b*cb, min(m, b*cb+cb), yn, res, ep)
+		})
+	}
+}
+
+// wgGEMM computes M[ξ] = U[ξ]·V[ξ] for one chunk of nt tiles.
+func wgGEMM(pa *gemm.PackedA, nt int, v, mm []float32, xi int) {
+	c, m := pa.Depth(), pa.Rows()
+	gemm.SgemmPacked(1, pa, false, nt, v[xi*c*nt:(xi+1)*c*nt], nt, 0, mm[xi*m*nt:(xi+1)*m*nt], nt, gemm.Epilogue{})
+}
+
+// wgInputChans runs the input transform of channels c0..c1.
+func wgInputChans(tile int, g *wgGeom, xn []float32, c, c0, c1 int, v []float32) {
+	if tile == 4 {
+		wgInput43(g, xn, c, c0, c1, v)
+	} else {
+		wgInput23(g, xn, c, c0, c1, v)
+	}
+}
+
+// wgOutputChans runs the output transform of output channels m0..m1.
+func wgOutputChans(tile int, g *wgGeom, mm []float32, m, m0, m1 int, yn, res []float32, ep *wgEpilogue) {
+	if tile == 4 {
+		wgOutput43(g, mm, m, m0, m1, yn, res, ep)
+	} else {
+		wgOutput23(g, mm, m, m0, m1, yn, res, ep)
+	}
+}
+
+// wgGeom is the geometry of one chunk: input and output sizes, padding,
+// tiles per row, and the chunk's first tile and tile count.
+type wgGeom struct {
+	ih, iw, oh, ow, ph, pw, tw, t0, nt int
+}
+
+// wgEdgeRows copies the a×a input tile at (y0, x0) of xc (ih×iw) into
+// buf with zeros outside the image.
+func wgEdgeTile(xc []float32, ih, iw, y0, x0, a int, buf []float32) {
+	clear(buf[:a*a])
+	for r := 0; r < a; r++ {
+		yy := y0 + r
+		if yy < 0 || yy >= ih {
+			continue
+		}
+		row := xc[yy*iw : yy*iw+iw]
+		for s := 0; s < a; s++ {
+			if xx := x0 + s; xx >= 0 && xx < iw {
+				buf[r*a+s] = row[xx]
+			}
+		}
+	}
+}
+
+// act applies the epilogue's activation to one value (ActNone, ActRelu
+// and ActClip clamp to [lo, hi], a no-op for ActNone).
+func (e *wgEpilogue) apply(s float32) float32 {
+	if e.act == gemm.ActLeakyRelu {
+		if s < 0 {
+			return e.alpha * s
+		}
+		return s
+	}
+	return min(max(s, e.lo), e.hi)
+}
+
+// bt6f computes Bᵀ·col for F(4×4, 3×3) (see bt6), factored to 14
+// operations.
+func bt6f(d0, d1, d2, d3, d4, d5 float32) (v0, v1, v2, v3, v4, v5 float32) {
+	p, q := d1+d2, d1-d2
+	r, s := d3+d4, d4-d3
+	e, f := d4-d2, d3-d1
+	return 4*d0 - 5*d2 + d4, r - 4*p, s + 4*q, e + 2*f, e - 2*f, 4*d1 - 5*d3 + d5
+}
+
+// at6f computes Aᵀ·col for F(4×4, 3×3) (see at6).
+func at6f(m0, m1, m2, m3, m4, m5 float32) (o0, o1, o2, o3 float32) {
+	a, b := m1+m2, m1-m2
+	c, d := m3+m4, m3-m4
+	return m0 + a + c, b + 2*d, a + 4*c, b + 8*d + m5
+}
+
+// wgIn43Tile transforms the 6×6 input tile whose rows start at d[0],
+// d[ld], ..., d[5·ld] and writes point ξ of it to out[ξ·stride].
+func wgIn43Tile(d []float32, ld int, out []float32, stride int) {
+	r0, r1, r2 := d[0:6], d[ld:ld+6], d[2*ld:2*ld+6]
+	r3, r4, r5 := d[3*ld:3*ld+6], d[4*ld:4*ld+6], d[5*ld:5*ld+6]
+	var e [6][6]float32
+	for s := 0; s < 6; s++ {
+		e[0][s], e[1][s], e[2][s], e[3][s], e[4][s], e[5][s] = bt6f(r0[s], r1[s], r2[s], r3[s], r4[s], r5[s])
+	}
+	_ = out[35*stride]
+	for i := 0; i < 6; i++ {
+		v0, v1, v2, v3, v4, v5 := bt6f(e[i][0], e[i][1], e[i][2], e[i][3], e[i][4], e[i][5])
+		o := out[i*6*stride:]
+		o[0] = v0
+		o[stride] = v1
+		o[2*stride] = v2
+		o[3*stride] = v3
+		o[4*stride] = v4
+		o[5*stride] = v5
+	}
+}
+
+// wgInput43 writes V[ξ][c][j] for the chunk's tiles of image xn.
+func wgInput43(g *wgGeom, xn []float32, c, c0, c1 int, v []float32) {
+	nt := g.nt
+	stride := c * nt
+	var buf [36]float32
+	plane := g.ih * g.iw
+	for ci := c0; ci < c1; ci++ {
+		xc := xn[ci*plane : (ci+1)*plane]
+		vc := v[ci*nt:]
+		ty, tx := g.t0/g.tw, g.t0%g.tw
+		for j := 0; j < nt; j++ {
+			y0, x0 := ty*4-g.ph, tx*4-g.pw
+			if y0 >= 0 && x0 >= 0 && y0+6 <= g.ih && x0+6 <= g.iw {
+				wgIn43Tile(xc[y0*g.iw+x0:], g.iw, vc[j:], stride)
+			} else {
+				wgEdgeTile(xc, g.ih, g.iw, y0, x0, 6, buf[:])
+				wgIn43Tile(buf[:], 6, vc[j:], stride)
+			}
+			if tx++; tx == g.tw {
+				tx = 0
+				ty++
+			}
+		}
+	}
+}
+
+// wgOutput43 computes the output tiles of the chunk from M[ξ][m][j],
+// applying the epilogue.
+func wgOutput43(g *wgGeom, mm []float32, m, m0, m1 int, yn, res []float32, ep *wgEpilogue) {
+	nt := g.nt
+	stride := m * nt
+	plane := g.oh * g.ow
+	for mo := m0; mo < m1; mo++ {
+		var bv float32
+		if ep.bias != nil {
+			bv = ep.bias[mo]
+		}
+		yo := yn[mo*plane : (mo+1)*plane]
+		var ro []float32
+		if res != nil {
+			ro = res[mo*plane : (mo+1)*plane]
+		}
+		mc := mm[mo*nt:]
+		ty, tx := g.t0/g.tw, g.t0%g.tw
+		for j := 0; j < nt; j++ {
+			q := mc[j:]
+			_ = q[35*stride]
+			var rr [4][6]float32
+			for s := 0; s < 6; s++ {
+				rr[0][s], rr[1][s], rr[2][s], rr[3][s] = at6f(q[s*stride], q[(6+s)*stride], q[(12+s)*stride],
+					q[(18+s)*stride], q[(24+s)*stride], q[(30+s)*stride])
+			}
+			oy, ox := ty*4, tx*4
+			full := oy+4 <= g.oh && ox+4 <= g.ow
+			for a := 0; a < 4; a++ {
+				if oy+a >= g.oh {
+					break
+				}
+				o0, o1, o2, o3 := at6f(rr[a][0], rr[a][1], rr[a][2], rr[a][3], rr[a][4], rr[a][5])
+				off := (oy+a)*g.ow + ox
+				vals := [4]float32{o0 + bv, o1 + bv, o2 + bv, o3 + bv}
+				if full {
+					row := yo[off : off+4]
+					if ro != nil {
+						rrow := ro[off : off+4]
+						for b := range 4 {
+							vals[b] += rrow[b]
+						}
+					}
+					for b := range 4 {
+						row[b] = ep.apply(vals[b])
+					}
+					continue
+				}
+				for b := 0; b < 4 && ox+b < g.ow; b++ {
+					s := vals[b]
+					if ro != nil {
+						s += ro[off+b]
+					}
+					yo[off+b] = ep.apply(s)
+				}
+			}
+			if tx++; tx == g.tw {
+				tx = 0
+				ty++
+			}
+		}
+	}
+}
+
+// wgIn23Tile transforms the 4×4 input tile whose rows start at d[0],
+// d[ld], d[2·ld], d[3·ld] (F(2×2, 3×3)) and writes point ξ of it to
+// out[ξ·stride].
+func wgIn23Tile(d []float32, ld int, out []float32, stride int) {
+	r0, r1, r2, r3 := d[0:4], d[ld:ld+4], d[2*ld:2*ld+4], d[3*ld:3*ld+4]
+	var e [4][4]float32
+	for s := 0; s < 4; s++ {
+		e[0][s] = r0[s] - r2[s]
+		e[1][s] = r1[s] + r2[s]
+		e[2][s] = r2[s] - r1[s]
+		e[3][s] = r1[s] - r3[s]
+	}
+	_ = out[15*stride]
+	for i := 0; i < 4; i++ {
+		a0, a1, a2, a3 := e[i][0], e[i][1], e[i][2], e[i][3]
+		o := out[i*4*stride:]
+		o[0] = a0 - a2
+		o[stride] = a1 + a2
+		o[2*stride] = a2 - a1
+		o[3*stride] = a1 - a3
+	}
+}
+
+// wgInput23 writes V[ξ][c][j] for the chunk's tiles (F(2×2, 3×3)).
+func wgInput23(g *wgGeom, xn []float32, c, c0, c1 int, v []float32) {
+	nt := g.nt
+	stride := c * nt
+	var buf [16]float32
+	plane := g.ih * g.iw
+	for ci := c0; ci < c1; ci++ {
+		xc := xn[ci*plane : (ci+1)*plane]
+		vc := v[ci*nt:]
+		ty, tx := g.t0/g.tw, g.t0%g.tw
+		for j := 0; j < nt; j++ {
+			y0, x0 := ty*2-g.ph, tx*2-g.pw
+			if y0 >= 0 && x0 >= 0 && y0+4 <= g.ih && x0+4 <= g.iw {
+				wgIn23Tile(xc[y0*g.iw+x0:], g.iw, vc[j:], stride)
+			} else {
+				wgEdgeTile(xc, g.ih, g.iw, y0, x0, 4, buf[:])
+				wgIn23Tile(buf[:], 4, vc[j:], stride)
+			}
+			if tx++; tx == g.tw {
+				tx = 0
+				ty++
+			}
+		}
+	}
+}
+
+// wgOutput23 computes the 2×2 output tiles of the chunk from M[ξ][m][j],
+// applying the epilogue.
+func wgOutput23(g *wgGeom, mm []float32, m, m0, m1 int, yn, res []float32, ep *wgEpilogue) {
+	nt := g.nt
+	stride := m * nt
+	plane := g.oh * g.ow
+	for mo := m0; mo < m1; mo++ {
+		var bv float32
+		if ep.bias != nil {
+			bv = ep.bias[mo]
+		}
+		yo := yn[mo*plane : (mo+1)*plane]
+		var ro []float32
+		if res != nil {
+			ro = res[mo*plane : (mo+1)*plane]
+		}
+		mc := mm[mo*nt:]
+		ty, tx := g.t0/g.tw, g.t0%g.tw
+		for j := 0; j < nt; j++ {
+			q := mc[j:]
+			_ = q[15*stride]
+			var r0, r1 [4]float32
+			for s := 0; s < 4; s++ {
+				q0, q1, q2, q3 := q[s*stride], q[(4+s)*stride], q[(8+s)*stride], q[(12+s)*stride]
+				r0[s] = q0 + q1 + q2
+				r1[s] = q1 - q2 - q3
+			}
+			vals := [4]float32{
+				r0[0] + r0[1] + r0[2] + bv, r0[1] - r0[2] - r0[3] + bv,
+				r1[0] + r1[1] + r1[2] + bv, r1[1] - r1[2] - r1[3] + bv,
+			}
+			oy, ox := ty*2, tx*2
+			for a := 0; a < 2 && oy+a < g.oh; a++ {
+				for b := 0; b < 2 && ox+b < g.ow; b++ {
+					off := (oy+a)*g.ow + ox + b
+					s := vals[a*2+b]
+					if ro != nil {
+						s += ro[off]
+					}
+					yo[off] = ep.apply(s)
+				}
+			}
+			if tx++; tx == g.tw {
+				tx = 0
+				ty++
+			}
+		}
+	}
+}
+
+var (
+	negInf32 = float32(math.Inf(-1))
+	posInf32 = float32(math.Inf(1))
+)
