@@ -130,7 +130,7 @@ func wgChunkFor(pts, c, m int) int {
 // M[ξ], a small part of that, and the transforms stream through them;
 // measured on a 512 KiB L2, chunks of 2 MiB beat 0.5 and 1 MiB on 64- and
 // 128-channel layers (wider GEMMs) and tie on wider layers.
-func wgChunkBytes() int { return 4 * l2Bytes }
+var wgChunkBytes = func() int { return 4 * l2Bytes }
 
 // runWinogradF32 is the float32 Winograd convolution, tile 2 (F(2×2,
 // 3×3), u from WinogradWeights) or 4 (F(4×4, 3×3), u from
@@ -242,34 +242,38 @@ type wgGeom struct {
 	ih, iw, oh, ow, ph, pw, tw, t0, nt int
 }
 
-// wgEdgeRows copies the a×a input tile at (y0, x0) of xc (ih×iw) into
+// wgEdgeTile copies the a×a input tile at (y0, x0) of xc (ih×iw) into
 // buf with zeros outside the image.
 func wgEdgeTile(xc []float32, ih, iw, y0, x0, a int, buf []float32) {
-	clear(buf[:a*a])
-	for r := 0; r < a; r++ {
-		yy := y0 + r
-		if yy < 0 || yy >= ih {
-			continue
-		}
-		row := xc[yy*iw : yy*iw+iw]
-		for s := 0; s < a; s++ {
-			if xx := x0 + s; xx >= 0 && xx < iw {
-				buf[r*a+s] = row[xx]
-			}
-		}
+	buf = buf[:a*a]
+	clear(buf)
+	s0, s1 := max(0, -x0), min(a, iw-x0)
+	if s0 >= s1 {
+		return
+	}
+	for r := max(0, -y0); r < a && y0+r < ih; r++ {
+		off := (y0+r)*iw + x0
+		copy(buf[r*a+s0:r*a+s1], xc[off+s0:off+s1])
 	}
 }
 
-// act applies the epilogue's activation to one value (ActNone, ActRelu
-// and ActClip clamp to [lo, hi], a no-op for ActNone).
+// apply applies the epilogue's activation to one value.
 func (e *wgEpilogue) apply(s float32) float32 {
-	if e.act == gemm.ActLeakyRelu {
+	switch e.act {
+	case gemm.ActNone:
+	case gemm.ActLeakyRelu:
 		if s < 0 {
-			return e.alpha * s
+			s *= e.alpha
 		}
-		return s
+	default: // Relu and Clip
+		if s < e.lo {
+			s = e.lo
+		}
+		if s > e.hi {
+			s = e.hi
+		}
 	}
-	return min(max(s, e.lo), e.hi)
+	return s
 }
 
 // bt6f computes Bᵀ·col for F(4×4, 3×3) (see bt6), factored to 14
@@ -278,14 +282,17 @@ func bt6f(d0, d1, d2, d3, d4, d5 float32) (v0, v1, v2, v3, v4, v5 float32) {
 	p, q := d1+d2, d1-d2
 	r, s := d3+d4, d4-d3
 	e, f := d4-d2, d3-d1
-	return 4*d0 - 5*d2 + d4, r - 4*p, s + 4*q, e + 2*f, e - 2*f, 4*d1 - 5*d3 + d5
+	// The explicit conversions keep each product rounded on its own (no
+	// fused multiply-add), as the assembly computes it.
+	return float32(4*d0) - float32(5*d2) + d4, r - float32(4*p), s + float32(4*q),
+		e + float32(2*f), e - float32(2*f), float32(4*d1) - float32(5*d3) + d5
 }
 
 // at6f computes Aᵀ·col for F(4×4, 3×3) (see at6).
 func at6f(m0, m1, m2, m3, m4, m5 float32) (o0, o1, o2, o3 float32) {
 	a, b := m1+m2, m1-m2
 	c, d := m3+m4, m3-m4
-	return m0 + a + c, b + 2*d, a + 4*c, b + 8*d + m5
+	return m0 + a + c, b + float32(2*d), a + float32(4*c), b + float32(8*d) + m5
 }
 
 // wgIn43Tile transforms the 6×6 input tile whose rows start at d[0],
@@ -310,17 +317,41 @@ func wgIn43Tile(d []float32, ld int, out []float32, stride int) {
 	}
 }
 
-// wgInput43 writes V[ξ][c][j] for the chunk's tiles of image xn.
+// wgInput43 writes V[ξ][c][j] for the chunk's tiles of image xn, input
+// channels c0..c1.
 func wgInput43(g *wgGeom, xn []float32, c, c0, c1 int, v []float32) {
 	nt := g.nt
 	stride := c * nt
 	var buf [36]float32
+	var d [288]float32
 	plane := g.ih * g.iw
 	for ci := c0; ci < c1; ci++ {
 		xc := xn[ci*plane : (ci+1)*plane]
 		vc := v[ci*nt:]
 		ty, tx := g.t0/g.tw, g.t0%g.tw
-		for j := 0; j < nt; j++ {
+		j := 0
+		if wgAsm {
+			// Eight tiles at a time: gather them lane-major, then
+			// transform in assembly.
+			for ; j+8 <= nt; j += 8 {
+				for l := 0; l < 8; l++ {
+					y0, x0 := ty*4-g.ph, tx*4-g.pw
+					src, ld := buf[:], 6
+					if y0 >= 0 && x0 >= 0 && y0+6 <= g.ih && x0+6 <= g.iw {
+						src, ld = xc[y0*g.iw+x0:], g.iw
+					} else {
+						wgEdgeTile(xc, g.ih, g.iw, y0, x0, 6, buf[:])
+					}
+					wgGather6(&d, l, src, ld)
+					if tx++; tx == g.tw {
+						tx = 0
+						ty++
+					}
+				}
+				wgIn43x8Asm(&d, vc[j:], stride)
+			}
+		}
+		for ; j < nt; j++ {
 			y0, x0 := ty*4-g.ph, tx*4-g.pw
 			if y0 >= 0 && x0 >= 0 && y0+6 <= g.ih && x0+6 <= g.iw {
 				wgIn43Tile(xc[y0*g.iw+x0:], g.iw, vc[j:], stride)
@@ -336,12 +367,36 @@ func wgInput43(g *wgGeom, xn []float32, c, c0, c1 int, v []float32) {
 	}
 }
 
-// wgOutput43 computes the output tiles of the chunk from M[ξ][m][j],
-// applying the epilogue.
+// wgGather6 copies the 6×6 tile whose rows start at src[0], src[ld], ...
+// into lane l of d (d[(6r+s)·8+l]).
+func wgGather6(d *[288]float32, l int, src []float32, ld int) {
+	l &= 7
+	for r := 0; r < 6; r++ {
+		row := src[r*ld : r*ld+6]
+		o := d[r*48+l:]
+		o[0], o[8], o[16], o[24], o[32], o[40] = row[0], row[1], row[2], row[3], row[4], row[5]
+	}
+}
+
+// wgIn43x8Go is the input transform of eight tiles given lane-major in d
+// (see the assembly wgIn43x8); it overwrites d.
+func wgIn43x8Go(d *[288]float32, v []float32, stride int) {
+	for l := 0; l < 8; l++ {
+		var t [36]float32
+		for k := range t {
+			t[k] = d[k*8+l]
+		}
+		wgIn43Tile(t[:], 6, v[l:], stride)
+	}
+}
+
+// wgOutput43 computes the output tiles of the chunk from M[ξ][m][j] for
+// output channels m0..m1, applying the epilogue.
 func wgOutput43(g *wgGeom, mm []float32, m, m0, m1 int, yn, res []float32, ep *wgEpilogue) {
 	nt := g.nt
 	stride := m * nt
 	plane := g.oh * g.ow
+	var o8 [192]float32
 	for mo := m0; mo < m1; mo++ {
 		var bv float32
 		if ep.bias != nil {
@@ -354,48 +409,89 @@ func wgOutput43(g *wgGeom, mm []float32, m, m0, m1 int, yn, res []float32, ep *w
 		}
 		mc := mm[mo*nt:]
 		ty, tx := g.t0/g.tw, g.t0%g.tw
-		for j := 0; j < nt; j++ {
-			q := mc[j:]
-			_ = q[35*stride]
-			var rr [4][6]float32
-			for s := 0; s < 6; s++ {
-				rr[0][s], rr[1][s], rr[2][s], rr[3][s] = at6f(q[s*stride], q[(6+s)*stride], q[(12+s)*stride],
-					q[(18+s)*stride], q[(24+s)*stride], q[(30+s)*stride])
-			}
-			oy, ox := ty*4, tx*4
-			full := oy+4 <= g.oh && ox+4 <= g.ow
-			for a := 0; a < 4; a++ {
-				if oy+a >= g.oh {
-					break
-				}
-				o0, o1, o2, o3 := at6f(rr[a][0], rr[a][1], rr[a][2], rr[a][3], rr[a][4], rr[a][5])
-				off := (oy+a)*g.ow + ox
-				vals := [4]float32{o0 + bv, o1 + bv, o2 + bv, o3 + bv}
-				if full {
-					row := yo[off : off+4]
-					if ro != nil {
-						rrow := ro[off : off+4]
-						for b := range 4 {
-							vals[b] += rrow[b]
-						}
+		j := 0
+		if wgAsm {
+			for ; j+8 <= nt; j += 8 {
+				wgOut43x8Asm(mc[j:], stride, &o8)
+				for l := 0; l < 8; l++ {
+					var t [16]float32
+					for k := range t {
+						t[k] = o8[k*8+l]
 					}
-					for b := range 4 {
-						row[b] = ep.apply(vals[b])
+					wgStore44(g, &t, ty*4, tx*4, bv, yo, ro, ep)
+					if tx++; tx == g.tw {
+						tx = 0
+						ty++
 					}
-					continue
-				}
-				for b := 0; b < 4 && ox+b < g.ow; b++ {
-					s := vals[b]
-					if ro != nil {
-						s += ro[off+b]
-					}
-					yo[off+b] = ep.apply(s)
 				}
 			}
+		}
+		for ; j < nt; j++ {
+			var t [16]float32
+			wgOut43Tile(mc[j:], stride, &t)
+			wgStore44(g, &t, ty*4, tx*4, bv, yo, ro, ep)
 			if tx++; tx == g.tw {
 				tx = 0
 				ty++
 			}
+		}
+	}
+}
+
+// wgOut43Tile computes the 4×4 output tile Aᵀ·Q·A where Q[k][s] is
+// q[(6k+s)·stride].
+func wgOut43Tile(q []float32, stride int, t *[16]float32) {
+	_ = q[35*stride]
+	var rr [4][6]float32
+	for s := 0; s < 6; s++ {
+		rr[0][s], rr[1][s], rr[2][s], rr[3][s] = at6f(q[s*stride], q[(6+s)*stride], q[(12+s)*stride],
+			q[(18+s)*stride], q[(24+s)*stride], q[(30+s)*stride])
+	}
+	for a := 0; a < 4; a++ {
+		t[4*a], t[4*a+1], t[4*a+2], t[4*a+3] = at6f(rr[a][0], rr[a][1], rr[a][2], rr[a][3], rr[a][4], rr[a][5])
+	}
+}
+
+// wgOut43x8Go is the output transform of eight tiles (see the assembly
+// wgOut43x8): output (a, b) of tile l goes to out[(4a+b)·8+l].
+func wgOut43x8Go(q []float32, stride int, out *[192]float32) {
+	for l := 0; l < 8; l++ {
+		var t [16]float32
+		wgOut43Tile(q[l:], stride, &t)
+		for k, v := range t {
+			out[k*8+l] = v
+		}
+	}
+}
+
+// wgStore44 writes the 4×4 output tile t at (oy, ox) of the plane yo
+// (clipped to the output) as act(t + bias + residual).
+func wgStore44(g *wgGeom, t *[16]float32, oy, ox int, bv float32, yo, ro []float32, ep *wgEpilogue) {
+	if oy+4 <= g.oh && ox+4 <= g.ow {
+		for a := 0; a < 4; a++ {
+			off := (oy+a)*g.ow + ox
+			row := yo[off : off+4]
+			vals := [4]float32{t[4*a] + bv, t[4*a+1] + bv, t[4*a+2] + bv, t[4*a+3] + bv}
+			if ro != nil {
+				rrow := ro[off : off+4]
+				for b := range 4 {
+					vals[b] += rrow[b]
+				}
+			}
+			for b := range 4 {
+				row[b] = ep.apply(vals[b])
+			}
+		}
+		return
+	}
+	for a := 0; a < 4 && oy+a < g.oh; a++ {
+		off := (oy+a)*g.ow + ox
+		for b := 0; b < 4 && ox+b < g.ow; b++ {
+			s := t[4*a+b] + bv
+			if ro != nil {
+				s += ro[off+b]
+			}
+			yo[off+b] = ep.apply(s)
 		}
 	}
 }

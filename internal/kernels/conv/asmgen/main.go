@@ -9,6 +9,8 @@
 package main
 
 import (
+	"flag"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -17,9 +19,19 @@ import (
 // wide is the number of 8-float vectors the main loop keeps in flight.
 const wide = 8
 
+// set chooses the kernels to write: "dw" (the depthwise kernel) or
+// "winograd" (the Winograd transforms, see winograd.go).
+var set = flag.String("set", "dw", "kernels to generate: dw or winograd")
+
 func main() {
+	flag.Parse()
 	ConstraintExpr("amd64,!noasm")
-	dwTaps()
+	if *set == "winograd" {
+		wgIn43x8()
+		wgOut43x8()
+	} else {
+		dwTaps()
+	}
 	Generate()
 }
 

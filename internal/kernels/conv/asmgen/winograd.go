@@ -1,0 +1,196 @@
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// The Winograd F(4×4, 3×3) transforms of package conv, on eight tiles at
+// once (one tile a lane). They do the operations of the package's Go
+// transforms (bt6f, at6f) in the same order, without FMA, so that they give
+// the same bits.
+
+// broadcastConst sets a new vector to eight copies of the float32 v.
+func broadcastConst(bits uint32) VecVirtual {
+	r := GP32()
+	MOVL(U32(bits), r)
+	x := XMM()
+	VMOVD(r, x)
+	y := YMM()
+	VBROADCASTSS(x, y)
+	return y
+}
+
+// bt6 emits Bᵀ·(d0..d5) into six new registers (see bt6f):
+//
+//	p, q := d1+d2, d1-d2
+//	r, s := d3+d4, d4-d3
+//	e, f := d4-d2, d3-d1
+//	v0 = 4*d0 - 5*d2 + d4, v1 = r - 4*p, v2 = s + 4*q,
+//	v3 = e + 2*f, v4 = e - 2*f, v5 = 4*d1 - 5*d3 + d5
+func bt6(d [6]VecVirtual, two, four, five VecVirtual) [6]VecVirtual {
+	var v [6]VecVirtual
+	for i := range v {
+		v[i] = YMM()
+	}
+	t := YMM()
+	// v0 = (4*d0 - 5*d2) + d4
+	VMULPS(d[0], four, v[0])
+	VMULPS(d[2], five, t)
+	VSUBPS(t, v[0], v[0])
+	VADDPS(d[4], v[0], v[0])
+	// v5 = (4*d1 - 5*d3) + d5
+	VMULPS(d[1], four, v[5])
+	VMULPS(d[3], five, t)
+	VSUBPS(t, v[5], v[5])
+	VADDPS(d[5], v[5], v[5])
+	// v1 = (d3+d4) - 4*(d1+d2)
+	VADDPS(d[2], d[1], t)
+	VMULPS(t, four, t)
+	VADDPS(d[4], d[3], v[1])
+	VSUBPS(t, v[1], v[1])
+	// v2 = (d4-d3) + 4*(d1-d2)
+	VSUBPS(d[2], d[1], t)
+	VMULPS(t, four, t)
+	VSUBPS(d[3], d[4], v[2])
+	VADDPS(t, v[2], v[2])
+	// v3, v4 = e ± 2*f
+	e := YMM()
+	VSUBPS(d[2], d[4], e)
+	VSUBPS(d[1], d[3], t)
+	VMULPS(t, two, t)
+	VADDPS(t, e, v[3])
+	VSUBPS(t, e, v[4])
+	return v
+}
+
+// at6 emits Aᵀ·(m0..m5) into four new registers (see at6f):
+//
+//	a, b := m1+m2, m1-m2
+//	c, d := m3+m4, m3-m4
+//	o0 = m0 + a + c, o1 = b + 2*d, o2 = a + 4*c, o3 = b + 8*d + m5
+func at6(m [6]VecVirtual, two, four, eight VecVirtual) [4]VecVirtual {
+	var o [4]VecVirtual
+	for i := range o {
+		o[i] = YMM()
+	}
+	a, b, c, d, t := YMM(), YMM(), YMM(), YMM(), YMM()
+	VADDPS(m[2], m[1], a)
+	VSUBPS(m[2], m[1], b)
+	VADDPS(m[4], m[3], c)
+	VSUBPS(m[4], m[3], d)
+	VADDPS(a, m[0], o[0])
+	VADDPS(c, o[0], o[0])
+	VMULPS(d, two, t)
+	VADDPS(t, b, o[1])
+	VMULPS(c, four, t)
+	VADDPS(t, a, o[2])
+	VMULPS(d, eight, t)
+	VADDPS(t, b, o[3])
+	VADDPS(m[5], o[3], o[3])
+	return o
+}
+
+// wgIn43x8 emits the input transform of eight tiles given lane-major.
+func wgIn43x8() {
+	TEXT("wgIn43x8", NOSPLIT, "func(d *float32, v *float32, stride int)")
+	Pragma("noescape")
+	Doc(
+		"wgIn43x8 computes the F(4×4, 3×3) input transform Bᵀ·D·B of eight",
+		"tiles: D[r][s] of tile l is d[(6r+s)·8+l], and point ξ = 6i+s of",
+		"tile l goes to v[ξ·stride+l]. It overwrites d (the column pass is",
+		"done in place). It needs AVX2.",
+	)
+	d := Load(Param("d"), GP64())
+	v := Load(Param("v"), GP64())
+	stride := Load(Param("stride"), GP64())
+	SHLQ(U8(2), stride) // bytes
+	two := broadcastConst(0x40000000)
+	four := broadcastConst(0x40800000)
+	five := broadcastConst(0x40a00000)
+	// Columns: E[i][s] = Σ_r Bᵀ[i][r]·D[r][s], in place.
+	for s := 0; s < 6; s++ {
+		var col [6]VecVirtual
+		for r := 0; r < 6; r++ {
+			col[r] = YMM()
+			VMOVUPS(Mem{Base: d, Disp: 32 * (6*r + s)}, col[r])
+		}
+		e := bt6(col, two, four, five)
+		for i := 0; i < 6; i++ {
+			VMOVUPS(e[i], Mem{Base: d, Disp: 32 * (6*i + s)})
+		}
+	}
+	// Rows: V[i][s] = Σ_q E[i][q]·B[q][s].
+	p := GP64()
+	MOVQ(v, p)
+	for i := 0; i < 6; i++ {
+		var row [6]VecVirtual
+		for q := 0; q < 6; q++ {
+			row[q] = YMM()
+			VMOVUPS(Mem{Base: d, Disp: 32 * (6*i + q)}, row[q])
+		}
+		o := bt6(row, two, four, five)
+		for s := 0; s < 6; s++ {
+			VMOVUPS(o[s], Mem{Base: p})
+			ADDQ(stride, p)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// wgOut43x8 emits the output transform of eight tiles.
+func wgOut43x8() {
+	TEXT("wgOut43x8", NOSPLIT, "func(q *float32, stride int, out *float32)")
+	Pragma("noescape")
+	Doc(
+		"wgOut43x8 computes the F(4×4, 3×3) output transform Aᵀ·Q·A of eight",
+		"tiles: Q[k][s] of tile l is q[(6k+s)·stride+l], and output (a, b) of",
+		"tile l goes to out[(4a+b)·8+l] (out holds 24·8 floats: it is also",
+		"the scratch of the first pass). It needs AVX2.",
+	)
+	q := Load(Param("q"), GP64())
+	stride := Load(Param("stride"), GP64())
+	out := Load(Param("out"), GP64())
+	SHLQ(U8(2), stride)
+	two := broadcastConst(0x40000000)
+	four := broadcastConst(0x40800000)
+	eight := broadcastConst(0x41000000)
+	// Columns: R[a][s] = Σ_k Aᵀ[a][k]·Q[k][s], stored at out[(6a+s)·8].
+	s6 := GP64()
+	LEAQ(Mem{Base: stride, Index: stride, Scale: 2}, s6)
+	SHLQ(U8(1), s6) // 6·stride: from Q[k][s] to Q[k+1][s]
+	p := GP64()
+	for s := 0; s < 6; s++ {
+		var col [6]VecVirtual
+		MOVQ(q, p)
+		for k := 0; k < 6; k++ {
+			col[k] = YMM()
+			VMOVUPS(Mem{Base: p}, col[k])
+			if k < 5 {
+				ADDQ(s6, p)
+			}
+		}
+		r := at6(col, two, four, eight)
+		for a := 0; a < 4; a++ {
+			VMOVUPS(r[a], Mem{Base: out, Disp: 32 * (6*a + s)})
+		}
+		ADDQ(stride, q)
+	}
+	// Rows: Y[a][b] = Σ_s R[a][s]·A[s][b]. Row a is read before it is
+	// overwritten, and rows after it start beyond the 4 outputs written.
+	for a := 0; a < 4; a++ {
+		var row [6]VecVirtual
+		for s := 0; s < 6; s++ {
+			row[s] = YMM()
+			VMOVUPS(Mem{Base: out, Disp: 32 * (6*a + s)}, row[s])
+		}
+		o := at6(row, two, four, eight)
+		for b := 0; b < 4; b++ {
+			VMOVUPS(o[b], Mem{Base: out, Disp: 32 * (4*a + b)})
+		}
+	}
+	VZEROUPPER()
+	RET()
+}

@@ -1,0 +1,138 @@
+package conv
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/onnxrun/onnxrun/internal/gemm"
+)
+
+// TestWinogradTransforms8MatchGo checks the eight-tile transforms (the
+// assembly where it is built in) against the Go ones, bit for bit, with
+// guard values around the output.
+func TestWinogradTransforms8MatchGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for iter := 0; iter < 20; iter++ {
+		stride := 8 + r.IntN(40)
+		var d, d2 [288]float32
+		for i := range d {
+			d[i] = float32(r.NormFloat64() * math.Pow(10, float64(r.IntN(7)-3)))
+		}
+		d2 = d
+		n := 35*stride + 8 + 16
+		v1, v2 := make([]float32, n), make([]float32, n)
+		for i := range v1 {
+			v1[i], v2[i] = -7777, -7777
+		}
+		wgIn43x8Asm(&d, v1[8:], stride)
+		wgIn43x8Go(&d2, v2[8:], stride)
+		for i := range v1 {
+			if math.Float32bits(v1[i]) != math.Float32bits(v2[i]) {
+				t.Fatalf("input transform, stride %d: element %d is %v, Go gives %v", stride, i, v1[i], v2[i])
+			}
+		}
+		q := make([]float32, 35*stride+8)
+		for i := range q {
+			q[i] = float32(r.NormFloat64())
+		}
+		var o1, o2 [192]float32
+		wgOut43x8Asm(q, stride, &o1)
+		wgOut43x8Go(q, stride, &o2)
+		for i := 0; i < 128; i++ {
+			if math.Float32bits(o1[i]) != math.Float32bits(o2[i]) {
+				t.Fatalf("output transform, stride %d: element %d is %v, Go gives %v", stride, i, o1[i], o2[i])
+			}
+		}
+	}
+}
+
+// TestWinogradF32EpilogueChunks runs the float32 Winograd path with small
+// chunks (several per image, the last one partial) on both of its work
+// splits, with bias, residual and each activation the output transform
+// applies, against the reference followed by the epilogue; and checks
+// that the eight-tile transforms and the one-tile ones give the same bits.
+func TestWinogradF32EpilogueChunks(t *testing.T) {
+	saved := wgChunkBytes
+	defer func() { wgChunkBytes = saved }()
+	r := rand.New(rand.NewPCG(5, 6))
+	acts := []gemm.Epilogue{{}, {Act: gemm.ActRelu}, {Act: gemm.ActClip, Min: -0.5, Max: 0.7}, {Act: gemm.ActLeakyRelu, Alpha: 0.1}}
+	for iter := 0; iter < 12; iter++ {
+		tile := 2 + 2*(iter%2)
+		p := Params{N: 1 + r.IntN(3), C: 8 + r.IntN(12), M: 8 + r.IntN(12), Group: 1, Kernel: []int{3, 3},
+			Strides: []int{1, 1}, Dilations: []int{1, 1}}
+		for a := 0; a < 2; a++ {
+			pb, pe := r.IntN(2), r.IntN(2)
+			in := 12 + r.IntN(20)
+			p.In = append(p.In, in)
+			p.Pads = append(p.Pads, pb)
+			p.Out = append(p.Out, in+pb+pe-2)
+		}
+		pts := (tile + 2) * (tile + 2)
+		// Chunks of 32 tiles.
+		wgChunkBytes = func() int { return 4 * pts * (p.C + p.M) * 40 }
+		x := randSlice(r, p.N*p.C*prod(p.In))
+		w := randSlice(r, p.M*p.C*9)
+		b := randSlice(r, p.M)
+		res := randSlice(r, p.N*p.M*prod(p.Out))
+		conv := make([]float32, len(res))
+		Reference(&p, x, w, b, conv)
+		mag := make([]float32, len(res))
+		Reference(&p, absSlice(x), absSlice(w), absSlice(b), mag)
+		var u []float32
+		if tile == 4 {
+			u = Winograd43Weights(w, p.M, p.C)
+		} else {
+			u = WinogradWeights(w, p.M, p.C)
+		}
+		for ai, ge := range acts {
+			ge.Residual = res
+			ep, ok := wgEpilogueFrom(b, &ge)
+			if !ok {
+				t.Fatalf("epilogue %v not taken", ge.Act)
+			}
+			var first []float32
+			for _, th := range []int{1, 2, 3} {
+				for _, asm := range []bool{true, false} {
+					if !asm && (th != 1 || !wgAsm) {
+						continue
+					}
+					savedAsm := wgAsm
+					wgAsm = wgAsm && asm
+					y, check := guarded(len(res))
+					runWinogradF32(&p, tile, x, u, y, &ep, th)
+					wgAsm = savedAsm
+					check(t)
+					if first == nil {
+						first = y
+						for i := range y {
+							want := conv[i] + res[i]
+							switch ge.Act {
+							case gemm.ActRelu:
+								want = max(want, 0)
+							case gemm.ActClip:
+								want = min(max(want, ge.Min), ge.Max)
+							case gemm.ActLeakyRelu:
+								if want < 0 {
+									want *= ge.Alpha
+								}
+							}
+							if d := math.Abs(float64(y[i] - want)); d > 1e-5*float64(mag[i]+abs32(res[i]))+1e-6 {
+								t.Fatalf("F(%d) %s act %d: element %d = %v, want %v", tile, fmtParams(p), ai, i, y[i], want)
+							}
+						}
+						continue
+					}
+					for i := range y {
+						if math.Float32bits(y[i]) != math.Float32bits(first[i]) {
+							t.Fatalf("F(%d) %s act %d, %d threads asm %v: element %d = %v, first run %v",
+								tile, fmtParams(p), ai, th, asm, i, y[i], first[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func abs32(v float32) float32 { return float32(math.Abs(float64(v))) }

@@ -1,0 +1,15 @@
+//go:build !amd64 || noasm
+
+package conv
+
+// wgAsm reports whether the float32 Winograd F(4×4, 3×3) transforms run
+// eight tiles at a time in assembly: not in this build.
+var wgAsm = false
+
+// wgIn43x8Asm stands in for the assembly kernel (never called: wgAsm is
+// false).
+func wgIn43x8Asm(d *[288]float32, v []float32, stride int) { wgIn43x8Go(d, v, stride) }
+
+// wgOut43x8Asm stands in for the assembly kernel (never called: wgAsm is
+// false).
+func wgOut43x8Asm(q []float32, stride int, out *[192]float32) { wgOut43x8Go(q, stride, out) }
