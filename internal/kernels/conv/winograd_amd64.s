@@ -455,6 +455,711 @@ TEXT ·wgIn43x8(SB), NOSPLIT, $0-24
 	VZEROUPPER
 	RET
 
+// func wgIn43g8(rows **float32, d *float32, v *float32, stride int)
+// Requires: AVX, AVX2
+TEXT ·wgIn43g8(SB), NOSPLIT, $0-32
+	MOVQ         rows+0(FP), AX
+	MOVQ         d+8(FP), CX
+	MOVQ         v+16(FP), DX
+	MOVQ         stride+24(FP), BX
+	MOVQ         (AX), SI
+	MOVQ         32(AX), DI
+	VMOVUPS      (SI), Y1
+	VMOVUPS      (DI), Y2
+	VPERM2F128   $0x20, Y2, Y1, Y0
+	VPERM2F128   $0x31, Y2, Y1, Y1
+	MOVQ         8(AX), SI
+	MOVQ         40(AX), DI
+	VMOVUPS      (SI), Y3
+	VMOVUPS      (DI), Y4
+	VPERM2F128   $0x20, Y4, Y3, Y2
+	VPERM2F128   $0x31, Y4, Y3, Y3
+	MOVQ         16(AX), SI
+	MOVQ         48(AX), DI
+	VMOVUPS      (SI), Y5
+	VMOVUPS      (DI), Y6
+	VPERM2F128   $0x20, Y6, Y5, Y4
+	VPERM2F128   $0x31, Y6, Y5, Y5
+	MOVQ         24(AX), SI
+	MOVQ         56(AX), DI
+	VMOVUPS      (SI), Y7
+	VMOVUPS      (DI), Y8
+	VPERM2F128   $0x20, Y8, Y7, Y6
+	VPERM2F128   $0x31, Y8, Y7, Y7
+	VUNPCKLPS    Y2, Y0, Y8
+	VUNPCKHPS    Y2, Y0, Y0
+	VUNPCKLPS    Y6, Y4, Y2
+	VUNPCKHPS    Y6, Y4, Y4
+	VUNPCKLPD    Y2, Y8, Y6
+	VMOVUPS      Y6, (CX)
+	VUNPCKHPD    Y2, Y8, Y6
+	VMOVUPS      Y6, 32(CX)
+	VUNPCKLPD    Y4, Y0, Y6
+	VMOVUPS      Y6, 64(CX)
+	VUNPCKHPD    Y4, Y0, Y6
+	VMOVUPS      Y6, 96(CX)
+	VUNPCKLPS    Y3, Y1, Y0
+	VUNPCKLPS    Y7, Y5, Y1
+	VUNPCKLPD    Y1, Y0, Y6
+	VMOVUPS      Y6, 128(CX)
+	VUNPCKHPD    Y1, Y0, Y6
+	VMOVUPS      Y6, 160(CX)
+	MOVQ         64(AX), SI
+	MOVQ         96(AX), DI
+	VMOVUPS      (SI), Y1
+	VMOVUPS      (DI), Y2
+	VPERM2F128   $0x20, Y2, Y1, Y0
+	VPERM2F128   $0x31, Y2, Y1, Y1
+	MOVQ         72(AX), SI
+	MOVQ         104(AX), DI
+	VMOVUPS      (SI), Y3
+	VMOVUPS      (DI), Y4
+	VPERM2F128   $0x20, Y4, Y3, Y2
+	VPERM2F128   $0x31, Y4, Y3, Y3
+	MOVQ         80(AX), SI
+	MOVQ         112(AX), DI
+	VMOVUPS      (SI), Y5
+	VMOVUPS      (DI), Y6
+	VPERM2F128   $0x20, Y6, Y5, Y4
+	VPERM2F128   $0x31, Y6, Y5, Y5
+	MOVQ         88(AX), SI
+	MOVQ         120(AX), DI
+	VMOVUPS      (SI), Y7
+	VMOVUPS      (DI), Y8
+	VPERM2F128   $0x20, Y8, Y7, Y6
+	VPERM2F128   $0x31, Y8, Y7, Y7
+	VUNPCKLPS    Y2, Y0, Y8
+	VUNPCKHPS    Y2, Y0, Y0
+	VUNPCKLPS    Y6, Y4, Y2
+	VUNPCKHPS    Y6, Y4, Y4
+	VUNPCKLPD    Y2, Y8, Y6
+	VMOVUPS      Y6, 192(CX)
+	VUNPCKHPD    Y2, Y8, Y6
+	VMOVUPS      Y6, 224(CX)
+	VUNPCKLPD    Y4, Y0, Y6
+	VMOVUPS      Y6, 256(CX)
+	VUNPCKHPD    Y4, Y0, Y6
+	VMOVUPS      Y6, 288(CX)
+	VUNPCKLPS    Y3, Y1, Y0
+	VUNPCKLPS    Y7, Y5, Y1
+	VUNPCKLPD    Y1, Y0, Y6
+	VMOVUPS      Y6, 320(CX)
+	VUNPCKHPD    Y1, Y0, Y6
+	VMOVUPS      Y6, 352(CX)
+	MOVQ         128(AX), SI
+	MOVQ         160(AX), DI
+	VMOVUPS      (SI), Y1
+	VMOVUPS      (DI), Y2
+	VPERM2F128   $0x20, Y2, Y1, Y0
+	VPERM2F128   $0x31, Y2, Y1, Y1
+	MOVQ         136(AX), SI
+	MOVQ         168(AX), DI
+	VMOVUPS      (SI), Y3
+	VMOVUPS      (DI), Y4
+	VPERM2F128   $0x20, Y4, Y3, Y2
+	VPERM2F128   $0x31, Y4, Y3, Y3
+	MOVQ         144(AX), SI
+	MOVQ         176(AX), DI
+	VMOVUPS      (SI), Y5
+	VMOVUPS      (DI), Y6
+	VPERM2F128   $0x20, Y6, Y5, Y4
+	VPERM2F128   $0x31, Y6, Y5, Y5
+	MOVQ         152(AX), SI
+	MOVQ         184(AX), DI
+	VMOVUPS      (SI), Y7
+	VMOVUPS      (DI), Y8
+	VPERM2F128   $0x20, Y8, Y7, Y6
+	VPERM2F128   $0x31, Y8, Y7, Y7
+	VUNPCKLPS    Y2, Y0, Y8
+	VUNPCKHPS    Y2, Y0, Y0
+	VUNPCKLPS    Y6, Y4, Y2
+	VUNPCKHPS    Y6, Y4, Y4
+	VUNPCKLPD    Y2, Y8, Y6
+	VMOVUPS      Y6, 384(CX)
+	VUNPCKHPD    Y2, Y8, Y6
+	VMOVUPS      Y6, 416(CX)
+	VUNPCKLPD    Y4, Y0, Y6
+	VMOVUPS      Y6, 448(CX)
+	VUNPCKHPD    Y4, Y0, Y6
+	VMOVUPS      Y6, 480(CX)
+	VUNPCKLPS    Y3, Y1, Y0
+	VUNPCKLPS    Y7, Y5, Y1
+	VUNPCKLPD    Y1, Y0, Y6
+	VMOVUPS      Y6, 512(CX)
+	VUNPCKHPD    Y1, Y0, Y6
+	VMOVUPS      Y6, 544(CX)
+	MOVQ         192(AX), SI
+	MOVQ         224(AX), DI
+	VMOVUPS      (SI), Y1
+	VMOVUPS      (DI), Y2
+	VPERM2F128   $0x20, Y2, Y1, Y0
+	VPERM2F128   $0x31, Y2, Y1, Y1
+	MOVQ         200(AX), SI
+	MOVQ         232(AX), DI
+	VMOVUPS      (SI), Y3
+	VMOVUPS      (DI), Y4
+	VPERM2F128   $0x20, Y4, Y3, Y2
+	VPERM2F128   $0x31, Y4, Y3, Y3
+	MOVQ         208(AX), SI
+	MOVQ         240(AX), DI
+	VMOVUPS      (SI), Y5
+	VMOVUPS      (DI), Y6
+	VPERM2F128   $0x20, Y6, Y5, Y4
+	VPERM2F128   $0x31, Y6, Y5, Y5
+	MOVQ         216(AX), SI
+	MOVQ         248(AX), DI
+	VMOVUPS      (SI), Y7
+	VMOVUPS      (DI), Y8
+	VPERM2F128   $0x20, Y8, Y7, Y6
+	VPERM2F128   $0x31, Y8, Y7, Y7
+	VUNPCKLPS    Y2, Y0, Y8
+	VUNPCKHPS    Y2, Y0, Y0
+	VUNPCKLPS    Y6, Y4, Y2
+	VUNPCKHPS    Y6, Y4, Y4
+	VUNPCKLPD    Y2, Y8, Y6
+	VMOVUPS      Y6, 576(CX)
+	VUNPCKHPD    Y2, Y8, Y6
+	VMOVUPS      Y6, 608(CX)
+	VUNPCKLPD    Y4, Y0, Y6
+	VMOVUPS      Y6, 640(CX)
+	VUNPCKHPD    Y4, Y0, Y6
+	VMOVUPS      Y6, 672(CX)
+	VUNPCKLPS    Y3, Y1, Y0
+	VUNPCKLPS    Y7, Y5, Y1
+	VUNPCKLPD    Y1, Y0, Y6
+	VMOVUPS      Y6, 704(CX)
+	VUNPCKHPD    Y1, Y0, Y6
+	VMOVUPS      Y6, 736(CX)
+	MOVQ         256(AX), SI
+	MOVQ         288(AX), DI
+	VMOVUPS      (SI), Y1
+	VMOVUPS      (DI), Y2
+	VPERM2F128   $0x20, Y2, Y1, Y0
+	VPERM2F128   $0x31, Y2, Y1, Y1
+	MOVQ         264(AX), SI
+	MOVQ         296(AX), DI
+	VMOVUPS      (SI), Y3
+	VMOVUPS      (DI), Y4
+	VPERM2F128   $0x20, Y4, Y3, Y2
+	VPERM2F128   $0x31, Y4, Y3, Y3
+	MOVQ         272(AX), SI
+	MOVQ         304(AX), DI
+	VMOVUPS      (SI), Y5
+	VMOVUPS      (DI), Y6
+	VPERM2F128   $0x20, Y6, Y5, Y4
+	VPERM2F128   $0x31, Y6, Y5, Y5
+	MOVQ         280(AX), SI
+	MOVQ         312(AX), DI
+	VMOVUPS      (SI), Y7
+	VMOVUPS      (DI), Y8
+	VPERM2F128   $0x20, Y8, Y7, Y6
+	VPERM2F128   $0x31, Y8, Y7, Y7
+	VUNPCKLPS    Y2, Y0, Y8
+	VUNPCKHPS    Y2, Y0, Y0
+	VUNPCKLPS    Y6, Y4, Y2
+	VUNPCKHPS    Y6, Y4, Y4
+	VUNPCKLPD    Y2, Y8, Y6
+	VMOVUPS      Y6, 768(CX)
+	VUNPCKHPD    Y2, Y8, Y6
+	VMOVUPS      Y6, 800(CX)
+	VUNPCKLPD    Y4, Y0, Y6
+	VMOVUPS      Y6, 832(CX)
+	VUNPCKHPD    Y4, Y0, Y6
+	VMOVUPS      Y6, 864(CX)
+	VUNPCKLPS    Y3, Y1, Y0
+	VUNPCKLPS    Y7, Y5, Y1
+	VUNPCKLPD    Y1, Y0, Y6
+	VMOVUPS      Y6, 896(CX)
+	VUNPCKHPD    Y1, Y0, Y6
+	VMOVUPS      Y6, 928(CX)
+	MOVQ         320(AX), SI
+	MOVQ         352(AX), DI
+	VMOVUPS      (SI), Y1
+	VMOVUPS      (DI), Y2
+	VPERM2F128   $0x20, Y2, Y1, Y0
+	VPERM2F128   $0x31, Y2, Y1, Y1
+	MOVQ         328(AX), SI
+	MOVQ         360(AX), DI
+	VMOVUPS      (SI), Y3
+	VMOVUPS      (DI), Y4
+	VPERM2F128   $0x20, Y4, Y3, Y2
+	VPERM2F128   $0x31, Y4, Y3, Y3
+	MOVQ         336(AX), SI
+	MOVQ         368(AX), DI
+	VMOVUPS      (SI), Y5
+	VMOVUPS      (DI), Y6
+	VPERM2F128   $0x20, Y6, Y5, Y4
+	VPERM2F128   $0x31, Y6, Y5, Y5
+	MOVQ         344(AX), SI
+	MOVQ         376(AX), DI
+	VMOVUPS      (SI), Y7
+	VMOVUPS      (DI), Y8
+	VPERM2F128   $0x20, Y8, Y7, Y6
+	VPERM2F128   $0x31, Y8, Y7, Y7
+	VUNPCKLPS    Y2, Y0, Y8
+	VUNPCKHPS    Y2, Y0, Y0
+	VUNPCKLPS    Y6, Y4, Y2
+	VUNPCKHPS    Y6, Y4, Y4
+	VUNPCKLPD    Y2, Y8, Y6
+	VMOVUPS      Y6, 960(CX)
+	VUNPCKHPD    Y2, Y8, Y6
+	VMOVUPS      Y6, 992(CX)
+	VUNPCKLPD    Y4, Y0, Y6
+	VMOVUPS      Y6, 1024(CX)
+	VUNPCKHPD    Y4, Y0, Y6
+	VMOVUPS      Y6, 1056(CX)
+	VUNPCKLPS    Y3, Y1, Y0
+	VUNPCKLPS    Y7, Y5, Y1
+	VUNPCKLPD    Y1, Y0, Y6
+	VMOVUPS      Y6, 1088(CX)
+	VUNPCKHPD    Y1, Y0, Y6
+	VMOVUPS      Y6, 1120(CX)
+	SHLQ         $0x02, BX
+	MOVL         $0x40000000, AX
+	VMOVD        AX, X0
+	VBROADCASTSS X0, Y0
+	MOVL         $0x40800000, AX
+	VMOVD        AX, X1
+	VBROADCASTSS X1, Y1
+	MOVL         $0x40a00000, AX
+	VMOVD        AX, X2
+	VBROADCASTSS X2, Y2
+	VMOVUPS      (CX), Y3
+	VMOVUPS      192(CX), Y4
+	VMOVUPS      384(CX), Y5
+	VMOVUPS      576(CX), Y6
+	VMOVUPS      768(CX), Y7
+	VMOVUPS      960(CX), Y8
+	VMULPS       Y3, Y1, Y3
+	VMULPS       Y5, Y2, Y10
+	VSUBPS       Y10, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMULPS       Y4, Y1, Y9
+	VMULPS       Y6, Y2, Y10
+	VSUBPS       Y10, Y9, Y9
+	VADDPS       Y8, Y9, Y9
+	VADDPS       Y5, Y4, Y10
+	VMULPS       Y10, Y1, Y10
+	VADDPS       Y7, Y6, Y8
+	VSUBPS       Y10, Y8, Y8
+	VSUBPS       Y5, Y4, Y10
+	VMULPS       Y10, Y1, Y10
+	VSUBPS       Y6, Y7, Y11
+	VADDPS       Y10, Y11, Y11
+	VSUBPS       Y5, Y7, Y5
+	VSUBPS       Y4, Y6, Y10
+	VMULPS       Y10, Y0, Y10
+	VADDPS       Y10, Y5, Y4
+	VSUBPS       Y10, Y5, Y5
+	VMOVUPS      Y3, (CX)
+	VMOVUPS      Y8, 192(CX)
+	VMOVUPS      Y11, 384(CX)
+	VMOVUPS      Y4, 576(CX)
+	VMOVUPS      Y5, 768(CX)
+	VMOVUPS      Y9, 960(CX)
+	VMOVUPS      32(CX), Y3
+	VMOVUPS      224(CX), Y4
+	VMOVUPS      416(CX), Y5
+	VMOVUPS      608(CX), Y6
+	VMOVUPS      800(CX), Y7
+	VMOVUPS      992(CX), Y8
+	VMULPS       Y3, Y1, Y3
+	VMULPS       Y5, Y2, Y10
+	VSUBPS       Y10, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMULPS       Y4, Y1, Y9
+	VMULPS       Y6, Y2, Y10
+	VSUBPS       Y10, Y9, Y9
+	VADDPS       Y8, Y9, Y9
+	VADDPS       Y5, Y4, Y10
+	VMULPS       Y10, Y1, Y10
+	VADDPS       Y7, Y6, Y8
+	VSUBPS       Y10, Y8, Y8
+	VSUBPS       Y5, Y4, Y10
+	VMULPS       Y10, Y1, Y10
+	VSUBPS       Y6, Y7, Y11
+	VADDPS       Y10, Y11, Y11
+	VSUBPS       Y5, Y7, Y5
+	VSUBPS       Y4, Y6, Y10
+	VMULPS       Y10, Y0, Y10
+	VADDPS       Y10, Y5, Y4
+	VSUBPS       Y10, Y5, Y5
+	VMOVUPS      Y3, 32(CX)
+	VMOVUPS      Y8, 224(CX)
+	VMOVUPS      Y11, 416(CX)
+	VMOVUPS      Y4, 608(CX)
+	VMOVUPS      Y5, 800(CX)
+	VMOVUPS      Y9, 992(CX)
+	VMOVUPS      64(CX), Y3
+	VMOVUPS      256(CX), Y4
+	VMOVUPS      448(CX), Y5
+	VMOVUPS      640(CX), Y6
+	VMOVUPS      832(CX), Y7
+	VMOVUPS      1024(CX), Y8
+	VMULPS       Y3, Y1, Y3
+	VMULPS       Y5, Y2, Y10
+	VSUBPS       Y10, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMULPS       Y4, Y1, Y9
+	VMULPS       Y6, Y2, Y10
+	VSUBPS       Y10, Y9, Y9
+	VADDPS       Y8, Y9, Y9
+	VADDPS       Y5, Y4, Y10
+	VMULPS       Y10, Y1, Y10
+	VADDPS       Y7, Y6, Y8
+	VSUBPS       Y10, Y8, Y8
+	VSUBPS       Y5, Y4, Y10
+	VMULPS       Y10, Y1, Y10
+	VSUBPS       Y6, Y7, Y11
+	VADDPS       Y10, Y11, Y11
+	VSUBPS       Y5, Y7, Y5
+	VSUBPS       Y4, Y6, Y10
+	VMULPS       Y10, Y0, Y10
+	VADDPS       Y10, Y5, Y4
+	VSUBPS       Y10, Y5, Y5
+	VMOVUPS      Y3, 64(CX)
+	VMOVUPS      Y8, 256(CX)
+	VMOVUPS      Y11, 448(CX)
+	VMOVUPS      Y4, 640(CX)
+	VMOVUPS      Y5, 832(CX)
+	VMOVUPS      Y9, 1024(CX)
+	VMOVUPS      96(CX), Y3
+	VMOVUPS      288(CX), Y4
+	VMOVUPS      480(CX), Y5
+	VMOVUPS      672(CX), Y6
+	VMOVUPS      864(CX), Y7
+	VMOVUPS      1056(CX), Y8
+	VMULPS       Y3, Y1, Y3
+	VMULPS       Y5, Y2, Y10
+	VSUBPS       Y10, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMULPS       Y4, Y1, Y9
+	VMULPS       Y6, Y2, Y10
+	VSUBPS       Y10, Y9, Y9
+	VADDPS       Y8, Y9, Y9
+	VADDPS       Y5, Y4, Y10
+	VMULPS       Y10, Y1, Y10
+	VADDPS       Y7, Y6, Y8
+	VSUBPS       Y10, Y8, Y8
+	VSUBPS       Y5, Y4, Y10
+	VMULPS       Y10, Y1, Y10
+	VSUBPS       Y6, Y7, Y11
+	VADDPS       Y10, Y11, Y11
+	VSUBPS       Y5, Y7, Y5
+	VSUBPS       Y4, Y6, Y10
+	VMULPS       Y10, Y0, Y10
+	VADDPS       Y10, Y5, Y4
+	VSUBPS       Y10, Y5, Y5
+	VMOVUPS      Y3, 96(CX)
+	VMOVUPS      Y8, 288(CX)
+	VMOVUPS      Y11, 480(CX)
+	VMOVUPS      Y4, 672(CX)
+	VMOVUPS      Y5, 864(CX)
+	VMOVUPS      Y9, 1056(CX)
+	VMOVUPS      128(CX), Y3
+	VMOVUPS      320(CX), Y4
+	VMOVUPS      512(CX), Y5
+	VMOVUPS      704(CX), Y6
+	VMOVUPS      896(CX), Y7
+	VMOVUPS      1088(CX), Y8
+	VMULPS       Y3, Y1, Y3
+	VMULPS       Y5, Y2, Y10
+	VSUBPS       Y10, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMULPS       Y4, Y1, Y9
+	VMULPS       Y6, Y2, Y10
+	VSUBPS       Y10, Y9, Y9
+	VADDPS       Y8, Y9, Y9
+	VADDPS       Y5, Y4, Y10
+	VMULPS       Y10, Y1, Y10
+	VADDPS       Y7, Y6, Y8
+	VSUBPS       Y10, Y8, Y8
+	VSUBPS       Y5, Y4, Y10
+	VMULPS       Y10, Y1, Y10
+	VSUBPS       Y6, Y7, Y11
+	VADDPS       Y10, Y11, Y11
+	VSUBPS       Y5, Y7, Y5
+	VSUBPS       Y4, Y6, Y10
+	VMULPS       Y10, Y0, Y10
+	VADDPS       Y10, Y5, Y4
+	VSUBPS       Y10, Y5, Y5
+	VMOVUPS      Y3, 128(CX)
+	VMOVUPS      Y8, 320(CX)
+	VMOVUPS      Y11, 512(CX)
+	VMOVUPS      Y4, 704(CX)
+	VMOVUPS      Y5, 896(CX)
+	VMOVUPS      Y9, 1088(CX)
+	VMOVUPS      160(CX), Y3
+	VMOVUPS      352(CX), Y4
+	VMOVUPS      544(CX), Y5
+	VMOVUPS      736(CX), Y6
+	VMOVUPS      928(CX), Y7
+	VMOVUPS      1120(CX), Y8
+	VMULPS       Y3, Y1, Y3
+	VMULPS       Y5, Y2, Y10
+	VSUBPS       Y10, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMULPS       Y4, Y1, Y9
+	VMULPS       Y6, Y2, Y10
+	VSUBPS       Y10, Y9, Y9
+	VADDPS       Y8, Y9, Y9
+	VADDPS       Y5, Y4, Y10
+	VMULPS       Y10, Y1, Y10
+	VADDPS       Y7, Y6, Y8
+	VSUBPS       Y10, Y8, Y8
+	VSUBPS       Y5, Y4, Y10
+	VMULPS       Y10, Y1, Y10
+	VSUBPS       Y6, Y7, Y11
+	VADDPS       Y10, Y11, Y11
+	VSUBPS       Y5, Y7, Y5
+	VSUBPS       Y4, Y6, Y10
+	VMULPS       Y10, Y0, Y10
+	VADDPS       Y10, Y5, Y4
+	VSUBPS       Y10, Y5, Y5
+	VMOVUPS      Y3, 160(CX)
+	VMOVUPS      Y8, 352(CX)
+	VMOVUPS      Y11, 544(CX)
+	VMOVUPS      Y4, 736(CX)
+	VMOVUPS      Y5, 928(CX)
+	VMOVUPS      Y9, 1120(CX)
+	MOVQ         DX, AX
+	VMOVUPS      (CX), Y3
+	VMOVUPS      32(CX), Y4
+	VMOVUPS      64(CX), Y5
+	VMOVUPS      96(CX), Y6
+	VMOVUPS      128(CX), Y7
+	VMOVUPS      160(CX), Y8
+	VMULPS       Y3, Y1, Y3
+	VMULPS       Y5, Y2, Y10
+	VSUBPS       Y10, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMULPS       Y4, Y1, Y9
+	VMULPS       Y6, Y2, Y10
+	VSUBPS       Y10, Y9, Y9
+	VADDPS       Y8, Y9, Y9
+	VADDPS       Y5, Y4, Y10
+	VMULPS       Y10, Y1, Y10
+	VADDPS       Y7, Y6, Y8
+	VSUBPS       Y10, Y8, Y8
+	VSUBPS       Y5, Y4, Y10
+	VMULPS       Y10, Y1, Y10
+	VSUBPS       Y6, Y7, Y11
+	VADDPS       Y10, Y11, Y11
+	VSUBPS       Y5, Y7, Y5
+	VSUBPS       Y4, Y6, Y10
+	VMULPS       Y10, Y0, Y10
+	VADDPS       Y10, Y5, Y4
+	VSUBPS       Y10, Y5, Y5
+	VMOVUPS      Y3, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y8, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y11, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y4, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y5, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y9, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      192(CX), Y3
+	VMOVUPS      224(CX), Y4
+	VMOVUPS      256(CX), Y5
+	VMOVUPS      288(CX), Y6
+	VMOVUPS      320(CX), Y7
+	VMOVUPS      352(CX), Y8
+	VMULPS       Y3, Y1, Y3
+	VMULPS       Y5, Y2, Y10
+	VSUBPS       Y10, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMULPS       Y4, Y1, Y9
+	VMULPS       Y6, Y2, Y10
+	VSUBPS       Y10, Y9, Y9
+	VADDPS       Y8, Y9, Y9
+	VADDPS       Y5, Y4, Y10
+	VMULPS       Y10, Y1, Y10
+	VADDPS       Y7, Y6, Y8
+	VSUBPS       Y10, Y8, Y8
+	VSUBPS       Y5, Y4, Y10
+	VMULPS       Y10, Y1, Y10
+	VSUBPS       Y6, Y7, Y11
+	VADDPS       Y10, Y11, Y11
+	VSUBPS       Y5, Y7, Y5
+	VSUBPS       Y4, Y6, Y10
+	VMULPS       Y10, Y0, Y10
+	VADDPS       Y10, Y5, Y4
+	VSUBPS       Y10, Y5, Y5
+	VMOVUPS      Y3, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y8, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y11, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y4, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y5, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y9, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      384(CX), Y3
+	VMOVUPS      416(CX), Y4
+	VMOVUPS      448(CX), Y5
+	VMOVUPS      480(CX), Y6
+	VMOVUPS      512(CX), Y7
+	VMOVUPS      544(CX), Y8
+	VMULPS       Y3, Y1, Y3
+	VMULPS       Y5, Y2, Y10
+	VSUBPS       Y10, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMULPS       Y4, Y1, Y9
+	VMULPS       Y6, Y2, Y10
+	VSUBPS       Y10, Y9, Y9
+	VADDPS       Y8, Y9, Y9
+	VADDPS       Y5, Y4, Y10
+	VMULPS       Y10, Y1, Y10
+	VADDPS       Y7, Y6, Y8
+	VSUBPS       Y10, Y8, Y8
+	VSUBPS       Y5, Y4, Y10
+	VMULPS       Y10, Y1, Y10
+	VSUBPS       Y6, Y7, Y11
+	VADDPS       Y10, Y11, Y11
+	VSUBPS       Y5, Y7, Y5
+	VSUBPS       Y4, Y6, Y10
+	VMULPS       Y10, Y0, Y10
+	VADDPS       Y10, Y5, Y4
+	VSUBPS       Y10, Y5, Y5
+	VMOVUPS      Y3, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y8, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y11, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y4, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y5, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y9, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      576(CX), Y3
+	VMOVUPS      608(CX), Y4
+	VMOVUPS      640(CX), Y5
+	VMOVUPS      672(CX), Y6
+	VMOVUPS      704(CX), Y7
+	VMOVUPS      736(CX), Y8
+	VMULPS       Y3, Y1, Y3
+	VMULPS       Y5, Y2, Y10
+	VSUBPS       Y10, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMULPS       Y4, Y1, Y9
+	VMULPS       Y6, Y2, Y10
+	VSUBPS       Y10, Y9, Y9
+	VADDPS       Y8, Y9, Y9
+	VADDPS       Y5, Y4, Y10
+	VMULPS       Y10, Y1, Y10
+	VADDPS       Y7, Y6, Y8
+	VSUBPS       Y10, Y8, Y8
+	VSUBPS       Y5, Y4, Y10
+	VMULPS       Y10, Y1, Y10
+	VSUBPS       Y6, Y7, Y11
+	VADDPS       Y10, Y11, Y11
+	VSUBPS       Y5, Y7, Y5
+	VSUBPS       Y4, Y6, Y10
+	VMULPS       Y10, Y0, Y10
+	VADDPS       Y10, Y5, Y4
+	VSUBPS       Y10, Y5, Y5
+	VMOVUPS      Y3, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y8, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y11, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y4, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y5, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y9, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      768(CX), Y3
+	VMOVUPS      800(CX), Y4
+	VMOVUPS      832(CX), Y5
+	VMOVUPS      864(CX), Y6
+	VMOVUPS      896(CX), Y7
+	VMOVUPS      928(CX), Y8
+	VMULPS       Y3, Y1, Y3
+	VMULPS       Y5, Y2, Y10
+	VSUBPS       Y10, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMULPS       Y4, Y1, Y9
+	VMULPS       Y6, Y2, Y10
+	VSUBPS       Y10, Y9, Y9
+	VADDPS       Y8, Y9, Y9
+	VADDPS       Y5, Y4, Y10
+	VMULPS       Y10, Y1, Y10
+	VADDPS       Y7, Y6, Y8
+	VSUBPS       Y10, Y8, Y8
+	VSUBPS       Y5, Y4, Y10
+	VMULPS       Y10, Y1, Y10
+	VSUBPS       Y6, Y7, Y11
+	VADDPS       Y10, Y11, Y11
+	VSUBPS       Y5, Y7, Y5
+	VSUBPS       Y4, Y6, Y10
+	VMULPS       Y10, Y0, Y10
+	VADDPS       Y10, Y5, Y4
+	VSUBPS       Y10, Y5, Y5
+	VMOVUPS      Y3, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y8, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y11, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y4, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y5, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y9, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      960(CX), Y3
+	VMOVUPS      992(CX), Y4
+	VMOVUPS      1024(CX), Y5
+	VMOVUPS      1056(CX), Y6
+	VMOVUPS      1088(CX), Y7
+	VMOVUPS      1120(CX), Y8
+	VMULPS       Y3, Y1, Y3
+	VMULPS       Y5, Y2, Y10
+	VSUBPS       Y10, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMULPS       Y4, Y1, Y9
+	VMULPS       Y6, Y2, Y10
+	VSUBPS       Y10, Y9, Y9
+	VADDPS       Y8, Y9, Y9
+	VADDPS       Y5, Y4, Y10
+	VMULPS       Y10, Y1, Y10
+	VADDPS       Y7, Y6, Y2
+	VSUBPS       Y10, Y2, Y2
+	VSUBPS       Y5, Y4, Y10
+	VMULPS       Y10, Y1, Y10
+	VSUBPS       Y6, Y7, Y1
+	VADDPS       Y10, Y1, Y1
+	VSUBPS       Y5, Y7, Y5
+	VSUBPS       Y4, Y6, Y10
+	VMULPS       Y10, Y0, Y10
+	VADDPS       Y10, Y5, Y0
+	VSUBPS       Y10, Y5, Y4
+	VMOVUPS      Y3, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y2, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y1, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y0, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y4, (AX)
+	ADDQ         BX, AX
+	VMOVUPS      Y9, (AX)
+	ADDQ         BX, AX
+	VZEROUPPER
+	RET
+
 // func wgOut43x8(q *float32, stride int, out *float32)
 // Requires: AVX, AVX2
 TEXT ·wgOut43x8(SB), NOSPLIT, $0-24
@@ -745,5 +1450,594 @@ TEXT ·wgOut43x8(SB), NOSPLIT, $0-24
 	VMOVUPS      Y0, 416(DX)
 	VMOVUPS      Y1, 448(DX)
 	VMOVUPS      Y2, 480(DX)
+	VZEROUPPER
+	RET
+
+// func wgOut43s8(q *float32, stride int, out *float32, rows **float32, res **float32, ep *float32)
+// Requires: AVX, AVX2
+TEXT ·wgOut43s8(SB), NOSPLIT, $0-48
+	MOVQ         q+0(FP), AX
+	MOVQ         stride+8(FP), CX
+	MOVQ         out+16(FP), DX
+	SHLQ         $0x02, CX
+	MOVL         $0x40000000, BX
+	VMOVD        BX, X0
+	VBROADCASTSS X0, Y0
+	MOVL         $0x40800000, BX
+	VMOVD        BX, X1
+	VBROADCASTSS X1, Y1
+	MOVL         $0x41000000, BX
+	VMOVD        BX, X2
+	VBROADCASTSS X2, Y2
+	LEAQ         (CX)(CX*2), BX
+	SHLQ         $0x01, BX
+	MOVQ         AX, SI
+	VMOVUPS      (SI), Y3
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y4
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y5
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y6
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y7
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y8
+	VADDPS       Y5, Y4, Y9
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y6, Y5
+	VSUBPS       Y7, Y6, Y6
+	VADDPS       Y9, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VMULPS       Y6, Y0, Y10
+	VADDPS       Y10, Y4, Y7
+	VMULPS       Y5, Y1, Y10
+	VADDPS       Y10, Y9, Y5
+	VMULPS       Y6, Y2, Y10
+	VADDPS       Y10, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VMOVUPS      Y3, (DX)
+	VMOVUPS      Y7, 192(DX)
+	VMOVUPS      Y5, 384(DX)
+	VMOVUPS      Y4, 576(DX)
+	ADDQ         CX, AX
+	MOVQ         AX, SI
+	VMOVUPS      (SI), Y3
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y4
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y5
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y6
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y7
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y8
+	VADDPS       Y5, Y4, Y9
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y6, Y5
+	VSUBPS       Y7, Y6, Y6
+	VADDPS       Y9, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VMULPS       Y6, Y0, Y10
+	VADDPS       Y10, Y4, Y7
+	VMULPS       Y5, Y1, Y10
+	VADDPS       Y10, Y9, Y5
+	VMULPS       Y6, Y2, Y10
+	VADDPS       Y10, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VMOVUPS      Y3, 32(DX)
+	VMOVUPS      Y7, 224(DX)
+	VMOVUPS      Y5, 416(DX)
+	VMOVUPS      Y4, 608(DX)
+	ADDQ         CX, AX
+	MOVQ         AX, SI
+	VMOVUPS      (SI), Y3
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y4
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y5
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y6
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y7
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y8
+	VADDPS       Y5, Y4, Y9
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y6, Y5
+	VSUBPS       Y7, Y6, Y6
+	VADDPS       Y9, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VMULPS       Y6, Y0, Y10
+	VADDPS       Y10, Y4, Y7
+	VMULPS       Y5, Y1, Y10
+	VADDPS       Y10, Y9, Y5
+	VMULPS       Y6, Y2, Y10
+	VADDPS       Y10, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VMOVUPS      Y3, 64(DX)
+	VMOVUPS      Y7, 256(DX)
+	VMOVUPS      Y5, 448(DX)
+	VMOVUPS      Y4, 640(DX)
+	ADDQ         CX, AX
+	MOVQ         AX, SI
+	VMOVUPS      (SI), Y3
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y4
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y5
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y6
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y7
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y8
+	VADDPS       Y5, Y4, Y9
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y6, Y5
+	VSUBPS       Y7, Y6, Y6
+	VADDPS       Y9, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VMULPS       Y6, Y0, Y10
+	VADDPS       Y10, Y4, Y7
+	VMULPS       Y5, Y1, Y10
+	VADDPS       Y10, Y9, Y5
+	VMULPS       Y6, Y2, Y10
+	VADDPS       Y10, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VMOVUPS      Y3, 96(DX)
+	VMOVUPS      Y7, 288(DX)
+	VMOVUPS      Y5, 480(DX)
+	VMOVUPS      Y4, 672(DX)
+	ADDQ         CX, AX
+	MOVQ         AX, SI
+	VMOVUPS      (SI), Y3
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y4
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y5
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y6
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y7
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y8
+	VADDPS       Y5, Y4, Y9
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y6, Y5
+	VSUBPS       Y7, Y6, Y6
+	VADDPS       Y9, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VMULPS       Y6, Y0, Y10
+	VADDPS       Y10, Y4, Y7
+	VMULPS       Y5, Y1, Y10
+	VADDPS       Y10, Y9, Y5
+	VMULPS       Y6, Y2, Y10
+	VADDPS       Y10, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VMOVUPS      Y3, 128(DX)
+	VMOVUPS      Y7, 320(DX)
+	VMOVUPS      Y5, 512(DX)
+	VMOVUPS      Y4, 704(DX)
+	ADDQ         CX, AX
+	MOVQ         AX, SI
+	VMOVUPS      (SI), Y3
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y4
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y5
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y6
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y7
+	ADDQ         BX, SI
+	VMOVUPS      (SI), Y8
+	VADDPS       Y5, Y4, Y9
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y6, Y5
+	VSUBPS       Y7, Y6, Y6
+	VADDPS       Y9, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VMULPS       Y6, Y0, Y10
+	VADDPS       Y10, Y4, Y7
+	VMULPS       Y5, Y1, Y10
+	VADDPS       Y10, Y9, Y5
+	VMULPS       Y6, Y2, Y10
+	VADDPS       Y10, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VMOVUPS      Y3, 160(DX)
+	VMOVUPS      Y7, 352(DX)
+	VMOVUPS      Y5, 544(DX)
+	VMOVUPS      Y4, 736(DX)
+	ADDQ         CX, AX
+	VMOVUPS      (DX), Y3
+	VMOVUPS      32(DX), Y4
+	VMOVUPS      64(DX), Y5
+	VMOVUPS      96(DX), Y6
+	VMOVUPS      128(DX), Y7
+	VMOVUPS      160(DX), Y8
+	VADDPS       Y5, Y4, Y9
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y6, Y5
+	VSUBPS       Y7, Y6, Y6
+	VADDPS       Y9, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VMULPS       Y6, Y0, Y10
+	VADDPS       Y10, Y4, Y7
+	VMULPS       Y5, Y1, Y10
+	VADDPS       Y10, Y9, Y5
+	VMULPS       Y6, Y2, Y10
+	VADDPS       Y10, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VMOVUPS      Y3, (DX)
+	VMOVUPS      Y7, 32(DX)
+	VMOVUPS      Y5, 64(DX)
+	VMOVUPS      Y4, 96(DX)
+	VMOVUPS      192(DX), Y3
+	VMOVUPS      224(DX), Y4
+	VMOVUPS      256(DX), Y5
+	VMOVUPS      288(DX), Y6
+	VMOVUPS      320(DX), Y7
+	VMOVUPS      352(DX), Y8
+	VADDPS       Y5, Y4, Y9
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y6, Y5
+	VSUBPS       Y7, Y6, Y6
+	VADDPS       Y9, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VMULPS       Y6, Y0, Y10
+	VADDPS       Y10, Y4, Y7
+	VMULPS       Y5, Y1, Y10
+	VADDPS       Y10, Y9, Y5
+	VMULPS       Y6, Y2, Y10
+	VADDPS       Y10, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VMOVUPS      Y3, 128(DX)
+	VMOVUPS      Y7, 160(DX)
+	VMOVUPS      Y5, 192(DX)
+	VMOVUPS      Y4, 224(DX)
+	VMOVUPS      384(DX), Y3
+	VMOVUPS      416(DX), Y4
+	VMOVUPS      448(DX), Y5
+	VMOVUPS      480(DX), Y6
+	VMOVUPS      512(DX), Y7
+	VMOVUPS      544(DX), Y8
+	VADDPS       Y5, Y4, Y9
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y6, Y5
+	VSUBPS       Y7, Y6, Y6
+	VADDPS       Y9, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VMULPS       Y6, Y0, Y10
+	VADDPS       Y10, Y4, Y7
+	VMULPS       Y5, Y1, Y10
+	VADDPS       Y10, Y9, Y5
+	VMULPS       Y6, Y2, Y10
+	VADDPS       Y10, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VMOVUPS      Y3, 256(DX)
+	VMOVUPS      Y7, 288(DX)
+	VMOVUPS      Y5, 320(DX)
+	VMOVUPS      Y4, 352(DX)
+	VMOVUPS      576(DX), Y3
+	VMOVUPS      608(DX), Y4
+	VMOVUPS      640(DX), Y5
+	VMOVUPS      672(DX), Y6
+	VMOVUPS      704(DX), Y7
+	VMOVUPS      736(DX), Y8
+	VADDPS       Y5, Y4, Y9
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y7, Y6, Y5
+	VSUBPS       Y7, Y6, Y6
+	VADDPS       Y9, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VMULPS       Y6, Y0, Y7
+	VADDPS       Y7, Y4, Y0
+	VMULPS       Y5, Y1, Y7
+	VADDPS       Y7, Y9, Y1
+	VMULPS       Y6, Y2, Y7
+	VADDPS       Y7, Y4, Y2
+	VADDPS       Y8, Y2, Y2
+	VMOVUPS      Y3, 384(DX)
+	VMOVUPS      Y0, 416(DX)
+	VMOVUPS      Y1, 448(DX)
+	VMOVUPS      Y2, 480(DX)
+
+	// epilogue
+	MOVQ           rows+24(FP), AX
+	MOVQ           res+32(FP), CX
+	MOVQ           ep+40(FP), BX
+	VBROADCASTSS   (BX), Y0
+	VBROADCASTSS   4(BX), Y1
+	VBROADCASTSS   8(BX), Y2
+	VADDPS         (DX), Y0, Y3
+	VADDPS         32(DX), Y0, Y4
+	VADDPS         64(DX), Y0, Y5
+	VADDPS         96(DX), Y0, Y6
+	VUNPCKLPS      Y4, Y3, Y7
+	VUNPCKHPS      Y4, Y3, Y3
+	VUNPCKLPS      Y6, Y5, Y4
+	VUNPCKHPS      Y6, Y5, Y5
+	VUNPCKLPD      Y4, Y7, Y6
+	VUNPCKHPD      Y4, Y7, Y4
+	VUNPCKLPD      Y5, Y3, Y7
+	VUNPCKHPD      Y5, Y3, Y3
+	TESTQ          CX, CX
+	JZ             nores00
+	MOVQ           (CX), BX
+	VBROADCASTF128 (BX), Y5
+	MOVQ           32(CX), BX
+	VINSERTF128    $0x01, (BX), Y5, Y5
+	VADDPS         Y5, Y6, Y6
+
+nores00:
+	VMAXPS         Y6, Y1, Y6
+	VMINPS         Y6, Y2, Y6
+	MOVQ           (AX), BX
+	VMOVUPS        X6, (BX)
+	MOVQ           32(AX), BX
+	VEXTRACTF128   $0x01, Y6, (BX)
+	TESTQ          CX, CX
+	JZ             nores01
+	MOVQ           8(CX), BX
+	VBROADCASTF128 (BX), Y5
+	MOVQ           40(CX), BX
+	VINSERTF128    $0x01, (BX), Y5, Y5
+	VADDPS         Y5, Y4, Y4
+
+nores01:
+	VMAXPS         Y4, Y1, Y4
+	VMINPS         Y4, Y2, Y4
+	MOVQ           8(AX), BX
+	VMOVUPS        X4, (BX)
+	MOVQ           40(AX), BX
+	VEXTRACTF128   $0x01, Y4, (BX)
+	TESTQ          CX, CX
+	JZ             nores02
+	MOVQ           16(CX), BX
+	VBROADCASTF128 (BX), Y4
+	MOVQ           48(CX), BX
+	VINSERTF128    $0x01, (BX), Y4, Y4
+	VADDPS         Y4, Y7, Y7
+
+nores02:
+	VMAXPS         Y7, Y1, Y7
+	VMINPS         Y7, Y2, Y7
+	MOVQ           16(AX), BX
+	VMOVUPS        X7, (BX)
+	MOVQ           48(AX), BX
+	VEXTRACTF128   $0x01, Y7, (BX)
+	TESTQ          CX, CX
+	JZ             nores03
+	MOVQ           24(CX), BX
+	VBROADCASTF128 (BX), Y4
+	MOVQ           56(CX), BX
+	VINSERTF128    $0x01, (BX), Y4, Y4
+	VADDPS         Y4, Y3, Y3
+
+nores03:
+	VMAXPS         Y3, Y1, Y3
+	VMINPS         Y3, Y2, Y3
+	MOVQ           24(AX), BX
+	VMOVUPS        X3, (BX)
+	MOVQ           56(AX), BX
+	VEXTRACTF128   $0x01, Y3, (BX)
+	VADDPS         128(DX), Y0, Y3
+	VADDPS         160(DX), Y0, Y4
+	VADDPS         192(DX), Y0, Y5
+	VADDPS         224(DX), Y0, Y6
+	VUNPCKLPS      Y4, Y3, Y7
+	VUNPCKHPS      Y4, Y3, Y3
+	VUNPCKLPS      Y6, Y5, Y4
+	VUNPCKHPS      Y6, Y5, Y5
+	VUNPCKLPD      Y4, Y7, Y6
+	VUNPCKHPD      Y4, Y7, Y4
+	VUNPCKLPD      Y5, Y3, Y7
+	VUNPCKHPD      Y5, Y3, Y3
+	TESTQ          CX, CX
+	JZ             nores10
+	MOVQ           64(CX), BX
+	VBROADCASTF128 (BX), Y5
+	MOVQ           96(CX), BX
+	VINSERTF128    $0x01, (BX), Y5, Y5
+	VADDPS         Y5, Y6, Y6
+
+nores10:
+	VMAXPS         Y6, Y1, Y6
+	VMINPS         Y6, Y2, Y6
+	MOVQ           64(AX), BX
+	VMOVUPS        X6, (BX)
+	MOVQ           96(AX), BX
+	VEXTRACTF128   $0x01, Y6, (BX)
+	TESTQ          CX, CX
+	JZ             nores11
+	MOVQ           72(CX), BX
+	VBROADCASTF128 (BX), Y5
+	MOVQ           104(CX), BX
+	VINSERTF128    $0x01, (BX), Y5, Y5
+	VADDPS         Y5, Y4, Y4
+
+nores11:
+	VMAXPS         Y4, Y1, Y4
+	VMINPS         Y4, Y2, Y4
+	MOVQ           72(AX), BX
+	VMOVUPS        X4, (BX)
+	MOVQ           104(AX), BX
+	VEXTRACTF128   $0x01, Y4, (BX)
+	TESTQ          CX, CX
+	JZ             nores12
+	MOVQ           80(CX), BX
+	VBROADCASTF128 (BX), Y4
+	MOVQ           112(CX), BX
+	VINSERTF128    $0x01, (BX), Y4, Y4
+	VADDPS         Y4, Y7, Y7
+
+nores12:
+	VMAXPS         Y7, Y1, Y7
+	VMINPS         Y7, Y2, Y7
+	MOVQ           80(AX), BX
+	VMOVUPS        X7, (BX)
+	MOVQ           112(AX), BX
+	VEXTRACTF128   $0x01, Y7, (BX)
+	TESTQ          CX, CX
+	JZ             nores13
+	MOVQ           88(CX), BX
+	VBROADCASTF128 (BX), Y4
+	MOVQ           120(CX), BX
+	VINSERTF128    $0x01, (BX), Y4, Y4
+	VADDPS         Y4, Y3, Y3
+
+nores13:
+	VMAXPS         Y3, Y1, Y3
+	VMINPS         Y3, Y2, Y3
+	MOVQ           88(AX), BX
+	VMOVUPS        X3, (BX)
+	MOVQ           120(AX), BX
+	VEXTRACTF128   $0x01, Y3, (BX)
+	VADDPS         256(DX), Y0, Y3
+	VADDPS         288(DX), Y0, Y4
+	VADDPS         320(DX), Y0, Y5
+	VADDPS         352(DX), Y0, Y6
+	VUNPCKLPS      Y4, Y3, Y7
+	VUNPCKHPS      Y4, Y3, Y3
+	VUNPCKLPS      Y6, Y5, Y4
+	VUNPCKHPS      Y6, Y5, Y5
+	VUNPCKLPD      Y4, Y7, Y6
+	VUNPCKHPD      Y4, Y7, Y4
+	VUNPCKLPD      Y5, Y3, Y7
+	VUNPCKHPD      Y5, Y3, Y3
+	TESTQ          CX, CX
+	JZ             nores20
+	MOVQ           128(CX), BX
+	VBROADCASTF128 (BX), Y5
+	MOVQ           160(CX), BX
+	VINSERTF128    $0x01, (BX), Y5, Y5
+	VADDPS         Y5, Y6, Y6
+
+nores20:
+	VMAXPS         Y6, Y1, Y6
+	VMINPS         Y6, Y2, Y6
+	MOVQ           128(AX), BX
+	VMOVUPS        X6, (BX)
+	MOVQ           160(AX), BX
+	VEXTRACTF128   $0x01, Y6, (BX)
+	TESTQ          CX, CX
+	JZ             nores21
+	MOVQ           136(CX), BX
+	VBROADCASTF128 (BX), Y5
+	MOVQ           168(CX), BX
+	VINSERTF128    $0x01, (BX), Y5, Y5
+	VADDPS         Y5, Y4, Y4
+
+nores21:
+	VMAXPS         Y4, Y1, Y4
+	VMINPS         Y4, Y2, Y4
+	MOVQ           136(AX), BX
+	VMOVUPS        X4, (BX)
+	MOVQ           168(AX), BX
+	VEXTRACTF128   $0x01, Y4, (BX)
+	TESTQ          CX, CX
+	JZ             nores22
+	MOVQ           144(CX), BX
+	VBROADCASTF128 (BX), Y4
+	MOVQ           176(CX), BX
+	VINSERTF128    $0x01, (BX), Y4, Y4
+	VADDPS         Y4, Y7, Y7
+
+nores22:
+	VMAXPS         Y7, Y1, Y7
+	VMINPS         Y7, Y2, Y7
+	MOVQ           144(AX), BX
+	VMOVUPS        X7, (BX)
+	MOVQ           176(AX), BX
+	VEXTRACTF128   $0x01, Y7, (BX)
+	TESTQ          CX, CX
+	JZ             nores23
+	MOVQ           152(CX), BX
+	VBROADCASTF128 (BX), Y4
+	MOVQ           184(CX), BX
+	VINSERTF128    $0x01, (BX), Y4, Y4
+	VADDPS         Y4, Y3, Y3
+
+nores23:
+	VMAXPS         Y3, Y1, Y3
+	VMINPS         Y3, Y2, Y3
+	MOVQ           152(AX), BX
+	VMOVUPS        X3, (BX)
+	MOVQ           184(AX), BX
+	VEXTRACTF128   $0x01, Y3, (BX)
+	VADDPS         384(DX), Y0, Y3
+	VADDPS         416(DX), Y0, Y4
+	VADDPS         448(DX), Y0, Y5
+	VADDPS         480(DX), Y0, Y0
+	VUNPCKLPS      Y4, Y3, Y6
+	VUNPCKHPS      Y4, Y3, Y3
+	VUNPCKLPS      Y0, Y5, Y4
+	VUNPCKHPS      Y0, Y5, Y0
+	VUNPCKLPD      Y4, Y6, Y5
+	VUNPCKHPD      Y4, Y6, Y4
+	VUNPCKLPD      Y0, Y3, Y6
+	VUNPCKHPD      Y0, Y3, Y0
+	TESTQ          CX, CX
+	JZ             nores30
+	MOVQ           192(CX), BX
+	VBROADCASTF128 (BX), Y3
+	MOVQ           224(CX), BX
+	VINSERTF128    $0x01, (BX), Y3, Y3
+	VADDPS         Y3, Y5, Y5
+
+nores30:
+	VMAXPS         Y5, Y1, Y5
+	VMINPS         Y5, Y2, Y5
+	MOVQ           192(AX), BX
+	VMOVUPS        X5, (BX)
+	MOVQ           224(AX), BX
+	VEXTRACTF128   $0x01, Y5, (BX)
+	TESTQ          CX, CX
+	JZ             nores31
+	MOVQ           200(CX), BX
+	VBROADCASTF128 (BX), Y3
+	MOVQ           232(CX), BX
+	VINSERTF128    $0x01, (BX), Y3, Y3
+	VADDPS         Y3, Y4, Y4
+
+nores31:
+	VMAXPS         Y4, Y1, Y4
+	VMINPS         Y4, Y2, Y4
+	MOVQ           200(AX), BX
+	VMOVUPS        X4, (BX)
+	MOVQ           232(AX), BX
+	VEXTRACTF128   $0x01, Y4, (BX)
+	TESTQ          CX, CX
+	JZ             nores32
+	MOVQ           208(CX), BX
+	VBROADCASTF128 (BX), Y3
+	MOVQ           240(CX), BX
+	VINSERTF128    $0x01, (BX), Y3, Y3
+	VADDPS         Y3, Y6, Y6
+
+nores32:
+	VMAXPS         Y6, Y1, Y6
+	VMINPS         Y6, Y2, Y6
+	MOVQ           208(AX), BX
+	VMOVUPS        X6, (BX)
+	MOVQ           240(AX), BX
+	VEXTRACTF128   $0x01, Y6, (BX)
+	TESTQ          CX, CX
+	JZ             nores33
+	MOVQ           216(CX), BX
+	VBROADCASTF128 (BX), Y3
+	MOVQ           248(CX), BX
+	VINSERTF128    $0x01, (BX), Y3, Y3
+	VADDPS         Y3, Y0, Y0
+
+nores33:
+	VMAXPS       Y0, Y1, Y0
+	VMINPS       Y0, Y2, Y0
+	MOVQ         216(AX), BX
+	VMOVUPS      X0, (BX)
+	MOVQ         248(AX), BX
+	VEXTRACTF128 $0x01, Y0, (BX)
 	VZEROUPPER
 	RET

@@ -12,6 +12,13 @@ package conv
 //go:noescape
 func wgIn43x8(d *float32, v *float32, stride int)
 
+// wgIn43g8 is wgIn43x8 on eight tiles gathered first into d: row r of
+// tile l is the six values at rows[8r+l] (eight are read from each).
+// It needs AVX2.
+//
+//go:noescape
+func wgIn43g8(rows **float32, d *float32, v *float32, stride int)
+
 // wgOut43x8 computes the F(4×4, 3×3) output transform Aᵀ·Q·A of eight
 // tiles: Q[k][s] of tile l is q[(6k+s)·stride+l], and output (a, b) of
 // tile l goes to out[(4a+b)·8+l] (out holds 24·8 floats: it is also
@@ -19,3 +26,12 @@ func wgIn43x8(d *float32, v *float32, stride int)
 //
 //go:noescape
 func wgOut43x8(q *float32, stride int, out *float32)
+
+// wgOut43s8 is wgOut43x8 followed by the epilogue and the stores: row a
+// of tile l (four values) is set to min(max(Y + ep[0] + R, ep[1]), ep[2])
+// at rows[8a+l], where R is the four values at res[8a+l] (0 when res is
+// nil). The bounds are applied as max(ep[1], x), then min(ep[2], x), so
+// NaN passes through. It needs AVX2.
+//
+//go:noescape
+func wgOut43s8(q *float32, stride int, out *float32, rows **float32, res **float32, ep *float32)

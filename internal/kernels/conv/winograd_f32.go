@@ -324,6 +324,8 @@ func wgInput43(g *wgGeom, xn []float32, c, c0, c1 int, v []float32) {
 	stride := c * nt
 	var buf [36]float32
 	var d [288]float32
+	var rows [48]*float32
+	var edge [8 * 48]float32
 	plane := g.ih * g.iw
 	for ci := c0; ci < c1; ci++ {
 		xc := xn[ci*plane : (ci+1)*plane]
@@ -331,24 +333,30 @@ func wgInput43(g *wgGeom, xn []float32, c, c0, c1 int, v []float32) {
 		ty, tx := g.t0/g.tw, g.t0%g.tw
 		j := 0
 		if wgAsm {
-			// Eight tiles at a time: gather them lane-major, then
-			// transform in assembly.
+			// Eight tiles at a time, gathered and transformed in
+			// assembly from row pointers: into the image, or into a
+			// zero-padded copy for tiles at its border (and those
+			// whose 8-wide row reads would leave the plane).
 			for ; j+8 <= nt; j += 8 {
 				for l := 0; l < 8; l++ {
 					y0, x0 := ty*4-g.ph, tx*4-g.pw
-					src, ld := buf[:], 6
-					if y0 >= 0 && x0 >= 0 && y0+6 <= g.ih && x0+6 <= g.iw {
-						src, ld = xc[y0*g.iw+x0:], g.iw
+					if y0 >= 0 && x0 >= 0 && y0+6 <= g.ih && x0+6 <= g.iw && (y0+5)*g.iw+x0+8 <= plane {
+						for r := 0; r < 6; r++ {
+							rows[8*r+l] = &xc[(y0+r)*g.iw+x0]
+						}
 					} else {
-						wgEdgeTile(xc, g.ih, g.iw, y0, x0, 6, buf[:])
+						e := edge[l*48 : l*48+48]
+						wgEdgeTileLd(xc, g.ih, g.iw, y0, x0, e)
+						for r := 0; r < 6; r++ {
+							rows[8*r+l] = &e[8*r]
+						}
 					}
-					wgGather6(&d, l, src, ld)
 					if tx++; tx == g.tw {
 						tx = 0
 						ty++
 					}
 				}
-				wgIn43x8Asm(&d, vc[j:], stride)
+				wgIn43g8Asm(&rows, &d, vc[j:], stride)
 			}
 		}
 		for ; j < nt; j++ {
@@ -367,14 +375,18 @@ func wgInput43(g *wgGeom, xn []float32, c, c0, c1 int, v []float32) {
 	}
 }
 
-// wgGather6 copies the 6×6 tile whose rows start at src[0], src[ld], ...
-// into lane l of d (d[(6r+s)·8+l]).
-func wgGather6(d *[288]float32, l int, src []float32, ld int) {
-	l &= 7
-	for r := 0; r < 6; r++ {
-		row := src[r*ld : r*ld+6]
-		o := d[r*48+l:]
-		o[0], o[8], o[16], o[24], o[32], o[40] = row[0], row[1], row[2], row[3], row[4], row[5]
+// wgEdgeTileLd copies the 6×6 input tile at (y0, x0) of xc (ih×iw) into
+// e with rows 8 apart, zeros outside the image and in columns 6 and 7.
+func wgEdgeTileLd(xc []float32, ih, iw, y0, x0 int, e []float32) {
+	e = e[:48]
+	clear(e)
+	s0, s1 := max(0, -x0), min(6, iw-x0)
+	if s0 >= s1 {
+		return
+	}
+	for r := max(0, -y0); r < 6 && y0+r < ih; r++ {
+		off := (y0+r)*iw + x0
+		copy(e[r*8+s0:r*8+s1], xc[off+s0:off+s1])
 	}
 }
 
@@ -397,6 +409,8 @@ func wgOutput43(g *wgGeom, mm []float32, m, m0, m1 int, yn, res []float32, ep *w
 	stride := m * nt
 	plane := g.oh * g.ow
 	var o8 [192]float32
+	var rows, rres [32]*float32
+	var sy, sr [8 * 16]float32
 	for mo := m0; mo < m1; mo++ {
 		var bv float32
 		if ep.bias != nil {
@@ -410,6 +424,63 @@ func wgOutput43(g *wgGeom, mm []float32, m, m0, m1 int, yn, res []float32, ep *w
 		mc := mm[mo*nt:]
 		ty, tx := g.t0/g.tw, g.t0%g.tw
 		j := 0
+		if wgAsm && ep.act != gemm.ActLeakyRelu {
+			// Eight tiles at a time, transformed and stored with the
+			// epilogue in assembly through row pointers: into the
+			// output, or into scratch for tiles that cross its border.
+			epv := [3]float32{bv, ep.lo, ep.hi}
+			var resp **float32
+			if ro != nil {
+				resp = &rres[0]
+			}
+			for ; j+8 <= nt; j += 8 {
+				ty0, tx0 := ty, tx
+				for l := 0; l < 8; l++ {
+					oy, ox := ty*4, tx*4
+					if oy+4 <= g.oh && ox+4 <= g.ow {
+						for a := 0; a < 4; a++ {
+							rows[8*a+l] = &yo[(oy+a)*g.ow+ox]
+							if ro != nil {
+								rres[8*a+l] = &ro[(oy+a)*g.ow+ox]
+							}
+						}
+					} else {
+						for a := 0; a < 4; a++ {
+							rows[8*a+l] = &sy[l*16+4*a]
+							if ro != nil {
+								rr := sr[l*16+4*a : l*16+4*a+4]
+								for b := range rr {
+									if oy+a < g.oh && ox+b < g.ow {
+										rr[b] = ro[(oy+a)*g.ow+ox+b]
+									}
+								}
+								rres[8*a+l] = &rr[0]
+							}
+						}
+					}
+					if tx++; tx == g.tw {
+						tx = 0
+						ty++
+					}
+				}
+				wgOut43s8Asm(mc[j:], stride, &o8, &rows, resp, &epv)
+				// Copy the border tiles' valid parts out of scratch.
+				ty, tx = ty0, tx0
+				for l := 0; l < 8; l++ {
+					oy, ox := ty*4, tx*4
+					if oy+4 > g.oh || ox+4 > g.ow {
+						for a := 0; a < 4 && oy+a < g.oh; a++ {
+							n := min(4, g.ow-ox)
+							copy(yo[(oy+a)*g.ow+ox:(oy+a)*g.ow+ox+n], sy[l*16+4*a:l*16+4*a+n])
+						}
+					}
+					if tx++; tx == g.tw {
+						tx = 0
+						ty++
+					}
+				}
+			}
+		}
 		if wgAsm {
 			for ; j+8 <= nt; j += 8 {
 				wgOut43x8Asm(mc[j:], stride, &o8)

@@ -28,7 +28,9 @@ func main() {
 	ConstraintExpr("amd64,!noasm")
 	if *set == "winograd" {
 		wgIn43x8()
+		wgIn43g8()
 		wgOut43x8()
+		wgOut43s8()
 	} else {
 		dwTaps()
 	}

@@ -105,6 +105,65 @@ func wgIn43x8() {
 	d := Load(Param("d"), GP64())
 	v := Load(Param("v"), GP64())
 	stride := Load(Param("stride"), GP64())
+	inTransform(d, v, stride)
+}
+
+// wgIn43g8 emits the input transform of eight tiles gathered from rows.
+func wgIn43g8() {
+	TEXT("wgIn43g8", NOSPLIT, "func(rows **float32, d *float32, v *float32, stride int)")
+	Pragma("noescape")
+	Doc(
+		"wgIn43g8 is wgIn43x8 on eight tiles gathered first into d: row r of",
+		"tile l is the six values at rows[8r+l] (eight are read from each).",
+		"It needs AVX2.",
+	)
+	rows := Load(Param("rows"), GP64())
+	d := Load(Param("d"), GP64())
+	v := Load(Param("v"), GP64())
+	stride := Load(Param("stride"), GP64())
+	p, q := GP64(), GP64()
+	for r := 0; r < 6; r++ {
+		// a[l] = row r of tiles l and l+4, values 0..3; b[l] values 4..7.
+		var a, b [4]VecVirtual
+		for l := 0; l < 4; l++ {
+			a[l], b[l] = YMM(), YMM()
+			MOVQ(Mem{Base: rows, Disp: 8 * (8*r + l)}, p)
+			MOVQ(Mem{Base: rows, Disp: 8 * (8*r + l + 4)}, q)
+			x, y := YMM(), YMM()
+			VMOVUPS(Mem{Base: p}, x)
+			VMOVUPS(Mem{Base: q}, y)
+			VPERM2F128(U8(0x20), y, x, a[l])
+			VPERM2F128(U8(0x31), y, x, b[l])
+		}
+		// Transpose to S[s] = value s of tiles 0..7.
+		u0, u1, u2, u3 := YMM(), YMM(), YMM(), YMM()
+		VUNPCKLPS(a[1], a[0], u0) // t0s0 t1s0 t0s1 t1s1 | t4.. t5..
+		VUNPCKHPS(a[1], a[0], u1) // t0s2 t1s2 t0s3 t1s3 | ...
+		VUNPCKLPS(a[3], a[2], u2)
+		VUNPCKHPS(a[3], a[2], u3)
+		sv := YMM()
+		VUNPCKLPD(u2, u0, sv)
+		VMOVUPS(sv, Mem{Base: d, Disp: 32 * (6*r + 0)})
+		VUNPCKHPD(u2, u0, sv)
+		VMOVUPS(sv, Mem{Base: d, Disp: 32 * (6*r + 1)})
+		VUNPCKLPD(u3, u1, sv)
+		VMOVUPS(sv, Mem{Base: d, Disp: 32 * (6*r + 2)})
+		VUNPCKHPD(u3, u1, sv)
+		VMOVUPS(sv, Mem{Base: d, Disp: 32 * (6*r + 3)})
+		w0, w2 := YMM(), YMM()
+		VUNPCKLPS(b[1], b[0], w0)
+		VUNPCKLPS(b[3], b[2], w2)
+		VUNPCKLPD(w2, w0, sv)
+		VMOVUPS(sv, Mem{Base: d, Disp: 32 * (6*r + 4)})
+		VUNPCKHPD(w2, w0, sv)
+		VMOVUPS(sv, Mem{Base: d, Disp: 32 * (6*r + 5)})
+	}
+	inTransform(d, v, stride)
+}
+
+// inTransform emits the transform of the lane-major tiles at d into v
+// (stride in elements), then returns.
+func inTransform(d, v, stride Register) {
 	SHLQ(U8(2), stride) // bytes
 	two := broadcastConst(0x40000000)
 	four := broadcastConst(0x40800000)
@@ -153,6 +212,84 @@ func wgOut43x8() {
 	q := Load(Param("q"), GP64())
 	stride := Load(Param("stride"), GP64())
 	out := Load(Param("out"), GP64())
+	outTransform(q, stride, out)
+	VZEROUPPER()
+	RET()
+}
+
+// wgOut43s8 emits the output transform of eight tiles stored through row
+// pointers with the epilogue.
+func wgOut43s8() {
+	TEXT("wgOut43s8", NOSPLIT, "func(q *float32, stride int, out *float32, rows **float32, res **float32, ep *float32)")
+	Pragma("noescape")
+	Doc(
+		"wgOut43s8 is wgOut43x8 followed by the epilogue and the stores: row a",
+		"of tile l (four values) is set to min(max(Y + ep[0] + R, ep[1]), ep[2])",
+		"at rows[8a+l], where R is the four values at res[8a+l] (0 when res is",
+		"nil). The bounds are applied as max(ep[1], x), then min(ep[2], x), so",
+		"NaN passes through. It needs AVX2.",
+	)
+	q := Load(Param("q"), GP64())
+	stride := Load(Param("stride"), GP64())
+	out := Load(Param("out"), GP64())
+	outTransform(q, stride, out)
+	Comment("epilogue")
+	rows := Load(Param("rows"), GP64())
+	res := Load(Param("res"), GP64())
+	ep := Load(Param("ep"), GP64())
+	bias, lo, hi := YMM(), YMM(), YMM()
+	VBROADCASTSS(Mem{Base: ep}, bias)
+	VBROADCASTSS(Mem{Base: ep, Disp: 4}, lo)
+	VBROADCASTSS(Mem{Base: ep, Disp: 8}, hi)
+	p, rp := GP64(), GP64()
+	for a := 0; a < 4; a++ {
+		var y [4]VecVirtual
+		for b := 0; b < 4; b++ {
+			y[b] = YMM()
+			VADDPS(Mem{Base: out, Disp: 32 * (4*a + b)}, bias, y[b])
+		}
+		// Transpose: g[l] = values 0..3 of tiles l (low) and l+4 (high).
+		u0, u1, u2, u3 := YMM(), YMM(), YMM(), YMM()
+		VUNPCKLPS(y[1], y[0], u0) // t0b0 t0b1 t1b0 t1b1 | t4.. t5..
+		VUNPCKHPS(y[1], y[0], u1) // t2b0 t2b1 t3b0 t3b1 | t6.. t7..
+		VUNPCKLPS(y[3], y[2], u2) // t0b2 t0b3 t1b2 t1b3 | ...
+		VUNPCKHPS(y[3], y[2], u3)
+		var g [4]VecVirtual
+		for i := range g {
+			g[i] = YMM()
+		}
+		VUNPCKLPD(u2, u0, g[0])
+		VUNPCKHPD(u2, u0, g[1])
+		VUNPCKLPD(u3, u1, g[2])
+		VUNPCKHPD(u3, u1, g[3])
+		for l := 0; l < 4; l++ {
+			TESTQ(res, res)
+			JZ(LabelRef(lbl("nores", a, l)))
+			t := YMM()
+			MOVQ(Mem{Base: res, Disp: 8 * (8*a + l)}, rp)
+			VBROADCASTF128(Mem{Base: rp}, t)
+			MOVQ(Mem{Base: res, Disp: 8 * (8*a + l + 4)}, rp)
+			VINSERTF128(U8(1), Mem{Base: rp}, t, t)
+			VADDPS(t, g[l], g[l])
+			Label(lbl("nores", a, l))
+			VMAXPS(g[l], lo, g[l])
+			VMINPS(g[l], hi, g[l])
+			MOVQ(Mem{Base: rows, Disp: 8 * (8*a + l)}, p)
+			VMOVUPS(g[l].AsX(), Mem{Base: p})
+			MOVQ(Mem{Base: rows, Disp: 8 * (8*a + l + 4)}, p)
+			VEXTRACTF128(U8(1), g[l], Mem{Base: p})
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+func lbl(s string, a, l int) string {
+	return s + string(rune('0'+a)) + string(rune('0'+l))
+}
+
+// outTransform emits Aᵀ·Q·A of eight tiles into out[(4a+b)·8].
+func outTransform(q, stride, out Register) {
 	SHLQ(U8(2), stride)
 	two := broadcastConst(0x40000000)
 	four := broadcastConst(0x40800000)
@@ -191,6 +328,4 @@ func wgOut43x8() {
 			VMOVUPS(o[b], Mem{Base: out, Disp: 32 * (4*a + b)})
 		}
 	}
-	VZEROUPPER()
-	RET()
 }
