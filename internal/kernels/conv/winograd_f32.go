@@ -86,19 +86,15 @@ type wgEpilogue struct {
 }
 
 // wgEpilogueFrom converts a bias and a gemm.Epilogue (its Residual in
-// the output's layout, BiasPerRow ignored: the bias is per output
-// channel) and reports whether the output transform can apply it: Relu,
-// Clip, LeakyRelu or none, else the caller applies the activation after.
+// the output's layout, its own Bias and BiasPerRow unused: the bias is per
+// output channel) into what the output transform applies, and reports
+// whether that includes the activation (Relu, Clip, LeakyRelu or none);
+// when not, the transform applies bias and residual only and
+// wgActivate must follow.
 func wgEpilogueFrom(bias []float32, ep *gemm.Epilogue) (wgEpilogue, bool) {
-	e := wgEpilogue{bias: bias, lo: float32(math.Inf(-1)), hi: float32(math.Inf(1))}
+	e := wgEpilogue{bias: bias, lo: negInf32, hi: posInf32}
 	if ep == nil {
 		return e, true
-	}
-	if ep.Bias != nil {
-		if bias != nil {
-			return e, false
-		}
-		e.bias = ep.Bias
 	}
 	e.res = ep.Residual
 	e.act = ep.Act
@@ -111,9 +107,49 @@ func wgEpilogueFrom(bias []float32, ep *gemm.Epilogue) (wgEpilogue, bool) {
 	case gemm.ActLeakyRelu:
 		e.alpha = ep.Alpha
 	default:
+		e.act = gemm.ActNone
 		return e, false
 	}
 	return e, true
+}
+
+// runWinogradEpilogueF32 computes y = Act(conv(x, w) + bias + residual)
+// for a float32 Winograd plan with tile 2 or 4 (u from WinogradWeights or
+// Winograd43Weights), ep giving the residual (y's layout) and the
+// activation. The activations other than Relu, Clip and LeakyRelu are
+// applied in a pass after the transforms, with the formulas of the GEMM
+// epilogue.
+func runWinogradEpilogueF32(p *Params, tile int, x, u, bias []float32, ep *gemm.Epilogue, y []float32, threads int) {
+	e, whole := wgEpilogueFrom(bias, ep)
+	runWinogradF32(p, tile, x, u, y, &e, threads)
+	if !whole {
+		const block = 1 << 14
+		ParallelFor((len(y)+block-1)/block, threads, func(_, i int) {
+			wgActivate(y[i*block:min(len(y), (i+1)*block)], ep)
+		})
+	}
+}
+
+// wgActivate applies ep's activation to x in place, as gemm's epilogue
+// does (Sigmoid and SiLU through gemm.Sigmoid).
+func wgActivate(x []float32, ep *gemm.Epilogue) {
+	switch ep.Act {
+	case gemm.ActSigmoid, gemm.ActSiLU:
+		gemm.Sigmoid(x, ep.Act == gemm.ActSiLU)
+	case gemm.ActHardSigmoid:
+		al, be := ep.Alpha, ep.Beta
+		for i, v := range x {
+			x[i] = max(0, min(1, al*v+be))
+		}
+	case gemm.ActHardSwish:
+		for i, v := range x {
+			x[i] = v * max(0, min(1, v*(1.0/6)+0.5))
+		}
+	case gemm.ActTanh:
+		for i, v := range x {
+			x[i] = float32(math.Tanh(float64(v)))
+		}
+	}
 }
 
 // wgChunkFor gives the number of tiles a chunk holds: the

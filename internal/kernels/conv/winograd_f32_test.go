@@ -56,7 +56,8 @@ func TestWinogradF32EpilogueChunks(t *testing.T) {
 	saved := wgChunkBytes
 	defer func() { wgChunkBytes = saved }()
 	r := rand.New(rand.NewPCG(5, 6))
-	acts := []gemm.Epilogue{{}, {Act: gemm.ActRelu}, {Act: gemm.ActClip, Min: -0.5, Max: 0.7}, {Act: gemm.ActLeakyRelu, Alpha: 0.1}}
+	acts := []gemm.Epilogue{{}, {Act: gemm.ActRelu}, {Act: gemm.ActClip, Min: -0.5, Max: 0.7}, {Act: gemm.ActLeakyRelu, Alpha: 0.1},
+		{Act: gemm.ActSigmoid}, {Act: gemm.ActHardSwish}}
 	for iter := 0; iter < 12; iter++ {
 		tile := 2 + 2*(iter%2)
 		p := Params{N: 1 + r.IntN(3), C: 8 + r.IntN(12), M: 8 + r.IntN(12), Group: 1, Kernel: []int{3, 3},
@@ -87,10 +88,6 @@ func TestWinogradF32EpilogueChunks(t *testing.T) {
 		}
 		for ai, ge := range acts {
 			ge.Residual = res
-			ep, ok := wgEpilogueFrom(b, &ge)
-			if !ok {
-				t.Fatalf("epilogue %v not taken", ge.Act)
-			}
 			var first []float32
 			for _, th := range []int{1, 2, 3} {
 				for _, asm := range []bool{true, false} {
@@ -100,14 +97,24 @@ func TestWinogradF32EpilogueChunks(t *testing.T) {
 					savedAsm := wgAsm
 					wgAsm = wgAsm && asm
 					y, check := guarded(len(res))
-					runWinogradF32(&p, tile, x, u, y, &ep, th)
+					runWinogradEpilogueF32(&p, tile, x, u, b, &ge, y, th)
 					wgAsm = savedAsm
 					check(t)
 					if first == nil {
 						first = y
 						for i := range y {
 							want := conv[i] + res[i]
+							// Bound on the error of the sum, times the
+							// activation's largest slope (HardSwish: 1.5),
+							// plus the error of the activation itself.
+							tol := 1e-5*float64(mag[i]+abs32(res[i])) + 1e-6
 							switch ge.Act {
+							case gemm.ActSigmoid:
+								want = float32(1 / (1 + math.Exp(-float64(want))))
+								tol += 1e-6
+							case gemm.ActHardSwish:
+								want = want * max(0, min(1, want/6+0.5))
+								tol *= 1.5
 							case gemm.ActRelu:
 								want = max(want, 0)
 							case gemm.ActClip:
@@ -117,7 +124,7 @@ func TestWinogradF32EpilogueChunks(t *testing.T) {
 									want *= ge.Alpha
 								}
 							}
-							if d := math.Abs(float64(y[i] - want)); d > 1e-5*float64(mag[i]+abs32(res[i]))+1e-6 {
+							if d := math.Abs(float64(y[i] - want)); d > tol {
 								t.Fatalf("F(%d) %s act %d: element %d = %v, want %v", tile, fmtParams(p), ai, i, y[i], want)
 							}
 						}
