@@ -154,19 +154,24 @@ func wgActivate(x []float32, ep *gemm.Epilogue) {
 
 // wgChunkFor gives the number of tiles a chunk holds: the
 // transform-domain buffers V (pts·C·chunk) and M (pts·M·chunk) together
-// take about wgChunkBytes, the chunk a multiple of 16 (the GEMM's panel
-// width) and at least 32 so that the GEMMs are not too thin.
-func wgChunkFor(pts, c, m int) int {
-	ch := wgChunkBytes() / (4 * pts * (c + m))
-	return max(32, min(ch&^15, 256))
+// take at most about wgChunkBytes, and at least 32 tiles so that the GEMMs
+// are not too thin. The tiles are spread evenly over the chunks, each a
+// multiple of 16 (the GEMM's panel width) but the last.
+func wgChunkFor(pts, c, m, tiles int) int {
+	ch := max(32, min(wgChunkBytes()/(4*pts*(c+m)), 256))
+	if ch >= tiles {
+		return max(tiles, 1)
+	}
+	chunks := (tiles + ch - 1) / ch
+	return min(((tiles+chunks-1)/chunks+15)&^15, tiles)
 }
 
-// wgChunkBytes is the size of a chunk's transform-domain buffers: four
+// wgChunkBytes is the size of a chunk's transform-domain buffers: eight
 // times the L2 size. Each GEMM works on one transform point's V[ξ] and
 // M[ξ], a small part of that, and the transforms stream through them;
-// measured on a 512 KiB L2, chunks of 2 MiB beat 0.5 and 1 MiB on 64- and
-// 128-channel layers (wider GEMMs) and tie on wider layers.
-var wgChunkBytes = func() int { return 4 * l2Bytes }
+// measured on a 512 KiB L2 (ResNet's 3×3 layers), the wider GEMMs of
+// 4 MiB chunks beat 1 and 2 MiB ones.
+var wgChunkBytes = func() int { return 8 * l2Bytes }
 
 // runWinogradF32 is the float32 Winograd convolution, tile 2 (F(2×2,
 // 3×3), u from WinogradWeights) or 4 (F(4×4, 3×3), u from
@@ -181,7 +186,7 @@ func runWinogradF32(p *Params, tile int, x, u, y []float32, ep *wgEpilogue, thre
 	a := tile + 2 // input tile side
 	pts := a * a
 	pa := wgPacked(u, pts, m, c)
-	chunk := min(wgChunkFor(pts, c, m), tiles)
+	chunk := wgChunkFor(pts, c, m, tiles)
 	chunks := (tiles + chunk - 1) / chunk
 	items := p.N * chunks
 	plane, oplane := ih*iw, oh*ow
