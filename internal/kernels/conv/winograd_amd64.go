@@ -23,17 +23,36 @@ func wgOut43x8Asm(q []float32, stride int, out *[192]float32) {
 	wgOut43x8(&q[0], stride, &out[0])
 }
 
-// wgIn43g8Asm gathers eight tiles from row pointers (see wgIn43g8) and
-// transforms them into v. Each row pointer must have 8 readable values.
-func wgIn43g8Asm(rows *[48]*float32, d *[288]float32, v []float32, stride int) {
-	_ = v[35*stride+7]
-	wgIn43g8(&rows[0], &d[0], &v[0], stride)
-}
-
 // wgOut43s8Asm transforms eight tiles and stores them through row
 // pointers with the epilogue ep = {bias, lo, hi} (see wgOut43s8); res is
 // nil or points to the residual's 32 row pointers.
 func wgOut43s8Asm(q []float32, stride int, out *[192]float32, rows *[32]*float32, res **float32, ep *[3]float32) {
 	_ = q[35*stride+7]
 	wgOut43s8(&q[0], stride, &out[0], &rows[0], res, &ep[0])
+}
+
+// wgIn43o8Asm gathers eight tiles, row r of tile l at
+// base[offs[l]+r·ld] (8 values read), and transforms them into v.
+func wgIn43o8Asm(base []float32, offs *[8]int, ld int, d *[288]float32, v []float32, stride int) {
+	for _, o := range offs {
+		_ = base[o : o+5*ld+8]
+	}
+	_ = v[35*stride+7]
+	wgIn43o8(&base[0], &offs[0], ld, &d[0], &v[0], stride)
+}
+
+// wgOut43o8Asm transforms eight tiles and stores them, row a of tile l at
+// y[offs[l]+a·ld], with the epilogue ep = {bias, lo, hi} and the residual
+// res (nil, or laid out as y).
+func wgOut43o8Asm(q []float32, stride int, out *[192]float32, y, res []float32, offs *[8]int, ld int, ep *[3]float32) {
+	_ = q[35*stride+7]
+	for _, o := range offs {
+		_ = y[o : o+3*ld+4]
+	}
+	var rp *float32
+	if res != nil {
+		_ = res[:len(y)]
+		rp = &res[0]
+	}
+	wgOut43o8(&q[0], stride, &out[0], &y[0], rp, &offs[0], ld, &ep[0])
 }

@@ -455,33 +455,43 @@ TEXT ·wgIn43x8(SB), NOSPLIT, $0-24
 	VZEROUPPER
 	RET
 
-// func wgIn43g8(rows **float32, d *float32, v *float32, stride int)
+// func wgIn43o8(base *float32, offs *int, ld int, d *float32, v *float32, stride int)
 // Requires: AVX, AVX2
-TEXT ·wgIn43g8(SB), NOSPLIT, $0-32
-	MOVQ         rows+0(FP), AX
-	MOVQ         d+8(FP), CX
-	MOVQ         v+16(FP), DX
-	MOVQ         stride+24(FP), BX
-	MOVQ         (AX), SI
-	MOVQ         32(AX), DI
+TEXT ·wgIn43o8(SB), NOSPLIT, $0-48
+	MOVQ         base+0(FP), AX
+	MOVQ         offs+8(FP), CX
+	MOVQ         ld+16(FP), DX
+	MOVQ         d+24(FP), BX
+	SHLQ         $0x02, DX
+	MOVQ         (CX), SI
+	LEAQ         (AX)(SI*4), SI
+	MOVQ         32(CX), DI
+	LEAQ         (AX)(DI*4), DI
 	VMOVUPS      (SI), Y1
 	VMOVUPS      (DI), Y2
 	VPERM2F128   $0x20, Y2, Y1, Y0
 	VPERM2F128   $0x31, Y2, Y1, Y1
-	MOVQ         8(AX), SI
-	MOVQ         40(AX), DI
+	MOVQ         8(CX), SI
+	LEAQ         (AX)(SI*4), SI
+	MOVQ         40(CX), DI
+	LEAQ         (AX)(DI*4), DI
 	VMOVUPS      (SI), Y3
 	VMOVUPS      (DI), Y4
 	VPERM2F128   $0x20, Y4, Y3, Y2
 	VPERM2F128   $0x31, Y4, Y3, Y3
-	MOVQ         16(AX), SI
-	MOVQ         48(AX), DI
+	MOVQ         16(CX), SI
+	LEAQ         (AX)(SI*4), SI
+	MOVQ         48(CX), DI
+	LEAQ         (AX)(DI*4), DI
 	VMOVUPS      (SI), Y5
 	VMOVUPS      (DI), Y6
 	VPERM2F128   $0x20, Y6, Y5, Y4
 	VPERM2F128   $0x31, Y6, Y5, Y5
-	MOVQ         24(AX), SI
-	MOVQ         56(AX), DI
+	MOVQ         24(CX), SI
+	LEAQ         (AX)(SI*4), SI
+	MOVQ         56(CX), DI
+	LEAQ         (AX)(DI*4), DI
+	ADDQ         DX, AX
 	VMOVUPS      (SI), Y7
 	VMOVUPS      (DI), Y8
 	VPERM2F128   $0x20, Y8, Y7, Y6
@@ -491,39 +501,48 @@ TEXT ·wgIn43g8(SB), NOSPLIT, $0-32
 	VUNPCKLPS    Y6, Y4, Y2
 	VUNPCKHPS    Y6, Y4, Y4
 	VUNPCKLPD    Y2, Y8, Y6
-	VMOVUPS      Y6, (CX)
+	VMOVUPS      Y6, (BX)
 	VUNPCKHPD    Y2, Y8, Y6
-	VMOVUPS      Y6, 32(CX)
+	VMOVUPS      Y6, 32(BX)
 	VUNPCKLPD    Y4, Y0, Y6
-	VMOVUPS      Y6, 64(CX)
+	VMOVUPS      Y6, 64(BX)
 	VUNPCKHPD    Y4, Y0, Y6
-	VMOVUPS      Y6, 96(CX)
+	VMOVUPS      Y6, 96(BX)
 	VUNPCKLPS    Y3, Y1, Y0
 	VUNPCKLPS    Y7, Y5, Y1
 	VUNPCKLPD    Y1, Y0, Y6
-	VMOVUPS      Y6, 128(CX)
+	VMOVUPS      Y6, 128(BX)
 	VUNPCKHPD    Y1, Y0, Y6
-	VMOVUPS      Y6, 160(CX)
-	MOVQ         64(AX), SI
-	MOVQ         96(AX), DI
+	VMOVUPS      Y6, 160(BX)
+	MOVQ         (CX), SI
+	LEAQ         (AX)(SI*4), SI
+	MOVQ         32(CX), DI
+	LEAQ         (AX)(DI*4), DI
 	VMOVUPS      (SI), Y1
 	VMOVUPS      (DI), Y2
 	VPERM2F128   $0x20, Y2, Y1, Y0
 	VPERM2F128   $0x31, Y2, Y1, Y1
-	MOVQ         72(AX), SI
-	MOVQ         104(AX), DI
+	MOVQ         8(CX), SI
+	LEAQ         (AX)(SI*4), SI
+	MOVQ         40(CX), DI
+	LEAQ         (AX)(DI*4), DI
 	VMOVUPS      (SI), Y3
 	VMOVUPS      (DI), Y4
 	VPERM2F128   $0x20, Y4, Y3, Y2
 	VPERM2F128   $0x31, Y4, Y3, Y3
-	MOVQ         80(AX), SI
-	MOVQ         112(AX), DI
+	MOVQ         16(CX), SI
+	LEAQ         (AX)(SI*4), SI
+	MOVQ         48(CX), DI
+	LEAQ         (AX)(DI*4), DI
 	VMOVUPS      (SI), Y5
 	VMOVUPS      (DI), Y6
 	VPERM2F128   $0x20, Y6, Y5, Y4
 	VPERM2F128   $0x31, Y6, Y5, Y5
-	MOVQ         88(AX), SI
-	MOVQ         120(AX), DI
+	MOVQ         24(CX), SI
+	LEAQ         (AX)(SI*4), SI
+	MOVQ         56(CX), DI
+	LEAQ         (AX)(DI*4), DI
+	ADDQ         DX, AX
 	VMOVUPS      (SI), Y7
 	VMOVUPS      (DI), Y8
 	VPERM2F128   $0x20, Y8, Y7, Y6
@@ -533,39 +552,48 @@ TEXT ·wgIn43g8(SB), NOSPLIT, $0-32
 	VUNPCKLPS    Y6, Y4, Y2
 	VUNPCKHPS    Y6, Y4, Y4
 	VUNPCKLPD    Y2, Y8, Y6
-	VMOVUPS      Y6, 192(CX)
+	VMOVUPS      Y6, 192(BX)
 	VUNPCKHPD    Y2, Y8, Y6
-	VMOVUPS      Y6, 224(CX)
+	VMOVUPS      Y6, 224(BX)
 	VUNPCKLPD    Y4, Y0, Y6
-	VMOVUPS      Y6, 256(CX)
+	VMOVUPS      Y6, 256(BX)
 	VUNPCKHPD    Y4, Y0, Y6
-	VMOVUPS      Y6, 288(CX)
+	VMOVUPS      Y6, 288(BX)
 	VUNPCKLPS    Y3, Y1, Y0
 	VUNPCKLPS    Y7, Y5, Y1
 	VUNPCKLPD    Y1, Y0, Y6
-	VMOVUPS      Y6, 320(CX)
+	VMOVUPS      Y6, 320(BX)
 	VUNPCKHPD    Y1, Y0, Y6
-	VMOVUPS      Y6, 352(CX)
-	MOVQ         128(AX), SI
-	MOVQ         160(AX), DI
+	VMOVUPS      Y6, 352(BX)
+	MOVQ         (CX), SI
+	LEAQ         (AX)(SI*4), SI
+	MOVQ         32(CX), DI
+	LEAQ         (AX)(DI*4), DI
 	VMOVUPS      (SI), Y1
 	VMOVUPS      (DI), Y2
 	VPERM2F128   $0x20, Y2, Y1, Y0
 	VPERM2F128   $0x31, Y2, Y1, Y1
-	MOVQ         136(AX), SI
-	MOVQ         168(AX), DI
+	MOVQ         8(CX), SI
+	LEAQ         (AX)(SI*4), SI
+	MOVQ         40(CX), DI
+	LEAQ         (AX)(DI*4), DI
 	VMOVUPS      (SI), Y3
 	VMOVUPS      (DI), Y4
 	VPERM2F128   $0x20, Y4, Y3, Y2
 	VPERM2F128   $0x31, Y4, Y3, Y3
-	MOVQ         144(AX), SI
-	MOVQ         176(AX), DI
+	MOVQ         16(CX), SI
+	LEAQ         (AX)(SI*4), SI
+	MOVQ         48(CX), DI
+	LEAQ         (AX)(DI*4), DI
 	VMOVUPS      (SI), Y5
 	VMOVUPS      (DI), Y6
 	VPERM2F128   $0x20, Y6, Y5, Y4
 	VPERM2F128   $0x31, Y6, Y5, Y5
-	MOVQ         152(AX), SI
-	MOVQ         184(AX), DI
+	MOVQ         24(CX), SI
+	LEAQ         (AX)(SI*4), SI
+	MOVQ         56(CX), DI
+	LEAQ         (AX)(DI*4), DI
+	ADDQ         DX, AX
 	VMOVUPS      (SI), Y7
 	VMOVUPS      (DI), Y8
 	VPERM2F128   $0x20, Y8, Y7, Y6
@@ -575,39 +603,48 @@ TEXT ·wgIn43g8(SB), NOSPLIT, $0-32
 	VUNPCKLPS    Y6, Y4, Y2
 	VUNPCKHPS    Y6, Y4, Y4
 	VUNPCKLPD    Y2, Y8, Y6
-	VMOVUPS      Y6, 384(CX)
+	VMOVUPS      Y6, 384(BX)
 	VUNPCKHPD    Y2, Y8, Y6
-	VMOVUPS      Y6, 416(CX)
+	VMOVUPS      Y6, 416(BX)
 	VUNPCKLPD    Y4, Y0, Y6
-	VMOVUPS      Y6, 448(CX)
+	VMOVUPS      Y6, 448(BX)
 	VUNPCKHPD    Y4, Y0, Y6
-	VMOVUPS      Y6, 480(CX)
+	VMOVUPS      Y6, 480(BX)
 	VUNPCKLPS    Y3, Y1, Y0
 	VUNPCKLPS    Y7, Y5, Y1
 	VUNPCKLPD    Y1, Y0, Y6
-	VMOVUPS      Y6, 512(CX)
+	VMOVUPS      Y6, 512(BX)
 	VUNPCKHPD    Y1, Y0, Y6
-	VMOVUPS      Y6, 544(CX)
-	MOVQ         192(AX), SI
-	MOVQ         224(AX), DI
+	VMOVUPS      Y6, 544(BX)
+	MOVQ         (CX), SI
+	LEAQ         (AX)(SI*4), SI
+	MOVQ         32(CX), DI
+	LEAQ         (AX)(DI*4), DI
 	VMOVUPS      (SI), Y1
 	VMOVUPS      (DI), Y2
 	VPERM2F128   $0x20, Y2, Y1, Y0
 	VPERM2F128   $0x31, Y2, Y1, Y1
-	MOVQ         200(AX), SI
-	MOVQ         232(AX), DI
+	MOVQ         8(CX), SI
+	LEAQ         (AX)(SI*4), SI
+	MOVQ         40(CX), DI
+	LEAQ         (AX)(DI*4), DI
 	VMOVUPS      (SI), Y3
 	VMOVUPS      (DI), Y4
 	VPERM2F128   $0x20, Y4, Y3, Y2
 	VPERM2F128   $0x31, Y4, Y3, Y3
-	MOVQ         208(AX), SI
-	MOVQ         240(AX), DI
+	MOVQ         16(CX), SI
+	LEAQ         (AX)(SI*4), SI
+	MOVQ         48(CX), DI
+	LEAQ         (AX)(DI*4), DI
 	VMOVUPS      (SI), Y5
 	VMOVUPS      (DI), Y6
 	VPERM2F128   $0x20, Y6, Y5, Y4
 	VPERM2F128   $0x31, Y6, Y5, Y5
-	MOVQ         216(AX), SI
-	MOVQ         248(AX), DI
+	MOVQ         24(CX), SI
+	LEAQ         (AX)(SI*4), SI
+	MOVQ         56(CX), DI
+	LEAQ         (AX)(DI*4), DI
+	ADDQ         DX, AX
 	VMOVUPS      (SI), Y7
 	VMOVUPS      (DI), Y8
 	VPERM2F128   $0x20, Y8, Y7, Y6
@@ -617,39 +654,48 @@ TEXT ·wgIn43g8(SB), NOSPLIT, $0-32
 	VUNPCKLPS    Y6, Y4, Y2
 	VUNPCKHPS    Y6, Y4, Y4
 	VUNPCKLPD    Y2, Y8, Y6
-	VMOVUPS      Y6, 576(CX)
+	VMOVUPS      Y6, 576(BX)
 	VUNPCKHPD    Y2, Y8, Y6
-	VMOVUPS      Y6, 608(CX)
+	VMOVUPS      Y6, 608(BX)
 	VUNPCKLPD    Y4, Y0, Y6
-	VMOVUPS      Y6, 640(CX)
+	VMOVUPS      Y6, 640(BX)
 	VUNPCKHPD    Y4, Y0, Y6
-	VMOVUPS      Y6, 672(CX)
+	VMOVUPS      Y6, 672(BX)
 	VUNPCKLPS    Y3, Y1, Y0
 	VUNPCKLPS    Y7, Y5, Y1
 	VUNPCKLPD    Y1, Y0, Y6
-	VMOVUPS      Y6, 704(CX)
+	VMOVUPS      Y6, 704(BX)
 	VUNPCKHPD    Y1, Y0, Y6
-	VMOVUPS      Y6, 736(CX)
-	MOVQ         256(AX), SI
-	MOVQ         288(AX), DI
+	VMOVUPS      Y6, 736(BX)
+	MOVQ         (CX), SI
+	LEAQ         (AX)(SI*4), SI
+	MOVQ         32(CX), DI
+	LEAQ         (AX)(DI*4), DI
 	VMOVUPS      (SI), Y1
 	VMOVUPS      (DI), Y2
 	VPERM2F128   $0x20, Y2, Y1, Y0
 	VPERM2F128   $0x31, Y2, Y1, Y1
-	MOVQ         264(AX), SI
-	MOVQ         296(AX), DI
+	MOVQ         8(CX), SI
+	LEAQ         (AX)(SI*4), SI
+	MOVQ         40(CX), DI
+	LEAQ         (AX)(DI*4), DI
 	VMOVUPS      (SI), Y3
 	VMOVUPS      (DI), Y4
 	VPERM2F128   $0x20, Y4, Y3, Y2
 	VPERM2F128   $0x31, Y4, Y3, Y3
-	MOVQ         272(AX), SI
-	MOVQ         304(AX), DI
+	MOVQ         16(CX), SI
+	LEAQ         (AX)(SI*4), SI
+	MOVQ         48(CX), DI
+	LEAQ         (AX)(DI*4), DI
 	VMOVUPS      (SI), Y5
 	VMOVUPS      (DI), Y6
 	VPERM2F128   $0x20, Y6, Y5, Y4
 	VPERM2F128   $0x31, Y6, Y5, Y5
-	MOVQ         280(AX), SI
-	MOVQ         312(AX), DI
+	MOVQ         24(CX), SI
+	LEAQ         (AX)(SI*4), SI
+	MOVQ         56(CX), DI
+	LEAQ         (AX)(DI*4), DI
+	ADDQ         DX, AX
 	VMOVUPS      (SI), Y7
 	VMOVUPS      (DI), Y8
 	VPERM2F128   $0x20, Y8, Y7, Y6
@@ -659,39 +705,47 @@ TEXT ·wgIn43g8(SB), NOSPLIT, $0-32
 	VUNPCKLPS    Y6, Y4, Y2
 	VUNPCKHPS    Y6, Y4, Y4
 	VUNPCKLPD    Y2, Y8, Y6
-	VMOVUPS      Y6, 768(CX)
+	VMOVUPS      Y6, 768(BX)
 	VUNPCKHPD    Y2, Y8, Y6
-	VMOVUPS      Y6, 800(CX)
+	VMOVUPS      Y6, 800(BX)
 	VUNPCKLPD    Y4, Y0, Y6
-	VMOVUPS      Y6, 832(CX)
+	VMOVUPS      Y6, 832(BX)
 	VUNPCKHPD    Y4, Y0, Y6
-	VMOVUPS      Y6, 864(CX)
+	VMOVUPS      Y6, 864(BX)
 	VUNPCKLPS    Y3, Y1, Y0
 	VUNPCKLPS    Y7, Y5, Y1
 	VUNPCKLPD    Y1, Y0, Y6
-	VMOVUPS      Y6, 896(CX)
+	VMOVUPS      Y6, 896(BX)
 	VUNPCKHPD    Y1, Y0, Y6
-	VMOVUPS      Y6, 928(CX)
-	MOVQ         320(AX), SI
-	MOVQ         352(AX), DI
+	VMOVUPS      Y6, 928(BX)
+	MOVQ         (CX), SI
+	LEAQ         (AX)(SI*4), SI
+	MOVQ         32(CX), DI
+	LEAQ         (AX)(DI*4), DI
 	VMOVUPS      (SI), Y1
 	VMOVUPS      (DI), Y2
 	VPERM2F128   $0x20, Y2, Y1, Y0
 	VPERM2F128   $0x31, Y2, Y1, Y1
-	MOVQ         328(AX), SI
-	MOVQ         360(AX), DI
+	MOVQ         8(CX), SI
+	LEAQ         (AX)(SI*4), SI
+	MOVQ         40(CX), DI
+	LEAQ         (AX)(DI*4), DI
 	VMOVUPS      (SI), Y3
 	VMOVUPS      (DI), Y4
 	VPERM2F128   $0x20, Y4, Y3, Y2
 	VPERM2F128   $0x31, Y4, Y3, Y3
-	MOVQ         336(AX), SI
-	MOVQ         368(AX), DI
+	MOVQ         16(CX), SI
+	LEAQ         (AX)(SI*4), SI
+	MOVQ         48(CX), DI
+	LEAQ         (AX)(DI*4), DI
 	VMOVUPS      (SI), Y5
 	VMOVUPS      (DI), Y6
 	VPERM2F128   $0x20, Y6, Y5, Y4
 	VPERM2F128   $0x31, Y6, Y5, Y5
-	MOVQ         344(AX), SI
-	MOVQ         376(AX), DI
+	MOVQ         24(CX), SI
+	LEAQ         (AX)(SI*4), SI
+	MOVQ         56(CX), DI
+	LEAQ         (AX)(DI*4), DI
 	VMOVUPS      (SI), Y7
 	VMOVUPS      (DI), Y8
 	VPERM2F128   $0x20, Y8, Y7, Y6
@@ -701,35 +755,37 @@ TEXT ·wgIn43g8(SB), NOSPLIT, $0-32
 	VUNPCKLPS    Y6, Y4, Y2
 	VUNPCKHPS    Y6, Y4, Y4
 	VUNPCKLPD    Y2, Y8, Y6
-	VMOVUPS      Y6, 960(CX)
+	VMOVUPS      Y6, 960(BX)
 	VUNPCKHPD    Y2, Y8, Y6
-	VMOVUPS      Y6, 992(CX)
+	VMOVUPS      Y6, 992(BX)
 	VUNPCKLPD    Y4, Y0, Y6
-	VMOVUPS      Y6, 1024(CX)
+	VMOVUPS      Y6, 1024(BX)
 	VUNPCKHPD    Y4, Y0, Y6
-	VMOVUPS      Y6, 1056(CX)
+	VMOVUPS      Y6, 1056(BX)
 	VUNPCKLPS    Y3, Y1, Y0
 	VUNPCKLPS    Y7, Y5, Y1
 	VUNPCKLPD    Y1, Y0, Y6
-	VMOVUPS      Y6, 1088(CX)
+	VMOVUPS      Y6, 1088(BX)
 	VUNPCKHPD    Y1, Y0, Y6
-	VMOVUPS      Y6, 1120(CX)
-	SHLQ         $0x02, BX
-	MOVL         $0x40000000, AX
-	VMOVD        AX, X0
+	VMOVUPS      Y6, 1120(BX)
+	MOVQ         v+32(FP), AX
+	MOVQ         stride+40(FP), CX
+	SHLQ         $0x02, CX
+	MOVL         $0x40000000, DX
+	VMOVD        DX, X0
 	VBROADCASTSS X0, Y0
-	MOVL         $0x40800000, AX
-	VMOVD        AX, X1
+	MOVL         $0x40800000, DX
+	VMOVD        DX, X1
 	VBROADCASTSS X1, Y1
-	MOVL         $0x40a00000, AX
-	VMOVD        AX, X2
+	MOVL         $0x40a00000, DX
+	VMOVD        DX, X2
 	VBROADCASTSS X2, Y2
-	VMOVUPS      (CX), Y3
-	VMOVUPS      192(CX), Y4
-	VMOVUPS      384(CX), Y5
-	VMOVUPS      576(CX), Y6
-	VMOVUPS      768(CX), Y7
-	VMOVUPS      960(CX), Y8
+	VMOVUPS      (BX), Y3
+	VMOVUPS      192(BX), Y4
+	VMOVUPS      384(BX), Y5
+	VMOVUPS      576(BX), Y6
+	VMOVUPS      768(BX), Y7
+	VMOVUPS      960(BX), Y8
 	VMULPS       Y3, Y1, Y3
 	VMULPS       Y5, Y2, Y10
 	VSUBPS       Y10, Y3, Y3
@@ -751,18 +807,18 @@ TEXT ·wgIn43g8(SB), NOSPLIT, $0-32
 	VMULPS       Y10, Y0, Y10
 	VADDPS       Y10, Y5, Y4
 	VSUBPS       Y10, Y5, Y5
-	VMOVUPS      Y3, (CX)
-	VMOVUPS      Y8, 192(CX)
-	VMOVUPS      Y11, 384(CX)
-	VMOVUPS      Y4, 576(CX)
-	VMOVUPS      Y5, 768(CX)
-	VMOVUPS      Y9, 960(CX)
-	VMOVUPS      32(CX), Y3
-	VMOVUPS      224(CX), Y4
-	VMOVUPS      416(CX), Y5
-	VMOVUPS      608(CX), Y6
-	VMOVUPS      800(CX), Y7
-	VMOVUPS      992(CX), Y8
+	VMOVUPS      Y3, (BX)
+	VMOVUPS      Y8, 192(BX)
+	VMOVUPS      Y11, 384(BX)
+	VMOVUPS      Y4, 576(BX)
+	VMOVUPS      Y5, 768(BX)
+	VMOVUPS      Y9, 960(BX)
+	VMOVUPS      32(BX), Y3
+	VMOVUPS      224(BX), Y4
+	VMOVUPS      416(BX), Y5
+	VMOVUPS      608(BX), Y6
+	VMOVUPS      800(BX), Y7
+	VMOVUPS      992(BX), Y8
 	VMULPS       Y3, Y1, Y3
 	VMULPS       Y5, Y2, Y10
 	VSUBPS       Y10, Y3, Y3
@@ -784,18 +840,18 @@ TEXT ·wgIn43g8(SB), NOSPLIT, $0-32
 	VMULPS       Y10, Y0, Y10
 	VADDPS       Y10, Y5, Y4
 	VSUBPS       Y10, Y5, Y5
-	VMOVUPS      Y3, 32(CX)
-	VMOVUPS      Y8, 224(CX)
-	VMOVUPS      Y11, 416(CX)
-	VMOVUPS      Y4, 608(CX)
-	VMOVUPS      Y5, 800(CX)
-	VMOVUPS      Y9, 992(CX)
-	VMOVUPS      64(CX), Y3
-	VMOVUPS      256(CX), Y4
-	VMOVUPS      448(CX), Y5
-	VMOVUPS      640(CX), Y6
-	VMOVUPS      832(CX), Y7
-	VMOVUPS      1024(CX), Y8
+	VMOVUPS      Y3, 32(BX)
+	VMOVUPS      Y8, 224(BX)
+	VMOVUPS      Y11, 416(BX)
+	VMOVUPS      Y4, 608(BX)
+	VMOVUPS      Y5, 800(BX)
+	VMOVUPS      Y9, 992(BX)
+	VMOVUPS      64(BX), Y3
+	VMOVUPS      256(BX), Y4
+	VMOVUPS      448(BX), Y5
+	VMOVUPS      640(BX), Y6
+	VMOVUPS      832(BX), Y7
+	VMOVUPS      1024(BX), Y8
 	VMULPS       Y3, Y1, Y3
 	VMULPS       Y5, Y2, Y10
 	VSUBPS       Y10, Y3, Y3
@@ -817,18 +873,18 @@ TEXT ·wgIn43g8(SB), NOSPLIT, $0-32
 	VMULPS       Y10, Y0, Y10
 	VADDPS       Y10, Y5, Y4
 	VSUBPS       Y10, Y5, Y5
-	VMOVUPS      Y3, 64(CX)
-	VMOVUPS      Y8, 256(CX)
-	VMOVUPS      Y11, 448(CX)
-	VMOVUPS      Y4, 640(CX)
-	VMOVUPS      Y5, 832(CX)
-	VMOVUPS      Y9, 1024(CX)
-	VMOVUPS      96(CX), Y3
-	VMOVUPS      288(CX), Y4
-	VMOVUPS      480(CX), Y5
-	VMOVUPS      672(CX), Y6
-	VMOVUPS      864(CX), Y7
-	VMOVUPS      1056(CX), Y8
+	VMOVUPS      Y3, 64(BX)
+	VMOVUPS      Y8, 256(BX)
+	VMOVUPS      Y11, 448(BX)
+	VMOVUPS      Y4, 640(BX)
+	VMOVUPS      Y5, 832(BX)
+	VMOVUPS      Y9, 1024(BX)
+	VMOVUPS      96(BX), Y3
+	VMOVUPS      288(BX), Y4
+	VMOVUPS      480(BX), Y5
+	VMOVUPS      672(BX), Y6
+	VMOVUPS      864(BX), Y7
+	VMOVUPS      1056(BX), Y8
 	VMULPS       Y3, Y1, Y3
 	VMULPS       Y5, Y2, Y10
 	VSUBPS       Y10, Y3, Y3
@@ -850,18 +906,18 @@ TEXT ·wgIn43g8(SB), NOSPLIT, $0-32
 	VMULPS       Y10, Y0, Y10
 	VADDPS       Y10, Y5, Y4
 	VSUBPS       Y10, Y5, Y5
-	VMOVUPS      Y3, 96(CX)
-	VMOVUPS      Y8, 288(CX)
-	VMOVUPS      Y11, 480(CX)
-	VMOVUPS      Y4, 672(CX)
-	VMOVUPS      Y5, 864(CX)
-	VMOVUPS      Y9, 1056(CX)
-	VMOVUPS      128(CX), Y3
-	VMOVUPS      320(CX), Y4
-	VMOVUPS      512(CX), Y5
-	VMOVUPS      704(CX), Y6
-	VMOVUPS      896(CX), Y7
-	VMOVUPS      1088(CX), Y8
+	VMOVUPS      Y3, 96(BX)
+	VMOVUPS      Y8, 288(BX)
+	VMOVUPS      Y11, 480(BX)
+	VMOVUPS      Y4, 672(BX)
+	VMOVUPS      Y5, 864(BX)
+	VMOVUPS      Y9, 1056(BX)
+	VMOVUPS      128(BX), Y3
+	VMOVUPS      320(BX), Y4
+	VMOVUPS      512(BX), Y5
+	VMOVUPS      704(BX), Y6
+	VMOVUPS      896(BX), Y7
+	VMOVUPS      1088(BX), Y8
 	VMULPS       Y3, Y1, Y3
 	VMULPS       Y5, Y2, Y10
 	VSUBPS       Y10, Y3, Y3
@@ -883,18 +939,18 @@ TEXT ·wgIn43g8(SB), NOSPLIT, $0-32
 	VMULPS       Y10, Y0, Y10
 	VADDPS       Y10, Y5, Y4
 	VSUBPS       Y10, Y5, Y5
-	VMOVUPS      Y3, 128(CX)
-	VMOVUPS      Y8, 320(CX)
-	VMOVUPS      Y11, 512(CX)
-	VMOVUPS      Y4, 704(CX)
-	VMOVUPS      Y5, 896(CX)
-	VMOVUPS      Y9, 1088(CX)
-	VMOVUPS      160(CX), Y3
-	VMOVUPS      352(CX), Y4
-	VMOVUPS      544(CX), Y5
-	VMOVUPS      736(CX), Y6
-	VMOVUPS      928(CX), Y7
-	VMOVUPS      1120(CX), Y8
+	VMOVUPS      Y3, 128(BX)
+	VMOVUPS      Y8, 320(BX)
+	VMOVUPS      Y11, 512(BX)
+	VMOVUPS      Y4, 704(BX)
+	VMOVUPS      Y5, 896(BX)
+	VMOVUPS      Y9, 1088(BX)
+	VMOVUPS      160(BX), Y3
+	VMOVUPS      352(BX), Y4
+	VMOVUPS      544(BX), Y5
+	VMOVUPS      736(BX), Y6
+	VMOVUPS      928(BX), Y7
+	VMOVUPS      1120(BX), Y8
 	VMULPS       Y3, Y1, Y3
 	VMULPS       Y5, Y2, Y10
 	VSUBPS       Y10, Y3, Y3
@@ -916,58 +972,18 @@ TEXT ·wgIn43g8(SB), NOSPLIT, $0-32
 	VMULPS       Y10, Y0, Y10
 	VADDPS       Y10, Y5, Y4
 	VSUBPS       Y10, Y5, Y5
-	VMOVUPS      Y3, 160(CX)
-	VMOVUPS      Y8, 352(CX)
-	VMOVUPS      Y11, 544(CX)
-	VMOVUPS      Y4, 736(CX)
-	VMOVUPS      Y5, 928(CX)
-	VMOVUPS      Y9, 1120(CX)
-	MOVQ         DX, AX
-	VMOVUPS      (CX), Y3
-	VMOVUPS      32(CX), Y4
-	VMOVUPS      64(CX), Y5
-	VMOVUPS      96(CX), Y6
-	VMOVUPS      128(CX), Y7
-	VMOVUPS      160(CX), Y8
-	VMULPS       Y3, Y1, Y3
-	VMULPS       Y5, Y2, Y10
-	VSUBPS       Y10, Y3, Y3
-	VADDPS       Y7, Y3, Y3
-	VMULPS       Y4, Y1, Y9
-	VMULPS       Y6, Y2, Y10
-	VSUBPS       Y10, Y9, Y9
-	VADDPS       Y8, Y9, Y9
-	VADDPS       Y5, Y4, Y10
-	VMULPS       Y10, Y1, Y10
-	VADDPS       Y7, Y6, Y8
-	VSUBPS       Y10, Y8, Y8
-	VSUBPS       Y5, Y4, Y10
-	VMULPS       Y10, Y1, Y10
-	VSUBPS       Y6, Y7, Y11
-	VADDPS       Y10, Y11, Y11
-	VSUBPS       Y5, Y7, Y5
-	VSUBPS       Y4, Y6, Y10
-	VMULPS       Y10, Y0, Y10
-	VADDPS       Y10, Y5, Y4
-	VSUBPS       Y10, Y5, Y5
-	VMOVUPS      Y3, (AX)
-	ADDQ         BX, AX
-	VMOVUPS      Y8, (AX)
-	ADDQ         BX, AX
-	VMOVUPS      Y11, (AX)
-	ADDQ         BX, AX
-	VMOVUPS      Y4, (AX)
-	ADDQ         BX, AX
-	VMOVUPS      Y5, (AX)
-	ADDQ         BX, AX
-	VMOVUPS      Y9, (AX)
-	ADDQ         BX, AX
-	VMOVUPS      192(CX), Y3
-	VMOVUPS      224(CX), Y4
-	VMOVUPS      256(CX), Y5
-	VMOVUPS      288(CX), Y6
-	VMOVUPS      320(CX), Y7
-	VMOVUPS      352(CX), Y8
+	VMOVUPS      Y3, 160(BX)
+	VMOVUPS      Y8, 352(BX)
+	VMOVUPS      Y11, 544(BX)
+	VMOVUPS      Y4, 736(BX)
+	VMOVUPS      Y5, 928(BX)
+	VMOVUPS      Y9, 1120(BX)
+	VMOVUPS      (BX), Y3
+	VMOVUPS      32(BX), Y4
+	VMOVUPS      64(BX), Y5
+	VMOVUPS      96(BX), Y6
+	VMOVUPS      128(BX), Y7
+	VMOVUPS      160(BX), Y8
 	VMULPS       Y3, Y1, Y3
 	VMULPS       Y5, Y2, Y10
 	VSUBPS       Y10, Y3, Y3
@@ -990,23 +1006,23 @@ TEXT ·wgIn43g8(SB), NOSPLIT, $0-32
 	VADDPS       Y10, Y5, Y4
 	VSUBPS       Y10, Y5, Y5
 	VMOVUPS      Y3, (AX)
-	ADDQ         BX, AX
+	ADDQ         CX, AX
 	VMOVUPS      Y8, (AX)
-	ADDQ         BX, AX
+	ADDQ         CX, AX
 	VMOVUPS      Y11, (AX)
-	ADDQ         BX, AX
+	ADDQ         CX, AX
 	VMOVUPS      Y4, (AX)
-	ADDQ         BX, AX
+	ADDQ         CX, AX
 	VMOVUPS      Y5, (AX)
-	ADDQ         BX, AX
+	ADDQ         CX, AX
 	VMOVUPS      Y9, (AX)
-	ADDQ         BX, AX
-	VMOVUPS      384(CX), Y3
-	VMOVUPS      416(CX), Y4
-	VMOVUPS      448(CX), Y5
-	VMOVUPS      480(CX), Y6
-	VMOVUPS      512(CX), Y7
-	VMOVUPS      544(CX), Y8
+	ADDQ         CX, AX
+	VMOVUPS      192(BX), Y3
+	VMOVUPS      224(BX), Y4
+	VMOVUPS      256(BX), Y5
+	VMOVUPS      288(BX), Y6
+	VMOVUPS      320(BX), Y7
+	VMOVUPS      352(BX), Y8
 	VMULPS       Y3, Y1, Y3
 	VMULPS       Y5, Y2, Y10
 	VSUBPS       Y10, Y3, Y3
@@ -1029,23 +1045,23 @@ TEXT ·wgIn43g8(SB), NOSPLIT, $0-32
 	VADDPS       Y10, Y5, Y4
 	VSUBPS       Y10, Y5, Y5
 	VMOVUPS      Y3, (AX)
-	ADDQ         BX, AX
+	ADDQ         CX, AX
 	VMOVUPS      Y8, (AX)
-	ADDQ         BX, AX
+	ADDQ         CX, AX
 	VMOVUPS      Y11, (AX)
-	ADDQ         BX, AX
+	ADDQ         CX, AX
 	VMOVUPS      Y4, (AX)
-	ADDQ         BX, AX
+	ADDQ         CX, AX
 	VMOVUPS      Y5, (AX)
-	ADDQ         BX, AX
+	ADDQ         CX, AX
 	VMOVUPS      Y9, (AX)
-	ADDQ         BX, AX
-	VMOVUPS      576(CX), Y3
-	VMOVUPS      608(CX), Y4
-	VMOVUPS      640(CX), Y5
-	VMOVUPS      672(CX), Y6
-	VMOVUPS      704(CX), Y7
-	VMOVUPS      736(CX), Y8
+	ADDQ         CX, AX
+	VMOVUPS      384(BX), Y3
+	VMOVUPS      416(BX), Y4
+	VMOVUPS      448(BX), Y5
+	VMOVUPS      480(BX), Y6
+	VMOVUPS      512(BX), Y7
+	VMOVUPS      544(BX), Y8
 	VMULPS       Y3, Y1, Y3
 	VMULPS       Y5, Y2, Y10
 	VSUBPS       Y10, Y3, Y3
@@ -1068,23 +1084,23 @@ TEXT ·wgIn43g8(SB), NOSPLIT, $0-32
 	VADDPS       Y10, Y5, Y4
 	VSUBPS       Y10, Y5, Y5
 	VMOVUPS      Y3, (AX)
-	ADDQ         BX, AX
+	ADDQ         CX, AX
 	VMOVUPS      Y8, (AX)
-	ADDQ         BX, AX
+	ADDQ         CX, AX
 	VMOVUPS      Y11, (AX)
-	ADDQ         BX, AX
+	ADDQ         CX, AX
 	VMOVUPS      Y4, (AX)
-	ADDQ         BX, AX
+	ADDQ         CX, AX
 	VMOVUPS      Y5, (AX)
-	ADDQ         BX, AX
+	ADDQ         CX, AX
 	VMOVUPS      Y9, (AX)
-	ADDQ         BX, AX
-	VMOVUPS      768(CX), Y3
-	VMOVUPS      800(CX), Y4
-	VMOVUPS      832(CX), Y5
-	VMOVUPS      864(CX), Y6
-	VMOVUPS      896(CX), Y7
-	VMOVUPS      928(CX), Y8
+	ADDQ         CX, AX
+	VMOVUPS      576(BX), Y3
+	VMOVUPS      608(BX), Y4
+	VMOVUPS      640(BX), Y5
+	VMOVUPS      672(BX), Y6
+	VMOVUPS      704(BX), Y7
+	VMOVUPS      736(BX), Y8
 	VMULPS       Y3, Y1, Y3
 	VMULPS       Y5, Y2, Y10
 	VSUBPS       Y10, Y3, Y3
@@ -1107,23 +1123,62 @@ TEXT ·wgIn43g8(SB), NOSPLIT, $0-32
 	VADDPS       Y10, Y5, Y4
 	VSUBPS       Y10, Y5, Y5
 	VMOVUPS      Y3, (AX)
-	ADDQ         BX, AX
+	ADDQ         CX, AX
 	VMOVUPS      Y8, (AX)
-	ADDQ         BX, AX
+	ADDQ         CX, AX
 	VMOVUPS      Y11, (AX)
-	ADDQ         BX, AX
+	ADDQ         CX, AX
 	VMOVUPS      Y4, (AX)
-	ADDQ         BX, AX
+	ADDQ         CX, AX
 	VMOVUPS      Y5, (AX)
-	ADDQ         BX, AX
+	ADDQ         CX, AX
 	VMOVUPS      Y9, (AX)
-	ADDQ         BX, AX
-	VMOVUPS      960(CX), Y3
-	VMOVUPS      992(CX), Y4
-	VMOVUPS      1024(CX), Y5
-	VMOVUPS      1056(CX), Y6
-	VMOVUPS      1088(CX), Y7
-	VMOVUPS      1120(CX), Y8
+	ADDQ         CX, AX
+	VMOVUPS      768(BX), Y3
+	VMOVUPS      800(BX), Y4
+	VMOVUPS      832(BX), Y5
+	VMOVUPS      864(BX), Y6
+	VMOVUPS      896(BX), Y7
+	VMOVUPS      928(BX), Y8
+	VMULPS       Y3, Y1, Y3
+	VMULPS       Y5, Y2, Y10
+	VSUBPS       Y10, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMULPS       Y4, Y1, Y9
+	VMULPS       Y6, Y2, Y10
+	VSUBPS       Y10, Y9, Y9
+	VADDPS       Y8, Y9, Y9
+	VADDPS       Y5, Y4, Y10
+	VMULPS       Y10, Y1, Y10
+	VADDPS       Y7, Y6, Y8
+	VSUBPS       Y10, Y8, Y8
+	VSUBPS       Y5, Y4, Y10
+	VMULPS       Y10, Y1, Y10
+	VSUBPS       Y6, Y7, Y11
+	VADDPS       Y10, Y11, Y11
+	VSUBPS       Y5, Y7, Y5
+	VSUBPS       Y4, Y6, Y10
+	VMULPS       Y10, Y0, Y10
+	VADDPS       Y10, Y5, Y4
+	VSUBPS       Y10, Y5, Y5
+	VMOVUPS      Y3, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Y8, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Y11, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Y4, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Y5, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Y9, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      960(BX), Y3
+	VMOVUPS      992(BX), Y4
+	VMOVUPS      1024(BX), Y5
+	VMOVUPS      1056(BX), Y6
+	VMOVUPS      1088(BX), Y7
+	VMOVUPS      1120(BX), Y8
 	VMULPS       Y3, Y1, Y3
 	VMULPS       Y5, Y2, Y10
 	VSUBPS       Y10, Y3, Y3
@@ -1146,17 +1201,17 @@ TEXT ·wgIn43g8(SB), NOSPLIT, $0-32
 	VADDPS       Y10, Y5, Y0
 	VSUBPS       Y10, Y5, Y4
 	VMOVUPS      Y3, (AX)
-	ADDQ         BX, AX
+	ADDQ         CX, AX
 	VMOVUPS      Y2, (AX)
-	ADDQ         BX, AX
+	ADDQ         CX, AX
 	VMOVUPS      Y1, (AX)
-	ADDQ         BX, AX
+	ADDQ         CX, AX
 	VMOVUPS      Y0, (AX)
-	ADDQ         BX, AX
+	ADDQ         CX, AX
 	VMOVUPS      Y4, (AX)
-	ADDQ         BX, AX
+	ADDQ         CX, AX
 	VMOVUPS      Y9, (AX)
-	ADDQ         BX, AX
+	ADDQ         CX, AX
 	VZEROUPPER
 	RET
 
@@ -1456,295 +1511,293 @@ TEXT ·wgOut43x8(SB), NOSPLIT, $0-24
 // func wgOut43s8(q *float32, stride int, out *float32, rows **float32, res **float32, ep *float32)
 // Requires: AVX, AVX2
 TEXT ·wgOut43s8(SB), NOSPLIT, $0-48
-	MOVQ         q+0(FP), AX
-	MOVQ         stride+8(FP), CX
-	MOVQ         out+16(FP), DX
-	SHLQ         $0x02, CX
-	MOVL         $0x40000000, BX
-	VMOVD        BX, X0
-	VBROADCASTSS X0, Y0
-	MOVL         $0x40800000, BX
-	VMOVD        BX, X1
-	VBROADCASTSS X1, Y1
-	MOVL         $0x41000000, BX
-	VMOVD        BX, X2
-	VBROADCASTSS X2, Y2
-	LEAQ         (CX)(CX*2), BX
-	SHLQ         $0x01, BX
-	MOVQ         AX, SI
-	VMOVUPS      (SI), Y3
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y4
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y5
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y6
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y7
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y8
-	VADDPS       Y5, Y4, Y9
-	VSUBPS       Y5, Y4, Y4
-	VADDPS       Y7, Y6, Y5
-	VSUBPS       Y7, Y6, Y6
-	VADDPS       Y9, Y3, Y3
-	VADDPS       Y5, Y3, Y3
-	VMULPS       Y6, Y0, Y10
-	VADDPS       Y10, Y4, Y7
-	VMULPS       Y5, Y1, Y10
-	VADDPS       Y10, Y9, Y5
-	VMULPS       Y6, Y2, Y10
-	VADDPS       Y10, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VMOVUPS      Y3, (DX)
-	VMOVUPS      Y7, 192(DX)
-	VMOVUPS      Y5, 384(DX)
-	VMOVUPS      Y4, 576(DX)
-	ADDQ         CX, AX
-	MOVQ         AX, SI
-	VMOVUPS      (SI), Y3
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y4
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y5
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y6
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y7
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y8
-	VADDPS       Y5, Y4, Y9
-	VSUBPS       Y5, Y4, Y4
-	VADDPS       Y7, Y6, Y5
-	VSUBPS       Y7, Y6, Y6
-	VADDPS       Y9, Y3, Y3
-	VADDPS       Y5, Y3, Y3
-	VMULPS       Y6, Y0, Y10
-	VADDPS       Y10, Y4, Y7
-	VMULPS       Y5, Y1, Y10
-	VADDPS       Y10, Y9, Y5
-	VMULPS       Y6, Y2, Y10
-	VADDPS       Y10, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VMOVUPS      Y3, 32(DX)
-	VMOVUPS      Y7, 224(DX)
-	VMOVUPS      Y5, 416(DX)
-	VMOVUPS      Y4, 608(DX)
-	ADDQ         CX, AX
-	MOVQ         AX, SI
-	VMOVUPS      (SI), Y3
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y4
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y5
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y6
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y7
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y8
-	VADDPS       Y5, Y4, Y9
-	VSUBPS       Y5, Y4, Y4
-	VADDPS       Y7, Y6, Y5
-	VSUBPS       Y7, Y6, Y6
-	VADDPS       Y9, Y3, Y3
-	VADDPS       Y5, Y3, Y3
-	VMULPS       Y6, Y0, Y10
-	VADDPS       Y10, Y4, Y7
-	VMULPS       Y5, Y1, Y10
-	VADDPS       Y10, Y9, Y5
-	VMULPS       Y6, Y2, Y10
-	VADDPS       Y10, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VMOVUPS      Y3, 64(DX)
-	VMOVUPS      Y7, 256(DX)
-	VMOVUPS      Y5, 448(DX)
-	VMOVUPS      Y4, 640(DX)
-	ADDQ         CX, AX
-	MOVQ         AX, SI
-	VMOVUPS      (SI), Y3
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y4
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y5
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y6
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y7
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y8
-	VADDPS       Y5, Y4, Y9
-	VSUBPS       Y5, Y4, Y4
-	VADDPS       Y7, Y6, Y5
-	VSUBPS       Y7, Y6, Y6
-	VADDPS       Y9, Y3, Y3
-	VADDPS       Y5, Y3, Y3
-	VMULPS       Y6, Y0, Y10
-	VADDPS       Y10, Y4, Y7
-	VMULPS       Y5, Y1, Y10
-	VADDPS       Y10, Y9, Y5
-	VMULPS       Y6, Y2, Y10
-	VADDPS       Y10, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VMOVUPS      Y3, 96(DX)
-	VMOVUPS      Y7, 288(DX)
-	VMOVUPS      Y5, 480(DX)
-	VMOVUPS      Y4, 672(DX)
-	ADDQ         CX, AX
-	MOVQ         AX, SI
-	VMOVUPS      (SI), Y3
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y4
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y5
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y6
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y7
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y8
-	VADDPS       Y5, Y4, Y9
-	VSUBPS       Y5, Y4, Y4
-	VADDPS       Y7, Y6, Y5
-	VSUBPS       Y7, Y6, Y6
-	VADDPS       Y9, Y3, Y3
-	VADDPS       Y5, Y3, Y3
-	VMULPS       Y6, Y0, Y10
-	VADDPS       Y10, Y4, Y7
-	VMULPS       Y5, Y1, Y10
-	VADDPS       Y10, Y9, Y5
-	VMULPS       Y6, Y2, Y10
-	VADDPS       Y10, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VMOVUPS      Y3, 128(DX)
-	VMOVUPS      Y7, 320(DX)
-	VMOVUPS      Y5, 512(DX)
-	VMOVUPS      Y4, 704(DX)
-	ADDQ         CX, AX
-	MOVQ         AX, SI
-	VMOVUPS      (SI), Y3
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y4
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y5
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y6
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y7
-	ADDQ         BX, SI
-	VMOVUPS      (SI), Y8
-	VADDPS       Y5, Y4, Y9
-	VSUBPS       Y5, Y4, Y4
-	VADDPS       Y7, Y6, Y5
-	VSUBPS       Y7, Y6, Y6
-	VADDPS       Y9, Y3, Y3
-	VADDPS       Y5, Y3, Y3
-	VMULPS       Y6, Y0, Y10
-	VADDPS       Y10, Y4, Y7
-	VMULPS       Y5, Y1, Y10
-	VADDPS       Y10, Y9, Y5
-	VMULPS       Y6, Y2, Y10
-	VADDPS       Y10, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VMOVUPS      Y3, 160(DX)
-	VMOVUPS      Y7, 352(DX)
-	VMOVUPS      Y5, 544(DX)
-	VMOVUPS      Y4, 736(DX)
-	ADDQ         CX, AX
-	VMOVUPS      (DX), Y3
-	VMOVUPS      32(DX), Y4
-	VMOVUPS      64(DX), Y5
-	VMOVUPS      96(DX), Y6
-	VMOVUPS      128(DX), Y7
-	VMOVUPS      160(DX), Y8
-	VADDPS       Y5, Y4, Y9
-	VSUBPS       Y5, Y4, Y4
-	VADDPS       Y7, Y6, Y5
-	VSUBPS       Y7, Y6, Y6
-	VADDPS       Y9, Y3, Y3
-	VADDPS       Y5, Y3, Y3
-	VMULPS       Y6, Y0, Y10
-	VADDPS       Y10, Y4, Y7
-	VMULPS       Y5, Y1, Y10
-	VADDPS       Y10, Y9, Y5
-	VMULPS       Y6, Y2, Y10
-	VADDPS       Y10, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VMOVUPS      Y3, (DX)
-	VMOVUPS      Y7, 32(DX)
-	VMOVUPS      Y5, 64(DX)
-	VMOVUPS      Y4, 96(DX)
-	VMOVUPS      192(DX), Y3
-	VMOVUPS      224(DX), Y4
-	VMOVUPS      256(DX), Y5
-	VMOVUPS      288(DX), Y6
-	VMOVUPS      320(DX), Y7
-	VMOVUPS      352(DX), Y8
-	VADDPS       Y5, Y4, Y9
-	VSUBPS       Y5, Y4, Y4
-	VADDPS       Y7, Y6, Y5
-	VSUBPS       Y7, Y6, Y6
-	VADDPS       Y9, Y3, Y3
-	VADDPS       Y5, Y3, Y3
-	VMULPS       Y6, Y0, Y10
-	VADDPS       Y10, Y4, Y7
-	VMULPS       Y5, Y1, Y10
-	VADDPS       Y10, Y9, Y5
-	VMULPS       Y6, Y2, Y10
-	VADDPS       Y10, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VMOVUPS      Y3, 128(DX)
-	VMOVUPS      Y7, 160(DX)
-	VMOVUPS      Y5, 192(DX)
-	VMOVUPS      Y4, 224(DX)
-	VMOVUPS      384(DX), Y3
-	VMOVUPS      416(DX), Y4
-	VMOVUPS      448(DX), Y5
-	VMOVUPS      480(DX), Y6
-	VMOVUPS      512(DX), Y7
-	VMOVUPS      544(DX), Y8
-	VADDPS       Y5, Y4, Y9
-	VSUBPS       Y5, Y4, Y4
-	VADDPS       Y7, Y6, Y5
-	VSUBPS       Y7, Y6, Y6
-	VADDPS       Y9, Y3, Y3
-	VADDPS       Y5, Y3, Y3
-	VMULPS       Y6, Y0, Y10
-	VADDPS       Y10, Y4, Y7
-	VMULPS       Y5, Y1, Y10
-	VADDPS       Y10, Y9, Y5
-	VMULPS       Y6, Y2, Y10
-	VADDPS       Y10, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VMOVUPS      Y3, 256(DX)
-	VMOVUPS      Y7, 288(DX)
-	VMOVUPS      Y5, 320(DX)
-	VMOVUPS      Y4, 352(DX)
-	VMOVUPS      576(DX), Y3
-	VMOVUPS      608(DX), Y4
-	VMOVUPS      640(DX), Y5
-	VMOVUPS      672(DX), Y6
-	VMOVUPS      704(DX), Y7
-	VMOVUPS      736(DX), Y8
-	VADDPS       Y5, Y4, Y9
-	VSUBPS       Y5, Y4, Y4
-	VADDPS       Y7, Y6, Y5
-	VSUBPS       Y7, Y6, Y6
-	VADDPS       Y9, Y3, Y3
-	VADDPS       Y5, Y3, Y3
-	VMULPS       Y6, Y0, Y7
-	VADDPS       Y7, Y4, Y0
-	VMULPS       Y5, Y1, Y7
-	VADDPS       Y7, Y9, Y1
-	VMULPS       Y6, Y2, Y7
-	VADDPS       Y7, Y4, Y2
-	VADDPS       Y8, Y2, Y2
-	VMOVUPS      Y3, 384(DX)
-	VMOVUPS      Y0, 416(DX)
-	VMOVUPS      Y1, 448(DX)
-	VMOVUPS      Y2, 480(DX)
-
-	// epilogue
+	MOVQ           q+0(FP), AX
+	MOVQ           stride+8(FP), CX
+	MOVQ           out+16(FP), DX
+	SHLQ           $0x02, CX
+	MOVL           $0x40000000, BX
+	VMOVD          BX, X0
+	VBROADCASTSS   X0, Y0
+	MOVL           $0x40800000, BX
+	VMOVD          BX, X1
+	VBROADCASTSS   X1, Y1
+	MOVL           $0x41000000, BX
+	VMOVD          BX, X2
+	VBROADCASTSS   X2, Y2
+	LEAQ           (CX)(CX*2), BX
+	SHLQ           $0x01, BX
+	MOVQ           AX, SI
+	VMOVUPS        (SI), Y3
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y4
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y5
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y6
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y7
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y8
+	VADDPS         Y5, Y4, Y9
+	VSUBPS         Y5, Y4, Y4
+	VADDPS         Y7, Y6, Y5
+	VSUBPS         Y7, Y6, Y6
+	VADDPS         Y9, Y3, Y3
+	VADDPS         Y5, Y3, Y3
+	VMULPS         Y6, Y0, Y10
+	VADDPS         Y10, Y4, Y7
+	VMULPS         Y5, Y1, Y10
+	VADDPS         Y10, Y9, Y5
+	VMULPS         Y6, Y2, Y10
+	VADDPS         Y10, Y4, Y4
+	VADDPS         Y8, Y4, Y4
+	VMOVUPS        Y3, (DX)
+	VMOVUPS        Y7, 192(DX)
+	VMOVUPS        Y5, 384(DX)
+	VMOVUPS        Y4, 576(DX)
+	ADDQ           CX, AX
+	MOVQ           AX, SI
+	VMOVUPS        (SI), Y3
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y4
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y5
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y6
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y7
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y8
+	VADDPS         Y5, Y4, Y9
+	VSUBPS         Y5, Y4, Y4
+	VADDPS         Y7, Y6, Y5
+	VSUBPS         Y7, Y6, Y6
+	VADDPS         Y9, Y3, Y3
+	VADDPS         Y5, Y3, Y3
+	VMULPS         Y6, Y0, Y10
+	VADDPS         Y10, Y4, Y7
+	VMULPS         Y5, Y1, Y10
+	VADDPS         Y10, Y9, Y5
+	VMULPS         Y6, Y2, Y10
+	VADDPS         Y10, Y4, Y4
+	VADDPS         Y8, Y4, Y4
+	VMOVUPS        Y3, 32(DX)
+	VMOVUPS        Y7, 224(DX)
+	VMOVUPS        Y5, 416(DX)
+	VMOVUPS        Y4, 608(DX)
+	ADDQ           CX, AX
+	MOVQ           AX, SI
+	VMOVUPS        (SI), Y3
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y4
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y5
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y6
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y7
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y8
+	VADDPS         Y5, Y4, Y9
+	VSUBPS         Y5, Y4, Y4
+	VADDPS         Y7, Y6, Y5
+	VSUBPS         Y7, Y6, Y6
+	VADDPS         Y9, Y3, Y3
+	VADDPS         Y5, Y3, Y3
+	VMULPS         Y6, Y0, Y10
+	VADDPS         Y10, Y4, Y7
+	VMULPS         Y5, Y1, Y10
+	VADDPS         Y10, Y9, Y5
+	VMULPS         Y6, Y2, Y10
+	VADDPS         Y10, Y4, Y4
+	VADDPS         Y8, Y4, Y4
+	VMOVUPS        Y3, 64(DX)
+	VMOVUPS        Y7, 256(DX)
+	VMOVUPS        Y5, 448(DX)
+	VMOVUPS        Y4, 640(DX)
+	ADDQ           CX, AX
+	MOVQ           AX, SI
+	VMOVUPS        (SI), Y3
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y4
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y5
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y6
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y7
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y8
+	VADDPS         Y5, Y4, Y9
+	VSUBPS         Y5, Y4, Y4
+	VADDPS         Y7, Y6, Y5
+	VSUBPS         Y7, Y6, Y6
+	VADDPS         Y9, Y3, Y3
+	VADDPS         Y5, Y3, Y3
+	VMULPS         Y6, Y0, Y10
+	VADDPS         Y10, Y4, Y7
+	VMULPS         Y5, Y1, Y10
+	VADDPS         Y10, Y9, Y5
+	VMULPS         Y6, Y2, Y10
+	VADDPS         Y10, Y4, Y4
+	VADDPS         Y8, Y4, Y4
+	VMOVUPS        Y3, 96(DX)
+	VMOVUPS        Y7, 288(DX)
+	VMOVUPS        Y5, 480(DX)
+	VMOVUPS        Y4, 672(DX)
+	ADDQ           CX, AX
+	MOVQ           AX, SI
+	VMOVUPS        (SI), Y3
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y4
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y5
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y6
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y7
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y8
+	VADDPS         Y5, Y4, Y9
+	VSUBPS         Y5, Y4, Y4
+	VADDPS         Y7, Y6, Y5
+	VSUBPS         Y7, Y6, Y6
+	VADDPS         Y9, Y3, Y3
+	VADDPS         Y5, Y3, Y3
+	VMULPS         Y6, Y0, Y10
+	VADDPS         Y10, Y4, Y7
+	VMULPS         Y5, Y1, Y10
+	VADDPS         Y10, Y9, Y5
+	VMULPS         Y6, Y2, Y10
+	VADDPS         Y10, Y4, Y4
+	VADDPS         Y8, Y4, Y4
+	VMOVUPS        Y3, 128(DX)
+	VMOVUPS        Y7, 320(DX)
+	VMOVUPS        Y5, 512(DX)
+	VMOVUPS        Y4, 704(DX)
+	ADDQ           CX, AX
+	MOVQ           AX, SI
+	VMOVUPS        (SI), Y3
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y4
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y5
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y6
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y7
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y8
+	VADDPS         Y5, Y4, Y9
+	VSUBPS         Y5, Y4, Y4
+	VADDPS         Y7, Y6, Y5
+	VSUBPS         Y7, Y6, Y6
+	VADDPS         Y9, Y3, Y3
+	VADDPS         Y5, Y3, Y3
+	VMULPS         Y6, Y0, Y10
+	VADDPS         Y10, Y4, Y7
+	VMULPS         Y5, Y1, Y10
+	VADDPS         Y10, Y9, Y5
+	VMULPS         Y6, Y2, Y10
+	VADDPS         Y10, Y4, Y4
+	VADDPS         Y8, Y4, Y4
+	VMOVUPS        Y3, 160(DX)
+	VMOVUPS        Y7, 352(DX)
+	VMOVUPS        Y5, 544(DX)
+	VMOVUPS        Y4, 736(DX)
+	ADDQ           CX, AX
+	VMOVUPS        (DX), Y3
+	VMOVUPS        32(DX), Y4
+	VMOVUPS        64(DX), Y5
+	VMOVUPS        96(DX), Y6
+	VMOVUPS        128(DX), Y7
+	VMOVUPS        160(DX), Y8
+	VADDPS         Y5, Y4, Y9
+	VSUBPS         Y5, Y4, Y4
+	VADDPS         Y7, Y6, Y5
+	VSUBPS         Y7, Y6, Y6
+	VADDPS         Y9, Y3, Y3
+	VADDPS         Y5, Y3, Y3
+	VMULPS         Y6, Y0, Y10
+	VADDPS         Y10, Y4, Y7
+	VMULPS         Y5, Y1, Y10
+	VADDPS         Y10, Y9, Y5
+	VMULPS         Y6, Y2, Y10
+	VADDPS         Y10, Y4, Y4
+	VADDPS         Y8, Y4, Y4
+	VMOVUPS        Y3, (DX)
+	VMOVUPS        Y7, 32(DX)
+	VMOVUPS        Y5, 64(DX)
+	VMOVUPS        Y4, 96(DX)
+	VMOVUPS        192(DX), Y3
+	VMOVUPS        224(DX), Y4
+	VMOVUPS        256(DX), Y5
+	VMOVUPS        288(DX), Y6
+	VMOVUPS        320(DX), Y7
+	VMOVUPS        352(DX), Y8
+	VADDPS         Y5, Y4, Y9
+	VSUBPS         Y5, Y4, Y4
+	VADDPS         Y7, Y6, Y5
+	VSUBPS         Y7, Y6, Y6
+	VADDPS         Y9, Y3, Y3
+	VADDPS         Y5, Y3, Y3
+	VMULPS         Y6, Y0, Y10
+	VADDPS         Y10, Y4, Y7
+	VMULPS         Y5, Y1, Y10
+	VADDPS         Y10, Y9, Y5
+	VMULPS         Y6, Y2, Y10
+	VADDPS         Y10, Y4, Y4
+	VADDPS         Y8, Y4, Y4
+	VMOVUPS        Y3, 128(DX)
+	VMOVUPS        Y7, 160(DX)
+	VMOVUPS        Y5, 192(DX)
+	VMOVUPS        Y4, 224(DX)
+	VMOVUPS        384(DX), Y3
+	VMOVUPS        416(DX), Y4
+	VMOVUPS        448(DX), Y5
+	VMOVUPS        480(DX), Y6
+	VMOVUPS        512(DX), Y7
+	VMOVUPS        544(DX), Y8
+	VADDPS         Y5, Y4, Y9
+	VSUBPS         Y5, Y4, Y4
+	VADDPS         Y7, Y6, Y5
+	VSUBPS         Y7, Y6, Y6
+	VADDPS         Y9, Y3, Y3
+	VADDPS         Y5, Y3, Y3
+	VMULPS         Y6, Y0, Y10
+	VADDPS         Y10, Y4, Y7
+	VMULPS         Y5, Y1, Y10
+	VADDPS         Y10, Y9, Y5
+	VMULPS         Y6, Y2, Y10
+	VADDPS         Y10, Y4, Y4
+	VADDPS         Y8, Y4, Y4
+	VMOVUPS        Y3, 256(DX)
+	VMOVUPS        Y7, 288(DX)
+	VMOVUPS        Y5, 320(DX)
+	VMOVUPS        Y4, 352(DX)
+	VMOVUPS        576(DX), Y3
+	VMOVUPS        608(DX), Y4
+	VMOVUPS        640(DX), Y5
+	VMOVUPS        672(DX), Y6
+	VMOVUPS        704(DX), Y7
+	VMOVUPS        736(DX), Y8
+	VADDPS         Y5, Y4, Y9
+	VSUBPS         Y5, Y4, Y4
+	VADDPS         Y7, Y6, Y5
+	VSUBPS         Y7, Y6, Y6
+	VADDPS         Y9, Y3, Y3
+	VADDPS         Y5, Y3, Y3
+	VMULPS         Y6, Y0, Y7
+	VADDPS         Y7, Y4, Y0
+	VMULPS         Y5, Y1, Y7
+	VADDPS         Y7, Y9, Y1
+	VMULPS         Y6, Y2, Y7
+	VADDPS         Y7, Y4, Y2
+	VADDPS         Y8, Y2, Y2
+	VMOVUPS        Y3, 384(DX)
+	VMOVUPS        Y0, 416(DX)
+	VMOVUPS        Y1, 448(DX)
+	VMOVUPS        Y2, 480(DX)
 	MOVQ           rows+24(FP), AX
 	MOVQ           res+32(FP), CX
 	MOVQ           ep+40(FP), BX
@@ -1764,14 +1817,14 @@ TEXT ·wgOut43s8(SB), NOSPLIT, $0-48
 	VUNPCKLPD      Y5, Y3, Y7
 	VUNPCKHPD      Y5, Y3, Y3
 	TESTQ          CX, CX
-	JZ             nores00
+	JZ             noress800
 	MOVQ           (CX), BX
 	VBROADCASTF128 (BX), Y5
 	MOVQ           32(CX), BX
 	VINSERTF128    $0x01, (BX), Y5, Y5
 	VADDPS         Y5, Y6, Y6
 
-nores00:
+noress800:
 	VMAXPS         Y6, Y1, Y6
 	VMINPS         Y6, Y2, Y6
 	MOVQ           (AX), BX
@@ -1779,14 +1832,14 @@ nores00:
 	MOVQ           32(AX), BX
 	VEXTRACTF128   $0x01, Y6, (BX)
 	TESTQ          CX, CX
-	JZ             nores01
+	JZ             noress801
 	MOVQ           8(CX), BX
 	VBROADCASTF128 (BX), Y5
 	MOVQ           40(CX), BX
 	VINSERTF128    $0x01, (BX), Y5, Y5
 	VADDPS         Y5, Y4, Y4
 
-nores01:
+noress801:
 	VMAXPS         Y4, Y1, Y4
 	VMINPS         Y4, Y2, Y4
 	MOVQ           8(AX), BX
@@ -1794,14 +1847,14 @@ nores01:
 	MOVQ           40(AX), BX
 	VEXTRACTF128   $0x01, Y4, (BX)
 	TESTQ          CX, CX
-	JZ             nores02
+	JZ             noress802
 	MOVQ           16(CX), BX
 	VBROADCASTF128 (BX), Y4
 	MOVQ           48(CX), BX
 	VINSERTF128    $0x01, (BX), Y4, Y4
 	VADDPS         Y4, Y7, Y7
 
-nores02:
+noress802:
 	VMAXPS         Y7, Y1, Y7
 	VMINPS         Y7, Y2, Y7
 	MOVQ           16(AX), BX
@@ -1809,14 +1862,14 @@ nores02:
 	MOVQ           48(AX), BX
 	VEXTRACTF128   $0x01, Y7, (BX)
 	TESTQ          CX, CX
-	JZ             nores03
+	JZ             noress803
 	MOVQ           24(CX), BX
 	VBROADCASTF128 (BX), Y4
 	MOVQ           56(CX), BX
 	VINSERTF128    $0x01, (BX), Y4, Y4
 	VADDPS         Y4, Y3, Y3
 
-nores03:
+noress803:
 	VMAXPS         Y3, Y1, Y3
 	VMINPS         Y3, Y2, Y3
 	MOVQ           24(AX), BX
@@ -1836,14 +1889,14 @@ nores03:
 	VUNPCKLPD      Y5, Y3, Y7
 	VUNPCKHPD      Y5, Y3, Y3
 	TESTQ          CX, CX
-	JZ             nores10
+	JZ             noress810
 	MOVQ           64(CX), BX
 	VBROADCASTF128 (BX), Y5
 	MOVQ           96(CX), BX
 	VINSERTF128    $0x01, (BX), Y5, Y5
 	VADDPS         Y5, Y6, Y6
 
-nores10:
+noress810:
 	VMAXPS         Y6, Y1, Y6
 	VMINPS         Y6, Y2, Y6
 	MOVQ           64(AX), BX
@@ -1851,14 +1904,14 @@ nores10:
 	MOVQ           96(AX), BX
 	VEXTRACTF128   $0x01, Y6, (BX)
 	TESTQ          CX, CX
-	JZ             nores11
+	JZ             noress811
 	MOVQ           72(CX), BX
 	VBROADCASTF128 (BX), Y5
 	MOVQ           104(CX), BX
 	VINSERTF128    $0x01, (BX), Y5, Y5
 	VADDPS         Y5, Y4, Y4
 
-nores11:
+noress811:
 	VMAXPS         Y4, Y1, Y4
 	VMINPS         Y4, Y2, Y4
 	MOVQ           72(AX), BX
@@ -1866,14 +1919,14 @@ nores11:
 	MOVQ           104(AX), BX
 	VEXTRACTF128   $0x01, Y4, (BX)
 	TESTQ          CX, CX
-	JZ             nores12
+	JZ             noress812
 	MOVQ           80(CX), BX
 	VBROADCASTF128 (BX), Y4
 	MOVQ           112(CX), BX
 	VINSERTF128    $0x01, (BX), Y4, Y4
 	VADDPS         Y4, Y7, Y7
 
-nores12:
+noress812:
 	VMAXPS         Y7, Y1, Y7
 	VMINPS         Y7, Y2, Y7
 	MOVQ           80(AX), BX
@@ -1881,14 +1934,14 @@ nores12:
 	MOVQ           112(AX), BX
 	VEXTRACTF128   $0x01, Y7, (BX)
 	TESTQ          CX, CX
-	JZ             nores13
+	JZ             noress813
 	MOVQ           88(CX), BX
 	VBROADCASTF128 (BX), Y4
 	MOVQ           120(CX), BX
 	VINSERTF128    $0x01, (BX), Y4, Y4
 	VADDPS         Y4, Y3, Y3
 
-nores13:
+noress813:
 	VMAXPS         Y3, Y1, Y3
 	VMINPS         Y3, Y2, Y3
 	MOVQ           88(AX), BX
@@ -1908,14 +1961,14 @@ nores13:
 	VUNPCKLPD      Y5, Y3, Y7
 	VUNPCKHPD      Y5, Y3, Y3
 	TESTQ          CX, CX
-	JZ             nores20
+	JZ             noress820
 	MOVQ           128(CX), BX
 	VBROADCASTF128 (BX), Y5
 	MOVQ           160(CX), BX
 	VINSERTF128    $0x01, (BX), Y5, Y5
 	VADDPS         Y5, Y6, Y6
 
-nores20:
+noress820:
 	VMAXPS         Y6, Y1, Y6
 	VMINPS         Y6, Y2, Y6
 	MOVQ           128(AX), BX
@@ -1923,14 +1976,14 @@ nores20:
 	MOVQ           160(AX), BX
 	VEXTRACTF128   $0x01, Y6, (BX)
 	TESTQ          CX, CX
-	JZ             nores21
+	JZ             noress821
 	MOVQ           136(CX), BX
 	VBROADCASTF128 (BX), Y5
 	MOVQ           168(CX), BX
 	VINSERTF128    $0x01, (BX), Y5, Y5
 	VADDPS         Y5, Y4, Y4
 
-nores21:
+noress821:
 	VMAXPS         Y4, Y1, Y4
 	VMINPS         Y4, Y2, Y4
 	MOVQ           136(AX), BX
@@ -1938,14 +1991,14 @@ nores21:
 	MOVQ           168(AX), BX
 	VEXTRACTF128   $0x01, Y4, (BX)
 	TESTQ          CX, CX
-	JZ             nores22
+	JZ             noress822
 	MOVQ           144(CX), BX
 	VBROADCASTF128 (BX), Y4
 	MOVQ           176(CX), BX
 	VINSERTF128    $0x01, (BX), Y4, Y4
 	VADDPS         Y4, Y7, Y7
 
-nores22:
+noress822:
 	VMAXPS         Y7, Y1, Y7
 	VMINPS         Y7, Y2, Y7
 	MOVQ           144(AX), BX
@@ -1953,14 +2006,14 @@ nores22:
 	MOVQ           176(AX), BX
 	VEXTRACTF128   $0x01, Y7, (BX)
 	TESTQ          CX, CX
-	JZ             nores23
+	JZ             noress823
 	MOVQ           152(CX), BX
 	VBROADCASTF128 (BX), Y4
 	MOVQ           184(CX), BX
 	VINSERTF128    $0x01, (BX), Y4, Y4
 	VADDPS         Y4, Y3, Y3
 
-nores23:
+noress823:
 	VMAXPS         Y3, Y1, Y3
 	VMINPS         Y3, Y2, Y3
 	MOVQ           152(AX), BX
@@ -1980,14 +2033,14 @@ nores23:
 	VUNPCKLPD      Y0, Y3, Y6
 	VUNPCKHPD      Y0, Y3, Y0
 	TESTQ          CX, CX
-	JZ             nores30
+	JZ             noress830
 	MOVQ           192(CX), BX
 	VBROADCASTF128 (BX), Y3
 	MOVQ           224(CX), BX
 	VINSERTF128    $0x01, (BX), Y3, Y3
 	VADDPS         Y3, Y5, Y5
 
-nores30:
+noress830:
 	VMAXPS         Y5, Y1, Y5
 	VMINPS         Y5, Y2, Y5
 	MOVQ           192(AX), BX
@@ -1995,14 +2048,14 @@ nores30:
 	MOVQ           224(AX), BX
 	VEXTRACTF128   $0x01, Y5, (BX)
 	TESTQ          CX, CX
-	JZ             nores31
+	JZ             noress831
 	MOVQ           200(CX), BX
 	VBROADCASTF128 (BX), Y3
 	MOVQ           232(CX), BX
 	VINSERTF128    $0x01, (BX), Y3, Y3
 	VADDPS         Y3, Y4, Y4
 
-nores31:
+noress831:
 	VMAXPS         Y4, Y1, Y4
 	VMINPS         Y4, Y2, Y4
 	MOVQ           200(AX), BX
@@ -2010,14 +2063,14 @@ nores31:
 	MOVQ           232(AX), BX
 	VEXTRACTF128   $0x01, Y4, (BX)
 	TESTQ          CX, CX
-	JZ             nores32
+	JZ             noress832
 	MOVQ           208(CX), BX
 	VBROADCASTF128 (BX), Y3
 	MOVQ           240(CX), BX
 	VINSERTF128    $0x01, (BX), Y3, Y3
 	VADDPS         Y3, Y6, Y6
 
-nores32:
+noress832:
 	VMAXPS         Y6, Y1, Y6
 	VMINPS         Y6, Y2, Y6
 	MOVQ           208(AX), BX
@@ -2025,19 +2078,710 @@ nores32:
 	MOVQ           240(AX), BX
 	VEXTRACTF128   $0x01, Y6, (BX)
 	TESTQ          CX, CX
-	JZ             nores33
+	JZ             noress833
 	MOVQ           216(CX), BX
 	VBROADCASTF128 (BX), Y3
 	MOVQ           248(CX), BX
 	VINSERTF128    $0x01, (BX), Y3, Y3
 	VADDPS         Y3, Y0, Y0
 
-nores33:
+noress833:
 	VMAXPS       Y0, Y1, Y0
 	VMINPS       Y0, Y2, Y0
 	MOVQ         216(AX), BX
 	VMOVUPS      X0, (BX)
 	MOVQ         248(AX), BX
 	VEXTRACTF128 $0x01, Y0, (BX)
+	VZEROUPPER
+	RET
+
+// func wgOut43o8(q *float32, stride int, out *float32, y *float32, res *float32, offs *int, ld int, ep *float32)
+// Requires: AVX, AVX2
+TEXT ·wgOut43o8(SB), NOSPLIT, $0-64
+	MOVQ           q+0(FP), AX
+	MOVQ           stride+8(FP), CX
+	MOVQ           out+16(FP), DX
+	SHLQ           $0x02, CX
+	MOVL           $0x40000000, BX
+	VMOVD          BX, X0
+	VBROADCASTSS   X0, Y0
+	MOVL           $0x40800000, BX
+	VMOVD          BX, X1
+	VBROADCASTSS   X1, Y1
+	MOVL           $0x41000000, BX
+	VMOVD          BX, X2
+	VBROADCASTSS   X2, Y2
+	LEAQ           (CX)(CX*2), BX
+	SHLQ           $0x01, BX
+	MOVQ           AX, SI
+	VMOVUPS        (SI), Y3
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y4
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y5
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y6
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y7
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y8
+	VADDPS         Y5, Y4, Y9
+	VSUBPS         Y5, Y4, Y4
+	VADDPS         Y7, Y6, Y5
+	VSUBPS         Y7, Y6, Y6
+	VADDPS         Y9, Y3, Y3
+	VADDPS         Y5, Y3, Y3
+	VMULPS         Y6, Y0, Y10
+	VADDPS         Y10, Y4, Y7
+	VMULPS         Y5, Y1, Y10
+	VADDPS         Y10, Y9, Y5
+	VMULPS         Y6, Y2, Y10
+	VADDPS         Y10, Y4, Y4
+	VADDPS         Y8, Y4, Y4
+	VMOVUPS        Y3, (DX)
+	VMOVUPS        Y7, 192(DX)
+	VMOVUPS        Y5, 384(DX)
+	VMOVUPS        Y4, 576(DX)
+	ADDQ           CX, AX
+	MOVQ           AX, SI
+	VMOVUPS        (SI), Y3
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y4
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y5
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y6
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y7
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y8
+	VADDPS         Y5, Y4, Y9
+	VSUBPS         Y5, Y4, Y4
+	VADDPS         Y7, Y6, Y5
+	VSUBPS         Y7, Y6, Y6
+	VADDPS         Y9, Y3, Y3
+	VADDPS         Y5, Y3, Y3
+	VMULPS         Y6, Y0, Y10
+	VADDPS         Y10, Y4, Y7
+	VMULPS         Y5, Y1, Y10
+	VADDPS         Y10, Y9, Y5
+	VMULPS         Y6, Y2, Y10
+	VADDPS         Y10, Y4, Y4
+	VADDPS         Y8, Y4, Y4
+	VMOVUPS        Y3, 32(DX)
+	VMOVUPS        Y7, 224(DX)
+	VMOVUPS        Y5, 416(DX)
+	VMOVUPS        Y4, 608(DX)
+	ADDQ           CX, AX
+	MOVQ           AX, SI
+	VMOVUPS        (SI), Y3
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y4
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y5
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y6
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y7
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y8
+	VADDPS         Y5, Y4, Y9
+	VSUBPS         Y5, Y4, Y4
+	VADDPS         Y7, Y6, Y5
+	VSUBPS         Y7, Y6, Y6
+	VADDPS         Y9, Y3, Y3
+	VADDPS         Y5, Y3, Y3
+	VMULPS         Y6, Y0, Y10
+	VADDPS         Y10, Y4, Y7
+	VMULPS         Y5, Y1, Y10
+	VADDPS         Y10, Y9, Y5
+	VMULPS         Y6, Y2, Y10
+	VADDPS         Y10, Y4, Y4
+	VADDPS         Y8, Y4, Y4
+	VMOVUPS        Y3, 64(DX)
+	VMOVUPS        Y7, 256(DX)
+	VMOVUPS        Y5, 448(DX)
+	VMOVUPS        Y4, 640(DX)
+	ADDQ           CX, AX
+	MOVQ           AX, SI
+	VMOVUPS        (SI), Y3
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y4
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y5
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y6
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y7
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y8
+	VADDPS         Y5, Y4, Y9
+	VSUBPS         Y5, Y4, Y4
+	VADDPS         Y7, Y6, Y5
+	VSUBPS         Y7, Y6, Y6
+	VADDPS         Y9, Y3, Y3
+	VADDPS         Y5, Y3, Y3
+	VMULPS         Y6, Y0, Y10
+	VADDPS         Y10, Y4, Y7
+	VMULPS         Y5, Y1, Y10
+	VADDPS         Y10, Y9, Y5
+	VMULPS         Y6, Y2, Y10
+	VADDPS         Y10, Y4, Y4
+	VADDPS         Y8, Y4, Y4
+	VMOVUPS        Y3, 96(DX)
+	VMOVUPS        Y7, 288(DX)
+	VMOVUPS        Y5, 480(DX)
+	VMOVUPS        Y4, 672(DX)
+	ADDQ           CX, AX
+	MOVQ           AX, SI
+	VMOVUPS        (SI), Y3
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y4
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y5
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y6
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y7
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y8
+	VADDPS         Y5, Y4, Y9
+	VSUBPS         Y5, Y4, Y4
+	VADDPS         Y7, Y6, Y5
+	VSUBPS         Y7, Y6, Y6
+	VADDPS         Y9, Y3, Y3
+	VADDPS         Y5, Y3, Y3
+	VMULPS         Y6, Y0, Y10
+	VADDPS         Y10, Y4, Y7
+	VMULPS         Y5, Y1, Y10
+	VADDPS         Y10, Y9, Y5
+	VMULPS         Y6, Y2, Y10
+	VADDPS         Y10, Y4, Y4
+	VADDPS         Y8, Y4, Y4
+	VMOVUPS        Y3, 128(DX)
+	VMOVUPS        Y7, 320(DX)
+	VMOVUPS        Y5, 512(DX)
+	VMOVUPS        Y4, 704(DX)
+	ADDQ           CX, AX
+	MOVQ           AX, SI
+	VMOVUPS        (SI), Y3
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y4
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y5
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y6
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y7
+	ADDQ           BX, SI
+	VMOVUPS        (SI), Y8
+	VADDPS         Y5, Y4, Y9
+	VSUBPS         Y5, Y4, Y4
+	VADDPS         Y7, Y6, Y5
+	VSUBPS         Y7, Y6, Y6
+	VADDPS         Y9, Y3, Y3
+	VADDPS         Y5, Y3, Y3
+	VMULPS         Y6, Y0, Y10
+	VADDPS         Y10, Y4, Y7
+	VMULPS         Y5, Y1, Y10
+	VADDPS         Y10, Y9, Y5
+	VMULPS         Y6, Y2, Y10
+	VADDPS         Y10, Y4, Y4
+	VADDPS         Y8, Y4, Y4
+	VMOVUPS        Y3, 160(DX)
+	VMOVUPS        Y7, 352(DX)
+	VMOVUPS        Y5, 544(DX)
+	VMOVUPS        Y4, 736(DX)
+	ADDQ           CX, AX
+	VMOVUPS        (DX), Y3
+	VMOVUPS        32(DX), Y4
+	VMOVUPS        64(DX), Y5
+	VMOVUPS        96(DX), Y6
+	VMOVUPS        128(DX), Y7
+	VMOVUPS        160(DX), Y8
+	VADDPS         Y5, Y4, Y9
+	VSUBPS         Y5, Y4, Y4
+	VADDPS         Y7, Y6, Y5
+	VSUBPS         Y7, Y6, Y6
+	VADDPS         Y9, Y3, Y3
+	VADDPS         Y5, Y3, Y3
+	VMULPS         Y6, Y0, Y10
+	VADDPS         Y10, Y4, Y7
+	VMULPS         Y5, Y1, Y10
+	VADDPS         Y10, Y9, Y5
+	VMULPS         Y6, Y2, Y10
+	VADDPS         Y10, Y4, Y4
+	VADDPS         Y8, Y4, Y4
+	VMOVUPS        Y3, (DX)
+	VMOVUPS        Y7, 32(DX)
+	VMOVUPS        Y5, 64(DX)
+	VMOVUPS        Y4, 96(DX)
+	VMOVUPS        192(DX), Y3
+	VMOVUPS        224(DX), Y4
+	VMOVUPS        256(DX), Y5
+	VMOVUPS        288(DX), Y6
+	VMOVUPS        320(DX), Y7
+	VMOVUPS        352(DX), Y8
+	VADDPS         Y5, Y4, Y9
+	VSUBPS         Y5, Y4, Y4
+	VADDPS         Y7, Y6, Y5
+	VSUBPS         Y7, Y6, Y6
+	VADDPS         Y9, Y3, Y3
+	VADDPS         Y5, Y3, Y3
+	VMULPS         Y6, Y0, Y10
+	VADDPS         Y10, Y4, Y7
+	VMULPS         Y5, Y1, Y10
+	VADDPS         Y10, Y9, Y5
+	VMULPS         Y6, Y2, Y10
+	VADDPS         Y10, Y4, Y4
+	VADDPS         Y8, Y4, Y4
+	VMOVUPS        Y3, 128(DX)
+	VMOVUPS        Y7, 160(DX)
+	VMOVUPS        Y5, 192(DX)
+	VMOVUPS        Y4, 224(DX)
+	VMOVUPS        384(DX), Y3
+	VMOVUPS        416(DX), Y4
+	VMOVUPS        448(DX), Y5
+	VMOVUPS        480(DX), Y6
+	VMOVUPS        512(DX), Y7
+	VMOVUPS        544(DX), Y8
+	VADDPS         Y5, Y4, Y9
+	VSUBPS         Y5, Y4, Y4
+	VADDPS         Y7, Y6, Y5
+	VSUBPS         Y7, Y6, Y6
+	VADDPS         Y9, Y3, Y3
+	VADDPS         Y5, Y3, Y3
+	VMULPS         Y6, Y0, Y10
+	VADDPS         Y10, Y4, Y7
+	VMULPS         Y5, Y1, Y10
+	VADDPS         Y10, Y9, Y5
+	VMULPS         Y6, Y2, Y10
+	VADDPS         Y10, Y4, Y4
+	VADDPS         Y8, Y4, Y4
+	VMOVUPS        Y3, 256(DX)
+	VMOVUPS        Y7, 288(DX)
+	VMOVUPS        Y5, 320(DX)
+	VMOVUPS        Y4, 352(DX)
+	VMOVUPS        576(DX), Y3
+	VMOVUPS        608(DX), Y4
+	VMOVUPS        640(DX), Y5
+	VMOVUPS        672(DX), Y6
+	VMOVUPS        704(DX), Y7
+	VMOVUPS        736(DX), Y8
+	VADDPS         Y5, Y4, Y9
+	VSUBPS         Y5, Y4, Y4
+	VADDPS         Y7, Y6, Y5
+	VSUBPS         Y7, Y6, Y6
+	VADDPS         Y9, Y3, Y3
+	VADDPS         Y5, Y3, Y3
+	VMULPS         Y6, Y0, Y7
+	VADDPS         Y7, Y4, Y0
+	VMULPS         Y5, Y1, Y7
+	VADDPS         Y7, Y9, Y1
+	VMULPS         Y6, Y2, Y7
+	VADDPS         Y7, Y4, Y2
+	VADDPS         Y8, Y2, Y2
+	VMOVUPS        Y3, 384(DX)
+	VMOVUPS        Y0, 416(DX)
+	VMOVUPS        Y1, 448(DX)
+	VMOVUPS        Y2, 480(DX)
+	MOVQ           y+24(FP), AX
+	MOVQ           res+32(FP), CX
+	MOVQ           offs+40(FP), BX
+	MOVQ           ld+48(FP), SI
+	MOVQ           ep+56(FP), DI
+	SHLQ           $0x02, SI
+	MOVQ           CX, R8
+	SUBQ           AX, R8
+	VBROADCASTSS   (DI), Y0
+	VBROADCASTSS   4(DI), Y1
+	VBROADCASTSS   8(DI), Y2
+	VADDPS         (DX), Y0, Y3
+	VADDPS         32(DX), Y0, Y4
+	VADDPS         64(DX), Y0, Y5
+	VADDPS         96(DX), Y0, Y6
+	VUNPCKLPS      Y4, Y3, Y7
+	VUNPCKHPS      Y4, Y3, Y3
+	VUNPCKLPS      Y6, Y5, Y4
+	VUNPCKHPS      Y6, Y5, Y5
+	VUNPCKLPD      Y4, Y7, Y6
+	VUNPCKHPD      Y4, Y7, Y4
+	VUNPCKLPD      Y5, Y3, Y7
+	VUNPCKHPD      Y5, Y3, Y3
+	TESTQ          CX, CX
+	JZ             noreso800
+	MOVQ           (BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VBROADCASTF128 (DI), Y5
+	MOVQ           32(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VINSERTF128    $0x01, (DI), Y5, Y5
+	VADDPS         Y5, Y6, Y6
+
+noreso800:
+	VMAXPS         Y6, Y1, Y6
+	VMINPS         Y6, Y2, Y6
+	MOVQ           (BX), DI
+	LEAQ           (AX)(DI*4), DI
+	VMOVUPS        X6, (DI)
+	MOVQ           32(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	VEXTRACTF128   $0x01, Y6, (DI)
+	TESTQ          CX, CX
+	JZ             noreso801
+	MOVQ           8(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VBROADCASTF128 (DI), Y5
+	MOVQ           40(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VINSERTF128    $0x01, (DI), Y5, Y5
+	VADDPS         Y5, Y4, Y4
+
+noreso801:
+	VMAXPS         Y4, Y1, Y4
+	VMINPS         Y4, Y2, Y4
+	MOVQ           8(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	VMOVUPS        X4, (DI)
+	MOVQ           40(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	VEXTRACTF128   $0x01, Y4, (DI)
+	TESTQ          CX, CX
+	JZ             noreso802
+	MOVQ           16(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VBROADCASTF128 (DI), Y4
+	MOVQ           48(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VINSERTF128    $0x01, (DI), Y4, Y4
+	VADDPS         Y4, Y7, Y7
+
+noreso802:
+	VMAXPS         Y7, Y1, Y7
+	VMINPS         Y7, Y2, Y7
+	MOVQ           16(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	VMOVUPS        X7, (DI)
+	MOVQ           48(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	VEXTRACTF128   $0x01, Y7, (DI)
+	TESTQ          CX, CX
+	JZ             noreso803
+	MOVQ           24(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VBROADCASTF128 (DI), Y4
+	MOVQ           56(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VINSERTF128    $0x01, (DI), Y4, Y4
+	VADDPS         Y4, Y3, Y3
+
+noreso803:
+	VMAXPS         Y3, Y1, Y3
+	VMINPS         Y3, Y2, Y3
+	MOVQ           24(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	VMOVUPS        X3, (DI)
+	MOVQ           56(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           SI, AX
+	VEXTRACTF128   $0x01, Y3, (DI)
+	VADDPS         128(DX), Y0, Y3
+	VADDPS         160(DX), Y0, Y4
+	VADDPS         192(DX), Y0, Y5
+	VADDPS         224(DX), Y0, Y6
+	VUNPCKLPS      Y4, Y3, Y7
+	VUNPCKHPS      Y4, Y3, Y3
+	VUNPCKLPS      Y6, Y5, Y4
+	VUNPCKHPS      Y6, Y5, Y5
+	VUNPCKLPD      Y4, Y7, Y6
+	VUNPCKHPD      Y4, Y7, Y4
+	VUNPCKLPD      Y5, Y3, Y7
+	VUNPCKHPD      Y5, Y3, Y3
+	TESTQ          CX, CX
+	JZ             noreso810
+	MOVQ           (BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VBROADCASTF128 (DI), Y5
+	MOVQ           32(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VINSERTF128    $0x01, (DI), Y5, Y5
+	VADDPS         Y5, Y6, Y6
+
+noreso810:
+	VMAXPS         Y6, Y1, Y6
+	VMINPS         Y6, Y2, Y6
+	MOVQ           (BX), DI
+	LEAQ           (AX)(DI*4), DI
+	VMOVUPS        X6, (DI)
+	MOVQ           32(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	VEXTRACTF128   $0x01, Y6, (DI)
+	TESTQ          CX, CX
+	JZ             noreso811
+	MOVQ           8(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VBROADCASTF128 (DI), Y5
+	MOVQ           40(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VINSERTF128    $0x01, (DI), Y5, Y5
+	VADDPS         Y5, Y4, Y4
+
+noreso811:
+	VMAXPS         Y4, Y1, Y4
+	VMINPS         Y4, Y2, Y4
+	MOVQ           8(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	VMOVUPS        X4, (DI)
+	MOVQ           40(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	VEXTRACTF128   $0x01, Y4, (DI)
+	TESTQ          CX, CX
+	JZ             noreso812
+	MOVQ           16(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VBROADCASTF128 (DI), Y4
+	MOVQ           48(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VINSERTF128    $0x01, (DI), Y4, Y4
+	VADDPS         Y4, Y7, Y7
+
+noreso812:
+	VMAXPS         Y7, Y1, Y7
+	VMINPS         Y7, Y2, Y7
+	MOVQ           16(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	VMOVUPS        X7, (DI)
+	MOVQ           48(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	VEXTRACTF128   $0x01, Y7, (DI)
+	TESTQ          CX, CX
+	JZ             noreso813
+	MOVQ           24(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VBROADCASTF128 (DI), Y4
+	MOVQ           56(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VINSERTF128    $0x01, (DI), Y4, Y4
+	VADDPS         Y4, Y3, Y3
+
+noreso813:
+	VMAXPS         Y3, Y1, Y3
+	VMINPS         Y3, Y2, Y3
+	MOVQ           24(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	VMOVUPS        X3, (DI)
+	MOVQ           56(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           SI, AX
+	VEXTRACTF128   $0x01, Y3, (DI)
+	VADDPS         256(DX), Y0, Y3
+	VADDPS         288(DX), Y0, Y4
+	VADDPS         320(DX), Y0, Y5
+	VADDPS         352(DX), Y0, Y6
+	VUNPCKLPS      Y4, Y3, Y7
+	VUNPCKHPS      Y4, Y3, Y3
+	VUNPCKLPS      Y6, Y5, Y4
+	VUNPCKHPS      Y6, Y5, Y5
+	VUNPCKLPD      Y4, Y7, Y6
+	VUNPCKHPD      Y4, Y7, Y4
+	VUNPCKLPD      Y5, Y3, Y7
+	VUNPCKHPD      Y5, Y3, Y3
+	TESTQ          CX, CX
+	JZ             noreso820
+	MOVQ           (BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VBROADCASTF128 (DI), Y5
+	MOVQ           32(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VINSERTF128    $0x01, (DI), Y5, Y5
+	VADDPS         Y5, Y6, Y6
+
+noreso820:
+	VMAXPS         Y6, Y1, Y6
+	VMINPS         Y6, Y2, Y6
+	MOVQ           (BX), DI
+	LEAQ           (AX)(DI*4), DI
+	VMOVUPS        X6, (DI)
+	MOVQ           32(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	VEXTRACTF128   $0x01, Y6, (DI)
+	TESTQ          CX, CX
+	JZ             noreso821
+	MOVQ           8(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VBROADCASTF128 (DI), Y5
+	MOVQ           40(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VINSERTF128    $0x01, (DI), Y5, Y5
+	VADDPS         Y5, Y4, Y4
+
+noreso821:
+	VMAXPS         Y4, Y1, Y4
+	VMINPS         Y4, Y2, Y4
+	MOVQ           8(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	VMOVUPS        X4, (DI)
+	MOVQ           40(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	VEXTRACTF128   $0x01, Y4, (DI)
+	TESTQ          CX, CX
+	JZ             noreso822
+	MOVQ           16(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VBROADCASTF128 (DI), Y4
+	MOVQ           48(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VINSERTF128    $0x01, (DI), Y4, Y4
+	VADDPS         Y4, Y7, Y7
+
+noreso822:
+	VMAXPS         Y7, Y1, Y7
+	VMINPS         Y7, Y2, Y7
+	MOVQ           16(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	VMOVUPS        X7, (DI)
+	MOVQ           48(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	VEXTRACTF128   $0x01, Y7, (DI)
+	TESTQ          CX, CX
+	JZ             noreso823
+	MOVQ           24(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VBROADCASTF128 (DI), Y4
+	MOVQ           56(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VINSERTF128    $0x01, (DI), Y4, Y4
+	VADDPS         Y4, Y3, Y3
+
+noreso823:
+	VMAXPS         Y3, Y1, Y3
+	VMINPS         Y3, Y2, Y3
+	MOVQ           24(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	VMOVUPS        X3, (DI)
+	MOVQ           56(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           SI, AX
+	VEXTRACTF128   $0x01, Y3, (DI)
+	VADDPS         384(DX), Y0, Y3
+	VADDPS         416(DX), Y0, Y4
+	VADDPS         448(DX), Y0, Y5
+	VADDPS         480(DX), Y0, Y0
+	VUNPCKLPS      Y4, Y3, Y6
+	VUNPCKHPS      Y4, Y3, Y3
+	VUNPCKLPS      Y0, Y5, Y4
+	VUNPCKHPS      Y0, Y5, Y0
+	VUNPCKLPD      Y4, Y6, Y5
+	VUNPCKHPD      Y4, Y6, Y4
+	VUNPCKLPD      Y0, Y3, Y6
+	VUNPCKHPD      Y0, Y3, Y0
+	TESTQ          CX, CX
+	JZ             noreso830
+	MOVQ           (BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VBROADCASTF128 (DI), Y3
+	MOVQ           32(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VINSERTF128    $0x01, (DI), Y3, Y3
+	VADDPS         Y3, Y5, Y5
+
+noreso830:
+	VMAXPS         Y5, Y1, Y5
+	VMINPS         Y5, Y2, Y5
+	MOVQ           (BX), DI
+	LEAQ           (AX)(DI*4), DI
+	VMOVUPS        X5, (DI)
+	MOVQ           32(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	VEXTRACTF128   $0x01, Y5, (DI)
+	TESTQ          CX, CX
+	JZ             noreso831
+	MOVQ           8(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VBROADCASTF128 (DI), Y3
+	MOVQ           40(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VINSERTF128    $0x01, (DI), Y3, Y3
+	VADDPS         Y3, Y4, Y4
+
+noreso831:
+	VMAXPS         Y4, Y1, Y4
+	VMINPS         Y4, Y2, Y4
+	MOVQ           8(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	VMOVUPS        X4, (DI)
+	MOVQ           40(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	VEXTRACTF128   $0x01, Y4, (DI)
+	TESTQ          CX, CX
+	JZ             noreso832
+	MOVQ           16(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VBROADCASTF128 (DI), Y3
+	MOVQ           48(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VINSERTF128    $0x01, (DI), Y3, Y3
+	VADDPS         Y3, Y6, Y6
+
+noreso832:
+	VMAXPS         Y6, Y1, Y6
+	VMINPS         Y6, Y2, Y6
+	MOVQ           16(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	VMOVUPS        X6, (DI)
+	MOVQ           48(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	VEXTRACTF128   $0x01, Y6, (DI)
+	TESTQ          CX, CX
+	JZ             noreso833
+	MOVQ           24(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VBROADCASTF128 (DI), Y3
+	MOVQ           56(BX), DI
+	LEAQ           (AX)(DI*4), DI
+	ADDQ           R8, DI
+	VINSERTF128    $0x01, (DI), Y3, Y3
+	VADDPS         Y3, Y0, Y0
+
+noreso833:
+	VMAXPS       Y0, Y1, Y0
+	VMINPS       Y0, Y2, Y0
+	MOVQ         24(BX), DI
+	LEAQ         (AX)(DI*4), DI
+	VMOVUPS      X0, (DI)
+	MOVQ         56(BX), DI
+	LEAQ         (AX)(DI*4), DI
+	VEXTRACTF128 $0x01, Y0, (DI)
 	VZEROUPPER
 	RET

@@ -12,12 +12,12 @@ package conv
 //go:noescape
 func wgIn43x8(d *float32, v *float32, stride int)
 
-// wgIn43g8 is wgIn43x8 on eight tiles gathered first into d: row r of
-// tile l is the six values at rows[8r+l] (eight are read from each).
-// It needs AVX2.
+// wgIn43o8 is wgIn43x8 on eight tiles gathered first into d: row r of
+// tile l is the six values at base[offs[l]+r·ld] (eight are read from
+// each). It needs AVX2.
 //
 //go:noescape
-func wgIn43g8(rows **float32, d *float32, v *float32, stride int)
+func wgIn43o8(base *float32, offs *int, ld int, d *float32, v *float32, stride int)
 
 // wgOut43x8 computes the F(4×4, 3×3) output transform Aᵀ·Q·A of eight
 // tiles: Q[k][s] of tile l is q[(6k+s)·stride+l], and output (a, b) of
@@ -35,3 +35,10 @@ func wgOut43x8(q *float32, stride int, out *float32)
 //
 //go:noescape
 func wgOut43s8(q *float32, stride int, out *float32, rows **float32, res **float32, ep *float32)
+
+// wgOut43o8 is wgOut43s8 with row a of tile l at y[offs[l]+a·ld] and
+// its residual at res[offs[l]+a·ld] (none when res is nil). It needs
+// AVX2.
+//
+//go:noescape
+func wgOut43o8(q *float32, stride int, out *float32, y *float32, res *float32, offs *int, ld int, ep *float32)

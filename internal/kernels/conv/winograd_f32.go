@@ -359,55 +359,41 @@ func wgIn43Tile(d []float32, ld int, out []float32, stride int) {
 }
 
 // wgInput43 writes V[ξ][c][j] for the chunk's tiles of image xn, input
-// channels c0..c1.
+// channels c0..c1. Each channel's rows under the chunk are first copied
+// into a zero-padded band, so that every tile is read the same way.
 func wgInput43(g *wgGeom, xn []float32, c, c0, c1 int, v []float32) {
 	nt := g.nt
 	stride := c * nt
-	var buf [36]float32
+	ty0, ty1 := g.t0/g.tw, (g.t0+nt-1)/g.tw
+	// Band: the input rows of tile rows ty0..ty1, from column -pw, wide
+	// enough for the eight values read from each tile row.
+	bh, bw := (ty1-ty0)*4+6, g.tw*4+4
+	band := getScratch[float32](bh * bw)
+	defer putScratch(band)
 	var d [288]float32
-	var rows [48]*float32
-	var edge [8 * 48]float32
+	var offs [8]int
 	plane := g.ih * g.iw
 	for ci := c0; ci < c1; ci++ {
-		xc := xn[ci*plane : (ci+1)*plane]
+		wgBand(xn[ci*plane:(ci+1)*plane], g.ih, g.iw, ty0*4-g.ph, g.pw, band, bh, bw)
 		vc := v[ci*nt:]
 		ty, tx := g.t0/g.tw, g.t0%g.tw
 		j := 0
 		if wgAsm {
-			// Eight tiles at a time, gathered and transformed in
-			// assembly from row pointers: into the image, or into a
-			// zero-padded copy for tiles at its border (and those
-			// whose 8-wide row reads would leave the plane).
+			// Eight tiles at a time, gathered from row pointers and
+			// transformed in assembly.
 			for ; j+8 <= nt; j += 8 {
 				for l := 0; l < 8; l++ {
-					y0, x0 := ty*4-g.ph, tx*4-g.pw
-					if y0 >= 0 && x0 >= 0 && y0+6 <= g.ih && x0+6 <= g.iw && (y0+5)*g.iw+x0+8 <= plane {
-						for r := 0; r < 6; r++ {
-							rows[8*r+l] = &xc[(y0+r)*g.iw+x0]
-						}
-					} else {
-						e := edge[l*48 : l*48+48]
-						wgEdgeTileLd(xc, g.ih, g.iw, y0, x0, e)
-						for r := 0; r < 6; r++ {
-							rows[8*r+l] = &e[8*r]
-						}
-					}
+					offs[l] = (ty-ty0)*4*bw + tx*4
 					if tx++; tx == g.tw {
 						tx = 0
 						ty++
 					}
 				}
-				wgIn43g8Asm(&rows, &d, vc[j:], stride)
+				wgIn43o8Asm(band, &offs, bw, &d, vc[j:], stride)
 			}
 		}
 		for ; j < nt; j++ {
-			y0, x0 := ty*4-g.ph, tx*4-g.pw
-			if y0 >= 0 && x0 >= 0 && y0+6 <= g.ih && x0+6 <= g.iw {
-				wgIn43Tile(xc[y0*g.iw+x0:], g.iw, vc[j:], stride)
-			} else {
-				wgEdgeTile(xc, g.ih, g.iw, y0, x0, 6, buf[:])
-				wgIn43Tile(buf[:], 6, vc[j:], stride)
-			}
+			wgIn43Tile(band[(ty-ty0)*4*bw+tx*4:], bw, vc[j:], stride)
 			if tx++; tx == g.tw {
 				tx = 0
 				ty++
@@ -416,18 +402,26 @@ func wgInput43(g *wgGeom, xn []float32, c, c0, c1 int, v []float32) {
 	}
 }
 
-// wgEdgeTileLd copies the 6×6 input tile at (y0, x0) of xc (ih×iw) into
-// e with rows 8 apart, zeros outside the image and in columns 6 and 7.
-func wgEdgeTileLd(xc []float32, ih, iw, y0, x0 int, e []float32) {
-	e = e[:48]
-	clear(e)
-	s0, s1 := max(0, -x0), min(6, iw-x0)
-	if s0 >= s1 {
-		return
-	}
-	for r := max(0, -y0); r < 6 && y0+r < ih; r++ {
-		off := (y0+r)*iw + x0
-		copy(e[r*8+s0:r*8+s1], xc[off+s0:off+s1])
+// wgBand copies rows y0..y0+bh of the plane xc (ih×iw) into band (bh
+// rows of bw), image column x at band column x+pw, with zeros outside the
+// image.
+func wgBand(xc []float32, ih, iw, y0, pw int, band []float32, bh, bw int) {
+	for r := 0; r < bh; r++ {
+		dst := band[r*bw : (r+1)*bw]
+		yy := y0 + r
+		if yy < 0 || yy >= ih {
+			clear(dst)
+			continue
+		}
+		// Band columns b0..b1 hold image columns b0-pw..b1-pw.
+		b0, b1 := min(max(pw, 0), bw), max(min(pw+iw, bw), 0)
+		if b0 >= b1 {
+			clear(dst)
+			continue
+		}
+		clear(dst[:b0])
+		copy(dst[b0:b1], xc[yy*iw+b0-pw:yy*iw+b1-pw])
+		clear(dst[b1:])
 	}
 }
 
@@ -450,6 +444,7 @@ func wgOutput43(g *wgGeom, mm []float32, m, m0, m1 int, yn, res []float32, ep *w
 	stride := m * nt
 	plane := g.oh * g.ow
 	var o8 [192]float32
+	var offs [8]int
 	var rows, rres [32]*float32
 	var sy, sr [8 * 16]float32
 	for mo := m0; mo < m1; mo++ {
@@ -476,6 +471,21 @@ func wgOutput43(g *wgGeom, mm []float32, m, m0, m1 int, yn, res []float32, ep *w
 			}
 			for ; j+8 <= nt; j += 8 {
 				ty0, tx0 := ty, tx
+				full := true
+				for l := 0; l < 8; l++ {
+					oy, ox := ty*4, tx*4
+					full = full && oy+4 <= g.oh && ox+4 <= g.ow
+					offs[l] = oy*g.ow + ox
+					if tx++; tx == g.tw {
+						tx = 0
+						ty++
+					}
+				}
+				if full {
+					wgOut43o8Asm(mc[j:], stride, &o8, yo, ro, &offs, g.ow, &epv)
+					continue
+				}
+				ty, tx = ty0, tx0
 				for l := 0; l < 8; l++ {
 					oy, ox := ty*4, tx*4
 					if oy+4 <= g.oh && ox+4 <= g.ow {

@@ -63,7 +63,7 @@ func TestWinogradF32EpilogueChunks(t *testing.T) {
 		p := Params{N: 1 + r.IntN(3), C: 8 + r.IntN(12), M: 8 + r.IntN(12), Group: 1, Kernel: []int{3, 3},
 			Strides: []int{1, 1}, Dilations: []int{1, 1}}
 		for a := 0; a < 2; a++ {
-			pb, pe := r.IntN(2), r.IntN(2)
+			pb, pe := r.IntN(3), r.IntN(3)
 			in := 12 + r.IntN(20)
 			p.In = append(p.In, in)
 			p.Pads = append(p.Pads, pb)
@@ -143,3 +143,45 @@ func TestWinogradF32EpilogueChunks(t *testing.T) {
 }
 
 func abs32(v float32) float32 { return float32(math.Abs(float64(v))) }
+
+// TestWinogradF32WidePads covers paddings wider than the kernel reach
+// (outputs that see only padding, tiles far outside the image). Such an
+// output is the bias exactly in a direct convolution, but Winograd's
+// transforms mix it with the other values of its tile, so its error is
+// bounded by the largest magnitude of the plane rather than its own.
+func TestWinogradF32WidePads(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, pads := range [][4]int{{3, 0, 0, 3}, {4, 5, 2, 3}, {0, 6, 6, 0}} {
+		p := Params{N: 1, C: 9, M: 10, Group: 1, In: []int{13, 17}, Kernel: []int{3, 3},
+			Strides: []int{1, 1}, Dilations: []int{1, 1}, Pads: []int{pads[0], pads[1]}}
+		p.Out = []int{13 + pads[0] + pads[2] - 2, 17 + pads[1] + pads[3] - 2}
+		x := randSlice(r, p.N*p.C*prod(p.In))
+		w := randSlice(r, p.M*p.C*9)
+		b := randSlice(r, p.M)
+		want := make([]float32, p.N*p.M*prod(p.Out))
+		Reference(&p, x, w, b, want)
+		mag := make([]float32, len(want))
+		Reference(&p, absSlice(x), absSlice(w), absSlice(b), mag)
+		plane := prod(p.Out)
+		pl, err := NewPlan[float32](p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range []Algo{Winograd, Winograd43} {
+			y, check := guarded(len(want))
+			if err := pl.WithAlgo(a).Run(x, w, b, y, 2); err != nil {
+				t.Fatal(err)
+			}
+			check(t)
+			for i := range want {
+				var pm float32
+				for _, v := range mag[i/plane*plane : (i/plane+1)*plane] {
+					pm = max(pm, v)
+				}
+				if d := math.Abs(float64(y[i] - want[i])); d > 1e-5*float64(pm)+1e-6 {
+					t.Fatalf("%v pads %v: element %d = %v, want %v", a, p.Pads, i, y[i], want[i])
+				}
+			}
+		}
+	}
+}

@@ -14,12 +14,17 @@ func wgIn43x8Asm(d *[288]float32, v []float32, stride int) { wgIn43x8Go(d, v, st
 // false).
 func wgOut43x8Asm(q []float32, stride int, out *[192]float32) { wgOut43x8Go(q, stride, out) }
 
-// wgIn43g8Asm stands in for the assembly kernel (never called).
-func wgIn43g8Asm(rows *[48]*float32, d *[288]float32, v []float32, stride int) {
+// wgOut43s8Asm stands in for the assembly kernel (never called).
+func wgOut43s8Asm(q []float32, stride int, out *[192]float32, rows *[32]*float32, res **float32, ep *[3]float32) {
 	panic("conv: no Winograd assembly in this build")
 }
 
-// wgOut43s8Asm stands in for the assembly kernel (never called).
-func wgOut43s8Asm(q []float32, stride int, out *[192]float32, rows *[32]*float32, res **float32, ep *[3]float32) {
+// wgIn43o8Asm stands in for the assembly kernel (never called).
+func wgIn43o8Asm(base []float32, offs *[8]int, ld int, d *[288]float32, v []float32, stride int) {
+	panic("conv: no Winograd assembly in this build")
+}
+
+// wgOut43o8Asm stands in for the assembly kernel (never called).
+func wgOut43o8Asm(q []float32, stride int, out *[192]float32, y, res []float32, offs *[8]int, ld int, ep *[3]float32) {
 	panic("conv: no Winograd assembly in this build")
 }

@@ -28,9 +28,10 @@ func main() {
 	ConstraintExpr("amd64,!noasm")
 	if *set == "winograd" {
 		wgIn43x8()
-		wgIn43g8()
+		wgIn43o8()
 		wgOut43x8()
 		wgOut43s8()
+		wgOut43o8()
 	} else {
 		dwTaps()
 	}

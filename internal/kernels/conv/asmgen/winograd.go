@@ -108,27 +108,46 @@ func wgIn43x8() {
 	inTransform(d, v, stride)
 }
 
-// wgIn43g8 emits the input transform of eight tiles gathered from rows.
-func wgIn43g8() {
-	TEXT("wgIn43g8", NOSPLIT, "func(rows **float32, d *float32, v *float32, stride int)")
+// wgIn43o8 emits the input transform of eight tiles at offsets of a
+// common base.
+func wgIn43o8() {
+	TEXT("wgIn43o8", NOSPLIT, "func(base *float32, offs *int, ld int, d *float32, v *float32, stride int)")
 	Pragma("noescape")
 	Doc(
-		"wgIn43g8 is wgIn43x8 on eight tiles gathered first into d: row r of",
-		"tile l is the six values at rows[8r+l] (eight are read from each).",
-		"It needs AVX2.",
+		"wgIn43o8 is wgIn43x8 on eight tiles gathered first into d: row r of",
+		"tile l is the six values at base[offs[l]+r·ld] (eight are read from",
+		"each). It needs AVX2.",
 	)
-	rows := Load(Param("rows"), GP64())
+	base := Load(Param("base"), GP64())
+	offs := Load(Param("offs"), GP64())
+	ld := Load(Param("ld"), GP64())
 	d := Load(Param("d"), GP64())
+	SHLQ(U8(2), ld)
+	gather(d, func(r, l int, p Register) {
+		MOVQ(Mem{Base: offs, Disp: 8 * l}, p)
+		LEAQ(Mem{Base: base, Index: p, Scale: 4}, p)
+		if l == 7 && r < 5 {
+			// The last lane of row r: move base to row r+1.
+			ADDQ(ld, base)
+		}
+	})
 	v := Load(Param("v"), GP64())
 	stride := Load(Param("stride"), GP64())
+	inTransform(d, v, stride)
+}
+
+// gather emits the lane-major gather of eight 6×6 tiles into d, addr
+// setting p to row r of tile l. Lanes are addressed in the order
+// (r, 0), (r, 4), (r, 1), (r, 5), ..., (r, 3), (r, 7).
+func gather(d Register, addr func(r, l int, p Register)) {
 	p, q := GP64(), GP64()
 	for r := 0; r < 6; r++ {
 		// a[l] = row r of tiles l and l+4, values 0..3; b[l] values 4..7.
 		var a, b [4]VecVirtual
 		for l := 0; l < 4; l++ {
 			a[l], b[l] = YMM(), YMM()
-			MOVQ(Mem{Base: rows, Disp: 8 * (8*r + l)}, p)
-			MOVQ(Mem{Base: rows, Disp: 8 * (8*r + l + 4)}, q)
+			addr(r, l, p)
+			addr(r, l+4, q)
 			x, y := YMM(), YMM()
 			VMOVUPS(Mem{Base: p}, x)
 			VMOVUPS(Mem{Base: q}, y)
@@ -158,7 +177,6 @@ func wgIn43g8() {
 		VUNPCKHPD(w2, w0, sv)
 		VMOVUPS(sv, Mem{Base: d, Disp: 32 * (6*r + 5)})
 	}
-	inTransform(d, v, stride)
 }
 
 // inTransform emits the transform of the lane-major tiles at d into v
@@ -233,15 +251,70 @@ func wgOut43s8() {
 	stride := Load(Param("stride"), GP64())
 	out := Load(Param("out"), GP64())
 	outTransform(q, stride, out)
-	Comment("epilogue")
 	rows := Load(Param("rows"), GP64())
 	res := Load(Param("res"), GP64())
 	ep := Load(Param("ep"), GP64())
+	store(out, ep, res, "s8", func(a, l int, p Register) {
+		MOVQ(Mem{Base: rows, Disp: 8 * (8*a + l)}, p)
+	}, func(a, l int, p Register) {
+		MOVQ(Mem{Base: res, Disp: 8 * (8*a + l)}, p)
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// wgOut43o8 emits the output transform of eight tiles stored at offsets
+// of a common base with the epilogue.
+func wgOut43o8() {
+	TEXT("wgOut43o8", NOSPLIT, "func(q *float32, stride int, out *float32, y *float32, res *float32, offs *int, ld int, ep *float32)")
+	Pragma("noescape")
+	Doc(
+		"wgOut43o8 is wgOut43s8 with row a of tile l at y[offs[l]+a·ld] and",
+		"its residual at res[offs[l]+a·ld] (none when res is nil). It needs",
+		"AVX2.",
+	)
+	q := Load(Param("q"), GP64())
+	stride := Load(Param("stride"), GP64())
+	out := Load(Param("out"), GP64())
+	outTransform(q, stride, out)
+	y := Load(Param("y"), GP64())
+	res := Load(Param("res"), GP64())
+	offs := Load(Param("offs"), GP64())
+	ld := Load(Param("ld"), GP64())
+	ep := Load(Param("ep"), GP64())
+	SHLQ(U8(2), ld)
+	// ry is res - y in bytes, so that a residual address is a row
+	// address plus ry (used only when res is not nil).
+	ry := GP64()
+	MOVQ(res, ry)
+	SUBQ(y, ry)
+	store(out, ep, res, "o8", func(a, l int, p Register) {
+		MOVQ(Mem{Base: offs, Disp: 8 * l}, p)
+		LEAQ(Mem{Base: y, Index: p, Scale: 4}, p)
+		if l == 7 && a < 3 {
+			ADDQ(ld, y)
+		}
+	}, func(a, l int, p Register) {
+		MOVQ(Mem{Base: offs, Disp: 8 * l}, p)
+		LEAQ(Mem{Base: y, Index: p, Scale: 4}, p)
+		ADDQ(ry, p)
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// store emits the epilogue and the stores of the eight output tiles at
+// out[(4a+b)·8]: ep holds bias, lo, hi; res (a register, zero for none)
+// tells whether to add the residual; addr and raddr set p to row a of
+// tile l of the output and of the residual. The residual of a lane is
+// addressed before its output, lanes in the order (a, 0), (a, 4), (a, 1),
+// ..., (a, 3), (a, 7).
+func store(out, ep, res Register, tag string, addr, raddr func(a, l int, p Register)) {
 	bias, lo, hi := YMM(), YMM(), YMM()
 	VBROADCASTSS(Mem{Base: ep}, bias)
 	VBROADCASTSS(Mem{Base: ep, Disp: 4}, lo)
 	VBROADCASTSS(Mem{Base: ep, Disp: 8}, hi)
-	p, rp := GP64(), GP64()
+	p := GP64()
 	for a := 0; a < 4; a++ {
 		var y [4]VecVirtual
 		for b := 0; b < 4; b++ {
@@ -264,24 +337,22 @@ func wgOut43s8() {
 		VUNPCKHPD(u3, u1, g[3])
 		for l := 0; l < 4; l++ {
 			TESTQ(res, res)
-			JZ(LabelRef(lbl("nores", a, l)))
+			JZ(LabelRef(lbl("nores"+tag, a, l)))
 			t := YMM()
-			MOVQ(Mem{Base: res, Disp: 8 * (8*a + l)}, rp)
-			VBROADCASTF128(Mem{Base: rp}, t)
-			MOVQ(Mem{Base: res, Disp: 8 * (8*a + l + 4)}, rp)
-			VINSERTF128(U8(1), Mem{Base: rp}, t, t)
+			raddr(a, l, p)
+			VBROADCASTF128(Mem{Base: p}, t)
+			raddr(a, l+4, p)
+			VINSERTF128(U8(1), Mem{Base: p}, t, t)
 			VADDPS(t, g[l], g[l])
-			Label(lbl("nores", a, l))
+			Label(lbl("nores"+tag, a, l))
 			VMAXPS(g[l], lo, g[l])
 			VMINPS(g[l], hi, g[l])
-			MOVQ(Mem{Base: rows, Disp: 8 * (8*a + l)}, p)
+			addr(a, l, p)
 			VMOVUPS(g[l].AsX(), Mem{Base: p})
-			MOVQ(Mem{Base: rows, Disp: 8 * (8*a + l + 4)}, p)
+			addr(a, l+4, p)
 			VEXTRACTF128(U8(1), g[l], Mem{Base: p})
 		}
 	}
-	VZEROUPPER()
-	RET()
 }
 
 func lbl(s string, a, l int) string {
