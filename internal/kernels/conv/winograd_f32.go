@@ -283,21 +283,6 @@ type wgGeom struct {
 	ih, iw, oh, ow, ph, pw, tw, t0, nt int
 }
 
-// wgEdgeTile copies the a×a input tile at (y0, x0) of xc (ih×iw) into
-// buf with zeros outside the image.
-func wgEdgeTile(xc []float32, ih, iw, y0, x0, a int, buf []float32) {
-	buf = buf[:a*a]
-	clear(buf)
-	s0, s1 := max(0, -x0), min(a, iw-x0)
-	if s0 >= s1 {
-		return
-	}
-	for r := max(0, -y0); r < a && y0+r < ih; r++ {
-		off := (y0+r)*iw + x0
-		copy(buf[r*a+s0:r*a+s1], xc[off+s0:off+s1])
-	}
-}
-
 // apply applies the epilogue's activation to one value.
 func (e *wgEpilogue) apply(s float32) float32 {
 	switch e.act {
@@ -641,24 +626,23 @@ func wgIn23Tile(d []float32, ld int, out []float32, stride int) {
 	}
 }
 
-// wgInput23 writes V[ξ][c][j] for the chunk's tiles (F(2×2, 3×3)).
+// wgInput23 writes V[ξ][c][j] for the chunk's tiles (F(2×2, 3×3)),
+// input channels c0..c1, from a zero-padded band per channel (see
+// wgInput43).
 func wgInput23(g *wgGeom, xn []float32, c, c0, c1 int, v []float32) {
 	nt := g.nt
 	stride := c * nt
-	var buf [16]float32
+	ty0, ty1 := g.t0/g.tw, (g.t0+nt-1)/g.tw
+	bh, bw := (ty1-ty0)*2+4, g.tw*2+2
+	band := getScratch[float32](bh * bw)
+	defer putScratch(band)
 	plane := g.ih * g.iw
 	for ci := c0; ci < c1; ci++ {
-		xc := xn[ci*plane : (ci+1)*plane]
+		wgBand(xn[ci*plane:(ci+1)*plane], g.ih, g.iw, ty0*2-g.ph, g.pw, band, bh, bw)
 		vc := v[ci*nt:]
 		ty, tx := g.t0/g.tw, g.t0%g.tw
 		for j := 0; j < nt; j++ {
-			y0, x0 := ty*2-g.ph, tx*2-g.pw
-			if y0 >= 0 && x0 >= 0 && y0+4 <= g.ih && x0+4 <= g.iw {
-				wgIn23Tile(xc[y0*g.iw+x0:], g.iw, vc[j:], stride)
-			} else {
-				wgEdgeTile(xc, g.ih, g.iw, y0, x0, 4, buf[:])
-				wgIn23Tile(buf[:], 4, vc[j:], stride)
-			}
+			wgIn23Tile(band[(ty-ty0)*2*bw+tx*2:], bw, vc[j:], stride)
 			if tx++; tx == g.tw {
 				tx = 0
 				ty++
