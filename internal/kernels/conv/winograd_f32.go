@@ -2,10 +2,6 @@ package conv
 
 import (
 	"math"
-	"runtime"
-	"sync"
-	"unsafe"
-	"weak"
 
 	"github.com/onnxrun/onnxrun/internal/gemm"
 )
@@ -26,52 +22,21 @@ import (
 // never on the thread count, and every GEMM runs single-threaded inside
 // its work item, so the output bits do not depend on the thread count.
 
-// wgPacks caches the packed A operands of transformed weights, keyed by
-// the address of the transformed weights' first element. An entry holds a
-// weak pointer to that element, so it neither keeps the weights alive nor
-// answers for a new slice that reuses the address (the entry is dropped
-// when the weights are collected).
-var wgPacks sync.Map // uintptr -> *wgPackEntry
-
-type wgPackEntry struct {
-	wp   weak.Pointer[float32]
-	n    int
-	m, c int
-	once sync.Once
-	pa   []*gemm.PackedA
-}
-
-// wgPacked returns U[ξ] for each of the pts transform points of u
-// ([pts][M][C]) packed for SgemmPacked, packing once per weight slice.
-func wgPacked(u []float32, pts, m, c int) []*gemm.PackedA {
-	key := uintptr(unsafe.Pointer(&u[0]))
-	var e *wgPackEntry
-	if v, ok := wgPacks.Load(key); ok {
-		old := v.(*wgPackEntry)
-		if old.wp.Value() == &u[0] && old.n == len(u) && old.m == m && old.c == c {
-			e = old
-		} else {
-			wgPacks.CompareAndDelete(key, v)
-		}
+// winogradPackF32 transforms float32 weights [M, C, 3, 3] for algorithm a
+// (Winograd or Winograd43) and packs each transform point's U[ξ] (M×C)
+// for the GEMM.
+func winogradPackF32(a Algo, w []float32, m, c int) []*gemm.PackedA {
+	var u []float32
+	if a == Winograd43 {
+		u = Winograd43Weights(w, m, c)
+	} else {
+		u = WinogradWeights(w, m, c)
 	}
-	if e == nil {
-		ne := &wgPackEntry{wp: weak.Make(&u[0]), n: len(u), m: m, c: c}
-		v, loaded := wgPacks.LoadOrStore(key, ne)
-		e = v.(*wgPackEntry)
-		if !loaded {
-			runtime.AddCleanup(&u[0], func(k uintptr) { wgPacks.CompareAndDelete(k, ne) }, key)
-		} else if e.wp.Value() != &u[0] || e.n != len(u) || e.m != m || e.c != c {
-			// A stale entry raced in: pack privately this time.
-			e = ne
-		}
+	pa := make([]*gemm.PackedA, len(u)/max(m*c, 1))
+	for xi := range pa {
+		pa[xi] = gemm.PackA(false, m, c, 1, u[xi*m*c:(xi+1)*m*c], c)
 	}
-	e.once.Do(func() {
-		e.pa = make([]*gemm.PackedA, pts)
-		for xi := range e.pa {
-			e.pa[xi] = gemm.PackA(false, m, c, 1, u[xi*m*c:(xi+1)*m*c], c)
-		}
-	})
-	return e.pa
+	return pa
 }
 
 // wgEpilogue is what the output transform applies to each output element:
@@ -113,15 +78,19 @@ func wgEpilogueFrom(bias []float32, ep *gemm.Epilogue) (wgEpilogue, bool) {
 	return e, true
 }
 
-// runWinogradEpilogueF32 computes y = Act(conv(x, w) + bias + residual)
-// for a float32 Winograd plan with tile 2 or 4 (u from WinogradWeights or
-// Winograd43Weights), ep giving the residual (y's layout) and the
-// activation. The activations other than Relu, Clip and LeakyRelu are
-// applied in a pass after the transforms, with the formulas of the GEMM
-// epilogue.
-func runWinogradEpilogueF32(p *Params, tile int, x, u, bias []float32, ep *gemm.Epilogue, y []float32, threads int) {
+// runWinogradPackedF32 computes y = Act(conv(x, w) + bias + residual)
+// for a float32 Winograd plan of algorithm a from the packed weights pa
+// (winogradPackF32); ep, when not nil, gives the residual (y's layout)
+// and the activation. The activations other than Relu, Clip and
+// LeakyRelu are applied in a pass after the transforms, with the formulas
+// of the GEMM epilogue.
+func runWinogradPackedF32(p *Params, a Algo, x []float32, pa []*gemm.PackedA, bias []float32, ep *gemm.Epilogue, y []float32, threads int) {
+	tile := 2
+	if a == Winograd43 {
+		tile = 4
+	}
 	e, whole := wgEpilogueFrom(bias, ep)
-	runWinogradF32(p, tile, x, u, y, &e, threads)
+	runWinogradF32(p, tile, x, pa, y, &e, threads)
 	if !whole {
 		const block = 1 << 14
 		ParallelFor((len(y)+block-1)/block, threads, func(_, i int) {
@@ -174,9 +143,9 @@ func wgChunkFor(pts, c, m, tiles int) int {
 var wgChunkBytes = func() int { return 8 * l2Bytes }
 
 // runWinogradF32 is the float32 Winograd convolution, tile 2 (F(2×2,
-// 3×3), u from WinogradWeights) or 4 (F(4×4, 3×3), u from
-// Winograd43Weights).
-func runWinogradF32(p *Params, tile int, x, u, y []float32, ep *wgEpilogue, threads int) {
+// 3×3)) or 4 (F(4×4, 3×3)), from the packed weights pa
+// (winogradPackF32).
+func runWinogradF32(p *Params, tile int, x []float32, pa []*gemm.PackedA, y []float32, ep *wgEpilogue, threads int) {
 	ih, iw := p.In[0], p.In[1]
 	oh, ow := p.Out[0], p.Out[1]
 	ph, pw := p.Pads[0], p.Pads[1]
@@ -185,7 +154,6 @@ func runWinogradF32(p *Params, tile int, x, u, y []float32, ep *wgEpilogue, thre
 	c, m := p.C, p.M
 	a := tile + 2 // input tile side
 	pts := a * a
-	pa := wgPacked(u, pts, m, c)
 	chunk := wgChunkFor(pts, c, m, tiles)
 	chunks := (tiles + chunk - 1) / chunk
 	items := p.N * chunks

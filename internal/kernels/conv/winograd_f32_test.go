@@ -80,12 +80,11 @@ func TestWinogradF32EpilogueChunks(t *testing.T) {
 		Reference(&p, x, w, b, conv)
 		mag := make([]float32, len(res))
 		Reference(&p, absSlice(x), absSlice(w), absSlice(b), mag)
-		var u []float32
+		algo := Winograd
 		if tile == 4 {
-			u = Winograd43Weights(w, p.M, p.C)
-		} else {
-			u = WinogradWeights(w, p.M, p.C)
+			algo = Winograd43
 		}
+		pa := winogradPackF32(algo, w, p.M, p.C)
 		for ai, ge := range acts {
 			ge.Residual = res
 			var first []float32
@@ -97,7 +96,7 @@ func TestWinogradF32EpilogueChunks(t *testing.T) {
 					savedAsm := wgAsm
 					wgAsm = wgAsm && asm
 					y, check := guarded(len(res))
-					runWinogradEpilogueF32(&p, tile, x, u, b, &ge, y, th)
+					runWinogradPackedF32(&p, algo, x, pa, b, &ge, y, th)
 					wgAsm = savedAsm
 					check(t)
 					if first == nil {
@@ -181,6 +180,90 @@ func TestWinogradF32WidePads(t *testing.T) {
 				if d := math.Abs(float64(y[i] - want[i])); d > 1e-5*float64(pm)+1e-6 {
 					t.Fatalf("%v pads %v: element %d = %v, want %v", a, p.Pads, i, y[i], want[i])
 				}
+			}
+		}
+	}
+}
+
+// TestWinogradRunEpilogue runs float32 Winograd plans through
+// Plan.RunEpilogue with every activation, with and without bias and
+// residual, against the reference convolution followed by the epilogue.
+// The error bound is that of the sum (see TestWinogradMatchesReference)
+// times the activation's largest slope (1.5, HardSwish), plus 1e-6 for the
+// activation's own rounding.
+func TestWinogradRunEpilogue(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	acts := []gemm.Epilogue{{Act: gemm.ActNone}, {Act: gemm.ActRelu}, {Act: gemm.ActClip, Min: -0.5, Max: 0.75},
+		{Act: gemm.ActLeakyRelu, Alpha: 0.1}, {Act: gemm.ActSigmoid}, {Act: gemm.ActSiLU},
+		{Act: gemm.ActHardSigmoid, Alpha: 0.2, Beta: 0.5}, {Act: gemm.ActHardSwish}, {Act: gemm.ActTanh}}
+	for iter := 0; iter < 36; iter++ {
+		p := Params{N: 1 + r.IntN(2), C: 8 + r.IntN(9), M: 8 + r.IntN(9), Group: 1, Kernel: []int{3, 3},
+			Strides: []int{1, 1}, Dilations: []int{1, 1}}
+		for a := 0; a < 2; a++ {
+			pb, pe := r.IntN(3), r.IntN(3)
+			in := 8 + r.IntN(14)
+			p.In = append(p.In, in)
+			p.Pads = append(p.Pads, pb)
+			p.Out = append(p.Out, in+pb+pe-2)
+		}
+		algo := Winograd
+		if iter%2 == 1 {
+			algo = Winograd43
+		}
+		pl, err := NewPlan[float32](p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pl = pl.WithAlgo(algo)
+		if !pl.FusesEpilogue() {
+			t.Fatalf("%v plan does not fuse the epilogue", algo)
+		}
+		x := randSlice(r, p.N*p.C*prod(p.In))
+		w := randSlice(r, p.M*p.C*9)
+		var b []float32
+		if iter%3 != 2 {
+			b = randSlice(r, p.M)
+		}
+		n := p.N * p.M * prod(p.Out)
+		ep := acts[iter%len(acts)]
+		if iter%4 != 3 {
+			ep.Residual = randSlice(r, n)
+		}
+		conv := make([]float32, n)
+		Reference(&p, x, w, b, conv)
+		mag := make([]float32, n)
+		var absB []float32
+		if b != nil {
+			absB = absSlice(b)
+		}
+		Reference(&p, absSlice(x), absSlice(w), absB, mag)
+		pw, err := pl.PackWeights(w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var first []float32
+		for _, th := range []int{1, 2, 5} {
+			y, check := guarded(n)
+			if err := pl.RunEpilogue(x, pw, b, ep, y, th); err != nil {
+				t.Fatal(err)
+			}
+			check(t)
+			for i := range y {
+				v, m := float64(conv[i]), float64(mag[i])
+				if ep.Residual != nil {
+					v += float64(ep.Residual[i])
+					m += math.Abs(float64(ep.Residual[i]))
+				}
+				want := actRef(&ep, v)
+				if d := math.Abs(float64(y[i]) - want); d > 1.5*(1e-5*m+1e-6)+1e-6 {
+					t.Fatalf("%v %v %s %d threads: element %d = %v, want %v", algo, ep.Act, fmtParams(p), th, i, y[i], want)
+				}
+				if first != nil && math.Float32bits(y[i]) != math.Float32bits(first[i]) {
+					t.Fatalf("%v %v %s: %d threads give element %d = %v, 1 thread %v", algo, ep.Act, fmtParams(p), th, i, y[i], first[i])
+				}
+			}
+			if first == nil {
+				first = y
 			}
 		}
 	}
