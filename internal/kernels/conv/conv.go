@@ -118,10 +118,9 @@ func NewPlan[T Num](p Params) (*Plan[T], error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	// Winograd is not chosen by default: with the vectorized SGEMM,
-	// im2col measured as fast or faster on ResNet-style 3×3 layers here
-	// (the transforms are scalar Go and the 16 or 36 GEMMs small). A tuner
-	// can pick it per layer from Candidates with WithAlgo.
+	// Winograd is not chosen by default: Tune measures it against the
+	// default per layer and picks it where it is faster (F(4×4, 3×3) is,
+	// on most ResNet-style 3×3 layers); see Candidates and WithAlgo.
 	pl := &Plan[T]{P: p, Algo: defaultAlgo[T](&p)}
 	pl.cg, pl.mg = p.C/p.Group, p.M/p.Group
 	pl.k = prod(p.Kernel)
