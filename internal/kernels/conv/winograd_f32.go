@@ -185,10 +185,10 @@ func runWinogradF32(p *Params, tile int, x []float32, pa []*gemm.PackedA, y []fl
 		ParallelFor(items, threads, func(wk, it int) {
 			n, g := geom(it)
 			if scratch[wk] == nil {
-				scratch[wk] = &buf{v: getScratch[float32](pts * c * chunk), mm: getScratch[float32](pts * m * chunk)}
+				scratch[wk] = &buf{v: getScratch[float32](pts * wgStride(c, chunk)), mm: getScratch[float32](pts * wgStride(m, chunk))}
 			}
-			v := scratch[wk].v[:pts*c*g.nt]
-			mm := scratch[wk].mm[:pts*m*g.nt]
+			v := scratch[wk].v[:pts*wgStride(c, g.nt)]
+			mm := scratch[wk].mm[:pts*wgStride(m, g.nt)]
 			wgInputChans(tile, &g, x[n*c*plane:(n+1)*c*plane], c, 0, c, v)
 			for xi := 0; xi < pts; xi++ {
 				wgGEMM(pa[xi], g.nt, v, mm, xi)
@@ -201,14 +201,14 @@ func runWinogradF32(p *Params, tile int, x []float32, pa []*gemm.PackedA, y []fl
 	// GEMMs and output transform are split among the threads in turn, over
 	// input channels, transform points and output channels. Each element
 	// is computed the same way whichever thread does it.
-	v := getScratch[float32](pts * c * chunk)
-	mm := getScratch[float32](pts * m * chunk)
+	v := getScratch[float32](pts * wgStride(c, chunk))
+	mm := getScratch[float32](pts * wgStride(m, chunk))
 	defer putScratch(v)
 	defer putScratch(mm)
 	const cb = 8 // channels per work item of the transforms
 	for it := 0; it < items; it++ {
 		n, g := geom(it)
-		vv, mv := v[:pts*c*g.nt], mm[:pts*m*g.nt]
+		vv, mv := v[:pts*wgStride(c, g.nt)], mm[:pts*wgStride(m, g.nt)]
 		xn := x[n*c*plane : (n+1)*c*plane]
 		ParallelFor((c+cb-1)/cb, threads, func(_, b int) {
 			wgInputChans(tile, &g, xn, c, b*cb, min(c, b*cb+cb), vv)
@@ -221,10 +221,24 @@ func runWinogradF32(p *Params, tile int, x []float32, pa []*gemm.PackedA, y []fl
 	}
 }
 
+// wgStride is the distance between consecutive transform points in V
+// (rows = C) or M (rows = M) for a chunk of nt tiles: rows·nt rounded up
+// to a whole, odd number of 64-byte lines, so that the transforms'
+// 16 or 36 streams, one per point, fall in different cache sets (a
+// multiple of 4 KiB would put them all in one).
+func wgStride(rows, nt int) int {
+	s := (rows*nt + 15) &^ 15
+	if s&16 == 0 {
+		s += 16
+	}
+	return s
+}
+
 // wgGEMM computes M[ξ] = U[ξ]·V[ξ] for one chunk of nt tiles.
 func wgGEMM(pa *gemm.PackedA, nt int, v, mm []float32, xi int) {
 	c, m := pa.Depth(), pa.Rows()
-	gemm.SgemmPacked(1, pa, false, nt, v[xi*c*nt:(xi+1)*c*nt], nt, 0, mm[xi*m*nt:(xi+1)*m*nt], nt, gemm.Epilogue{})
+	vs, ms := wgStride(c, nt), wgStride(m, nt)
+	gemm.SgemmPacked(1, pa, false, nt, v[xi*vs:xi*vs+c*nt], nt, 0, mm[xi*ms:xi*ms+m*nt], nt, gemm.Epilogue{})
 }
 
 // wgInputChans runs the input transform of channels c0..c1.
@@ -316,7 +330,7 @@ func wgIn43Tile(d []float32, ld int, out []float32, stride int) {
 // into a zero-padded band, so that every tile is read the same way.
 func wgInput43(g *wgGeom, xn []float32, c, c0, c1 int, v []float32) {
 	nt := g.nt
-	stride := c * nt
+	stride := wgStride(c, nt)
 	ty0, ty1 := g.t0/g.tw, (g.t0+nt-1)/g.tw
 	// Band: the input rows of tile rows ty0..ty1, from column -pw, wide
 	// enough for the eight values read from each tile row.
@@ -394,7 +408,7 @@ func wgIn43x8Go(d *[288]float32, v []float32, stride int) {
 // output channels m0..m1, applying the epilogue.
 func wgOutput43(g *wgGeom, mm []float32, m, m0, m1 int, yn, res []float32, ep *wgEpilogue) {
 	nt := g.nt
-	stride := m * nt
+	stride := wgStride(m, nt)
 	plane := g.oh * g.ow
 	var o8 [192]float32
 	var offs [8]int
@@ -599,7 +613,7 @@ func wgIn23Tile(d []float32, ld int, out []float32, stride int) {
 // wgInput43).
 func wgInput23(g *wgGeom, xn []float32, c, c0, c1 int, v []float32) {
 	nt := g.nt
-	stride := c * nt
+	stride := wgStride(c, nt)
 	ty0, ty1 := g.t0/g.tw, (g.t0+nt-1)/g.tw
 	bh, bw := (ty1-ty0)*2+4, g.tw*2+2
 	band := getScratch[float32](bh * bw)
@@ -623,7 +637,7 @@ func wgInput23(g *wgGeom, xn []float32, c, c0, c1 int, v []float32) {
 // applying the epilogue.
 func wgOutput23(g *wgGeom, mm []float32, m, m0, m1 int, yn, res []float32, ep *wgEpilogue) {
 	nt := g.nt
-	stride := m * nt
+	stride := wgStride(m, nt)
 	plane := g.oh * g.ow
 	for mo := m0; mo < m1; mo++ {
 		var bv float32
