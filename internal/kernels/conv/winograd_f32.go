@@ -163,6 +163,10 @@ func runWinogradF32(p *Params, tile int, x []float32, pa []*gemm.PackedA, y []fl
 		t0 := ck * chunk
 		return n, wgGeom{ih: ih, iw: iw, oh: oh, ow: ow, ph: ph, pw: pw, tw: tw, t0: t0, nt: min(chunk, tiles-t0)}
 	}
+	// The input band of a chunk (see wgInput43) spans at most this many
+	// tile rows.
+	bandRows := (chunk+tw-1)/tw + 1
+	bandSize := (bandRows*tile + 2) * (tw*tile + 4)
 	resOf := func(n int) []float32 {
 		if ep.res == nil {
 			return nil
@@ -172,24 +176,26 @@ func runWinogradF32(p *Params, tile int, x []float32, pa []*gemm.PackedA, y []fl
 	if items >= splitTarget || threads == 1 {
 		// Enough chunks to go round: each work item does a whole chunk
 		// (its transforms and GEMMs stay in its core's cache).
-		type buf struct{ v, mm []float32 }
+		type buf struct{ v, mm, band []float32 }
 		scratch := make([]*buf, min(threads, items))
 		defer func() {
 			for _, b := range scratch {
 				if b != nil {
 					putScratch(b.v)
 					putScratch(b.mm)
+					putScratch(b.band)
 				}
 			}
 		}()
 		ParallelFor(items, threads, func(wk, it int) {
 			n, g := geom(it)
 			if scratch[wk] == nil {
-				scratch[wk] = &buf{v: getScratch[float32](pts * wgStride(c, chunk)), mm: getScratch[float32](pts * wgStride(m, chunk))}
+				scratch[wk] = &buf{v: getScratch[float32](pts * wgStride(c, chunk)), mm: getScratch[float32](pts * wgStride(m, chunk)),
+					band: getScratch[float32](bandSize)}
 			}
 			v := scratch[wk].v[:pts*wgStride(c, g.nt)]
 			mm := scratch[wk].mm[:pts*wgStride(m, g.nt)]
-			wgInputChans(tile, &g, x[n*c*plane:(n+1)*c*plane], c, 0, c, v)
+			wgInputChans(tile, &g, x[n*c*plane:(n+1)*c*plane], c, 0, c, v, scratch[wk].band)
 			for xi := 0; xi < pts; xi++ {
 				wgGEMM(pa[xi], g.nt, v, mm, xi)
 			}
@@ -206,12 +212,23 @@ func runWinogradF32(p *Params, tile int, x []float32, pa []*gemm.PackedA, y []fl
 	defer putScratch(v)
 	defer putScratch(mm)
 	const cb = 8 // channels per work item of the transforms
+	bands := make([][]float32, min(threads, (c+cb-1)/cb))
+	defer func() {
+		for _, b := range bands {
+			if b != nil {
+				putScratch(b)
+			}
+		}
+	}()
 	for it := 0; it < items; it++ {
 		n, g := geom(it)
 		vv, mv := v[:pts*wgStride(c, g.nt)], mm[:pts*wgStride(m, g.nt)]
 		xn := x[n*c*plane : (n+1)*c*plane]
-		ParallelFor((c+cb-1)/cb, threads, func(_, b int) {
-			wgInputChans(tile, &g, xn, c, b*cb, min(c, b*cb+cb), vv)
+		ParallelFor((c+cb-1)/cb, threads, func(wk, b int) {
+			if bands[wk] == nil {
+				bands[wk] = getScratch[float32](bandSize)
+			}
+			wgInputChans(tile, &g, xn, c, b*cb, min(c, b*cb+cb), vv, bands[wk])
 		})
 		ParallelFor(pts, threads, func(_, xi int) { wgGEMM(pa[xi], g.nt, vv, mv, xi) })
 		yn, res := y[n*m*oplane:(n+1)*m*oplane], resOf(n)
@@ -241,12 +258,13 @@ func wgGEMM(pa *gemm.PackedA, nt int, v, mm []float32, xi int) {
 	gemm.SgemmPacked(1, pa, false, nt, v[xi*vs:xi*vs+c*nt], nt, 0, mm[xi*ms:xi*ms+m*nt], nt, gemm.Epilogue{})
 }
 
-// wgInputChans runs the input transform of channels c0..c1.
-func wgInputChans(tile int, g *wgGeom, xn []float32, c, c0, c1 int, v []float32) {
+// wgInputChans runs the input transform of channels c0..c1, band being
+// scratch for the padded input rows.
+func wgInputChans(tile int, g *wgGeom, xn []float32, c, c0, c1 int, v, band []float32) {
 	if tile == 4 {
-		wgInput43(g, xn, c, c0, c1, v)
+		wgInput43(g, xn, c, c0, c1, v, band)
 	} else {
-		wgInput23(g, xn, c, c0, c1, v)
+		wgInput23(g, xn, c, c0, c1, v, band)
 	}
 }
 
@@ -328,15 +346,14 @@ func wgIn43Tile(d []float32, ld int, out []float32, stride int) {
 // wgInput43 writes V[ξ][c][j] for the chunk's tiles of image xn, input
 // channels c0..c1. Each channel's rows under the chunk are first copied
 // into a zero-padded band, so that every tile is read the same way.
-func wgInput43(g *wgGeom, xn []float32, c, c0, c1 int, v []float32) {
+func wgInput43(g *wgGeom, xn []float32, c, c0, c1 int, v, band []float32) {
 	nt := g.nt
 	stride := wgStride(c, nt)
 	ty0, ty1 := g.t0/g.tw, (g.t0+nt-1)/g.tw
 	// Band: the input rows of tile rows ty0..ty1, from column -pw, wide
 	// enough for the eight values read from each tile row.
 	bh, bw := (ty1-ty0)*4+6, g.tw*4+4
-	band := getScratch[float32](bh * bw)
-	defer putScratch(band)
+	band = band[:bh*bw]
 	var d [288]float32
 	var offs [8]int
 	plane := g.ih * g.iw
@@ -611,13 +628,12 @@ func wgIn23Tile(d []float32, ld int, out []float32, stride int) {
 // wgInput23 writes V[ξ][c][j] for the chunk's tiles (F(2×2, 3×3)),
 // input channels c0..c1, from a zero-padded band per channel (see
 // wgInput43).
-func wgInput23(g *wgGeom, xn []float32, c, c0, c1 int, v []float32) {
+func wgInput23(g *wgGeom, xn []float32, c, c0, c1 int, v, band []float32) {
 	nt := g.nt
 	stride := wgStride(c, nt)
 	ty0, ty1 := g.t0/g.tw, (g.t0+nt-1)/g.tw
 	bh, bw := (ty1-ty0)*2+4, g.tw*2+2
-	band := getScratch[float32](bh * bw)
-	defer putScratch(band)
+	band = band[:bh*bw]
 	plane := g.ih * g.iw
 	for ci := c0; ci < c1; ci++ {
 		wgBand(xn[ci*plane:(ci+1)*plane], g.ih, g.iw, ty0*2-g.ph, g.pw, band, bh, bw)
