@@ -173,6 +173,9 @@ func runWinogradF32(p *Params, tile int, x []float32, pa []*gemm.PackedA, y []fl
 		}
 		return ep.res[n*m*oplane : (n+1)*m*oplane]
 	}
+	// Which of the two work splits below runs depends on the thread
+	// count; the bits do not: both compute every chunk's transforms and
+	// GEMMs the same way.
 	if items >= splitTarget || threads == 1 {
 		// Enough chunks to go round: each work item does a whole chunk
 		// (its transforms and GEMMs stay in its core's cache).

@@ -1,11 +1,13 @@
 // Command asmgen writes the AVX2+FMA depthwise convolution kernel of
 // package conv (internal/kernels/conv/dwtaps_amd64.s and its Go
-// declaration).
+// declaration) or, with -set winograd, its Winograd F(4×4, 3×3) transforms
+// (winograd_amd64.s; see winograd.go).
 //
 // It lives in its own module so that the main module does not depend on
 // avo. Run it through `go generate` in internal/kernels/conv, or by hand:
 //
 //	cd internal/kernels/conv/asmgen && go run . -out ../dwtaps_amd64.s -stubs ../dwtaps_amd64_stubs.go -pkg conv
+//	cd internal/kernels/conv/asmgen && go run . -set winograd -out ../winograd_amd64.s -stubs ../winograd_amd64_stubs.go -pkg conv
 package main
 
 import (
