@@ -56,3 +56,13 @@ func wgOut43o8Asm(q []float32, stride int, out *[192]float32, y, res []float32, 
 	}
 	wgOut43o8(&q[0], stride, &out[0], &y[0], rp, &offs[0], ld, &ep[0])
 }
+
+// wgIn23o8Asm gathers eight 4×4 tiles, row r of tile l at
+// base[offs[l]+r·ld], and writes their F(2×2, 3×3) input transform to v.
+func wgIn23o8Asm(base []float32, offs *[8]int, ld int, d *[128]float32, v []float32, stride int) {
+	for _, o := range offs {
+		_ = base[o : o+3*ld+4]
+	}
+	_ = v[15*stride+7]
+	wgIn23o8(&base[0], &offs[0], ld, &d[0], &v[0], stride)
+}

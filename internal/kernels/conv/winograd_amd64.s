@@ -2785,3 +2785,276 @@ noreso833:
 	VEXTRACTF128 $0x01, Y0, (DI)
 	VZEROUPPER
 	RET
+
+// func wgIn23o8(base *float32, offs *int, ld int, d *float32, v *float32, stride int)
+// Requires: AVX
+TEXT ·wgIn23o8(SB), NOSPLIT, $0-48
+	MOVQ           base+0(FP), AX
+	MOVQ           offs+8(FP), CX
+	MOVQ           ld+16(FP), DX
+	MOVQ           d+24(FP), BX
+	SHLQ           $0x02, DX
+	MOVQ           (CX), SI
+	LEAQ           (AX)(SI*4), SI
+	MOVQ           32(CX), DI
+	LEAQ           (AX)(DI*4), DI
+	VBROADCASTF128 (SI), Y0
+	VINSERTF128    $0x01, (DI), Y0, Y0
+	MOVQ           8(CX), SI
+	LEAQ           (AX)(SI*4), SI
+	MOVQ           40(CX), DI
+	LEAQ           (AX)(DI*4), DI
+	VBROADCASTF128 (SI), Y1
+	VINSERTF128    $0x01, (DI), Y1, Y1
+	MOVQ           16(CX), SI
+	LEAQ           (AX)(SI*4), SI
+	MOVQ           48(CX), DI
+	LEAQ           (AX)(DI*4), DI
+	VBROADCASTF128 (SI), Y2
+	VINSERTF128    $0x01, (DI), Y2, Y2
+	MOVQ           24(CX), SI
+	LEAQ           (AX)(SI*4), SI
+	MOVQ           56(CX), DI
+	LEAQ           (AX)(DI*4), DI
+	VBROADCASTF128 (SI), Y3
+	VINSERTF128    $0x01, (DI), Y3, Y3
+	ADDQ           DX, AX
+	VUNPCKLPS      Y1, Y0, Y4
+	VUNPCKHPS      Y1, Y0, Y0
+	VUNPCKLPS      Y3, Y2, Y1
+	VUNPCKHPS      Y3, Y2, Y2
+	VUNPCKLPD      Y1, Y4, Y3
+	VMOVUPS        Y3, (BX)
+	VUNPCKHPD      Y1, Y4, Y3
+	VMOVUPS        Y3, 32(BX)
+	VUNPCKLPD      Y2, Y0, Y3
+	VMOVUPS        Y3, 64(BX)
+	VUNPCKHPD      Y2, Y0, Y3
+	VMOVUPS        Y3, 96(BX)
+	MOVQ           (CX), SI
+	LEAQ           (AX)(SI*4), SI
+	MOVQ           32(CX), DI
+	LEAQ           (AX)(DI*4), DI
+	VBROADCASTF128 (SI), Y0
+	VINSERTF128    $0x01, (DI), Y0, Y0
+	MOVQ           8(CX), SI
+	LEAQ           (AX)(SI*4), SI
+	MOVQ           40(CX), DI
+	LEAQ           (AX)(DI*4), DI
+	VBROADCASTF128 (SI), Y1
+	VINSERTF128    $0x01, (DI), Y1, Y1
+	MOVQ           16(CX), SI
+	LEAQ           (AX)(SI*4), SI
+	MOVQ           48(CX), DI
+	LEAQ           (AX)(DI*4), DI
+	VBROADCASTF128 (SI), Y2
+	VINSERTF128    $0x01, (DI), Y2, Y2
+	MOVQ           24(CX), SI
+	LEAQ           (AX)(SI*4), SI
+	MOVQ           56(CX), DI
+	LEAQ           (AX)(DI*4), DI
+	VBROADCASTF128 (SI), Y3
+	VINSERTF128    $0x01, (DI), Y3, Y3
+	ADDQ           DX, AX
+	VUNPCKLPS      Y1, Y0, Y4
+	VUNPCKHPS      Y1, Y0, Y0
+	VUNPCKLPS      Y3, Y2, Y1
+	VUNPCKHPS      Y3, Y2, Y2
+	VUNPCKLPD      Y1, Y4, Y3
+	VMOVUPS        Y3, 128(BX)
+	VUNPCKHPD      Y1, Y4, Y3
+	VMOVUPS        Y3, 160(BX)
+	VUNPCKLPD      Y2, Y0, Y3
+	VMOVUPS        Y3, 192(BX)
+	VUNPCKHPD      Y2, Y0, Y3
+	VMOVUPS        Y3, 224(BX)
+	MOVQ           (CX), SI
+	LEAQ           (AX)(SI*4), SI
+	MOVQ           32(CX), DI
+	LEAQ           (AX)(DI*4), DI
+	VBROADCASTF128 (SI), Y0
+	VINSERTF128    $0x01, (DI), Y0, Y0
+	MOVQ           8(CX), SI
+	LEAQ           (AX)(SI*4), SI
+	MOVQ           40(CX), DI
+	LEAQ           (AX)(DI*4), DI
+	VBROADCASTF128 (SI), Y1
+	VINSERTF128    $0x01, (DI), Y1, Y1
+	MOVQ           16(CX), SI
+	LEAQ           (AX)(SI*4), SI
+	MOVQ           48(CX), DI
+	LEAQ           (AX)(DI*4), DI
+	VBROADCASTF128 (SI), Y2
+	VINSERTF128    $0x01, (DI), Y2, Y2
+	MOVQ           24(CX), SI
+	LEAQ           (AX)(SI*4), SI
+	MOVQ           56(CX), DI
+	LEAQ           (AX)(DI*4), DI
+	VBROADCASTF128 (SI), Y3
+	VINSERTF128    $0x01, (DI), Y3, Y3
+	ADDQ           DX, AX
+	VUNPCKLPS      Y1, Y0, Y4
+	VUNPCKHPS      Y1, Y0, Y0
+	VUNPCKLPS      Y3, Y2, Y1
+	VUNPCKHPS      Y3, Y2, Y2
+	VUNPCKLPD      Y1, Y4, Y3
+	VMOVUPS        Y3, 256(BX)
+	VUNPCKHPD      Y1, Y4, Y3
+	VMOVUPS        Y3, 288(BX)
+	VUNPCKLPD      Y2, Y0, Y3
+	VMOVUPS        Y3, 320(BX)
+	VUNPCKHPD      Y2, Y0, Y3
+	VMOVUPS        Y3, 352(BX)
+	MOVQ           (CX), SI
+	LEAQ           (AX)(SI*4), SI
+	MOVQ           32(CX), DI
+	LEAQ           (AX)(DI*4), DI
+	VBROADCASTF128 (SI), Y0
+	VINSERTF128    $0x01, (DI), Y0, Y0
+	MOVQ           8(CX), SI
+	LEAQ           (AX)(SI*4), SI
+	MOVQ           40(CX), DI
+	LEAQ           (AX)(DI*4), DI
+	VBROADCASTF128 (SI), Y1
+	VINSERTF128    $0x01, (DI), Y1, Y1
+	MOVQ           16(CX), SI
+	LEAQ           (AX)(SI*4), SI
+	MOVQ           48(CX), DI
+	LEAQ           (AX)(DI*4), DI
+	VBROADCASTF128 (SI), Y2
+	VINSERTF128    $0x01, (DI), Y2, Y2
+	MOVQ           24(CX), SI
+	LEAQ           (AX)(SI*4), SI
+	MOVQ           56(CX), DI
+	LEAQ           (AX)(DI*4), DI
+	VBROADCASTF128 (SI), Y3
+	VINSERTF128    $0x01, (DI), Y3, Y3
+	VUNPCKLPS      Y1, Y0, Y4
+	VUNPCKHPS      Y1, Y0, Y0
+	VUNPCKLPS      Y3, Y2, Y1
+	VUNPCKHPS      Y3, Y2, Y2
+	VUNPCKLPD      Y1, Y4, Y3
+	VMOVUPS        Y3, 384(BX)
+	VUNPCKHPD      Y1, Y4, Y3
+	VMOVUPS        Y3, 416(BX)
+	VUNPCKLPD      Y2, Y0, Y3
+	VMOVUPS        Y3, 448(BX)
+	VUNPCKHPD      Y2, Y0, Y3
+	VMOVUPS        Y3, 480(BX)
+	MOVQ           v+32(FP), AX
+	MOVQ           stride+40(FP), CX
+	SHLQ           $0x02, CX
+	VMOVUPS        (BX), Y0
+	VMOVUPS        128(BX), Y1
+	VMOVUPS        256(BX), Y2
+	VMOVUPS        384(BX), Y3
+	VSUBPS         Y2, Y0, Y0
+	VADDPS         Y2, Y1, Y4
+	VSUBPS         Y1, Y2, Y2
+	VSUBPS         Y3, Y1, Y1
+	VMOVUPS        Y0, (BX)
+	VMOVUPS        Y4, 128(BX)
+	VMOVUPS        Y2, 256(BX)
+	VMOVUPS        Y1, 384(BX)
+	VMOVUPS        32(BX), Y0
+	VMOVUPS        160(BX), Y1
+	VMOVUPS        288(BX), Y2
+	VMOVUPS        416(BX), Y3
+	VSUBPS         Y2, Y0, Y0
+	VADDPS         Y2, Y1, Y4
+	VSUBPS         Y1, Y2, Y2
+	VSUBPS         Y3, Y1, Y1
+	VMOVUPS        Y0, 32(BX)
+	VMOVUPS        Y4, 160(BX)
+	VMOVUPS        Y2, 288(BX)
+	VMOVUPS        Y1, 416(BX)
+	VMOVUPS        64(BX), Y0
+	VMOVUPS        192(BX), Y1
+	VMOVUPS        320(BX), Y2
+	VMOVUPS        448(BX), Y3
+	VSUBPS         Y2, Y0, Y0
+	VADDPS         Y2, Y1, Y4
+	VSUBPS         Y1, Y2, Y2
+	VSUBPS         Y3, Y1, Y1
+	VMOVUPS        Y0, 64(BX)
+	VMOVUPS        Y4, 192(BX)
+	VMOVUPS        Y2, 320(BX)
+	VMOVUPS        Y1, 448(BX)
+	VMOVUPS        96(BX), Y0
+	VMOVUPS        224(BX), Y1
+	VMOVUPS        352(BX), Y2
+	VMOVUPS        480(BX), Y3
+	VSUBPS         Y2, Y0, Y0
+	VADDPS         Y2, Y1, Y4
+	VSUBPS         Y1, Y2, Y2
+	VSUBPS         Y3, Y1, Y1
+	VMOVUPS        Y0, 96(BX)
+	VMOVUPS        Y4, 224(BX)
+	VMOVUPS        Y2, 352(BX)
+	VMOVUPS        Y1, 480(BX)
+	VMOVUPS        (BX), Y0
+	VMOVUPS        32(BX), Y1
+	VMOVUPS        64(BX), Y2
+	VMOVUPS        96(BX), Y3
+	VSUBPS         Y2, Y0, Y0
+	VADDPS         Y2, Y1, Y4
+	VSUBPS         Y1, Y2, Y2
+	VSUBPS         Y3, Y1, Y1
+	VMOVUPS        Y0, (AX)
+	ADDQ           CX, AX
+	VMOVUPS        Y4, (AX)
+	ADDQ           CX, AX
+	VMOVUPS        Y2, (AX)
+	ADDQ           CX, AX
+	VMOVUPS        Y1, (AX)
+	ADDQ           CX, AX
+	VMOVUPS        128(BX), Y0
+	VMOVUPS        160(BX), Y1
+	VMOVUPS        192(BX), Y2
+	VMOVUPS        224(BX), Y3
+	VSUBPS         Y2, Y0, Y0
+	VADDPS         Y2, Y1, Y4
+	VSUBPS         Y1, Y2, Y2
+	VSUBPS         Y3, Y1, Y1
+	VMOVUPS        Y0, (AX)
+	ADDQ           CX, AX
+	VMOVUPS        Y4, (AX)
+	ADDQ           CX, AX
+	VMOVUPS        Y2, (AX)
+	ADDQ           CX, AX
+	VMOVUPS        Y1, (AX)
+	ADDQ           CX, AX
+	VMOVUPS        256(BX), Y0
+	VMOVUPS        288(BX), Y1
+	VMOVUPS        320(BX), Y2
+	VMOVUPS        352(BX), Y3
+	VSUBPS         Y2, Y0, Y0
+	VADDPS         Y2, Y1, Y4
+	VSUBPS         Y1, Y2, Y2
+	VSUBPS         Y3, Y1, Y1
+	VMOVUPS        Y0, (AX)
+	ADDQ           CX, AX
+	VMOVUPS        Y4, (AX)
+	ADDQ           CX, AX
+	VMOVUPS        Y2, (AX)
+	ADDQ           CX, AX
+	VMOVUPS        Y1, (AX)
+	ADDQ           CX, AX
+	VMOVUPS        384(BX), Y0
+	VMOVUPS        416(BX), Y1
+	VMOVUPS        448(BX), Y2
+	VMOVUPS        480(BX), Y3
+	VSUBPS         Y2, Y0, Y0
+	VADDPS         Y2, Y1, Y4
+	VSUBPS         Y1, Y2, Y2
+	VSUBPS         Y3, Y1, Y1
+	VMOVUPS        Y0, (AX)
+	ADDQ           CX, AX
+	VMOVUPS        Y4, (AX)
+	ADDQ           CX, AX
+	VMOVUPS        Y2, (AX)
+	ADDQ           CX, AX
+	VMOVUPS        Y1, (AX)
+	ADDQ           CX, AX
+	VZEROUPPER
+	RET

@@ -42,3 +42,11 @@ func wgOut43s8(q *float32, stride int, out *float32, rows **float32, res **float
 //
 //go:noescape
 func wgOut43o8(q *float32, stride int, out *float32, y *float32, res *float32, offs *int, ld int, ep *float32)
+
+// wgIn23o8 computes the F(2×2, 3×3) input transform Bᵀ·D·B of eight
+// tiles, row r of tile l being the four values at base[offs[l]+r·ld]:
+// point ξ = 4i+s of tile l goes to v[ξ·stride+l]. d (16·8 floats) is
+// scratch. It needs AVX2.
+//
+//go:noescape
+func wgIn23o8(base *float32, offs *int, ld int, d *float32, v *float32, stride int)

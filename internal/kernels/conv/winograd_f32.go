@@ -637,12 +637,27 @@ func wgInput23(g *wgGeom, xn []float32, c, c0, c1 int, v, band []float32) {
 	ty0, ty1 := g.t0/g.tw, (g.t0+nt-1)/g.tw
 	bh, bw := (ty1-ty0)*2+4, g.tw*2+2
 	band = band[:bh*bw]
+	var d [128]float32
+	var offs [8]int
 	plane := g.ih * g.iw
 	for ci := c0; ci < c1; ci++ {
 		wgBand(xn[ci*plane:(ci+1)*plane], g.ih, g.iw, ty0*2-g.ph, g.pw, band, bh, bw)
 		vc := v[ci*nt:]
 		ty, tx := g.t0/g.tw, g.t0%g.tw
-		for j := 0; j < nt; j++ {
+		j := 0
+		if wgAsm {
+			for ; j+8 <= nt; j += 8 {
+				for l := 0; l < 8; l++ {
+					offs[l] = (ty-ty0)*2*bw + tx*2
+					if tx++; tx == g.tw {
+						tx = 0
+						ty++
+					}
+				}
+				wgIn23o8Asm(band, &offs, bw, &d, vc[j:], stride)
+			}
+		}
+		for ; j < nt; j++ {
 			wgIn23Tile(band[(ty-ty0)*2*bw+tx*2:], bw, vc[j:], stride)
 			if tx++; tx == g.tw {
 				tx = 0

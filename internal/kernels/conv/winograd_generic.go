@@ -28,3 +28,8 @@ func wgIn43o8Asm(base []float32, offs *[8]int, ld int, d *[288]float32, v []floa
 func wgOut43o8Asm(q []float32, stride int, out *[192]float32, y, res []float32, offs *[8]int, ld int, ep *[3]float32) {
 	panic("conv: no Winograd assembly in this build")
 }
+
+// wgIn23o8Asm stands in for the assembly kernel (never called).
+func wgIn23o8Asm(base []float32, offs *[8]int, ld int, d *[128]float32, v []float32, stride int) {
+	panic("conv: no Winograd assembly in this build")
+}

@@ -1,6 +1,6 @@
 // Command asmgen writes the AVX2+FMA depthwise convolution kernel of
 // package conv (internal/kernels/conv/dwtaps_amd64.s and its Go
-// declaration) or, with -set winograd, its Winograd F(4×4, 3×3) transforms
+// declaration) or, with -set winograd, its Winograd transforms
 // (winograd_amd64.s; see winograd.go).
 //
 // It lives in its own module so that the main module does not depend on
@@ -34,6 +34,7 @@ func main() {
 		wgOut43x8()
 		wgOut43s8()
 		wgOut43o8()
+		wgIn23o8()
 	} else {
 		dwTaps()
 	}

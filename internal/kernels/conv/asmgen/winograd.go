@@ -400,3 +400,94 @@ func outTransform(q, stride, out Register) {
 		}
 	}
 }
+
+// wgIn23o8 emits the F(2×2, 3×3) input transform of eight 4×4 tiles at
+// offsets of a common base.
+func wgIn23o8() {
+	TEXT("wgIn23o8", NOSPLIT, "func(base *float32, offs *int, ld int, d *float32, v *float32, stride int)")
+	Pragma("noescape")
+	Doc(
+		"wgIn23o8 computes the F(2×2, 3×3) input transform Bᵀ·D·B of eight",
+		"tiles, row r of tile l being the four values at base[offs[l]+r·ld]:",
+		"point ξ = 4i+s of tile l goes to v[ξ·stride+l]. d (16·8 floats) is",
+		"scratch. It needs AVX2.",
+	)
+	base := Load(Param("base"), GP64())
+	offs := Load(Param("offs"), GP64())
+	ld := Load(Param("ld"), GP64())
+	d := Load(Param("d"), GP64())
+	SHLQ(U8(2), ld)
+	p, q := GP64(), GP64()
+	for r := 0; r < 4; r++ {
+		// a[l] = row r of tiles l (low half) and l+4 (high half).
+		var a [4]VecVirtual
+		for l := 0; l < 4; l++ {
+			a[l] = YMM()
+			MOVQ(Mem{Base: offs, Disp: 8 * l}, p)
+			LEAQ(Mem{Base: base, Index: p, Scale: 4}, p)
+			MOVQ(Mem{Base: offs, Disp: 8 * (l + 4)}, q)
+			LEAQ(Mem{Base: base, Index: q, Scale: 4}, q)
+			VBROADCASTF128(Mem{Base: p}, a[l])
+			VINSERTF128(U8(1), Mem{Base: q}, a[l], a[l])
+		}
+		if r < 3 {
+			ADDQ(ld, base)
+		}
+		u0, u1, u2, u3 := YMM(), YMM(), YMM(), YMM()
+		VUNPCKLPS(a[1], a[0], u0)
+		VUNPCKHPS(a[1], a[0], u1)
+		VUNPCKLPS(a[3], a[2], u2)
+		VUNPCKHPS(a[3], a[2], u3)
+		sv := YMM()
+		VUNPCKLPD(u2, u0, sv)
+		VMOVUPS(sv, Mem{Base: d, Disp: 32 * (4*r + 0)})
+		VUNPCKHPD(u2, u0, sv)
+		VMOVUPS(sv, Mem{Base: d, Disp: 32 * (4*r + 1)})
+		VUNPCKLPD(u3, u1, sv)
+		VMOVUPS(sv, Mem{Base: d, Disp: 32 * (4*r + 2)})
+		VUNPCKHPD(u3, u1, sv)
+		VMOVUPS(sv, Mem{Base: d, Disp: 32 * (4*r + 3)})
+	}
+	v := Load(Param("v"), GP64())
+	stride := Load(Param("stride"), GP64())
+	SHLQ(U8(2), stride)
+	// bt4 sets o = (x0-x2, x1+x2, x2-x1, x1-x3), as the Go wgIn23Tile.
+	bt4 := func(x [4]VecVirtual) [4]VecVirtual {
+		var o [4]VecVirtual
+		for i := range o {
+			o[i] = YMM()
+		}
+		VSUBPS(x[2], x[0], o[0])
+		VADDPS(x[2], x[1], o[1])
+		VSUBPS(x[1], x[2], o[2])
+		VSUBPS(x[3], x[1], o[3])
+		return o
+	}
+	// Columns, in place: E[i][s] from D[0..3][s].
+	for s := 0; s < 4; s++ {
+		var col [4]VecVirtual
+		for r := 0; r < 4; r++ {
+			col[r] = YMM()
+			VMOVUPS(Mem{Base: d, Disp: 32 * (4*r + s)}, col[r])
+		}
+		e := bt4(col)
+		for i := 0; i < 4; i++ {
+			VMOVUPS(e[i], Mem{Base: d, Disp: 32 * (4*i + s)})
+		}
+	}
+	// Rows: V[i][s] from E[i][0..3].
+	for i := 0; i < 4; i++ {
+		var row [4]VecVirtual
+		for s := 0; s < 4; s++ {
+			row[s] = YMM()
+			VMOVUPS(Mem{Base: d, Disp: 32 * (4*i + s)}, row[s])
+		}
+		o := bt4(row)
+		for s := 0; s < 4; s++ {
+			VMOVUPS(o[s], Mem{Base: v})
+			ADDQ(stride, v)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
