@@ -66,3 +66,12 @@ func wgIn23o8Asm(base []float32, offs *[8]int, ld int, d *[128]float32, v []floa
 	_ = v[15*stride+7]
 	wgIn23o8(&base[0], &offs[0], ld, &d[0], &v[0], stride)
 }
+
+// wgOut23s8Asm computes the F(2×2, 3×3) output transform of eight tiles
+// and stores them through row pointers with the epilogue ep = {bias, lo,
+// hi} (see wgOut23s8); res is nil or points to the residual's 16 row
+// pointers. Every pointer must have two writable (readable) values.
+func wgOut23s8Asm(q []float32, stride int, rows *[16]*float32, res **float32, ep *[3]float32) {
+	_ = q[15*stride+7]
+	wgOut23s8(&q[0], stride, &rows[0], res, &ep[0])
+}

@@ -3058,3 +3058,195 @@ TEXT ·wgIn23o8(SB), NOSPLIT, $0-48
 	ADDQ           CX, AX
 	VZEROUPPER
 	RET
+
+// func wgOut23s8(q *float32, stride int, rows **float32, res **float32, ep *float32)
+// Requires: AVX
+TEXT ·wgOut23s8(SB), NOSPLIT, $0-40
+	MOVQ         q+0(FP), AX
+	MOVQ         stride+8(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         CX, DX
+	SHLQ         $0x02, DX
+	MOVQ         AX, BX
+	VMOVUPS      (BX), Y0
+	ADDQ         DX, BX
+	VMOVUPS      (BX), Y1
+	ADDQ         DX, BX
+	VMOVUPS      (BX), Y2
+	ADDQ         DX, BX
+	VMOVUPS      (BX), Y3
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VSUBPS       Y2, Y1, Y1
+	VSUBPS       Y3, Y1, Y1
+	ADDQ         CX, AX
+	MOVQ         AX, BX
+	VMOVUPS      (BX), Y2
+	ADDQ         DX, BX
+	VMOVUPS      (BX), Y3
+	ADDQ         DX, BX
+	VMOVUPS      (BX), Y4
+	ADDQ         DX, BX
+	VMOVUPS      (BX), Y5
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VSUBPS       Y4, Y3, Y3
+	VSUBPS       Y5, Y3, Y3
+	ADDQ         CX, AX
+	MOVQ         AX, BX
+	VMOVUPS      (BX), Y4
+	ADDQ         DX, BX
+	VMOVUPS      (BX), Y5
+	ADDQ         DX, BX
+	VMOVUPS      (BX), Y6
+	ADDQ         DX, BX
+	VMOVUPS      (BX), Y7
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VSUBPS       Y6, Y5, Y5
+	VSUBPS       Y7, Y5, Y5
+	ADDQ         CX, AX
+	MOVQ         AX, BX
+	VMOVUPS      (BX), Y6
+	ADDQ         DX, BX
+	VMOVUPS      (BX), Y7
+	ADDQ         DX, BX
+	VMOVUPS      (BX), Y8
+	ADDQ         DX, BX
+	VMOVUPS      (BX), Y9
+	VADDPS       Y7, Y6, Y6
+	VADDPS       Y8, Y6, Y6
+	VSUBPS       Y8, Y7, Y7
+	VSUBPS       Y9, Y7, Y7
+	MOVQ         ep+32(FP), AX
+	VBROADCASTSS (AX), Y8
+	VBROADCASTSS 4(AX), Y9
+	VBROADCASTSS 8(AX), Y10
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y8, Y0, Y0
+	VSUBPS       Y4, Y2, Y2
+	VSUBPS       Y6, Y2, Y2
+	VADDPS       Y8, Y2, Y2
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y8, Y1, Y1
+	VSUBPS       Y5, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VADDPS       Y8, Y3, Y3
+	MOVQ         rows+16(FP), AX
+	MOVQ         res+24(FP), CX
+	VUNPCKLPS    Y2, Y0, Y4
+	VUNPCKHPS    Y2, Y0, Y0
+	TESTQ        CX, CX
+	JZ           nores23_00
+	MOVQ         (CX), BX
+	VBROADCASTSD (BX), Y2
+	MOVQ         8(CX), BX
+	VBROADCASTSD (BX), Y5
+	VBLENDPD     $0x02, Y5, Y2, Y2
+	MOVQ         32(CX), BX
+	VBROADCASTSD (BX), Y5
+	VBLENDPD     $0x04, Y5, Y2, Y2
+	MOVQ         40(CX), BX
+	VBROADCASTSD (BX), Y5
+	VBLENDPD     $0x08, Y5, Y2, Y2
+	VADDPS       Y2, Y4, Y4
+
+nores23_00:
+	VMAXPS       Y4, Y9, Y4
+	VMINPS       Y4, Y10, Y4
+	VEXTRACTF128 $0x01, Y4, X2
+	MOVQ         (AX), BX
+	VMOVLPS      X4, (BX)
+	MOVQ         8(AX), BX
+	VMOVHPS      X4, (BX)
+	MOVQ         32(AX), BX
+	VMOVLPS      X2, (BX)
+	MOVQ         40(AX), BX
+	VMOVHPS      X2, (BX)
+	TESTQ        CX, CX
+	JZ           nores23_01
+	MOVQ         16(CX), BX
+	VBROADCASTSD (BX), Y2
+	MOVQ         24(CX), BX
+	VBROADCASTSD (BX), Y4
+	VBLENDPD     $0x02, Y4, Y2, Y2
+	MOVQ         48(CX), BX
+	VBROADCASTSD (BX), Y4
+	VBLENDPD     $0x04, Y4, Y2, Y2
+	MOVQ         56(CX), BX
+	VBROADCASTSD (BX), Y4
+	VBLENDPD     $0x08, Y4, Y2, Y2
+	VADDPS       Y2, Y0, Y0
+
+nores23_01:
+	VMAXPS       Y0, Y9, Y0
+	VMINPS       Y0, Y10, Y0
+	VEXTRACTF128 $0x01, Y0, X2
+	MOVQ         16(AX), BX
+	VMOVLPS      X0, (BX)
+	MOVQ         24(AX), BX
+	VMOVHPS      X0, (BX)
+	MOVQ         48(AX), BX
+	VMOVLPS      X2, (BX)
+	MOVQ         56(AX), BX
+	VMOVHPS      X2, (BX)
+	VUNPCKLPS    Y3, Y1, Y0
+	VUNPCKHPS    Y3, Y1, Y1
+	TESTQ        CX, CX
+	JZ           nores23_10
+	MOVQ         64(CX), BX
+	VBROADCASTSD (BX), Y2
+	MOVQ         72(CX), BX
+	VBROADCASTSD (BX), Y3
+	VBLENDPD     $0x02, Y3, Y2, Y2
+	MOVQ         96(CX), BX
+	VBROADCASTSD (BX), Y3
+	VBLENDPD     $0x04, Y3, Y2, Y2
+	MOVQ         104(CX), BX
+	VBROADCASTSD (BX), Y3
+	VBLENDPD     $0x08, Y3, Y2, Y2
+	VADDPS       Y2, Y0, Y0
+
+nores23_10:
+	VMAXPS       Y0, Y9, Y0
+	VMINPS       Y0, Y10, Y0
+	VEXTRACTF128 $0x01, Y0, X2
+	MOVQ         64(AX), BX
+	VMOVLPS      X0, (BX)
+	MOVQ         72(AX), BX
+	VMOVHPS      X0, (BX)
+	MOVQ         96(AX), BX
+	VMOVLPS      X2, (BX)
+	MOVQ         104(AX), BX
+	VMOVHPS      X2, (BX)
+	TESTQ        CX, CX
+	JZ           nores23_11
+	MOVQ         80(CX), BX
+	VBROADCASTSD (BX), Y0
+	MOVQ         88(CX), BX
+	VBROADCASTSD (BX), Y2
+	VBLENDPD     $0x02, Y2, Y0, Y0
+	MOVQ         112(CX), BX
+	VBROADCASTSD (BX), Y2
+	VBLENDPD     $0x04, Y2, Y0, Y0
+	MOVQ         120(CX), BX
+	VBROADCASTSD (BX), Y2
+	VBLENDPD     $0x08, Y2, Y0, Y0
+	VADDPS       Y0, Y1, Y1
+
+nores23_11:
+	VMAXPS       Y1, Y9, Y1
+	VMINPS       Y1, Y10, Y1
+	VEXTRACTF128 $0x01, Y1, X0
+	MOVQ         80(AX), BX
+	VMOVLPS      X1, (BX)
+	MOVQ         88(AX), BX
+	VMOVHPS      X1, (BX)
+	MOVQ         112(AX), BX
+	VMOVLPS      X0, (BX)
+	MOVQ         120(AX), BX
+	VMOVHPS      X0, (BX)
+	VZEROUPPER
+	RET

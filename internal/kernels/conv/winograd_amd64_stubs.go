@@ -50,3 +50,12 @@ func wgOut43o8(q *float32, stride int, out *float32, y *float32, res *float32, o
 //
 //go:noescape
 func wgIn23o8(base *float32, offs *int, ld int, d *float32, v *float32, stride int)
+
+// wgOut23s8 computes the F(2×2, 3×3) output transform Aᵀ·Q·A of eight
+// tiles, Q[k][s] of tile l being q[(4k+s)·stride+l], and sets row a of
+// tile l (two values) to min(max(Y + ep[0] + R, ep[1]), ep[2]) at
+// rows[8a+l], R being the two values at res[8a+l] (0 when res is nil).
+// It needs AVX2.
+//
+//go:noescape
+func wgOut23s8(q *float32, stride int, rows **float32, res **float32, ep *float32)

@@ -673,6 +673,8 @@ func wgOutput23(g *wgGeom, mm []float32, m, m0, m1 int, yn, res []float32, ep *w
 	nt := g.nt
 	stride := wgStride(m, nt)
 	plane := g.oh * g.ow
+	var rows, rres [16]*float32
+	var sy, sr [8 * 4]float32
 	for mo := m0; mo < m1; mo++ {
 		var bv float32
 		if ep.bias != nil {
@@ -685,7 +687,64 @@ func wgOutput23(g *wgGeom, mm []float32, m, m0, m1 int, yn, res []float32, ep *w
 		}
 		mc := mm[mo*nt:]
 		ty, tx := g.t0/g.tw, g.t0%g.tw
-		for j := 0; j < nt; j++ {
+		j := 0
+		if wgAsm && ep.act != gemm.ActLeakyRelu {
+			// Eight tiles at a time in assembly, stored through row
+			// pointers: into the output, or into scratch for tiles that
+			// cross its border.
+			epv := [3]float32{bv, ep.lo, ep.hi}
+			var resp **float32
+			if ro != nil {
+				resp = &rres[0]
+			}
+			for ; j+8 <= nt; j += 8 {
+				ty0, tx0 := ty, tx
+				for l := 0; l < 8; l++ {
+					oy, ox := ty*2, tx*2
+					for a := 0; a < 2; a++ {
+						if oy+2 <= g.oh && ox+2 <= g.ow {
+							rows[8*a+l] = &yo[(oy+a)*g.ow+ox]
+							if ro != nil {
+								rres[8*a+l] = &ro[(oy+a)*g.ow+ox]
+							}
+							continue
+						}
+						rows[8*a+l] = &sy[l*4+2*a]
+						if ro != nil {
+							rr := sr[l*4+2*a : l*4+2*a+2]
+							for b := range rr {
+								if oy+a < g.oh && ox+b < g.ow {
+									rr[b] = ro[(oy+a)*g.ow+ox+b]
+								}
+							}
+							rres[8*a+l] = &rr[0]
+						}
+					}
+					if tx++; tx == g.tw {
+						tx = 0
+						ty++
+					}
+				}
+				wgOut23s8Asm(mc[j:], stride, &rows, resp, &epv)
+				// Copy the border tiles' valid parts out of scratch.
+				ty, tx = ty0, tx0
+				for l := 0; l < 8; l++ {
+					oy, ox := ty*2, tx*2
+					if oy+2 > g.oh || ox+2 > g.ow {
+						for a := 0; a < 2 && oy+a < g.oh; a++ {
+							for b := 0; b < 2 && ox+b < g.ow; b++ {
+								yo[(oy+a)*g.ow+ox+b] = sy[l*4+2*a+b]
+							}
+						}
+					}
+					if tx++; tx == g.tw {
+						tx = 0
+						ty++
+					}
+				}
+			}
+		}
+		for ; j < nt; j++ {
 			q := mc[j:]
 			_ = q[15*stride]
 			var r0, r1 [4]float32

@@ -33,3 +33,8 @@ func wgOut43o8Asm(q []float32, stride int, out *[192]float32, y, res []float32, 
 func wgIn23o8Asm(base []float32, offs *[8]int, ld int, d *[128]float32, v []float32, stride int) {
 	panic("conv: no Winograd assembly in this build")
 }
+
+// wgOut23s8Asm stands in for the assembly kernel (never called).
+func wgOut23s8Asm(q []float32, stride int, rows *[16]*float32, res **float32, ep *[3]float32) {
+	panic("conv: no Winograd assembly in this build")
+}

@@ -35,6 +35,7 @@ func main() {
 		wgOut43s8()
 		wgOut43o8()
 		wgIn23o8()
+		wgOut23s8()
 	} else {
 		dwTaps()
 	}

@@ -491,3 +491,103 @@ func wgIn23o8() {
 	VZEROUPPER()
 	RET()
 }
+
+// wgOut23s8 emits the F(2×2, 3×3) output transform of eight tiles stored
+// through row pointers with the epilogue.
+func wgOut23s8() {
+	TEXT("wgOut23s8", NOSPLIT, "func(q *float32, stride int, rows **float32, res **float32, ep *float32)")
+	Pragma("noescape")
+	Doc(
+		"wgOut23s8 computes the F(2×2, 3×3) output transform Aᵀ·Q·A of eight",
+		"tiles, Q[k][s] of tile l being q[(4k+s)·stride+l], and sets row a of",
+		"tile l (two values) to min(max(Y + ep[0] + R, ep[1]), ep[2]) at",
+		"rows[8a+l], R being the two values at res[8a+l] (0 when res is nil).",
+		"It needs AVX2.",
+	)
+	q := Load(Param("q"), GP64())
+	stride := Load(Param("stride"), GP64())
+	SHLQ(U8(2), stride)
+	// r0[s] = Q0+Q1+Q2, r1[s] = Q1-Q2-Q3 (column s), as wgOutput23.
+	var r0, r1 [4]VecVirtual
+	s4 := GP64()
+	MOVQ(stride, s4)
+	SHLQ(U8(2), s4) // 4·stride: from Q[k][s] to Q[k+1][s]
+	p := GP64()
+	for s := 0; s < 4; s++ {
+		var col [4]VecVirtual
+		MOVQ(q, p)
+		for k := 0; k < 4; k++ {
+			col[k] = YMM()
+			VMOVUPS(Mem{Base: p}, col[k])
+			if k < 3 {
+				ADDQ(s4, p)
+			}
+		}
+		r0[s], r1[s] = YMM(), YMM()
+		VADDPS(col[1], col[0], r0[s])
+		VADDPS(col[2], r0[s], r0[s])
+		VSUBPS(col[2], col[1], r1[s])
+		VSUBPS(col[3], r1[s], r1[s])
+		if s < 3 {
+			ADDQ(stride, q)
+		}
+	}
+	ep := Load(Param("ep"), GP64())
+	bias, lo, hi := YMM(), YMM(), YMM()
+	VBROADCASTSS(Mem{Base: ep}, bias)
+	VBROADCASTSS(Mem{Base: ep, Disp: 4}, lo)
+	VBROADCASTSS(Mem{Base: ep, Disp: 8}, hi)
+	// y(r) = (r[0]+r[1]+r[2]+bias, r[1]-r[2]-r[3]+bias).
+	yrow := func(r [4]VecVirtual) (VecVirtual, VecVirtual) {
+		a, b := YMM(), YMM()
+		VADDPS(r[1], r[0], a)
+		VADDPS(r[2], a, a)
+		VADDPS(bias, a, a)
+		VSUBPS(r[2], r[1], b)
+		VSUBPS(r[3], b, b)
+		VADDPS(bias, b, b)
+		return a, b
+	}
+	y00, y01 := yrow(r0)
+	y10, y11 := yrow(r1)
+	rows := Load(Param("rows"), GP64())
+	res := Load(Param("res"), GP64())
+	for a, yy := range [2][2]VecVirtual{{y00, y01}, {y10, y11}} {
+		// g[0] = tiles 0, 1 | 4, 5 (two values each); g[1] = 2, 3 | 6, 7.
+		g := [2]VecVirtual{YMM(), YMM()}
+		VUNPCKLPS(yy[1], yy[0], g[0])
+		VUNPCKHPS(yy[1], yy[0], g[1])
+		for h := 0; h < 2; h++ {
+			lanes := [4]int{2 * h, 2*h + 1, 2*h + 4, 2*h + 5}
+			TESTQ(res, res)
+			JZ(LabelRef(lbl("nores23_", a, h)))
+			t := YMM()
+			for i, l := range lanes {
+				MOVQ(Mem{Base: res, Disp: 8 * (8*a + l)}, p)
+				if i == 0 {
+					VBROADCASTSD(Mem{Base: p}, t)
+					continue
+				}
+				u := YMM()
+				VBROADCASTSD(Mem{Base: p}, u)
+				VBLENDPD(U8(1<<i), u, t, t)
+			}
+			VADDPS(t, g[h], g[h])
+			Label(lbl("nores23_", a, h))
+			VMAXPS(g[h], lo, g[h])
+			VMINPS(g[h], hi, g[h])
+			x := XMM()
+			VEXTRACTF128(U8(1), g[h], x)
+			MOVQ(Mem{Base: rows, Disp: 8 * (8*a + lanes[0])}, p)
+			VMOVLPS(g[h].AsX(), Mem{Base: p})
+			MOVQ(Mem{Base: rows, Disp: 8 * (8*a + lanes[1])}, p)
+			VMOVHPS(g[h].AsX(), Mem{Base: p})
+			MOVQ(Mem{Base: rows, Disp: 8 * (8*a + lanes[2])}, p)
+			VMOVLPS(x, Mem{Base: p})
+			MOVQ(Mem{Base: rows, Disp: 8 * (8*a + lanes[3])}, p)
+			VMOVHPS(x, Mem{Base: p})
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
