@@ -6,12 +6,13 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// The Winograd F(4×4, 3×3) transforms of package conv, on eight tiles at
-// once (one tile a lane). They do the operations of the package's Go
-// transforms (bt6f, at6f) in the same order, without FMA, so that they give
-// the same bits.
+// The Winograd F(4×4, 3×3) and F(2×2, 3×3) transforms of package conv,
+// on eight tiles at once (one tile a lane). They do the operations of the
+// package's Go transforms (bt6f, at6f, wgIn23Tile, wgOutput23) in the same
+// order, without FMA, so that they give the same bits.
 
-// broadcastConst sets a new vector to eight copies of the float32 v.
+// broadcastConst sets a new vector to eight copies of the float32 whose
+// bits are given.
 func broadcastConst(bits uint32) VecVirtual {
 	r := GP32()
 	MOVL(U32(bits), r)
