@@ -22,6 +22,16 @@ DATA filliota<>+56(SB)/4, $0x0000000e
 DATA filliota<>+60(SB)/4, $0x0000000f
 GLOBL filliota<>(SB), RODATA|NOPTR, $64
 
+DATA filleven<>+0(SB)/4, $0xffffffff
+DATA filleven<>+4(SB)/4, $0x00000000
+DATA filleven<>+8(SB)/4, $0xffffffff
+DATA filleven<>+12(SB)/4, $0x00000000
+DATA filleven<>+16(SB)/4, $0xffffffff
+DATA filleven<>+20(SB)/4, $0x00000000
+DATA filleven<>+24(SB)/4, $0xffffffff
+DATA filleven<>+28(SB)/4, $0x00000000
+GLOBL filleven<>(SB), RODATA|NOPTR, $32
+
 // func im2colPanels(dst *float32, x *float32, rows *int, kb int, segs *int, nseg int, dims *int)
 // Requires: AVX, AVX2
 TEXT ·im2colPanels(SB), NOSPLIT, $0-56
@@ -84,19 +94,37 @@ k4_row:
 	VMOVQ        R9, X6
 	VPBROADCASTD X6, Y6
 	VPADDD       Y2, Y6, Y7
-	VPCMPGTD     Y1, Y7, Y8
+	VPCMPGTD     Y1, Y7, Y9
 	VPCMPGTD     Y7, Y0, Y7
-	VPAND        Y7, Y8, Y8
-	VPAND        Y4, Y8, Y8
+	VPAND        Y7, Y9, Y9
+	VPAND        Y4, Y9, Y9
 	VPADDD       Y3, Y6, Y6
-	VPCMPGTD     Y1, Y6, Y9
+	VPCMPGTD     Y1, Y6, Y7
 	VPCMPGTD     Y6, Y0, Y6
+	VPAND        Y6, Y7, Y7
+	VPAND        Y5, Y7, Y7
+	MOVQ         R11, R9
+	SHLQ         $0x03, R9
+	SUBQ         R9, R10
+	VMOVDQU      filleven<>+0(SB), Y6
+	VEXTRACTI128 $0x01, Y9, X8
+	VPMOVSXDQ    X9, Y9
+	VPMOVSXDQ    X8, Y10
+	VEXTRACTI128 $0x01, Y7, X8
+	VPMOVSXDQ    X7, Y7
+	VPMOVSXDQ    X8, Y8
 	VPAND        Y6, Y9, Y9
-	VPAND        Y5, Y9, Y9
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	VGATHERDPS   Y8, (R10)(Y2*4), Y6
-	VGATHERDPS   Y9, (R10)(Y3*4), Y7
+	VMASKMOVPS   (R10), Y9, Y9
+	VPAND        Y6, Y10, Y10
+	VMASKMOVPS   32(R10), Y10, Y10
+	VPAND        Y6, Y7, Y7
+	VMASKMOVPS   64(R10), Y7, Y7
+	VPAND        Y6, Y8, Y8
+	VMASKMOVPS   96(R10), Y8, Y8
+	VSHUFPS      $0x88, Y10, Y9, Y6
+	VSHUFPS      $0x88, Y8, Y7, Y7
+	VPERMPD      $0xd8, Y6, Y6
+	VPERMPD      $0xd8, Y7, Y7
 	TESTQ        R11, R11
 	JZ           k4_store
 	VORPS        (DI), Y6, Y6
@@ -231,19 +259,37 @@ k2_part:
 	VMOVQ        R9, X6
 	VPBROADCASTD X6, Y6
 	VPADDD       Y2, Y6, Y7
-	VPCMPGTD     Y1, Y7, Y8
+	VPCMPGTD     Y1, Y7, Y9
 	VPCMPGTD     Y7, Y0, Y7
-	VPAND        Y7, Y8, Y8
-	VPAND        Y4, Y8, Y8
+	VPAND        Y7, Y9, Y9
+	VPAND        Y4, Y9, Y9
 	VPADDD       Y3, Y6, Y6
-	VPCMPGTD     Y1, Y6, Y9
+	VPCMPGTD     Y1, Y6, Y7
 	VPCMPGTD     Y6, Y0, Y6
+	VPAND        Y6, Y7, Y7
+	VPAND        Y5, Y7, Y7
+	MOVQ         R11, R9
+	SHLQ         $0x03, R9
+	SUBQ         R9, R10
+	VMOVDQU      filleven<>+0(SB), Y6
+	VEXTRACTI128 $0x01, Y9, X8
+	VPMOVSXDQ    X9, Y9
+	VPMOVSXDQ    X8, Y10
+	VEXTRACTI128 $0x01, Y7, X8
+	VPMOVSXDQ    X7, Y7
+	VPMOVSXDQ    X8, Y8
 	VPAND        Y6, Y9, Y9
-	VPAND        Y5, Y9, Y9
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	VGATHERDPS   Y8, (R10)(Y2*4), Y6
-	VGATHERDPS   Y9, (R10)(Y3*4), Y7
+	VMASKMOVPS   (R10), Y9, Y9
+	VPAND        Y6, Y10, Y10
+	VMASKMOVPS   32(R10), Y10, Y10
+	VPAND        Y6, Y7, Y7
+	VMASKMOVPS   64(R10), Y7, Y7
+	VPAND        Y6, Y8, Y8
+	VMASKMOVPS   96(R10), Y8, Y8
+	VSHUFPS      $0x88, Y10, Y9, Y6
+	VSHUFPS      $0x88, Y8, Y7, Y7
+	VPERMPD      $0xd8, Y6, Y6
+	VPERMPD      $0xd8, Y7, Y7
 	TESTQ        R11, R11
 	JZ           k2_store
 	VORPS        (DI), Y6, Y6

@@ -14,25 +14,25 @@ type fillPanelSeg struct {
 
 // The kinds of fillPanelSeg: a whole 16-wide panel row from one input
 // run of stride 1 or 2 (plain loads where the run lies inside the input
-// row), part of a row with stride 1 (masked loads) or any other run
-// (gathers).
+// row), or part of a row of stride 1 or 2 (masked loads).
 const (
 	fillFull1 = 1
 	fillFull2 = 2
 	fillPart1 = 3
-	fillGath  = 4
+	fillPart2 = 4
 )
 
 // panelSegs lists the runs of a fill call (see im2colFill.fill) for the
 // assembly fill: the runs of each panel in order, the first at lane 0.
 // It returns false when the fill is not one the assembly does (panels
-// other than 16 wide, sizes past int32).
+// other than 16 wide, strides other than 1 and 2 along the row, sizes
+// past int32).
 func (f *im2colFill) panelSegs(dst []float32, kb, j0, nb, nr, lastW int) bool {
 	if nr != 16 || lastW > 16 || kb < 1 {
 		return false
 	}
 	const lim = 1 << 30
-	if f.in[0]*f.in[1]*f.in[2] >= lim || f.s[2] >= lim/16 {
+	if f.in[0]*f.in[1]*f.in[2] >= lim || f.s[2] > 2 {
 		return false
 	}
 	oh, ow := f.out[1], f.out[2]
@@ -54,7 +54,7 @@ func (f *im2colFill) panelSegs(dst []float32, kb, j0, nb, nr, lastW int) bool {
 		}
 		n := min(nr-within, nb-j, ow-ox)
 		z0, y0, x0 := oz*sd-f.pad[0], oy*sh-f.pad[1], ox*sw-f.pad[2]
-		kind := fillGath
+		kind := fillPart2
 		switch {
 		case within == 0 && n == 16 && pw == 16 && sw == 1:
 			kind = fillFull1

@@ -12,13 +12,22 @@ import (
 // the columns of a convolution's input patches written straight into the
 // GEMM's 16-wide B panels.
 
-// iotaMem holds the int32 lanes 0..15.
-var iotaMem Mem
+// iotaMem holds the int32 lanes 0..15; evenMem 8 lanes, the even ones
+// all ones.
+var iotaMem, evenMem Mem
 
 func fillConsts() {
 	iotaMem = GLOBL("filliota", RODATA|NOPTR)
 	for i := 0; i < 16; i++ {
 		DATA(4*i, U32(uint32(i)))
+	}
+	evenMem = GLOBL("filleven", RODATA|NOPTR)
+	for i := 0; i < 8; i++ {
+		v := uint32(0)
+		if i%2 == 0 {
+			v = 0xffffffff
+		}
+		DATA(4*i, U32(v))
 	}
 }
 
@@ -43,13 +52,14 @@ const (
 )
 
 // Segment kinds: a whole panel row from one input run with stride 1 or
-// 2, or part of one with stride 1 (masked loads) or any stride
-// (gathers).
+// 2 (plain loads where the run lies inside the input row), or part of
+// one (masked loads). Masked loads, unlike gathers, are fast on every
+// AVX2 CPU.
 const (
 	kindFull1 = 1
 	kindFull2 = 2
 	kindPart1 = 3
-	kindGath  = 4
+	kindPart2 = 4
 )
 
 // im2colPanels emits the fill of B panels from a list of segments. A
@@ -84,8 +94,8 @@ func im2colPanels() {
 	TESTQ(nseg, nseg)
 	JZ(LabelRef("done"))
 
-	// Per segment: the gather offsets L = (lane-within)·sw and the lane
-	// range mask R = within <= lane < within+n.
+	// Per segment: the lanes' offsets L = (lane-within)·sw from the run's
+	// first element and the lane range mask R = within <= lane < within+n.
 	L := []VecVirtual{YMM(), YMM()}
 	R := []VecVirtual{YMM(), YMM()}
 	{
@@ -117,7 +127,7 @@ func im2colPanels() {
 		CMPQ(kind, U8(k))
 		JE(LabelRef(fmt.Sprintf("k%d", k)))
 	}
-	for _, k := range []int{kindGath, kindFull1, kindFull2, kindPart1} {
+	for _, k := range []int{kindPart2, kindFull1, kindFull2, kindPart1} {
 		Label(fmt.Sprintf("k%d", k))
 		fillRows(fmt.Sprintf("k%d", k), k, sp, dims, rp, cnt, dp, pwB, L, R, iwv, minus1)
 		JMP(LabelRef("next"))
@@ -202,12 +212,33 @@ func fillRows(name string, kind int, sp, dims, rp, cnt, dp, pwB Register, L, R [
 		VPAND(p, m[h], m[h])
 		VPAND(R[h], m[h], m[h])
 	}
-	if kind == kindGath || kind == kindFull2 {
-		VXORPS(a0, a0, a0)
-		VXORPS(a1, a1, a1)
-		VGATHERDPS(m0, Mem{Base: s, Index: L[0], Scale: 4}, a0)
-		VGATHERDPS(m1, Mem{Base: s, Index: L[1], Scale: 4}, a1)
-	} else {
+	switch kind {
+	case kindFull2, kindPart2:
+		// Lane l reads element t+2(l-within): the 32 floats from 2·within
+		// back, the even ones of the lanes in m, then the even elements
+		// picked as in the whole-row case.
+		u := GP64()
+		MOVQ(first, u)
+		SHLQ(U8(3), u)
+		SUBQ(u, s)
+		even := YMM()
+		VMOVDQU(evenMem, even)
+		v := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
+		for h := 0; h < 2; h++ {
+			hi := YMM()
+			VEXTRACTI128(U8(1), m[h], hi.AsX())
+			VPMOVSXDQ(m[h].AsX(), v[2*h])
+			VPMOVSXDQ(hi.AsX(), v[2*h+1])
+		}
+		for i := range v {
+			VPAND(even, v[i], v[i])
+			VMASKMOVPS(Mem{Base: s, Disp: 32 * i}, v[i], v[i])
+		}
+		VSHUFPS(U8(0x88), v[1], v[0], a0)
+		VSHUFPS(U8(0x88), v[3], v[2], a1)
+		VPERMPD(U8(0xD8), a0, a0)
+		VPERMPD(U8(0xD8), a1, a1)
+	default:
 		// Lane l reads element t+l-within: start within floats back.
 		u := GP64()
 		MOVQ(first, u)
