@@ -74,58 +74,61 @@ seg:
 	JE           k2
 	CMPQ         R9, $0x03
 	JE           k3
-	MOVQ         16(AX), R11
+	MOVQ         16(AX), R12
+	VMOVDQU      32(AX), Y8
+	VMOVDQU      (DX), Y9
+	MOVQ         56(AX), R11
+	SHLQ         $0x02, R11
+	ADDQ         x+8(FP), R11
 
 k4_row:
-	MOVQ         32(AX), R9
-	ADDQ         (BX), R9
-	CMPQ         R9, (DX)
-	JAE          k4_skip
-	MOVQ         40(AX), R9
-	ADDQ         8(BX), R9
-	CMPQ         R9, 8(DX)
-	JAE          k4_skip
-	MOVQ         56(AX), R10
-	ADDQ         24(BX), R10
-	SHLQ         $0x02, R10
-	ADDQ         x+8(FP), R10
+	VPADDQ       (BX), Y8, Y6
+	VPCMPGTQ     Y1, Y6, Y7
+	VPCMPGTQ     Y6, Y9, Y6
+	VPAND        Y6, Y7, Y7
+	VMOVMSKPD    Y7, R9
+	MOVQ         24(BX), R10
+	LEAQ         (R11)(R10*4), R10
+	ANDL         $0x03, R9
+	CMPL         R9, $0x03
+	JNE          k4_skip
 	MOVQ         48(AX), R9
 	ADDQ         16(BX), R9
 	VMOVQ        R9, X6
 	VPBROADCASTD X6, Y6
 	VPADDD       Y2, Y6, Y7
-	VPCMPGTD     Y1, Y7, Y9
+	VPCMPGTD     Y1, Y7, Y11
 	VPCMPGTD     Y7, Y0, Y7
-	VPAND        Y7, Y9, Y9
-	VPAND        Y4, Y9, Y9
+	VPAND        Y7, Y11, Y11
+	VPAND        Y4, Y11, Y11
 	VPADDD       Y3, Y6, Y6
 	VPCMPGTD     Y1, Y6, Y7
 	VPCMPGTD     Y6, Y0, Y6
 	VPAND        Y6, Y7, Y7
 	VPAND        Y5, Y7, Y7
-	MOVQ         R11, R9
+	MOVQ         R12, R9
 	SHLQ         $0x03, R9
 	SUBQ         R9, R10
 	VMOVDQU      filleven<>+0(SB), Y6
-	VEXTRACTI128 $0x01, Y9, X8
-	VPMOVSXDQ    X9, Y9
-	VPMOVSXDQ    X8, Y10
-	VEXTRACTI128 $0x01, Y7, X8
+	VEXTRACTI128 $0x01, Y11, X10
+	VPMOVSXDQ    X11, Y11
+	VPMOVSXDQ    X10, Y12
+	VEXTRACTI128 $0x01, Y7, X10
 	VPMOVSXDQ    X7, Y7
-	VPMOVSXDQ    X8, Y8
-	VPAND        Y6, Y9, Y9
-	VMASKMOVPS   (R10), Y9, Y9
-	VPAND        Y6, Y10, Y10
-	VMASKMOVPS   32(R10), Y10, Y10
+	VPMOVSXDQ    X10, Y10
+	VPAND        Y6, Y11, Y11
+	VMASKMOVPS   (R10), Y11, Y11
+	VPAND        Y6, Y12, Y12
+	VMASKMOVPS   32(R10), Y12, Y12
 	VPAND        Y6, Y7, Y7
 	VMASKMOVPS   64(R10), Y7, Y7
-	VPAND        Y6, Y8, Y8
-	VMASKMOVPS   96(R10), Y8, Y8
-	VSHUFPS      $0x88, Y10, Y9, Y6
-	VSHUFPS      $0x88, Y8, Y7, Y7
+	VPAND        Y6, Y10, Y10
+	VMASKMOVPS   96(R10), Y10, Y10
+	VSHUFPS      $0x88, Y12, Y11, Y6
+	VSHUFPS      $0x88, Y10, Y7, Y7
 	VPERMPD      $0xd8, Y6, Y6
 	VPERMPD      $0xd8, Y7, Y7
-	TESTQ        R11, R11
+	TESTQ        R12, R12
 	JZ           k4_store
 	VORPS        (DI), Y6, Y6
 	VORPS        32(DI), Y7, Y7
@@ -136,7 +139,7 @@ k4_store:
 	JMP     k4_end
 
 k4_skip:
-	TESTQ   R11, R11
+	TESTQ   R12, R12
 	JNZ     k4_end
 	VXORPS  Y6, Y6, Y6
 	VMOVUPS Y6, (DI)
@@ -150,53 +153,54 @@ k4_end:
 	JMP  next
 
 k1:
-	MOVQ 16(AX), R11
+	MOVQ    16(AX), R12
+	VMOVDQU 32(AX), Y8
+	VMOVDQU 32(DX), Y9
+	MOVQ    56(AX), R11
+	SHLQ    $0x02, R11
+	ADDQ    x+8(FP), R11
 
 k1_row:
-	MOVQ    32(AX), R9
-	ADDQ    (BX), R9
-	CMPQ    R9, (DX)
-	JAE     k1_skip
-	MOVQ    40(AX), R9
-	ADDQ    8(BX), R9
-	CMPQ    R9, 8(DX)
-	JAE     k1_skip
-	MOVQ    56(AX), R10
-	ADDQ    24(BX), R10
-	SHLQ    $0x02, R10
-	ADDQ    x+8(FP), R10
-	MOVQ    48(AX), R9
-	ADDQ    16(BX), R9
-	TESTQ   R9, R9
-	JS      k1_part
-	LEAQ    15(R9), R12
-	CMPQ    R12, 16(DX)
-	JGE     k1_part
-	VMOVUPS (R10), Y6
-	VMOVUPS 32(R10), Y7
-	VMOVUPS Y6, (DI)
-	VMOVUPS Y7, 32(DI)
-	JMP     k1_end
+	VPADDQ    (BX), Y8, Y6
+	VPCMPGTQ  Y1, Y6, Y7
+	VPCMPGTQ  Y6, Y9, Y6
+	VPAND     Y6, Y7, Y7
+	VMOVMSKPD Y7, R9
+	MOVQ      24(BX), R10
+	LEAQ      (R11)(R10*4), R10
+	ANDL      $0x07, R9
+	CMPL      R9, $0x07
+	JNE       k1_part
+	VMOVUPS   (R10), Y6
+	VMOVUPS   32(R10), Y7
+	VMOVUPS   Y6, (DI)
+	VMOVUPS   Y7, 32(DI)
+	JMP       k1_end
 
 k1_part:
+	ANDL         $0x03, R9
+	CMPL         R9, $0x03
+	JNE          k1_skip
+	MOVQ         48(AX), R9
+	ADDQ         16(BX), R9
 	VMOVQ        R9, X7
 	VPBROADCASTD X7, Y7
-	VPADDD       Y2, Y7, Y8
-	VPCMPGTD     Y1, Y8, Y6
-	VPCMPGTD     Y8, Y0, Y8
-	VPAND        Y8, Y6, Y6
+	VPADDD       Y2, Y7, Y10
+	VPCMPGTD     Y1, Y10, Y6
+	VPCMPGTD     Y10, Y0, Y10
+	VPAND        Y10, Y6, Y6
 	VPAND        Y4, Y6, Y6
-	VPADDD       Y3, Y7, Y8
-	VPCMPGTD     Y1, Y8, Y7
-	VPCMPGTD     Y8, Y0, Y8
-	VPAND        Y8, Y7, Y7
+	VPADDD       Y3, Y7, Y10
+	VPCMPGTD     Y1, Y10, Y7
+	VPCMPGTD     Y10, Y0, Y10
+	VPAND        Y10, Y7, Y7
 	VPAND        Y5, Y7, Y7
-	MOVQ         R11, R9
+	MOVQ         R12, R9
 	SHLQ         $0x02, R9
 	SUBQ         R9, R10
 	VMASKMOVPS   (R10), Y6, Y6
 	VMASKMOVPS   32(R10), Y7, Y7
-	TESTQ        R11, R11
+	TESTQ        R12, R12
 	JZ           k1_store
 	VORPS        (DI), Y6, Y6
 	VORPS        32(DI), Y7, Y7
@@ -207,7 +211,7 @@ k1_store:
 	JMP     k1_end
 
 k1_skip:
-	TESTQ   R11, R11
+	TESTQ   R12, R12
 	JNZ     k1_end
 	VXORPS  Y6, Y6, Y6
 	VMOVUPS Y6, (DI)
@@ -221,76 +225,77 @@ k1_end:
 	JMP  next
 
 k2:
-	MOVQ 16(AX), R11
+	MOVQ    16(AX), R12
+	VMOVDQU 32(AX), Y8
+	VMOVDQU 64(DX), Y9
+	MOVQ    56(AX), R11
+	SHLQ    $0x02, R11
+	ADDQ    x+8(FP), R11
 
 k2_row:
-	MOVQ    32(AX), R9
-	ADDQ    (BX), R9
-	CMPQ    R9, (DX)
-	JAE     k2_skip
-	MOVQ    40(AX), R9
-	ADDQ    8(BX), R9
-	CMPQ    R9, 8(DX)
-	JAE     k2_skip
-	MOVQ    56(AX), R10
-	ADDQ    24(BX), R10
-	SHLQ    $0x02, R10
-	ADDQ    x+8(FP), R10
-	MOVQ    48(AX), R9
-	ADDQ    16(BX), R9
-	TESTQ   R9, R9
-	JS      k2_part
-	LEAQ    31(R9), R12
-	CMPQ    R12, 16(DX)
-	JGE     k2_part
-	VMOVUPS (R10), Y6
-	VMOVUPS 32(R10), Y9
-	VMOVUPS 64(R10), Y7
-	VMOVUPS 96(R10), Y8
-	VSHUFPS $0x88, Y9, Y6, Y6
-	VSHUFPS $0x88, Y8, Y7, Y7
-	VPERMPD $0xd8, Y6, Y6
-	VPERMPD $0xd8, Y7, Y7
-	VMOVUPS Y6, (DI)
-	VMOVUPS Y7, 32(DI)
-	JMP     k2_end
+	VPADDQ    (BX), Y8, Y6
+	VPCMPGTQ  Y1, Y6, Y7
+	VPCMPGTQ  Y6, Y9, Y6
+	VPAND     Y6, Y7, Y7
+	VMOVMSKPD Y7, R9
+	MOVQ      24(BX), R10
+	LEAQ      (R11)(R10*4), R10
+	ANDL      $0x07, R9
+	CMPL      R9, $0x07
+	JNE       k2_part
+	VMOVUPS   (R10), Y6
+	VMOVUPS   32(R10), Y11
+	VMOVUPS   64(R10), Y7
+	VMOVUPS   96(R10), Y10
+	VSHUFPS   $0x88, Y11, Y6, Y6
+	VSHUFPS   $0x88, Y10, Y7, Y7
+	VPERMPD   $0xd8, Y6, Y6
+	VPERMPD   $0xd8, Y7, Y7
+	VMOVUPS   Y6, (DI)
+	VMOVUPS   Y7, 32(DI)
+	JMP       k2_end
 
 k2_part:
+	ANDL         $0x03, R9
+	CMPL         R9, $0x03
+	JNE          k2_skip
+	MOVQ         48(AX), R9
+	ADDQ         16(BX), R9
 	VMOVQ        R9, X6
 	VPBROADCASTD X6, Y6
 	VPADDD       Y2, Y6, Y7
-	VPCMPGTD     Y1, Y7, Y9
+	VPCMPGTD     Y1, Y7, Y11
 	VPCMPGTD     Y7, Y0, Y7
-	VPAND        Y7, Y9, Y9
-	VPAND        Y4, Y9, Y9
+	VPAND        Y7, Y11, Y11
+	VPAND        Y4, Y11, Y11
 	VPADDD       Y3, Y6, Y6
 	VPCMPGTD     Y1, Y6, Y7
 	VPCMPGTD     Y6, Y0, Y6
 	VPAND        Y6, Y7, Y7
 	VPAND        Y5, Y7, Y7
-	MOVQ         R11, R9
+	MOVQ         R12, R9
 	SHLQ         $0x03, R9
 	SUBQ         R9, R10
 	VMOVDQU      filleven<>+0(SB), Y6
-	VEXTRACTI128 $0x01, Y9, X8
-	VPMOVSXDQ    X9, Y9
-	VPMOVSXDQ    X8, Y10
-	VEXTRACTI128 $0x01, Y7, X8
+	VEXTRACTI128 $0x01, Y11, X10
+	VPMOVSXDQ    X11, Y11
+	VPMOVSXDQ    X10, Y12
+	VEXTRACTI128 $0x01, Y7, X10
 	VPMOVSXDQ    X7, Y7
-	VPMOVSXDQ    X8, Y8
-	VPAND        Y6, Y9, Y9
-	VMASKMOVPS   (R10), Y9, Y9
-	VPAND        Y6, Y10, Y10
-	VMASKMOVPS   32(R10), Y10, Y10
+	VPMOVSXDQ    X10, Y10
+	VPAND        Y6, Y11, Y11
+	VMASKMOVPS   (R10), Y11, Y11
+	VPAND        Y6, Y12, Y12
+	VMASKMOVPS   32(R10), Y12, Y12
 	VPAND        Y6, Y7, Y7
 	VMASKMOVPS   64(R10), Y7, Y7
-	VPAND        Y6, Y8, Y8
-	VMASKMOVPS   96(R10), Y8, Y8
-	VSHUFPS      $0x88, Y10, Y9, Y6
-	VSHUFPS      $0x88, Y8, Y7, Y7
+	VPAND        Y6, Y10, Y10
+	VMASKMOVPS   96(R10), Y10, Y10
+	VSHUFPS      $0x88, Y12, Y11, Y6
+	VSHUFPS      $0x88, Y10, Y7, Y7
 	VPERMPD      $0xd8, Y6, Y6
 	VPERMPD      $0xd8, Y7, Y7
-	TESTQ        R11, R11
+	TESTQ        R12, R12
 	JZ           k2_store
 	VORPS        (DI), Y6, Y6
 	VORPS        32(DI), Y7, Y7
@@ -301,7 +306,7 @@ k2_store:
 	JMP     k2_end
 
 k2_skip:
-	TESTQ   R11, R11
+	TESTQ   R12, R12
 	JNZ     k2_end
 	VXORPS  Y6, Y6, Y6
 	VMOVUPS Y6, (DI)
@@ -315,41 +320,44 @@ k2_end:
 	JMP  next
 
 k3:
-	MOVQ 16(AX), R11
+	MOVQ    16(AX), R12
+	VMOVDQU 32(AX), Y8
+	VMOVDQU (DX), Y9
+	MOVQ    56(AX), R11
+	SHLQ    $0x02, R11
+	ADDQ    x+8(FP), R11
 
 k3_row:
-	MOVQ         32(AX), R9
-	ADDQ         (BX), R9
-	CMPQ         R9, (DX)
-	JAE          k3_skip
-	MOVQ         40(AX), R9
-	ADDQ         8(BX), R9
-	CMPQ         R9, 8(DX)
-	JAE          k3_skip
-	MOVQ         56(AX), R10
-	ADDQ         24(BX), R10
-	SHLQ         $0x02, R10
-	ADDQ         x+8(FP), R10
+	VPADDQ       (BX), Y8, Y6
+	VPCMPGTQ     Y1, Y6, Y7
+	VPCMPGTQ     Y6, Y9, Y6
+	VPAND        Y6, Y7, Y7
+	VMOVMSKPD    Y7, R9
+	MOVQ         24(BX), R10
+	LEAQ         (R11)(R10*4), R10
+	ANDL         $0x03, R9
+	CMPL         R9, $0x03
+	JNE          k3_skip
 	MOVQ         48(AX), R9
 	ADDQ         16(BX), R9
 	VMOVQ        R9, X7
 	VPBROADCASTD X7, Y7
-	VPADDD       Y2, Y7, Y8
-	VPCMPGTD     Y1, Y8, Y6
-	VPCMPGTD     Y8, Y0, Y8
-	VPAND        Y8, Y6, Y6
+	VPADDD       Y2, Y7, Y10
+	VPCMPGTD     Y1, Y10, Y6
+	VPCMPGTD     Y10, Y0, Y10
+	VPAND        Y10, Y6, Y6
 	VPAND        Y4, Y6, Y6
-	VPADDD       Y3, Y7, Y8
-	VPCMPGTD     Y1, Y8, Y7
-	VPCMPGTD     Y8, Y0, Y8
-	VPAND        Y8, Y7, Y7
+	VPADDD       Y3, Y7, Y10
+	VPCMPGTD     Y1, Y10, Y7
+	VPCMPGTD     Y10, Y0, Y10
+	VPAND        Y10, Y7, Y7
 	VPAND        Y5, Y7, Y7
-	MOVQ         R11, R9
+	MOVQ         R12, R9
 	SHLQ         $0x02, R9
 	SUBQ         R9, R10
 	VMASKMOVPS   (R10), Y6, Y6
 	VMASKMOVPS   32(R10), Y7, Y7
-	TESTQ        R11, R11
+	TESTQ        R12, R12
 	JZ           k3_store
 	VORPS        (DI), Y6, Y6
 	VORPS        32(DI), Y7, Y7
@@ -360,7 +368,7 @@ k3_store:
 	JMP     k3_end
 
 k3_skip:
-	TESTQ   R11, R11
+	TESTQ   R12, R12
 	JNZ     k3_end
 	VXORPS  Y6, Y6, Y6
 	VMOVUPS Y6, (DI)

@@ -153,3 +153,43 @@ func TestIm2colAsmMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkFill fills blocks of the column matrix as the GEMM asks for
+// them (depth 247 or the whole depth, 320 columns) for layers of the zoo,
+// with the assembly and the Go fill; the metric is the floats written per
+// nanosecond.
+func BenchmarkFill(b *testing.B) {
+	for _, name := range []string{"r3d_18/layer1", "r3d_18/stem", "resnet18/conv1", "squeezenet/expand3x3", "resnet18/layer4"} {
+		var p Params
+		for _, l := range zooLayers {
+			if l.name == name {
+				p = l.p
+			}
+		}
+		for _, asm := range []bool{true, false} {
+			if asm && !fillAsm {
+				continue
+			}
+			b.Run(fmt.Sprintf("%s/asm=%v", name, asm), func(b *testing.B) {
+				r := rand.New(rand.NewPCG(1, 2))
+				f := newIm2colFill(&p, p.C)
+				f.x = randSlice(r, p.C*prod(p.In))
+				k, out := len(f.rows), prod(p.Out)
+				kb, nb := min(k, 247), min(out, 320)
+				dst := make([]float32, kb*((nb+15)/16*16))
+				b.ResetTimer()
+				// In the GEMM's order: all the depth of a block of
+				// columns, then the next block.
+				nk := (k + kb - 1) / kb
+				for i := 0; i < b.N; i++ {
+					j0 := (i / nk * nb) % (out - nb + 1)
+					pc := min(i%nk*kb, k-kb)
+					if !asm || !f.fillPanels(dst, pc, kb, j0, nb, 16, 16) {
+						f.fillGo(dst, pc, kb, j0, nb, 16, 16)
+					}
+				}
+				b.ReportMetric(float64(kb*nb)*float64(b.N)/float64(b.Elapsed().Nanoseconds()), "floats/ns")
+			})
+		}
+	}
+}

@@ -32,7 +32,8 @@ func fillConsts() {
 }
 
 // Offsets in bytes of the fields of a segment (fillPanelSeg) and of the
-// dims (id, ih, iw, sw).
+// dims: id, ih, iw, sw, then the bounds of (z, y, x, ·) for whole rows of
+// stride 1 (id, ih, iw-15, ·) and 2 (id, ih, iw-31, ·).
 const (
 	sgOff    = 0
 	sgPW     = 8
@@ -45,10 +46,12 @@ const (
 	sgKind   = 64
 	sgSize   = 72
 
-	dmID = 0
-	dmIH = 8
-	dmIW = 16
-	dmSW = 24
+	dmID   = 0
+	dmIH   = 8
+	dmIW   = 16
+	dmSW   = 24
+	dmLim1 = 32
+	dmLim2 = 64
 )
 
 // Segment kinds: a whole panel row from one input run with stride 1 or
@@ -79,8 +82,8 @@ func im2colPanels() {
 		"= dz, dy, dx, off), lanes l in [within, within+n) of the 16 floats at",
 		"dst[s.off+p·s.pw] with x[s.base+off+(l-within)·sw] where the tap's input",
 		"(z0+dz, y0+dy, x0+dx+(l-within)·sw) lies inside id×ih×iw (dims = id, ih,",
-		"iw, sw), else 0; a segment with within 0 sets the other lanes to 0, any",
-		"other ORs its lanes into them. It needs AVX2.",
+		"iw, sw, id, ih, iw-15, 0, id, ih, iw-31, 0), else 0; a segment with within 0",
+		"sets the other lanes to 0, any other ORs its lanes into them. It needs AVX2.",
 	)
 	sp := Load(Param("segs"), GP64())
 	nseg := Load(Param("nseg"), GP64())
@@ -144,40 +147,47 @@ func im2colPanels() {
 // fillRows emits the loop over the kb rows of one segment of the given
 // kind.
 func fillRows(name string, kind int, sp, dims, rp, cnt, dp, pwB Register, L, R []VecVirtual, iwv, minus1 VecVirtual) {
-	t, s := GP64(), GP64()
+	t, s, sbase := GP64(), GP64(), GP64()
 	a0, a1 := YMM(), YMM()
 	first := GP64()
 	// first: within == 0.
 	MOVQ(Mem{Base: sp, Disp: sgWithin}, first)
-	Label(name + "_row")
-	MOVQ(Mem{Base: sp, Disp: sgZ0}, t)
-	ADDQ(Mem{Base: rp, Disp: 0}, t)
-	CMPQ(t, Mem{Base: dims, Disp: dmID})
-	JAE(LabelRef(name + "_skip"))
-	MOVQ(Mem{Base: sp, Disp: sgY0}, t)
-	ADDQ(Mem{Base: rp, Disp: 8}, t)
-	CMPQ(t, Mem{Base: dims, Disp: dmIH})
-	JAE(LabelRef(name + "_skip"))
-	MOVQ(Mem{Base: sp, Disp: sgBase}, s)
-	ADDQ(Mem{Base: rp, Disp: 24}, s)
-	SHLQ(U8(2), s)
-	ADDQ(NewParamAddr("x", 8), s)
-	MOVQ(Mem{Base: sp, Disp: sgX0}, t)
-	ADDQ(Mem{Base: rp, Disp: 16}, t)
-	// s is the address of input element t of the row (t may lie outside
-	// it).
+	// The row's tap (dz, dy, dx, off) plus the segment's (z0, y0, x0,
+	// base) is checked against lim in one go: z and y inside the input
+	// and, for a whole row, x0+dx..x0+dx+last too.
+	segv, limv := YMM(), YMM()
+	VMOVDQU(Mem{Base: sp, Disp: sgZ0}, segv)
+	want := 3
 	switch kind {
-	case kindFull1, kindFull2:
-		last := 15
-		if kind == kindFull2 {
-			last = 31
-		}
-		TESTQ(t, t)
-		JS(LabelRef(name + "_part"))
-		u := GP64()
-		LEAQ(Mem{Base: t, Disp: last}, u)
-		CMPQ(u, Mem{Base: dims, Disp: dmIW})
-		JGE(LabelRef(name + "_part"))
+	case kindFull1:
+		VMOVDQU(Mem{Base: dims, Disp: dmLim1}, limv)
+		want = 7
+	case kindFull2:
+		VMOVDQU(Mem{Base: dims, Disp: dmLim2}, limv)
+		want = 7
+	default:
+		VMOVDQU(Mem{Base: dims, Disp: dmID}, limv)
+	}
+	MOVQ(Mem{Base: sp, Disp: sgBase}, sbase)
+	SHLQ(U8(2), sbase)
+	ADDQ(NewParamAddr("x", 8), sbase)
+	Label(name + "_row")
+	{
+		v, g := YMM(), YMM()
+		VPADDQ(Mem{Base: rp}, segv, v)
+		VPCMPGTQ(minus1, v, g) // v >= 0
+		VPCMPGTQ(v, limv, v)   // lim > v
+		VPAND(v, g, g)
+		VMOVMSKPD(g, t.As32())
+	}
+	// s is the address of input element x0+dx of the row (which may lie
+	// outside it).
+	MOVQ(Mem{Base: rp, Disp: 24}, s)
+	LEAQ(Mem{Base: sbase, Index: s, Scale: 4}, s)
+	ANDL(U8(want), t.As32())
+	CMPL(t.As32(), U8(want))
+	if kind == kindFull1 || kind == kindFull2 {
+		JNE(LabelRef(name + "_part"))
 		if kind == kindFull1 {
 			VMOVUPS(Mem{Base: s}, a0)
 			VMOVUPS(Mem{Base: s, Disp: 32}, a1)
@@ -193,12 +203,17 @@ func fillRows(name string, kind int, sp, dims, rp, cnt, dp, pwB Register, L, R [
 			VPERMPD(U8(0xD8), a0, a0)
 			VPERMPD(U8(0xD8), a1, a1)
 		}
-		// A full segment is alone in its panel.
+		// A whole-row segment is alone in its panel.
 		VMOVUPS(a0, Mem{Base: dp})
 		VMOVUPS(a1, Mem{Base: dp, Disp: 32})
 		JMP(LabelRef(name + "_end"))
 		Label(name + "_part")
+		ANDL(U8(3), t.As32())
+		CMPL(t.As32(), U8(3))
 	}
+	JNE(LabelRef(name + "_skip"))
+	MOVQ(Mem{Base: sp, Disp: sgX0}, t)
+	ADDQ(Mem{Base: rp, Disp: 16}, t)
 	// The lanes that read the row: in R, and 0 <= t+L < iw.
 	xv, m0, m1 := YMM(), YMM(), YMM()
 	m := []VecVirtual{m0, m1}
