@@ -21,8 +21,7 @@ func (f *im2colFill) fillPanels(dst []float32, pc, kb, j0, nb, nr, lastW int) bo
 	if len(f.x) < f.cg*f.in[0]*f.in[1]*f.in[2] || len(f.psegs) == 0 {
 		return false
 	}
-	id, ih, iw := f.in[0], f.in[1], f.in[2]
-	dims := [12]int{id, ih, iw, f.s[2], id, ih, iw - 15, 0, id, ih, iw - 31, 0}
+	dims := [4]int{f.in[0], f.in[1], f.in[2], f.s[2]}
 	rows := f.rows[pc : pc+kb]
 	im2colPanels(&dst[0], &f.x[0], &rows[0].dz, kb, &f.psegs[0].off, len(f.psegs), &dims[0])
 	return true

@@ -76,7 +76,7 @@ seg:
 	JE           k3
 	MOVQ         16(AX), R12
 	VMOVDQU      32(AX), Y8
-	VMOVDQU      (DX), Y9
+	VMOVDQU      72(AX), Y9
 	MOVQ         56(AX), R11
 	SHLQ         $0x02, R11
 	ADDQ         x+8(FP), R11
@@ -155,7 +155,7 @@ k4_end:
 k1:
 	MOVQ    16(AX), R12
 	VMOVDQU 32(AX), Y8
-	VMOVDQU 32(DX), Y9
+	VMOVDQU 72(AX), Y9
 	MOVQ    56(AX), R11
 	SHLQ    $0x02, R11
 	ADDQ    x+8(FP), R11
@@ -227,7 +227,7 @@ k1_end:
 k2:
 	MOVQ    16(AX), R12
 	VMOVDQU 32(AX), Y8
-	VMOVDQU 64(DX), Y9
+	VMOVDQU 72(AX), Y9
 	MOVQ    56(AX), R11
 	SHLQ    $0x02, R11
 	ADDQ    x+8(FP), R11
@@ -322,19 +322,37 @@ k2_end:
 k3:
 	MOVQ    16(AX), R12
 	VMOVDQU 32(AX), Y8
-	VMOVDQU (DX), Y9
+	VMOVDQU 72(AX), Y9
 	MOVQ    56(AX), R11
 	SHLQ    $0x02, R11
 	ADDQ    x+8(FP), R11
 
 k3_row:
-	VPADDQ       (BX), Y8, Y6
-	VPCMPGTQ     Y1, Y6, Y7
-	VPCMPGTQ     Y6, Y9, Y6
-	VPAND        Y6, Y7, Y7
-	VMOVMSKPD    Y7, R9
-	MOVQ         24(BX), R10
-	LEAQ         (R11)(R10*4), R10
+	VPADDQ     (BX), Y8, Y6
+	VPCMPGTQ   Y1, Y6, Y7
+	VPCMPGTQ   Y6, Y9, Y6
+	VPAND      Y6, Y7, Y7
+	VMOVMSKPD  Y7, R9
+	MOVQ       24(BX), R10
+	LEAQ       (R11)(R10*4), R10
+	ANDL       $0x07, R9
+	CMPL       R9, $0x07
+	JNE        k3_part
+	MOVQ       R12, R9
+	SHLQ       $0x02, R9
+	NEGQ       R9
+	VMASKMOVPS (R10)(R9*1), Y4, Y6
+	VMASKMOVPS 32(R10)(R9*1), Y5, Y7
+	TESTQ      R12, R12
+	JZ         k3_store
+	VORPS      (DI), Y6, Y6
+	VORPS      32(DI), Y7, Y7
+	JMP        k3_store
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
+	JMP     k3_end
+
+k3_part:
 	ANDL         $0x03, R9
 	CMPL         R9, $0x03
 	JNE          k3_skip
@@ -381,7 +399,7 @@ k3_end:
 	JNZ  k3_row
 
 next:
-	ADDQ $0x48, AX
+	ADDQ $0x68, AX
 	DECQ CX
 	JMP  seg
 

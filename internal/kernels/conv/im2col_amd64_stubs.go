@@ -8,8 +8,10 @@ package conv
 // = dz, dy, dx, off), lanes l in [within, within+n) of the 16 floats at
 // dst[s.off+p·s.pw] with x[s.base+off+(l-within)·sw] where the tap's input
 // (z0+dz, y0+dy, x0+dx+(l-within)·sw) lies inside id×ih×iw (dims = id, ih,
-// iw, sw, id, ih, iw-15, 0, id, ih, iw-31, 0), else 0; a segment with within 0
-// sets the other lanes to 0, any other ORs its lanes into them. It needs AVX2.
+// iw, sw), else 0; a segment with within 0 sets the other lanes to 0, any
+// other ORs its lanes into them. s.lim is (id, ih, iw-span, ·), span the
+// elements the run's row covers past its first (31 for a whole row of
+// stride 2). It needs AVX2.
 //
 //go:noescape
 func im2colPanels(dst *float32, x *float32, rows *int, kb int, segs *int, nseg int, dims *int)

@@ -5,11 +5,15 @@ package conv
 // panel starts at dst[off] with rows pw apart, the run takes its lanes
 // within..within+n, its patch corner is input (z0, y0, x0) at offset base
 // in a channel (possibly outside the input: padding), and kind says how
-// its rows are read (see fillKind).
+// its rows are read (see the fill kinds). lim is (id, ih, iw-span, 0),
+// span the input elements the run's loads reach past its first, so that
+// a row's tap lies inside the input when 0 <= (z0, y0, x0)+(dz, dy, dx) <
+// lim.
 type fillPanelSeg struct {
 	off, pw, within, n int
 	z0, y0, x0, base   int
 	kind               int
+	lim                [4]int
 }
 
 // The kinds of fillPanelSeg: a whole 16-wide panel row from one input
@@ -63,8 +67,16 @@ func (f *im2colFill) panelSegs(dst []float32, kb, j0, nb, nr, lastW int) bool {
 		case sw == 1:
 			kind = fillPart1
 		}
+		span := (n - 1) * sw
+		switch kind {
+		case fillFull1:
+			span = 15
+		case fillFull2:
+			span = 31
+		}
 		segs = append(segs, fillPanelSeg{off: q * nr * kb, pw: pw, within: within, n: n,
-			z0: z0, y0: y0, x0: x0, base: (z0*ih+y0)*iw + x0, kind: kind})
+			z0: z0, y0: y0, x0: x0, base: (z0*ih+y0)*iw + x0, kind: kind,
+			lim: [4]int{f.in[0], ih, iw - span, 0}})
 		j += n
 		ox += n
 		if ox == ow {

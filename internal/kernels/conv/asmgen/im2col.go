@@ -32,8 +32,7 @@ func fillConsts() {
 }
 
 // Offsets in bytes of the fields of a segment (fillPanelSeg) and of the
-// dims: id, ih, iw, sw, then the bounds of (z, y, x, ·) for whole rows of
-// stride 1 (id, ih, iw-15, ·) and 2 (id, ih, iw-31, ·).
+// dims (id, ih, iw, sw).
 const (
 	sgOff    = 0
 	sgPW     = 8
@@ -44,14 +43,13 @@ const (
 	sgX0     = 48
 	sgBase   = 56
 	sgKind   = 64
-	sgSize   = 72
+	sgLim    = 72
+	sgSize   = 104
 
-	dmID   = 0
-	dmIH   = 8
-	dmIW   = 16
-	dmSW   = 24
-	dmLim1 = 32
-	dmLim2 = 64
+	dmID = 0
+	dmIH = 8
+	dmIW = 16
+	dmSW = 24
 )
 
 // Segment kinds: a whole panel row from one input run with stride 1 or
@@ -82,8 +80,10 @@ func im2colPanels() {
 		"= dz, dy, dx, off), lanes l in [within, within+n) of the 16 floats at",
 		"dst[s.off+p·s.pw] with x[s.base+off+(l-within)·sw] where the tap's input",
 		"(z0+dz, y0+dy, x0+dx+(l-within)·sw) lies inside id×ih×iw (dims = id, ih,",
-		"iw, sw, id, ih, iw-15, 0, id, ih, iw-31, 0), else 0; a segment with within 0",
-		"sets the other lanes to 0, any other ORs its lanes into them. It needs AVX2.",
+		"iw, sw), else 0; a segment with within 0 sets the other lanes to 0, any",
+		"other ORs its lanes into them. s.lim is (id, ih, iw-span, ·), span the",
+		"elements the run's row covers past its first (31 for a whole row of",
+		"stride 2). It needs AVX2.",
 	)
 	sp := Load(Param("segs"), GP64())
 	nseg := Load(Param("nseg"), GP64())
@@ -154,20 +154,10 @@ func fillRows(name string, kind int, sp, dims, rp, cnt, dp, pwB Register, L, R [
 	MOVQ(Mem{Base: sp, Disp: sgWithin}, first)
 	// The row's tap (dz, dy, dx, off) plus the segment's (z0, y0, x0,
 	// base) is checked against lim in one go: z and y inside the input
-	// and, for a whole row, x0+dx..x0+dx+last too.
+	// (bits 0 and 1) and the run's elements too (bit 2).
 	segv, limv := YMM(), YMM()
 	VMOVDQU(Mem{Base: sp, Disp: sgZ0}, segv)
-	want := 3
-	switch kind {
-	case kindFull1:
-		VMOVDQU(Mem{Base: dims, Disp: dmLim1}, limv)
-		want = 7
-	case kindFull2:
-		VMOVDQU(Mem{Base: dims, Disp: dmLim2}, limv)
-		want = 7
-	default:
-		VMOVDQU(Mem{Base: dims, Disp: dmID}, limv)
-	}
+	VMOVDQU(Mem{Base: sp, Disp: sgLim}, limv)
 	MOVQ(Mem{Base: sp, Disp: sgBase}, sbase)
 	SHLQ(U8(2), sbase)
 	ADDQ(NewParamAddr("x", 8), sbase)
@@ -184,14 +174,31 @@ func fillRows(name string, kind int, sp, dims, rp, cnt, dp, pwB Register, L, R [
 	// outside it).
 	MOVQ(Mem{Base: rp, Disp: 24}, s)
 	LEAQ(Mem{Base: sbase, Index: s, Scale: 4}, s)
-	ANDL(U8(want), t.As32())
-	CMPL(t.As32(), U8(want))
-	if kind == kindFull1 || kind == kindFull2 {
+	if kind == kindPart2 {
+		ANDL(U8(3), t.As32())
+		CMPL(t.As32(), U8(3))
+	} else {
+		ANDL(U8(7), t.As32())
+		CMPL(t.As32(), U8(7))
 		JNE(LabelRef(name + "_part"))
-		if kind == kindFull1 {
+		switch kind {
+		case kindPart1:
+			// Inside the row: the lanes in R, from within floats back.
+			u := GP64()
+			MOVQ(first, u)
+			SHLQ(U8(2), u)
+			NEGQ(u)
+			VMASKMOVPS(Mem{Base: s, Index: u, Scale: 1}, R[0], a0)
+			VMASKMOVPS(Mem{Base: s, Index: u, Scale: 1, Disp: 32}, R[1], a1)
+			TESTQ(first, first)
+			JZ(LabelRef(name + "_store"))
+			VORPS(Mem{Base: dp}, a0, a0)
+			VORPS(Mem{Base: dp, Disp: 32}, a1, a1)
+			JMP(LabelRef(name + "_store"))
+		case kindFull1:
 			VMOVUPS(Mem{Base: s}, a0)
 			VMOVUPS(Mem{Base: s, Disp: 32}, a1)
-		} else {
+		case kindFull2:
 			v := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
 			for i := range v {
 				VMOVUPS(Mem{Base: s, Disp: 32 * i}, v[i])
