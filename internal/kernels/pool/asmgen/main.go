@@ -1,0 +1,303 @@
+// Command asmgen writes the AVX2 pooling kernels of package pool
+// (internal/kernels/pool/taps_amd64.s and its Go declarations).
+//
+// It lives in its own module so that the main module does not depend on
+// avo. Run it through `go generate` in internal/kernels/pool, or by hand:
+//
+//	cd internal/kernels/pool/asmgen && go run . -out ../taps_amd64.s -stubs ../taps_amd64_stubs.go -pkg pool
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// wide is the number of 8-float vectors the main loops keep in flight.
+const wide = 4
+
+func main() {
+	ConstraintExpr("amd64,!noasm")
+	iota := GLOBL("poolIota", RODATA|NOPTR)
+	for l := 0; l < 8; l++ {
+		DATA(4*l, U32(l))
+	}
+	for _, stride := range []int{1, 2} {
+		taps(true, stride, iota)
+		taps(false, stride, iota)
+	}
+	lanes(true)
+	lanes(false)
+	Generate()
+}
+
+// reducer emits the per-element step of a max or a sum: acc op= x, and
+// for max the NaN mask nan |= isnan(x).
+type reducer struct {
+	max bool
+	tmp VecVirtual
+}
+
+func (r reducer) init(acc, nan VecVirtual) {
+	if r.max {
+		// -Inf: all ones shifted left by 23 is 0xff800000.
+		VPCMPEQD(acc, acc, acc)
+		VPSLLD(U8(23), acc, acc)
+		VXORPS(nan, nan, nan)
+		return
+	}
+	VXORPS(acc, acc, acc)
+}
+
+func (r reducer) step(acc, nan, x VecVirtual) {
+	if r.max {
+		VCMPPS(U8(3), x, x, r.tmp) // unordered: x is NaN
+		VORPS(r.tmp, nan, nan)
+		VMAXPS(x, acc, acc) // acc > x ? acc : x
+		return
+	}
+	VADDPS(x, acc, acc)
+}
+
+// finish folds the NaN mask into acc (all ones is a NaN).
+func (r reducer) finish(acc, nan VecVirtual) {
+	if r.max {
+		VORPS(nan, acc, acc)
+	}
+}
+
+// mask sets m to the lanes l with l < cnt (a signed count).
+func mask(m VecVirtual, cnt Register, iota Mem) {
+	VMOVQ(cnt, m.AsX())
+	VPBROADCASTD(m.AsX(), m)
+	VPCMPGTD(iota, m, m)
+}
+
+// taps emits maxTaps<stride> or sumTaps<stride>, over m rows:
+// dst[r·dstStride+i] = op over t of src[r·srcStride+offs[t]+stride·i].
+func taps(isMax bool, stride int, iota Mem) {
+	op := "sum"
+	what := "Σ_t src[%s], the taps added in order"
+	if isMax {
+		op = "max"
+		what = "max_t src[%s], a NaN where any tap is NaN"
+	}
+	name := fmt.Sprintf("%sTaps%d", op, stride)
+	idx := "offs[t]+i"
+	if stride != 1 {
+		idx = fmt.Sprintf("offs[t]+%d·i", stride)
+	}
+	TEXT(name, NOSPLIT, "func(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int)")
+	Pragma("noescape")
+	Doc(
+		fmt.Sprintf("%s sets dst[i] = "+what+",", name, idx),
+		"t in [0, ntaps), for i in [0, nfull+tail), in each of m rows; row r",
+		"starts dstStride bytes after row r-1 in dst and srcStride bytes after",
+		"it in src. nfull is a multiple of 8. The last tail outputs (at most 8)",
+		"are computed as one vector of tail+back outputs that starts back outputs",
+		"early (recomputing some), with masked loads that read no element",
+		"beyond the last tap (at stride 2 the full vectors read one past their",
+		"last output's tap, so the last output must be in the tail), and a",
+		"masked store unless tail+back is 8. ntaps and m must be positive and",
+		"every element read in bounds. It needs AVX2.",
+	)
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	offs := Load(Param("offs"), GP64())
+	ntaps := Load(Param("ntaps"), GP64())
+	m := Load(Param("m"), GP64())
+	tail := Load(Param("tail"), GP64())
+	back := Load(Param("back"), GP64())
+	r := reducer{max: isMax, tmp: YMM()}
+	x := YMM()
+	acc := make([]VecVirtual, wide)
+	nan := make([]VecVirtual, wide)
+	for i := range acc {
+		acc[i] = YMM()
+		if isMax {
+			nan[i] = YMM()
+		}
+	}
+
+	// Tail masks: lane l of maskA (maskB) loads element l (8+l) of the
+	// 8·stride values of the tail vector; maskS stores output l.
+	maskA, maskB, maskS := YMM(), YMM(), YMM()
+	eff := GP64() // outputs of the tail vector
+	MOVQ(tail, eff)
+	ADDQ(back, eff)
+	cnt := GP64()
+	MOVQ(eff, cnt)
+	mask(maskS, cnt, iota)
+	if stride == 2 {
+		// The tail vector's last output reads element 2·eff-2.
+		SHLQ(U8(1), cnt)
+		DECQ(cnt)
+		mask(maskA, cnt, iota)
+		SUBQ(U8(8), cnt)
+		mask(maskB, cnt, iota)
+	} else {
+		maskA = maskS
+	}
+
+	d, s, k, t, p := GP64(), GP64(), GP64(), GP64(), GP64()
+	// load sets x to the 8 values of one output vector at byte offset
+	// disp from p: contiguous for stride 1; for stride 2 the even lanes of
+	// 16 values, in the order VSHUFPS leaves them (the store permutes).
+	load := func(p Register, disp int) {
+		VMOVUPS(Mem{Base: p, Disp: disp}, x)
+		if stride == 2 {
+			VSHUFPS(U8(0x88), Mem{Base: p, Disp: disp + 32}, x, x)
+		}
+	}
+	loadMasked := func(p Register) {
+		VMASKMOVPS(Mem{Base: p}, maskA, x)
+		if stride == 2 {
+			VMASKMOVPS(Mem{Base: p, Disp: 32}, maskB, r.tmp)
+			VSHUFPS(U8(0x88), r.tmp, x, x)
+		}
+	}
+	finish := func(a, nm VecVirtual) {
+		r.finish(a, nm)
+		if stride == 2 {
+			VPERMPD(U8(0xd8), a, a)
+		}
+	}
+	vecBytes := 32 * stride // source bytes per output vector
+	tapLoop := func(label string, body func()) {
+		XORQ(t, t)
+		Label(label)
+		MOVQ(Mem{Base: offs, Index: t, Scale: 8}, p)
+		LEAQ(Mem{Base: s, Index: p, Scale: 4}, p)
+		body()
+		INCQ(t)
+		CMPQ(t, ntaps)
+		JL(LabelRef(label))
+	}
+
+	Label(name + "_row")
+	MOVQ(dst, d)
+	MOVQ(src, s)
+	MOVQ(NewParamAddr("nfull", 32), k)
+
+	Label(name + "_wide")
+	CMPQ(k, U32(8*wide))
+	JL(LabelRef(name + "_narrow"))
+	for i := range acc {
+		r.init(acc[i], nan[i])
+	}
+	tapLoop(name+"_wtap", func() {
+		for i := range acc {
+			load(p, vecBytes*i)
+			r.step(acc[i], nan[i], x)
+		}
+	})
+	for i := range acc {
+		finish(acc[i], nan[i])
+		VMOVUPS(acc[i], Mem{Base: d, Disp: 32 * i})
+	}
+	ADDQ(U32(32*wide), d)
+	ADDQ(U32(vecBytes*wide), s)
+	SUBQ(U32(8*wide), k)
+	JMP(LabelRef(name + "_wide"))
+
+	// One vector at a time.
+	Label(name + "_narrow")
+	CMPQ(k, U32(8))
+	JL(LabelRef(name + "_tail"))
+	r.init(acc[0], nan[0])
+	tapLoop(name+"_ntap", func() {
+		load(p, 0)
+		r.step(acc[0], nan[0], x)
+	})
+	finish(acc[0], nan[0])
+	VMOVUPS(acc[0], Mem{Base: d})
+	ADDQ(U32(32), d)
+	ADDQ(U32(vecBytes), s)
+	SUBQ(U32(8), k)
+	JMP(LabelRef(name + "_narrow"))
+
+	// The tail vector, back outputs early.
+	Label(name + "_tail")
+	CMPQ(tail, U8(0))
+	JE(LabelRef(name + "_next"))
+	bk := GP64()
+	MOVQ(back, bk)
+	SHLQ(U8(2), bk)
+	SUBQ(bk, d)
+	for i := 0; i < stride; i++ {
+		SUBQ(bk, s)
+	}
+	r.init(acc[0], nan[0])
+	tapLoop(name+"_ttap", func() {
+		loadMasked(p)
+		r.step(acc[0], nan[0], x)
+	})
+	finish(acc[0], nan[0])
+	CMPQ(eff, U8(8))
+	JE(LabelRef(name + "_full"))
+	VMASKMOVPS(acc[0], maskS, Mem{Base: d})
+	JMP(LabelRef(name + "_next"))
+	Label(name + "_full")
+	VMOVUPS(acc[0], Mem{Base: d})
+
+	Label(name + "_next")
+	ADDQ(NewParamAddr("dstStride", 64), dst)
+	ADDQ(NewParamAddr("srcStride", 72), src)
+	DECQ(m)
+	JNZ(LabelRef(name + "_row"))
+	VZEROUPPER()
+	RET()
+}
+
+// lanes emits maxLanes or sumLanes: acc[k] = op(acc[k], x[32j+k]) over
+// the blocks j of x, in order.
+func lanes(isMax bool) {
+	op := "sum"
+	what := "acc[k] += x[32j+k] for every block j in order"
+	if isMax {
+		op = "max"
+		what = "acc[k] = max(acc[k], x[32j+k]) for every block j in order (a NaN sticks)"
+	}
+	name := op + "Lanes"
+	TEXT(name, NOSPLIT, "func(x *float32, n int, acc *[32]float32)")
+	Pragma("noescape")
+	Doc(
+		fmt.Sprintf("%s sets %s;", name, what),
+		"n must be a multiple of 32. It needs AVX2.",
+	)
+	xp := Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	ap := Load(Param("acc"), GP64())
+	r := reducer{max: isMax, tmp: YMM()}
+	x := YMM()
+	acc := make([]VecVirtual, 4)
+	nan := make([]VecVirtual, 4)
+	for i := range acc {
+		acc[i] = YMM()
+		VMOVUPS(Mem{Base: ap, Disp: 32 * i}, acc[i])
+		if isMax {
+			// A NaN already in acc sticks too.
+			nan[i] = YMM()
+			VCMPPS(U8(3), acc[i], acc[i], nan[i])
+		}
+	}
+	Label(name + "_loop")
+	CMPQ(n, U32(32))
+	JL(LabelRef(name + "_done"))
+	for i := range acc {
+		VMOVUPS(Mem{Base: xp, Disp: 32 * i}, x)
+		r.step(acc[i], nan[i], x)
+	}
+	ADDQ(U32(128), xp)
+	SUBQ(U32(32), n)
+	JMP(LabelRef(name + "_loop"))
+	Label(name + "_done")
+	for i := range acc {
+		r.finish(acc[i], nan[i])
+		VMOVUPS(acc[i], Mem{Base: ap, Disp: 32 * i})
+	}
+	VZEROUPPER()
+	RET()
+}
