@@ -1,0 +1,108 @@
+package ops
+
+import (
+	"github.com/onnxrun/onnxrun/graph"
+	"github.com/x448/float16"
+)
+
+// nearestResize performs nearest resampling of x to outShape with the
+// axis maps (nil: an axis kept) one output row (all coordinates but the
+// last) at a time: a row reads one input row through the last axis' map,
+// and a row whose input row is the previous row's copies that row. It
+// reports false for element types it leaves to gatherResize.
+func nearestResize(rc *RunContext, x *Tensor, outShape []int, maps []*axisMap) (*Tensor, bool) {
+	if len(outShape) == 0 || Size(outShape) == 0 {
+		return nil, false
+	}
+	var data any
+	switch d := x.Data.(type) {
+	case []float32:
+		data = nearestRows(runBuffer[float32](rc, Size(outShape)), d, x.Shape, outShape, maps)
+	case []float64:
+		data = nearestRows(runBuffer[float64](rc, Size(outShape)), d, x.Shape, outShape, maps)
+	case []float16.Float16:
+		data = nearestRows(make([]float16.Float16, Size(outShape)), d, x.Shape, outShape, maps)
+	case []graph.BFloat16Value:
+		data = nearestRows(make([]graph.BFloat16Value, Size(outShape)), d, x.Shape, outShape, maps)
+	case []int8:
+		data = nearestRows(make([]int8, Size(outShape)), d, x.Shape, outShape, maps)
+	case []uint8:
+		data = nearestRows(make([]uint8, Size(outShape)), d, x.Shape, outShape, maps)
+	case []int32:
+		data = nearestRows(runBuffer[int32](rc, Size(outShape)), d, x.Shape, outShape, maps)
+	case []int64:
+		data = nearestRows(runBuffer[int64](rc, Size(outShape)), d, x.Shape, outShape, maps)
+	default:
+		return nil, false
+	}
+	return &Tensor{DType: x.DType, Shape: append([]int(nil), outShape...), Data: data}, true
+}
+
+// nearestRows fills y (shape out) from x (shape in) and returns it.
+func nearestRows[T any](y, x []T, in, out []int, maps []*axisMap) []T {
+	last := len(out) - 1
+	wIn, wOut := in[last], out[last]
+	var idx []int
+	if m := maps[last]; m != nil {
+		idx = m.idx[:wOut]
+	}
+	// rep > 0: the last axis repeats every input rep times.
+	rep := 0
+	if idx != nil && wOut%wIn == 0 {
+		rep = wOut / wIn
+		for i, j := range idx {
+			if j != i/rep {
+				rep = 0
+				break
+			}
+		}
+	}
+	inSt := Strides(in)
+	nrows := Size(out[:last])
+	coord := make([]int, last)
+	prev := -1
+	for row := 0; row < nrows; row++ {
+		base := 0
+		for a, c := range coord {
+			if m := maps[a]; m != nil {
+				c = m.idx[c]
+			}
+			base += c * inSt[a]
+		}
+		dst := y[row*wOut : (row+1)*wOut]
+		switch {
+		case base == prev:
+			copy(dst, y[(row-1)*wOut:row*wOut])
+		case idx == nil:
+			copy(dst, x[base:base+wIn])
+		case rep == 2:
+			src := x[base : base+wIn]
+			dst = dst[:2*len(src)]
+			for i, v := range src {
+				dst[2*i], dst[2*i+1] = v, v
+			}
+		case rep > 2:
+			src := x[base : base+wIn]
+			for i, v := range src {
+				d := dst[i*rep : (i+1)*rep]
+				for k := range d {
+					d[k] = v
+				}
+			}
+		default:
+			src := x[base : base+wIn]
+			for i, j := range idx {
+				dst[i] = src[j]
+			}
+		}
+		prev = base
+		for a := last - 1; a >= 0; a-- {
+			coord[a]++
+			if coord[a] < out[a] {
+				break
+			}
+			coord[a] = 0
+		}
+	}
+	return y
+}
