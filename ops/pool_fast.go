@@ -108,23 +108,28 @@ func (k *poolKernel) planes32(p *pool.Plan, y, x []float32, planes, th int) {
 	poolPlanes(p, y, x, planes, k.kind == poolAvg, k.includePad, th)
 }
 
-// poolPlanes pools every plane of x into y, the planes split over th
-// goroutines (each plane's result does not depend on the split).
+// poolPlanes pools every plane of x into y, the planes (in batches of
+// small ones) split over th goroutines; each plane's result does not
+// depend on the split.
 func poolPlanes[T pool.Float](p *pool.Plan, y, x []T, planes int, avg, includePad bool, th int) {
-	th = min(conv.Threads(th), planes)
+	batch := p.Batch()
+	chunks := (planes + batch - 1) / batch
+	th = min(conv.Threads(th), chunks)
 	scratch := make([]*pool.Scratch[T], max(th, 1))
 	in, out := p.InSize(), p.OutSize()
-	conv.ParallelFor(planes, th, func(w, pl int) {
+	conv.ParallelFor(chunks, th, func(w, ci int) {
 		sc := scratch[w]
 		if sc == nil {
 			sc = pool.NewScratch[T](p)
 			scratch[w] = sc
 		}
-		src, dst := x[pl*in:(pl+1)*in], y[pl*out:(pl+1)*out]
+		pl := ci * batch
+		n := min(batch, planes-pl)
+		src, dst := x[pl*in:(pl+n)*in], y[pl*out:(pl+n)*out]
 		if avg {
-			pool.AvgPlane(p, dst, src, includePad, sc)
+			pool.AvgPlanes(p, dst, src, n, includePad, sc)
 		} else {
-			pool.MaxPlane(p, dst, src, sc)
+			pool.MaxPlanes(p, dst, src, n, sc)
 		}
 	})
 }

@@ -218,26 +218,70 @@ type Scratch[T Float] struct {
 // the second reads them, so that they stay in the nearest cache.
 const blockElems = 4096
 
-// blockRows returns how many output rows p pools at a time.
+// blockRows returns how many output rows of a large plane p pools at a
+// time.
 func (p *Plan) blockRows() int {
 	return max(1, min(p.nrows, blockElems/p.wp))
+}
+
+// Batch returns how many planes MaxPlanes and AvgPlanes pool per call at
+// most: small planes go several at a time.
+func (p *Plan) Batch() int {
+	return max(1, blockElems/(p.nrows*p.wp))
 }
 
 // NewScratch returns working memory for p.
 func NewScratch[T Float](p *Plan) *Scratch[T] {
 	sc := &Scratch[T]{inv: map[int][]T{}}
 	if !p.identity {
-		sc.v = make([]T, p.blockRows()*p.wp)
+		if b := p.Batch(); b > 1 {
+			sc.v = make([]T, b*p.nrows*p.wp)
+		} else {
+			sc.v = make([]T, p.blockRows()*p.wp)
+		}
 	}
 	return sc
 }
 
-// pass reduces src (an input plane) into dst (an output plane) with taps
-// (maxRows or sumRows); neutral is the element that changes no result.
-func pass[T Float](p *Plan, dst, src []T, sc *Scratch[T], taps func(dst, src []T, offs []int, g rows), neutral T) {
-	src, dst = src[:p.inSz], dst[:p.outSz]
+// pass reduces src (nplanes input planes, at most p.Batch()) into dst
+// (as many output planes) with taps (maxRows or sumRows); neutral is the
+// element that changes no result.
+func pass[T Float](p *Plan, dst, src []T, nplanes int, sc *Scratch[T], taps func(dst, src []T, offs []int, g rows), neutral T) {
+	if nplanes < 1 || nplanes > p.Batch() {
+		panic("pool: planes out of range")
+	}
+	src, dst = src[:nplanes*p.inSz], dst[:nplanes*p.outSz]
 	if p.identity {
-		taps(dst, src, p.hoffs, rows{n: p.ow, stride: p.s, m: p.nrows, dstStride: p.ow, srcStride: p.w})
+		taps(dst, src, p.hoffs, rows{n: p.ow, stride: p.s, m: nplanes * p.nrows, dstStride: p.ow, srcStride: p.w})
+		return
+	}
+	if !sc.padded {
+		// Only the inputs of each row are written from now on.
+		for i := range sc.v {
+			sc.v[i] = neutral
+		}
+		sc.padded = true
+	}
+	if p.Batch() > 1 {
+		// Whole planes: each group's rows in every plane at once.
+		v := sc.v[:nplanes*p.nrows*p.wp]
+		vPlane := p.nrows * p.wp
+		for _, gr := range p.groups {
+			if len(gr.offs) == 0 {
+				for q := 0; q < nplanes; q++ {
+					for r := gr.r0; r < gr.r0+gr.m; r++ {
+						row := v[q*vPlane+r*p.wp+p.pl:][:p.w]
+						for i := range row {
+							row[i] = neutral
+						}
+					}
+				}
+				continue
+			}
+			taps(v[gr.r0*p.wp+p.pl:], src, gr.offs, rows{n: p.w, stride: 1, m: gr.m, dstStride: p.wp, srcStride: gr.delta,
+				planes: nplanes, dstPlane: vPlane, srcPlane: p.inSz})
+		}
+		taps(dst, v, p.hoffs, rows{n: p.ow, stride: p.s, m: nplanes * p.nrows, dstStride: p.ow, srcStride: p.wp})
 		return
 	}
 	b := p.blockRows()
@@ -245,13 +289,6 @@ func pass[T Float](p *Plan, dst, src []T, sc *Scratch[T], taps func(dst, src []T
 	for r0 := 0; r0 < p.nrows; r0 += b {
 		r1 := min(r0+b, p.nrows)
 		v := sc.v[:(r1-r0)*p.wp]
-		if !sc.padded {
-			// Only the inputs of each row are written from now on.
-			for i := range sc.v {
-				sc.v[i] = neutral
-			}
-			sc.padded = true
-		}
 		// The groups overlapping rows [r0, r1), clipped to them.
 		for ; gi < len(p.groups) && p.groups[gi].r0+p.groups[gi].m <= r0; gi++ {
 		}
@@ -281,37 +318,40 @@ func pass[T Float](p *Plan, dst, src []T, sc *Scratch[T], taps func(dst, src []T
 	}
 }
 
-// MaxPlane sets dst (one output plane) to the window maxima of src (one
-// input plane): a NaN for a window holding one, -Inf for a window that
-// reads no input.
-func MaxPlane[T Float](p *Plan, dst, src []T, sc *Scratch[T]) {
-	pass(p, dst, src, sc, maxRows[T], T(math.Inf(-1)))
+// MaxPlanes sets dst (nplanes output planes, at most p.Batch()) to the
+// window maxima of src (as many input planes): a NaN for a window holding
+// one, -Inf for a window that reads no input.
+func MaxPlanes[T Float](p *Plan, dst, src []T, nplanes int, sc *Scratch[T]) {
+	pass(p, dst, src, nplanes, sc, maxRows[T], T(math.Inf(-1)))
 }
 
-// AvgPlane sets dst (one output plane) to the window means of src (one
-// input plane), dividing by the number of taps inside the input, or with
-// includePad by those inside the padded input; a window that reads no
-// input gives 0. A Scratch serves one includePad setting.
-func AvgPlane[T Float](p *Plan, dst, src []T, includePad bool, sc *Scratch[T]) {
-	pass(p, dst, src, sc, sumRows[T], 0)
+// AvgPlanes sets dst (nplanes output planes, at most p.Batch()) to the
+// window means of src (as many input planes), dividing by the number of
+// taps inside the input, or with includePad by those inside the padded
+// input; a window that reads no input gives 0. A Scratch serves one kind
+// of pooling.
+func AvgPlanes[T Float](p *Plan, dst, src []T, nplanes int, includePad bool, sc *Scratch[T]) {
+	pass(p, dst, src, nplanes, sc, sumRows[T], 0)
 	rowDiv, colDiv := p.rowCnt, p.colCnt
 	if includePad {
 		rowDiv, colDiv = p.rowPad, p.colPad
 	}
-	for r, rd := range rowDiv {
-		inv := sc.inv[rd]
-		if inv == nil {
-			inv = make([]T, p.ow)
-			for o, cd := range colDiv {
-				if n := rd * cd; n > 0 {
-					inv[o] = T(1 / float64(n))
+	for q := 0; q < nplanes; q++ {
+		for r, rd := range rowDiv {
+			inv := sc.inv[rd]
+			if inv == nil {
+				inv = make([]T, p.ow)
+				for o, cd := range colDiv {
+					if n := rd * cd; n > 0 {
+						inv[o] = T(1 / float64(n))
+					}
 				}
+				sc.inv[rd] = inv
 			}
-			sc.inv[rd] = inv
-		}
-		out := dst[r*p.ow : (r+1)*p.ow]
-		for o := range out {
-			out[o] *= inv[o]
+			out := dst[q*p.outSz+r*p.ow:][:p.ow]
+			for o := range out {
+				out[o] *= inv[o]
+			}
 		}
 	}
 }

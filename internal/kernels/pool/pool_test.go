@@ -51,6 +51,12 @@ func guarded[T Float](n int) ([]T, func(t *testing.T)) {
 
 // refRows is the plain loop maxRows and sumRows are held to.
 func refRows[T Float](dst, src []T, offs []int, g rows, isMax bool) {
+	for q := 0; q < max(g.planes, 1); q++ {
+		refRowsPlane(dst[q*g.dstPlane:], src[q*g.srcPlane:], offs, g, isMax)
+	}
+}
+
+func refRowsPlane[T Float](dst, src []T, offs []int, g rows, isMax bool) {
 	for r := 0; r < g.m; r++ {
 		for i := 0; i < g.n; i++ {
 			var acc T
@@ -95,10 +101,13 @@ func testRows[T Float](t *testing.T) {
 					offs[i] = r.IntN(12)
 					hi = max(hi, offs[i])
 				}
-				g := rows{n: n, stride: stride, m: m, dstStride: n + r.IntN(3), srcStride: r.IntN(2 * n)}
-				srcLen := hi + stride*(n-1) + g.srcStride*(m-1) + 1
+				g := rows{n: n, stride: stride, m: m, dstStride: n + r.IntN(3), srcStride: r.IntN(2 * n),
+					planes: 1 + r.IntN(3)}
+				g.dstPlane = g.dstStride*(m-1) + n + r.IntN(3)
+				g.srcPlane = r.IntN(3 * n)
+				srcLen := hi + stride*(n-1) + g.srcStride*(m-1) + g.srcPlane*(g.planes-1) + 1
 				src := randVals[T](r, srcLen, true)
-				dstLen := g.dstStride*(m-1) + n
+				dstLen := g.dstPlane*(g.planes-1) + g.dstStride*(m-1) + n
 				want := make([]T, dstLen)
 				refRows(want, src, offs, g, isMax)
 				got, check := guarded[T](dstLen)
@@ -108,11 +117,13 @@ func testRows[T Float](t *testing.T) {
 					sumRows(got, src[:srcLen:srcLen], offs, g)
 				}
 				check(t)
-				for row := 0; row < m; row++ {
-					for i := 0; i < n; i++ {
-						k := row*g.dstStride + i
-						if !same(got[k], want[k]) {
-							t.Fatalf("%T max=%v %+v offs %v: out %d of row %d = %v, want %v", got[0], isMax, g, offs, i, row, got[k], want[k])
+				for q := 0; q < g.planes; q++ {
+					for row := 0; row < m; row++ {
+						for i := 0; i < n; i++ {
+							k := q*g.dstPlane + row*g.dstStride + i
+							if !same(got[k], want[k]) {
+								t.Fatalf("%T max=%v %+v offs %v: out %d of row %d of plane %d = %v, want %v", got[0], isMax, g, offs, i, row, q, got[k], want[k])
+							}
 						}
 					}
 				}
@@ -321,9 +332,9 @@ func randGeometry(r *rand.Rand, rank int) Geometry {
 	return g
 }
 
-// TestPlanes compares MaxPlane and AvgPlane with the window loop on random
-// geometries of one to three axes: max exactly, the mean within the error
-// of summing the window in T.
+// TestPlanes compares MaxPlanes and AvgPlanes with the window loop on
+// random geometries of one to three axes, a random number of planes at a
+// time: max exactly, the mean within the error of summing the window in T.
 func TestPlanes(t *testing.T) {
 	testPlanes[float32](t)
 	testPlanes[float64](t)
@@ -342,34 +353,40 @@ func testPlanes[T Float](t *testing.T) {
 			t.Fatalf("%+v: %v", g, err)
 		}
 		name := fmt.Sprintf("%T %+v", T(0), g)
-		x := randVals[T](r, p.InSize(), it%2 == 0)
+		np := 1 + r.IntN(min(p.Batch(), 5))
+		in, out := p.InSize(), p.OutSize()
+		x := randVals[T](r, np*in, it%2 == 0)
 		sc := NewScratch[T](p)
-		got, check := guarded[T](p.OutSize())
-		MaxPlane(p, got, x, sc)
+		got, check := guarded[T](np * out)
+		MaxPlanes(p, got, x, np, sc)
 		check(t)
-		want := refPool(g, x, false, false)
-		for i := range want {
-			if !same(got[i], want[i]) {
-				t.Fatalf("%s max: out %d = %v, want %v", name, i, got[i], want[i])
+		for q := 0; q < np; q++ {
+			want := refPool(g, x[q*in:(q+1)*in], false, false)
+			for i := range want {
+				if !same(got[q*out+i], want[i]) {
+					t.Fatalf("%s max, plane %d of %d: out %d = %v, want %v", name, q, np, i, got[q*out+i], want[i])
+				}
 			}
 		}
 		// Means of finite inputs.
-		x = randVals[T](r, p.InSize(), false)
+		x = randVals[T](r, np*in, false)
+		ktaps := 1
+		for _, k := range g.Kernel {
+			ktaps *= k
+		}
 		for _, inc := range []bool{false, true} {
 			sc := NewScratch[T](p)
-			got, check := guarded[T](p.OutSize())
-			AvgPlane(p, got, x, inc, sc)
+			got, check := guarded[T](np * out)
+			AvgPlanes(p, got, x, np, inc, sc)
 			check(t)
-			want := refPool(g, x, true, inc)
-			ktaps := 1
-			for _, k := range g.Kernel {
-				ktaps *= k
-			}
-			for i := range want {
-				// Summing k terms then scaling: (k+2) roundings of at most
-				// the window's largest magnitude.
-				if d := math.Abs(float64(got[i]) - float64(want[i])); d > float64(ktaps+2)*eps*4*(1+math.Abs(float64(want[i]))) {
-					t.Fatalf("%s avg includePad=%v: out %d = %v, want %v", name, inc, i, got[i], want[i])
+			for q := 0; q < np; q++ {
+				want := refPool(g, x[q*in:(q+1)*in], true, inc)
+				for i := range want {
+					// Summing k terms then scaling: (k+2) roundings of at
+					// most the window's largest magnitude.
+					if d := math.Abs(float64(got[q*out+i]) - float64(want[i])); d > float64(ktaps+2)*eps*4*(1+math.Abs(float64(want[i]))) {
+						t.Fatalf("%s avg includePad=%v, plane %d of %d: out %d = %v, want %v", name, inc, q, np, i, got[q*out+i], want[i])
+					}
 				}
 			}
 		}
@@ -433,8 +450,9 @@ func BenchmarkMaxPlane(b *testing.B) {
 			b.SetBytes(int64(4 * len(x)))
 			_, p0 := cpuClocks()
 			for b.Loop() {
-				for pl := 0; pl < c.ch; pl++ {
-					MaxPlane(p, y[pl*p.OutSize():(pl+1)*p.OutSize()], x[pl*p.InSize():(pl+1)*p.InSize()], sc)
+				for pl := 0; pl < c.ch; pl += p.Batch() {
+					n := min(p.Batch(), c.ch-pl)
+					MaxPlanes(p, y[pl*p.OutSize():(pl+n)*p.OutSize()], x[pl*p.InSize():(pl+n)*p.InSize()], n, sc)
 				}
 			}
 			// On a shared machine wall time overstates the cost: also

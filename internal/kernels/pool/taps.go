@@ -19,55 +19,65 @@ import (
 // Float is the element types the kernels compute in.
 type Float interface{ float32 | float64 }
 
-// rows is the shape of one reduction over taps: m rows of n outputs;
-// output i of row r is dst[r*dstStride+i] and reads the taps
-// src[r*srcStride+offs[t]+stride*i].
+// rows is the shape of one reduction over taps: planes of m rows of n
+// outputs; output i of row r of plane q is
+// dst[q*dstPlane+r*dstStride+i] and reads the taps
+// src[q*srcPlane+r*srcStride+offs[t]+stride*i].
 type rows struct {
 	n, stride, m, dstStride, srcStride int
+	planes, dstPlane, srcPlane         int // planes 0 counts as 1
 }
 
 // check panics unless every element g reads and writes lies in src and dst
-// (a programming error: the assembly must not run out of bounds).
-func (g rows) check(dstLen, srcLen int, offs []int) {
-	ok := g.n > 0 && g.m > 0 && len(offs) > 0 && g.stride > 0 && g.dstStride >= 0 && g.srcStride >= 0
+// (a programming error: the assembly must not run out of bounds), and
+// returns g with planes at least 1.
+func (g rows) check(dstLen, srcLen int, offs []int) rows {
+	g.planes = max(g.planes, 1)
+	ok := g.n > 0 && g.m > 0 && len(offs) > 0 && g.stride > 0 && g.dstStride >= 0 && g.srcStride >= 0 &&
+		g.dstPlane >= 0 && g.srcPlane >= 0
 	if ok {
 		lo, hi := offs[0], offs[0]
 		for _, o := range offs[1:] {
 			lo, hi = min(lo, o), max(hi, o)
 		}
-		ok = lo >= 0 && hi+g.stride*(g.n-1)+g.srcStride*(g.m-1) < srcLen &&
-			g.dstStride*(g.m-1)+g.n <= dstLen
+		ok = lo >= 0 && hi+g.stride*(g.n-1)+g.srcStride*(g.m-1)+g.srcPlane*(g.planes-1) < srcLen &&
+			g.dstPlane*(g.planes-1)+g.dstStride*(g.m-1)+g.n <= dstLen
 	}
 	if !ok {
 		panic(fmt.Sprintf("pool: taps %v of %+v out of bounds (dst %d, src %d)", offs, g, dstLen, srcLen))
 	}
+	return g
 }
 
 // maxRows sets every output of g to the largest of its taps (a NaN if one
 // of them is NaN; which zero when +0 and -0 tie is unspecified).
 func maxRows[T Float](dst, src []T, offs []int, g rows) {
-	g.check(len(dst), len(src), offs)
+	g = g.check(len(dst), len(src), offs)
 	if d, ok := any(dst).([]float32); ok {
 		if maxRowsF32(d, any(src).([]float32), offs, g) {
 			return
 		}
 	}
-	for r := 0; r < g.m; r++ {
-		maxTapsGo(dst[r*g.dstStride:][:g.n], src[r*g.srcStride:], offs, g.stride)
+	for q := 0; q < g.planes; q++ {
+		for r := 0; r < g.m; r++ {
+			maxTapsGo(dst[q*g.dstPlane+r*g.dstStride:][:g.n], src[q*g.srcPlane+r*g.srcStride:], offs, g.stride)
+		}
 	}
 }
 
 // sumRows sets every output of g to the sum of its taps, added in the
 // order of offs starting from zero.
 func sumRows[T Float](dst, src []T, offs []int, g rows) {
-	g.check(len(dst), len(src), offs)
+	g = g.check(len(dst), len(src), offs)
 	if d, ok := any(dst).([]float32); ok {
 		if sumRowsF32(d, any(src).([]float32), offs, g) {
 			return
 		}
 	}
-	for r := 0; r < g.m; r++ {
-		sumTapsGo(dst[r*g.dstStride:][:g.n], src[r*g.srcStride:], offs, g.stride)
+	for q := 0; q < g.planes; q++ {
+		for r := 0; r < g.m; r++ {
+			sumTapsGo(dst[q*g.dstPlane+r*g.dstStride:][:g.n], src[q*g.srcPlane+r*g.srcStride:], offs, g.stride)
+		}
 	}
 }
 

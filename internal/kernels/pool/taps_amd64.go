@@ -20,7 +20,8 @@ func maxRowsF32(dst, src []float32, offs []int, g rows) bool {
 	if g.stride == 2 {
 		f = maxTaps2
 	}
-	f(&dst[0], &src[0], &offs[0], len(offs), nfull, tail, back, g.m, 4*g.dstStride, 4*g.srcStride)
+	f(&dst[0], &src[0], &offs[0], len(offs), nfull, tail, back, g.m, 4*g.dstStride, 4*g.srcStride,
+		g.planes, 4*g.dstPlane, 4*g.srcPlane)
 	return true
 }
 
@@ -35,7 +36,8 @@ func sumRowsF32(dst, src []float32, offs []int, g rows) bool {
 	if g.stride == 2 {
 		f = sumTaps2
 	}
-	f(&dst[0], &src[0], &offs[0], len(offs), nfull, tail, back, g.m, 4*g.dstStride, 4*g.srcStride)
+	f(&dst[0], &src[0], &offs[0], len(offs), nfull, tail, back, g.m, 4*g.dstStride, 4*g.srcStride,
+		g.planes, 4*g.dstPlane, 4*g.srcPlane)
 	return true
 }
 

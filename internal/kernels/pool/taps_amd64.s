@@ -14,30 +14,31 @@ DATA poolIota<>+24(SB)/4, $0x00000006
 DATA poolIota<>+28(SB)/4, $0x00000007
 GLOBL poolIota<>(SB), RODATA|NOPTR, $32
 
-// func maxTaps1(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int)
+// func maxTaps1(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
 // Requires: AVX, AVX2
-TEXT ·maxTaps1(SB), NOSPLIT, $0-80
+TEXT ·maxTaps1(SB), NOSPLIT, $0-104
 	MOVQ         dst+0(FP), AX
 	MOVQ         src+8(FP), CX
 	MOVQ         offs+16(FP), DX
-	MOVQ         ntaps+24(FP), BX
-	MOVQ         m+56(FP), SI
-	MOVQ         tail+40(FP), DI
-	MOVQ         back+48(FP), R8
-	MOVQ         DI, R9
-	ADDQ         R8, R9
-	MOVQ         R9, R10
-	VMOVQ        R10, X10
+	MOVQ         planes+80(FP), BX
+	MOVQ         tail+40(FP), SI
+	ADDQ         back+48(FP), SI
+	VMOVQ        SI, X10
 	VPBROADCASTD X10, Y10
 	VPCMPGTD     poolIota<>+0(SB), Y10, Y10
 
+maxTaps1_plane:
+	MOVQ AX, SI
+	MOVQ CX, DI
+	MOVQ m+56(FP), R8
+
 maxTaps1_row:
-	MOVQ AX, R10
-	MOVQ CX, R11
-	MOVQ nfull+32(FP), R12
+	MOVQ SI, R9
+	MOVQ DI, R10
+	MOVQ nfull+32(FP), R11
 
 maxTaps1_wide:
-	CMPQ     R12, $0x00000020
+	CMPQ     R11, $0x00000020
 	JL       maxTaps1_narrow
 	VPCMPEQD Y2, Y2, Y2
 	VPSLLD   $0x17, Y2, Y2
@@ -51,248 +52,262 @@ maxTaps1_wide:
 	VPCMPEQD Y8, Y8, Y8
 	VPSLLD   $0x17, Y8, Y8
 	VXORPS   Y9, Y9, Y9
-	XORQ     R13, R13
+	XORQ     R12, R12
 
 maxTaps1_wtap:
-	MOVQ    (DX)(R13*8), R14
-	LEAQ    (R11)(R14*4), R14
-	VMOVUPS (R14), Y1
+	MOVQ    (DX)(R12*8), R13
+	LEAQ    (R10)(R13*4), R13
+	VMOVUPS (R13), Y1
 	VCMPPS  $0x03, Y1, Y1, Y0
 	VORPS   Y0, Y3, Y3
 	VMAXPS  Y1, Y2, Y2
-	VMOVUPS 32(R14), Y1
+	VMOVUPS 32(R13), Y1
 	VCMPPS  $0x03, Y1, Y1, Y0
 	VORPS   Y0, Y5, Y5
 	VMAXPS  Y1, Y4, Y4
-	VMOVUPS 64(R14), Y1
+	VMOVUPS 64(R13), Y1
 	VCMPPS  $0x03, Y1, Y1, Y0
 	VORPS   Y0, Y7, Y7
 	VMAXPS  Y1, Y6, Y6
-	VMOVUPS 96(R14), Y1
+	VMOVUPS 96(R13), Y1
 	VCMPPS  $0x03, Y1, Y1, Y0
 	VORPS   Y0, Y9, Y9
 	VMAXPS  Y1, Y8, Y8
-	INCQ    R13
-	CMPQ    R13, BX
+	INCQ    R12
+	CMPQ    R12, ntaps+24(FP)
 	JL      maxTaps1_wtap
 	VORPS   Y3, Y2, Y2
-	VMOVUPS Y2, (R10)
+	VMOVUPS Y2, (R9)
 	VORPS   Y5, Y4, Y4
-	VMOVUPS Y4, 32(R10)
+	VMOVUPS Y4, 32(R9)
 	VORPS   Y7, Y6, Y6
-	VMOVUPS Y6, 64(R10)
+	VMOVUPS Y6, 64(R9)
 	VORPS   Y9, Y8, Y8
-	VMOVUPS Y8, 96(R10)
+	VMOVUPS Y8, 96(R9)
+	ADDQ    $0x00000080, R9
 	ADDQ    $0x00000080, R10
-	ADDQ    $0x00000080, R11
-	SUBQ    $0x00000020, R12
+	SUBQ    $0x00000020, R11
 	JMP     maxTaps1_wide
 
 maxTaps1_narrow:
-	CMPQ     R12, $0x00000008
+	CMPQ     R11, $0x00000008
 	JL       maxTaps1_tail
 	VPCMPEQD Y2, Y2, Y2
 	VPSLLD   $0x17, Y2, Y2
 	VXORPS   Y3, Y3, Y3
-	XORQ     R13, R13
+	XORQ     R12, R12
 
 maxTaps1_ntap:
-	MOVQ    (DX)(R13*8), R14
-	LEAQ    (R11)(R14*4), R14
-	VMOVUPS (R14), Y1
+	MOVQ    (DX)(R12*8), R13
+	LEAQ    (R10)(R13*4), R13
+	VMOVUPS (R13), Y1
 	VCMPPS  $0x03, Y1, Y1, Y0
 	VORPS   Y0, Y3, Y3
 	VMAXPS  Y1, Y2, Y2
-	INCQ    R13
-	CMPQ    R13, BX
+	INCQ    R12
+	CMPQ    R12, ntaps+24(FP)
 	JL      maxTaps1_ntap
 	VORPS   Y3, Y2, Y2
-	VMOVUPS Y2, (R10)
+	VMOVUPS Y2, (R9)
+	ADDQ    $0x00000020, R9
 	ADDQ    $0x00000020, R10
-	ADDQ    $0x00000020, R11
-	SUBQ    $0x00000008, R12
+	SUBQ    $0x00000008, R11
 	JMP     maxTaps1_narrow
 
 maxTaps1_tail:
-	CMPQ     DI, $0x00
+	CMPQ     tail+40(FP), $0x00
 	JE       maxTaps1_next
-	MOVQ     R8, R12
-	SHLQ     $0x02, R12
-	SUBQ     R12, R10
-	SUBQ     R12, R11
+	MOVQ     back+48(FP), R11
+	SHLQ     $0x02, R11
+	SUBQ     R11, R9
+	SUBQ     R11, R10
 	VPCMPEQD Y2, Y2, Y2
 	VPSLLD   $0x17, Y2, Y2
 	VXORPS   Y3, Y3, Y3
-	XORQ     R13, R13
+	XORQ     R12, R12
 
 maxTaps1_ttap:
-	MOVQ       (DX)(R13*8), R14
-	LEAQ       (R11)(R14*4), R14
-	VMASKMOVPS (R14), Y10, Y1
+	MOVQ       (DX)(R12*8), R13
+	LEAQ       (R10)(R13*4), R13
+	VMASKMOVPS (R13), Y10, Y1
 	VCMPPS     $0x03, Y1, Y1, Y0
 	VORPS      Y0, Y3, Y3
 	VMAXPS     Y1, Y2, Y2
-	INCQ       R13
-	CMPQ       R13, BX
+	INCQ       R12
+	CMPQ       R12, ntaps+24(FP)
 	JL         maxTaps1_ttap
 	VORPS      Y3, Y2, Y2
-	CMPQ       R9, $0x08
+	MOVQ       tail+40(FP), R11
+	ADDQ       back+48(FP), R11
+	CMPQ       R11, $0x08
 	JE         maxTaps1_full
-	VMASKMOVPS Y2, Y10, (R10)
+	VMASKMOVPS Y2, Y10, (R9)
 	JMP        maxTaps1_next
 
 maxTaps1_full:
-	VMOVUPS Y2, (R10)
+	VMOVUPS Y2, (R9)
 
 maxTaps1_next:
-	ADDQ dstStride+64(FP), AX
-	ADDQ srcStride+72(FP), CX
-	DECQ SI
+	ADDQ dstStride+64(FP), SI
+	ADDQ srcStride+72(FP), DI
+	DECQ R8
 	JNZ  maxTaps1_row
+	ADDQ dstPlane+88(FP), AX
+	ADDQ srcPlane+96(FP), CX
+	DECQ BX
+	JNZ  maxTaps1_plane
 	VZEROUPPER
 	RET
 
-// func sumTaps1(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int)
+// func sumTaps1(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
 // Requires: AVX, AVX2
-TEXT ·sumTaps1(SB), NOSPLIT, $0-80
+TEXT ·sumTaps1(SB), NOSPLIT, $0-104
 	MOVQ         dst+0(FP), AX
 	MOVQ         src+8(FP), CX
 	MOVQ         offs+16(FP), DX
-	MOVQ         ntaps+24(FP), BX
-	MOVQ         m+56(FP), SI
-	MOVQ         tail+40(FP), DI
-	MOVQ         back+48(FP), R8
-	MOVQ         DI, R9
-	ADDQ         R8, R9
-	MOVQ         R9, R10
-	VMOVQ        R10, X5
+	MOVQ         planes+80(FP), BX
+	MOVQ         tail+40(FP), SI
+	ADDQ         back+48(FP), SI
+	VMOVQ        SI, X5
 	VPBROADCASTD X5, Y5
 	VPCMPGTD     poolIota<>+0(SB), Y5, Y5
 
+sumTaps1_plane:
+	MOVQ AX, SI
+	MOVQ CX, DI
+	MOVQ m+56(FP), R8
+
 sumTaps1_row:
-	MOVQ AX, R10
-	MOVQ CX, R11
-	MOVQ nfull+32(FP), R12
+	MOVQ SI, R9
+	MOVQ DI, R10
+	MOVQ nfull+32(FP), R11
 
 sumTaps1_wide:
-	CMPQ   R12, $0x00000020
+	CMPQ   R11, $0x00000020
 	JL     sumTaps1_narrow
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 	VXORPS Y4, Y4, Y4
-	XORQ   R13, R13
+	XORQ   R12, R12
 
 sumTaps1_wtap:
-	MOVQ    (DX)(R13*8), R14
-	LEAQ    (R11)(R14*4), R14
-	VMOVUPS (R14), Y0
+	MOVQ    (DX)(R12*8), R13
+	LEAQ    (R10)(R13*4), R13
+	VMOVUPS (R13), Y0
 	VADDPS  Y0, Y1, Y1
-	VMOVUPS 32(R14), Y0
+	VMOVUPS 32(R13), Y0
 	VADDPS  Y0, Y2, Y2
-	VMOVUPS 64(R14), Y0
+	VMOVUPS 64(R13), Y0
 	VADDPS  Y0, Y3, Y3
-	VMOVUPS 96(R14), Y0
+	VMOVUPS 96(R13), Y0
 	VADDPS  Y0, Y4, Y4
-	INCQ    R13
-	CMPQ    R13, BX
+	INCQ    R12
+	CMPQ    R12, ntaps+24(FP)
 	JL      sumTaps1_wtap
-	VMOVUPS Y1, (R10)
-	VMOVUPS Y2, 32(R10)
-	VMOVUPS Y3, 64(R10)
-	VMOVUPS Y4, 96(R10)
+	VMOVUPS Y1, (R9)
+	VMOVUPS Y2, 32(R9)
+	VMOVUPS Y3, 64(R9)
+	VMOVUPS Y4, 96(R9)
+	ADDQ    $0x00000080, R9
 	ADDQ    $0x00000080, R10
-	ADDQ    $0x00000080, R11
-	SUBQ    $0x00000020, R12
+	SUBQ    $0x00000020, R11
 	JMP     sumTaps1_wide
 
 sumTaps1_narrow:
-	CMPQ   R12, $0x00000008
+	CMPQ   R11, $0x00000008
 	JL     sumTaps1_tail
 	VXORPS Y1, Y1, Y1
-	XORQ   R13, R13
+	XORQ   R12, R12
 
 sumTaps1_ntap:
-	MOVQ    (DX)(R13*8), R14
-	LEAQ    (R11)(R14*4), R14
-	VMOVUPS (R14), Y0
+	MOVQ    (DX)(R12*8), R13
+	LEAQ    (R10)(R13*4), R13
+	VMOVUPS (R13), Y0
 	VADDPS  Y0, Y1, Y1
-	INCQ    R13
-	CMPQ    R13, BX
+	INCQ    R12
+	CMPQ    R12, ntaps+24(FP)
 	JL      sumTaps1_ntap
-	VMOVUPS Y1, (R10)
+	VMOVUPS Y1, (R9)
+	ADDQ    $0x00000020, R9
 	ADDQ    $0x00000020, R10
-	ADDQ    $0x00000020, R11
-	SUBQ    $0x00000008, R12
+	SUBQ    $0x00000008, R11
 	JMP     sumTaps1_narrow
 
 sumTaps1_tail:
-	CMPQ   DI, $0x00
+	CMPQ   tail+40(FP), $0x00
 	JE     sumTaps1_next
-	MOVQ   R8, R12
-	SHLQ   $0x02, R12
-	SUBQ   R12, R10
-	SUBQ   R12, R11
+	MOVQ   back+48(FP), R11
+	SHLQ   $0x02, R11
+	SUBQ   R11, R9
+	SUBQ   R11, R10
 	VXORPS Y1, Y1, Y1
-	XORQ   R13, R13
+	XORQ   R12, R12
 
 sumTaps1_ttap:
-	MOVQ       (DX)(R13*8), R14
-	LEAQ       (R11)(R14*4), R14
-	VMASKMOVPS (R14), Y5, Y0
+	MOVQ       (DX)(R12*8), R13
+	LEAQ       (R10)(R13*4), R13
+	VMASKMOVPS (R13), Y5, Y0
 	VADDPS     Y0, Y1, Y1
-	INCQ       R13
-	CMPQ       R13, BX
+	INCQ       R12
+	CMPQ       R12, ntaps+24(FP)
 	JL         sumTaps1_ttap
-	CMPQ       R9, $0x08
+	MOVQ       tail+40(FP), R11
+	ADDQ       back+48(FP), R11
+	CMPQ       R11, $0x08
 	JE         sumTaps1_full
-	VMASKMOVPS Y1, Y5, (R10)
+	VMASKMOVPS Y1, Y5, (R9)
 	JMP        sumTaps1_next
 
 sumTaps1_full:
-	VMOVUPS Y1, (R10)
+	VMOVUPS Y1, (R9)
 
 sumTaps1_next:
-	ADDQ dstStride+64(FP), AX
-	ADDQ srcStride+72(FP), CX
-	DECQ SI
+	ADDQ dstStride+64(FP), SI
+	ADDQ srcStride+72(FP), DI
+	DECQ R8
 	JNZ  sumTaps1_row
+	ADDQ dstPlane+88(FP), AX
+	ADDQ srcPlane+96(FP), CX
+	DECQ BX
+	JNZ  sumTaps1_plane
 	VZEROUPPER
 	RET
 
-// func maxTaps2(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int)
+// func maxTaps2(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
 // Requires: AVX, AVX2
-TEXT ·maxTaps2(SB), NOSPLIT, $0-80
+TEXT ·maxTaps2(SB), NOSPLIT, $0-104
 	MOVQ         dst+0(FP), AX
 	MOVQ         src+8(FP), CX
 	MOVQ         offs+16(FP), DX
-	MOVQ         ntaps+24(FP), BX
-	MOVQ         m+56(FP), SI
-	MOVQ         tail+40(FP), DI
-	MOVQ         back+48(FP), R8
-	MOVQ         DI, R9
-	ADDQ         R8, R9
-	MOVQ         R9, R10
-	VMOVQ        R10, X12
+	MOVQ         planes+80(FP), BX
+	MOVQ         tail+40(FP), SI
+	ADDQ         back+48(FP), SI
+	VMOVQ        SI, X12
 	VPBROADCASTD X12, Y12
 	VPCMPGTD     poolIota<>+0(SB), Y12, Y12
-	SHLQ         $0x01, R10
-	DECQ         R10
-	VMOVQ        R10, X10
+	SHLQ         $0x01, SI
+	DECQ         SI
+	VMOVQ        SI, X10
 	VPBROADCASTD X10, Y10
 	VPCMPGTD     poolIota<>+0(SB), Y10, Y10
-	SUBQ         $0x08, R10
-	VMOVQ        R10, X11
+	SUBQ         $0x08, SI
+	VMOVQ        SI, X11
 	VPBROADCASTD X11, Y11
 	VPCMPGTD     poolIota<>+0(SB), Y11, Y11
 
+maxTaps2_plane:
+	MOVQ AX, SI
+	MOVQ CX, DI
+	MOVQ m+56(FP), R8
+
 maxTaps2_row:
-	MOVQ AX, R10
-	MOVQ CX, R11
-	MOVQ nfull+32(FP), R12
+	MOVQ SI, R9
+	MOVQ DI, R10
+	MOVQ nfull+32(FP), R11
 
 maxTaps2_wide:
-	CMPQ     R12, $0x00000020
+	CMPQ     R11, $0x00000020
 	JL       maxTaps2_narrow
 	VPCMPEQD Y2, Y2, Y2
 	VPSLLD   $0x17, Y2, Y2
@@ -306,249 +321,262 @@ maxTaps2_wide:
 	VPCMPEQD Y8, Y8, Y8
 	VPSLLD   $0x17, Y8, Y8
 	VXORPS   Y9, Y9, Y9
-	XORQ     R13, R13
+	XORQ     R12, R12
 
 maxTaps2_wtap:
-	MOVQ    (DX)(R13*8), R14
-	LEAQ    (R11)(R14*4), R14
-	VMOVUPS (R14), Y1
-	VSHUFPS $0x88, 32(R14), Y1, Y1
+	MOVQ    (DX)(R12*8), R13
+	LEAQ    (R10)(R13*4), R13
+	VMOVUPS (R13), Y1
+	VSHUFPS $0x88, 32(R13), Y1, Y1
 	VCMPPS  $0x03, Y1, Y1, Y0
 	VORPS   Y0, Y3, Y3
 	VMAXPS  Y1, Y2, Y2
-	VMOVUPS 64(R14), Y1
-	VSHUFPS $0x88, 96(R14), Y1, Y1
+	VMOVUPS 64(R13), Y1
+	VSHUFPS $0x88, 96(R13), Y1, Y1
 	VCMPPS  $0x03, Y1, Y1, Y0
 	VORPS   Y0, Y5, Y5
 	VMAXPS  Y1, Y4, Y4
-	VMOVUPS 128(R14), Y1
-	VSHUFPS $0x88, 160(R14), Y1, Y1
+	VMOVUPS 128(R13), Y1
+	VSHUFPS $0x88, 160(R13), Y1, Y1
 	VCMPPS  $0x03, Y1, Y1, Y0
 	VORPS   Y0, Y7, Y7
 	VMAXPS  Y1, Y6, Y6
-	VMOVUPS 192(R14), Y1
-	VSHUFPS $0x88, 224(R14), Y1, Y1
+	VMOVUPS 192(R13), Y1
+	VSHUFPS $0x88, 224(R13), Y1, Y1
 	VCMPPS  $0x03, Y1, Y1, Y0
 	VORPS   Y0, Y9, Y9
 	VMAXPS  Y1, Y8, Y8
-	INCQ    R13
-	CMPQ    R13, BX
+	INCQ    R12
+	CMPQ    R12, ntaps+24(FP)
 	JL      maxTaps2_wtap
 	VORPS   Y3, Y2, Y2
 	VPERMPD $0xd8, Y2, Y2
-	VMOVUPS Y2, (R10)
+	VMOVUPS Y2, (R9)
 	VORPS   Y5, Y4, Y4
 	VPERMPD $0xd8, Y4, Y4
-	VMOVUPS Y4, 32(R10)
+	VMOVUPS Y4, 32(R9)
 	VORPS   Y7, Y6, Y6
 	VPERMPD $0xd8, Y6, Y6
-	VMOVUPS Y6, 64(R10)
+	VMOVUPS Y6, 64(R9)
 	VORPS   Y9, Y8, Y8
 	VPERMPD $0xd8, Y8, Y8
-	VMOVUPS Y8, 96(R10)
-	ADDQ    $0x00000080, R10
-	ADDQ    $0x00000100, R11
-	SUBQ    $0x00000020, R12
+	VMOVUPS Y8, 96(R9)
+	ADDQ    $0x00000080, R9
+	ADDQ    $0x00000100, R10
+	SUBQ    $0x00000020, R11
 	JMP     maxTaps2_wide
 
 maxTaps2_narrow:
-	CMPQ     R12, $0x00000008
+	CMPQ     R11, $0x00000008
 	JL       maxTaps2_tail
 	VPCMPEQD Y2, Y2, Y2
 	VPSLLD   $0x17, Y2, Y2
 	VXORPS   Y3, Y3, Y3
-	XORQ     R13, R13
+	XORQ     R12, R12
 
 maxTaps2_ntap:
-	MOVQ    (DX)(R13*8), R14
-	LEAQ    (R11)(R14*4), R14
-	VMOVUPS (R14), Y1
-	VSHUFPS $0x88, 32(R14), Y1, Y1
+	MOVQ    (DX)(R12*8), R13
+	LEAQ    (R10)(R13*4), R13
+	VMOVUPS (R13), Y1
+	VSHUFPS $0x88, 32(R13), Y1, Y1
 	VCMPPS  $0x03, Y1, Y1, Y0
 	VORPS   Y0, Y3, Y3
 	VMAXPS  Y1, Y2, Y2
-	INCQ    R13
-	CMPQ    R13, BX
+	INCQ    R12
+	CMPQ    R12, ntaps+24(FP)
 	JL      maxTaps2_ntap
 	VORPS   Y3, Y2, Y2
 	VPERMPD $0xd8, Y2, Y2
-	VMOVUPS Y2, (R10)
-	ADDQ    $0x00000020, R10
-	ADDQ    $0x00000040, R11
-	SUBQ    $0x00000008, R12
+	VMOVUPS Y2, (R9)
+	ADDQ    $0x00000020, R9
+	ADDQ    $0x00000040, R10
+	SUBQ    $0x00000008, R11
 	JMP     maxTaps2_narrow
 
 maxTaps2_tail:
-	CMPQ     DI, $0x00
+	CMPQ     tail+40(FP), $0x00
 	JE       maxTaps2_next
-	MOVQ     R8, R12
-	SHLQ     $0x02, R12
-	SUBQ     R12, R10
-	SUBQ     R12, R11
-	SUBQ     R12, R11
+	MOVQ     back+48(FP), R11
+	SHLQ     $0x02, R11
+	SUBQ     R11, R9
+	SUBQ     R11, R10
+	SUBQ     R11, R10
 	VPCMPEQD Y2, Y2, Y2
 	VPSLLD   $0x17, Y2, Y2
 	VXORPS   Y3, Y3, Y3
-	XORQ     R13, R13
+	XORQ     R12, R12
 
 maxTaps2_ttap:
-	MOVQ       (DX)(R13*8), R14
-	LEAQ       (R11)(R14*4), R14
-	VMASKMOVPS (R14), Y10, Y1
-	VMASKMOVPS 32(R14), Y11, Y0
+	MOVQ       (DX)(R12*8), R13
+	LEAQ       (R10)(R13*4), R13
+	VMASKMOVPS (R13), Y10, Y1
+	VMASKMOVPS 32(R13), Y11, Y0
 	VSHUFPS    $0x88, Y0, Y1, Y1
 	VCMPPS     $0x03, Y1, Y1, Y0
 	VORPS      Y0, Y3, Y3
 	VMAXPS     Y1, Y2, Y2
-	INCQ       R13
-	CMPQ       R13, BX
+	INCQ       R12
+	CMPQ       R12, ntaps+24(FP)
 	JL         maxTaps2_ttap
 	VORPS      Y3, Y2, Y2
 	VPERMPD    $0xd8, Y2, Y2
-	CMPQ       R9, $0x08
+	MOVQ       tail+40(FP), R11
+	ADDQ       back+48(FP), R11
+	CMPQ       R11, $0x08
 	JE         maxTaps2_full
-	VMASKMOVPS Y2, Y12, (R10)
+	VMASKMOVPS Y2, Y12, (R9)
 	JMP        maxTaps2_next
 
 maxTaps2_full:
-	VMOVUPS Y2, (R10)
+	VMOVUPS Y2, (R9)
 
 maxTaps2_next:
-	ADDQ dstStride+64(FP), AX
-	ADDQ srcStride+72(FP), CX
-	DECQ SI
+	ADDQ dstStride+64(FP), SI
+	ADDQ srcStride+72(FP), DI
+	DECQ R8
 	JNZ  maxTaps2_row
+	ADDQ dstPlane+88(FP), AX
+	ADDQ srcPlane+96(FP), CX
+	DECQ BX
+	JNZ  maxTaps2_plane
 	VZEROUPPER
 	RET
 
-// func sumTaps2(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int)
+// func sumTaps2(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
 // Requires: AVX, AVX2
-TEXT ·sumTaps2(SB), NOSPLIT, $0-80
+TEXT ·sumTaps2(SB), NOSPLIT, $0-104
 	MOVQ         dst+0(FP), AX
 	MOVQ         src+8(FP), CX
 	MOVQ         offs+16(FP), DX
-	MOVQ         ntaps+24(FP), BX
-	MOVQ         m+56(FP), SI
-	MOVQ         tail+40(FP), DI
-	MOVQ         back+48(FP), R8
-	MOVQ         DI, R9
-	ADDQ         R8, R9
-	MOVQ         R9, R10
-	VMOVQ        R10, X5
+	MOVQ         planes+80(FP), BX
+	MOVQ         tail+40(FP), SI
+	ADDQ         back+48(FP), SI
+	VMOVQ        SI, X5
 	VPBROADCASTD X5, Y5
 	VPCMPGTD     poolIota<>+0(SB), Y5, Y5
-	SHLQ         $0x01, R10
-	DECQ         R10
-	VMOVQ        R10, X3
+	SHLQ         $0x01, SI
+	DECQ         SI
+	VMOVQ        SI, X3
 	VPBROADCASTD X3, Y3
 	VPCMPGTD     poolIota<>+0(SB), Y3, Y3
-	SUBQ         $0x08, R10
-	VMOVQ        R10, X4
+	SUBQ         $0x08, SI
+	VMOVQ        SI, X4
 	VPBROADCASTD X4, Y4
 	VPCMPGTD     poolIota<>+0(SB), Y4, Y4
 
+sumTaps2_plane:
+	MOVQ AX, SI
+	MOVQ CX, DI
+	MOVQ m+56(FP), R8
+
 sumTaps2_row:
-	MOVQ AX, R10
-	MOVQ CX, R11
-	MOVQ nfull+32(FP), R12
+	MOVQ SI, R9
+	MOVQ DI, R10
+	MOVQ nfull+32(FP), R11
 
 sumTaps2_wide:
-	CMPQ   R12, $0x00000020
+	CMPQ   R11, $0x00000020
 	JL     sumTaps2_narrow
 	VXORPS Y2, Y2, Y2
 	VXORPS Y0, Y0, Y0
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
-	XORQ   R13, R13
+	XORQ   R12, R12
 
 sumTaps2_wtap:
-	MOVQ    (DX)(R13*8), R14
-	LEAQ    (R11)(R14*4), R14
-	VMOVUPS (R14), Y1
-	VSHUFPS $0x88, 32(R14), Y1, Y1
+	MOVQ    (DX)(R12*8), R13
+	LEAQ    (R10)(R13*4), R13
+	VMOVUPS (R13), Y1
+	VSHUFPS $0x88, 32(R13), Y1, Y1
 	VADDPS  Y1, Y2, Y2
-	VMOVUPS 64(R14), Y1
-	VSHUFPS $0x88, 96(R14), Y1, Y1
+	VMOVUPS 64(R13), Y1
+	VSHUFPS $0x88, 96(R13), Y1, Y1
 	VADDPS  Y1, Y0, Y0
-	VMOVUPS 128(R14), Y1
-	VSHUFPS $0x88, 160(R14), Y1, Y1
+	VMOVUPS 128(R13), Y1
+	VSHUFPS $0x88, 160(R13), Y1, Y1
 	VADDPS  Y1, Y6, Y6
-	VMOVUPS 192(R14), Y1
-	VSHUFPS $0x88, 224(R14), Y1, Y1
+	VMOVUPS 192(R13), Y1
+	VSHUFPS $0x88, 224(R13), Y1, Y1
 	VADDPS  Y1, Y7, Y7
-	INCQ    R13
-	CMPQ    R13, BX
+	INCQ    R12
+	CMPQ    R12, ntaps+24(FP)
 	JL      sumTaps2_wtap
 	VPERMPD $0xd8, Y2, Y2
-	VMOVUPS Y2, (R10)
+	VMOVUPS Y2, (R9)
 	VPERMPD $0xd8, Y0, Y0
-	VMOVUPS Y0, 32(R10)
+	VMOVUPS Y0, 32(R9)
 	VPERMPD $0xd8, Y6, Y6
-	VMOVUPS Y6, 64(R10)
+	VMOVUPS Y6, 64(R9)
 	VPERMPD $0xd8, Y7, Y7
-	VMOVUPS Y7, 96(R10)
-	ADDQ    $0x00000080, R10
-	ADDQ    $0x00000100, R11
-	SUBQ    $0x00000020, R12
+	VMOVUPS Y7, 96(R9)
+	ADDQ    $0x00000080, R9
+	ADDQ    $0x00000100, R10
+	SUBQ    $0x00000020, R11
 	JMP     sumTaps2_wide
 
 sumTaps2_narrow:
-	CMPQ   R12, $0x00000008
+	CMPQ   R11, $0x00000008
 	JL     sumTaps2_tail
 	VXORPS Y2, Y2, Y2
-	XORQ   R13, R13
+	XORQ   R12, R12
 
 sumTaps2_ntap:
-	MOVQ    (DX)(R13*8), R14
-	LEAQ    (R11)(R14*4), R14
-	VMOVUPS (R14), Y1
-	VSHUFPS $0x88, 32(R14), Y1, Y1
+	MOVQ    (DX)(R12*8), R13
+	LEAQ    (R10)(R13*4), R13
+	VMOVUPS (R13), Y1
+	VSHUFPS $0x88, 32(R13), Y1, Y1
 	VADDPS  Y1, Y2, Y2
-	INCQ    R13
-	CMPQ    R13, BX
+	INCQ    R12
+	CMPQ    R12, ntaps+24(FP)
 	JL      sumTaps2_ntap
 	VPERMPD $0xd8, Y2, Y2
-	VMOVUPS Y2, (R10)
-	ADDQ    $0x00000020, R10
-	ADDQ    $0x00000040, R11
-	SUBQ    $0x00000008, R12
+	VMOVUPS Y2, (R9)
+	ADDQ    $0x00000020, R9
+	ADDQ    $0x00000040, R10
+	SUBQ    $0x00000008, R11
 	JMP     sumTaps2_narrow
 
 sumTaps2_tail:
-	CMPQ   DI, $0x00
+	CMPQ   tail+40(FP), $0x00
 	JE     sumTaps2_next
-	MOVQ   R8, R12
-	SHLQ   $0x02, R12
-	SUBQ   R12, R10
-	SUBQ   R12, R11
-	SUBQ   R12, R11
+	MOVQ   back+48(FP), R11
+	SHLQ   $0x02, R11
+	SUBQ   R11, R9
+	SUBQ   R11, R10
+	SUBQ   R11, R10
 	VXORPS Y2, Y2, Y2
-	XORQ   R13, R13
+	XORQ   R12, R12
 
 sumTaps2_ttap:
-	MOVQ       (DX)(R13*8), R14
-	LEAQ       (R11)(R14*4), R14
-	VMASKMOVPS (R14), Y3, Y1
-	VMASKMOVPS 32(R14), Y4, Y0
+	MOVQ       (DX)(R12*8), R13
+	LEAQ       (R10)(R13*4), R13
+	VMASKMOVPS (R13), Y3, Y1
+	VMASKMOVPS 32(R13), Y4, Y0
 	VSHUFPS    $0x88, Y0, Y1, Y1
 	VADDPS     Y1, Y2, Y2
-	INCQ       R13
-	CMPQ       R13, BX
+	INCQ       R12
+	CMPQ       R12, ntaps+24(FP)
 	JL         sumTaps2_ttap
 	VPERMPD    $0xd8, Y2, Y2
-	CMPQ       R9, $0x08
+	MOVQ       tail+40(FP), R11
+	ADDQ       back+48(FP), R11
+	CMPQ       R11, $0x08
 	JE         sumTaps2_full
-	VMASKMOVPS Y2, Y5, (R10)
+	VMASKMOVPS Y2, Y5, (R9)
 	JMP        sumTaps2_next
 
 sumTaps2_full:
-	VMOVUPS Y2, (R10)
+	VMOVUPS Y2, (R9)
 
 sumTaps2_next:
-	ADDQ dstStride+64(FP), AX
-	ADDQ srcStride+72(FP), CX
-	DECQ SI
+	ADDQ dstStride+64(FP), SI
+	ADDQ srcStride+72(FP), DI
+	DECQ R8
 	JNZ  sumTaps2_row
+	ADDQ dstPlane+88(FP), AX
+	ADDQ srcPlane+96(FP), CX
+	DECQ BX
+	JNZ  sumTaps2_plane
 	VZEROUPPER
 	RET
 

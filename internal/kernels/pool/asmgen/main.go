@@ -75,8 +75,9 @@ func mask(m VecVirtual, cnt Register, iota Mem) {
 	VPCMPGTD(iota, m, m)
 }
 
-// taps emits maxTaps<stride> or sumTaps<stride>, over m rows:
-// dst[r·dstStride+i] = op over t of src[r·srcStride+offs[t]+stride·i].
+// taps emits maxTaps<stride> or sumTaps<stride>, over planes of m rows:
+// dst[q·dstPlane+r·dstStride+i] = op over t of
+// src[q·srcPlane+r·srcStride+offs[t]+stride·i] (strides in bytes).
 func taps(isMax bool, stride int, iota Mem) {
 	op := "sum"
 	what := "Σ_t src[%s], the taps added in order"
@@ -89,27 +90,31 @@ func taps(isMax bool, stride int, iota Mem) {
 	if stride != 1 {
 		idx = fmt.Sprintf("offs[t]+%d·i", stride)
 	}
-	TEXT(name, NOSPLIT, "func(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int)")
+	TEXT(name, NOSPLIT, "func(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)")
 	Pragma("noescape")
 	Doc(
 		fmt.Sprintf("%s sets dst[i] = "+what+",", name, idx),
-		"t in [0, ntaps), for i in [0, nfull+tail), in each of m rows; row r",
-		"starts dstStride bytes after row r-1 in dst and srcStride bytes after",
-		"it in src. nfull is a multiple of 8. The last tail outputs (at most 8)",
-		"are computed as one vector of tail+back outputs that starts back outputs",
-		"early (recomputing some), with masked loads that read no element",
-		"beyond the last tap (at stride 2 the full vectors read one past their",
-		"last output's tap, so the last output must be in the tail), and a",
-		"masked store unless tail+back is 8. ntaps and m must be positive and",
-		"every element read in bounds. It needs AVX2.",
+		"t in [0, ntaps), for i in [0, nfull+tail), in each of m rows of each",
+		"of planes planes; row r starts dstStride bytes after row r-1 in dst",
+		"and srcStride bytes after it in src, plane q dstPlane and srcPlane",
+		"bytes after plane q-1. nfull is a multiple of 8. The last tail outputs",
+		"(at most 8) of a row are computed as one vector of tail+back outputs",
+		"that starts back outputs early (recomputing some), with masked loads",
+		"that read no element beyond the last tap (at stride 2 the full",
+		"vectors read one past their last output's tap, so the last output",
+		"must be in the tail), and a masked store unless tail+back is 8. ntaps,",
+		"m and planes must be positive and every element read in bounds. It",
+		"needs AVX2.",
 	)
+	param := func(name string, off int) Mem { return NewParamAddr(name, off) }
+	ntapsM, nfullM, tailM, backM := param("ntaps", 24), param("nfull", 32), param("tail", 40), param("back", 48)
+	mM, dstStrideM, srcStrideM := param("m", 56), param("dstStride", 64), param("srcStride", 72)
+	dstPlaneM, srcPlaneM := param("dstPlane", 88), param("srcPlane", 96)
+
 	dst := Load(Param("dst"), GP64())
 	src := Load(Param("src"), GP64())
 	offs := Load(Param("offs"), GP64())
-	ntaps := Load(Param("ntaps"), GP64())
-	m := Load(Param("m"), GP64())
-	tail := Load(Param("tail"), GP64())
-	back := Load(Param("back"), GP64())
+	planes := Load(Param("planes"), GP64())
 	r := reducer{max: isMax, tmp: YMM()}
 	x := YMM()
 	acc := make([]VecVirtual, wide)
@@ -124,11 +129,9 @@ func taps(isMax bool, stride int, iota Mem) {
 	// Tail masks: lane l of maskA (maskB) loads element l (8+l) of the
 	// 8·stride values of the tail vector; maskS stores output l.
 	maskA, maskB, maskS := YMM(), YMM(), YMM()
-	eff := GP64() // outputs of the tail vector
-	MOVQ(tail, eff)
-	ADDQ(back, eff)
 	cnt := GP64()
-	MOVQ(eff, cnt)
+	MOVQ(tailM, cnt)
+	ADDQ(backM, cnt)
 	mask(maskS, cnt, iota)
 	if stride == 2 {
 		// The tail vector's last output reads element 2·eff-2.
@@ -141,6 +144,7 @@ func taps(isMax bool, stride int, iota Mem) {
 		maskA = maskS
 	}
 
+	rd, rs, m := GP64(), GP64(), GP64()
 	d, s, k, t, p := GP64(), GP64(), GP64(), GP64(), GP64()
 	// load sets x to the 8 values of one output vector at byte offset
 	// disp from p: contiguous for stride 1; for stride 2 the even lanes of
@@ -172,14 +176,19 @@ func taps(isMax bool, stride int, iota Mem) {
 		LEAQ(Mem{Base: s, Index: p, Scale: 4}, p)
 		body()
 		INCQ(t)
-		CMPQ(t, ntaps)
+		CMPQ(t, ntapsM)
 		JL(LabelRef(label))
 	}
 
+	Label(name + "_plane")
+	MOVQ(dst, rd)
+	MOVQ(src, rs)
+	MOVQ(mM, m)
+
 	Label(name + "_row")
-	MOVQ(dst, d)
-	MOVQ(src, s)
-	MOVQ(NewParamAddr("nfull", 32), k)
+	MOVQ(rd, d)
+	MOVQ(rs, s)
+	MOVQ(nfullM, k)
 
 	Label(name + "_wide")
 	CMPQ(k, U32(8*wide))
@@ -220,14 +229,13 @@ func taps(isMax bool, stride int, iota Mem) {
 
 	// The tail vector, back outputs early.
 	Label(name + "_tail")
-	CMPQ(tail, U8(0))
+	CMPQ(tailM, U8(0))
 	JE(LabelRef(name + "_next"))
-	bk := GP64()
-	MOVQ(back, bk)
-	SHLQ(U8(2), bk)
-	SUBQ(bk, d)
+	MOVQ(backM, k) // k is free: back in bytes
+	SHLQ(U8(2), k)
+	SUBQ(k, d)
 	for i := 0; i < stride; i++ {
-		SUBQ(bk, s)
+		SUBQ(k, s)
 	}
 	r.init(acc[0], nan[0])
 	tapLoop(name+"_ttap", func() {
@@ -235,7 +243,9 @@ func taps(isMax bool, stride int, iota Mem) {
 		r.step(acc[0], nan[0], x)
 	})
 	finish(acc[0], nan[0])
-	CMPQ(eff, U8(8))
+	MOVQ(tailM, k)
+	ADDQ(backM, k)
+	CMPQ(k, U8(8))
 	JE(LabelRef(name + "_full"))
 	VMASKMOVPS(acc[0], maskS, Mem{Base: d})
 	JMP(LabelRef(name + "_next"))
@@ -243,10 +253,14 @@ func taps(isMax bool, stride int, iota Mem) {
 	VMOVUPS(acc[0], Mem{Base: d})
 
 	Label(name + "_next")
-	ADDQ(NewParamAddr("dstStride", 64), dst)
-	ADDQ(NewParamAddr("srcStride", 72), src)
+	ADDQ(dstStrideM, rd)
+	ADDQ(srcStrideM, rs)
 	DECQ(m)
 	JNZ(LabelRef(name + "_row"))
+	ADDQ(dstPlaneM, dst)
+	ADDQ(srcPlaneM, src)
+	DECQ(planes)
+	JNZ(LabelRef(name + "_plane"))
 	VZEROUPPER()
 	RET()
 }
