@@ -170,13 +170,17 @@ func testPlaneReductions[T Float](t *testing.T) {
 				t.Fatalf("%T PlaneMax of %d: %v, want %v", x, n, got, want)
 			}
 			// Sum: the lane order, against the float64 sum within the
-			// error bound of adding n/32+5 terms in T.
+			// error bound of adding a lane's terms and the lanes in T.
 			got := float64(PlaneSum(x))
 			eps := 0x1p-24
 			if _, ok := any(x).([]float64); ok {
 				eps = 0x1p-53
 			}
-			bound := float64(n/lanes+6) * eps * abs
+			perLane := n / lanes
+			if n < smallPlane {
+				perLane = n / 8
+			}
+			bound := float64(perLane+6) * eps * abs
 			if special {
 				if !same(got, sum) && math.Abs(got-sum) > bound {
 					t.Fatalf("%T PlaneSum of %d (with NaN, Inf): %v, want %v", x, n, got, sum)

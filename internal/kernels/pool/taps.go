@@ -134,9 +134,16 @@ func sumTapsGo[T Float](dst, src []T, offs []int, stride int) {
 // lanes is the number of partial results of PlaneSum and PlaneMax.
 const lanes = 32
 
+// smallPlane is the size below which PlaneSum keeps 8 partial sums.
+const smallPlane = 256
+
 // PlaneSum returns the sum of x: element i goes to partial sum i mod 32
-// in order, and the partial sums are added pairwise.
+// (i mod 8 when x has fewer than 256 elements) in order, and the partial
+// sums are added pairwise.
 func PlaneSum[T Float](x []T) T {
+	if len(x) < smallPlane {
+		return smallSum(x)
+	}
 	var acc [lanes]T
 	n := len(x) &^ (lanes - 1)
 	if a, ok := any(&acc).(*[lanes]float32); ok {
@@ -181,6 +188,25 @@ func PlaneMax[T Float](x []T) T {
 		}
 	}
 	return acc[0]
+}
+
+// smallSum is PlaneSum of fewer than smallPlane elements.
+func smallSum[T Float](x []T) T {
+	var a [8]T
+	for ; len(x) >= 8; x = x[8:] {
+		a[0] += x[0]
+		a[1] += x[1]
+		a[2] += x[2]
+		a[3] += x[3]
+		a[4] += x[4]
+		a[5] += x[5]
+		a[6] += x[6]
+		a[7] += x[7]
+	}
+	for i, v := range x {
+		a[i] += v
+	}
+	return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]))
 }
 
 func sumLanesGo[T Float](x []T, acc *[lanes]T) {
