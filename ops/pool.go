@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sync/atomic"
 
 	"github.com/onnxrun/onnxrun/graph"
@@ -170,7 +171,7 @@ func (k *poolKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	shape := ps.shape
+	shape := slices.Clone(ps.shape)
 	planes := n * c
 	th := threads(rc)
 	if k.kind == poolMax {

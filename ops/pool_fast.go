@@ -89,11 +89,11 @@ func (k *poolKernel) runFast(rc *RunContext, x *Tensor, ps *poolShape) (*Tensor,
 	case []float32:
 		y := runBuffer[float32](rc, Size(ps.shape))
 		k.planes32(ps.plan, y, d, planes, th)
-		return New(ps.shape, y), nil
+		return New(slices.Clone(ps.shape), y), nil
 	case []float64:
 		y := runBuffer[float64](rc, Size(ps.shape))
 		poolPlanes(ps.plan, y, d, planes, k.kind == poolAvg, k.includePad, th)
-		return New(ps.shape, y), nil
+		return New(slices.Clone(ps.shape), y), nil
 	}
 	v, err := ToFloat32s(x)
 	if err != nil {
@@ -101,7 +101,7 @@ func (k *poolKernel) runFast(rc *RunContext, x *Tensor, ps *poolShape) (*Tensor,
 	}
 	y := make([]float32, Size(ps.shape))
 	k.planes32(ps.plan, y, v, planes, th)
-	return FromFloat32s(x.DType, ps.shape, y)
+	return FromFloat32s(x.DType, slices.Clone(ps.shape), y)
 }
 
 func (k *poolKernel) planes32(p *pool.Plan, y, x []float32, planes, th int) {
