@@ -22,12 +22,7 @@ func KernelAlgorithm(k Kernel, in []Value) string {
 	case *fusedKernel:
 		s := ""
 		if ck, ok := k.base.(*convKernel); ok {
-			if k.packed != nil {
-				s = "pointwise-packed" // runPointwise, unless the shapes sent it to the base kernel
-			}
-			if a := ck.Algorithm(); a != "" {
-				s = a
-			} else if s == "" {
+			if s = ck.Algorithm(); s == "" {
 				s = convAlgorithm(ck, in)
 			}
 		}

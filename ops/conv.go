@@ -25,8 +25,8 @@ type convNode struct {
 	w32, b32 []float32
 	w64, b64 []float64
 	// constantWeight says W is known at prepare time; packed then caches
-	// its packed form per algorithm (conv.Algo → []T), made on first use:
-	// the packing depends only on W, but the algorithm on X's shape.
+	// its prepared form per algorithm (→ *conv.Weights[T]), made on first
+	// use: the packing depends only on W, but the algorithm on X's shape.
 	constantWeight bool
 	packed         sync.Map
 	// plans caches the prepared convolution per input shape and element
@@ -198,25 +198,35 @@ func (k *convKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 }
 
 func runConv[T floatT](rc *RunContext, cn *convNode, p conv.Params, x []T, w, bias *Tensor, th int) ([]T, error) {
-	wv, bv, err := convWeights[T](cn, w, bias)
-	if err != nil {
-		return nil, err
-	}
-	pl, err := cachedPlan[T](rc, cn, p, wv)
-	if err != nil {
-		return nil, err
-	}
-	var packed []T
-	if cn.constantWeight {
-		packed, err = packedConst(cn, pl, wv)
-	} else {
-		packed, err = pl.PackWeights(wv)
-	}
+	pl, pw, bv, err := prepareConv[T](rc, cn, p, w, bias)
 	if err != nil {
 		return nil, err
 	}
 	y := runBuffer[T](rc, p.N*p.M*Size(p.Out))
-	return y, pl.RunPacked(x, packed, bv, y, th)
+	return y, pl.RunPacked(x, pw, bv, y, th)
+}
+
+// prepareConv returns the node's plan for p, the weights prepared for it
+// (packed once per node when they are constant) and the bias.
+func prepareConv[T floatT](rc *RunContext, cn *convNode, p conv.Params, w, bias *Tensor) (*conv.Plan[T], *conv.Weights[T], []T, error) {
+	wv, bv, err := convWeights[T](cn, w, bias)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	pl, err := cachedPlan[T](rc, cn, p, wv)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var pw *conv.Weights[T]
+	if cn.constantWeight {
+		pw, err = packedConst(cn, pl, wv)
+	} else {
+		pw, err = pl.PackWeights(wv)
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return pl, pw, bv, nil
 }
 
 // cachedPlan returns the node's plan for p, preparing it on first use:
@@ -268,20 +278,21 @@ func (k *convKernel) Algorithm() string {
 	return strings.Join(names, ",")
 }
 
-// packedConst returns constant weights packed for pl's algorithm, packing
-// once per node and algorithm.
-func packedConst[T floatT](cn *convNode, pl *conv.Plan[T], wv []T) ([]T, error) {
+// packedConst returns constant weights prepared for pl, packing once per
+// node, element type and algorithm (and, since the packing depends on the
+// group split, per group count and kernel volume).
+func packedConst[T floatT](cn *convNode, pl *conv.Plan[T], wv []T) (*conv.Weights[T], error) {
 	var z T
-	key := fmt.Sprintf("%T %v", z, pl.Algo)
+	key := fmt.Sprintf("%T %v %d %d %v", z, pl.Algo, pl.P.M, pl.P.C, pl.P.Kernel)
 	if v, ok := cn.packed.Load(key); ok {
-		return v.([]T), nil
+		return v.(*conv.Weights[T]), nil
 	}
-	packed, err := pl.PackWeights(wv)
+	pw, err := pl.PackWeights(wv)
 	if err != nil {
 		return nil, err
 	}
-	v, _ := cn.packed.LoadOrStore(key, packed)
-	return v.([]T), nil
+	v, _ := cn.packed.LoadOrStore(key, pw)
+	return v.(*conv.Weights[T]), nil
 }
 
 // ConvTranspose.

@@ -7,7 +7,6 @@ import (
 
 	"github.com/onnxrun/onnxrun/graph"
 	"github.com/onnxrun/onnxrun/internal/gemm"
-	"github.com/onnxrun/onnxrun/internal/kernels/conv"
 )
 
 // Fused operators of the internal domain FusedDomain, made by the graph
@@ -77,10 +76,6 @@ type fusedKernel struct {
 	// inside the GEMM (gemm.SgemmEpilogue) while each tile is in cache.
 	alpha, beta float32
 	transA, tB  bool
-	// packed holds a FusedConv's constant float32 weights packed for the
-	// GEMM when the kernel is 1×…×1 with one group (a pointwise
-	// convolution is then one product per image, epilogue inside).
-	packed *gemm.PackedA
 }
 
 // fusedOwnAttr reports whether an attribute belongs to the fused node (and
@@ -147,12 +142,6 @@ func newFused(b *Build) (Kernel, error) {
 		return nil, err
 	}
 	fk := &fusedKernel{base: k, nBase: len(bn.Inputs), ep: ep, baseOp: base.op, alpha: 1, beta: 1}
-	if ck, ok := k.(*convKernel); ok && ck.cn.group == 1 && ck.cn.w32 != nil {
-		if w := b.Constant(1); w != nil && w.Rank() >= 3 && w.DType == graph.Float && Size(w.Shape[2:]) == 1 && w.Shape[0] > 0 {
-			m, c := w.Shape[0], w.Shape[1]
-			fk.packed = gemm.PackA(false, m, c, 1, ck.cn.w32, c)
-		}
-	}
 	if base.op == "Gemm" {
 		if fk.alpha, err = bn.AttrFloat("alpha", 1); err != nil {
 			return nil, err
@@ -187,35 +176,34 @@ func (k *fusedKernel) gemmEpilogue() gemm.Epilogue {
 	return ep
 }
 
-// runPointwise computes a float32 FusedConv whose convolution is pointwise
-// (1×…×1 kernel, stride 1, no padding, one group) as one product per image
-// with the prepacked weights, bias, residual and activation applied per
-// tile. ok is false when the node's shapes need the general path.
-func (k *fusedKernel) runPointwise(rc *RunContext, in []Value) (out []Value, ok bool, err error) {
+// runConv computes a float32 FusedConv whose convolution plan applies
+// the epilogue inside its GEMM (conv.Plan.FusesEpilogue: pointwise and
+// im2col), so that bias, residual and activation are applied to each
+// output tile while it is in cache. ok is false when the node needs the
+// general path (the base kernel, then the epilogue as a pass).
+func (k *fusedKernel) runConv(rc *RunContext, in []Value) (out []Value, ok bool, err error) {
 	ck := k.base.(*convKernel)
 	x, err1 := TensorInput(in, 0)
 	w, err2 := TensorInput(in, 1)
 	if err1 != nil || err2 != nil || x.DType != graph.Float || w.DType != graph.Float {
 		return nil, false, nil
 	}
-	var bias *Tensor
-	if len(in) > 2 && in[2] != nil { // inputs are padded: B is always input 2, Z input 3
-		if bias, err = TensorInput(in, 2); err != nil {
-			return nil, false, nil
-		}
-	}
-	p, shape, err := ck.cn.convParams(x, w, bias)
-	if err != nil || p.Group != 1 || conv.Choose(&p) != conv.Pointwise || p.M != k.packed.Rows() || p.C != k.packed.Depth() {
+	bias, err := OptTensor(in, 2) // inputs are padded: B is always input 2, Z input 3
+	if err != nil {
 		return nil, false, nil
 	}
-	if bias != nil && ck.cn.b32 == nil {
+	p, shape, err := ck.cn.convParams(x, w, bias)
+	if err != nil {
+		return nil, false, nil // the base kernel reports it
+	}
+	pl, pw, bv, err := prepareConv[float32](rc, ck.cn, p, w, bias)
+	if err != nil {
+		return nil, true, err
+	}
+	if !pl.FusesEpilogue() {
 		return nil, false, nil
 	}
 	ep := k.gemmEpilogue()
-	if bias != nil {
-		ep.Bias, ep.BiasPerRow = ck.cn.b32, true
-	}
-	var zv []float32
 	if k.ep.residual {
 		z, err := TensorInput(in, len(in)-1)
 		if err != nil {
@@ -224,21 +212,14 @@ func (k *fusedKernel) runPointwise(rc *RunContext, in []Value) (out []Value, ok 
 		if z.DType != graph.Float || !slices.Equal(z.Shape, shape) {
 			return nil, true, fmt.Errorf("input %d (Z): %s does not match the output %s%v", len(in)-1, z, graph.Float, shape)
 		}
-		zv = z.Data.([]float32)
+		ep.Residual = z.Data.([]float32)
 	}
 	if err := rc.CheckAlloc(graph.Float, shape); err != nil {
 		return nil, true, err
 	}
-	hw := Size(p.In)
-	y := runBuffer[float32](rc, p.N*p.M*hw)
-	xv := x.Data.([]float32)
-	th := threads(rc)
-	for img := 0; img < p.N; img++ {
-		e := ep
-		if zv != nil {
-			e.Residual = zv[img*p.M*hw : (img+1)*p.M*hw]
-		}
-		gemm.SgemmPacked(th, k.packed, false, hw, xv[img*p.C*hw:(img+1)*p.C*hw], hw, 0, y[img*p.M*hw:(img+1)*p.M*hw], hw, e)
+	y := runBuffer[float32](rc, Size(shape))
+	if err := pl.RunEpilogue(x.Data.([]float32), pw, bv, ep, y, threads(rc)); err != nil {
+		return nil, true, err
 	}
 	return []Value{New(shape, y)}, true, nil
 }
@@ -346,8 +327,8 @@ func (k *fusedKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 		if out, ok, err := k.runGEMM(rc, in); ok {
 			return out, err
 		}
-	} else if k.packed != nil {
-		if out, ok, err := k.runPointwise(rc, in); ok {
+	} else {
+		if out, ok, err := k.runConv(rc, in); ok {
 			return out, err
 		}
 	}

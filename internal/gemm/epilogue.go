@@ -283,3 +283,14 @@ func Sigmoid(x []float32, silu bool) {
 	}
 	e.activate(x)
 }
+
+// Apply applies e to the m×n matrix c (leading dimension ldc) in place,
+// as SgemmEpilogue does after the product: for outputs made elsewhere. It
+// panics when a slice is too short (a bug in the caller).
+func (e Epilogue) Apply(m, n int, c []float32, ldc int) {
+	e.check(m, n)
+	need("C", m, n, ldc, len(c))
+	if m > 0 && n > 0 && e.active() {
+		e.apply(c, ldc, 0, 0, m, n)
+	}
+}

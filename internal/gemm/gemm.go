@@ -162,6 +162,8 @@ type problem struct {
 	lda, ldb, ldc  int
 	ep             *Epilogue
 	packed         *PackedA // when not nil, A packed in advance
+	aRow0          int      // the row of packed that is row 0 of this product
+	fill           FillB    // when not nil, it packs B (b is unused)
 }
 
 // region computes rows i0..i1 and columns j0..j1 of C. i0 and j0 are
@@ -206,7 +208,11 @@ func (p *problem) region(i0, i1, j0, j1 int) {
 		}
 		for pc := 0; pc < p.k; pc += bl.kc {
 			kb := min(bl.kc, p.k-pc)
-			packB(ks, p.transB, p.b, p.ldb, pc, jc, kb, nb, lastPW, *bufB)
+			if p.fill != nil {
+				p.fill((*bufB)[:kb*roundUp(nb, nr)], pc, kb, jc, nb, nr, lastPW)
+			} else {
+				packB(ks, p.transB, p.b, p.ldb, pc, jc, kb, nb, lastPW, *bufB)
+			}
 			load, beta := pc > 0 || p.beta != 0, p.beta
 			if pc > 0 {
 				beta = 1
@@ -216,7 +222,7 @@ func (p *problem) region(i0, i1, j0, j1 int) {
 				mb := min(bl.mc, i1-ic)
 				var blockA []float32
 				if p.packed != nil {
-					blockA = p.packed.block(pc, ic, mb, kb)
+					blockA = p.packed.block(pc, p.aRow0+ic, mb, kb)
 				} else {
 					packA(p.transA, p.a, p.lda, ic, pc, mb, kb, mr, p.alpha, *bufA)
 					blockA = *bufA

@@ -53,27 +53,78 @@ func (pa *PackedA) block(pc, ic, mb, kb int) []float32 {
 	return pa.data[off : off+roundUp(mb, pa.ks.mr)*kb]
 }
 
+// RowAlign returns the tile height of the kernels pa is packed for: the
+// first row of a row range given to SgemmPackedRows or SgemmPackedFill
+// must be a multiple of it.
+func (pa *PackedA) RowAlign() int { return pa.ks.mr }
+
 // SgemmPacked computes C = op(A)·op(B) + beta·C followed by the epilogue
 // ep (see SgemmEpilogue), where pa holds alpha·op(A) (m×k), op(B) is k×n
 // and C is m×n, using at most threads goroutines (0: GOMAXPROCS). It
 // panics when a slice is too short for its dimensions.
 func SgemmPacked(threads int, pa *PackedA, transB bool, n int, b []float32, ldb int, beta float32, c []float32, ldc int, ep Epilogue) {
-	m, k := pa.m, pa.k
-	if n < 0 {
-		panic(fmt.Sprintf("gemm: negative dimension n=%d", n))
-	}
+	SgemmPackedRows(threads, pa, 0, pa.m, transB, n, b, ldb, beta, c, ldc, ep)
+}
+
+// SgemmPackedRows is SgemmPacked for rows i0..i1 of op(A) only: C has
+// i1-i0 rows (C's row 0 is row i0 of the product), and so have ep's
+// row-wise bias and residual. i0 must be a multiple of pa.RowAlign(). Each
+// element of C is summed exactly as SgemmPacked sums it.
+func SgemmPackedRows(threads int, pa *PackedA, i0, i1 int, transB bool, n int, b []float32, ldb int, beta float32, c []float32, ldc int, ep Epilogue) {
+	k := pa.k
+	checkRows(pa, i0, i1, n)
 	if transB {
 		need("B", n, k, ldb, len(b))
 	} else {
 		need("B", k, n, ldb, len(b))
 	}
+	p := &problem{ks: pa.ks, transB: transB, n: n, k: k, alpha: 1,
+		b: b, ldb: ldb, beta: beta, packed: pa, aRow0: i0}
+	runPacked(threads, p, i1-i0, c, ldc, &ep)
+}
+
+// FillB packs rows pc..pc+kb, columns j0..j0+nb of a k×n matrix B (a
+// matrix that is never stored whole, such as the columns of a
+// convolution's input patches) into dst, the way the micro-kernels read
+// B: as column panels nr wide, panel q (columns j0+q·nr...) starting at
+// dst[q·nr·kb], holding row p's nr values at offset p·nr of the panel,
+// with zeros past column j0+nb. The last panel (the one holding column
+// j0+nb-1) is lastW wide instead of nr (its rows lastW apart, lastW at
+// least the columns left for it). dst has room for kb·nr·⌈nb/nr⌉ values.
+type FillB func(dst []float32, pc, kb, j0, nb, nr, lastW int)
+
+// SgemmPackedFill computes C = op(A)[i0:i1, :]·B followed by the epilogue
+// ep on the calling goroutine, where pa holds op(A), B is pa.Depth()×n and
+// produced block by block by fill, and C is (i1-i0)×n (its row 0 is row i0
+// of the product, and likewise for ep's row-wise bias and residual). i0
+// must be a multiple of pa.RowAlign(). Each element of C is summed exactly
+// as SgemmPacked sums it.
+func SgemmPackedFill(pa *PackedA, i0, i1, n int, fill FillB, c []float32, ldc int, ep Epilogue) {
+	checkRows(pa, i0, i1, n)
+	p := &problem{ks: pa.ks, n: n, k: pa.k, alpha: 1, packed: pa, aRow0: i0, fill: fill}
+	runPacked(1, p, i1-i0, c, ldc, &ep)
+}
+
+func checkRows(pa *PackedA, i0, i1, n int) {
+	if n < 0 {
+		panic(fmt.Sprintf("gemm: negative dimension n=%d", n))
+	}
+	if i0 < 0 || i1 < i0 || i1 > pa.m || i0%pa.ks.mr != 0 {
+		panic(fmt.Sprintf("gemm: rows %d..%d of a packed %d×%d matrix (tile height %d)", i0, i1, pa.m, pa.k, pa.ks.mr))
+	}
+}
+
+// runPacked runs p, a product with A packed and m rows, into c.
+func runPacked(threads int, p *problem, m int, c []float32, ldc int, ep *Epilogue) {
+	n, k := p.n, p.k
 	need("C", m, n, ldc, len(c))
 	ep.check(m, n)
+	p.m, p.c, p.ldc, p.ep = m, c, ldc, ep
 	if m == 0 || n == 0 {
 		return
 	}
 	if k == 0 {
-		scaleC(m, n, beta, c, ldc)
+		scaleC(m, n, p.beta, c, ldc)
 		if ep.active() {
 			ep.apply(c, ldc, 0, 0, m, n)
 		}
@@ -82,8 +133,11 @@ func SgemmPacked(threads int, pa *PackedA, transB bool, n int, b []float32, ldb 
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	p := &problem{ks: pa.ks, transB: transB, m: m, n: n, k: k, alpha: 1,
-		b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, ep: &ep, packed: pa}
-	p.bl = blockingFor(pa.ks, k)
+	p.bl = blockingFor(p.ks, k)
+	if p.fill != nil {
+		// A filled B block is written and then read by every A block:
+		// keep it in L2 with the A block.
+		p.bl.nc = min(p.bl.nc, max(l2/2/(4*p.bl.kc)/p.ks.nr*p.ks.nr, p.ks.nr))
+	}
 	p.run(threads)
 }

@@ -73,3 +73,110 @@ func TestSgemmPackedZeroK(t *testing.T) {
 		t.Fatalf("got %v, want [3 5 7 9]", c)
 	}
 }
+
+// fillFrom is the FillB of a stored row-major k×n matrix b: the reference
+// for the documented panel layout.
+func fillFrom(b []float32, ldb int) FillB {
+	return func(dst []float32, pc, kb, j0, nb, nr, lastW int) {
+		for q := 0; q*nr < nb; q++ {
+			pw := nr
+			if (q+1)*nr >= nb {
+				pw = lastW
+			}
+			panel := dst[q*nr*kb:]
+			for p := 0; p < kb; p++ {
+				for c := 0; c < pw; c++ {
+					v := float32(0)
+					if j := q*nr + c; j < nb {
+						v = b[(pc+p)*ldb+j0+j]
+					}
+					panel[p*pw+c] = v
+				}
+			}
+		}
+	}
+}
+
+// TestSgemmPackedRowsAndFill checks that a range of rows computed with
+// SgemmPackedRows, or with SgemmPackedFill from a FillB, gives bit for bit
+// those rows of SgemmPacked's product, epilogue included, and writes
+// nothing outside C.
+func TestSgemmPackedRowsAndFill(t *testing.T) {
+	r := rand.New(rand.NewSource(9))
+	shapes := [][3]int{{1, 1, 1}, {6, 16, 1}, {7, 17, 600}, {64, 49, 576}, {13, 4200, 40}, {40, 33, 300}, {1, 100, 70}}
+	for i := 0; i < 20; i++ {
+		shapes = append(shapes, [3]int{1 + r.Intn(50), 1 + r.Intn(90), 1 + r.Intn(600)})
+	}
+	acts := []Activation{ActNone, ActRelu, ActSigmoid, ActClip}
+	for _, ks := range kernelSets() {
+		for si, s := range shapes {
+			m, n, k := s[0], s[1], s[2]
+			ldb, ldc := n+si%3, n+si%2
+			a, b := randSlice(r, m*k), randSlice(r, k*ldb)
+			pa := packAWith(ks, false, m, k, 1, a, k)
+			ep := Epilogue{Act: acts[si%len(acts)], Min: -0.25, Max: 0.5}
+			if si%2 == 0 {
+				ep.Bias, ep.BiasPerRow = randSlice(r, m), true
+			}
+			if si%3 != 2 {
+				ep.Residual, ep.LdResidual = randSlice(r, m*(n+1)), n+1
+			}
+			want := make([]float32, m*ldc)
+			SgemmPacked(1, pa, false, n, b, ldb, 0, want, ldc, ep)
+			align := pa.RowAlign()
+			for trial := 0; trial < 4; trial++ {
+				i0 := r.Intn(m/align+1) * align
+				if i0 >= m {
+					i0 = 0
+				}
+				i1 := i0 + 1 + r.Intn(m-i0)
+				if trial == 0 {
+					i0, i1 = 0, m
+				}
+				e := ep
+				if e.Bias != nil {
+					e.Bias = e.Bias[i0:]
+				}
+				if e.Residual != nil {
+					e.Residual = e.Residual[i0*e.LdResidual:]
+				}
+				for _, mode := range []string{"rows", "fill"} {
+					for _, th := range []int{1, 3} {
+						if mode == "fill" && th > 1 {
+							continue
+						}
+						name := fmt.Sprintf("%s/%s/m%d_n%d_k%d/rows%d-%d/t%d", ks.name, mode, m, n, k, i0, i1, th)
+						gc := newGuarded(r, i1-i0, n, ldc)
+						if mode == "rows" {
+							SgemmPackedRows(th, pa, i0, i1, false, n, b, ldb, 0, gc.mat(), ldc, e)
+						} else {
+							SgemmPackedFill(pa, i0, i1, n, fillFrom(b, ldb), gc.mat(), ldc, e)
+						}
+						gc.checkGuards(t, name)
+						for i := i0; i < i1; i++ {
+							for j := 0; j < n; j++ {
+								g, w := gc.mat()[(i-i0)*ldc+j], want[i*ldc+j]
+								if math.Float32bits(g) != math.Float32bits(w) {
+									t.Fatalf("%s: c[%d,%d] = %v, SgemmPacked gives %v", name, i, j, g, w)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestSgemmPackedRowsRejectsMisalignedRows(t *testing.T) {
+	pa := PackA(false, 20, 3, 1, make([]float32, 60), 3)
+	if pa.RowAlign() == 1 {
+		t.Skip("every row is aligned")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("no panic for a misaligned first row")
+		}
+	}()
+	SgemmPackedRows(1, pa, 1, 5, false, 2, make([]float32, 6), 2, 0, make([]float32, 8), 2, Epilogue{})
+}

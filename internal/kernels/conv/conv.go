@@ -4,7 +4,11 @@
 // semantics. Tensors are row-major NC(D...) slices.
 package conv
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/onnxrun/onnxrun/internal/gemm"
+)
 
 // Params describes one N-d convolution: input [N, C, In...], weights
 // [M, C/Group, Kernel...], output [N, M, Out...]. Pads holds the padding
@@ -65,11 +69,15 @@ const (
 	// Winograd43 is F(4×4, 3×3), for the same layers when the output is
 	// at least 8×8.
 	Winograd43
+	// Taps is a direct sum of shifted input rows per output channel, for
+	// stride-1 float convolutions with few output channels per group (see
+	// smallm.go).
+	Taps
 )
 
 // String names the algorithm.
 func (a Algo) String() string {
-	return [...]string{"pointwise", "im2col", "depthwise", "direct", "winograd", "winograd43"}[a]
+	return [...]string{"pointwise", "im2col", "depthwise", "direct", "winograd", "winograd43", "taps"}[a]
 }
 
 // Choose picks the algorithm for p.
@@ -99,6 +107,10 @@ type Plan[T Num] struct {
 	// the column matrix; in, out: spatial volumes; tile: output positions per
 	// im2col tile.
 	cg, mg, k, ck, in, out, tile int
+	// forceSplit, when its first element is positive, sets the output
+	// positions and channels per work item of the packed float32 GEMM path
+	// (tests).
+	forceSplit [2]int
 }
 
 // NewPlan validates p and chooses its algorithm.
@@ -110,7 +122,7 @@ func NewPlan[T Num](p Params) (*Plan[T], error) {
 	// im2col measured as fast or faster on ResNet-style 3×3 layers here
 	// (the transforms are scalar Go and the 16 or 36 GEMMs small). A tuner
 	// can pick it per layer from Candidates with WithAlgo.
-	pl := &Plan[T]{P: p, Algo: Choose(&p)}
+	pl := &Plan[T]{P: p, Algo: defaultAlgo[T](&p)}
 	pl.cg, pl.mg = p.C/p.Group, p.M/p.Group
 	pl.k = prod(p.Kernel)
 	pl.ck = pl.cg * pl.k
@@ -125,15 +137,40 @@ func NewPlan[T Num](p Params) (*Plan[T], error) {
 	return pl, nil
 }
 
-// Candidates lists the algorithms that can compute p for element type T,
-// the default (Choose) first.
-func Candidates[T Num](p *Params) []Algo {
-	out := []Algo{Choose(p)}
+// defaultAlgo is the algorithm NewPlan picks for p and element type T:
+// Choose's, except that a float convolution Taps computes with at most
+// four output channels per group goes to Taps (im2col would expand C·K
+// values per output for a handful of filters; measured 4 to 16 times
+// slower on such layers).
+func defaultAlgo[T Num](p *Params) Algo {
+	a := Choose(p)
+	if a == Im2col && isFloat[T]() && p.M/p.Group <= 4 && tapsOK(p) {
+		return Taps
+	}
+	return a
+}
+
+func isFloat[T Num]() bool {
 	var z T
-	if _, isInt := any(z).(int32); !isInt && winogradOK(p) {
+	_, isInt := any(z).(int32)
+	return !isInt
+}
+
+// Candidates lists the algorithms that can compute p for element type T,
+// the default (NewPlan's) first.
+func Candidates[T Num](p *Params) []Algo {
+	out := []Algo{defaultAlgo[T](p)}
+	if isFloat[T]() && winogradOK(p) {
 		out = append(out, Winograd)
 		if winograd43OK(p) {
 			out = append(out, Winograd43)
+		}
+	}
+	if isFloat[T]() && out[0] != Depthwise && out[0] != Pointwise && tapsOK(p) {
+		if out[0] == Taps {
+			out = append(out, Im2col)
+		} else {
+			out = append(out, Taps)
 		}
 	}
 	return out
@@ -154,8 +191,11 @@ func (pl *Plan[T]) WithAlgo(a Algo) *Plan[T] {
 			a = Direct
 		}
 	case Winograd, Winograd43:
-		var z T
-		if _, isInt := any(z).(int32); isInt || !winogradOK(&pl.P) {
+		if !isFloat[T]() || !winogradOK(&pl.P) {
+			a = Direct
+		}
+	case Taps:
+		if !isFloat[T]() || !tapsOK(&pl.P) {
 			a = Direct
 		}
 	}
@@ -163,34 +203,60 @@ func (pl *Plan[T]) WithAlgo(a Algo) *Plan[T] {
 	return &q
 }
 
-// PackWeights returns the weights [M, C/Group, Kernel...] in the form Run
-// consumes for pl's algorithm: the Winograd transform, or w itself. Callers
-// with constant weights pack once and call RunPacked.
-func (pl *Plan[T]) PackWeights(w []T) ([]T, error) {
+// Weights holds a convolution's weights prepared for one algorithm of a
+// Plan (see PackWeights): for float32 GEMM algorithms (pointwise, im2col)
+// each group's [M/Group, C/Group·K] matrix packed once in the GEMM's panel
+// layout, for Winograd the transformed weights, else the weights as given.
+// It is read-only: one Weights may serve concurrent runs.
+type Weights[T Num] struct {
+	algo Algo
+	m, n int // the problem's M and C/Group·K, to check the plan
+	// w is [M, C/Group, Kernel...] as given, or the Winograd transform.
+	w []T
+	// pa holds group g's weights packed for the GEMM (float32 pointwise
+	// and im2col only).
+	pa []*gemm.PackedA
+}
+
+// Algo returns the algorithm the weights are prepared for.
+func (w *Weights[T]) Algo() Algo { return w.algo }
+
+// PackWeights prepares the weights [M, C/Group, Kernel...] for pl's
+// algorithm. Callers with constant weights pack once and call RunPacked
+// (or RunEpilogue) with the result for every input.
+func (pl *Plan[T]) PackWeights(w []T) (*Weights[T], error) {
 	p := &pl.P
 	if len(w) != p.M*pl.ck {
 		return nil, fmt.Errorf("conv: %d weights do not fit %+v", len(w), *p)
 	}
+	pw := &Weights[T]{algo: pl.Algo, m: p.M, n: pl.ck, w: w}
 	switch wv := any(w).(type) {
 	case []float32:
 		switch pl.Algo {
 		case Winograd:
-			return any(WinogradWeights(wv, p.M, p.C)).([]T), nil
+			pw.w = any(WinogradWeights(wv, p.M, p.C)).([]T)
 		case Winograd43:
-			return any(Winograd43Weights(wv, p.M, p.C)).([]T), nil
+			pw.w = any(Winograd43Weights(wv, p.M, p.C)).([]T)
+		case Pointwise, Im2col:
+			pw.pa = make([]*gemm.PackedA, p.Group)
+			for g := range pw.pa {
+				pw.pa[g] = gemm.PackA(false, pl.mg, pl.ck, 1, wv[g*pl.mg*pl.ck:], pl.ck)
+			}
 		}
+		return pw, nil
 	case []float64:
 		switch pl.Algo {
 		case Winograd:
-			return any(WinogradWeights(wv, p.M, p.C)).([]T), nil
+			pw.w = any(WinogradWeights(wv, p.M, p.C)).([]T)
 		case Winograd43:
-			return any(Winograd43Weights(wv, p.M, p.C)).([]T), nil
+			pw.w = any(Winograd43Weights(wv, p.M, p.C)).([]T)
 		}
+		return pw, nil
 	}
-	if pl.Algo != Winograd && pl.Algo != Winograd43 {
-		return w, nil
+	if pl.Algo == Winograd || pl.Algo == Winograd43 {
+		return nil, fmt.Errorf("conv: no Winograd for %T", w)
 	}
-	return nil, fmt.Errorf("conv: no Winograd for %T", w)
+	return pw, nil
 }
 
 // Run computes y = conv(x, w) + bias. bias may be nil. It checks the slice
@@ -204,8 +270,40 @@ func (pl *Plan[T]) Run(x, w, bias, y []T, threads int) error {
 }
 
 // RunPacked is Run with weights from PackWeights.
-func (pl *Plan[T]) RunPacked(x, w, bias, y []T, threads int) error {
+func (pl *Plan[T]) RunPacked(x []T, w *Weights[T], bias, y []T, threads int) error {
+	return pl.run(x, w, bias, nil, y, threads)
+}
+
+// FusesEpilogue reports whether RunEpilogue computes pl's convolution: a
+// float32 pointwise or im2col plan, which applies the epilogue to each
+// tile of the output as the GEMM finishes it, or a Taps plan, which
+// applies it to each chunk of outputs.
+func (pl *Plan[T]) FusesEpilogue() bool {
+	var z T
+	_, is32 := any(z).(float32)
+	return is32 && (pl.Algo == Pointwise || pl.Algo == Im2col || pl.Algo == Taps)
+}
+
+// RunEpilogue computes y = Act(conv(x, w) + bias + residual), where ep
+// gives the activation and the residual: ep.Residual, when not nil, has
+// y's layout and length and must not overlap y; ep.Bias and ep.LdResidual
+// must be left zero. It requires FusesEpilogue.
+func (pl *Plan[T]) RunEpilogue(x []T, w *Weights[T], bias []T, ep gemm.Epilogue, y []T, threads int) error {
+	if !pl.FusesEpilogue() {
+		return fmt.Errorf("conv: %v %T does not fuse an epilogue", pl.Algo, x)
+	}
+	if ep.Bias != nil || ep.LdResidual != 0 || (ep.Residual != nil && len(ep.Residual) != len(y)) || ep.Act > gemm.ActTanh {
+		return fmt.Errorf("conv: bad epilogue: bias %d, residual %d (ld %d) for %d outputs, activation %v",
+			len(ep.Bias), len(ep.Residual), ep.LdResidual, len(y), ep.Act)
+	}
+	return pl.run(x, w, bias, &ep, y, threads)
+}
+
+func (pl *Plan[T]) run(x []T, w *Weights[T], bias []T, ep *gemm.Epilogue, y []T, threads int) error {
 	p := &pl.P
+	if w == nil || w.algo != pl.Algo || w.m != p.M || w.n != pl.ck {
+		return fmt.Errorf("conv: weights are not prepared for this %v plan of %+v", pl.Algo, *p)
+	}
 	wantW := p.M * pl.ck
 	switch pl.Algo {
 	case Winograd:
@@ -213,26 +311,32 @@ func (pl *Plan[T]) RunPacked(x, w, bias, y []T, threads int) error {
 	case Winograd43:
 		wantW = 36 * p.M * p.C
 	}
-	if len(x) != p.N*p.C*pl.in || len(w) != wantW || len(y) != p.N*p.M*pl.out || (bias != nil && len(bias) != p.M) {
-		return fmt.Errorf("conv: buffer sizes x %d, w %d, b %d, y %d do not fit %+v", len(x), len(w), len(bias), len(y), *p)
+	if len(x) != p.N*p.C*pl.in || len(w.w) != wantW || len(y) != p.N*p.M*pl.out || (bias != nil && len(bias) != p.M) {
+		return fmt.Errorf("conv: buffer sizes x %d, w %d, b %d, y %d do not fit %+v", len(x), len(w.w), len(bias), len(y), *p)
 	}
 	if len(y) == 0 {
 		return nil // an empty batch (no regions of interest, say): nothing to do
 	}
 	threads = Threads(threads)
+	if w.pa != nil {
+		pl.runPacked32(any(x).([]float32), w.pa, any(bias).([]float32), ep, any(y).([]float32), threads)
+		return nil
+	}
 	switch pl.Algo {
 	case Winograd:
-		pl.runWinograd(x, w, bias, y, threads)
+		pl.runWinograd(x, w.w, bias, y, threads)
 	case Winograd43:
-		pl.runWinograd43(x, w, bias, y, threads)
+		pl.runWinograd43(x, w.w, bias, y, threads)
 	case Pointwise:
-		pl.runGEMM(x, w, bias, y, threads, false)
+		pl.runGEMM(x, w.w, bias, y, threads, false)
 	case Im2col:
-		pl.runGEMM(x, w, bias, y, threads, true)
+		pl.runGEMM(x, w.w, bias, y, threads, true)
 	case Depthwise:
-		pl.runDepthwise(x, w, bias, y, threads)
+		pl.runDepthwise(x, w.w, bias, y, threads)
+	case Taps:
+		pl.runTaps(x, w.w, bias, ep, y, threads)
 	default:
-		Reference(p, x, w, bias, y)
+		Reference(p, x, w.w, bias, y)
 	}
 	return nil
 }

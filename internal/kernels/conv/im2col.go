@@ -162,3 +162,158 @@ func im2colND[T Num](p *Params, x []T, cg, o0, nt int, col []T) {
 		}
 	}
 }
+
+// im2colFill packs the input patches of one image and group straight into
+// the GEMM's B panels (a gemm.FillB): the column matrix of im2col is never
+// stored whole. Convolutions of one to three spatial axes are handled as
+// three-axis ones.
+type im2colFill struct {
+	in, out, s, pad [3]int
+	// rows holds, for each row c·K+κ of the column matrix, where kernel
+	// tap κ of channel c reads relative to a patch's corner.
+	rows []fillRow
+	// x holds the group's input channels of one image; o0 is the output
+	// position of the product's column 0.
+	x  []float32
+	o0 int
+	// segs is the scratch list of runs of one fill call.
+	segs []fillSeg
+}
+
+// fillRow is one row of the column matrix: the tap's offsets along the
+// three axes (dilated) and its offset in x (channel and taps).
+type fillRow struct{ dz, dy, dx, off int }
+
+// fillSeg is a run of n output positions that lie in one B panel and one
+// output row, whose patch corner is input (z0, y0, x0) at offset base in a
+// channel (possibly outside the input: padding). Row p of the block is
+// written at off + p·pw. zero marks the padding of the last panel.
+type fillSeg struct {
+	off, pw, n int
+	z0, y0, x0 int
+	base       int
+	zero       bool
+}
+
+func newIm2colFill(p *Params, cg int) *im2colFill {
+	f := &im2colFill{}
+	var k, d [3]int
+	r := len(p.In)
+	for a := 0; a < 3; a++ {
+		f.in[a], k[a], f.out[a], f.s[a], d[a] = 1, 1, 1, 1, 1
+	}
+	for a := 0; a < r; a++ {
+		b := 3 - r + a
+		f.in[b], k[b], f.out[b] = p.In[a], p.Kernel[a], p.Out[a]
+		f.s[b], d[b] = p.Strides[a], p.Dilations[a]
+	}
+	for a := 0; a < r; a++ {
+		f.pad[3-r+a] = p.Pads[a]
+	}
+	vol := f.in[0] * f.in[1] * f.in[2]
+	f.rows = make([]fillRow, 0, cg*k[0]*k[1]*k[2])
+	for c := 0; c < cg; c++ {
+		for kz := 0; kz < k[0]; kz++ {
+			for ky := 0; ky < k[1]; ky++ {
+				for kx := 0; kx < k[2]; kx++ {
+					dz, dy, dx := kz*d[0], ky*d[1], kx*d[2]
+					f.rows = append(f.rows, fillRow{dz, dy, dx, c*vol + (dz*f.in[1]+dy)*f.in[2] + dx})
+				}
+			}
+		}
+	}
+	return f
+}
+
+// fill is the gemm.FillB of the column matrix: row c·K+κ, column j holds
+// the input value kernel tap κ of channel c reads for output position
+// o0+j, or 0 where the tap falls in the padding. It goes run by run, each
+// run down the rows of the block, so that the panels are written in order.
+func (f *im2colFill) fill(dst []float32, pc, kb, j0, nb, nr, lastW int) {
+	oh, ow := f.out[1], f.out[2]
+	id, ih, iw := f.in[0], f.in[1], f.in[2]
+	sd, sh, sw := f.s[0], f.s[1], f.s[2]
+	segs := f.segs[:0]
+	lastQ := (nb - 1) / nr
+	pos := f.o0 + j0
+	oz, oy, ox := pos/(oh*ow), (pos/ow)%oh, pos%ow
+	for j := 0; j < nb; {
+		q, within := j/nr, j%nr
+		pw := nr
+		if q == lastQ {
+			pw = lastW
+		}
+		n := min(nr-within, nb-j, ow-ox)
+		z0, y0, x0 := oz*sd-f.pad[0], oy*sh-f.pad[1], ox*sw-f.pad[2]
+		segs = append(segs, fillSeg{off: q*nr*kb + within, pw: pw, n: n, z0: z0, y0: y0, x0: x0, base: (z0*ih+y0)*iw + x0})
+		j += n
+		ox += n
+		if ox == ow {
+			ox = 0
+			oy++
+			if oy == oh {
+				oy = 0
+				oz++
+			}
+		}
+	}
+	if v := nb - lastQ*nr; v < lastW {
+		segs = append(segs, fillSeg{off: lastQ*nr*kb + v, pw: lastW, n: lastW - v, zero: true})
+	}
+	f.segs = segs
+	rows := f.rows[pc : pc+kb]
+	x := f.x
+	for i := range segs {
+		sg := &segs[i]
+		n, pw := sg.n, sg.pw
+		d := dst[sg.off : sg.off+(kb-1)*pw+n]
+		if sg.zero {
+			for p := range rows {
+				clear(d[p*pw : p*pw+n])
+			}
+			continue
+		}
+		span := (n - 1) * sw
+		for p := range rows {
+			rw := &rows[p]
+			dp := d[p*pw : p*pw+n]
+			z, y, xx := sg.z0+rw.dz, sg.y0+rw.dy, sg.x0+rw.dx
+			if uint(z) >= uint(id) || uint(y) >= uint(ih) {
+				clear(dp)
+				continue
+			}
+			if xx >= 0 && xx+span < iw {
+				src := x[sg.base+rw.off:]
+				switch {
+				case sw == 1 && n == 16:
+					*(*[16]float32)(dp) = *(*[16]float32)(src)
+				case sw == 1:
+					copy(dp, src[:n])
+				case sw == 2 && n == 16:
+					s := (*[31]float32)(src)
+					dd := (*[16]float32)(dp)
+					dd[0], dd[1], dd[2], dd[3] = s[0], s[2], s[4], s[6]
+					dd[4], dd[5], dd[6], dd[7] = s[8], s[10], s[12], s[14]
+					dd[8], dd[9], dd[10], dd[11] = s[16], s[18], s[20], s[22]
+					dd[12], dd[13], dd[14], dd[15] = s[24], s[26], s[28], s[30]
+				default:
+					src = src[:span+1]
+					for i := range dp {
+						dp[i] = src[i*sw]
+					}
+				}
+				continue
+			}
+			// The run crosses the left or right padding.
+			row := x[sg.base+rw.off-xx:]
+			row = row[:iw]
+			for i := range dp {
+				if xi := xx + i*sw; xi >= 0 && xi < iw {
+					dp[i] = row[xi]
+				} else {
+					dp[i] = 0
+				}
+			}
+		}
+	}
+}

@@ -176,7 +176,7 @@ func recordTune(dir, key, algo string) string {
 
 // ParseAlgo is the inverse of Algo.String.
 func ParseAlgo(s string) (Algo, bool) {
-	for a := Pointwise; a <= Winograd43; a++ {
+	for a := Pointwise; a <= Taps; a++ {
 		if a.String() == s {
 			return a, true
 		}

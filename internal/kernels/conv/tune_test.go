@@ -7,7 +7,8 @@ import (
 	"testing"
 )
 
-// tuneParams is a 3×3 stride-1 layer: im2col and both Winograd forms apply.
+// tuneParams is a 3×3 stride-1 layer: im2col, both Winograd forms and
+// taps apply.
 var tuneParams = Params{N: 1, C: 8, M: 8, Group: 1, In: []int{10, 10}, Kernel: []int{3, 3}, Out: []int{10, 10},
 	Strides: []int{1, 1}, Dilations: []int{1, 1}, Pads: []int{1, 1}}
 
@@ -81,7 +82,7 @@ func TestTuneCorruptCacheIgnored(t *testing.T) {
 			t.Fatal(err)
 		}
 		a := Tune(pl, nil, dir).Algo
-		if a != Im2col && a != Winograd && a != Winograd43 {
+		if a != Im2col && a != Winograd && a != Winograd43 && a != Taps {
 			t.Fatalf("%q: chose %v", content, a)
 		}
 		// The file is rewritten whole and valid.
