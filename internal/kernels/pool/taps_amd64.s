@@ -274,6 +274,822 @@ sumTaps1_next:
 	VZEROUPPER
 	RET
 
+// func maxTaps1k2(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
+// Requires: AVX, AVX2
+TEXT ·maxTaps1k2(SB), NOSPLIT, $0-104
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         offs+16(FP), DX
+	MOVQ         (DX), BX
+	SHLQ         $0x02, BX
+	MOVQ         8(DX), DX
+	SHLQ         $0x02, DX
+	MOVQ         planes+80(FP), SI
+	MOVQ         tail+40(FP), DI
+	ADDQ         back+48(FP), DI
+	VMOVQ        DI, X10
+	VPBROADCASTD X10, Y10
+	VPCMPGTD     poolIota<>+0(SB), Y10, Y10
+
+maxTaps1k2_plane:
+	MOVQ AX, DI
+	MOVQ CX, R8
+	MOVQ m+56(FP), R9
+
+maxTaps1k2_row:
+	MOVQ DI, R10
+	MOVQ R8, R11
+	MOVQ nfull+32(FP), R12
+
+maxTaps1k2_wide:
+	CMPQ    R12, $0x00000020
+	JL      maxTaps1k2_narrow
+	VMOVUPS (R11)(BX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y3
+	VMOVAPS Y1, Y2
+	VMOVUPS 32(R11)(BX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y5
+	VMOVAPS Y1, Y4
+	VMOVUPS 64(R11)(BX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y7
+	VMOVAPS Y1, Y6
+	VMOVUPS 96(R11)(BX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y9
+	VMOVAPS Y1, Y8
+	VMOVUPS (R11)(DX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y3, Y3
+	VMAXPS  Y1, Y2, Y2
+	VMOVUPS 32(R11)(DX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y5, Y5
+	VMAXPS  Y1, Y4, Y4
+	VMOVUPS 64(R11)(DX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y7, Y7
+	VMAXPS  Y1, Y6, Y6
+	VMOVUPS 96(R11)(DX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y9, Y9
+	VMAXPS  Y1, Y8, Y8
+	VORPS   Y3, Y2, Y2
+	VMOVUPS Y2, (R10)
+	VORPS   Y5, Y4, Y4
+	VMOVUPS Y4, 32(R10)
+	VORPS   Y7, Y6, Y6
+	VMOVUPS Y6, 64(R10)
+	VORPS   Y9, Y8, Y8
+	VMOVUPS Y8, 96(R10)
+	ADDQ    $0x00000080, R10
+	ADDQ    $0x00000080, R11
+	SUBQ    $0x00000020, R12
+	JMP     maxTaps1k2_wide
+
+maxTaps1k2_narrow:
+	CMPQ    R12, $0x00000008
+	JL      maxTaps1k2_tail
+	VMOVUPS (R11)(BX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y3
+	VMOVAPS Y1, Y2
+	VMOVUPS (R11)(DX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y3, Y3
+	VMAXPS  Y1, Y2, Y2
+	VORPS   Y3, Y2, Y2
+	VMOVUPS Y2, (R10)
+	ADDQ    $0x00000020, R10
+	ADDQ    $0x00000020, R11
+	SUBQ    $0x00000008, R12
+	JMP     maxTaps1k2_narrow
+
+maxTaps1k2_tail:
+	CMPQ       tail+40(FP), $0x00
+	JE         maxTaps1k2_next
+	MOVQ       back+48(FP), R12
+	SHLQ       $0x02, R12
+	SUBQ       R12, R10
+	SUBQ       R12, R11
+	VMASKMOVPS (R11)(BX*1), Y10, Y1
+	VCMPPS     $0x03, Y1, Y1, Y3
+	VMOVAPS    Y1, Y2
+	VMASKMOVPS (R11)(DX*1), Y10, Y1
+	VCMPPS     $0x03, Y1, Y1, Y0
+	VORPS      Y0, Y3, Y3
+	VMAXPS     Y1, Y2, Y2
+	VORPS      Y3, Y2, Y2
+	MOVQ       tail+40(FP), R12
+	ADDQ       back+48(FP), R12
+	CMPQ       R12, $0x08
+	JE         maxTaps1k2_full
+	VMASKMOVPS Y2, Y10, (R10)
+	JMP        maxTaps1k2_next
+
+maxTaps1k2_full:
+	VMOVUPS Y2, (R10)
+
+maxTaps1k2_next:
+	ADDQ dstStride+64(FP), DI
+	ADDQ srcStride+72(FP), R8
+	DECQ R9
+	JNZ  maxTaps1k2_row
+	ADDQ dstPlane+88(FP), AX
+	ADDQ srcPlane+96(FP), CX
+	DECQ SI
+	JNZ  maxTaps1k2_plane
+	VZEROUPPER
+	RET
+
+// func sumTaps1k2(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
+// Requires: AVX, AVX2
+TEXT ·sumTaps1k2(SB), NOSPLIT, $0-104
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         offs+16(FP), DX
+	MOVQ         (DX), BX
+	SHLQ         $0x02, BX
+	MOVQ         8(DX), DX
+	SHLQ         $0x02, DX
+	MOVQ         planes+80(FP), SI
+	MOVQ         tail+40(FP), DI
+	ADDQ         back+48(FP), DI
+	VMOVQ        DI, X5
+	VPBROADCASTD X5, Y5
+	VPCMPGTD     poolIota<>+0(SB), Y5, Y5
+
+sumTaps1k2_plane:
+	MOVQ AX, DI
+	MOVQ CX, R8
+	MOVQ m+56(FP), R9
+
+sumTaps1k2_row:
+	MOVQ DI, R10
+	MOVQ R8, R11
+	MOVQ nfull+32(FP), R12
+
+sumTaps1k2_wide:
+	CMPQ    R12, $0x00000020
+	JL      sumTaps1k2_narrow
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VMOVUPS (R11)(BX*1), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS 32(R11)(BX*1), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS 64(R11)(BX*1), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS 96(R11)(BX*1), Y0
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS (R11)(DX*1), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS 32(R11)(DX*1), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS 64(R11)(DX*1), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS 96(R11)(DX*1), Y0
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS Y1, (R10)
+	VMOVUPS Y2, 32(R10)
+	VMOVUPS Y3, 64(R10)
+	VMOVUPS Y4, 96(R10)
+	ADDQ    $0x00000080, R10
+	ADDQ    $0x00000080, R11
+	SUBQ    $0x00000020, R12
+	JMP     sumTaps1k2_wide
+
+sumTaps1k2_narrow:
+	CMPQ    R12, $0x00000008
+	JL      sumTaps1k2_tail
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (R11)(BX*1), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS (R11)(DX*1), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, (R10)
+	ADDQ    $0x00000020, R10
+	ADDQ    $0x00000020, R11
+	SUBQ    $0x00000008, R12
+	JMP     sumTaps1k2_narrow
+
+sumTaps1k2_tail:
+	CMPQ       tail+40(FP), $0x00
+	JE         sumTaps1k2_next
+	MOVQ       back+48(FP), R12
+	SHLQ       $0x02, R12
+	SUBQ       R12, R10
+	SUBQ       R12, R11
+	VXORPS     Y1, Y1, Y1
+	VMASKMOVPS (R11)(BX*1), Y5, Y0
+	VADDPS     Y0, Y1, Y1
+	VMASKMOVPS (R11)(DX*1), Y5, Y0
+	VADDPS     Y0, Y1, Y1
+	MOVQ       tail+40(FP), R12
+	ADDQ       back+48(FP), R12
+	CMPQ       R12, $0x08
+	JE         sumTaps1k2_full
+	VMASKMOVPS Y1, Y5, (R10)
+	JMP        sumTaps1k2_next
+
+sumTaps1k2_full:
+	VMOVUPS Y1, (R10)
+
+sumTaps1k2_next:
+	ADDQ dstStride+64(FP), DI
+	ADDQ srcStride+72(FP), R8
+	DECQ R9
+	JNZ  sumTaps1k2_row
+	ADDQ dstPlane+88(FP), AX
+	ADDQ srcPlane+96(FP), CX
+	DECQ SI
+	JNZ  sumTaps1k2_plane
+	VZEROUPPER
+	RET
+
+// func maxTaps1k3(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
+// Requires: AVX, AVX2
+TEXT ·maxTaps1k3(SB), NOSPLIT, $0-104
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         offs+16(FP), DX
+	MOVQ         (DX), BX
+	SHLQ         $0x02, BX
+	MOVQ         8(DX), SI
+	SHLQ         $0x02, SI
+	MOVQ         16(DX), DX
+	SHLQ         $0x02, DX
+	MOVQ         planes+80(FP), DI
+	MOVQ         tail+40(FP), R8
+	ADDQ         back+48(FP), R8
+	VMOVQ        R8, X10
+	VPBROADCASTD X10, Y10
+	VPCMPGTD     poolIota<>+0(SB), Y10, Y10
+
+maxTaps1k3_plane:
+	MOVQ AX, R8
+	MOVQ CX, R9
+	MOVQ m+56(FP), R10
+
+maxTaps1k3_row:
+	MOVQ R8, R11
+	MOVQ R9, R12
+	MOVQ nfull+32(FP), R13
+
+maxTaps1k3_wide:
+	CMPQ    R13, $0x00000020
+	JL      maxTaps1k3_narrow
+	VMOVUPS (R12)(BX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y3
+	VMOVAPS Y1, Y2
+	VMOVUPS 32(R12)(BX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y5
+	VMOVAPS Y1, Y4
+	VMOVUPS 64(R12)(BX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y7
+	VMOVAPS Y1, Y6
+	VMOVUPS 96(R12)(BX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y9
+	VMOVAPS Y1, Y8
+	VMOVUPS (R12)(SI*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y3, Y3
+	VMAXPS  Y1, Y2, Y2
+	VMOVUPS 32(R12)(SI*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y5, Y5
+	VMAXPS  Y1, Y4, Y4
+	VMOVUPS 64(R12)(SI*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y7, Y7
+	VMAXPS  Y1, Y6, Y6
+	VMOVUPS 96(R12)(SI*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y9, Y9
+	VMAXPS  Y1, Y8, Y8
+	VMOVUPS (R12)(DX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y3, Y3
+	VMAXPS  Y1, Y2, Y2
+	VMOVUPS 32(R12)(DX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y5, Y5
+	VMAXPS  Y1, Y4, Y4
+	VMOVUPS 64(R12)(DX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y7, Y7
+	VMAXPS  Y1, Y6, Y6
+	VMOVUPS 96(R12)(DX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y9, Y9
+	VMAXPS  Y1, Y8, Y8
+	VORPS   Y3, Y2, Y2
+	VMOVUPS Y2, (R11)
+	VORPS   Y5, Y4, Y4
+	VMOVUPS Y4, 32(R11)
+	VORPS   Y7, Y6, Y6
+	VMOVUPS Y6, 64(R11)
+	VORPS   Y9, Y8, Y8
+	VMOVUPS Y8, 96(R11)
+	ADDQ    $0x00000080, R11
+	ADDQ    $0x00000080, R12
+	SUBQ    $0x00000020, R13
+	JMP     maxTaps1k3_wide
+
+maxTaps1k3_narrow:
+	CMPQ    R13, $0x00000008
+	JL      maxTaps1k3_tail
+	VMOVUPS (R12)(BX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y3
+	VMOVAPS Y1, Y2
+	VMOVUPS (R12)(SI*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y3, Y3
+	VMAXPS  Y1, Y2, Y2
+	VMOVUPS (R12)(DX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y3, Y3
+	VMAXPS  Y1, Y2, Y2
+	VORPS   Y3, Y2, Y2
+	VMOVUPS Y2, (R11)
+	ADDQ    $0x00000020, R11
+	ADDQ    $0x00000020, R12
+	SUBQ    $0x00000008, R13
+	JMP     maxTaps1k3_narrow
+
+maxTaps1k3_tail:
+	CMPQ       tail+40(FP), $0x00
+	JE         maxTaps1k3_next
+	MOVQ       back+48(FP), R13
+	SHLQ       $0x02, R13
+	SUBQ       R13, R11
+	SUBQ       R13, R12
+	VMASKMOVPS (R12)(BX*1), Y10, Y1
+	VCMPPS     $0x03, Y1, Y1, Y3
+	VMOVAPS    Y1, Y2
+	VMASKMOVPS (R12)(SI*1), Y10, Y1
+	VCMPPS     $0x03, Y1, Y1, Y0
+	VORPS      Y0, Y3, Y3
+	VMAXPS     Y1, Y2, Y2
+	VMASKMOVPS (R12)(DX*1), Y10, Y1
+	VCMPPS     $0x03, Y1, Y1, Y0
+	VORPS      Y0, Y3, Y3
+	VMAXPS     Y1, Y2, Y2
+	VORPS      Y3, Y2, Y2
+	MOVQ       tail+40(FP), R13
+	ADDQ       back+48(FP), R13
+	CMPQ       R13, $0x08
+	JE         maxTaps1k3_full
+	VMASKMOVPS Y2, Y10, (R11)
+	JMP        maxTaps1k3_next
+
+maxTaps1k3_full:
+	VMOVUPS Y2, (R11)
+
+maxTaps1k3_next:
+	ADDQ dstStride+64(FP), R8
+	ADDQ srcStride+72(FP), R9
+	DECQ R10
+	JNZ  maxTaps1k3_row
+	ADDQ dstPlane+88(FP), AX
+	ADDQ srcPlane+96(FP), CX
+	DECQ DI
+	JNZ  maxTaps1k3_plane
+	VZEROUPPER
+	RET
+
+// func sumTaps1k3(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
+// Requires: AVX, AVX2
+TEXT ·sumTaps1k3(SB), NOSPLIT, $0-104
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         offs+16(FP), DX
+	MOVQ         (DX), BX
+	SHLQ         $0x02, BX
+	MOVQ         8(DX), SI
+	SHLQ         $0x02, SI
+	MOVQ         16(DX), DX
+	SHLQ         $0x02, DX
+	MOVQ         planes+80(FP), DI
+	MOVQ         tail+40(FP), R8
+	ADDQ         back+48(FP), R8
+	VMOVQ        R8, X5
+	VPBROADCASTD X5, Y5
+	VPCMPGTD     poolIota<>+0(SB), Y5, Y5
+
+sumTaps1k3_plane:
+	MOVQ AX, R8
+	MOVQ CX, R9
+	MOVQ m+56(FP), R10
+
+sumTaps1k3_row:
+	MOVQ R8, R11
+	MOVQ R9, R12
+	MOVQ nfull+32(FP), R13
+
+sumTaps1k3_wide:
+	CMPQ    R13, $0x00000020
+	JL      sumTaps1k3_narrow
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VMOVUPS (R12)(BX*1), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS 32(R12)(BX*1), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS 64(R12)(BX*1), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS 96(R12)(BX*1), Y0
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS (R12)(SI*1), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS 32(R12)(SI*1), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS 64(R12)(SI*1), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS 96(R12)(SI*1), Y0
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS (R12)(DX*1), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS 32(R12)(DX*1), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS 64(R12)(DX*1), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS 96(R12)(DX*1), Y0
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS Y1, (R11)
+	VMOVUPS Y2, 32(R11)
+	VMOVUPS Y3, 64(R11)
+	VMOVUPS Y4, 96(R11)
+	ADDQ    $0x00000080, R11
+	ADDQ    $0x00000080, R12
+	SUBQ    $0x00000020, R13
+	JMP     sumTaps1k3_wide
+
+sumTaps1k3_narrow:
+	CMPQ    R13, $0x00000008
+	JL      sumTaps1k3_tail
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (R12)(BX*1), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS (R12)(SI*1), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS (R12)(DX*1), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, (R11)
+	ADDQ    $0x00000020, R11
+	ADDQ    $0x00000020, R12
+	SUBQ    $0x00000008, R13
+	JMP     sumTaps1k3_narrow
+
+sumTaps1k3_tail:
+	CMPQ       tail+40(FP), $0x00
+	JE         sumTaps1k3_next
+	MOVQ       back+48(FP), R13
+	SHLQ       $0x02, R13
+	SUBQ       R13, R11
+	SUBQ       R13, R12
+	VXORPS     Y1, Y1, Y1
+	VMASKMOVPS (R12)(BX*1), Y5, Y0
+	VADDPS     Y0, Y1, Y1
+	VMASKMOVPS (R12)(SI*1), Y5, Y0
+	VADDPS     Y0, Y1, Y1
+	VMASKMOVPS (R12)(DX*1), Y5, Y0
+	VADDPS     Y0, Y1, Y1
+	MOVQ       tail+40(FP), R13
+	ADDQ       back+48(FP), R13
+	CMPQ       R13, $0x08
+	JE         sumTaps1k3_full
+	VMASKMOVPS Y1, Y5, (R11)
+	JMP        sumTaps1k3_next
+
+sumTaps1k3_full:
+	VMOVUPS Y1, (R11)
+
+sumTaps1k3_next:
+	ADDQ dstStride+64(FP), R8
+	ADDQ srcStride+72(FP), R9
+	DECQ R10
+	JNZ  sumTaps1k3_row
+	ADDQ dstPlane+88(FP), AX
+	ADDQ srcPlane+96(FP), CX
+	DECQ DI
+	JNZ  sumTaps1k3_plane
+	VZEROUPPER
+	RET
+
+// func maxTaps1k4(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
+// Requires: AVX, AVX2
+TEXT ·maxTaps1k4(SB), NOSPLIT, $0-104
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         offs+16(FP), DX
+	MOVQ         (DX), BX
+	SHLQ         $0x02, BX
+	MOVQ         8(DX), SI
+	SHLQ         $0x02, SI
+	MOVQ         16(DX), DI
+	SHLQ         $0x02, DI
+	MOVQ         24(DX), DX
+	SHLQ         $0x02, DX
+	MOVQ         planes+80(FP), R8
+	MOVQ         tail+40(FP), R9
+	ADDQ         back+48(FP), R9
+	VMOVQ        R9, X10
+	VPBROADCASTD X10, Y10
+	VPCMPGTD     poolIota<>+0(SB), Y10, Y10
+
+maxTaps1k4_plane:
+	MOVQ AX, R9
+	MOVQ CX, R10
+	MOVQ m+56(FP), R11
+
+maxTaps1k4_row:
+	MOVQ R9, R12
+	MOVQ R10, R13
+	MOVQ nfull+32(FP), R14
+
+maxTaps1k4_wide:
+	CMPQ    R14, $0x00000020
+	JL      maxTaps1k4_narrow
+	VMOVUPS (R13)(BX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y3
+	VMOVAPS Y1, Y2
+	VMOVUPS 32(R13)(BX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y5
+	VMOVAPS Y1, Y4
+	VMOVUPS 64(R13)(BX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y7
+	VMOVAPS Y1, Y6
+	VMOVUPS 96(R13)(BX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y9
+	VMOVAPS Y1, Y8
+	VMOVUPS (R13)(SI*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y3, Y3
+	VMAXPS  Y1, Y2, Y2
+	VMOVUPS 32(R13)(SI*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y5, Y5
+	VMAXPS  Y1, Y4, Y4
+	VMOVUPS 64(R13)(SI*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y7, Y7
+	VMAXPS  Y1, Y6, Y6
+	VMOVUPS 96(R13)(SI*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y9, Y9
+	VMAXPS  Y1, Y8, Y8
+	VMOVUPS (R13)(DI*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y3, Y3
+	VMAXPS  Y1, Y2, Y2
+	VMOVUPS 32(R13)(DI*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y5, Y5
+	VMAXPS  Y1, Y4, Y4
+	VMOVUPS 64(R13)(DI*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y7, Y7
+	VMAXPS  Y1, Y6, Y6
+	VMOVUPS 96(R13)(DI*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y9, Y9
+	VMAXPS  Y1, Y8, Y8
+	VMOVUPS (R13)(DX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y3, Y3
+	VMAXPS  Y1, Y2, Y2
+	VMOVUPS 32(R13)(DX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y5, Y5
+	VMAXPS  Y1, Y4, Y4
+	VMOVUPS 64(R13)(DX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y7, Y7
+	VMAXPS  Y1, Y6, Y6
+	VMOVUPS 96(R13)(DX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y9, Y9
+	VMAXPS  Y1, Y8, Y8
+	VORPS   Y3, Y2, Y2
+	VMOVUPS Y2, (R12)
+	VORPS   Y5, Y4, Y4
+	VMOVUPS Y4, 32(R12)
+	VORPS   Y7, Y6, Y6
+	VMOVUPS Y6, 64(R12)
+	VORPS   Y9, Y8, Y8
+	VMOVUPS Y8, 96(R12)
+	ADDQ    $0x00000080, R12
+	ADDQ    $0x00000080, R13
+	SUBQ    $0x00000020, R14
+	JMP     maxTaps1k4_wide
+
+maxTaps1k4_narrow:
+	CMPQ    R14, $0x00000008
+	JL      maxTaps1k4_tail
+	VMOVUPS (R13)(BX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y3
+	VMOVAPS Y1, Y2
+	VMOVUPS (R13)(SI*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y3, Y3
+	VMAXPS  Y1, Y2, Y2
+	VMOVUPS (R13)(DI*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y3, Y3
+	VMAXPS  Y1, Y2, Y2
+	VMOVUPS (R13)(DX*1), Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y3, Y3
+	VMAXPS  Y1, Y2, Y2
+	VORPS   Y3, Y2, Y2
+	VMOVUPS Y2, (R12)
+	ADDQ    $0x00000020, R12
+	ADDQ    $0x00000020, R13
+	SUBQ    $0x00000008, R14
+	JMP     maxTaps1k4_narrow
+
+maxTaps1k4_tail:
+	CMPQ       tail+40(FP), $0x00
+	JE         maxTaps1k4_next
+	MOVQ       back+48(FP), R14
+	SHLQ       $0x02, R14
+	SUBQ       R14, R12
+	SUBQ       R14, R13
+	VMASKMOVPS (R13)(BX*1), Y10, Y1
+	VCMPPS     $0x03, Y1, Y1, Y3
+	VMOVAPS    Y1, Y2
+	VMASKMOVPS (R13)(SI*1), Y10, Y1
+	VCMPPS     $0x03, Y1, Y1, Y0
+	VORPS      Y0, Y3, Y3
+	VMAXPS     Y1, Y2, Y2
+	VMASKMOVPS (R13)(DI*1), Y10, Y1
+	VCMPPS     $0x03, Y1, Y1, Y0
+	VORPS      Y0, Y3, Y3
+	VMAXPS     Y1, Y2, Y2
+	VMASKMOVPS (R13)(DX*1), Y10, Y1
+	VCMPPS     $0x03, Y1, Y1, Y0
+	VORPS      Y0, Y3, Y3
+	VMAXPS     Y1, Y2, Y2
+	VORPS      Y3, Y2, Y2
+	MOVQ       tail+40(FP), R14
+	ADDQ       back+48(FP), R14
+	CMPQ       R14, $0x08
+	JE         maxTaps1k4_full
+	VMASKMOVPS Y2, Y10, (R12)
+	JMP        maxTaps1k4_next
+
+maxTaps1k4_full:
+	VMOVUPS Y2, (R12)
+
+maxTaps1k4_next:
+	ADDQ dstStride+64(FP), R9
+	ADDQ srcStride+72(FP), R10
+	DECQ R11
+	JNZ  maxTaps1k4_row
+	ADDQ dstPlane+88(FP), AX
+	ADDQ srcPlane+96(FP), CX
+	DECQ R8
+	JNZ  maxTaps1k4_plane
+	VZEROUPPER
+	RET
+
+// func sumTaps1k4(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
+// Requires: AVX, AVX2
+TEXT ·sumTaps1k4(SB), NOSPLIT, $0-104
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         offs+16(FP), DX
+	MOVQ         (DX), BX
+	SHLQ         $0x02, BX
+	MOVQ         8(DX), SI
+	SHLQ         $0x02, SI
+	MOVQ         16(DX), DI
+	SHLQ         $0x02, DI
+	MOVQ         24(DX), DX
+	SHLQ         $0x02, DX
+	MOVQ         planes+80(FP), R8
+	MOVQ         tail+40(FP), R9
+	ADDQ         back+48(FP), R9
+	VMOVQ        R9, X5
+	VPBROADCASTD X5, Y5
+	VPCMPGTD     poolIota<>+0(SB), Y5, Y5
+
+sumTaps1k4_plane:
+	MOVQ AX, R9
+	MOVQ CX, R10
+	MOVQ m+56(FP), R11
+
+sumTaps1k4_row:
+	MOVQ R9, R12
+	MOVQ R10, R13
+	MOVQ nfull+32(FP), R14
+
+sumTaps1k4_wide:
+	CMPQ    R14, $0x00000020
+	JL      sumTaps1k4_narrow
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VMOVUPS (R13)(BX*1), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS 32(R13)(BX*1), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS 64(R13)(BX*1), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS 96(R13)(BX*1), Y0
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS (R13)(SI*1), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS 32(R13)(SI*1), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS 64(R13)(SI*1), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS 96(R13)(SI*1), Y0
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS (R13)(DI*1), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS 32(R13)(DI*1), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS 64(R13)(DI*1), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS 96(R13)(DI*1), Y0
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS (R13)(DX*1), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS 32(R13)(DX*1), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS 64(R13)(DX*1), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS 96(R13)(DX*1), Y0
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS Y1, (R12)
+	VMOVUPS Y2, 32(R12)
+	VMOVUPS Y3, 64(R12)
+	VMOVUPS Y4, 96(R12)
+	ADDQ    $0x00000080, R12
+	ADDQ    $0x00000080, R13
+	SUBQ    $0x00000020, R14
+	JMP     sumTaps1k4_wide
+
+sumTaps1k4_narrow:
+	CMPQ    R14, $0x00000008
+	JL      sumTaps1k4_tail
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS (R13)(BX*1), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS (R13)(SI*1), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS (R13)(DI*1), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS (R13)(DX*1), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, (R12)
+	ADDQ    $0x00000020, R12
+	ADDQ    $0x00000020, R13
+	SUBQ    $0x00000008, R14
+	JMP     sumTaps1k4_narrow
+
+sumTaps1k4_tail:
+	CMPQ       tail+40(FP), $0x00
+	JE         sumTaps1k4_next
+	MOVQ       back+48(FP), R14
+	SHLQ       $0x02, R14
+	SUBQ       R14, R12
+	SUBQ       R14, R13
+	VXORPS     Y1, Y1, Y1
+	VMASKMOVPS (R13)(BX*1), Y5, Y0
+	VADDPS     Y0, Y1, Y1
+	VMASKMOVPS (R13)(SI*1), Y5, Y0
+	VADDPS     Y0, Y1, Y1
+	VMASKMOVPS (R13)(DI*1), Y5, Y0
+	VADDPS     Y0, Y1, Y1
+	VMASKMOVPS (R13)(DX*1), Y5, Y0
+	VADDPS     Y0, Y1, Y1
+	MOVQ       tail+40(FP), R14
+	ADDQ       back+48(FP), R14
+	CMPQ       R14, $0x08
+	JE         sumTaps1k4_full
+	VMASKMOVPS Y1, Y5, (R12)
+	JMP        sumTaps1k4_next
+
+sumTaps1k4_full:
+	VMOVUPS Y1, (R12)
+
+sumTaps1k4_next:
+	ADDQ dstStride+64(FP), R9
+	ADDQ srcStride+72(FP), R10
+	DECQ R11
+	JNZ  sumTaps1k4_row
+	ADDQ dstPlane+88(FP), AX
+	ADDQ srcPlane+96(FP), CX
+	DECQ R8
+	JNZ  sumTaps1k4_plane
+	VZEROUPPER
+	RET
+
 // func maxTaps2(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
 // Requires: AVX, AVX2
 TEXT ·maxTaps2(SB), NOSPLIT, $0-104
@@ -577,6 +1393,1044 @@ sumTaps2_next:
 	ADDQ srcPlane+96(FP), CX
 	DECQ BX
 	JNZ  sumTaps2_plane
+	VZEROUPPER
+	RET
+
+// func maxTaps2k2(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
+// Requires: AVX, AVX2
+TEXT ·maxTaps2k2(SB), NOSPLIT, $0-104
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         offs+16(FP), DX
+	MOVQ         (DX), BX
+	SHLQ         $0x02, BX
+	MOVQ         8(DX), DX
+	SHLQ         $0x02, DX
+	MOVQ         planes+80(FP), SI
+	MOVQ         tail+40(FP), DI
+	ADDQ         back+48(FP), DI
+	VMOVQ        DI, X12
+	VPBROADCASTD X12, Y12
+	VPCMPGTD     poolIota<>+0(SB), Y12, Y12
+	SHLQ         $0x01, DI
+	DECQ         DI
+	VMOVQ        DI, X10
+	VPBROADCASTD X10, Y10
+	VPCMPGTD     poolIota<>+0(SB), Y10, Y10
+	SUBQ         $0x08, DI
+	VMOVQ        DI, X11
+	VPBROADCASTD X11, Y11
+	VPCMPGTD     poolIota<>+0(SB), Y11, Y11
+
+maxTaps2k2_plane:
+	MOVQ AX, DI
+	MOVQ CX, R8
+	MOVQ m+56(FP), R9
+
+maxTaps2k2_row:
+	MOVQ DI, R10
+	MOVQ R8, R11
+	MOVQ nfull+32(FP), R12
+
+maxTaps2k2_wide:
+	CMPQ    R12, $0x00000020
+	JL      maxTaps2k2_narrow
+	VMOVUPS (R11)(BX*1), Y1
+	VSHUFPS $0x88, 32(R11)(BX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y3
+	VMOVAPS Y1, Y2
+	VMOVUPS 64(R11)(BX*1), Y1
+	VSHUFPS $0x88, 96(R11)(BX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y5
+	VMOVAPS Y1, Y4
+	VMOVUPS 128(R11)(BX*1), Y1
+	VSHUFPS $0x88, 160(R11)(BX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y7
+	VMOVAPS Y1, Y6
+	VMOVUPS 192(R11)(BX*1), Y1
+	VSHUFPS $0x88, 224(R11)(BX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y9
+	VMOVAPS Y1, Y8
+	VMOVUPS (R11)(DX*1), Y1
+	VSHUFPS $0x88, 32(R11)(DX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y3, Y3
+	VMAXPS  Y1, Y2, Y2
+	VMOVUPS 64(R11)(DX*1), Y1
+	VSHUFPS $0x88, 96(R11)(DX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y5, Y5
+	VMAXPS  Y1, Y4, Y4
+	VMOVUPS 128(R11)(DX*1), Y1
+	VSHUFPS $0x88, 160(R11)(DX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y7, Y7
+	VMAXPS  Y1, Y6, Y6
+	VMOVUPS 192(R11)(DX*1), Y1
+	VSHUFPS $0x88, 224(R11)(DX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y9, Y9
+	VMAXPS  Y1, Y8, Y8
+	VORPS   Y3, Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VMOVUPS Y2, (R10)
+	VORPS   Y5, Y4, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VMOVUPS Y4, 32(R10)
+	VORPS   Y7, Y6, Y6
+	VPERMPD $0xd8, Y6, Y6
+	VMOVUPS Y6, 64(R10)
+	VORPS   Y9, Y8, Y8
+	VPERMPD $0xd8, Y8, Y8
+	VMOVUPS Y8, 96(R10)
+	ADDQ    $0x00000080, R10
+	ADDQ    $0x00000100, R11
+	SUBQ    $0x00000020, R12
+	JMP     maxTaps2k2_wide
+
+maxTaps2k2_narrow:
+	CMPQ    R12, $0x00000008
+	JL      maxTaps2k2_tail
+	VMOVUPS (R11)(BX*1), Y1
+	VSHUFPS $0x88, 32(R11)(BX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y3
+	VMOVAPS Y1, Y2
+	VMOVUPS (R11)(DX*1), Y1
+	VSHUFPS $0x88, 32(R11)(DX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y3, Y3
+	VMAXPS  Y1, Y2, Y2
+	VORPS   Y3, Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VMOVUPS Y2, (R10)
+	ADDQ    $0x00000020, R10
+	ADDQ    $0x00000040, R11
+	SUBQ    $0x00000008, R12
+	JMP     maxTaps2k2_narrow
+
+maxTaps2k2_tail:
+	CMPQ       tail+40(FP), $0x00
+	JE         maxTaps2k2_next
+	MOVQ       back+48(FP), R12
+	SHLQ       $0x02, R12
+	SUBQ       R12, R10
+	SUBQ       R12, R11
+	SUBQ       R12, R11
+	VMASKMOVPS (R11)(BX*1), Y10, Y1
+	VMASKMOVPS 32(R11)(BX*1), Y11, Y0
+	VSHUFPS    $0x88, Y0, Y1, Y1
+	VCMPPS     $0x03, Y1, Y1, Y3
+	VMOVAPS    Y1, Y2
+	VMASKMOVPS (R11)(DX*1), Y10, Y1
+	VMASKMOVPS 32(R11)(DX*1), Y11, Y0
+	VSHUFPS    $0x88, Y0, Y1, Y1
+	VCMPPS     $0x03, Y1, Y1, Y0
+	VORPS      Y0, Y3, Y3
+	VMAXPS     Y1, Y2, Y2
+	VORPS      Y3, Y2, Y2
+	VPERMPD    $0xd8, Y2, Y2
+	MOVQ       tail+40(FP), R12
+	ADDQ       back+48(FP), R12
+	CMPQ       R12, $0x08
+	JE         maxTaps2k2_full
+	VMASKMOVPS Y2, Y12, (R10)
+	JMP        maxTaps2k2_next
+
+maxTaps2k2_full:
+	VMOVUPS Y2, (R10)
+
+maxTaps2k2_next:
+	ADDQ dstStride+64(FP), DI
+	ADDQ srcStride+72(FP), R8
+	DECQ R9
+	JNZ  maxTaps2k2_row
+	ADDQ dstPlane+88(FP), AX
+	ADDQ srcPlane+96(FP), CX
+	DECQ SI
+	JNZ  maxTaps2k2_plane
+	VZEROUPPER
+	RET
+
+// func sumTaps2k2(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
+// Requires: AVX, AVX2
+TEXT ·sumTaps2k2(SB), NOSPLIT, $0-104
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         offs+16(FP), DX
+	MOVQ         (DX), BX
+	SHLQ         $0x02, BX
+	MOVQ         8(DX), DX
+	SHLQ         $0x02, DX
+	MOVQ         planes+80(FP), SI
+	MOVQ         tail+40(FP), DI
+	ADDQ         back+48(FP), DI
+	VMOVQ        DI, X5
+	VPBROADCASTD X5, Y5
+	VPCMPGTD     poolIota<>+0(SB), Y5, Y5
+	SHLQ         $0x01, DI
+	DECQ         DI
+	VMOVQ        DI, X3
+	VPBROADCASTD X3, Y3
+	VPCMPGTD     poolIota<>+0(SB), Y3, Y3
+	SUBQ         $0x08, DI
+	VMOVQ        DI, X4
+	VPBROADCASTD X4, Y4
+	VPCMPGTD     poolIota<>+0(SB), Y4, Y4
+
+sumTaps2k2_plane:
+	MOVQ AX, DI
+	MOVQ CX, R8
+	MOVQ m+56(FP), R9
+
+sumTaps2k2_row:
+	MOVQ DI, R10
+	MOVQ R8, R11
+	MOVQ nfull+32(FP), R12
+
+sumTaps2k2_wide:
+	CMPQ    R12, $0x00000020
+	JL      sumTaps2k2_narrow
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	VMOVUPS (R11)(BX*1), Y1
+	VSHUFPS $0x88, 32(R11)(BX*1), Y1, Y1
+	VADDPS  Y1, Y2, Y2
+	VMOVUPS 64(R11)(BX*1), Y1
+	VSHUFPS $0x88, 96(R11)(BX*1), Y1, Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS 128(R11)(BX*1), Y1
+	VSHUFPS $0x88, 160(R11)(BX*1), Y1, Y1
+	VADDPS  Y1, Y6, Y6
+	VMOVUPS 192(R11)(BX*1), Y1
+	VSHUFPS $0x88, 224(R11)(BX*1), Y1, Y1
+	VADDPS  Y1, Y7, Y7
+	VMOVUPS (R11)(DX*1), Y1
+	VSHUFPS $0x88, 32(R11)(DX*1), Y1, Y1
+	VADDPS  Y1, Y2, Y2
+	VMOVUPS 64(R11)(DX*1), Y1
+	VSHUFPS $0x88, 96(R11)(DX*1), Y1, Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS 128(R11)(DX*1), Y1
+	VSHUFPS $0x88, 160(R11)(DX*1), Y1, Y1
+	VADDPS  Y1, Y6, Y6
+	VMOVUPS 192(R11)(DX*1), Y1
+	VSHUFPS $0x88, 224(R11)(DX*1), Y1, Y1
+	VADDPS  Y1, Y7, Y7
+	VPERMPD $0xd8, Y2, Y2
+	VMOVUPS Y2, (R10)
+	VPERMPD $0xd8, Y0, Y0
+	VMOVUPS Y0, 32(R10)
+	VPERMPD $0xd8, Y6, Y6
+	VMOVUPS Y6, 64(R10)
+	VPERMPD $0xd8, Y7, Y7
+	VMOVUPS Y7, 96(R10)
+	ADDQ    $0x00000080, R10
+	ADDQ    $0x00000100, R11
+	SUBQ    $0x00000020, R12
+	JMP     sumTaps2k2_wide
+
+sumTaps2k2_narrow:
+	CMPQ    R12, $0x00000008
+	JL      sumTaps2k2_tail
+	VXORPS  Y2, Y2, Y2
+	VMOVUPS (R11)(BX*1), Y1
+	VSHUFPS $0x88, 32(R11)(BX*1), Y1, Y1
+	VADDPS  Y1, Y2, Y2
+	VMOVUPS (R11)(DX*1), Y1
+	VSHUFPS $0x88, 32(R11)(DX*1), Y1, Y1
+	VADDPS  Y1, Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VMOVUPS Y2, (R10)
+	ADDQ    $0x00000020, R10
+	ADDQ    $0x00000040, R11
+	SUBQ    $0x00000008, R12
+	JMP     sumTaps2k2_narrow
+
+sumTaps2k2_tail:
+	CMPQ       tail+40(FP), $0x00
+	JE         sumTaps2k2_next
+	MOVQ       back+48(FP), R12
+	SHLQ       $0x02, R12
+	SUBQ       R12, R10
+	SUBQ       R12, R11
+	SUBQ       R12, R11
+	VXORPS     Y2, Y2, Y2
+	VMASKMOVPS (R11)(BX*1), Y3, Y1
+	VMASKMOVPS 32(R11)(BX*1), Y4, Y0
+	VSHUFPS    $0x88, Y0, Y1, Y1
+	VADDPS     Y1, Y2, Y2
+	VMASKMOVPS (R11)(DX*1), Y3, Y1
+	VMASKMOVPS 32(R11)(DX*1), Y4, Y0
+	VSHUFPS    $0x88, Y0, Y1, Y1
+	VADDPS     Y1, Y2, Y2
+	VPERMPD    $0xd8, Y2, Y2
+	MOVQ       tail+40(FP), R12
+	ADDQ       back+48(FP), R12
+	CMPQ       R12, $0x08
+	JE         sumTaps2k2_full
+	VMASKMOVPS Y2, Y5, (R10)
+	JMP        sumTaps2k2_next
+
+sumTaps2k2_full:
+	VMOVUPS Y2, (R10)
+
+sumTaps2k2_next:
+	ADDQ dstStride+64(FP), DI
+	ADDQ srcStride+72(FP), R8
+	DECQ R9
+	JNZ  sumTaps2k2_row
+	ADDQ dstPlane+88(FP), AX
+	ADDQ srcPlane+96(FP), CX
+	DECQ SI
+	JNZ  sumTaps2k2_plane
+	VZEROUPPER
+	RET
+
+// func maxTaps2k3(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
+// Requires: AVX, AVX2
+TEXT ·maxTaps2k3(SB), NOSPLIT, $0-104
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         offs+16(FP), DX
+	MOVQ         (DX), BX
+	SHLQ         $0x02, BX
+	MOVQ         8(DX), SI
+	SHLQ         $0x02, SI
+	MOVQ         16(DX), DX
+	SHLQ         $0x02, DX
+	MOVQ         planes+80(FP), DI
+	MOVQ         tail+40(FP), R8
+	ADDQ         back+48(FP), R8
+	VMOVQ        R8, X12
+	VPBROADCASTD X12, Y12
+	VPCMPGTD     poolIota<>+0(SB), Y12, Y12
+	SHLQ         $0x01, R8
+	DECQ         R8
+	VMOVQ        R8, X10
+	VPBROADCASTD X10, Y10
+	VPCMPGTD     poolIota<>+0(SB), Y10, Y10
+	SUBQ         $0x08, R8
+	VMOVQ        R8, X11
+	VPBROADCASTD X11, Y11
+	VPCMPGTD     poolIota<>+0(SB), Y11, Y11
+
+maxTaps2k3_plane:
+	MOVQ AX, R8
+	MOVQ CX, R9
+	MOVQ m+56(FP), R10
+
+maxTaps2k3_row:
+	MOVQ R8, R11
+	MOVQ R9, R12
+	MOVQ nfull+32(FP), R13
+
+maxTaps2k3_wide:
+	CMPQ    R13, $0x00000020
+	JL      maxTaps2k3_narrow
+	VMOVUPS (R12)(BX*1), Y1
+	VSHUFPS $0x88, 32(R12)(BX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y3
+	VMOVAPS Y1, Y2
+	VMOVUPS 64(R12)(BX*1), Y1
+	VSHUFPS $0x88, 96(R12)(BX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y5
+	VMOVAPS Y1, Y4
+	VMOVUPS 128(R12)(BX*1), Y1
+	VSHUFPS $0x88, 160(R12)(BX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y7
+	VMOVAPS Y1, Y6
+	VMOVUPS 192(R12)(BX*1), Y1
+	VSHUFPS $0x88, 224(R12)(BX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y9
+	VMOVAPS Y1, Y8
+	VMOVUPS (R12)(SI*1), Y1
+	VSHUFPS $0x88, 32(R12)(SI*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y3, Y3
+	VMAXPS  Y1, Y2, Y2
+	VMOVUPS 64(R12)(SI*1), Y1
+	VSHUFPS $0x88, 96(R12)(SI*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y5, Y5
+	VMAXPS  Y1, Y4, Y4
+	VMOVUPS 128(R12)(SI*1), Y1
+	VSHUFPS $0x88, 160(R12)(SI*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y7, Y7
+	VMAXPS  Y1, Y6, Y6
+	VMOVUPS 192(R12)(SI*1), Y1
+	VSHUFPS $0x88, 224(R12)(SI*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y9, Y9
+	VMAXPS  Y1, Y8, Y8
+	VMOVUPS (R12)(DX*1), Y1
+	VSHUFPS $0x88, 32(R12)(DX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y3, Y3
+	VMAXPS  Y1, Y2, Y2
+	VMOVUPS 64(R12)(DX*1), Y1
+	VSHUFPS $0x88, 96(R12)(DX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y5, Y5
+	VMAXPS  Y1, Y4, Y4
+	VMOVUPS 128(R12)(DX*1), Y1
+	VSHUFPS $0x88, 160(R12)(DX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y7, Y7
+	VMAXPS  Y1, Y6, Y6
+	VMOVUPS 192(R12)(DX*1), Y1
+	VSHUFPS $0x88, 224(R12)(DX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y9, Y9
+	VMAXPS  Y1, Y8, Y8
+	VORPS   Y3, Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VMOVUPS Y2, (R11)
+	VORPS   Y5, Y4, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VMOVUPS Y4, 32(R11)
+	VORPS   Y7, Y6, Y6
+	VPERMPD $0xd8, Y6, Y6
+	VMOVUPS Y6, 64(R11)
+	VORPS   Y9, Y8, Y8
+	VPERMPD $0xd8, Y8, Y8
+	VMOVUPS Y8, 96(R11)
+	ADDQ    $0x00000080, R11
+	ADDQ    $0x00000100, R12
+	SUBQ    $0x00000020, R13
+	JMP     maxTaps2k3_wide
+
+maxTaps2k3_narrow:
+	CMPQ    R13, $0x00000008
+	JL      maxTaps2k3_tail
+	VMOVUPS (R12)(BX*1), Y1
+	VSHUFPS $0x88, 32(R12)(BX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y3
+	VMOVAPS Y1, Y2
+	VMOVUPS (R12)(SI*1), Y1
+	VSHUFPS $0x88, 32(R12)(SI*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y3, Y3
+	VMAXPS  Y1, Y2, Y2
+	VMOVUPS (R12)(DX*1), Y1
+	VSHUFPS $0x88, 32(R12)(DX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y3, Y3
+	VMAXPS  Y1, Y2, Y2
+	VORPS   Y3, Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VMOVUPS Y2, (R11)
+	ADDQ    $0x00000020, R11
+	ADDQ    $0x00000040, R12
+	SUBQ    $0x00000008, R13
+	JMP     maxTaps2k3_narrow
+
+maxTaps2k3_tail:
+	CMPQ       tail+40(FP), $0x00
+	JE         maxTaps2k3_next
+	MOVQ       back+48(FP), R13
+	SHLQ       $0x02, R13
+	SUBQ       R13, R11
+	SUBQ       R13, R12
+	SUBQ       R13, R12
+	VMASKMOVPS (R12)(BX*1), Y10, Y1
+	VMASKMOVPS 32(R12)(BX*1), Y11, Y0
+	VSHUFPS    $0x88, Y0, Y1, Y1
+	VCMPPS     $0x03, Y1, Y1, Y3
+	VMOVAPS    Y1, Y2
+	VMASKMOVPS (R12)(SI*1), Y10, Y1
+	VMASKMOVPS 32(R12)(SI*1), Y11, Y0
+	VSHUFPS    $0x88, Y0, Y1, Y1
+	VCMPPS     $0x03, Y1, Y1, Y0
+	VORPS      Y0, Y3, Y3
+	VMAXPS     Y1, Y2, Y2
+	VMASKMOVPS (R12)(DX*1), Y10, Y1
+	VMASKMOVPS 32(R12)(DX*1), Y11, Y0
+	VSHUFPS    $0x88, Y0, Y1, Y1
+	VCMPPS     $0x03, Y1, Y1, Y0
+	VORPS      Y0, Y3, Y3
+	VMAXPS     Y1, Y2, Y2
+	VORPS      Y3, Y2, Y2
+	VPERMPD    $0xd8, Y2, Y2
+	MOVQ       tail+40(FP), R13
+	ADDQ       back+48(FP), R13
+	CMPQ       R13, $0x08
+	JE         maxTaps2k3_full
+	VMASKMOVPS Y2, Y12, (R11)
+	JMP        maxTaps2k3_next
+
+maxTaps2k3_full:
+	VMOVUPS Y2, (R11)
+
+maxTaps2k3_next:
+	ADDQ dstStride+64(FP), R8
+	ADDQ srcStride+72(FP), R9
+	DECQ R10
+	JNZ  maxTaps2k3_row
+	ADDQ dstPlane+88(FP), AX
+	ADDQ srcPlane+96(FP), CX
+	DECQ DI
+	JNZ  maxTaps2k3_plane
+	VZEROUPPER
+	RET
+
+// func sumTaps2k3(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
+// Requires: AVX, AVX2
+TEXT ·sumTaps2k3(SB), NOSPLIT, $0-104
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         offs+16(FP), DX
+	MOVQ         (DX), BX
+	SHLQ         $0x02, BX
+	MOVQ         8(DX), SI
+	SHLQ         $0x02, SI
+	MOVQ         16(DX), DX
+	SHLQ         $0x02, DX
+	MOVQ         planes+80(FP), DI
+	MOVQ         tail+40(FP), R8
+	ADDQ         back+48(FP), R8
+	VMOVQ        R8, X5
+	VPBROADCASTD X5, Y5
+	VPCMPGTD     poolIota<>+0(SB), Y5, Y5
+	SHLQ         $0x01, R8
+	DECQ         R8
+	VMOVQ        R8, X3
+	VPBROADCASTD X3, Y3
+	VPCMPGTD     poolIota<>+0(SB), Y3, Y3
+	SUBQ         $0x08, R8
+	VMOVQ        R8, X4
+	VPBROADCASTD X4, Y4
+	VPCMPGTD     poolIota<>+0(SB), Y4, Y4
+
+sumTaps2k3_plane:
+	MOVQ AX, R8
+	MOVQ CX, R9
+	MOVQ m+56(FP), R10
+
+sumTaps2k3_row:
+	MOVQ R8, R11
+	MOVQ R9, R12
+	MOVQ nfull+32(FP), R13
+
+sumTaps2k3_wide:
+	CMPQ    R13, $0x00000020
+	JL      sumTaps2k3_narrow
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	VMOVUPS (R12)(BX*1), Y1
+	VSHUFPS $0x88, 32(R12)(BX*1), Y1, Y1
+	VADDPS  Y1, Y2, Y2
+	VMOVUPS 64(R12)(BX*1), Y1
+	VSHUFPS $0x88, 96(R12)(BX*1), Y1, Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS 128(R12)(BX*1), Y1
+	VSHUFPS $0x88, 160(R12)(BX*1), Y1, Y1
+	VADDPS  Y1, Y6, Y6
+	VMOVUPS 192(R12)(BX*1), Y1
+	VSHUFPS $0x88, 224(R12)(BX*1), Y1, Y1
+	VADDPS  Y1, Y7, Y7
+	VMOVUPS (R12)(SI*1), Y1
+	VSHUFPS $0x88, 32(R12)(SI*1), Y1, Y1
+	VADDPS  Y1, Y2, Y2
+	VMOVUPS 64(R12)(SI*1), Y1
+	VSHUFPS $0x88, 96(R12)(SI*1), Y1, Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS 128(R12)(SI*1), Y1
+	VSHUFPS $0x88, 160(R12)(SI*1), Y1, Y1
+	VADDPS  Y1, Y6, Y6
+	VMOVUPS 192(R12)(SI*1), Y1
+	VSHUFPS $0x88, 224(R12)(SI*1), Y1, Y1
+	VADDPS  Y1, Y7, Y7
+	VMOVUPS (R12)(DX*1), Y1
+	VSHUFPS $0x88, 32(R12)(DX*1), Y1, Y1
+	VADDPS  Y1, Y2, Y2
+	VMOVUPS 64(R12)(DX*1), Y1
+	VSHUFPS $0x88, 96(R12)(DX*1), Y1, Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS 128(R12)(DX*1), Y1
+	VSHUFPS $0x88, 160(R12)(DX*1), Y1, Y1
+	VADDPS  Y1, Y6, Y6
+	VMOVUPS 192(R12)(DX*1), Y1
+	VSHUFPS $0x88, 224(R12)(DX*1), Y1, Y1
+	VADDPS  Y1, Y7, Y7
+	VPERMPD $0xd8, Y2, Y2
+	VMOVUPS Y2, (R11)
+	VPERMPD $0xd8, Y0, Y0
+	VMOVUPS Y0, 32(R11)
+	VPERMPD $0xd8, Y6, Y6
+	VMOVUPS Y6, 64(R11)
+	VPERMPD $0xd8, Y7, Y7
+	VMOVUPS Y7, 96(R11)
+	ADDQ    $0x00000080, R11
+	ADDQ    $0x00000100, R12
+	SUBQ    $0x00000020, R13
+	JMP     sumTaps2k3_wide
+
+sumTaps2k3_narrow:
+	CMPQ    R13, $0x00000008
+	JL      sumTaps2k3_tail
+	VXORPS  Y2, Y2, Y2
+	VMOVUPS (R12)(BX*1), Y1
+	VSHUFPS $0x88, 32(R12)(BX*1), Y1, Y1
+	VADDPS  Y1, Y2, Y2
+	VMOVUPS (R12)(SI*1), Y1
+	VSHUFPS $0x88, 32(R12)(SI*1), Y1, Y1
+	VADDPS  Y1, Y2, Y2
+	VMOVUPS (R12)(DX*1), Y1
+	VSHUFPS $0x88, 32(R12)(DX*1), Y1, Y1
+	VADDPS  Y1, Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VMOVUPS Y2, (R11)
+	ADDQ    $0x00000020, R11
+	ADDQ    $0x00000040, R12
+	SUBQ    $0x00000008, R13
+	JMP     sumTaps2k3_narrow
+
+sumTaps2k3_tail:
+	CMPQ       tail+40(FP), $0x00
+	JE         sumTaps2k3_next
+	MOVQ       back+48(FP), R13
+	SHLQ       $0x02, R13
+	SUBQ       R13, R11
+	SUBQ       R13, R12
+	SUBQ       R13, R12
+	VXORPS     Y2, Y2, Y2
+	VMASKMOVPS (R12)(BX*1), Y3, Y1
+	VMASKMOVPS 32(R12)(BX*1), Y4, Y0
+	VSHUFPS    $0x88, Y0, Y1, Y1
+	VADDPS     Y1, Y2, Y2
+	VMASKMOVPS (R12)(SI*1), Y3, Y1
+	VMASKMOVPS 32(R12)(SI*1), Y4, Y0
+	VSHUFPS    $0x88, Y0, Y1, Y1
+	VADDPS     Y1, Y2, Y2
+	VMASKMOVPS (R12)(DX*1), Y3, Y1
+	VMASKMOVPS 32(R12)(DX*1), Y4, Y0
+	VSHUFPS    $0x88, Y0, Y1, Y1
+	VADDPS     Y1, Y2, Y2
+	VPERMPD    $0xd8, Y2, Y2
+	MOVQ       tail+40(FP), R13
+	ADDQ       back+48(FP), R13
+	CMPQ       R13, $0x08
+	JE         sumTaps2k3_full
+	VMASKMOVPS Y2, Y5, (R11)
+	JMP        sumTaps2k3_next
+
+sumTaps2k3_full:
+	VMOVUPS Y2, (R11)
+
+sumTaps2k3_next:
+	ADDQ dstStride+64(FP), R8
+	ADDQ srcStride+72(FP), R9
+	DECQ R10
+	JNZ  sumTaps2k3_row
+	ADDQ dstPlane+88(FP), AX
+	ADDQ srcPlane+96(FP), CX
+	DECQ DI
+	JNZ  sumTaps2k3_plane
+	VZEROUPPER
+	RET
+
+// func maxTaps2k4(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
+// Requires: AVX, AVX2
+TEXT ·maxTaps2k4(SB), NOSPLIT, $0-104
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         offs+16(FP), DX
+	MOVQ         (DX), BX
+	SHLQ         $0x02, BX
+	MOVQ         8(DX), SI
+	SHLQ         $0x02, SI
+	MOVQ         16(DX), DI
+	SHLQ         $0x02, DI
+	MOVQ         24(DX), DX
+	SHLQ         $0x02, DX
+	MOVQ         planes+80(FP), R8
+	MOVQ         tail+40(FP), R9
+	ADDQ         back+48(FP), R9
+	VMOVQ        R9, X12
+	VPBROADCASTD X12, Y12
+	VPCMPGTD     poolIota<>+0(SB), Y12, Y12
+	SHLQ         $0x01, R9
+	DECQ         R9
+	VMOVQ        R9, X10
+	VPBROADCASTD X10, Y10
+	VPCMPGTD     poolIota<>+0(SB), Y10, Y10
+	SUBQ         $0x08, R9
+	VMOVQ        R9, X11
+	VPBROADCASTD X11, Y11
+	VPCMPGTD     poolIota<>+0(SB), Y11, Y11
+
+maxTaps2k4_plane:
+	MOVQ AX, R9
+	MOVQ CX, R10
+	MOVQ m+56(FP), R11
+
+maxTaps2k4_row:
+	MOVQ R9, R12
+	MOVQ R10, R13
+	MOVQ nfull+32(FP), R14
+
+maxTaps2k4_wide:
+	CMPQ    R14, $0x00000020
+	JL      maxTaps2k4_narrow
+	VMOVUPS (R13)(BX*1), Y1
+	VSHUFPS $0x88, 32(R13)(BX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y3
+	VMOVAPS Y1, Y2
+	VMOVUPS 64(R13)(BX*1), Y1
+	VSHUFPS $0x88, 96(R13)(BX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y5
+	VMOVAPS Y1, Y4
+	VMOVUPS 128(R13)(BX*1), Y1
+	VSHUFPS $0x88, 160(R13)(BX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y7
+	VMOVAPS Y1, Y6
+	VMOVUPS 192(R13)(BX*1), Y1
+	VSHUFPS $0x88, 224(R13)(BX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y9
+	VMOVAPS Y1, Y8
+	VMOVUPS (R13)(SI*1), Y1
+	VSHUFPS $0x88, 32(R13)(SI*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y3, Y3
+	VMAXPS  Y1, Y2, Y2
+	VMOVUPS 64(R13)(SI*1), Y1
+	VSHUFPS $0x88, 96(R13)(SI*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y5, Y5
+	VMAXPS  Y1, Y4, Y4
+	VMOVUPS 128(R13)(SI*1), Y1
+	VSHUFPS $0x88, 160(R13)(SI*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y7, Y7
+	VMAXPS  Y1, Y6, Y6
+	VMOVUPS 192(R13)(SI*1), Y1
+	VSHUFPS $0x88, 224(R13)(SI*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y9, Y9
+	VMAXPS  Y1, Y8, Y8
+	VMOVUPS (R13)(DI*1), Y1
+	VSHUFPS $0x88, 32(R13)(DI*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y3, Y3
+	VMAXPS  Y1, Y2, Y2
+	VMOVUPS 64(R13)(DI*1), Y1
+	VSHUFPS $0x88, 96(R13)(DI*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y5, Y5
+	VMAXPS  Y1, Y4, Y4
+	VMOVUPS 128(R13)(DI*1), Y1
+	VSHUFPS $0x88, 160(R13)(DI*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y7, Y7
+	VMAXPS  Y1, Y6, Y6
+	VMOVUPS 192(R13)(DI*1), Y1
+	VSHUFPS $0x88, 224(R13)(DI*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y9, Y9
+	VMAXPS  Y1, Y8, Y8
+	VMOVUPS (R13)(DX*1), Y1
+	VSHUFPS $0x88, 32(R13)(DX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y3, Y3
+	VMAXPS  Y1, Y2, Y2
+	VMOVUPS 64(R13)(DX*1), Y1
+	VSHUFPS $0x88, 96(R13)(DX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y5, Y5
+	VMAXPS  Y1, Y4, Y4
+	VMOVUPS 128(R13)(DX*1), Y1
+	VSHUFPS $0x88, 160(R13)(DX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y7, Y7
+	VMAXPS  Y1, Y6, Y6
+	VMOVUPS 192(R13)(DX*1), Y1
+	VSHUFPS $0x88, 224(R13)(DX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y9, Y9
+	VMAXPS  Y1, Y8, Y8
+	VORPS   Y3, Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VMOVUPS Y2, (R12)
+	VORPS   Y5, Y4, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VMOVUPS Y4, 32(R12)
+	VORPS   Y7, Y6, Y6
+	VPERMPD $0xd8, Y6, Y6
+	VMOVUPS Y6, 64(R12)
+	VORPS   Y9, Y8, Y8
+	VPERMPD $0xd8, Y8, Y8
+	VMOVUPS Y8, 96(R12)
+	ADDQ    $0x00000080, R12
+	ADDQ    $0x00000100, R13
+	SUBQ    $0x00000020, R14
+	JMP     maxTaps2k4_wide
+
+maxTaps2k4_narrow:
+	CMPQ    R14, $0x00000008
+	JL      maxTaps2k4_tail
+	VMOVUPS (R13)(BX*1), Y1
+	VSHUFPS $0x88, 32(R13)(BX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y3
+	VMOVAPS Y1, Y2
+	VMOVUPS (R13)(SI*1), Y1
+	VSHUFPS $0x88, 32(R13)(SI*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y3, Y3
+	VMAXPS  Y1, Y2, Y2
+	VMOVUPS (R13)(DI*1), Y1
+	VSHUFPS $0x88, 32(R13)(DI*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y3, Y3
+	VMAXPS  Y1, Y2, Y2
+	VMOVUPS (R13)(DX*1), Y1
+	VSHUFPS $0x88, 32(R13)(DX*1), Y1, Y1
+	VCMPPS  $0x03, Y1, Y1, Y0
+	VORPS   Y0, Y3, Y3
+	VMAXPS  Y1, Y2, Y2
+	VORPS   Y3, Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VMOVUPS Y2, (R12)
+	ADDQ    $0x00000020, R12
+	ADDQ    $0x00000040, R13
+	SUBQ    $0x00000008, R14
+	JMP     maxTaps2k4_narrow
+
+maxTaps2k4_tail:
+	CMPQ       tail+40(FP), $0x00
+	JE         maxTaps2k4_next
+	MOVQ       back+48(FP), R14
+	SHLQ       $0x02, R14
+	SUBQ       R14, R12
+	SUBQ       R14, R13
+	SUBQ       R14, R13
+	VMASKMOVPS (R13)(BX*1), Y10, Y1
+	VMASKMOVPS 32(R13)(BX*1), Y11, Y0
+	VSHUFPS    $0x88, Y0, Y1, Y1
+	VCMPPS     $0x03, Y1, Y1, Y3
+	VMOVAPS    Y1, Y2
+	VMASKMOVPS (R13)(SI*1), Y10, Y1
+	VMASKMOVPS 32(R13)(SI*1), Y11, Y0
+	VSHUFPS    $0x88, Y0, Y1, Y1
+	VCMPPS     $0x03, Y1, Y1, Y0
+	VORPS      Y0, Y3, Y3
+	VMAXPS     Y1, Y2, Y2
+	VMASKMOVPS (R13)(DI*1), Y10, Y1
+	VMASKMOVPS 32(R13)(DI*1), Y11, Y0
+	VSHUFPS    $0x88, Y0, Y1, Y1
+	VCMPPS     $0x03, Y1, Y1, Y0
+	VORPS      Y0, Y3, Y3
+	VMAXPS     Y1, Y2, Y2
+	VMASKMOVPS (R13)(DX*1), Y10, Y1
+	VMASKMOVPS 32(R13)(DX*1), Y11, Y0
+	VSHUFPS    $0x88, Y0, Y1, Y1
+	VCMPPS     $0x03, Y1, Y1, Y0
+	VORPS      Y0, Y3, Y3
+	VMAXPS     Y1, Y2, Y2
+	VORPS      Y3, Y2, Y2
+	VPERMPD    $0xd8, Y2, Y2
+	MOVQ       tail+40(FP), R14
+	ADDQ       back+48(FP), R14
+	CMPQ       R14, $0x08
+	JE         maxTaps2k4_full
+	VMASKMOVPS Y2, Y12, (R12)
+	JMP        maxTaps2k4_next
+
+maxTaps2k4_full:
+	VMOVUPS Y2, (R12)
+
+maxTaps2k4_next:
+	ADDQ dstStride+64(FP), R9
+	ADDQ srcStride+72(FP), R10
+	DECQ R11
+	JNZ  maxTaps2k4_row
+	ADDQ dstPlane+88(FP), AX
+	ADDQ srcPlane+96(FP), CX
+	DECQ R8
+	JNZ  maxTaps2k4_plane
+	VZEROUPPER
+	RET
+
+// func sumTaps2k4(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
+// Requires: AVX, AVX2
+TEXT ·sumTaps2k4(SB), NOSPLIT, $0-104
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         offs+16(FP), DX
+	MOVQ         (DX), BX
+	SHLQ         $0x02, BX
+	MOVQ         8(DX), SI
+	SHLQ         $0x02, SI
+	MOVQ         16(DX), DI
+	SHLQ         $0x02, DI
+	MOVQ         24(DX), DX
+	SHLQ         $0x02, DX
+	MOVQ         planes+80(FP), R8
+	MOVQ         tail+40(FP), R9
+	ADDQ         back+48(FP), R9
+	VMOVQ        R9, X5
+	VPBROADCASTD X5, Y5
+	VPCMPGTD     poolIota<>+0(SB), Y5, Y5
+	SHLQ         $0x01, R9
+	DECQ         R9
+	VMOVQ        R9, X3
+	VPBROADCASTD X3, Y3
+	VPCMPGTD     poolIota<>+0(SB), Y3, Y3
+	SUBQ         $0x08, R9
+	VMOVQ        R9, X4
+	VPBROADCASTD X4, Y4
+	VPCMPGTD     poolIota<>+0(SB), Y4, Y4
+
+sumTaps2k4_plane:
+	MOVQ AX, R9
+	MOVQ CX, R10
+	MOVQ m+56(FP), R11
+
+sumTaps2k4_row:
+	MOVQ R9, R12
+	MOVQ R10, R13
+	MOVQ nfull+32(FP), R14
+
+sumTaps2k4_wide:
+	CMPQ    R14, $0x00000020
+	JL      sumTaps2k4_narrow
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	VMOVUPS (R13)(BX*1), Y1
+	VSHUFPS $0x88, 32(R13)(BX*1), Y1, Y1
+	VADDPS  Y1, Y2, Y2
+	VMOVUPS 64(R13)(BX*1), Y1
+	VSHUFPS $0x88, 96(R13)(BX*1), Y1, Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS 128(R13)(BX*1), Y1
+	VSHUFPS $0x88, 160(R13)(BX*1), Y1, Y1
+	VADDPS  Y1, Y6, Y6
+	VMOVUPS 192(R13)(BX*1), Y1
+	VSHUFPS $0x88, 224(R13)(BX*1), Y1, Y1
+	VADDPS  Y1, Y7, Y7
+	VMOVUPS (R13)(SI*1), Y1
+	VSHUFPS $0x88, 32(R13)(SI*1), Y1, Y1
+	VADDPS  Y1, Y2, Y2
+	VMOVUPS 64(R13)(SI*1), Y1
+	VSHUFPS $0x88, 96(R13)(SI*1), Y1, Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS 128(R13)(SI*1), Y1
+	VSHUFPS $0x88, 160(R13)(SI*1), Y1, Y1
+	VADDPS  Y1, Y6, Y6
+	VMOVUPS 192(R13)(SI*1), Y1
+	VSHUFPS $0x88, 224(R13)(SI*1), Y1, Y1
+	VADDPS  Y1, Y7, Y7
+	VMOVUPS (R13)(DI*1), Y1
+	VSHUFPS $0x88, 32(R13)(DI*1), Y1, Y1
+	VADDPS  Y1, Y2, Y2
+	VMOVUPS 64(R13)(DI*1), Y1
+	VSHUFPS $0x88, 96(R13)(DI*1), Y1, Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS 128(R13)(DI*1), Y1
+	VSHUFPS $0x88, 160(R13)(DI*1), Y1, Y1
+	VADDPS  Y1, Y6, Y6
+	VMOVUPS 192(R13)(DI*1), Y1
+	VSHUFPS $0x88, 224(R13)(DI*1), Y1, Y1
+	VADDPS  Y1, Y7, Y7
+	VMOVUPS (R13)(DX*1), Y1
+	VSHUFPS $0x88, 32(R13)(DX*1), Y1, Y1
+	VADDPS  Y1, Y2, Y2
+	VMOVUPS 64(R13)(DX*1), Y1
+	VSHUFPS $0x88, 96(R13)(DX*1), Y1, Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS 128(R13)(DX*1), Y1
+	VSHUFPS $0x88, 160(R13)(DX*1), Y1, Y1
+	VADDPS  Y1, Y6, Y6
+	VMOVUPS 192(R13)(DX*1), Y1
+	VSHUFPS $0x88, 224(R13)(DX*1), Y1, Y1
+	VADDPS  Y1, Y7, Y7
+	VPERMPD $0xd8, Y2, Y2
+	VMOVUPS Y2, (R12)
+	VPERMPD $0xd8, Y0, Y0
+	VMOVUPS Y0, 32(R12)
+	VPERMPD $0xd8, Y6, Y6
+	VMOVUPS Y6, 64(R12)
+	VPERMPD $0xd8, Y7, Y7
+	VMOVUPS Y7, 96(R12)
+	ADDQ    $0x00000080, R12
+	ADDQ    $0x00000100, R13
+	SUBQ    $0x00000020, R14
+	JMP     sumTaps2k4_wide
+
+sumTaps2k4_narrow:
+	CMPQ    R14, $0x00000008
+	JL      sumTaps2k4_tail
+	VXORPS  Y2, Y2, Y2
+	VMOVUPS (R13)(BX*1), Y1
+	VSHUFPS $0x88, 32(R13)(BX*1), Y1, Y1
+	VADDPS  Y1, Y2, Y2
+	VMOVUPS (R13)(SI*1), Y1
+	VSHUFPS $0x88, 32(R13)(SI*1), Y1, Y1
+	VADDPS  Y1, Y2, Y2
+	VMOVUPS (R13)(DI*1), Y1
+	VSHUFPS $0x88, 32(R13)(DI*1), Y1, Y1
+	VADDPS  Y1, Y2, Y2
+	VMOVUPS (R13)(DX*1), Y1
+	VSHUFPS $0x88, 32(R13)(DX*1), Y1, Y1
+	VADDPS  Y1, Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VMOVUPS Y2, (R12)
+	ADDQ    $0x00000020, R12
+	ADDQ    $0x00000040, R13
+	SUBQ    $0x00000008, R14
+	JMP     sumTaps2k4_narrow
+
+sumTaps2k4_tail:
+	CMPQ       tail+40(FP), $0x00
+	JE         sumTaps2k4_next
+	MOVQ       back+48(FP), R14
+	SHLQ       $0x02, R14
+	SUBQ       R14, R12
+	SUBQ       R14, R13
+	SUBQ       R14, R13
+	VXORPS     Y2, Y2, Y2
+	VMASKMOVPS (R13)(BX*1), Y3, Y1
+	VMASKMOVPS 32(R13)(BX*1), Y4, Y0
+	VSHUFPS    $0x88, Y0, Y1, Y1
+	VADDPS     Y1, Y2, Y2
+	VMASKMOVPS (R13)(SI*1), Y3, Y1
+	VMASKMOVPS 32(R13)(SI*1), Y4, Y0
+	VSHUFPS    $0x88, Y0, Y1, Y1
+	VADDPS     Y1, Y2, Y2
+	VMASKMOVPS (R13)(DI*1), Y3, Y1
+	VMASKMOVPS 32(R13)(DI*1), Y4, Y0
+	VSHUFPS    $0x88, Y0, Y1, Y1
+	VADDPS     Y1, Y2, Y2
+	VMASKMOVPS (R13)(DX*1), Y3, Y1
+	VMASKMOVPS 32(R13)(DX*1), Y4, Y0
+	VSHUFPS    $0x88, Y0, Y1, Y1
+	VADDPS     Y1, Y2, Y2
+	VPERMPD    $0xd8, Y2, Y2
+	MOVQ       tail+40(FP), R14
+	ADDQ       back+48(FP), R14
+	CMPQ       R14, $0x08
+	JE         sumTaps2k4_full
+	VMASKMOVPS Y2, Y5, (R12)
+	JMP        sumTaps2k4_next
+
+sumTaps2k4_full:
+	VMOVUPS Y2, (R12)
+
+sumTaps2k4_next:
+	ADDQ dstStride+64(FP), R9
+	ADDQ srcStride+72(FP), R10
+	DECQ R11
+	JNZ  sumTaps2k4_row
+	ADDQ dstPlane+88(FP), AX
+	ADDQ srcPlane+96(FP), CX
+	DECQ R8
+	JNZ  sumTaps2k4_plane
 	VZEROUPPER
 	RET
 

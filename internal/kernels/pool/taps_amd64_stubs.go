@@ -36,6 +36,108 @@ func maxTaps1(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail 
 //go:noescape
 func sumTaps1(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
 
+// maxTaps1k2 sets dst[i] = max_t src[offs[t]+i], a NaN where any tap is NaN,
+// t in [0, ntaps), for i in [0, nfull+tail), in each of m rows of each
+// of planes planes; row r starts dstStride bytes after row r-1 in dst
+// and srcStride bytes after it in src, plane q dstPlane and srcPlane
+// bytes after plane q-1. nfull is a multiple of 8. The last tail outputs
+// (at most 8) of a row are computed as one vector of tail+back outputs
+// that starts back outputs early (recomputing some), with masked loads
+// that read no element beyond the last tap (at stride 2 the full
+// vectors read one past their last output's tap, so the last output
+// must be in the tail), and a masked store unless tail+back is 8. ntaps,
+// m and planes must be positive and every element read in bounds. It
+// needs AVX2.
+// This form takes exactly 2 taps.
+//
+//go:noescape
+func maxTaps1k2(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
+
+// sumTaps1k2 sets dst[i] = Σ_t src[offs[t]+i], the taps added in order,
+// t in [0, ntaps), for i in [0, nfull+tail), in each of m rows of each
+// of planes planes; row r starts dstStride bytes after row r-1 in dst
+// and srcStride bytes after it in src, plane q dstPlane and srcPlane
+// bytes after plane q-1. nfull is a multiple of 8. The last tail outputs
+// (at most 8) of a row are computed as one vector of tail+back outputs
+// that starts back outputs early (recomputing some), with masked loads
+// that read no element beyond the last tap (at stride 2 the full
+// vectors read one past their last output's tap, so the last output
+// must be in the tail), and a masked store unless tail+back is 8. ntaps,
+// m and planes must be positive and every element read in bounds. It
+// needs AVX2.
+// This form takes exactly 2 taps.
+//
+//go:noescape
+func sumTaps1k2(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
+
+// maxTaps1k3 sets dst[i] = max_t src[offs[t]+i], a NaN where any tap is NaN,
+// t in [0, ntaps), for i in [0, nfull+tail), in each of m rows of each
+// of planes planes; row r starts dstStride bytes after row r-1 in dst
+// and srcStride bytes after it in src, plane q dstPlane and srcPlane
+// bytes after plane q-1. nfull is a multiple of 8. The last tail outputs
+// (at most 8) of a row are computed as one vector of tail+back outputs
+// that starts back outputs early (recomputing some), with masked loads
+// that read no element beyond the last tap (at stride 2 the full
+// vectors read one past their last output's tap, so the last output
+// must be in the tail), and a masked store unless tail+back is 8. ntaps,
+// m and planes must be positive and every element read in bounds. It
+// needs AVX2.
+// This form takes exactly 3 taps.
+//
+//go:noescape
+func maxTaps1k3(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
+
+// sumTaps1k3 sets dst[i] = Σ_t src[offs[t]+i], the taps added in order,
+// t in [0, ntaps), for i in [0, nfull+tail), in each of m rows of each
+// of planes planes; row r starts dstStride bytes after row r-1 in dst
+// and srcStride bytes after it in src, plane q dstPlane and srcPlane
+// bytes after plane q-1. nfull is a multiple of 8. The last tail outputs
+// (at most 8) of a row are computed as one vector of tail+back outputs
+// that starts back outputs early (recomputing some), with masked loads
+// that read no element beyond the last tap (at stride 2 the full
+// vectors read one past their last output's tap, so the last output
+// must be in the tail), and a masked store unless tail+back is 8. ntaps,
+// m and planes must be positive and every element read in bounds. It
+// needs AVX2.
+// This form takes exactly 3 taps.
+//
+//go:noescape
+func sumTaps1k3(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
+
+// maxTaps1k4 sets dst[i] = max_t src[offs[t]+i], a NaN where any tap is NaN,
+// t in [0, ntaps), for i in [0, nfull+tail), in each of m rows of each
+// of planes planes; row r starts dstStride bytes after row r-1 in dst
+// and srcStride bytes after it in src, plane q dstPlane and srcPlane
+// bytes after plane q-1. nfull is a multiple of 8. The last tail outputs
+// (at most 8) of a row are computed as one vector of tail+back outputs
+// that starts back outputs early (recomputing some), with masked loads
+// that read no element beyond the last tap (at stride 2 the full
+// vectors read one past their last output's tap, so the last output
+// must be in the tail), and a masked store unless tail+back is 8. ntaps,
+// m and planes must be positive and every element read in bounds. It
+// needs AVX2.
+// This form takes exactly 4 taps.
+//
+//go:noescape
+func maxTaps1k4(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
+
+// sumTaps1k4 sets dst[i] = Σ_t src[offs[t]+i], the taps added in order,
+// t in [0, ntaps), for i in [0, nfull+tail), in each of m rows of each
+// of planes planes; row r starts dstStride bytes after row r-1 in dst
+// and srcStride bytes after it in src, plane q dstPlane and srcPlane
+// bytes after plane q-1. nfull is a multiple of 8. The last tail outputs
+// (at most 8) of a row are computed as one vector of tail+back outputs
+// that starts back outputs early (recomputing some), with masked loads
+// that read no element beyond the last tap (at stride 2 the full
+// vectors read one past their last output's tap, so the last output
+// must be in the tail), and a masked store unless tail+back is 8. ntaps,
+// m and planes must be positive and every element read in bounds. It
+// needs AVX2.
+// This form takes exactly 4 taps.
+//
+//go:noescape
+func sumTaps1k4(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
+
 // maxTaps2 sets dst[i] = max_t src[offs[t]+2·i], a NaN where any tap is NaN,
 // t in [0, ntaps), for i in [0, nfull+tail), in each of m rows of each
 // of planes planes; row r starts dstStride bytes after row r-1 in dst
@@ -67,6 +169,108 @@ func maxTaps2(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail 
 //
 //go:noescape
 func sumTaps2(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
+
+// maxTaps2k2 sets dst[i] = max_t src[offs[t]+2·i], a NaN where any tap is NaN,
+// t in [0, ntaps), for i in [0, nfull+tail), in each of m rows of each
+// of planes planes; row r starts dstStride bytes after row r-1 in dst
+// and srcStride bytes after it in src, plane q dstPlane and srcPlane
+// bytes after plane q-1. nfull is a multiple of 8. The last tail outputs
+// (at most 8) of a row are computed as one vector of tail+back outputs
+// that starts back outputs early (recomputing some), with masked loads
+// that read no element beyond the last tap (at stride 2 the full
+// vectors read one past their last output's tap, so the last output
+// must be in the tail), and a masked store unless tail+back is 8. ntaps,
+// m and planes must be positive and every element read in bounds. It
+// needs AVX2.
+// This form takes exactly 2 taps.
+//
+//go:noescape
+func maxTaps2k2(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
+
+// sumTaps2k2 sets dst[i] = Σ_t src[offs[t]+2·i], the taps added in order,
+// t in [0, ntaps), for i in [0, nfull+tail), in each of m rows of each
+// of planes planes; row r starts dstStride bytes after row r-1 in dst
+// and srcStride bytes after it in src, plane q dstPlane and srcPlane
+// bytes after plane q-1. nfull is a multiple of 8. The last tail outputs
+// (at most 8) of a row are computed as one vector of tail+back outputs
+// that starts back outputs early (recomputing some), with masked loads
+// that read no element beyond the last tap (at stride 2 the full
+// vectors read one past their last output's tap, so the last output
+// must be in the tail), and a masked store unless tail+back is 8. ntaps,
+// m and planes must be positive and every element read in bounds. It
+// needs AVX2.
+// This form takes exactly 2 taps.
+//
+//go:noescape
+func sumTaps2k2(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
+
+// maxTaps2k3 sets dst[i] = max_t src[offs[t]+2·i], a NaN where any tap is NaN,
+// t in [0, ntaps), for i in [0, nfull+tail), in each of m rows of each
+// of planes planes; row r starts dstStride bytes after row r-1 in dst
+// and srcStride bytes after it in src, plane q dstPlane and srcPlane
+// bytes after plane q-1. nfull is a multiple of 8. The last tail outputs
+// (at most 8) of a row are computed as one vector of tail+back outputs
+// that starts back outputs early (recomputing some), with masked loads
+// that read no element beyond the last tap (at stride 2 the full
+// vectors read one past their last output's tap, so the last output
+// must be in the tail), and a masked store unless tail+back is 8. ntaps,
+// m and planes must be positive and every element read in bounds. It
+// needs AVX2.
+// This form takes exactly 3 taps.
+//
+//go:noescape
+func maxTaps2k3(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
+
+// sumTaps2k3 sets dst[i] = Σ_t src[offs[t]+2·i], the taps added in order,
+// t in [0, ntaps), for i in [0, nfull+tail), in each of m rows of each
+// of planes planes; row r starts dstStride bytes after row r-1 in dst
+// and srcStride bytes after it in src, plane q dstPlane and srcPlane
+// bytes after plane q-1. nfull is a multiple of 8. The last tail outputs
+// (at most 8) of a row are computed as one vector of tail+back outputs
+// that starts back outputs early (recomputing some), with masked loads
+// that read no element beyond the last tap (at stride 2 the full
+// vectors read one past their last output's tap, so the last output
+// must be in the tail), and a masked store unless tail+back is 8. ntaps,
+// m and planes must be positive and every element read in bounds. It
+// needs AVX2.
+// This form takes exactly 3 taps.
+//
+//go:noescape
+func sumTaps2k3(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
+
+// maxTaps2k4 sets dst[i] = max_t src[offs[t]+2·i], a NaN where any tap is NaN,
+// t in [0, ntaps), for i in [0, nfull+tail), in each of m rows of each
+// of planes planes; row r starts dstStride bytes after row r-1 in dst
+// and srcStride bytes after it in src, plane q dstPlane and srcPlane
+// bytes after plane q-1. nfull is a multiple of 8. The last tail outputs
+// (at most 8) of a row are computed as one vector of tail+back outputs
+// that starts back outputs early (recomputing some), with masked loads
+// that read no element beyond the last tap (at stride 2 the full
+// vectors read one past their last output's tap, so the last output
+// must be in the tail), and a masked store unless tail+back is 8. ntaps,
+// m and planes must be positive and every element read in bounds. It
+// needs AVX2.
+// This form takes exactly 4 taps.
+//
+//go:noescape
+func maxTaps2k4(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
+
+// sumTaps2k4 sets dst[i] = Σ_t src[offs[t]+2·i], the taps added in order,
+// t in [0, ntaps), for i in [0, nfull+tail), in each of m rows of each
+// of planes planes; row r starts dstStride bytes after row r-1 in dst
+// and srcStride bytes after it in src, plane q dstPlane and srcPlane
+// bytes after plane q-1. nfull is a multiple of 8. The last tail outputs
+// (at most 8) of a row are computed as one vector of tail+back outputs
+// that starts back outputs early (recomputing some), with masked loads
+// that read no element beyond the last tap (at stride 2 the full
+// vectors read one past their last output's tap, so the last output
+// must be in the tail), and a masked store unless tail+back is 8. ntaps,
+// m and planes must be positive and every element read in bounds. It
+// needs AVX2.
+// This form takes exactly 4 taps.
+//
+//go:noescape
+func sumTaps2k4(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)
 
 // maxLanes sets acc[k] = max(acc[k], x[32j+k]) for every block j in order (a NaN sticks);
 // n must be a multiple of 32. It needs AVX2.

@@ -25,8 +25,10 @@ func main() {
 		DATA(4*l, U32(l))
 	}
 	for _, stride := range []int{1, 2} {
-		taps(true, stride, iota)
-		taps(false, stride, iota)
+		for _, unroll := range []int{0, 2, 3, 4} {
+			taps(true, stride, unroll, iota)
+			taps(false, stride, unroll, iota)
+		}
 	}
 	lanes(true)
 	lanes(false)
@@ -77,8 +79,10 @@ func mask(m VecVirtual, cnt Register, iota Mem) {
 
 // taps emits maxTaps<stride> or sumTaps<stride>, over planes of m rows:
 // dst[q·dstPlane+r·dstStride+i] = op over t of
-// src[q·srcPlane+r·srcStride+offs[t]+stride·i] (strides in bytes).
-func taps(isMax bool, stride int, iota Mem) {
+// src[q·srcPlane+r·srcStride+offs[t]+stride·i] (strides in bytes). With
+// unroll > 0 it emits maxTaps<stride>k<unroll> (sumTaps...), for exactly
+// that many taps, whose offsets stay in registers.
+func taps(isMax bool, stride, unroll int, iota Mem) {
 	op := "sum"
 	what := "Σ_t src[%s], the taps added in order"
 	if isMax {
@@ -86,13 +90,16 @@ func taps(isMax bool, stride int, iota Mem) {
 		what = "max_t src[%s], a NaN where any tap is NaN"
 	}
 	name := fmt.Sprintf("%sTaps%d", op, stride)
+	if unroll > 0 {
+		name += fmt.Sprintf("k%d", unroll)
+	}
 	idx := "offs[t]+i"
 	if stride != 1 {
 		idx = fmt.Sprintf("offs[t]+%d·i", stride)
 	}
 	TEXT(name, NOSPLIT, "func(dst *float32, src *float32, offs *int, ntaps int, nfull int, tail int, back int, m int, dstStride int, srcStride int, planes int, dstPlane int, srcPlane int)")
 	Pragma("noescape")
-	Doc(
+	doc := []string{
 		fmt.Sprintf("%s sets dst[i] = "+what+",", name, idx),
 		"t in [0, ntaps), for i in [0, nfull+tail), in each of m rows of each",
 		"of planes planes; row r starts dstStride bytes after row r-1 in dst",
@@ -105,7 +112,11 @@ func taps(isMax bool, stride int, iota Mem) {
 		"must be in the tail), and a masked store unless tail+back is 8. ntaps,",
 		"m and planes must be positive and every element read in bounds. It",
 		"needs AVX2.",
-	)
+	}
+	if unroll > 0 {
+		doc = append(doc, fmt.Sprintf("This form takes exactly %d taps.", unroll))
+	}
+	Doc(doc...)
 	param := func(name string, off int) Mem { return NewParamAddr(name, off) }
 	ntapsM, nfullM, tailM, backM := param("ntaps", 24), param("nfull", 32), param("tail", 40), param("back", 48)
 	mM, dstStrideM, srcStrideM := param("m", 56), param("dstStride", 64), param("srcStride", 72)
@@ -114,6 +125,14 @@ func taps(isMax bool, stride int, iota Mem) {
 	dst := Load(Param("dst"), GP64())
 	src := Load(Param("src"), GP64())
 	offs := Load(Param("offs"), GP64())
+	// Unrolled: the taps' byte offsets.
+	var o []Register
+	for t := 0; t < unroll; t++ {
+		r := GP64()
+		MOVQ(Mem{Base: offs, Disp: 8 * t}, r)
+		SHLQ(U8(2), r)
+		o = append(o, r)
+	}
 	planes := Load(Param("planes"), GP64())
 	r := reducer{max: isMax, tmp: YMM()}
 	x := YMM()
@@ -149,16 +168,16 @@ func taps(isMax bool, stride int, iota Mem) {
 	// load sets x to the 8 values of one output vector at byte offset
 	// disp from p: contiguous for stride 1; for stride 2 the even lanes of
 	// 16 values, in the order VSHUFPS leaves them (the store permutes).
-	load := func(p Register, disp int) {
-		VMOVUPS(Mem{Base: p, Disp: disp}, x)
+	load := func(at func(disp int) Mem, disp int) {
+		VMOVUPS(at(disp), x)
 		if stride == 2 {
-			VSHUFPS(U8(0x88), Mem{Base: p, Disp: disp + 32}, x, x)
+			VSHUFPS(U8(0x88), at(disp+32), x, x)
 		}
 	}
-	loadMasked := func(p Register) {
-		VMASKMOVPS(Mem{Base: p}, maskA, x)
+	loadMasked := func(at func(disp int) Mem) {
+		VMASKMOVPS(at(0), maskA, x)
 		if stride == 2 {
-			VMASKMOVPS(Mem{Base: p, Disp: 32}, maskB, r.tmp)
+			VMASKMOVPS(at(32), maskB, r.tmp)
 			VSHUFPS(U8(0x88), r.tmp, x, x)
 		}
 	}
@@ -169,12 +188,36 @@ func taps(isMax bool, stride int, iota Mem) {
 		}
 	}
 	vecBytes := 32 * stride // source bytes per output vector
-	tapLoop := func(label string, body func()) {
+	// An unrolled max starts from its first tap instead of -Inf (the
+	// same value).
+	fromFirst := unroll > 0 && isMax
+	initAcc := func(a, nm VecVirtual) {
+		if !fromFirst {
+			r.init(a, nm)
+		}
+	}
+	stepAcc := func(a, nm VecVirtual, first bool) {
+		if first && fromFirst {
+			VCMPPS(U8(3), x, x, nm)
+			VMOVAPS(x, a)
+			return
+		}
+		r.step(a, nm, x)
+	}
+	// tapLoop runs body for every tap, at giving the address of the tap's
+	// element disp bytes on.
+	tapLoop := func(label string, body func(at func(disp int) Mem, first bool)) {
+		if unroll > 0 {
+			for t, ot := range o {
+				body(func(disp int) Mem { return Mem{Base: s, Index: ot, Scale: 1, Disp: disp} }, t == 0)
+			}
+			return
+		}
 		XORQ(t, t)
 		Label(label)
 		MOVQ(Mem{Base: offs, Index: t, Scale: 8}, p)
 		LEAQ(Mem{Base: s, Index: p, Scale: 4}, p)
-		body()
+		body(func(disp int) Mem { return Mem{Base: p, Disp: disp} }, false)
 		INCQ(t)
 		CMPQ(t, ntapsM)
 		JL(LabelRef(label))
@@ -194,12 +237,12 @@ func taps(isMax bool, stride int, iota Mem) {
 	CMPQ(k, U32(8*wide))
 	JL(LabelRef(name + "_narrow"))
 	for i := range acc {
-		r.init(acc[i], nan[i])
+		initAcc(acc[i], nan[i])
 	}
-	tapLoop(name+"_wtap", func() {
+	tapLoop(name+"_wtap", func(at func(int) Mem, first bool) {
 		for i := range acc {
-			load(p, vecBytes*i)
-			r.step(acc[i], nan[i], x)
+			load(at, vecBytes*i)
+			stepAcc(acc[i], nan[i], first)
 		}
 	})
 	for i := range acc {
@@ -215,10 +258,10 @@ func taps(isMax bool, stride int, iota Mem) {
 	Label(name + "_narrow")
 	CMPQ(k, U32(8))
 	JL(LabelRef(name + "_tail"))
-	r.init(acc[0], nan[0])
-	tapLoop(name+"_ntap", func() {
-		load(p, 0)
-		r.step(acc[0], nan[0], x)
+	initAcc(acc[0], nan[0])
+	tapLoop(name+"_ntap", func(at func(int) Mem, first bool) {
+		load(at, 0)
+		stepAcc(acc[0], nan[0], first)
 	})
 	finish(acc[0], nan[0])
 	VMOVUPS(acc[0], Mem{Base: d})
@@ -237,10 +280,10 @@ func taps(isMax bool, stride int, iota Mem) {
 	for i := 0; i < stride; i++ {
 		SUBQ(k, s)
 	}
-	r.init(acc[0], nan[0])
-	tapLoop(name+"_ttap", func() {
-		loadMasked(p)
-		r.step(acc[0], nan[0], x)
+	initAcc(acc[0], nan[0])
+	tapLoop(name+"_ttap", func(at func(int) Mem, first bool) {
+		loadMasked(at)
+		stepAcc(acc[0], nan[0], first)
 	})
 	finish(acc[0], nan[0])
 	MOVQ(tailM, k)
