@@ -2,6 +2,7 @@ package ops
 
 import (
 	"github.com/onnxrun/onnxrun/graph"
+	"github.com/onnxrun/onnxrun/internal/kernels/conv"
 	"github.com/x448/float16"
 )
 
@@ -15,31 +16,33 @@ func nearestResize(rc *RunContext, x *Tensor, outShape []int, maps []*axisMap) (
 		return nil, false
 	}
 	var data any
+	n, th := Size(outShape), threads(rc)
 	switch d := x.Data.(type) {
 	case []float32:
-		data = nearestRows(runBuffer[float32](rc, Size(outShape)), d, x.Shape, outShape, maps)
+		data = nearestRows(runBuffer[float32](rc, n), d, x.Shape, outShape, maps, th)
 	case []float64:
-		data = nearestRows(runBuffer[float64](rc, Size(outShape)), d, x.Shape, outShape, maps)
+		data = nearestRows(runBuffer[float64](rc, n), d, x.Shape, outShape, maps, th)
 	case []float16.Float16:
-		data = nearestRows(make([]float16.Float16, Size(outShape)), d, x.Shape, outShape, maps)
+		data = nearestRows(make([]float16.Float16, n), d, x.Shape, outShape, maps, th)
 	case []graph.BFloat16Value:
-		data = nearestRows(make([]graph.BFloat16Value, Size(outShape)), d, x.Shape, outShape, maps)
+		data = nearestRows(make([]graph.BFloat16Value, n), d, x.Shape, outShape, maps, th)
 	case []int8:
-		data = nearestRows(make([]int8, Size(outShape)), d, x.Shape, outShape, maps)
+		data = nearestRows(make([]int8, n), d, x.Shape, outShape, maps, th)
 	case []uint8:
-		data = nearestRows(make([]uint8, Size(outShape)), d, x.Shape, outShape, maps)
+		data = nearestRows(make([]uint8, n), d, x.Shape, outShape, maps, th)
 	case []int32:
-		data = nearestRows(runBuffer[int32](rc, Size(outShape)), d, x.Shape, outShape, maps)
+		data = nearestRows(runBuffer[int32](rc, n), d, x.Shape, outShape, maps, th)
 	case []int64:
-		data = nearestRows(runBuffer[int64](rc, Size(outShape)), d, x.Shape, outShape, maps)
+		data = nearestRows(runBuffer[int64](rc, n), d, x.Shape, outShape, maps, th)
 	default:
 		return nil, false
 	}
 	return &Tensor{DType: x.DType, Shape: append([]int(nil), outShape...), Data: data}, true
 }
 
-// nearestRows fills y (shape out) from x (shape in) and returns it.
-func nearestRows[T any](y, x []T, in, out []int, maps []*axisMap) []T {
+// nearestRows fills y (shape out) from x (shape in) and returns it, blocks
+// of rows split over th goroutines.
+func nearestRows[T any](y, x []T, in, out []int, maps []*axisMap, th int) []T {
 	last := len(out) - 1
 	wIn, wOut := in[last], out[last]
 	var idx []int
@@ -59,50 +62,60 @@ func nearestRows[T any](y, x []T, in, out []int, maps []*axisMap) []T {
 	}
 	inSt := Strides(in)
 	nrows := Size(out[:last])
-	coord := make([]int, last)
-	prev := -1
-	for row := 0; row < nrows; row++ {
-		base := 0
-		for a, c := range coord {
-			if m := maps[a]; m != nil {
-				c = m.idx[c]
-			}
-			base += c * inSt[a]
+	// Blocks of at least 16K values each.
+	per := max(1, (1<<14)/max(wOut, 1))
+	blocks := (nrows + per - 1) / per
+	conv.ParallelFor(blocks, min(conv.Threads(th), blocks), func(_, b int) {
+		r0, r1 := b*per, min((b+1)*per, nrows)
+		coord := make([]int, last)
+		for a, rem := last-1, r0; a >= 0; a-- {
+			coord[a] = rem % out[a]
+			rem /= out[a]
 		}
-		dst := y[row*wOut : (row+1)*wOut]
-		switch {
-		case base == prev:
-			copy(dst, y[(row-1)*wOut:row*wOut])
-		case idx == nil:
-			copy(dst, x[base:base+wIn])
-		case rep == 2:
-			src := x[base : base+wIn]
-			dst = dst[:2*len(src)]
-			for i, v := range src {
-				dst[2*i], dst[2*i+1] = v, v
+		prev := -1
+		for row := r0; row < r1; row++ {
+			base := 0
+			for a, c := range coord {
+				if m := maps[a]; m != nil {
+					c = m.idx[c]
+				}
+				base += c * inSt[a]
 			}
-		case rep > 2:
-			src := x[base : base+wIn]
-			for i, v := range src {
-				d := dst[i*rep : (i+1)*rep]
-				for k := range d {
-					d[k] = v
+			dst := y[row*wOut : (row+1)*wOut]
+			switch {
+			case base == prev:
+				copy(dst, y[(row-1)*wOut:row*wOut])
+			case idx == nil:
+				copy(dst, x[base:base+wIn])
+			case rep == 2:
+				src := x[base : base+wIn]
+				dst = dst[:2*len(src)]
+				for i, v := range src {
+					dst[2*i], dst[2*i+1] = v, v
+				}
+			case rep > 2:
+				src := x[base : base+wIn]
+				for i, v := range src {
+					d := dst[i*rep : (i+1)*rep]
+					for k := range d {
+						d[k] = v
+					}
+				}
+			default:
+				src := x[base : base+wIn]
+				for i, j := range idx {
+					dst[i] = src[j]
 				}
 			}
-		default:
-			src := x[base : base+wIn]
-			for i, j := range idx {
-				dst[i] = src[j]
+			prev = base
+			for a := last - 1; a >= 0; a-- {
+				coord[a]++
+				if coord[a] < out[a] {
+					break
+				}
+				coord[a] = 0
 			}
 		}
-		prev = base
-		for a := last - 1; a >= 0; a-- {
-			coord[a]++
-			if coord[a] < out[a] {
-				break
-			}
-			coord[a] = 0
-		}
-	}
+	})
 	return y
 }

@@ -17,12 +17,16 @@ func TestNearestResizeMatchesGather(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
 	coords := []string{"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn"}
 	nearest := []string{"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"}
-	for it := 0; it < 300; it++ {
+	for it := 0; it < 330; it++ {
 		rank := 1 + it%4
 		shape := make([]int, rank)
 		scales := make([]float32, rank)
 		for a := range shape {
 			shape[a] = 1 + r.IntN(7)
+			if it >= 300 {
+				// Large enough for several blocks of rows on two threads.
+				shape[a] = 1 + r.IntN(60)
+			}
 			switch r.IntN(4) {
 			case 0:
 				scales[a] = 1
@@ -69,7 +73,7 @@ func TestNearestResizeMatchesGather(t *testing.T) {
 				inputs = []Value{x, nil, New([]int{rank}, scales)}
 			}
 			name := fmt.Sprintf("%s-%d %v scales %v %v", op, opset, shape, scales, attrs)
-			rc := &RunContext{Options: &Options{}}
+			rc := &RunContext{Options: &Options{Threads: 1 + it%2}}
 			out, err := k.Run(rc, inputs)
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)

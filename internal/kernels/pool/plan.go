@@ -206,9 +206,10 @@ func (p *Plan) OutSize() int { return p.outSz }
 
 // Scratch is one goroutine's working memory for a plan.
 type Scratch[T Float] struct {
-	v    []T         // reduced input rows, one per output row of a block
-	inv  map[int][]T // per window row count, reciprocals of the window sizes of a row
-	offs []int       // taps of a group shifted to a block's first row
+	v []T // reduced input rows, one per output row of a block
+	// invRows: per output row, the reciprocals of its windows' sizes
+	invRows [][]T
+	offs    []int // taps of a group shifted to a block's first row
 	// padded: the neutral elements of v are set (a Scratch serves one
 	// kind of pooling).
 	padded bool
@@ -232,7 +233,7 @@ func (p *Plan) Batch() int {
 
 // NewScratch returns working memory for p.
 func NewScratch[T Float](p *Plan) *Scratch[T] {
-	sc := &Scratch[T]{inv: map[int][]T{}}
+	sc := &Scratch[T]{}
 	if !p.identity {
 		if b := p.Batch(); b > 1 {
 			sc.v = make([]T, b*p.nrows*p.wp)
@@ -336,9 +337,13 @@ func AvgPlanes[T Float](p *Plan, dst, src []T, nplanes int, includePad bool, sc 
 	if includePad {
 		rowDiv, colDiv = p.rowPad, p.colPad
 	}
-	for q := 0; q < nplanes; q++ {
+	if sc.invRows == nil {
+		// Per output row, the reciprocals of its windows' sizes (rows of
+		// equal window row counts share them).
+		byDiv := map[int][]T{}
+		sc.invRows = make([][]T, len(rowDiv))
 		for r, rd := range rowDiv {
-			inv := sc.inv[rd]
+			inv := byDiv[rd]
 			if inv == nil {
 				inv = make([]T, p.ow)
 				for o, cd := range colDiv {
@@ -346,9 +351,15 @@ func AvgPlanes[T Float](p *Plan, dst, src []T, nplanes int, includePad bool, sc 
 						inv[o] = T(1 / float64(n))
 					}
 				}
-				sc.inv[rd] = inv
+				byDiv[rd] = inv
 			}
+			sc.invRows[r] = inv
+		}
+	}
+	for q := 0; q < nplanes; q++ {
+		for r, inv := range sc.invRows {
 			out := dst[q*p.outSz+r*p.ow:][:p.ow]
+			inv = inv[:len(out)]
 			for o := range out {
 				out[o] *= inv[o]
 			}
