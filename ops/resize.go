@@ -328,6 +328,9 @@ func (a *resizeAttrs) resample(rc *RunContext, x *Tensor, outShape []int, maps [
 		}
 		return []Value{y}, nil
 	}
+	if y, ok := resampleF32(rc, x, outShape, maps, a.extrapolation); ok {
+		return []Value{y}, nil
+	}
 	xv, err := ToFloat64s(x)
 	if err != nil {
 		return nil, fmt.Errorf("input 0 (X): %w", err)

@@ -119,3 +119,91 @@ func nearestRows[T any](y, x []T, in, out []int, maps []*axisMap, th int) []T {
 	})
 	return y
 }
+
+// resampleF32 performs linear or cubic resampling of a float32 x to
+// outShape in float32, one axis at a time in axis order as the float64
+// path does (resampleAxis): the taps of an output add up from zero in tap
+// order, taps of weight 0 skipped.
+func resampleF32(rc *RunContext, x *Tensor, outShape []int, maps []*axisMap, extra float64) (*Tensor, bool) {
+	xv, ok := x.Data.([]float32)
+	if !ok || Size(outShape) == 0 {
+		return nil, false
+	}
+	last := -1
+	for ax, m := range maps {
+		if m != nil {
+			last = ax
+		}
+	}
+	if last < 0 {
+		y := runBuffer[float32](rc, len(xv))
+		copy(y, xv)
+		return New(append([]int(nil), outShape...), y), true
+	}
+	shape := append([]int{}, x.Shape...)
+	for ax, m := range maps {
+		if m == nil {
+			continue
+		}
+		shape[ax] = m.out
+		var y []float32
+		if ax == last {
+			y = runBuffer[float32](rc, Size(shape))
+		} else {
+			y = make([]float32, Size(shape))
+		}
+		shape[ax] = m.in
+		resampleAxisF32(y, xv, shape, ax, m, float32(extra))
+		shape[ax] = m.out
+		xv = y
+	}
+	return New(append([]int(nil), outShape...), xv), true
+}
+
+// resampleAxisF32 is resampleAxis in float32, writing y (zeroed).
+func resampleAxisF32(y, x []float32, shape []int, ax int, m *axisMap, extra float32) {
+	outer := Size(shape[:ax])
+	inner := Size(shape[ax+1:])
+	w := make([]float32, len(m.w))
+	for i, v := range m.w {
+		w[i] = float32(v)
+	}
+	for o := 0; o < outer; o++ {
+		src := x[o*m.in*inner : (o+1)*m.in*inner]
+		dst := y[o*m.out*inner : (o+1)*m.out*inner]
+		if inner == 1 {
+			for p := range dst {
+				if m.extra[p] {
+					dst[p] = extra
+					continue
+				}
+				var s float32
+				for j, wt := range w[p*m.n : (p+1)*m.n] {
+					if wt != 0 {
+						s += wt * src[m.idx[p*m.n+j]]
+					}
+				}
+				dst[p] = s
+			}
+			continue
+		}
+		for p := 0; p < m.out; p++ {
+			row := dst[p*inner : (p+1)*inner]
+			if m.extra[p] {
+				for i := range row {
+					row[i] = extra
+				}
+				continue
+			}
+			for j, wt := range w[p*m.n : (p+1)*m.n] {
+				if wt == 0 {
+					continue
+				}
+				s := src[m.idx[p*m.n+j]*inner:][:inner]
+				for i, v := range s {
+					row[i] += wt * v
+				}
+			}
+		}
+	}
+}

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -99,6 +100,61 @@ func TestNearestResizeMatchesGather(t *testing.T) {
 						t.Fatalf("%s: element %d = %v, want %v", name, i, g[i], w[i])
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestResampleF32MatchesFloat64 runs random linear and cubic Resize nodes
+// (every coordinate mode, tf_crop_and_resize with a roi, antialias,
+// exclude_outside) on float32 input through the float32 resampler and on
+// the same values as float64 through the float64 one: they agree to the
+// rounding of float32 sums of a few taps per axis.
+func TestResampleF32MatchesFloat64(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	coords := []string{"half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_crop_and_resize"}
+	for it := 0; it < 200; it++ {
+		rank := 1 + it%4
+		shape := make([]int, rank)
+		scales := make([]float32, rank)
+		roi := make([]float32, 2*rank)
+		for a := range shape {
+			shape[a] = 1 + r.IntN(9)
+			scales[a] = []float32{1, 2, 0.5, 0.3 + 2.5*r.Float32()}[r.IntN(4)]
+			roi[a], roi[rank+a] = 0.3*r.Float32(), 0.7+0.3*r.Float32()
+		}
+		mode := []string{"linear", "cubic"}[it%2]
+		coord := coords[r.IntN(len(coords))]
+		attrs := []*graph.Attr{attrStr("mode", mode), attrStr("coordinate_transformation_mode", coord),
+			attrInt("exclude_outside", int64(r.IntN(2))), attrInt("antialias", int64(r.IntN(2))),
+			attrFloat("extrapolation_value", 0.25)}
+		n := &graph.Node{Name: "n", OpType: "Resize", Attrs: attrs, Inputs: []string{"x", "roi", "scales"}, Outputs: []string{"y"}}
+		f, spec, _ := Lookup("", "Resize", 19)
+		k, err := f(&Build{Node: n, Opset: 19, Spec: spec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := make([]float32, Size(shape))
+		for i := range v {
+			v[i] = float32(r.NormFloat64())
+		}
+		rc := &RunContext{Options: &Options{}}
+		run := func(x *Tensor) []float64 {
+			out, err := k.Run(rc, []Value{x, New([]int{2 * rank}, roi), New([]int{rank}, scales)})
+			if err != nil {
+				t.Fatalf("%v %v: %v", shape, attrs, err)
+			}
+			y, _ := ToFloat64s(out[0].(*Tensor))
+			return y
+		}
+		got := run(New(shape, v))
+		want := run(New(shape, convertSlice[float32, float64](v)))
+		if len(got) != len(want) {
+			t.Fatalf("%d values, want %d", len(got), len(want))
+		}
+		for i := range want {
+			if math.Abs(got[i]-want[i]) > 1e-5*(1+math.Abs(want[i])) {
+				t.Fatalf("%v scales %v %s %s: element %d = %v, want %v", shape, scales, mode, coord, i, got[i], want[i])
 			}
 		}
 	}
