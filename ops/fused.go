@@ -76,6 +76,9 @@ type fusedKernel struct {
 	// inside the GEMM (gemm.SgemmEpilogue) while each tile is in cache.
 	alpha, beta float32
 	transA, tB  bool
+	// constB is a FusedGemm's or FusedMatMul's constant B prepared for
+	// gemm.SgemmPackedB (see constB in gemm.go).
+	constB *constB
 }
 
 // fusedOwnAttr reports whether an attribute belongs to the fused node (and
@@ -158,6 +161,9 @@ func newFused(b *Build) (Kernel, error) {
 			return nil, err
 		}
 		fk.transA, fk.tB = ta != 0, tb != 0
+	}
+	if base.op == "Gemm" || base.op == "MatMul" {
+		fk.constB = newConstB(b, 1, fk.tB)
 	}
 	return fk, nil
 }
@@ -301,7 +307,11 @@ func (k *fusedKernel) runGEMM(rc *RunContext, in []Value) (out []Value, ok bool,
 	}
 	y := runBuffer[float32](rc, m*n)
 	lda := a.Shape[a.Rank()-1]
-	gemm.SgemmEpilogue(threads(rc), transA, transB, m, n, kk, alpha, av, lda, bv, b.Shape[1], 0, y, n, ep)
+	if pb := k.constB.packed(b); pb != nil {
+		gemm.SgemmPackedB(threads(rc), transA, m, alpha, av, lda, pb, 0, y, n, ep)
+	} else {
+		gemm.SgemmEpilogue(threads(rc), transA, transB, m, n, kk, alpha, av, lda, bv, b.Shape[1], 0, y, n, ep)
+	}
 	return []Value{New(shape, y)}, true, nil
 }
 

@@ -15,7 +15,8 @@ import (
 
 func init() {
 	registerRange("MatMul", []int64{1, 9, 13}, func(b *Build) (Kernel, error) {
-		return KernelFunc(func(rc *RunContext, in []Value) ([]Value, error) {
+		cb := newConstB(b, 1, false)
+		return preparedBKernel{cb: cb, KernelFunc: func(rc *RunContext, in []Value) ([]Value, error) {
 			x, err := TensorInput(in, 0)
 			if err != nil {
 				return nil, err
@@ -24,12 +25,12 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			out, err := matmul(x, y, threadsOf(rc))
+			out, err := matmulB(rc, x, y, threadsOf(rc), cb)
 			if err != nil {
 				return nil, err
 			}
 			return []Value{out}, nil
-		}), nil
+		}}, nil
 	})
 }
 
@@ -42,6 +43,13 @@ func threadsOf(rc *RunContext) int {
 }
 
 func matmul(x, y *Tensor, threads int) (*Tensor, error) {
+	return matmulB(nil, x, y, threads, nil)
+}
+
+// matmulB is matmul in the run rc (which provides a float32 output's
+// memory; nil: newly allocated), where cb, when not nil, is the node's
+// constant second input prepared for products with few rows.
+func matmulB(rc *RunContext, x, y *Tensor, threads int, cb *constB) (*Tensor, error) {
 	if x.DType != y.DType {
 		return nil, typeMismatch(x, y)
 	}
@@ -83,8 +91,10 @@ func matmul(x, y *Tensor, threads int) (*Tensor, error) {
 	case graph.Float, graph.Float16, graph.BFloat16:
 		a, _ := ToFloat32s(x)
 		b, _ := ToFloat32s(y)
-		c := make([]float32, nb*m*n)
-		if foldA {
+		c := float32Out(rc, x.DType, nb*m*n)
+		if pb := cb.packed(y); foldA && pb != nil && x.DType == graph.Float {
+			gemm.SgemmPackedB(threads, false, nb*m, 1, a, k, pb, 0, c, n, gemm.Epilogue{})
+		} else if foldA {
 			gemm.SgemmThreads(threads, false, false, nb*m, n, k, 1, a, k, b, n, 0, c, n)
 		} else if nb > 1 && threads != 1 && nb*m*n*k >= 1<<18 {
 			// Many products: one goroutine per group of batch elements.

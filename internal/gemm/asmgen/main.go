@@ -8,6 +8,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"math"
 
@@ -28,8 +29,19 @@ const (
 	epClamp
 )
 
+// set chooses the kernels of one run: "sgemm" (sgemm_amd64.s) or
+// "dotrows" (dotrows_amd64.s, the few-row products with a prepared B).
+var set = flag.String("set", "sgemm", "kernels to emit: sgemm or dotrows")
+
 func main() {
+	flag.Parse()
 	ConstraintExpr("amd64,!noasm")
+	if *set == "dotrows" {
+		dotTile(1, 4)
+		dotTile(2, 4)
+		Generate()
+		return
+	}
 	// The register tiles: rows × 8-float vectors. 6×2 (6×16) is the main
 	// tile; 6×1 (6×8) serves the last, narrow column panel; 4×3 (4×24) is
 	// kept for measurement.

@@ -276,12 +276,13 @@ func (pl *Plan[T]) RunPacked(x []T, w *Weights[T], bias, y []T, threads int) err
 
 // FusesEpilogue reports whether RunEpilogue computes pl's convolution: a
 // float32 pointwise or im2col plan, which applies the epilogue to each
-// tile of the output as the GEMM finishes it, or a Taps plan, which
-// applies it to each chunk of outputs.
+// tile of the output as the GEMM finishes it, a Taps plan, which
+// applies it to each chunk of outputs, or a float32 depthwise plan, which
+// applies it to each output plane as it is computed.
 func (pl *Plan[T]) FusesEpilogue() bool {
 	var z T
 	_, is32 := any(z).(float32)
-	return is32 && (pl.Algo == Pointwise || pl.Algo == Im2col || pl.Algo == Taps)
+	return is32 && (pl.Algo == Pointwise || pl.Algo == Im2col || pl.Algo == Taps || pl.Algo == Depthwise)
 }
 
 // RunEpilogue computes y = Act(conv(x, w) + bias + residual), where ep
@@ -332,7 +333,7 @@ func (pl *Plan[T]) run(x []T, w *Weights[T], bias []T, ep *gemm.Epilogue, y []T,
 	case Im2col:
 		pl.runGEMM(x, w.w, bias, y, threads, true)
 	case Depthwise:
-		pl.runDepthwise(x, w.w, bias, y, threads)
+		pl.runDepthwise(x, w.w, bias, y, threads, ep)
 	case Taps:
 		pl.runTaps(x, w.w, bias, ep, y, threads)
 	default:

@@ -4,6 +4,122 @@
 
 #include "textflag.h"
 
+DATA dwmask<>+0(SB)/4, $0xffffffff
+DATA dwmask<>+4(SB)/4, $0xffffffff
+DATA dwmask<>+8(SB)/4, $0xffffffff
+DATA dwmask<>+12(SB)/4, $0xffffffff
+DATA dwmask<>+16(SB)/4, $0xffffffff
+DATA dwmask<>+20(SB)/4, $0xffffffff
+DATA dwmask<>+24(SB)/4, $0xffffffff
+DATA dwmask<>+28(SB)/4, $0xffffffff
+DATA dwmask<>+32(SB)/4, $0x00000000
+DATA dwmask<>+36(SB)/4, $0x00000000
+DATA dwmask<>+40(SB)/4, $0x00000000
+DATA dwmask<>+44(SB)/4, $0x00000000
+DATA dwmask<>+48(SB)/4, $0x00000000
+DATA dwmask<>+52(SB)/4, $0x00000000
+DATA dwmask<>+56(SB)/4, $0x00000000
+DATA dwmask<>+60(SB)/4, $0x00000000
+GLOBL dwmask<>(SB), RODATA|NOPTR, $64
+
+DATA dwexp<>+0(SB)/4, $0x42b00000
+DATA dwexp<>+4(SB)/4, $0x42b00000
+DATA dwexp<>+8(SB)/4, $0x42b00000
+DATA dwexp<>+12(SB)/4, $0x42b00000
+DATA dwexp<>+16(SB)/4, $0x42b00000
+DATA dwexp<>+20(SB)/4, $0x42b00000
+DATA dwexp<>+24(SB)/4, $0x42b00000
+DATA dwexp<>+28(SB)/4, $0x42b00000
+DATA dwexp<>+32(SB)/4, $0xc2aeac4f
+DATA dwexp<>+36(SB)/4, $0xc2aeac4f
+DATA dwexp<>+40(SB)/4, $0xc2aeac4f
+DATA dwexp<>+44(SB)/4, $0xc2aeac4f
+DATA dwexp<>+48(SB)/4, $0xc2aeac4f
+DATA dwexp<>+52(SB)/4, $0xc2aeac4f
+DATA dwexp<>+56(SB)/4, $0xc2aeac4f
+DATA dwexp<>+60(SB)/4, $0xc2aeac4f
+DATA dwexp<>+64(SB)/4, $0x3fb8aa3b
+DATA dwexp<>+68(SB)/4, $0x3fb8aa3b
+DATA dwexp<>+72(SB)/4, $0x3fb8aa3b
+DATA dwexp<>+76(SB)/4, $0x3fb8aa3b
+DATA dwexp<>+80(SB)/4, $0x3fb8aa3b
+DATA dwexp<>+84(SB)/4, $0x3fb8aa3b
+DATA dwexp<>+88(SB)/4, $0x3fb8aa3b
+DATA dwexp<>+92(SB)/4, $0x3fb8aa3b
+DATA dwexp<>+96(SB)/4, $0x3f318000
+DATA dwexp<>+100(SB)/4, $0x3f318000
+DATA dwexp<>+104(SB)/4, $0x3f318000
+DATA dwexp<>+108(SB)/4, $0x3f318000
+DATA dwexp<>+112(SB)/4, $0x3f318000
+DATA dwexp<>+116(SB)/4, $0x3f318000
+DATA dwexp<>+120(SB)/4, $0x3f318000
+DATA dwexp<>+124(SB)/4, $0x3f318000
+DATA dwexp<>+128(SB)/4, $0xb95e8083
+DATA dwexp<>+132(SB)/4, $0xb95e8083
+DATA dwexp<>+136(SB)/4, $0xb95e8083
+DATA dwexp<>+140(SB)/4, $0xb95e8083
+DATA dwexp<>+144(SB)/4, $0xb95e8083
+DATA dwexp<>+148(SB)/4, $0xb95e8083
+DATA dwexp<>+152(SB)/4, $0xb95e8083
+DATA dwexp<>+156(SB)/4, $0xb95e8083
+DATA dwexp<>+160(SB)/4, $0x39500d01
+DATA dwexp<>+164(SB)/4, $0x39500d01
+DATA dwexp<>+168(SB)/4, $0x39500d01
+DATA dwexp<>+172(SB)/4, $0x39500d01
+DATA dwexp<>+176(SB)/4, $0x39500d01
+DATA dwexp<>+180(SB)/4, $0x39500d01
+DATA dwexp<>+184(SB)/4, $0x39500d01
+DATA dwexp<>+188(SB)/4, $0x39500d01
+DATA dwexp<>+192(SB)/4, $0x3ab60b61
+DATA dwexp<>+196(SB)/4, $0x3ab60b61
+DATA dwexp<>+200(SB)/4, $0x3ab60b61
+DATA dwexp<>+204(SB)/4, $0x3ab60b61
+DATA dwexp<>+208(SB)/4, $0x3ab60b61
+DATA dwexp<>+212(SB)/4, $0x3ab60b61
+DATA dwexp<>+216(SB)/4, $0x3ab60b61
+DATA dwexp<>+220(SB)/4, $0x3ab60b61
+DATA dwexp<>+224(SB)/4, $0x3c088889
+DATA dwexp<>+228(SB)/4, $0x3c088889
+DATA dwexp<>+232(SB)/4, $0x3c088889
+DATA dwexp<>+236(SB)/4, $0x3c088889
+DATA dwexp<>+240(SB)/4, $0x3c088889
+DATA dwexp<>+244(SB)/4, $0x3c088889
+DATA dwexp<>+248(SB)/4, $0x3c088889
+DATA dwexp<>+252(SB)/4, $0x3c088889
+DATA dwexp<>+256(SB)/4, $0x3d2aaaab
+DATA dwexp<>+260(SB)/4, $0x3d2aaaab
+DATA dwexp<>+264(SB)/4, $0x3d2aaaab
+DATA dwexp<>+268(SB)/4, $0x3d2aaaab
+DATA dwexp<>+272(SB)/4, $0x3d2aaaab
+DATA dwexp<>+276(SB)/4, $0x3d2aaaab
+DATA dwexp<>+280(SB)/4, $0x3d2aaaab
+DATA dwexp<>+284(SB)/4, $0x3d2aaaab
+DATA dwexp<>+288(SB)/4, $0x3e2aaaab
+DATA dwexp<>+292(SB)/4, $0x3e2aaaab
+DATA dwexp<>+296(SB)/4, $0x3e2aaaab
+DATA dwexp<>+300(SB)/4, $0x3e2aaaab
+DATA dwexp<>+304(SB)/4, $0x3e2aaaab
+DATA dwexp<>+308(SB)/4, $0x3e2aaaab
+DATA dwexp<>+312(SB)/4, $0x3e2aaaab
+DATA dwexp<>+316(SB)/4, $0x3e2aaaab
+DATA dwexp<>+320(SB)/4, $0x3f000000
+DATA dwexp<>+324(SB)/4, $0x3f000000
+DATA dwexp<>+328(SB)/4, $0x3f000000
+DATA dwexp<>+332(SB)/4, $0x3f000000
+DATA dwexp<>+336(SB)/4, $0x3f000000
+DATA dwexp<>+340(SB)/4, $0x3f000000
+DATA dwexp<>+344(SB)/4, $0x3f000000
+DATA dwexp<>+348(SB)/4, $0x3f000000
+DATA dwexp<>+352(SB)/4, $0x3f800000
+DATA dwexp<>+356(SB)/4, $0x3f800000
+DATA dwexp<>+360(SB)/4, $0x3f800000
+DATA dwexp<>+364(SB)/4, $0x3f800000
+DATA dwexp<>+368(SB)/4, $0x3f800000
+DATA dwexp<>+372(SB)/4, $0x3f800000
+DATA dwexp<>+376(SB)/4, $0x3f800000
+DATA dwexp<>+380(SB)/4, $0x3f800000
+GLOBL dwexp<>(SB), RODATA|NOPTR, $384
+
 // func dwTaps(dst *float32, src *float32, offs *int, w *float32, ntaps int, n int, bias float32)
 // Requires: AVX, FMA3
 TEXT ·dwTaps(SB), NOSPLIT, $0-52
@@ -80,6 +196,8322 @@ nstore:
 	ADDQ    $0x00000020, CX
 	SUBQ    $0x00000008, DI
 	JMP     narrow
+
+done:
+	VZEROUPPER
+	RET
+
+// func dwConv(dst *float32, src *float32, offs *int, w *float32, ntaps int, rows int, cols int, ld int, bias float32, lo float32, hi float32, act int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·dwConv(SB), NOSPLIT, $0-88
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ offs+16(FP), DX
+	MOVQ w+24(FP), BX
+	MOVQ ntaps+32(FP), SI
+	MOVQ rows+40(FP), DI
+
+row:
+	TESTQ DI, DI
+	JZ    done
+	MOVQ  AX, R8
+	MOVQ  CX, R9
+	MOVQ  cols+48(FP), R10
+
+v4:
+	CMPQ         R10, $0x00000020
+	JL           v4end
+	VBROADCASTSS bias+64(FP), Y1
+	VBROADCASTSS bias+64(FP), Y2
+	VBROADCASTSS bias+64(FP), Y3
+	VBROADCASTSS bias+64(FP), Y4
+	XORQ         R11, R11
+
+v4tap:
+	MOVQ         (DX)(R11*8), R12
+	VBROADCASTSS (BX)(R11*4), Y0
+	VFMADD231PS  (R9)(R12*1), Y0, Y1
+	VFMADD231PS  32(R9)(R12*1), Y0, Y2
+	VFMADD231PS  64(R9)(R12*1), Y0, Y3
+	VFMADD231PS  96(R9)(R12*1), Y0, Y4
+	INCQ         R11
+	CMPQ         R11, SI
+	JL           v4tap
+	VBROADCASTSS lo+68(FP), Y0
+	VBROADCASTSS hi+72(FP), Y5
+	VMAXPS       Y1, Y0, Y1
+	VMINPS       Y1, Y5, Y1
+	VMAXPS       Y2, Y0, Y2
+	VMINPS       Y2, Y5, Y2
+	VMAXPS       Y3, Y0, Y3
+	VMINPS       Y3, Y5, Y3
+	VMAXPS       Y4, Y0, Y4
+	VMINPS       Y4, Y5, Y4
+	CMPQ         act+80(FP), $0x00
+	JE           v4tap_done
+	CMPQ         act+80(FP), $0x01
+	JNE          v4tap_silu
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VSUBPS       Y1, Y0, Y0
+	VSUBPS       Y2, Y5, Y5
+	VSUBPS       Y3, Y6, Y6
+	VSUBPS       Y4, Y7, Y7
+	VBROADCASTSS dwexp<>+32(SB), Y8
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VBROADCASTSS dwexp<>+32(SB), Y3
+	VBROADCASTSS dwexp<>+32(SB), Y4
+	VMAXPS       Y0, Y8, Y0
+	VMAXPS       Y5, Y2, Y5
+	VMAXPS       Y6, Y3, Y6
+	VMAXPS       Y7, Y4, Y7
+	VBROADCASTSS dwexp<>+0(SB), Y8
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VBROADCASTSS dwexp<>+0(SB), Y3
+	VBROADCASTSS dwexp<>+0(SB), Y4
+	VMINPS       Y0, Y8, Y0
+	VMINPS       Y5, Y2, Y5
+	VMINPS       Y6, Y3, Y6
+	VMINPS       Y7, Y4, Y7
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VMULPS       dwexp<>+64(SB), Y5, Y9
+	VMULPS       dwexp<>+64(SB), Y6, Y10
+	VMULPS       dwexp<>+64(SB), Y7, Y11
+	VROUNDPS     $0x00, Y1, Y1
+	VROUNDPS     $0x00, Y9, Y9
+	VROUNDPS     $0x00, Y10, Y10
+	VROUNDPS     $0x00, Y11, Y11
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y9, Y5
+	VFNMADD231PS dwexp<>+96(SB), Y10, Y6
+	VFNMADD231PS dwexp<>+96(SB), Y11, Y7
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y9, Y5
+	VFNMADD231PS dwexp<>+128(SB), Y10, Y6
+	VFNMADD231PS dwexp<>+128(SB), Y11, Y7
+	VBROADCASTSS dwexp<>+160(SB), Y8
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VBROADCASTSS dwexp<>+160(SB), Y4
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y8
+	VFMADD213PS  dwexp<>+192(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+192(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+192(SB), Y7, Y4
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y8
+	VFMADD213PS  dwexp<>+224(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y7, Y4
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y8
+	VFMADD213PS  dwexp<>+256(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y7, Y4
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y8
+	VFMADD213PS  dwexp<>+288(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y7, Y4
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y8
+	VFMADD213PS  dwexp<>+320(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y7, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y8
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y8
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y4
+	VCVTPS2DQ    Y1, Y1
+	VCVTPS2DQ    Y9, Y9
+	VCVTPS2DQ    Y10, Y10
+	VCVTPS2DQ    Y11, Y11
+	VPSLLD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y10, Y10
+	VPSLLD       $0x17, Y11, Y11
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y9, Y9
+	VPADDD       dwexp<>+352(SB), Y10, Y10
+	VPADDD       dwexp<>+352(SB), Y11, Y11
+	VMULPS       Y1, Y8, Y8
+	VMULPS       Y9, Y2, Y2
+	VMULPS       Y10, Y3, Y3
+	VMULPS       Y11, Y4, Y4
+	VADDPS       dwexp<>+352(SB), Y8, Y8
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y3, Y3
+	VADDPS       dwexp<>+352(SB), Y4, Y4
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VBROADCASTSS dwexp<>+352(SB), Y10
+	VBROADCASTSS dwexp<>+352(SB), Y11
+	VDIVPS       Y8, Y1, Y8
+	VDIVPS       Y2, Y9, Y2
+	VDIVPS       Y3, Y10, Y3
+	VDIVPS       Y4, Y11, Y4
+	VMOVAPS      Y8, Y1
+	VMOVAPS      Y2, Y2
+	VMOVAPS      Y3, Y3
+	VMOVAPS      Y4, Y4
+	JMP          v4tap_done
+
+v4tap_silu:
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y11, Y11, Y11
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y1, Y5, Y5
+	VSUBPS       Y2, Y8, Y8
+	VSUBPS       Y3, Y11, Y11
+	VSUBPS       Y4, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y6
+	VBROADCASTSS dwexp<>+32(SB), Y9
+	VBROADCASTSS dwexp<>+32(SB), Y12
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y5, Y6, Y5
+	VMAXPS       Y8, Y9, Y8
+	VMAXPS       Y11, Y12, Y11
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y6
+	VBROADCASTSS dwexp<>+0(SB), Y9
+	VBROADCASTSS dwexp<>+0(SB), Y12
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y5, Y6, Y5
+	VMINPS       Y8, Y9, Y8
+	VMINPS       Y11, Y12, Y11
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y5, Y0
+	VMULPS       dwexp<>+64(SB), Y8, Y7
+	VMULPS       dwexp<>+64(SB), Y11, Y10
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y0, Y0
+	VROUNDPS     $0x00, Y7, Y7
+	VROUNDPS     $0x00, Y10, Y10
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y5
+	VFNMADD231PS dwexp<>+96(SB), Y7, Y8
+	VFNMADD231PS dwexp<>+96(SB), Y10, Y11
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y5
+	VFNMADD231PS dwexp<>+128(SB), Y7, Y8
+	VFNMADD231PS dwexp<>+128(SB), Y10, Y11
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y6
+	VBROADCASTSS dwexp<>+160(SB), Y9
+	VBROADCASTSS dwexp<>+160(SB), Y12
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+192(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+192(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+224(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+224(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+256(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+256(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+288(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+288(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+320(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+320(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+352(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+352(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+352(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+352(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y0, Y0
+	VCVTPS2DQ    Y7, Y7
+	VCVTPS2DQ    Y10, Y10
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y7, Y7
+	VPSLLD       $0x17, Y10, Y10
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y7, Y7
+	VPADDD       dwexp<>+352(SB), Y10, Y10
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y0, Y6, Y6
+	VMULPS       Y7, Y9, Y9
+	VMULPS       Y10, Y12, Y12
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y6, Y6
+	VADDPS       dwexp<>+352(SB), Y9, Y9
+	VADDPS       dwexp<>+352(SB), Y12, Y12
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VBROADCASTSS dwexp<>+352(SB), Y7
+	VBROADCASTSS dwexp<>+352(SB), Y10
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y6, Y0, Y6
+	VDIVPS       Y9, Y7, Y9
+	VDIVPS       Y12, Y10, Y12
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y6, Y1, Y1
+	VMULPS       Y9, Y2, Y2
+	VMULPS       Y12, Y3, Y3
+	VMULPS       Y15, Y4, Y4
+
+v4tap_done:
+	VMOVUPS Y1, (R8)
+	VMOVUPS Y2, 32(R8)
+	VMOVUPS Y3, 64(R8)
+	VMOVUPS Y4, 96(R8)
+	ADDQ    $0x00000080, R8
+	ADDQ    $0x00000080, R9
+	SUBQ    $0x00000020, R10
+	JMP     v4
+
+v4end:
+	CMPQ         R10, $0x00000018
+	JL           v3end
+	VBROADCASTSS bias+64(FP), Y1
+	VBROADCASTSS bias+64(FP), Y2
+	VBROADCASTSS bias+64(FP), Y3
+	XORQ         R11, R11
+
+v3tap:
+	MOVQ         (DX)(R11*8), R12
+	VBROADCASTSS (BX)(R11*4), Y0
+	VFMADD231PS  (R9)(R12*1), Y0, Y1
+	VFMADD231PS  32(R9)(R12*1), Y0, Y2
+	VFMADD231PS  64(R9)(R12*1), Y0, Y3
+	INCQ         R11
+	CMPQ         R11, SI
+	JL           v3tap
+	VBROADCASTSS lo+68(FP), Y0
+	VBROADCASTSS hi+72(FP), Y4
+	VMAXPS       Y1, Y0, Y1
+	VMINPS       Y1, Y4, Y1
+	VMAXPS       Y2, Y0, Y2
+	VMINPS       Y2, Y4, Y2
+	VMAXPS       Y3, Y0, Y3
+	VMINPS       Y3, Y4, Y3
+	CMPQ         act+80(FP), $0x00
+	JE           v3tap_done
+	CMPQ         act+80(FP), $0x01
+	JNE          v3tap_silu
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VSUBPS       Y1, Y0, Y0
+	VSUBPS       Y2, Y4, Y4
+	VSUBPS       Y3, Y5, Y5
+	VBROADCASTSS dwexp<>+32(SB), Y6
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VBROADCASTSS dwexp<>+32(SB), Y3
+	VMAXPS       Y0, Y6, Y0
+	VMAXPS       Y4, Y2, Y4
+	VMAXPS       Y5, Y3, Y5
+	VBROADCASTSS dwexp<>+0(SB), Y6
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VBROADCASTSS dwexp<>+0(SB), Y3
+	VMINPS       Y0, Y6, Y0
+	VMINPS       Y4, Y2, Y4
+	VMINPS       Y5, Y3, Y5
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VMULPS       dwexp<>+64(SB), Y4, Y7
+	VMULPS       dwexp<>+64(SB), Y5, Y8
+	VROUNDPS     $0x00, Y1, Y1
+	VROUNDPS     $0x00, Y7, Y7
+	VROUNDPS     $0x00, Y8, Y8
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y7, Y4
+	VFNMADD231PS dwexp<>+96(SB), Y8, Y5
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y7, Y4
+	VFNMADD231PS dwexp<>+128(SB), Y8, Y5
+	VBROADCASTSS dwexp<>+160(SB), Y6
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y6
+	VFMADD213PS  dwexp<>+192(SB), Y4, Y2
+	VFMADD213PS  dwexp<>+192(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y6
+	VFMADD213PS  dwexp<>+224(SB), Y4, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y6
+	VFMADD213PS  dwexp<>+256(SB), Y4, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y6
+	VFMADD213PS  dwexp<>+288(SB), Y4, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y6
+	VFMADD213PS  dwexp<>+320(SB), Y4, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y6
+	VFMADD213PS  dwexp<>+352(SB), Y4, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y6
+	VFMADD213PS  dwexp<>+352(SB), Y4, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y3
+	VCVTPS2DQ    Y1, Y1
+	VCVTPS2DQ    Y7, Y7
+	VCVTPS2DQ    Y8, Y8
+	VPSLLD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y7, Y7
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y7, Y7
+	VPADDD       dwexp<>+352(SB), Y8, Y8
+	VMULPS       Y1, Y6, Y6
+	VMULPS       Y7, Y2, Y2
+	VMULPS       Y8, Y3, Y3
+	VADDPS       dwexp<>+352(SB), Y6, Y6
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y3, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VBROADCASTSS dwexp<>+352(SB), Y7
+	VBROADCASTSS dwexp<>+352(SB), Y8
+	VDIVPS       Y6, Y1, Y6
+	VDIVPS       Y2, Y7, Y2
+	VDIVPS       Y3, Y8, Y3
+	VMOVAPS      Y6, Y1
+	VMOVAPS      Y2, Y2
+	VMOVAPS      Y3, Y3
+	JMP          v3tap_done
+
+v3tap_silu:
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y10, Y10, Y10
+	VSUBPS       Y1, Y4, Y4
+	VSUBPS       Y2, Y7, Y7
+	VSUBPS       Y3, Y10, Y10
+	VBROADCASTSS dwexp<>+32(SB), Y5
+	VBROADCASTSS dwexp<>+32(SB), Y8
+	VBROADCASTSS dwexp<>+32(SB), Y11
+	VMAXPS       Y4, Y5, Y4
+	VMAXPS       Y7, Y8, Y7
+	VMAXPS       Y10, Y11, Y10
+	VBROADCASTSS dwexp<>+0(SB), Y5
+	VBROADCASTSS dwexp<>+0(SB), Y8
+	VBROADCASTSS dwexp<>+0(SB), Y11
+	VMINPS       Y4, Y5, Y4
+	VMINPS       Y7, Y8, Y7
+	VMINPS       Y10, Y11, Y10
+	VMULPS       dwexp<>+64(SB), Y4, Y0
+	VMULPS       dwexp<>+64(SB), Y7, Y6
+	VMULPS       dwexp<>+64(SB), Y10, Y9
+	VROUNDPS     $0x00, Y0, Y0
+	VROUNDPS     $0x00, Y6, Y6
+	VROUNDPS     $0x00, Y9, Y9
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y4
+	VFNMADD231PS dwexp<>+96(SB), Y6, Y7
+	VFNMADD231PS dwexp<>+96(SB), Y9, Y10
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y4
+	VFNMADD231PS dwexp<>+128(SB), Y6, Y7
+	VFNMADD231PS dwexp<>+128(SB), Y9, Y10
+	VBROADCASTSS dwexp<>+160(SB), Y5
+	VBROADCASTSS dwexp<>+160(SB), Y8
+	VBROADCASTSS dwexp<>+160(SB), Y11
+	VFMADD213PS  dwexp<>+192(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+192(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+192(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+224(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+224(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+224(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+256(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+256(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+256(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+288(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+288(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+288(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+320(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+320(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+320(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+352(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+352(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+352(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+352(SB), Y10, Y11
+	VCVTPS2DQ    Y0, Y0
+	VCVTPS2DQ    Y6, Y6
+	VCVTPS2DQ    Y9, Y9
+	VPSLLD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y6, Y6
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y6, Y6
+	VPADDD       dwexp<>+352(SB), Y9, Y9
+	VMULPS       Y0, Y5, Y5
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y9, Y11, Y11
+	VADDPS       dwexp<>+352(SB), Y5, Y5
+	VADDPS       dwexp<>+352(SB), Y8, Y8
+	VADDPS       dwexp<>+352(SB), Y11, Y11
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VBROADCASTSS dwexp<>+352(SB), Y6
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VDIVPS       Y5, Y0, Y5
+	VDIVPS       Y8, Y6, Y8
+	VDIVPS       Y11, Y9, Y11
+	VMULPS       Y5, Y1, Y1
+	VMULPS       Y8, Y2, Y2
+	VMULPS       Y11, Y3, Y3
+
+v3tap_done:
+	VMOVUPS Y1, (R8)
+	VMOVUPS Y2, 32(R8)
+	VMOVUPS Y3, 64(R8)
+	ADDQ    $0x00000060, R8
+	ADDQ    $0x00000060, R9
+	SUBQ    $0x00000018, R10
+
+v3end:
+	CMPQ         R10, $0x00000010
+	JL           v2end
+	VBROADCASTSS bias+64(FP), Y1
+	VBROADCASTSS bias+64(FP), Y2
+	XORQ         R11, R11
+
+v2tap:
+	MOVQ         (DX)(R11*8), R12
+	VBROADCASTSS (BX)(R11*4), Y0
+	VFMADD231PS  (R9)(R12*1), Y0, Y1
+	VFMADD231PS  32(R9)(R12*1), Y0, Y2
+	INCQ         R11
+	CMPQ         R11, SI
+	JL           v2tap
+	VBROADCASTSS lo+68(FP), Y0
+	VBROADCASTSS hi+72(FP), Y3
+	VMAXPS       Y1, Y0, Y1
+	VMINPS       Y1, Y3, Y1
+	VMAXPS       Y2, Y0, Y2
+	VMINPS       Y2, Y3, Y2
+	CMPQ         act+80(FP), $0x00
+	JE           v2tap_done
+	CMPQ         act+80(FP), $0x01
+	JNE          v2tap_silu
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y1, Y0, Y0
+	VSUBPS       Y2, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y4
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y4, Y0
+	VMAXPS       Y3, Y2, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y4
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y4, Y0
+	VMINPS       Y3, Y2, Y3
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VMULPS       dwexp<>+64(SB), Y3, Y5
+	VROUNDPS     $0x00, Y1, Y1
+	VROUNDPS     $0x00, Y5, Y5
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y5, Y3
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y5, Y3
+	VBROADCASTSS dwexp<>+160(SB), Y4
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y4
+	VFMADD213PS  dwexp<>+192(SB), Y3, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y4
+	VFMADD213PS  dwexp<>+224(SB), Y3, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y4
+	VFMADD213PS  dwexp<>+256(SB), Y3, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y4
+	VFMADD213PS  dwexp<>+288(SB), Y3, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y4
+	VFMADD213PS  dwexp<>+320(SB), Y3, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y3, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y3, Y2
+	VCVTPS2DQ    Y1, Y1
+	VCVTPS2DQ    Y5, Y5
+	VPSLLD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y5, Y5
+	VMULPS       Y1, Y4, Y4
+	VMULPS       Y5, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y4, Y4
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VBROADCASTSS dwexp<>+352(SB), Y5
+	VDIVPS       Y4, Y1, Y4
+	VDIVPS       Y2, Y5, Y2
+	VMOVAPS      Y4, Y1
+	VMOVAPS      Y2, Y2
+	JMP          v2tap_done
+
+v2tap_silu:
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y6, Y6, Y6
+	VSUBPS       Y1, Y3, Y3
+	VSUBPS       Y2, Y6, Y6
+	VBROADCASTSS dwexp<>+32(SB), Y4
+	VBROADCASTSS dwexp<>+32(SB), Y7
+	VMAXPS       Y3, Y4, Y3
+	VMAXPS       Y6, Y7, Y6
+	VBROADCASTSS dwexp<>+0(SB), Y4
+	VBROADCASTSS dwexp<>+0(SB), Y7
+	VMINPS       Y3, Y4, Y3
+	VMINPS       Y6, Y7, Y6
+	VMULPS       dwexp<>+64(SB), Y3, Y0
+	VMULPS       dwexp<>+64(SB), Y6, Y5
+	VROUNDPS     $0x00, Y0, Y0
+	VROUNDPS     $0x00, Y5, Y5
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y3
+	VFNMADD231PS dwexp<>+96(SB), Y5, Y6
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y3
+	VFNMADD231PS dwexp<>+128(SB), Y5, Y6
+	VBROADCASTSS dwexp<>+160(SB), Y4
+	VBROADCASTSS dwexp<>+160(SB), Y7
+	VFMADD213PS  dwexp<>+192(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+192(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+224(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+224(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+256(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+256(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+288(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+288(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+320(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+320(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+352(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+352(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y7
+	VCVTPS2DQ    Y0, Y0
+	VCVTPS2DQ    Y5, Y5
+	VPSLLD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y5, Y5
+	VMULPS       Y0, Y4, Y4
+	VMULPS       Y5, Y7, Y7
+	VADDPS       dwexp<>+352(SB), Y4, Y4
+	VADDPS       dwexp<>+352(SB), Y7, Y7
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VBROADCASTSS dwexp<>+352(SB), Y5
+	VDIVPS       Y4, Y0, Y4
+	VDIVPS       Y7, Y5, Y7
+	VMULPS       Y4, Y1, Y1
+	VMULPS       Y7, Y2, Y2
+
+v2tap_done:
+	VMOVUPS Y1, (R8)
+	VMOVUPS Y2, 32(R8)
+	ADDQ    $0x00000040, R8
+	ADDQ    $0x00000040, R9
+	SUBQ    $0x00000010, R10
+
+v2end:
+	CMPQ         R10, $0x00000008
+	JL           v1end
+	VBROADCASTSS bias+64(FP), Y1
+	XORQ         R11, R11
+
+v1tap:
+	MOVQ         (DX)(R11*8), R12
+	VBROADCASTSS (BX)(R11*4), Y0
+	VFMADD231PS  (R9)(R12*1), Y0, Y1
+	INCQ         R11
+	CMPQ         R11, SI
+	JL           v1tap
+	VBROADCASTSS lo+68(FP), Y0
+	VBROADCASTSS hi+72(FP), Y2
+	VMAXPS       Y1, Y0, Y1
+	VMINPS       Y1, Y2, Y1
+	CMPQ         act+80(FP), $0x00
+	JE           v1tap_done
+	CMPQ         act+80(FP), $0x01
+	JNE          v1tap_silu
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y1, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y1
+	JMP          v1tap_done
+
+v1tap_silu:
+	VXORPS       Y2, Y2, Y2
+	VSUBPS       Y1, Y2, Y2
+	VBROADCASTSS dwexp<>+32(SB), Y3
+	VMAXPS       Y2, Y3, Y2
+	VBROADCASTSS dwexp<>+0(SB), Y3
+	VMINPS       Y2, Y3, Y2
+	VMULPS       dwexp<>+64(SB), Y2, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y2
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y2
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y2, Y3
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y3, Y3
+	VADDPS       dwexp<>+352(SB), Y3, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y3, Y0, Y3
+	VMULPS       Y3, Y1, Y1
+
+v1tap_done:
+	VMOVUPS Y1, (R8)
+	ADDQ    $0x00000020, R8
+	ADDQ    $0x00000020, R9
+	SUBQ    $0x00000008, R10
+
+v1end:
+	TESTQ        R10, R10
+	JZ           rowend
+	VBROADCASTSS bias+64(FP), Y1
+	XORQ         R11, R11
+
+ttap:
+	MOVQ         (DX)(R11*8), R12
+	VBROADCASTSS (BX)(R11*4), Y0
+	VFMADD231PS  (R9)(R12*1), Y0, Y1
+	INCQ         R11
+	CMPQ         R11, SI
+	JL           ttap
+	VBROADCASTSS lo+68(FP), Y0
+	VBROADCASTSS hi+72(FP), Y2
+	VMAXPS       Y1, Y0, Y1
+	VMINPS       Y1, Y2, Y1
+	CMPQ         act+80(FP), $0x00
+	JE           ttap_done
+	CMPQ         act+80(FP), $0x01
+	JNE          ttap_silu
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y1, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y1
+	JMP          ttap_done
+
+ttap_silu:
+	VXORPS       Y2, Y2, Y2
+	VSUBPS       Y1, Y2, Y2
+	VBROADCASTSS dwexp<>+32(SB), Y3
+	VMAXPS       Y2, Y3, Y2
+	VBROADCASTSS dwexp<>+0(SB), Y3
+	VMINPS       Y2, Y3, Y2
+	VMULPS       dwexp<>+64(SB), Y2, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y2
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y2
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y2, Y3
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y3, Y3
+	VADDPS       dwexp<>+352(SB), Y3, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y3, Y0, Y3
+	VMULPS       Y3, Y1, Y1
+
+ttap_done:
+	MOVQ    DI, R12
+	DECQ    R12
+	MOVQ    cols+48(FP), R11
+	IMULQ   R11, R12
+	ADDQ    R10, R12
+	CMPQ    R12, $0x08
+	JL      masked
+	VMOVUPS Y1, (R8)
+	JMP     rowend
+
+masked:
+	NEGQ       R10
+	LEAQ       dwmask<>+0(SB), R12
+	VMOVUPS    32(R12)(R10*4), Y0
+	VMASKMOVPS Y1, Y0, (R8)
+
+rowend:
+	MOVQ cols+48(FP), R10
+	LEAQ (AX)(R10*4), AX
+	MOVQ ld+56(FP), R10
+	ADDQ R10, CX
+	DECQ DI
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func dwConv3x3s1(dst *float32, src *float32, w *float32, rows int, cols int, ld int, rowStep int, wq4 int, bias float32, lo float32, hi float32, act int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·dwConv3x3s1(SB), NOSPLIT, $0-88
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         rows+24(FP), DX
+	MOVQ         w+16(FP), BX
+	VBROADCASTSS (BX), Y0
+	VBROADCASTSS 4(BX), Y1
+	VBROADCASTSS 8(BX), Y2
+	VBROADCASTSS 12(BX), Y3
+	VBROADCASTSS 16(BX), Y4
+	VBROADCASTSS 20(BX), Y5
+	VBROADCASTSS 24(BX), Y6
+	VBROADCASTSS 28(BX), Y7
+	VBROADCASTSS 32(BX), Y8
+
+dwConv3x3s1_row:
+	TESTQ DX, DX
+	JZ    dwConv3x3s1_done
+	MOVQ  AX, BX
+	MOVQ  CX, R8
+	MOVQ  rowStep+48(FP), DI
+	LEAQ  (R8)(DI*1), R9
+	LEAQ  (R8)(DI*2), DI
+	MOVQ  cols+32(FP), SI
+
+dwConv3x3s1_v4:
+	CMPQ         SI, $0x00000020
+	JL           dwConv3x3s1_v4end
+	VBROADCASTSS bias+64(FP), Y9
+	VBROADCASTSS bias+64(FP), Y10
+	VBROADCASTSS bias+64(FP), Y11
+	VBROADCASTSS bias+64(FP), Y12
+	VFMADD231PS  (R8), Y0, Y9
+	VFMADD231PS  32(R8), Y0, Y10
+	VFMADD231PS  64(R8), Y0, Y11
+	VFMADD231PS  96(R8), Y0, Y12
+	VFMADD231PS  4(R8), Y1, Y9
+	VFMADD231PS  36(R8), Y1, Y10
+	VFMADD231PS  68(R8), Y1, Y11
+	VFMADD231PS  100(R8), Y1, Y12
+	VFMADD231PS  8(R8), Y2, Y9
+	VFMADD231PS  40(R8), Y2, Y10
+	VFMADD231PS  72(R8), Y2, Y11
+	VFMADD231PS  104(R8), Y2, Y12
+	VFMADD231PS  (R9), Y3, Y9
+	VFMADD231PS  32(R9), Y3, Y10
+	VFMADD231PS  64(R9), Y3, Y11
+	VFMADD231PS  96(R9), Y3, Y12
+	VFMADD231PS  4(R9), Y4, Y9
+	VFMADD231PS  36(R9), Y4, Y10
+	VFMADD231PS  68(R9), Y4, Y11
+	VFMADD231PS  100(R9), Y4, Y12
+	VFMADD231PS  8(R9), Y5, Y9
+	VFMADD231PS  40(R9), Y5, Y10
+	VFMADD231PS  72(R9), Y5, Y11
+	VFMADD231PS  104(R9), Y5, Y12
+	VFMADD231PS  (DI), Y6, Y9
+	VFMADD231PS  32(DI), Y6, Y10
+	VFMADD231PS  64(DI), Y6, Y11
+	VFMADD231PS  96(DI), Y6, Y12
+	VFMADD231PS  4(DI), Y7, Y9
+	VFMADD231PS  36(DI), Y7, Y10
+	VFMADD231PS  68(DI), Y7, Y11
+	VFMADD231PS  100(DI), Y7, Y12
+	VFMADD231PS  8(DI), Y8, Y9
+	VFMADD231PS  40(DI), Y8, Y10
+	VFMADD231PS  72(DI), Y8, Y11
+	VFMADD231PS  104(DI), Y8, Y12
+	VBROADCASTSS lo+68(FP), Y13
+	VBROADCASTSS hi+72(FP), Y14
+	VMAXPS       Y9, Y13, Y9
+	VMINPS       Y9, Y14, Y9
+	VMAXPS       Y10, Y13, Y10
+	VMINPS       Y10, Y14, Y10
+	VMAXPS       Y11, Y13, Y11
+	VMINPS       Y11, Y14, Y11
+	VMAXPS       Y12, Y13, Y12
+	VMINPS       Y12, Y14, Y12
+	CMPQ         act+80(FP), $0x00
+	JE           dwConv3x3s1_v4ep_done
+	CMPQ         act+80(FP), $0x01
+	JNE          dwConv3x3s1_v4ep_silu
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y9, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y9
+	VROUNDPS     $0x00, Y9, Y9
+	VFNMADD231PS dwexp<>+96(SB), Y9, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y9, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       dwexp<>+352(SB), Y9, Y9
+	VMULPS       Y9, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VDIVPS       Y14, Y9, Y14
+	VMOVAPS      Y14, Y9
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y10, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y10
+	VROUNDPS     $0x00, Y10, Y10
+	VFNMADD231PS dwexp<>+96(SB), Y10, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y10, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VPADDD       dwexp<>+352(SB), Y10, Y10
+	VMULPS       Y10, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y10
+	VDIVPS       Y14, Y10, Y14
+	VMOVAPS      Y14, Y10
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y11, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y11
+	VROUNDPS     $0x00, Y11, Y11
+	VFNMADD231PS dwexp<>+96(SB), Y11, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y11, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y11, Y11
+	VPSLLD       $0x17, Y11, Y11
+	VPADDD       dwexp<>+352(SB), Y11, Y11
+	VMULPS       Y11, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y11
+	VDIVPS       Y14, Y11, Y14
+	VMOVAPS      Y14, Y11
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y12, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y12
+	VROUNDPS     $0x00, Y12, Y12
+	VFNMADD231PS dwexp<>+96(SB), Y12, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y12, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y12, Y12
+	VPSLLD       $0x17, Y12, Y12
+	VPADDD       dwexp<>+352(SB), Y12, Y12
+	VMULPS       Y12, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y12
+	VDIVPS       Y14, Y12, Y14
+	VMOVAPS      Y14, Y12
+	JMP          dwConv3x3s1_v4ep_done
+
+dwConv3x3s1_v4ep_silu:
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y9, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y15, Y9, Y9
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y10, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y15, Y10, Y10
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y11, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y15, Y11, Y11
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y12, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y15, Y12, Y12
+
+dwConv3x3s1_v4ep_done:
+	VMOVUPS Y9, (BX)
+	VMOVUPS Y10, 32(BX)
+	VMOVUPS Y11, 64(BX)
+	VMOVUPS Y12, 96(BX)
+	ADDQ    $0x00000080, BX
+	ADDQ    $0x00000080, R8
+	ADDQ    $0x00000080, R9
+	ADDQ    $0x00000080, DI
+	SUBQ    $0x00000020, SI
+	JMP     dwConv3x3s1_v4
+
+dwConv3x3s1_v4end:
+	CMPQ         SI, $0x00000018
+	JL           dwConv3x3s1_v3end
+	VBROADCASTSS bias+64(FP), Y9
+	VBROADCASTSS bias+64(FP), Y10
+	VBROADCASTSS bias+64(FP), Y11
+	VFMADD231PS  (R8), Y0, Y9
+	VFMADD231PS  32(R8), Y0, Y10
+	VFMADD231PS  64(R8), Y0, Y11
+	VFMADD231PS  4(R8), Y1, Y9
+	VFMADD231PS  36(R8), Y1, Y10
+	VFMADD231PS  68(R8), Y1, Y11
+	VFMADD231PS  8(R8), Y2, Y9
+	VFMADD231PS  40(R8), Y2, Y10
+	VFMADD231PS  72(R8), Y2, Y11
+	VFMADD231PS  (R9), Y3, Y9
+	VFMADD231PS  32(R9), Y3, Y10
+	VFMADD231PS  64(R9), Y3, Y11
+	VFMADD231PS  4(R9), Y4, Y9
+	VFMADD231PS  36(R9), Y4, Y10
+	VFMADD231PS  68(R9), Y4, Y11
+	VFMADD231PS  8(R9), Y5, Y9
+	VFMADD231PS  40(R9), Y5, Y10
+	VFMADD231PS  72(R9), Y5, Y11
+	VFMADD231PS  (DI), Y6, Y9
+	VFMADD231PS  32(DI), Y6, Y10
+	VFMADD231PS  64(DI), Y6, Y11
+	VFMADD231PS  4(DI), Y7, Y9
+	VFMADD231PS  36(DI), Y7, Y10
+	VFMADD231PS  68(DI), Y7, Y11
+	VFMADD231PS  8(DI), Y8, Y9
+	VFMADD231PS  40(DI), Y8, Y10
+	VFMADD231PS  72(DI), Y8, Y11
+	VBROADCASTSS lo+68(FP), Y12
+	VBROADCASTSS hi+72(FP), Y13
+	VMAXPS       Y9, Y12, Y9
+	VMINPS       Y9, Y13, Y9
+	VMAXPS       Y10, Y12, Y10
+	VMINPS       Y10, Y13, Y10
+	VMAXPS       Y11, Y12, Y11
+	VMINPS       Y11, Y13, Y11
+	CMPQ         act+80(FP), $0x00
+	JE           dwConv3x3s1_v3ep_done
+	CMPQ         act+80(FP), $0x01
+	JNE          dwConv3x3s1_v3ep_silu
+	VXORPS       Y12, Y12, Y12
+	VSUBPS       Y9, Y12, Y12
+	VBROADCASTSS dwexp<>+32(SB), Y13
+	VMAXPS       Y12, Y13, Y12
+	VBROADCASTSS dwexp<>+0(SB), Y13
+	VMINPS       Y12, Y13, Y12
+	VMULPS       dwexp<>+64(SB), Y12, Y9
+	VROUNDPS     $0x00, Y9, Y9
+	VFNMADD231PS dwexp<>+96(SB), Y9, Y12
+	VFNMADD231PS dwexp<>+128(SB), Y9, Y12
+	VBROADCASTSS dwexp<>+160(SB), Y13
+	VFMADD213PS  dwexp<>+192(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+224(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+256(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+288(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+320(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+352(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+352(SB), Y12, Y13
+	VCVTPS2DQ    Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       dwexp<>+352(SB), Y9, Y9
+	VMULPS       Y9, Y13, Y13
+	VADDPS       dwexp<>+352(SB), Y13, Y13
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VDIVPS       Y13, Y9, Y13
+	VMOVAPS      Y13, Y9
+	VXORPS       Y12, Y12, Y12
+	VSUBPS       Y10, Y12, Y12
+	VBROADCASTSS dwexp<>+32(SB), Y13
+	VMAXPS       Y12, Y13, Y12
+	VBROADCASTSS dwexp<>+0(SB), Y13
+	VMINPS       Y12, Y13, Y12
+	VMULPS       dwexp<>+64(SB), Y12, Y10
+	VROUNDPS     $0x00, Y10, Y10
+	VFNMADD231PS dwexp<>+96(SB), Y10, Y12
+	VFNMADD231PS dwexp<>+128(SB), Y10, Y12
+	VBROADCASTSS dwexp<>+160(SB), Y13
+	VFMADD213PS  dwexp<>+192(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+224(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+256(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+288(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+320(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+352(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+352(SB), Y12, Y13
+	VCVTPS2DQ    Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VPADDD       dwexp<>+352(SB), Y10, Y10
+	VMULPS       Y10, Y13, Y13
+	VADDPS       dwexp<>+352(SB), Y13, Y13
+	VBROADCASTSS dwexp<>+352(SB), Y10
+	VDIVPS       Y13, Y10, Y13
+	VMOVAPS      Y13, Y10
+	VXORPS       Y12, Y12, Y12
+	VSUBPS       Y11, Y12, Y12
+	VBROADCASTSS dwexp<>+32(SB), Y13
+	VMAXPS       Y12, Y13, Y12
+	VBROADCASTSS dwexp<>+0(SB), Y13
+	VMINPS       Y12, Y13, Y12
+	VMULPS       dwexp<>+64(SB), Y12, Y11
+	VROUNDPS     $0x00, Y11, Y11
+	VFNMADD231PS dwexp<>+96(SB), Y11, Y12
+	VFNMADD231PS dwexp<>+128(SB), Y11, Y12
+	VBROADCASTSS dwexp<>+160(SB), Y13
+	VFMADD213PS  dwexp<>+192(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+224(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+256(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+288(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+320(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+352(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+352(SB), Y12, Y13
+	VCVTPS2DQ    Y11, Y11
+	VPSLLD       $0x17, Y11, Y11
+	VPADDD       dwexp<>+352(SB), Y11, Y11
+	VMULPS       Y11, Y13, Y13
+	VADDPS       dwexp<>+352(SB), Y13, Y13
+	VBROADCASTSS dwexp<>+352(SB), Y11
+	VDIVPS       Y13, Y11, Y13
+	VMOVAPS      Y13, Y11
+	JMP          dwConv3x3s1_v3ep_done
+
+dwConv3x3s1_v3ep_silu:
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y9, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y12
+	VROUNDPS     $0x00, Y12, Y12
+	VFNMADD231PS dwexp<>+96(SB), Y12, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y12, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y12, Y12
+	VPSLLD       $0x17, Y12, Y12
+	VPADDD       dwexp<>+352(SB), Y12, Y12
+	VMULPS       Y12, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y12
+	VDIVPS       Y14, Y12, Y14
+	VMULPS       Y14, Y9, Y9
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y10, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y12
+	VROUNDPS     $0x00, Y12, Y12
+	VFNMADD231PS dwexp<>+96(SB), Y12, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y12, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y12, Y12
+	VPSLLD       $0x17, Y12, Y12
+	VPADDD       dwexp<>+352(SB), Y12, Y12
+	VMULPS       Y12, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y12
+	VDIVPS       Y14, Y12, Y14
+	VMULPS       Y14, Y10, Y10
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y11, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y12
+	VROUNDPS     $0x00, Y12, Y12
+	VFNMADD231PS dwexp<>+96(SB), Y12, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y12, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y12, Y12
+	VPSLLD       $0x17, Y12, Y12
+	VPADDD       dwexp<>+352(SB), Y12, Y12
+	VMULPS       Y12, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y12
+	VDIVPS       Y14, Y12, Y14
+	VMULPS       Y14, Y11, Y11
+
+dwConv3x3s1_v3ep_done:
+	VMOVUPS Y9, (BX)
+	VMOVUPS Y10, 32(BX)
+	VMOVUPS Y11, 64(BX)
+	ADDQ    $0x00000060, BX
+	ADDQ    $0x00000060, R8
+	ADDQ    $0x00000060, R9
+	ADDQ    $0x00000060, DI
+	SUBQ    $0x00000018, SI
+
+dwConv3x3s1_v3end:
+	CMPQ         SI, $0x00000010
+	JL           dwConv3x3s1_v2end
+	VBROADCASTSS bias+64(FP), Y9
+	VBROADCASTSS bias+64(FP), Y10
+	VFMADD231PS  (R8), Y0, Y9
+	VFMADD231PS  32(R8), Y0, Y10
+	VFMADD231PS  4(R8), Y1, Y9
+	VFMADD231PS  36(R8), Y1, Y10
+	VFMADD231PS  8(R8), Y2, Y9
+	VFMADD231PS  40(R8), Y2, Y10
+	VFMADD231PS  (R9), Y3, Y9
+	VFMADD231PS  32(R9), Y3, Y10
+	VFMADD231PS  4(R9), Y4, Y9
+	VFMADD231PS  36(R9), Y4, Y10
+	VFMADD231PS  8(R9), Y5, Y9
+	VFMADD231PS  40(R9), Y5, Y10
+	VFMADD231PS  (DI), Y6, Y9
+	VFMADD231PS  32(DI), Y6, Y10
+	VFMADD231PS  4(DI), Y7, Y9
+	VFMADD231PS  36(DI), Y7, Y10
+	VFMADD231PS  8(DI), Y8, Y9
+	VFMADD231PS  40(DI), Y8, Y10
+	VBROADCASTSS lo+68(FP), Y11
+	VBROADCASTSS hi+72(FP), Y12
+	VMAXPS       Y9, Y11, Y9
+	VMINPS       Y9, Y12, Y9
+	VMAXPS       Y10, Y11, Y10
+	VMINPS       Y10, Y12, Y10
+	CMPQ         act+80(FP), $0x00
+	JE           dwConv3x3s1_v2ep_done
+	CMPQ         act+80(FP), $0x01
+	JNE          dwConv3x3s1_v2ep_silu
+	VXORPS       Y11, Y11, Y11
+	VSUBPS       Y9, Y11, Y11
+	VBROADCASTSS dwexp<>+32(SB), Y12
+	VMAXPS       Y11, Y12, Y11
+	VBROADCASTSS dwexp<>+0(SB), Y12
+	VMINPS       Y11, Y12, Y11
+	VMULPS       dwexp<>+64(SB), Y11, Y9
+	VROUNDPS     $0x00, Y9, Y9
+	VFNMADD231PS dwexp<>+96(SB), Y9, Y11
+	VFNMADD231PS dwexp<>+128(SB), Y9, Y11
+	VBROADCASTSS dwexp<>+160(SB), Y12
+	VFMADD213PS  dwexp<>+192(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+224(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+256(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+288(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+320(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+352(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+352(SB), Y11, Y12
+	VCVTPS2DQ    Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       dwexp<>+352(SB), Y9, Y9
+	VMULPS       Y9, Y12, Y12
+	VADDPS       dwexp<>+352(SB), Y12, Y12
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VDIVPS       Y12, Y9, Y12
+	VMOVAPS      Y12, Y9
+	VXORPS       Y11, Y11, Y11
+	VSUBPS       Y10, Y11, Y11
+	VBROADCASTSS dwexp<>+32(SB), Y12
+	VMAXPS       Y11, Y12, Y11
+	VBROADCASTSS dwexp<>+0(SB), Y12
+	VMINPS       Y11, Y12, Y11
+	VMULPS       dwexp<>+64(SB), Y11, Y10
+	VROUNDPS     $0x00, Y10, Y10
+	VFNMADD231PS dwexp<>+96(SB), Y10, Y11
+	VFNMADD231PS dwexp<>+128(SB), Y10, Y11
+	VBROADCASTSS dwexp<>+160(SB), Y12
+	VFMADD213PS  dwexp<>+192(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+224(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+256(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+288(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+320(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+352(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+352(SB), Y11, Y12
+	VCVTPS2DQ    Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VPADDD       dwexp<>+352(SB), Y10, Y10
+	VMULPS       Y10, Y12, Y12
+	VADDPS       dwexp<>+352(SB), Y12, Y12
+	VBROADCASTSS dwexp<>+352(SB), Y10
+	VDIVPS       Y12, Y10, Y12
+	VMOVAPS      Y12, Y10
+	JMP          dwConv3x3s1_v2ep_done
+
+dwConv3x3s1_v2ep_silu:
+	VXORPS       Y12, Y12, Y12
+	VSUBPS       Y9, Y12, Y12
+	VBROADCASTSS dwexp<>+32(SB), Y13
+	VMAXPS       Y12, Y13, Y12
+	VBROADCASTSS dwexp<>+0(SB), Y13
+	VMINPS       Y12, Y13, Y12
+	VMULPS       dwexp<>+64(SB), Y12, Y11
+	VROUNDPS     $0x00, Y11, Y11
+	VFNMADD231PS dwexp<>+96(SB), Y11, Y12
+	VFNMADD231PS dwexp<>+128(SB), Y11, Y12
+	VBROADCASTSS dwexp<>+160(SB), Y13
+	VFMADD213PS  dwexp<>+192(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+224(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+256(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+288(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+320(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+352(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+352(SB), Y12, Y13
+	VCVTPS2DQ    Y11, Y11
+	VPSLLD       $0x17, Y11, Y11
+	VPADDD       dwexp<>+352(SB), Y11, Y11
+	VMULPS       Y11, Y13, Y13
+	VADDPS       dwexp<>+352(SB), Y13, Y13
+	VBROADCASTSS dwexp<>+352(SB), Y11
+	VDIVPS       Y13, Y11, Y13
+	VMULPS       Y13, Y9, Y9
+	VXORPS       Y12, Y12, Y12
+	VSUBPS       Y10, Y12, Y12
+	VBROADCASTSS dwexp<>+32(SB), Y13
+	VMAXPS       Y12, Y13, Y12
+	VBROADCASTSS dwexp<>+0(SB), Y13
+	VMINPS       Y12, Y13, Y12
+	VMULPS       dwexp<>+64(SB), Y12, Y11
+	VROUNDPS     $0x00, Y11, Y11
+	VFNMADD231PS dwexp<>+96(SB), Y11, Y12
+	VFNMADD231PS dwexp<>+128(SB), Y11, Y12
+	VBROADCASTSS dwexp<>+160(SB), Y13
+	VFMADD213PS  dwexp<>+192(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+224(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+256(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+288(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+320(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+352(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+352(SB), Y12, Y13
+	VCVTPS2DQ    Y11, Y11
+	VPSLLD       $0x17, Y11, Y11
+	VPADDD       dwexp<>+352(SB), Y11, Y11
+	VMULPS       Y11, Y13, Y13
+	VADDPS       dwexp<>+352(SB), Y13, Y13
+	VBROADCASTSS dwexp<>+352(SB), Y11
+	VDIVPS       Y13, Y11, Y13
+	VMULPS       Y13, Y10, Y10
+
+dwConv3x3s1_v2ep_done:
+	VMOVUPS Y9, (BX)
+	VMOVUPS Y10, 32(BX)
+	ADDQ    $0x00000040, BX
+	ADDQ    $0x00000040, R8
+	ADDQ    $0x00000040, R9
+	ADDQ    $0x00000040, DI
+	SUBQ    $0x00000010, SI
+
+dwConv3x3s1_v2end:
+	CMPQ         SI, $0x00000008
+	JL           dwConv3x3s1_v1end
+	VBROADCASTSS bias+64(FP), Y9
+	VFMADD231PS  (R8), Y0, Y9
+	VFMADD231PS  4(R8), Y1, Y9
+	VFMADD231PS  8(R8), Y2, Y9
+	VFMADD231PS  (R9), Y3, Y9
+	VFMADD231PS  4(R9), Y4, Y9
+	VFMADD231PS  8(R9), Y5, Y9
+	VFMADD231PS  (DI), Y6, Y9
+	VFMADD231PS  4(DI), Y7, Y9
+	VFMADD231PS  8(DI), Y8, Y9
+	VBROADCASTSS lo+68(FP), Y10
+	VBROADCASTSS hi+72(FP), Y11
+	VMAXPS       Y9, Y10, Y9
+	VMINPS       Y9, Y11, Y9
+	CMPQ         act+80(FP), $0x00
+	JE           dwConv3x3s1_v1ep_done
+	CMPQ         act+80(FP), $0x01
+	JNE          dwConv3x3s1_v1ep_silu
+	VXORPS       Y10, Y10, Y10
+	VSUBPS       Y9, Y10, Y10
+	VBROADCASTSS dwexp<>+32(SB), Y11
+	VMAXPS       Y10, Y11, Y10
+	VBROADCASTSS dwexp<>+0(SB), Y11
+	VMINPS       Y10, Y11, Y10
+	VMULPS       dwexp<>+64(SB), Y10, Y9
+	VROUNDPS     $0x00, Y9, Y9
+	VFNMADD231PS dwexp<>+96(SB), Y9, Y10
+	VFNMADD231PS dwexp<>+128(SB), Y9, Y10
+	VBROADCASTSS dwexp<>+160(SB), Y11
+	VFMADD213PS  dwexp<>+192(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+224(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+256(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+288(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+320(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+352(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+352(SB), Y10, Y11
+	VCVTPS2DQ    Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       dwexp<>+352(SB), Y9, Y9
+	VMULPS       Y9, Y11, Y11
+	VADDPS       dwexp<>+352(SB), Y11, Y11
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VDIVPS       Y11, Y9, Y11
+	VMOVAPS      Y11, Y9
+	JMP          dwConv3x3s1_v1ep_done
+
+dwConv3x3s1_v1ep_silu:
+	VXORPS       Y11, Y11, Y11
+	VSUBPS       Y9, Y11, Y11
+	VBROADCASTSS dwexp<>+32(SB), Y12
+	VMAXPS       Y11, Y12, Y11
+	VBROADCASTSS dwexp<>+0(SB), Y12
+	VMINPS       Y11, Y12, Y11
+	VMULPS       dwexp<>+64(SB), Y11, Y10
+	VROUNDPS     $0x00, Y10, Y10
+	VFNMADD231PS dwexp<>+96(SB), Y10, Y11
+	VFNMADD231PS dwexp<>+128(SB), Y10, Y11
+	VBROADCASTSS dwexp<>+160(SB), Y12
+	VFMADD213PS  dwexp<>+192(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+224(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+256(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+288(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+320(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+352(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+352(SB), Y11, Y12
+	VCVTPS2DQ    Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VPADDD       dwexp<>+352(SB), Y10, Y10
+	VMULPS       Y10, Y12, Y12
+	VADDPS       dwexp<>+352(SB), Y12, Y12
+	VBROADCASTSS dwexp<>+352(SB), Y10
+	VDIVPS       Y12, Y10, Y12
+	VMULPS       Y12, Y9, Y9
+
+dwConv3x3s1_v1ep_done:
+	VMOVUPS Y9, (BX)
+	ADDQ    $0x00000020, BX
+	ADDQ    $0x00000020, R8
+	ADDQ    $0x00000020, R9
+	ADDQ    $0x00000020, DI
+	SUBQ    $0x00000008, SI
+
+dwConv3x3s1_v1end:
+	TESTQ        SI, SI
+	JZ           dwConv3x3s1_rowend
+	VBROADCASTSS bias+64(FP), Y9
+	VFMADD231PS  (R8), Y0, Y9
+	VFMADD231PS  4(R8), Y1, Y9
+	VFMADD231PS  8(R8), Y2, Y9
+	VFMADD231PS  (R9), Y3, Y9
+	VFMADD231PS  4(R9), Y4, Y9
+	VFMADD231PS  8(R9), Y5, Y9
+	VFMADD231PS  (DI), Y6, Y9
+	VFMADD231PS  4(DI), Y7, Y9
+	VFMADD231PS  8(DI), Y8, Y9
+	VBROADCASTSS lo+68(FP), Y10
+	VBROADCASTSS hi+72(FP), Y11
+	VMAXPS       Y9, Y10, Y9
+	VMINPS       Y9, Y11, Y9
+	CMPQ         act+80(FP), $0x00
+	JE           dwConv3x3s1_tep_done
+	CMPQ         act+80(FP), $0x01
+	JNE          dwConv3x3s1_tep_silu
+	VXORPS       Y10, Y10, Y10
+	VSUBPS       Y9, Y10, Y10
+	VBROADCASTSS dwexp<>+32(SB), Y11
+	VMAXPS       Y10, Y11, Y10
+	VBROADCASTSS dwexp<>+0(SB), Y11
+	VMINPS       Y10, Y11, Y10
+	VMULPS       dwexp<>+64(SB), Y10, Y9
+	VROUNDPS     $0x00, Y9, Y9
+	VFNMADD231PS dwexp<>+96(SB), Y9, Y10
+	VFNMADD231PS dwexp<>+128(SB), Y9, Y10
+	VBROADCASTSS dwexp<>+160(SB), Y11
+	VFMADD213PS  dwexp<>+192(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+224(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+256(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+288(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+320(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+352(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+352(SB), Y10, Y11
+	VCVTPS2DQ    Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       dwexp<>+352(SB), Y9, Y9
+	VMULPS       Y9, Y11, Y11
+	VADDPS       dwexp<>+352(SB), Y11, Y11
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VDIVPS       Y11, Y9, Y11
+	VMOVAPS      Y11, Y9
+	JMP          dwConv3x3s1_tep_done
+
+dwConv3x3s1_tep_silu:
+	VXORPS       Y11, Y11, Y11
+	VSUBPS       Y9, Y11, Y11
+	VBROADCASTSS dwexp<>+32(SB), Y12
+	VMAXPS       Y11, Y12, Y11
+	VBROADCASTSS dwexp<>+0(SB), Y12
+	VMINPS       Y11, Y12, Y11
+	VMULPS       dwexp<>+64(SB), Y11, Y10
+	VROUNDPS     $0x00, Y10, Y10
+	VFNMADD231PS dwexp<>+96(SB), Y10, Y11
+	VFNMADD231PS dwexp<>+128(SB), Y10, Y11
+	VBROADCASTSS dwexp<>+160(SB), Y12
+	VFMADD213PS  dwexp<>+192(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+224(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+256(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+288(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+320(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+352(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+352(SB), Y11, Y12
+	VCVTPS2DQ    Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VPADDD       dwexp<>+352(SB), Y10, Y10
+	VMULPS       Y10, Y12, Y12
+	VADDPS       dwexp<>+352(SB), Y12, Y12
+	VBROADCASTSS dwexp<>+352(SB), Y10
+	VDIVPS       Y12, Y10, Y12
+	VMULPS       Y12, Y9, Y9
+
+dwConv3x3s1_tep_done:
+	MOVQ    DX, DI
+	DECQ    DI
+	IMULQ   cols+32(FP), DI
+	ADDQ    SI, DI
+	CMPQ    DI, $0x08
+	JL      dwConv3x3s1_masked
+	VMOVUPS Y9, (BX)
+	JMP     dwConv3x3s1_rowend
+
+dwConv3x3s1_masked:
+	NEGQ       SI
+	LEAQ       dwmask<>+0(SB), DI
+	VMOVUPS    32(DI)(SI*4), Y10
+	VMASKMOVPS Y9, Y10, (BX)
+
+dwConv3x3s1_rowend:
+	MOVQ cols+32(FP), SI
+	LEAQ (AX)(SI*4), AX
+	MOVQ ld+40(FP), SI
+	ADDQ SI, CX
+	DECQ DX
+	JMP  dwConv3x3s1_row
+
+dwConv3x3s1_done:
+	VZEROUPPER
+	RET
+
+// func dwConv3x3s2(dst *float32, src *float32, w *float32, rows int, cols int, ld int, rowStep int, wq4 int, bias float32, lo float32, hi float32, act int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·dwConv3x3s2(SB), NOSPLIT, $0-88
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         rows+24(FP), DX
+	MOVQ         wq4+56(FP), BX
+	MOVQ         w+16(FP), SI
+	VBROADCASTSS (SI), Y0
+	VBROADCASTSS 4(SI), Y1
+	VBROADCASTSS 8(SI), Y2
+	VBROADCASTSS 12(SI), Y3
+	VBROADCASTSS 16(SI), Y4
+	VBROADCASTSS 20(SI), Y5
+	VBROADCASTSS 24(SI), Y6
+	VBROADCASTSS 28(SI), Y7
+	VBROADCASTSS 32(SI), Y8
+
+dwConv3x3s2_row:
+	TESTQ DX, DX
+	JZ    dwConv3x3s2_done
+	MOVQ  AX, SI
+	MOVQ  CX, R9
+	MOVQ  rowStep+48(FP), R8
+	LEAQ  (R9)(R8*1), R10
+	LEAQ  (R9)(R8*2), R8
+	MOVQ  cols+32(FP), DI
+
+dwConv3x3s2_v4:
+	CMPQ         DI, $0x00000020
+	JL           dwConv3x3s2_v4end
+	VBROADCASTSS bias+64(FP), Y9
+	VBROADCASTSS bias+64(FP), Y10
+	VBROADCASTSS bias+64(FP), Y11
+	VBROADCASTSS bias+64(FP), Y12
+	VFMADD231PS  (R9), Y0, Y9
+	VFMADD231PS  32(R9), Y0, Y10
+	VFMADD231PS  64(R9), Y0, Y11
+	VFMADD231PS  96(R9), Y0, Y12
+	VFMADD231PS  (R9)(BX*1), Y1, Y9
+	VFMADD231PS  32(R9)(BX*1), Y1, Y10
+	VFMADD231PS  64(R9)(BX*1), Y1, Y11
+	VFMADD231PS  96(R9)(BX*1), Y1, Y12
+	VFMADD231PS  4(R9), Y2, Y9
+	VFMADD231PS  36(R9), Y2, Y10
+	VFMADD231PS  68(R9), Y2, Y11
+	VFMADD231PS  100(R9), Y2, Y12
+	VFMADD231PS  (R10), Y3, Y9
+	VFMADD231PS  32(R10), Y3, Y10
+	VFMADD231PS  64(R10), Y3, Y11
+	VFMADD231PS  96(R10), Y3, Y12
+	VFMADD231PS  (R10)(BX*1), Y4, Y9
+	VFMADD231PS  32(R10)(BX*1), Y4, Y10
+	VFMADD231PS  64(R10)(BX*1), Y4, Y11
+	VFMADD231PS  96(R10)(BX*1), Y4, Y12
+	VFMADD231PS  4(R10), Y5, Y9
+	VFMADD231PS  36(R10), Y5, Y10
+	VFMADD231PS  68(R10), Y5, Y11
+	VFMADD231PS  100(R10), Y5, Y12
+	VFMADD231PS  (R8), Y6, Y9
+	VFMADD231PS  32(R8), Y6, Y10
+	VFMADD231PS  64(R8), Y6, Y11
+	VFMADD231PS  96(R8), Y6, Y12
+	VFMADD231PS  (R8)(BX*1), Y7, Y9
+	VFMADD231PS  32(R8)(BX*1), Y7, Y10
+	VFMADD231PS  64(R8)(BX*1), Y7, Y11
+	VFMADD231PS  96(R8)(BX*1), Y7, Y12
+	VFMADD231PS  4(R8), Y8, Y9
+	VFMADD231PS  36(R8), Y8, Y10
+	VFMADD231PS  68(R8), Y8, Y11
+	VFMADD231PS  100(R8), Y8, Y12
+	VBROADCASTSS lo+68(FP), Y13
+	VBROADCASTSS hi+72(FP), Y14
+	VMAXPS       Y9, Y13, Y9
+	VMINPS       Y9, Y14, Y9
+	VMAXPS       Y10, Y13, Y10
+	VMINPS       Y10, Y14, Y10
+	VMAXPS       Y11, Y13, Y11
+	VMINPS       Y11, Y14, Y11
+	VMAXPS       Y12, Y13, Y12
+	VMINPS       Y12, Y14, Y12
+	CMPQ         act+80(FP), $0x00
+	JE           dwConv3x3s2_v4ep_done
+	CMPQ         act+80(FP), $0x01
+	JNE          dwConv3x3s2_v4ep_silu
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y9, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y9
+	VROUNDPS     $0x00, Y9, Y9
+	VFNMADD231PS dwexp<>+96(SB), Y9, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y9, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       dwexp<>+352(SB), Y9, Y9
+	VMULPS       Y9, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VDIVPS       Y14, Y9, Y14
+	VMOVAPS      Y14, Y9
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y10, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y10
+	VROUNDPS     $0x00, Y10, Y10
+	VFNMADD231PS dwexp<>+96(SB), Y10, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y10, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VPADDD       dwexp<>+352(SB), Y10, Y10
+	VMULPS       Y10, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y10
+	VDIVPS       Y14, Y10, Y14
+	VMOVAPS      Y14, Y10
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y11, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y11
+	VROUNDPS     $0x00, Y11, Y11
+	VFNMADD231PS dwexp<>+96(SB), Y11, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y11, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y11, Y11
+	VPSLLD       $0x17, Y11, Y11
+	VPADDD       dwexp<>+352(SB), Y11, Y11
+	VMULPS       Y11, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y11
+	VDIVPS       Y14, Y11, Y14
+	VMOVAPS      Y14, Y11
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y12, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y12
+	VROUNDPS     $0x00, Y12, Y12
+	VFNMADD231PS dwexp<>+96(SB), Y12, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y12, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y12, Y12
+	VPSLLD       $0x17, Y12, Y12
+	VPADDD       dwexp<>+352(SB), Y12, Y12
+	VMULPS       Y12, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y12
+	VDIVPS       Y14, Y12, Y14
+	VMOVAPS      Y14, Y12
+	JMP          dwConv3x3s2_v4ep_done
+
+dwConv3x3s2_v4ep_silu:
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y9, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y15, Y9, Y9
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y10, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y15, Y10, Y10
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y11, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y15, Y11, Y11
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y12, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y15, Y12, Y12
+
+dwConv3x3s2_v4ep_done:
+	VMOVUPS Y9, (SI)
+	VMOVUPS Y10, 32(SI)
+	VMOVUPS Y11, 64(SI)
+	VMOVUPS Y12, 96(SI)
+	ADDQ    $0x00000080, SI
+	ADDQ    $0x00000080, R9
+	ADDQ    $0x00000080, R10
+	ADDQ    $0x00000080, R8
+	SUBQ    $0x00000020, DI
+	JMP     dwConv3x3s2_v4
+
+dwConv3x3s2_v4end:
+	CMPQ         DI, $0x00000018
+	JL           dwConv3x3s2_v3end
+	VBROADCASTSS bias+64(FP), Y9
+	VBROADCASTSS bias+64(FP), Y10
+	VBROADCASTSS bias+64(FP), Y11
+	VFMADD231PS  (R9), Y0, Y9
+	VFMADD231PS  32(R9), Y0, Y10
+	VFMADD231PS  64(R9), Y0, Y11
+	VFMADD231PS  (R9)(BX*1), Y1, Y9
+	VFMADD231PS  32(R9)(BX*1), Y1, Y10
+	VFMADD231PS  64(R9)(BX*1), Y1, Y11
+	VFMADD231PS  4(R9), Y2, Y9
+	VFMADD231PS  36(R9), Y2, Y10
+	VFMADD231PS  68(R9), Y2, Y11
+	VFMADD231PS  (R10), Y3, Y9
+	VFMADD231PS  32(R10), Y3, Y10
+	VFMADD231PS  64(R10), Y3, Y11
+	VFMADD231PS  (R10)(BX*1), Y4, Y9
+	VFMADD231PS  32(R10)(BX*1), Y4, Y10
+	VFMADD231PS  64(R10)(BX*1), Y4, Y11
+	VFMADD231PS  4(R10), Y5, Y9
+	VFMADD231PS  36(R10), Y5, Y10
+	VFMADD231PS  68(R10), Y5, Y11
+	VFMADD231PS  (R8), Y6, Y9
+	VFMADD231PS  32(R8), Y6, Y10
+	VFMADD231PS  64(R8), Y6, Y11
+	VFMADD231PS  (R8)(BX*1), Y7, Y9
+	VFMADD231PS  32(R8)(BX*1), Y7, Y10
+	VFMADD231PS  64(R8)(BX*1), Y7, Y11
+	VFMADD231PS  4(R8), Y8, Y9
+	VFMADD231PS  36(R8), Y8, Y10
+	VFMADD231PS  68(R8), Y8, Y11
+	VBROADCASTSS lo+68(FP), Y12
+	VBROADCASTSS hi+72(FP), Y13
+	VMAXPS       Y9, Y12, Y9
+	VMINPS       Y9, Y13, Y9
+	VMAXPS       Y10, Y12, Y10
+	VMINPS       Y10, Y13, Y10
+	VMAXPS       Y11, Y12, Y11
+	VMINPS       Y11, Y13, Y11
+	CMPQ         act+80(FP), $0x00
+	JE           dwConv3x3s2_v3ep_done
+	CMPQ         act+80(FP), $0x01
+	JNE          dwConv3x3s2_v3ep_silu
+	VXORPS       Y12, Y12, Y12
+	VSUBPS       Y9, Y12, Y12
+	VBROADCASTSS dwexp<>+32(SB), Y13
+	VMAXPS       Y12, Y13, Y12
+	VBROADCASTSS dwexp<>+0(SB), Y13
+	VMINPS       Y12, Y13, Y12
+	VMULPS       dwexp<>+64(SB), Y12, Y9
+	VROUNDPS     $0x00, Y9, Y9
+	VFNMADD231PS dwexp<>+96(SB), Y9, Y12
+	VFNMADD231PS dwexp<>+128(SB), Y9, Y12
+	VBROADCASTSS dwexp<>+160(SB), Y13
+	VFMADD213PS  dwexp<>+192(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+224(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+256(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+288(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+320(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+352(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+352(SB), Y12, Y13
+	VCVTPS2DQ    Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       dwexp<>+352(SB), Y9, Y9
+	VMULPS       Y9, Y13, Y13
+	VADDPS       dwexp<>+352(SB), Y13, Y13
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VDIVPS       Y13, Y9, Y13
+	VMOVAPS      Y13, Y9
+	VXORPS       Y12, Y12, Y12
+	VSUBPS       Y10, Y12, Y12
+	VBROADCASTSS dwexp<>+32(SB), Y13
+	VMAXPS       Y12, Y13, Y12
+	VBROADCASTSS dwexp<>+0(SB), Y13
+	VMINPS       Y12, Y13, Y12
+	VMULPS       dwexp<>+64(SB), Y12, Y10
+	VROUNDPS     $0x00, Y10, Y10
+	VFNMADD231PS dwexp<>+96(SB), Y10, Y12
+	VFNMADD231PS dwexp<>+128(SB), Y10, Y12
+	VBROADCASTSS dwexp<>+160(SB), Y13
+	VFMADD213PS  dwexp<>+192(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+224(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+256(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+288(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+320(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+352(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+352(SB), Y12, Y13
+	VCVTPS2DQ    Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VPADDD       dwexp<>+352(SB), Y10, Y10
+	VMULPS       Y10, Y13, Y13
+	VADDPS       dwexp<>+352(SB), Y13, Y13
+	VBROADCASTSS dwexp<>+352(SB), Y10
+	VDIVPS       Y13, Y10, Y13
+	VMOVAPS      Y13, Y10
+	VXORPS       Y12, Y12, Y12
+	VSUBPS       Y11, Y12, Y12
+	VBROADCASTSS dwexp<>+32(SB), Y13
+	VMAXPS       Y12, Y13, Y12
+	VBROADCASTSS dwexp<>+0(SB), Y13
+	VMINPS       Y12, Y13, Y12
+	VMULPS       dwexp<>+64(SB), Y12, Y11
+	VROUNDPS     $0x00, Y11, Y11
+	VFNMADD231PS dwexp<>+96(SB), Y11, Y12
+	VFNMADD231PS dwexp<>+128(SB), Y11, Y12
+	VBROADCASTSS dwexp<>+160(SB), Y13
+	VFMADD213PS  dwexp<>+192(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+224(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+256(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+288(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+320(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+352(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+352(SB), Y12, Y13
+	VCVTPS2DQ    Y11, Y11
+	VPSLLD       $0x17, Y11, Y11
+	VPADDD       dwexp<>+352(SB), Y11, Y11
+	VMULPS       Y11, Y13, Y13
+	VADDPS       dwexp<>+352(SB), Y13, Y13
+	VBROADCASTSS dwexp<>+352(SB), Y11
+	VDIVPS       Y13, Y11, Y13
+	VMOVAPS      Y13, Y11
+	JMP          dwConv3x3s2_v3ep_done
+
+dwConv3x3s2_v3ep_silu:
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y9, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y12
+	VROUNDPS     $0x00, Y12, Y12
+	VFNMADD231PS dwexp<>+96(SB), Y12, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y12, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y12, Y12
+	VPSLLD       $0x17, Y12, Y12
+	VPADDD       dwexp<>+352(SB), Y12, Y12
+	VMULPS       Y12, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y12
+	VDIVPS       Y14, Y12, Y14
+	VMULPS       Y14, Y9, Y9
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y10, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y12
+	VROUNDPS     $0x00, Y12, Y12
+	VFNMADD231PS dwexp<>+96(SB), Y12, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y12, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y12, Y12
+	VPSLLD       $0x17, Y12, Y12
+	VPADDD       dwexp<>+352(SB), Y12, Y12
+	VMULPS       Y12, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y12
+	VDIVPS       Y14, Y12, Y14
+	VMULPS       Y14, Y10, Y10
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y11, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y12
+	VROUNDPS     $0x00, Y12, Y12
+	VFNMADD231PS dwexp<>+96(SB), Y12, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y12, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y12, Y12
+	VPSLLD       $0x17, Y12, Y12
+	VPADDD       dwexp<>+352(SB), Y12, Y12
+	VMULPS       Y12, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y12
+	VDIVPS       Y14, Y12, Y14
+	VMULPS       Y14, Y11, Y11
+
+dwConv3x3s2_v3ep_done:
+	VMOVUPS Y9, (SI)
+	VMOVUPS Y10, 32(SI)
+	VMOVUPS Y11, 64(SI)
+	ADDQ    $0x00000060, SI
+	ADDQ    $0x00000060, R9
+	ADDQ    $0x00000060, R10
+	ADDQ    $0x00000060, R8
+	SUBQ    $0x00000018, DI
+
+dwConv3x3s2_v3end:
+	CMPQ         DI, $0x00000010
+	JL           dwConv3x3s2_v2end
+	VBROADCASTSS bias+64(FP), Y9
+	VBROADCASTSS bias+64(FP), Y10
+	VFMADD231PS  (R9), Y0, Y9
+	VFMADD231PS  32(R9), Y0, Y10
+	VFMADD231PS  (R9)(BX*1), Y1, Y9
+	VFMADD231PS  32(R9)(BX*1), Y1, Y10
+	VFMADD231PS  4(R9), Y2, Y9
+	VFMADD231PS  36(R9), Y2, Y10
+	VFMADD231PS  (R10), Y3, Y9
+	VFMADD231PS  32(R10), Y3, Y10
+	VFMADD231PS  (R10)(BX*1), Y4, Y9
+	VFMADD231PS  32(R10)(BX*1), Y4, Y10
+	VFMADD231PS  4(R10), Y5, Y9
+	VFMADD231PS  36(R10), Y5, Y10
+	VFMADD231PS  (R8), Y6, Y9
+	VFMADD231PS  32(R8), Y6, Y10
+	VFMADD231PS  (R8)(BX*1), Y7, Y9
+	VFMADD231PS  32(R8)(BX*1), Y7, Y10
+	VFMADD231PS  4(R8), Y8, Y9
+	VFMADD231PS  36(R8), Y8, Y10
+	VBROADCASTSS lo+68(FP), Y11
+	VBROADCASTSS hi+72(FP), Y12
+	VMAXPS       Y9, Y11, Y9
+	VMINPS       Y9, Y12, Y9
+	VMAXPS       Y10, Y11, Y10
+	VMINPS       Y10, Y12, Y10
+	CMPQ         act+80(FP), $0x00
+	JE           dwConv3x3s2_v2ep_done
+	CMPQ         act+80(FP), $0x01
+	JNE          dwConv3x3s2_v2ep_silu
+	VXORPS       Y11, Y11, Y11
+	VSUBPS       Y9, Y11, Y11
+	VBROADCASTSS dwexp<>+32(SB), Y12
+	VMAXPS       Y11, Y12, Y11
+	VBROADCASTSS dwexp<>+0(SB), Y12
+	VMINPS       Y11, Y12, Y11
+	VMULPS       dwexp<>+64(SB), Y11, Y9
+	VROUNDPS     $0x00, Y9, Y9
+	VFNMADD231PS dwexp<>+96(SB), Y9, Y11
+	VFNMADD231PS dwexp<>+128(SB), Y9, Y11
+	VBROADCASTSS dwexp<>+160(SB), Y12
+	VFMADD213PS  dwexp<>+192(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+224(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+256(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+288(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+320(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+352(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+352(SB), Y11, Y12
+	VCVTPS2DQ    Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       dwexp<>+352(SB), Y9, Y9
+	VMULPS       Y9, Y12, Y12
+	VADDPS       dwexp<>+352(SB), Y12, Y12
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VDIVPS       Y12, Y9, Y12
+	VMOVAPS      Y12, Y9
+	VXORPS       Y11, Y11, Y11
+	VSUBPS       Y10, Y11, Y11
+	VBROADCASTSS dwexp<>+32(SB), Y12
+	VMAXPS       Y11, Y12, Y11
+	VBROADCASTSS dwexp<>+0(SB), Y12
+	VMINPS       Y11, Y12, Y11
+	VMULPS       dwexp<>+64(SB), Y11, Y10
+	VROUNDPS     $0x00, Y10, Y10
+	VFNMADD231PS dwexp<>+96(SB), Y10, Y11
+	VFNMADD231PS dwexp<>+128(SB), Y10, Y11
+	VBROADCASTSS dwexp<>+160(SB), Y12
+	VFMADD213PS  dwexp<>+192(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+224(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+256(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+288(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+320(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+352(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+352(SB), Y11, Y12
+	VCVTPS2DQ    Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VPADDD       dwexp<>+352(SB), Y10, Y10
+	VMULPS       Y10, Y12, Y12
+	VADDPS       dwexp<>+352(SB), Y12, Y12
+	VBROADCASTSS dwexp<>+352(SB), Y10
+	VDIVPS       Y12, Y10, Y12
+	VMOVAPS      Y12, Y10
+	JMP          dwConv3x3s2_v2ep_done
+
+dwConv3x3s2_v2ep_silu:
+	VXORPS       Y12, Y12, Y12
+	VSUBPS       Y9, Y12, Y12
+	VBROADCASTSS dwexp<>+32(SB), Y13
+	VMAXPS       Y12, Y13, Y12
+	VBROADCASTSS dwexp<>+0(SB), Y13
+	VMINPS       Y12, Y13, Y12
+	VMULPS       dwexp<>+64(SB), Y12, Y11
+	VROUNDPS     $0x00, Y11, Y11
+	VFNMADD231PS dwexp<>+96(SB), Y11, Y12
+	VFNMADD231PS dwexp<>+128(SB), Y11, Y12
+	VBROADCASTSS dwexp<>+160(SB), Y13
+	VFMADD213PS  dwexp<>+192(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+224(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+256(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+288(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+320(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+352(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+352(SB), Y12, Y13
+	VCVTPS2DQ    Y11, Y11
+	VPSLLD       $0x17, Y11, Y11
+	VPADDD       dwexp<>+352(SB), Y11, Y11
+	VMULPS       Y11, Y13, Y13
+	VADDPS       dwexp<>+352(SB), Y13, Y13
+	VBROADCASTSS dwexp<>+352(SB), Y11
+	VDIVPS       Y13, Y11, Y13
+	VMULPS       Y13, Y9, Y9
+	VXORPS       Y12, Y12, Y12
+	VSUBPS       Y10, Y12, Y12
+	VBROADCASTSS dwexp<>+32(SB), Y13
+	VMAXPS       Y12, Y13, Y12
+	VBROADCASTSS dwexp<>+0(SB), Y13
+	VMINPS       Y12, Y13, Y12
+	VMULPS       dwexp<>+64(SB), Y12, Y11
+	VROUNDPS     $0x00, Y11, Y11
+	VFNMADD231PS dwexp<>+96(SB), Y11, Y12
+	VFNMADD231PS dwexp<>+128(SB), Y11, Y12
+	VBROADCASTSS dwexp<>+160(SB), Y13
+	VFMADD213PS  dwexp<>+192(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+224(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+256(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+288(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+320(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+352(SB), Y12, Y13
+	VFMADD213PS  dwexp<>+352(SB), Y12, Y13
+	VCVTPS2DQ    Y11, Y11
+	VPSLLD       $0x17, Y11, Y11
+	VPADDD       dwexp<>+352(SB), Y11, Y11
+	VMULPS       Y11, Y13, Y13
+	VADDPS       dwexp<>+352(SB), Y13, Y13
+	VBROADCASTSS dwexp<>+352(SB), Y11
+	VDIVPS       Y13, Y11, Y13
+	VMULPS       Y13, Y10, Y10
+
+dwConv3x3s2_v2ep_done:
+	VMOVUPS Y9, (SI)
+	VMOVUPS Y10, 32(SI)
+	ADDQ    $0x00000040, SI
+	ADDQ    $0x00000040, R9
+	ADDQ    $0x00000040, R10
+	ADDQ    $0x00000040, R8
+	SUBQ    $0x00000010, DI
+
+dwConv3x3s2_v2end:
+	CMPQ         DI, $0x00000008
+	JL           dwConv3x3s2_v1end
+	VBROADCASTSS bias+64(FP), Y9
+	VFMADD231PS  (R9), Y0, Y9
+	VFMADD231PS  (R9)(BX*1), Y1, Y9
+	VFMADD231PS  4(R9), Y2, Y9
+	VFMADD231PS  (R10), Y3, Y9
+	VFMADD231PS  (R10)(BX*1), Y4, Y9
+	VFMADD231PS  4(R10), Y5, Y9
+	VFMADD231PS  (R8), Y6, Y9
+	VFMADD231PS  (R8)(BX*1), Y7, Y9
+	VFMADD231PS  4(R8), Y8, Y9
+	VBROADCASTSS lo+68(FP), Y10
+	VBROADCASTSS hi+72(FP), Y11
+	VMAXPS       Y9, Y10, Y9
+	VMINPS       Y9, Y11, Y9
+	CMPQ         act+80(FP), $0x00
+	JE           dwConv3x3s2_v1ep_done
+	CMPQ         act+80(FP), $0x01
+	JNE          dwConv3x3s2_v1ep_silu
+	VXORPS       Y10, Y10, Y10
+	VSUBPS       Y9, Y10, Y10
+	VBROADCASTSS dwexp<>+32(SB), Y11
+	VMAXPS       Y10, Y11, Y10
+	VBROADCASTSS dwexp<>+0(SB), Y11
+	VMINPS       Y10, Y11, Y10
+	VMULPS       dwexp<>+64(SB), Y10, Y9
+	VROUNDPS     $0x00, Y9, Y9
+	VFNMADD231PS dwexp<>+96(SB), Y9, Y10
+	VFNMADD231PS dwexp<>+128(SB), Y9, Y10
+	VBROADCASTSS dwexp<>+160(SB), Y11
+	VFMADD213PS  dwexp<>+192(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+224(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+256(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+288(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+320(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+352(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+352(SB), Y10, Y11
+	VCVTPS2DQ    Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       dwexp<>+352(SB), Y9, Y9
+	VMULPS       Y9, Y11, Y11
+	VADDPS       dwexp<>+352(SB), Y11, Y11
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VDIVPS       Y11, Y9, Y11
+	VMOVAPS      Y11, Y9
+	JMP          dwConv3x3s2_v1ep_done
+
+dwConv3x3s2_v1ep_silu:
+	VXORPS       Y11, Y11, Y11
+	VSUBPS       Y9, Y11, Y11
+	VBROADCASTSS dwexp<>+32(SB), Y12
+	VMAXPS       Y11, Y12, Y11
+	VBROADCASTSS dwexp<>+0(SB), Y12
+	VMINPS       Y11, Y12, Y11
+	VMULPS       dwexp<>+64(SB), Y11, Y10
+	VROUNDPS     $0x00, Y10, Y10
+	VFNMADD231PS dwexp<>+96(SB), Y10, Y11
+	VFNMADD231PS dwexp<>+128(SB), Y10, Y11
+	VBROADCASTSS dwexp<>+160(SB), Y12
+	VFMADD213PS  dwexp<>+192(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+224(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+256(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+288(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+320(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+352(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+352(SB), Y11, Y12
+	VCVTPS2DQ    Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VPADDD       dwexp<>+352(SB), Y10, Y10
+	VMULPS       Y10, Y12, Y12
+	VADDPS       dwexp<>+352(SB), Y12, Y12
+	VBROADCASTSS dwexp<>+352(SB), Y10
+	VDIVPS       Y12, Y10, Y12
+	VMULPS       Y12, Y9, Y9
+
+dwConv3x3s2_v1ep_done:
+	VMOVUPS Y9, (SI)
+	ADDQ    $0x00000020, SI
+	ADDQ    $0x00000020, R9
+	ADDQ    $0x00000020, R10
+	ADDQ    $0x00000020, R8
+	SUBQ    $0x00000008, DI
+
+dwConv3x3s2_v1end:
+	TESTQ        DI, DI
+	JZ           dwConv3x3s2_rowend
+	VBROADCASTSS bias+64(FP), Y9
+	VFMADD231PS  (R9), Y0, Y9
+	VFMADD231PS  (R9)(BX*1), Y1, Y9
+	VFMADD231PS  4(R9), Y2, Y9
+	VFMADD231PS  (R10), Y3, Y9
+	VFMADD231PS  (R10)(BX*1), Y4, Y9
+	VFMADD231PS  4(R10), Y5, Y9
+	VFMADD231PS  (R8), Y6, Y9
+	VFMADD231PS  (R8)(BX*1), Y7, Y9
+	VFMADD231PS  4(R8), Y8, Y9
+	VBROADCASTSS lo+68(FP), Y10
+	VBROADCASTSS hi+72(FP), Y11
+	VMAXPS       Y9, Y10, Y9
+	VMINPS       Y9, Y11, Y9
+	CMPQ         act+80(FP), $0x00
+	JE           dwConv3x3s2_tep_done
+	CMPQ         act+80(FP), $0x01
+	JNE          dwConv3x3s2_tep_silu
+	VXORPS       Y10, Y10, Y10
+	VSUBPS       Y9, Y10, Y10
+	VBROADCASTSS dwexp<>+32(SB), Y11
+	VMAXPS       Y10, Y11, Y10
+	VBROADCASTSS dwexp<>+0(SB), Y11
+	VMINPS       Y10, Y11, Y10
+	VMULPS       dwexp<>+64(SB), Y10, Y9
+	VROUNDPS     $0x00, Y9, Y9
+	VFNMADD231PS dwexp<>+96(SB), Y9, Y10
+	VFNMADD231PS dwexp<>+128(SB), Y9, Y10
+	VBROADCASTSS dwexp<>+160(SB), Y11
+	VFMADD213PS  dwexp<>+192(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+224(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+256(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+288(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+320(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+352(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+352(SB), Y10, Y11
+	VCVTPS2DQ    Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       dwexp<>+352(SB), Y9, Y9
+	VMULPS       Y9, Y11, Y11
+	VADDPS       dwexp<>+352(SB), Y11, Y11
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VDIVPS       Y11, Y9, Y11
+	VMOVAPS      Y11, Y9
+	JMP          dwConv3x3s2_tep_done
+
+dwConv3x3s2_tep_silu:
+	VXORPS       Y11, Y11, Y11
+	VSUBPS       Y9, Y11, Y11
+	VBROADCASTSS dwexp<>+32(SB), Y12
+	VMAXPS       Y11, Y12, Y11
+	VBROADCASTSS dwexp<>+0(SB), Y12
+	VMINPS       Y11, Y12, Y11
+	VMULPS       dwexp<>+64(SB), Y11, Y10
+	VROUNDPS     $0x00, Y10, Y10
+	VFNMADD231PS dwexp<>+96(SB), Y10, Y11
+	VFNMADD231PS dwexp<>+128(SB), Y10, Y11
+	VBROADCASTSS dwexp<>+160(SB), Y12
+	VFMADD213PS  dwexp<>+192(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+224(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+256(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+288(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+320(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+352(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+352(SB), Y11, Y12
+	VCVTPS2DQ    Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VPADDD       dwexp<>+352(SB), Y10, Y10
+	VMULPS       Y10, Y12, Y12
+	VADDPS       dwexp<>+352(SB), Y12, Y12
+	VBROADCASTSS dwexp<>+352(SB), Y10
+	VDIVPS       Y12, Y10, Y12
+	VMULPS       Y12, Y9, Y9
+
+dwConv3x3s2_tep_done:
+	MOVQ    DX, R8
+	DECQ    R8
+	IMULQ   cols+32(FP), R8
+	ADDQ    DI, R8
+	CMPQ    R8, $0x08
+	JL      dwConv3x3s2_masked
+	VMOVUPS Y9, (SI)
+	JMP     dwConv3x3s2_rowend
+
+dwConv3x3s2_masked:
+	NEGQ       DI
+	LEAQ       dwmask<>+0(SB), R8
+	VMOVUPS    32(R8)(DI*4), Y10
+	VMASKMOVPS Y9, Y10, (SI)
+
+dwConv3x3s2_rowend:
+	MOVQ cols+32(FP), DI
+	LEAQ (AX)(DI*4), AX
+	MOVQ ld+40(FP), DI
+	ADDQ DI, CX
+	DECQ DX
+	JMP  dwConv3x3s2_row
+
+dwConv3x3s2_done:
+	VZEROUPPER
+	RET
+
+// func dwConvJobs(dst *float32, src *float32, jobs *int32, njobs int, offs *int, w *float32, ntaps int, bias float32, lo float32, hi float32, act int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·dwConvJobs(SB), NOSPLIT, $0-80
+	MOVQ jobs+16(FP), AX
+	MOVQ njobs+24(FP), CX
+	MOVQ offs+32(FP), DX
+	MOVQ w+40(FP), BX
+	MOVQ ntaps+48(FP), SI
+
+j4:
+	CMPQ         CX, $0x04
+	JL           j4_end
+	MOVLQSX      (AX), DI
+	ADDQ         src+8(FP), DI
+	VBROADCASTSS bias+56(FP), Y1
+	MOVLQSX      16(AX), R8
+	ADDQ         src+8(FP), R8
+	VBROADCASTSS bias+56(FP), Y2
+	MOVLQSX      32(AX), R9
+	ADDQ         src+8(FP), R9
+	VBROADCASTSS bias+56(FP), Y3
+	MOVLQSX      48(AX), R10
+	ADDQ         src+8(FP), R10
+	VBROADCASTSS bias+56(FP), Y4
+	XORQ         R11, R11
+
+j4_tap:
+	MOVQ         (DX)(R11*8), R12
+	VBROADCASTSS (BX)(R11*4), Y0
+	VFMADD231PS  (DI)(R12*1), Y0, Y1
+	VFMADD231PS  (R8)(R12*1), Y0, Y2
+	VFMADD231PS  (R9)(R12*1), Y0, Y3
+	VFMADD231PS  (R10)(R12*1), Y0, Y4
+	INCQ         R11
+	CMPQ         R11, SI
+	JL           j4_tap
+	VBROADCASTSS lo+60(FP), Y0
+	VBROADCASTSS hi+64(FP), Y5
+	VMAXPS       Y1, Y0, Y1
+	VMINPS       Y1, Y5, Y1
+	VMAXPS       Y2, Y0, Y2
+	VMINPS       Y2, Y5, Y2
+	VMAXPS       Y3, Y0, Y3
+	VMINPS       Y3, Y5, Y3
+	VMAXPS       Y4, Y0, Y4
+	VMINPS       Y4, Y5, Y4
+	CMPQ         act+72(FP), $0x00
+	JE           j4_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          j4_ep_silu
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VSUBPS       Y1, Y0, Y0
+	VSUBPS       Y2, Y5, Y5
+	VSUBPS       Y3, Y6, Y6
+	VSUBPS       Y4, Y7, Y7
+	VBROADCASTSS dwexp<>+32(SB), Y8
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VBROADCASTSS dwexp<>+32(SB), Y3
+	VBROADCASTSS dwexp<>+32(SB), Y4
+	VMAXPS       Y0, Y8, Y0
+	VMAXPS       Y5, Y2, Y5
+	VMAXPS       Y6, Y3, Y6
+	VMAXPS       Y7, Y4, Y7
+	VBROADCASTSS dwexp<>+0(SB), Y8
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VBROADCASTSS dwexp<>+0(SB), Y3
+	VBROADCASTSS dwexp<>+0(SB), Y4
+	VMINPS       Y0, Y8, Y0
+	VMINPS       Y5, Y2, Y5
+	VMINPS       Y6, Y3, Y6
+	VMINPS       Y7, Y4, Y7
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VMULPS       dwexp<>+64(SB), Y5, Y9
+	VMULPS       dwexp<>+64(SB), Y6, Y10
+	VMULPS       dwexp<>+64(SB), Y7, Y11
+	VROUNDPS     $0x00, Y1, Y1
+	VROUNDPS     $0x00, Y9, Y9
+	VROUNDPS     $0x00, Y10, Y10
+	VROUNDPS     $0x00, Y11, Y11
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y9, Y5
+	VFNMADD231PS dwexp<>+96(SB), Y10, Y6
+	VFNMADD231PS dwexp<>+96(SB), Y11, Y7
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y9, Y5
+	VFNMADD231PS dwexp<>+128(SB), Y10, Y6
+	VFNMADD231PS dwexp<>+128(SB), Y11, Y7
+	VBROADCASTSS dwexp<>+160(SB), Y8
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VBROADCASTSS dwexp<>+160(SB), Y4
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y8
+	VFMADD213PS  dwexp<>+192(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+192(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+192(SB), Y7, Y4
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y8
+	VFMADD213PS  dwexp<>+224(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y7, Y4
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y8
+	VFMADD213PS  dwexp<>+256(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y7, Y4
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y8
+	VFMADD213PS  dwexp<>+288(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y7, Y4
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y8
+	VFMADD213PS  dwexp<>+320(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y7, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y8
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y8
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y4
+	VCVTPS2DQ    Y1, Y1
+	VCVTPS2DQ    Y9, Y9
+	VCVTPS2DQ    Y10, Y10
+	VCVTPS2DQ    Y11, Y11
+	VPSLLD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y10, Y10
+	VPSLLD       $0x17, Y11, Y11
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y9, Y9
+	VPADDD       dwexp<>+352(SB), Y10, Y10
+	VPADDD       dwexp<>+352(SB), Y11, Y11
+	VMULPS       Y1, Y8, Y8
+	VMULPS       Y9, Y2, Y2
+	VMULPS       Y10, Y3, Y3
+	VMULPS       Y11, Y4, Y4
+	VADDPS       dwexp<>+352(SB), Y8, Y8
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y3, Y3
+	VADDPS       dwexp<>+352(SB), Y4, Y4
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VBROADCASTSS dwexp<>+352(SB), Y10
+	VBROADCASTSS dwexp<>+352(SB), Y11
+	VDIVPS       Y8, Y1, Y8
+	VDIVPS       Y2, Y9, Y2
+	VDIVPS       Y3, Y10, Y3
+	VDIVPS       Y4, Y11, Y4
+	VMOVAPS      Y8, Y1
+	VMOVAPS      Y2, Y2
+	VMOVAPS      Y3, Y3
+	VMOVAPS      Y4, Y4
+	JMP          j4_ep_done
+
+j4_ep_silu:
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y11, Y11, Y11
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y1, Y5, Y5
+	VSUBPS       Y2, Y8, Y8
+	VSUBPS       Y3, Y11, Y11
+	VSUBPS       Y4, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y6
+	VBROADCASTSS dwexp<>+32(SB), Y9
+	VBROADCASTSS dwexp<>+32(SB), Y12
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y5, Y6, Y5
+	VMAXPS       Y8, Y9, Y8
+	VMAXPS       Y11, Y12, Y11
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y6
+	VBROADCASTSS dwexp<>+0(SB), Y9
+	VBROADCASTSS dwexp<>+0(SB), Y12
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y5, Y6, Y5
+	VMINPS       Y8, Y9, Y8
+	VMINPS       Y11, Y12, Y11
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y5, Y0
+	VMULPS       dwexp<>+64(SB), Y8, Y7
+	VMULPS       dwexp<>+64(SB), Y11, Y10
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y0, Y0
+	VROUNDPS     $0x00, Y7, Y7
+	VROUNDPS     $0x00, Y10, Y10
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y5
+	VFNMADD231PS dwexp<>+96(SB), Y7, Y8
+	VFNMADD231PS dwexp<>+96(SB), Y10, Y11
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y5
+	VFNMADD231PS dwexp<>+128(SB), Y7, Y8
+	VFNMADD231PS dwexp<>+128(SB), Y10, Y11
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y6
+	VBROADCASTSS dwexp<>+160(SB), Y9
+	VBROADCASTSS dwexp<>+160(SB), Y12
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+192(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+192(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+224(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+224(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+256(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+256(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+288(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+288(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+320(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+320(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+352(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+352(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+352(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+352(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y0, Y0
+	VCVTPS2DQ    Y7, Y7
+	VCVTPS2DQ    Y10, Y10
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y7, Y7
+	VPSLLD       $0x17, Y10, Y10
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y7, Y7
+	VPADDD       dwexp<>+352(SB), Y10, Y10
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y0, Y6, Y6
+	VMULPS       Y7, Y9, Y9
+	VMULPS       Y10, Y12, Y12
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y6, Y6
+	VADDPS       dwexp<>+352(SB), Y9, Y9
+	VADDPS       dwexp<>+352(SB), Y12, Y12
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VBROADCASTSS dwexp<>+352(SB), Y7
+	VBROADCASTSS dwexp<>+352(SB), Y10
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y6, Y0, Y6
+	VDIVPS       Y9, Y7, Y9
+	VDIVPS       Y12, Y10, Y12
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y6, Y1, Y1
+	VMULPS       Y9, Y2, Y2
+	VMULPS       Y12, Y3, Y3
+	VMULPS       Y15, Y4, Y4
+
+j4_ep_done:
+	MOVLQSX 4(AX), R11
+	ADDQ    dst+0(FP), R11
+	MOVLQSX 8(AX), R12
+	CMPQ    R12, $0x08
+	JNE     j4_st0_part
+	VMOVUPS Y1, (R11)
+	JMP     j4_st0_0
+
+j4_st0_part:
+	TESTQ        $0x00000004, R12
+	JZ           j4_st0_2
+	VMOVUPS      X1, (R11)
+	VEXTRACTF128 $0x01, Y1, X1
+	ADDQ         $0x10, R11
+
+j4_st0_2:
+	TESTQ    $0x00000002, R12
+	JZ       j4_st0_1
+	VMOVLPS  X1, (R11)
+	VMOVHLPS X1, X1, X1
+	ADDQ     $0x08, R11
+
+j4_st0_1:
+	TESTQ  $0x00000001, R12
+	JZ     j4_st0_0
+	VMOVSS X1, (R11)
+
+j4_st0_0:
+	MOVLQSX 20(AX), R11
+	ADDQ    dst+0(FP), R11
+	MOVLQSX 24(AX), R12
+	CMPQ    R12, $0x08
+	JNE     j4_st1_part
+	VMOVUPS Y2, (R11)
+	JMP     j4_st1_0
+
+j4_st1_part:
+	TESTQ        $0x00000004, R12
+	JZ           j4_st1_2
+	VMOVUPS      X2, (R11)
+	VEXTRACTF128 $0x01, Y2, X2
+	ADDQ         $0x10, R11
+
+j4_st1_2:
+	TESTQ    $0x00000002, R12
+	JZ       j4_st1_1
+	VMOVLPS  X2, (R11)
+	VMOVHLPS X2, X2, X2
+	ADDQ     $0x08, R11
+
+j4_st1_1:
+	TESTQ  $0x00000001, R12
+	JZ     j4_st1_0
+	VMOVSS X2, (R11)
+
+j4_st1_0:
+	MOVLQSX 36(AX), R11
+	ADDQ    dst+0(FP), R11
+	MOVLQSX 40(AX), R12
+	CMPQ    R12, $0x08
+	JNE     j4_st2_part
+	VMOVUPS Y3, (R11)
+	JMP     j4_st2_0
+
+j4_st2_part:
+	TESTQ        $0x00000004, R12
+	JZ           j4_st2_2
+	VMOVUPS      X3, (R11)
+	VEXTRACTF128 $0x01, Y3, X3
+	ADDQ         $0x10, R11
+
+j4_st2_2:
+	TESTQ    $0x00000002, R12
+	JZ       j4_st2_1
+	VMOVLPS  X3, (R11)
+	VMOVHLPS X3, X3, X3
+	ADDQ     $0x08, R11
+
+j4_st2_1:
+	TESTQ  $0x00000001, R12
+	JZ     j4_st2_0
+	VMOVSS X3, (R11)
+
+j4_st2_0:
+	MOVLQSX 52(AX), R11
+	ADDQ    dst+0(FP), R11
+	MOVLQSX 56(AX), R12
+	CMPQ    R12, $0x08
+	JNE     j4_st3_part
+	VMOVUPS Y4, (R11)
+	JMP     j4_st3_0
+
+j4_st3_part:
+	TESTQ        $0x00000004, R12
+	JZ           j4_st3_2
+	VMOVUPS      X4, (R11)
+	VEXTRACTF128 $0x01, Y4, X4
+	ADDQ         $0x10, R11
+
+j4_st3_2:
+	TESTQ    $0x00000002, R12
+	JZ       j4_st3_1
+	VMOVLPS  X4, (R11)
+	VMOVHLPS X4, X4, X4
+	ADDQ     $0x08, R11
+
+j4_st3_1:
+	TESTQ  $0x00000001, R12
+	JZ     j4_st3_0
+	VMOVSS X4, (R11)
+
+j4_st3_0:
+	ADDQ $0x40, AX
+	SUBQ $0x04, CX
+	JMP  j4
+
+j4_end:
+	CMPQ         CX, $0x03
+	JNE          j3_end
+	MOVLQSX      (AX), DI
+	ADDQ         src+8(FP), DI
+	VBROADCASTSS bias+56(FP), Y1
+	MOVLQSX      16(AX), R8
+	ADDQ         src+8(FP), R8
+	VBROADCASTSS bias+56(FP), Y2
+	MOVLQSX      32(AX), R9
+	ADDQ         src+8(FP), R9
+	VBROADCASTSS bias+56(FP), Y3
+	XORQ         R11, R11
+
+j3_tap:
+	MOVQ         (DX)(R11*8), R12
+	VBROADCASTSS (BX)(R11*4), Y0
+	VFMADD231PS  (DI)(R12*1), Y0, Y1
+	VFMADD231PS  (R8)(R12*1), Y0, Y2
+	VFMADD231PS  (R9)(R12*1), Y0, Y3
+	INCQ         R11
+	CMPQ         R11, SI
+	JL           j3_tap
+	VBROADCASTSS lo+60(FP), Y0
+	VBROADCASTSS hi+64(FP), Y4
+	VMAXPS       Y1, Y0, Y1
+	VMINPS       Y1, Y4, Y1
+	VMAXPS       Y2, Y0, Y2
+	VMINPS       Y2, Y4, Y2
+	VMAXPS       Y3, Y0, Y3
+	VMINPS       Y3, Y4, Y3
+	CMPQ         act+72(FP), $0x00
+	JE           j3_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          j3_ep_silu
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VSUBPS       Y1, Y0, Y0
+	VSUBPS       Y2, Y4, Y4
+	VSUBPS       Y3, Y5, Y5
+	VBROADCASTSS dwexp<>+32(SB), Y6
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VBROADCASTSS dwexp<>+32(SB), Y3
+	VMAXPS       Y0, Y6, Y0
+	VMAXPS       Y4, Y2, Y4
+	VMAXPS       Y5, Y3, Y5
+	VBROADCASTSS dwexp<>+0(SB), Y6
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VBROADCASTSS dwexp<>+0(SB), Y3
+	VMINPS       Y0, Y6, Y0
+	VMINPS       Y4, Y2, Y4
+	VMINPS       Y5, Y3, Y5
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VMULPS       dwexp<>+64(SB), Y4, Y7
+	VMULPS       dwexp<>+64(SB), Y5, Y8
+	VROUNDPS     $0x00, Y1, Y1
+	VROUNDPS     $0x00, Y7, Y7
+	VROUNDPS     $0x00, Y8, Y8
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y7, Y4
+	VFNMADD231PS dwexp<>+96(SB), Y8, Y5
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y7, Y4
+	VFNMADD231PS dwexp<>+128(SB), Y8, Y5
+	VBROADCASTSS dwexp<>+160(SB), Y6
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y6
+	VFMADD213PS  dwexp<>+192(SB), Y4, Y2
+	VFMADD213PS  dwexp<>+192(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y6
+	VFMADD213PS  dwexp<>+224(SB), Y4, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y6
+	VFMADD213PS  dwexp<>+256(SB), Y4, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y6
+	VFMADD213PS  dwexp<>+288(SB), Y4, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y6
+	VFMADD213PS  dwexp<>+320(SB), Y4, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y6
+	VFMADD213PS  dwexp<>+352(SB), Y4, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y6
+	VFMADD213PS  dwexp<>+352(SB), Y4, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y3
+	VCVTPS2DQ    Y1, Y1
+	VCVTPS2DQ    Y7, Y7
+	VCVTPS2DQ    Y8, Y8
+	VPSLLD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y7, Y7
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y7, Y7
+	VPADDD       dwexp<>+352(SB), Y8, Y8
+	VMULPS       Y1, Y6, Y6
+	VMULPS       Y7, Y2, Y2
+	VMULPS       Y8, Y3, Y3
+	VADDPS       dwexp<>+352(SB), Y6, Y6
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y3, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VBROADCASTSS dwexp<>+352(SB), Y7
+	VBROADCASTSS dwexp<>+352(SB), Y8
+	VDIVPS       Y6, Y1, Y6
+	VDIVPS       Y2, Y7, Y2
+	VDIVPS       Y3, Y8, Y3
+	VMOVAPS      Y6, Y1
+	VMOVAPS      Y2, Y2
+	VMOVAPS      Y3, Y3
+	JMP          j3_ep_done
+
+j3_ep_silu:
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y10, Y10, Y10
+	VSUBPS       Y1, Y4, Y4
+	VSUBPS       Y2, Y7, Y7
+	VSUBPS       Y3, Y10, Y10
+	VBROADCASTSS dwexp<>+32(SB), Y5
+	VBROADCASTSS dwexp<>+32(SB), Y8
+	VBROADCASTSS dwexp<>+32(SB), Y11
+	VMAXPS       Y4, Y5, Y4
+	VMAXPS       Y7, Y8, Y7
+	VMAXPS       Y10, Y11, Y10
+	VBROADCASTSS dwexp<>+0(SB), Y5
+	VBROADCASTSS dwexp<>+0(SB), Y8
+	VBROADCASTSS dwexp<>+0(SB), Y11
+	VMINPS       Y4, Y5, Y4
+	VMINPS       Y7, Y8, Y7
+	VMINPS       Y10, Y11, Y10
+	VMULPS       dwexp<>+64(SB), Y4, Y0
+	VMULPS       dwexp<>+64(SB), Y7, Y6
+	VMULPS       dwexp<>+64(SB), Y10, Y9
+	VROUNDPS     $0x00, Y0, Y0
+	VROUNDPS     $0x00, Y6, Y6
+	VROUNDPS     $0x00, Y9, Y9
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y4
+	VFNMADD231PS dwexp<>+96(SB), Y6, Y7
+	VFNMADD231PS dwexp<>+96(SB), Y9, Y10
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y4
+	VFNMADD231PS dwexp<>+128(SB), Y6, Y7
+	VFNMADD231PS dwexp<>+128(SB), Y9, Y10
+	VBROADCASTSS dwexp<>+160(SB), Y5
+	VBROADCASTSS dwexp<>+160(SB), Y8
+	VBROADCASTSS dwexp<>+160(SB), Y11
+	VFMADD213PS  dwexp<>+192(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+192(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+192(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+224(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+224(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+224(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+256(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+256(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+256(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+288(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+288(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+288(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+320(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+320(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+320(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+352(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+352(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+352(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+352(SB), Y10, Y11
+	VCVTPS2DQ    Y0, Y0
+	VCVTPS2DQ    Y6, Y6
+	VCVTPS2DQ    Y9, Y9
+	VPSLLD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y6, Y6
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y6, Y6
+	VPADDD       dwexp<>+352(SB), Y9, Y9
+	VMULPS       Y0, Y5, Y5
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y9, Y11, Y11
+	VADDPS       dwexp<>+352(SB), Y5, Y5
+	VADDPS       dwexp<>+352(SB), Y8, Y8
+	VADDPS       dwexp<>+352(SB), Y11, Y11
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VBROADCASTSS dwexp<>+352(SB), Y6
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VDIVPS       Y5, Y0, Y5
+	VDIVPS       Y8, Y6, Y8
+	VDIVPS       Y11, Y9, Y11
+	VMULPS       Y5, Y1, Y1
+	VMULPS       Y8, Y2, Y2
+	VMULPS       Y11, Y3, Y3
+
+j3_ep_done:
+	MOVLQSX 4(AX), R11
+	ADDQ    dst+0(FP), R11
+	MOVLQSX 8(AX), R12
+	CMPQ    R12, $0x08
+	JNE     j3_st0_part
+	VMOVUPS Y1, (R11)
+	JMP     j3_st0_0
+
+j3_st0_part:
+	TESTQ        $0x00000004, R12
+	JZ           j3_st0_2
+	VMOVUPS      X1, (R11)
+	VEXTRACTF128 $0x01, Y1, X1
+	ADDQ         $0x10, R11
+
+j3_st0_2:
+	TESTQ    $0x00000002, R12
+	JZ       j3_st0_1
+	VMOVLPS  X1, (R11)
+	VMOVHLPS X1, X1, X1
+	ADDQ     $0x08, R11
+
+j3_st0_1:
+	TESTQ  $0x00000001, R12
+	JZ     j3_st0_0
+	VMOVSS X1, (R11)
+
+j3_st0_0:
+	MOVLQSX 20(AX), R11
+	ADDQ    dst+0(FP), R11
+	MOVLQSX 24(AX), R12
+	CMPQ    R12, $0x08
+	JNE     j3_st1_part
+	VMOVUPS Y2, (R11)
+	JMP     j3_st1_0
+
+j3_st1_part:
+	TESTQ        $0x00000004, R12
+	JZ           j3_st1_2
+	VMOVUPS      X2, (R11)
+	VEXTRACTF128 $0x01, Y2, X2
+	ADDQ         $0x10, R11
+
+j3_st1_2:
+	TESTQ    $0x00000002, R12
+	JZ       j3_st1_1
+	VMOVLPS  X2, (R11)
+	VMOVHLPS X2, X2, X2
+	ADDQ     $0x08, R11
+
+j3_st1_1:
+	TESTQ  $0x00000001, R12
+	JZ     j3_st1_0
+	VMOVSS X2, (R11)
+
+j3_st1_0:
+	MOVLQSX 36(AX), R11
+	ADDQ    dst+0(FP), R11
+	MOVLQSX 40(AX), R12
+	CMPQ    R12, $0x08
+	JNE     j3_st2_part
+	VMOVUPS Y3, (R11)
+	JMP     j3_st2_0
+
+j3_st2_part:
+	TESTQ        $0x00000004, R12
+	JZ           j3_st2_2
+	VMOVUPS      X3, (R11)
+	VEXTRACTF128 $0x01, Y3, X3
+	ADDQ         $0x10, R11
+
+j3_st2_2:
+	TESTQ    $0x00000002, R12
+	JZ       j3_st2_1
+	VMOVLPS  X3, (R11)
+	VMOVHLPS X3, X3, X3
+	ADDQ     $0x08, R11
+
+j3_st2_1:
+	TESTQ  $0x00000001, R12
+	JZ     j3_st2_0
+	VMOVSS X3, (R11)
+
+j3_st2_0:
+	ADDQ $0x30, AX
+	SUBQ $0x03, CX
+	JMP  jdone
+
+j3_end:
+	CMPQ         CX, $0x02
+	JNE          j2_end
+	MOVLQSX      (AX), DI
+	ADDQ         src+8(FP), DI
+	VBROADCASTSS bias+56(FP), Y1
+	MOVLQSX      16(AX), R8
+	ADDQ         src+8(FP), R8
+	VBROADCASTSS bias+56(FP), Y2
+	XORQ         R11, R11
+
+j2_tap:
+	MOVQ         (DX)(R11*8), R12
+	VBROADCASTSS (BX)(R11*4), Y0
+	VFMADD231PS  (DI)(R12*1), Y0, Y1
+	VFMADD231PS  (R8)(R12*1), Y0, Y2
+	INCQ         R11
+	CMPQ         R11, SI
+	JL           j2_tap
+	VBROADCASTSS lo+60(FP), Y0
+	VBROADCASTSS hi+64(FP), Y3
+	VMAXPS       Y1, Y0, Y1
+	VMINPS       Y1, Y3, Y1
+	VMAXPS       Y2, Y0, Y2
+	VMINPS       Y2, Y3, Y2
+	CMPQ         act+72(FP), $0x00
+	JE           j2_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          j2_ep_silu
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y1, Y0, Y0
+	VSUBPS       Y2, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y4
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y4, Y0
+	VMAXPS       Y3, Y2, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y4
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y4, Y0
+	VMINPS       Y3, Y2, Y3
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VMULPS       dwexp<>+64(SB), Y3, Y5
+	VROUNDPS     $0x00, Y1, Y1
+	VROUNDPS     $0x00, Y5, Y5
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y5, Y3
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y5, Y3
+	VBROADCASTSS dwexp<>+160(SB), Y4
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y4
+	VFMADD213PS  dwexp<>+192(SB), Y3, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y4
+	VFMADD213PS  dwexp<>+224(SB), Y3, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y4
+	VFMADD213PS  dwexp<>+256(SB), Y3, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y4
+	VFMADD213PS  dwexp<>+288(SB), Y3, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y4
+	VFMADD213PS  dwexp<>+320(SB), Y3, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y3, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y3, Y2
+	VCVTPS2DQ    Y1, Y1
+	VCVTPS2DQ    Y5, Y5
+	VPSLLD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y5, Y5
+	VMULPS       Y1, Y4, Y4
+	VMULPS       Y5, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y4, Y4
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VBROADCASTSS dwexp<>+352(SB), Y5
+	VDIVPS       Y4, Y1, Y4
+	VDIVPS       Y2, Y5, Y2
+	VMOVAPS      Y4, Y1
+	VMOVAPS      Y2, Y2
+	JMP          j2_ep_done
+
+j2_ep_silu:
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y6, Y6, Y6
+	VSUBPS       Y1, Y3, Y3
+	VSUBPS       Y2, Y6, Y6
+	VBROADCASTSS dwexp<>+32(SB), Y4
+	VBROADCASTSS dwexp<>+32(SB), Y7
+	VMAXPS       Y3, Y4, Y3
+	VMAXPS       Y6, Y7, Y6
+	VBROADCASTSS dwexp<>+0(SB), Y4
+	VBROADCASTSS dwexp<>+0(SB), Y7
+	VMINPS       Y3, Y4, Y3
+	VMINPS       Y6, Y7, Y6
+	VMULPS       dwexp<>+64(SB), Y3, Y0
+	VMULPS       dwexp<>+64(SB), Y6, Y5
+	VROUNDPS     $0x00, Y0, Y0
+	VROUNDPS     $0x00, Y5, Y5
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y3
+	VFNMADD231PS dwexp<>+96(SB), Y5, Y6
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y3
+	VFNMADD231PS dwexp<>+128(SB), Y5, Y6
+	VBROADCASTSS dwexp<>+160(SB), Y4
+	VBROADCASTSS dwexp<>+160(SB), Y7
+	VFMADD213PS  dwexp<>+192(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+192(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+224(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+224(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+256(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+256(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+288(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+288(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+320(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+320(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+352(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+352(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y7
+	VCVTPS2DQ    Y0, Y0
+	VCVTPS2DQ    Y5, Y5
+	VPSLLD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y5, Y5
+	VMULPS       Y0, Y4, Y4
+	VMULPS       Y5, Y7, Y7
+	VADDPS       dwexp<>+352(SB), Y4, Y4
+	VADDPS       dwexp<>+352(SB), Y7, Y7
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VBROADCASTSS dwexp<>+352(SB), Y5
+	VDIVPS       Y4, Y0, Y4
+	VDIVPS       Y7, Y5, Y7
+	VMULPS       Y4, Y1, Y1
+	VMULPS       Y7, Y2, Y2
+
+j2_ep_done:
+	MOVLQSX 4(AX), R11
+	ADDQ    dst+0(FP), R11
+	MOVLQSX 8(AX), R12
+	CMPQ    R12, $0x08
+	JNE     j2_st0_part
+	VMOVUPS Y1, (R11)
+	JMP     j2_st0_0
+
+j2_st0_part:
+	TESTQ        $0x00000004, R12
+	JZ           j2_st0_2
+	VMOVUPS      X1, (R11)
+	VEXTRACTF128 $0x01, Y1, X1
+	ADDQ         $0x10, R11
+
+j2_st0_2:
+	TESTQ    $0x00000002, R12
+	JZ       j2_st0_1
+	VMOVLPS  X1, (R11)
+	VMOVHLPS X1, X1, X1
+	ADDQ     $0x08, R11
+
+j2_st0_1:
+	TESTQ  $0x00000001, R12
+	JZ     j2_st0_0
+	VMOVSS X1, (R11)
+
+j2_st0_0:
+	MOVLQSX 20(AX), R11
+	ADDQ    dst+0(FP), R11
+	MOVLQSX 24(AX), R12
+	CMPQ    R12, $0x08
+	JNE     j2_st1_part
+	VMOVUPS Y2, (R11)
+	JMP     j2_st1_0
+
+j2_st1_part:
+	TESTQ        $0x00000004, R12
+	JZ           j2_st1_2
+	VMOVUPS      X2, (R11)
+	VEXTRACTF128 $0x01, Y2, X2
+	ADDQ         $0x10, R11
+
+j2_st1_2:
+	TESTQ    $0x00000002, R12
+	JZ       j2_st1_1
+	VMOVLPS  X2, (R11)
+	VMOVHLPS X2, X2, X2
+	ADDQ     $0x08, R11
+
+j2_st1_1:
+	TESTQ  $0x00000001, R12
+	JZ     j2_st1_0
+	VMOVSS X2, (R11)
+
+j2_st1_0:
+	ADDQ $0x20, AX
+	SUBQ $0x02, CX
+	JMP  jdone
+
+j2_end:
+	CMPQ         CX, $0x01
+	JNE          j1_end
+	MOVLQSX      (AX), DI
+	ADDQ         src+8(FP), DI
+	VBROADCASTSS bias+56(FP), Y1
+	XORQ         R11, R11
+
+j1_tap:
+	MOVQ         (DX)(R11*8), R12
+	VBROADCASTSS (BX)(R11*4), Y0
+	VFMADD231PS  (DI)(R12*1), Y0, Y1
+	INCQ         R11
+	CMPQ         R11, SI
+	JL           j1_tap
+	VBROADCASTSS lo+60(FP), Y0
+	VBROADCASTSS hi+64(FP), Y2
+	VMAXPS       Y1, Y0, Y1
+	VMINPS       Y1, Y2, Y1
+	CMPQ         act+72(FP), $0x00
+	JE           j1_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          j1_ep_silu
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y1, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y1
+	JMP          j1_ep_done
+
+j1_ep_silu:
+	VXORPS       Y2, Y2, Y2
+	VSUBPS       Y1, Y2, Y2
+	VBROADCASTSS dwexp<>+32(SB), Y3
+	VMAXPS       Y2, Y3, Y2
+	VBROADCASTSS dwexp<>+0(SB), Y3
+	VMINPS       Y2, Y3, Y2
+	VMULPS       dwexp<>+64(SB), Y2, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y2
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y2
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y2, Y3
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y3, Y3
+	VADDPS       dwexp<>+352(SB), Y3, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y3, Y0, Y3
+	VMULPS       Y3, Y1, Y1
+
+j1_ep_done:
+	MOVLQSX 4(AX), R11
+	ADDQ    dst+0(FP), R11
+	MOVLQSX 8(AX), R12
+	CMPQ    R12, $0x08
+	JNE     j1_st0_part
+	VMOVUPS Y1, (R11)
+	JMP     j1_st0_0
+
+j1_st0_part:
+	TESTQ        $0x00000004, R12
+	JZ           j1_st0_2
+	VMOVUPS      X1, (R11)
+	VEXTRACTF128 $0x01, Y1, X1
+	ADDQ         $0x10, R11
+
+j1_st0_2:
+	TESTQ    $0x00000002, R12
+	JZ       j1_st0_1
+	VMOVLPS  X1, (R11)
+	VMOVHLPS X1, X1, X1
+	ADDQ     $0x08, R11
+
+j1_st0_1:
+	TESTQ  $0x00000001, R12
+	JZ     j1_st0_0
+	VMOVSS X1, (R11)
+
+j1_st0_0:
+	ADDQ $0x10, AX
+	SUBQ $0x01, CX
+	JMP  jdone
+
+j1_end:
+jdone:
+	VZEROUPPER
+	RET
+
+// func dwConvJobs3x3s1(dst *float32, src *float32, jobs *int32, njobs int, w *float32, rowStep int, wq4 int, bias float32, lo float32, hi float32, act int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·dwConvJobs3x3s1(SB), NOSPLIT, $0-80
+	MOVQ         jobs+16(FP), AX
+	MOVQ         njobs+24(FP), CX
+	MOVQ         w+32(FP), DX
+	VBROADCASTSS (DX), Y0
+	VBROADCASTSS 4(DX), Y1
+	VBROADCASTSS 8(DX), Y2
+	VBROADCASTSS 12(DX), Y3
+	VBROADCASTSS 16(DX), Y4
+	VBROADCASTSS 20(DX), Y5
+	VBROADCASTSS 24(DX), Y6
+	VBROADCASTSS 28(DX), Y7
+	VBROADCASTSS 32(DX), Y8
+	MOVQ         rowStep+40(FP), DX
+
+dwConvJobs3x3s1_j4:
+	CMPQ         CX, $0x04
+	JL           dwConvJobs3x3s1_j4_end
+	MOVLQSX      (AX), BX
+	ADDQ         src+8(FP), BX
+	VBROADCASTSS bias+56(FP), Y9
+	MOVLQSX      16(AX), SI
+	ADDQ         src+8(FP), SI
+	VBROADCASTSS bias+56(FP), Y10
+	MOVLQSX      32(AX), DI
+	ADDQ         src+8(FP), DI
+	VBROADCASTSS bias+56(FP), Y11
+	MOVLQSX      48(AX), R8
+	ADDQ         src+8(FP), R8
+	VBROADCASTSS bias+56(FP), Y12
+	VFMADD231PS  (BX), Y0, Y9
+	VFMADD231PS  (SI), Y0, Y10
+	VFMADD231PS  (DI), Y0, Y11
+	VFMADD231PS  (R8), Y0, Y12
+	VFMADD231PS  4(BX), Y1, Y9
+	VFMADD231PS  4(SI), Y1, Y10
+	VFMADD231PS  4(DI), Y1, Y11
+	VFMADD231PS  4(R8), Y1, Y12
+	VFMADD231PS  8(BX), Y2, Y9
+	VFMADD231PS  8(SI), Y2, Y10
+	VFMADD231PS  8(DI), Y2, Y11
+	VFMADD231PS  8(R8), Y2, Y12
+	VFMADD231PS  (BX)(DX*1), Y3, Y9
+	VFMADD231PS  (SI)(DX*1), Y3, Y10
+	VFMADD231PS  (DI)(DX*1), Y3, Y11
+	VFMADD231PS  (R8)(DX*1), Y3, Y12
+	VFMADD231PS  4(BX)(DX*1), Y4, Y9
+	VFMADD231PS  4(SI)(DX*1), Y4, Y10
+	VFMADD231PS  4(DI)(DX*1), Y4, Y11
+	VFMADD231PS  4(R8)(DX*1), Y4, Y12
+	VFMADD231PS  8(BX)(DX*1), Y5, Y9
+	VFMADD231PS  8(SI)(DX*1), Y5, Y10
+	VFMADD231PS  8(DI)(DX*1), Y5, Y11
+	VFMADD231PS  8(R8)(DX*1), Y5, Y12
+	VFMADD231PS  (BX)(DX*2), Y6, Y9
+	VFMADD231PS  (SI)(DX*2), Y6, Y10
+	VFMADD231PS  (DI)(DX*2), Y6, Y11
+	VFMADD231PS  (R8)(DX*2), Y6, Y12
+	VFMADD231PS  4(BX)(DX*2), Y7, Y9
+	VFMADD231PS  4(SI)(DX*2), Y7, Y10
+	VFMADD231PS  4(DI)(DX*2), Y7, Y11
+	VFMADD231PS  4(R8)(DX*2), Y7, Y12
+	VFMADD231PS  8(BX)(DX*2), Y8, Y9
+	VFMADD231PS  8(SI)(DX*2), Y8, Y10
+	VFMADD231PS  8(DI)(DX*2), Y8, Y11
+	VFMADD231PS  8(R8)(DX*2), Y8, Y12
+	VBROADCASTSS lo+60(FP), Y13
+	VBROADCASTSS hi+64(FP), Y14
+	VMAXPS       Y9, Y13, Y9
+	VMINPS       Y9, Y14, Y9
+	VMAXPS       Y10, Y13, Y10
+	VMINPS       Y10, Y14, Y10
+	VMAXPS       Y11, Y13, Y11
+	VMINPS       Y11, Y14, Y11
+	VMAXPS       Y12, Y13, Y12
+	VMINPS       Y12, Y14, Y12
+	CMPQ         act+72(FP), $0x00
+	JE           dwConvJobs3x3s1_j4_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          dwConvJobs3x3s1_j4_ep_silu
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y9, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y9
+	VROUNDPS     $0x00, Y9, Y9
+	VFNMADD231PS dwexp<>+96(SB), Y9, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y9, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       dwexp<>+352(SB), Y9, Y9
+	VMULPS       Y9, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VDIVPS       Y14, Y9, Y14
+	VMOVAPS      Y14, Y9
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y10, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y10
+	VROUNDPS     $0x00, Y10, Y10
+	VFNMADD231PS dwexp<>+96(SB), Y10, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y10, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VPADDD       dwexp<>+352(SB), Y10, Y10
+	VMULPS       Y10, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y10
+	VDIVPS       Y14, Y10, Y14
+	VMOVAPS      Y14, Y10
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y11, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y11
+	VROUNDPS     $0x00, Y11, Y11
+	VFNMADD231PS dwexp<>+96(SB), Y11, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y11, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y11, Y11
+	VPSLLD       $0x17, Y11, Y11
+	VPADDD       dwexp<>+352(SB), Y11, Y11
+	VMULPS       Y11, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y11
+	VDIVPS       Y14, Y11, Y14
+	VMOVAPS      Y14, Y11
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y12, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y12
+	VROUNDPS     $0x00, Y12, Y12
+	VFNMADD231PS dwexp<>+96(SB), Y12, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y12, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y12, Y12
+	VPSLLD       $0x17, Y12, Y12
+	VPADDD       dwexp<>+352(SB), Y12, Y12
+	VMULPS       Y12, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y12
+	VDIVPS       Y14, Y12, Y14
+	VMOVAPS      Y14, Y12
+	JMP          dwConvJobs3x3s1_j4_ep_done
+
+dwConvJobs3x3s1_j4_ep_silu:
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y9, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y15, Y9, Y9
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y10, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y15, Y10, Y10
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y11, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y15, Y11, Y11
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y12, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y15, Y12, Y12
+
+dwConvJobs3x3s1_j4_ep_done:
+	MOVLQSX 4(AX), BX
+	ADDQ    dst+0(FP), BX
+	MOVLQSX 8(AX), SI
+	CMPQ    SI, $0x08
+	JNE     dwConvJobs3x3s1_j4_st0_part
+	VMOVUPS Y9, (BX)
+	JMP     dwConvJobs3x3s1_j4_st0_0
+
+dwConvJobs3x3s1_j4_st0_part:
+	TESTQ        $0x00000004, SI
+	JZ           dwConvJobs3x3s1_j4_st0_2
+	VMOVUPS      X9, (BX)
+	VEXTRACTF128 $0x01, Y9, X9
+	ADDQ         $0x10, BX
+
+dwConvJobs3x3s1_j4_st0_2:
+	TESTQ    $0x00000002, SI
+	JZ       dwConvJobs3x3s1_j4_st0_1
+	VMOVLPS  X9, (BX)
+	VMOVHLPS X9, X9, X9
+	ADDQ     $0x08, BX
+
+dwConvJobs3x3s1_j4_st0_1:
+	TESTQ  $0x00000001, SI
+	JZ     dwConvJobs3x3s1_j4_st0_0
+	VMOVSS X9, (BX)
+
+dwConvJobs3x3s1_j4_st0_0:
+	MOVLQSX 20(AX), BX
+	ADDQ    dst+0(FP), BX
+	MOVLQSX 24(AX), SI
+	CMPQ    SI, $0x08
+	JNE     dwConvJobs3x3s1_j4_st1_part
+	VMOVUPS Y10, (BX)
+	JMP     dwConvJobs3x3s1_j4_st1_0
+
+dwConvJobs3x3s1_j4_st1_part:
+	TESTQ        $0x00000004, SI
+	JZ           dwConvJobs3x3s1_j4_st1_2
+	VMOVUPS      X10, (BX)
+	VEXTRACTF128 $0x01, Y10, X10
+	ADDQ         $0x10, BX
+
+dwConvJobs3x3s1_j4_st1_2:
+	TESTQ    $0x00000002, SI
+	JZ       dwConvJobs3x3s1_j4_st1_1
+	VMOVLPS  X10, (BX)
+	VMOVHLPS X10, X10, X10
+	ADDQ     $0x08, BX
+
+dwConvJobs3x3s1_j4_st1_1:
+	TESTQ  $0x00000001, SI
+	JZ     dwConvJobs3x3s1_j4_st1_0
+	VMOVSS X10, (BX)
+
+dwConvJobs3x3s1_j4_st1_0:
+	MOVLQSX 36(AX), BX
+	ADDQ    dst+0(FP), BX
+	MOVLQSX 40(AX), SI
+	CMPQ    SI, $0x08
+	JNE     dwConvJobs3x3s1_j4_st2_part
+	VMOVUPS Y11, (BX)
+	JMP     dwConvJobs3x3s1_j4_st2_0
+
+dwConvJobs3x3s1_j4_st2_part:
+	TESTQ        $0x00000004, SI
+	JZ           dwConvJobs3x3s1_j4_st2_2
+	VMOVUPS      X11, (BX)
+	VEXTRACTF128 $0x01, Y11, X11
+	ADDQ         $0x10, BX
+
+dwConvJobs3x3s1_j4_st2_2:
+	TESTQ    $0x00000002, SI
+	JZ       dwConvJobs3x3s1_j4_st2_1
+	VMOVLPS  X11, (BX)
+	VMOVHLPS X11, X11, X11
+	ADDQ     $0x08, BX
+
+dwConvJobs3x3s1_j4_st2_1:
+	TESTQ  $0x00000001, SI
+	JZ     dwConvJobs3x3s1_j4_st2_0
+	VMOVSS X11, (BX)
+
+dwConvJobs3x3s1_j4_st2_0:
+	MOVLQSX 52(AX), BX
+	ADDQ    dst+0(FP), BX
+	MOVLQSX 56(AX), SI
+	CMPQ    SI, $0x08
+	JNE     dwConvJobs3x3s1_j4_st3_part
+	VMOVUPS Y12, (BX)
+	JMP     dwConvJobs3x3s1_j4_st3_0
+
+dwConvJobs3x3s1_j4_st3_part:
+	TESTQ        $0x00000004, SI
+	JZ           dwConvJobs3x3s1_j4_st3_2
+	VMOVUPS      X12, (BX)
+	VEXTRACTF128 $0x01, Y12, X12
+	ADDQ         $0x10, BX
+
+dwConvJobs3x3s1_j4_st3_2:
+	TESTQ    $0x00000002, SI
+	JZ       dwConvJobs3x3s1_j4_st3_1
+	VMOVLPS  X12, (BX)
+	VMOVHLPS X12, X12, X12
+	ADDQ     $0x08, BX
+
+dwConvJobs3x3s1_j4_st3_1:
+	TESTQ  $0x00000001, SI
+	JZ     dwConvJobs3x3s1_j4_st3_0
+	VMOVSS X12, (BX)
+
+dwConvJobs3x3s1_j4_st3_0:
+	ADDQ $0x40, AX
+	SUBQ $0x04, CX
+	JMP  dwConvJobs3x3s1_j4
+
+dwConvJobs3x3s1_j4_end:
+	CMPQ         CX, $0x03
+	JNE          dwConvJobs3x3s1_j3_end
+	MOVLQSX      (AX), BX
+	ADDQ         src+8(FP), BX
+	VBROADCASTSS bias+56(FP), Y9
+	MOVLQSX      16(AX), SI
+	ADDQ         src+8(FP), SI
+	VBROADCASTSS bias+56(FP), Y10
+	MOVLQSX      32(AX), DI
+	ADDQ         src+8(FP), DI
+	VBROADCASTSS bias+56(FP), Y11
+	VFMADD231PS  (BX), Y0, Y9
+	VFMADD231PS  (SI), Y0, Y10
+	VFMADD231PS  (DI), Y0, Y11
+	VFMADD231PS  4(BX), Y1, Y9
+	VFMADD231PS  4(SI), Y1, Y10
+	VFMADD231PS  4(DI), Y1, Y11
+	VFMADD231PS  8(BX), Y2, Y9
+	VFMADD231PS  8(SI), Y2, Y10
+	VFMADD231PS  8(DI), Y2, Y11
+	VFMADD231PS  (BX)(DX*1), Y3, Y9
+	VFMADD231PS  (SI)(DX*1), Y3, Y10
+	VFMADD231PS  (DI)(DX*1), Y3, Y11
+	VFMADD231PS  4(BX)(DX*1), Y4, Y9
+	VFMADD231PS  4(SI)(DX*1), Y4, Y10
+	VFMADD231PS  4(DI)(DX*1), Y4, Y11
+	VFMADD231PS  8(BX)(DX*1), Y5, Y9
+	VFMADD231PS  8(SI)(DX*1), Y5, Y10
+	VFMADD231PS  8(DI)(DX*1), Y5, Y11
+	VFMADD231PS  (BX)(DX*2), Y6, Y9
+	VFMADD231PS  (SI)(DX*2), Y6, Y10
+	VFMADD231PS  (DI)(DX*2), Y6, Y11
+	VFMADD231PS  4(BX)(DX*2), Y7, Y9
+	VFMADD231PS  4(SI)(DX*2), Y7, Y10
+	VFMADD231PS  4(DI)(DX*2), Y7, Y11
+	VFMADD231PS  8(BX)(DX*2), Y8, Y9
+	VFMADD231PS  8(SI)(DX*2), Y8, Y10
+	VFMADD231PS  8(DI)(DX*2), Y8, Y11
+	VBROADCASTSS lo+60(FP), Y0
+	VBROADCASTSS hi+64(FP), Y1
+	VMAXPS       Y9, Y0, Y9
+	VMINPS       Y9, Y1, Y9
+	VMAXPS       Y10, Y0, Y10
+	VMINPS       Y10, Y1, Y10
+	VMAXPS       Y11, Y0, Y11
+	VMINPS       Y11, Y1, Y11
+	CMPQ         act+72(FP), $0x00
+	JE           dwConvJobs3x3s1_j3_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          dwConvJobs3x3s1_j3_ep_silu
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y9, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y9
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y10, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y10
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y11, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y11
+	JMP          dwConvJobs3x3s1_j3_ep_done
+
+dwConvJobs3x3s1_j3_ep_silu:
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y9, Y1, Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       dwexp<>+64(SB), Y1, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y1
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y2, Y0, Y2
+	VMULPS       Y2, Y9, Y9
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y10, Y1, Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       dwexp<>+64(SB), Y1, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y1
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y2, Y0, Y2
+	VMULPS       Y2, Y10, Y10
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y11, Y1, Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       dwexp<>+64(SB), Y1, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y1
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y2, Y0, Y2
+	VMULPS       Y2, Y11, Y11
+
+dwConvJobs3x3s1_j3_ep_done:
+	MOVLQSX 4(AX), BX
+	ADDQ    dst+0(FP), BX
+	MOVLQSX 8(AX), SI
+	CMPQ    SI, $0x08
+	JNE     dwConvJobs3x3s1_j3_st0_part
+	VMOVUPS Y9, (BX)
+	JMP     dwConvJobs3x3s1_j3_st0_0
+
+dwConvJobs3x3s1_j3_st0_part:
+	TESTQ        $0x00000004, SI
+	JZ           dwConvJobs3x3s1_j3_st0_2
+	VMOVUPS      X9, (BX)
+	VEXTRACTF128 $0x01, Y9, X9
+	ADDQ         $0x10, BX
+
+dwConvJobs3x3s1_j3_st0_2:
+	TESTQ    $0x00000002, SI
+	JZ       dwConvJobs3x3s1_j3_st0_1
+	VMOVLPS  X9, (BX)
+	VMOVHLPS X9, X9, X9
+	ADDQ     $0x08, BX
+
+dwConvJobs3x3s1_j3_st0_1:
+	TESTQ  $0x00000001, SI
+	JZ     dwConvJobs3x3s1_j3_st0_0
+	VMOVSS X9, (BX)
+
+dwConvJobs3x3s1_j3_st0_0:
+	MOVLQSX 20(AX), BX
+	ADDQ    dst+0(FP), BX
+	MOVLQSX 24(AX), SI
+	CMPQ    SI, $0x08
+	JNE     dwConvJobs3x3s1_j3_st1_part
+	VMOVUPS Y10, (BX)
+	JMP     dwConvJobs3x3s1_j3_st1_0
+
+dwConvJobs3x3s1_j3_st1_part:
+	TESTQ        $0x00000004, SI
+	JZ           dwConvJobs3x3s1_j3_st1_2
+	VMOVUPS      X10, (BX)
+	VEXTRACTF128 $0x01, Y10, X10
+	ADDQ         $0x10, BX
+
+dwConvJobs3x3s1_j3_st1_2:
+	TESTQ    $0x00000002, SI
+	JZ       dwConvJobs3x3s1_j3_st1_1
+	VMOVLPS  X10, (BX)
+	VMOVHLPS X10, X10, X10
+	ADDQ     $0x08, BX
+
+dwConvJobs3x3s1_j3_st1_1:
+	TESTQ  $0x00000001, SI
+	JZ     dwConvJobs3x3s1_j3_st1_0
+	VMOVSS X10, (BX)
+
+dwConvJobs3x3s1_j3_st1_0:
+	MOVLQSX 36(AX), BX
+	ADDQ    dst+0(FP), BX
+	MOVLQSX 40(AX), SI
+	CMPQ    SI, $0x08
+	JNE     dwConvJobs3x3s1_j3_st2_part
+	VMOVUPS Y11, (BX)
+	JMP     dwConvJobs3x3s1_j3_st2_0
+
+dwConvJobs3x3s1_j3_st2_part:
+	TESTQ        $0x00000004, SI
+	JZ           dwConvJobs3x3s1_j3_st2_2
+	VMOVUPS      X11, (BX)
+	VEXTRACTF128 $0x01, Y11, X11
+	ADDQ         $0x10, BX
+
+dwConvJobs3x3s1_j3_st2_2:
+	TESTQ    $0x00000002, SI
+	JZ       dwConvJobs3x3s1_j3_st2_1
+	VMOVLPS  X11, (BX)
+	VMOVHLPS X11, X11, X11
+	ADDQ     $0x08, BX
+
+dwConvJobs3x3s1_j3_st2_1:
+	TESTQ  $0x00000001, SI
+	JZ     dwConvJobs3x3s1_j3_st2_0
+	VMOVSS X11, (BX)
+
+dwConvJobs3x3s1_j3_st2_0:
+	ADDQ $0x30, AX
+	SUBQ $0x03, CX
+	JMP  dwConvJobs3x3s1_done
+
+dwConvJobs3x3s1_j3_end:
+	CMPQ         CX, $0x02
+	JNE          dwConvJobs3x3s1_j2_end
+	MOVLQSX      (AX), BX
+	ADDQ         src+8(FP), BX
+	VBROADCASTSS bias+56(FP), Y9
+	MOVLQSX      16(AX), SI
+	ADDQ         src+8(FP), SI
+	VBROADCASTSS bias+56(FP), Y10
+	VFMADD231PS  (BX), Y0, Y9
+	VFMADD231PS  (SI), Y0, Y10
+	VFMADD231PS  4(BX), Y1, Y9
+	VFMADD231PS  4(SI), Y1, Y10
+	VFMADD231PS  8(BX), Y2, Y9
+	VFMADD231PS  8(SI), Y2, Y10
+	VFMADD231PS  (BX)(DX*1), Y3, Y9
+	VFMADD231PS  (SI)(DX*1), Y3, Y10
+	VFMADD231PS  4(BX)(DX*1), Y4, Y9
+	VFMADD231PS  4(SI)(DX*1), Y4, Y10
+	VFMADD231PS  8(BX)(DX*1), Y5, Y9
+	VFMADD231PS  8(SI)(DX*1), Y5, Y10
+	VFMADD231PS  (BX)(DX*2), Y6, Y9
+	VFMADD231PS  (SI)(DX*2), Y6, Y10
+	VFMADD231PS  4(BX)(DX*2), Y7, Y9
+	VFMADD231PS  4(SI)(DX*2), Y7, Y10
+	VFMADD231PS  8(BX)(DX*2), Y8, Y9
+	VFMADD231PS  8(SI)(DX*2), Y8, Y10
+	VBROADCASTSS lo+60(FP), Y0
+	VBROADCASTSS hi+64(FP), Y1
+	VMAXPS       Y9, Y0, Y9
+	VMINPS       Y9, Y1, Y9
+	VMAXPS       Y10, Y0, Y10
+	VMINPS       Y10, Y1, Y10
+	CMPQ         act+72(FP), $0x00
+	JE           dwConvJobs3x3s1_j2_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          dwConvJobs3x3s1_j2_ep_silu
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y9, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y9
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y10, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y10
+	JMP          dwConvJobs3x3s1_j2_ep_done
+
+dwConvJobs3x3s1_j2_ep_silu:
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y9, Y1, Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       dwexp<>+64(SB), Y1, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y1
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y2, Y0, Y2
+	VMULPS       Y2, Y9, Y9
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y10, Y1, Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       dwexp<>+64(SB), Y1, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y1
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y2, Y0, Y2
+	VMULPS       Y2, Y10, Y10
+
+dwConvJobs3x3s1_j2_ep_done:
+	MOVLQSX 4(AX), BX
+	ADDQ    dst+0(FP), BX
+	MOVLQSX 8(AX), SI
+	CMPQ    SI, $0x08
+	JNE     dwConvJobs3x3s1_j2_st0_part
+	VMOVUPS Y9, (BX)
+	JMP     dwConvJobs3x3s1_j2_st0_0
+
+dwConvJobs3x3s1_j2_st0_part:
+	TESTQ        $0x00000004, SI
+	JZ           dwConvJobs3x3s1_j2_st0_2
+	VMOVUPS      X9, (BX)
+	VEXTRACTF128 $0x01, Y9, X9
+	ADDQ         $0x10, BX
+
+dwConvJobs3x3s1_j2_st0_2:
+	TESTQ    $0x00000002, SI
+	JZ       dwConvJobs3x3s1_j2_st0_1
+	VMOVLPS  X9, (BX)
+	VMOVHLPS X9, X9, X9
+	ADDQ     $0x08, BX
+
+dwConvJobs3x3s1_j2_st0_1:
+	TESTQ  $0x00000001, SI
+	JZ     dwConvJobs3x3s1_j2_st0_0
+	VMOVSS X9, (BX)
+
+dwConvJobs3x3s1_j2_st0_0:
+	MOVLQSX 20(AX), BX
+	ADDQ    dst+0(FP), BX
+	MOVLQSX 24(AX), SI
+	CMPQ    SI, $0x08
+	JNE     dwConvJobs3x3s1_j2_st1_part
+	VMOVUPS Y10, (BX)
+	JMP     dwConvJobs3x3s1_j2_st1_0
+
+dwConvJobs3x3s1_j2_st1_part:
+	TESTQ        $0x00000004, SI
+	JZ           dwConvJobs3x3s1_j2_st1_2
+	VMOVUPS      X10, (BX)
+	VEXTRACTF128 $0x01, Y10, X10
+	ADDQ         $0x10, BX
+
+dwConvJobs3x3s1_j2_st1_2:
+	TESTQ    $0x00000002, SI
+	JZ       dwConvJobs3x3s1_j2_st1_1
+	VMOVLPS  X10, (BX)
+	VMOVHLPS X10, X10, X10
+	ADDQ     $0x08, BX
+
+dwConvJobs3x3s1_j2_st1_1:
+	TESTQ  $0x00000001, SI
+	JZ     dwConvJobs3x3s1_j2_st1_0
+	VMOVSS X10, (BX)
+
+dwConvJobs3x3s1_j2_st1_0:
+	ADDQ $0x20, AX
+	SUBQ $0x02, CX
+	JMP  dwConvJobs3x3s1_done
+
+dwConvJobs3x3s1_j2_end:
+	CMPQ         CX, $0x01
+	JNE          dwConvJobs3x3s1_j1_end
+	MOVLQSX      (AX), BX
+	ADDQ         src+8(FP), BX
+	VBROADCASTSS bias+56(FP), Y9
+	VFMADD231PS  (BX), Y0, Y9
+	VFMADD231PS  4(BX), Y1, Y9
+	VFMADD231PS  8(BX), Y2, Y9
+	VFMADD231PS  (BX)(DX*1), Y3, Y9
+	VFMADD231PS  4(BX)(DX*1), Y4, Y9
+	VFMADD231PS  8(BX)(DX*1), Y5, Y9
+	VFMADD231PS  (BX)(DX*2), Y6, Y9
+	VFMADD231PS  4(BX)(DX*2), Y7, Y9
+	VFMADD231PS  8(BX)(DX*2), Y8, Y9
+	VBROADCASTSS lo+60(FP), Y0
+	VBROADCASTSS hi+64(FP), Y1
+	VMAXPS       Y9, Y0, Y9
+	VMINPS       Y9, Y1, Y9
+	CMPQ         act+72(FP), $0x00
+	JE           dwConvJobs3x3s1_j1_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          dwConvJobs3x3s1_j1_ep_silu
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y9, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y9
+	JMP          dwConvJobs3x3s1_j1_ep_done
+
+dwConvJobs3x3s1_j1_ep_silu:
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y9, Y1, Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       dwexp<>+64(SB), Y1, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y1
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y2, Y0, Y2
+	VMULPS       Y2, Y9, Y9
+
+dwConvJobs3x3s1_j1_ep_done:
+	MOVLQSX 4(AX), BX
+	ADDQ    dst+0(FP), BX
+	MOVLQSX 8(AX), SI
+	CMPQ    SI, $0x08
+	JNE     dwConvJobs3x3s1_j1_st0_part
+	VMOVUPS Y9, (BX)
+	JMP     dwConvJobs3x3s1_j1_st0_0
+
+dwConvJobs3x3s1_j1_st0_part:
+	TESTQ        $0x00000004, SI
+	JZ           dwConvJobs3x3s1_j1_st0_2
+	VMOVUPS      X9, (BX)
+	VEXTRACTF128 $0x01, Y9, X9
+	ADDQ         $0x10, BX
+
+dwConvJobs3x3s1_j1_st0_2:
+	TESTQ    $0x00000002, SI
+	JZ       dwConvJobs3x3s1_j1_st0_1
+	VMOVLPS  X9, (BX)
+	VMOVHLPS X9, X9, X9
+	ADDQ     $0x08, BX
+
+dwConvJobs3x3s1_j1_st0_1:
+	TESTQ  $0x00000001, SI
+	JZ     dwConvJobs3x3s1_j1_st0_0
+	VMOVSS X9, (BX)
+
+dwConvJobs3x3s1_j1_st0_0:
+	ADDQ $0x10, AX
+	SUBQ $0x01, CX
+	JMP  dwConvJobs3x3s1_done
+
+dwConvJobs3x3s1_j1_end:
+dwConvJobs3x3s1_done:
+	VZEROUPPER
+	RET
+
+// func dwConvJobs3x3s2(dst *float32, src *float32, jobs *int32, njobs int, w *float32, rowStep int, wq4 int, bias float32, lo float32, hi float32, act int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·dwConvJobs3x3s2(SB), NOSPLIT, $0-80
+	MOVQ         jobs+16(FP), AX
+	MOVQ         njobs+24(FP), CX
+	MOVQ         w+32(FP), DX
+	VBROADCASTSS (DX), Y0
+	VBROADCASTSS 4(DX), Y1
+	VBROADCASTSS 8(DX), Y2
+	VBROADCASTSS 12(DX), Y3
+	VBROADCASTSS 16(DX), Y4
+	VBROADCASTSS 20(DX), Y5
+	VBROADCASTSS 24(DX), Y6
+	VBROADCASTSS 28(DX), Y7
+	VBROADCASTSS 32(DX), Y8
+	MOVQ         rowStep+40(FP), DX
+	MOVQ         wq4+48(FP), BX
+	MOVQ         wq4+48(FP), SI
+	LEAQ         (SI)(DX*1), SI
+	MOVQ         wq4+48(FP), DI
+	LEAQ         (DI)(DX*2), DI
+
+dwConvJobs3x3s2_j4:
+	CMPQ         CX, $0x04
+	JL           dwConvJobs3x3s2_j4_end
+	MOVLQSX      (AX), R8
+	ADDQ         src+8(FP), R8
+	VBROADCASTSS bias+56(FP), Y9
+	MOVLQSX      16(AX), R9
+	ADDQ         src+8(FP), R9
+	VBROADCASTSS bias+56(FP), Y10
+	MOVLQSX      32(AX), R10
+	ADDQ         src+8(FP), R10
+	VBROADCASTSS bias+56(FP), Y11
+	MOVLQSX      48(AX), R11
+	ADDQ         src+8(FP), R11
+	VBROADCASTSS bias+56(FP), Y12
+	VFMADD231PS  (R8), Y0, Y9
+	VFMADD231PS  (R9), Y0, Y10
+	VFMADD231PS  (R10), Y0, Y11
+	VFMADD231PS  (R11), Y0, Y12
+	VFMADD231PS  (R8)(BX*1), Y1, Y9
+	VFMADD231PS  (R9)(BX*1), Y1, Y10
+	VFMADD231PS  (R10)(BX*1), Y1, Y11
+	VFMADD231PS  (R11)(BX*1), Y1, Y12
+	VFMADD231PS  4(R8), Y2, Y9
+	VFMADD231PS  4(R9), Y2, Y10
+	VFMADD231PS  4(R10), Y2, Y11
+	VFMADD231PS  4(R11), Y2, Y12
+	VFMADD231PS  (R8)(DX*1), Y3, Y9
+	VFMADD231PS  (R9)(DX*1), Y3, Y10
+	VFMADD231PS  (R10)(DX*1), Y3, Y11
+	VFMADD231PS  (R11)(DX*1), Y3, Y12
+	VFMADD231PS  (R8)(SI*1), Y4, Y9
+	VFMADD231PS  (R9)(SI*1), Y4, Y10
+	VFMADD231PS  (R10)(SI*1), Y4, Y11
+	VFMADD231PS  (R11)(SI*1), Y4, Y12
+	VFMADD231PS  4(R8)(DX*1), Y5, Y9
+	VFMADD231PS  4(R9)(DX*1), Y5, Y10
+	VFMADD231PS  4(R10)(DX*1), Y5, Y11
+	VFMADD231PS  4(R11)(DX*1), Y5, Y12
+	VFMADD231PS  (R8)(DX*2), Y6, Y9
+	VFMADD231PS  (R9)(DX*2), Y6, Y10
+	VFMADD231PS  (R10)(DX*2), Y6, Y11
+	VFMADD231PS  (R11)(DX*2), Y6, Y12
+	VFMADD231PS  (R8)(DI*1), Y7, Y9
+	VFMADD231PS  (R9)(DI*1), Y7, Y10
+	VFMADD231PS  (R10)(DI*1), Y7, Y11
+	VFMADD231PS  (R11)(DI*1), Y7, Y12
+	VFMADD231PS  4(R8)(DX*2), Y8, Y9
+	VFMADD231PS  4(R9)(DX*2), Y8, Y10
+	VFMADD231PS  4(R10)(DX*2), Y8, Y11
+	VFMADD231PS  4(R11)(DX*2), Y8, Y12
+	VBROADCASTSS lo+60(FP), Y13
+	VBROADCASTSS hi+64(FP), Y14
+	VMAXPS       Y9, Y13, Y9
+	VMINPS       Y9, Y14, Y9
+	VMAXPS       Y10, Y13, Y10
+	VMINPS       Y10, Y14, Y10
+	VMAXPS       Y11, Y13, Y11
+	VMINPS       Y11, Y14, Y11
+	VMAXPS       Y12, Y13, Y12
+	VMINPS       Y12, Y14, Y12
+	CMPQ         act+72(FP), $0x00
+	JE           dwConvJobs3x3s2_j4_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          dwConvJobs3x3s2_j4_ep_silu
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y9, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y9
+	VROUNDPS     $0x00, Y9, Y9
+	VFNMADD231PS dwexp<>+96(SB), Y9, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y9, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       dwexp<>+352(SB), Y9, Y9
+	VMULPS       Y9, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VDIVPS       Y14, Y9, Y14
+	VMOVAPS      Y14, Y9
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y10, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y10
+	VROUNDPS     $0x00, Y10, Y10
+	VFNMADD231PS dwexp<>+96(SB), Y10, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y10, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VPADDD       dwexp<>+352(SB), Y10, Y10
+	VMULPS       Y10, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y10
+	VDIVPS       Y14, Y10, Y14
+	VMOVAPS      Y14, Y10
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y11, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y11
+	VROUNDPS     $0x00, Y11, Y11
+	VFNMADD231PS dwexp<>+96(SB), Y11, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y11, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y11, Y11
+	VPSLLD       $0x17, Y11, Y11
+	VPADDD       dwexp<>+352(SB), Y11, Y11
+	VMULPS       Y11, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y11
+	VDIVPS       Y14, Y11, Y14
+	VMOVAPS      Y14, Y11
+	VXORPS       Y13, Y13, Y13
+	VSUBPS       Y12, Y13, Y13
+	VBROADCASTSS dwexp<>+32(SB), Y14
+	VMAXPS       Y13, Y14, Y13
+	VBROADCASTSS dwexp<>+0(SB), Y14
+	VMINPS       Y13, Y14, Y13
+	VMULPS       dwexp<>+64(SB), Y13, Y12
+	VROUNDPS     $0x00, Y12, Y12
+	VFNMADD231PS dwexp<>+96(SB), Y12, Y13
+	VFNMADD231PS dwexp<>+128(SB), Y12, Y13
+	VBROADCASTSS dwexp<>+160(SB), Y14
+	VFMADD213PS  dwexp<>+192(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+224(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+256(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+288(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+320(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VFMADD213PS  dwexp<>+352(SB), Y13, Y14
+	VCVTPS2DQ    Y12, Y12
+	VPSLLD       $0x17, Y12, Y12
+	VPADDD       dwexp<>+352(SB), Y12, Y12
+	VMULPS       Y12, Y14, Y14
+	VADDPS       dwexp<>+352(SB), Y14, Y14
+	VBROADCASTSS dwexp<>+352(SB), Y12
+	VDIVPS       Y14, Y12, Y14
+	VMOVAPS      Y14, Y12
+	JMP          dwConvJobs3x3s2_j4_ep_done
+
+dwConvJobs3x3s2_j4_ep_silu:
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y9, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y15, Y9, Y9
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y10, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y15, Y10, Y10
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y11, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y15, Y11, Y11
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y12, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y15, Y12, Y12
+
+dwConvJobs3x3s2_j4_ep_done:
+	MOVLQSX 4(AX), R8
+	ADDQ    dst+0(FP), R8
+	MOVLQSX 8(AX), R9
+	CMPQ    R9, $0x08
+	JNE     dwConvJobs3x3s2_j4_st0_part
+	VMOVUPS Y9, (R8)
+	JMP     dwConvJobs3x3s2_j4_st0_0
+
+dwConvJobs3x3s2_j4_st0_part:
+	TESTQ        $0x00000004, R9
+	JZ           dwConvJobs3x3s2_j4_st0_2
+	VMOVUPS      X9, (R8)
+	VEXTRACTF128 $0x01, Y9, X9
+	ADDQ         $0x10, R8
+
+dwConvJobs3x3s2_j4_st0_2:
+	TESTQ    $0x00000002, R9
+	JZ       dwConvJobs3x3s2_j4_st0_1
+	VMOVLPS  X9, (R8)
+	VMOVHLPS X9, X9, X9
+	ADDQ     $0x08, R8
+
+dwConvJobs3x3s2_j4_st0_1:
+	TESTQ  $0x00000001, R9
+	JZ     dwConvJobs3x3s2_j4_st0_0
+	VMOVSS X9, (R8)
+
+dwConvJobs3x3s2_j4_st0_0:
+	MOVLQSX 20(AX), R8
+	ADDQ    dst+0(FP), R8
+	MOVLQSX 24(AX), R9
+	CMPQ    R9, $0x08
+	JNE     dwConvJobs3x3s2_j4_st1_part
+	VMOVUPS Y10, (R8)
+	JMP     dwConvJobs3x3s2_j4_st1_0
+
+dwConvJobs3x3s2_j4_st1_part:
+	TESTQ        $0x00000004, R9
+	JZ           dwConvJobs3x3s2_j4_st1_2
+	VMOVUPS      X10, (R8)
+	VEXTRACTF128 $0x01, Y10, X10
+	ADDQ         $0x10, R8
+
+dwConvJobs3x3s2_j4_st1_2:
+	TESTQ    $0x00000002, R9
+	JZ       dwConvJobs3x3s2_j4_st1_1
+	VMOVLPS  X10, (R8)
+	VMOVHLPS X10, X10, X10
+	ADDQ     $0x08, R8
+
+dwConvJobs3x3s2_j4_st1_1:
+	TESTQ  $0x00000001, R9
+	JZ     dwConvJobs3x3s2_j4_st1_0
+	VMOVSS X10, (R8)
+
+dwConvJobs3x3s2_j4_st1_0:
+	MOVLQSX 36(AX), R8
+	ADDQ    dst+0(FP), R8
+	MOVLQSX 40(AX), R9
+	CMPQ    R9, $0x08
+	JNE     dwConvJobs3x3s2_j4_st2_part
+	VMOVUPS Y11, (R8)
+	JMP     dwConvJobs3x3s2_j4_st2_0
+
+dwConvJobs3x3s2_j4_st2_part:
+	TESTQ        $0x00000004, R9
+	JZ           dwConvJobs3x3s2_j4_st2_2
+	VMOVUPS      X11, (R8)
+	VEXTRACTF128 $0x01, Y11, X11
+	ADDQ         $0x10, R8
+
+dwConvJobs3x3s2_j4_st2_2:
+	TESTQ    $0x00000002, R9
+	JZ       dwConvJobs3x3s2_j4_st2_1
+	VMOVLPS  X11, (R8)
+	VMOVHLPS X11, X11, X11
+	ADDQ     $0x08, R8
+
+dwConvJobs3x3s2_j4_st2_1:
+	TESTQ  $0x00000001, R9
+	JZ     dwConvJobs3x3s2_j4_st2_0
+	VMOVSS X11, (R8)
+
+dwConvJobs3x3s2_j4_st2_0:
+	MOVLQSX 52(AX), R8
+	ADDQ    dst+0(FP), R8
+	MOVLQSX 56(AX), R9
+	CMPQ    R9, $0x08
+	JNE     dwConvJobs3x3s2_j4_st3_part
+	VMOVUPS Y12, (R8)
+	JMP     dwConvJobs3x3s2_j4_st3_0
+
+dwConvJobs3x3s2_j4_st3_part:
+	TESTQ        $0x00000004, R9
+	JZ           dwConvJobs3x3s2_j4_st3_2
+	VMOVUPS      X12, (R8)
+	VEXTRACTF128 $0x01, Y12, X12
+	ADDQ         $0x10, R8
+
+dwConvJobs3x3s2_j4_st3_2:
+	TESTQ    $0x00000002, R9
+	JZ       dwConvJobs3x3s2_j4_st3_1
+	VMOVLPS  X12, (R8)
+	VMOVHLPS X12, X12, X12
+	ADDQ     $0x08, R8
+
+dwConvJobs3x3s2_j4_st3_1:
+	TESTQ  $0x00000001, R9
+	JZ     dwConvJobs3x3s2_j4_st3_0
+	VMOVSS X12, (R8)
+
+dwConvJobs3x3s2_j4_st3_0:
+	ADDQ $0x40, AX
+	SUBQ $0x04, CX
+	JMP  dwConvJobs3x3s2_j4
+
+dwConvJobs3x3s2_j4_end:
+	CMPQ         CX, $0x03
+	JNE          dwConvJobs3x3s2_j3_end
+	MOVLQSX      (AX), R8
+	ADDQ         src+8(FP), R8
+	VBROADCASTSS bias+56(FP), Y9
+	MOVLQSX      16(AX), R9
+	ADDQ         src+8(FP), R9
+	VBROADCASTSS bias+56(FP), Y10
+	MOVLQSX      32(AX), R10
+	ADDQ         src+8(FP), R10
+	VBROADCASTSS bias+56(FP), Y11
+	VFMADD231PS  (R8), Y0, Y9
+	VFMADD231PS  (R9), Y0, Y10
+	VFMADD231PS  (R10), Y0, Y11
+	VFMADD231PS  (R8)(BX*1), Y1, Y9
+	VFMADD231PS  (R9)(BX*1), Y1, Y10
+	VFMADD231PS  (R10)(BX*1), Y1, Y11
+	VFMADD231PS  4(R8), Y2, Y9
+	VFMADD231PS  4(R9), Y2, Y10
+	VFMADD231PS  4(R10), Y2, Y11
+	VFMADD231PS  (R8)(DX*1), Y3, Y9
+	VFMADD231PS  (R9)(DX*1), Y3, Y10
+	VFMADD231PS  (R10)(DX*1), Y3, Y11
+	VFMADD231PS  (R8)(SI*1), Y4, Y9
+	VFMADD231PS  (R9)(SI*1), Y4, Y10
+	VFMADD231PS  (R10)(SI*1), Y4, Y11
+	VFMADD231PS  4(R8)(DX*1), Y5, Y9
+	VFMADD231PS  4(R9)(DX*1), Y5, Y10
+	VFMADD231PS  4(R10)(DX*1), Y5, Y11
+	VFMADD231PS  (R8)(DX*2), Y6, Y9
+	VFMADD231PS  (R9)(DX*2), Y6, Y10
+	VFMADD231PS  (R10)(DX*2), Y6, Y11
+	VFMADD231PS  (R8)(DI*1), Y7, Y9
+	VFMADD231PS  (R9)(DI*1), Y7, Y10
+	VFMADD231PS  (R10)(DI*1), Y7, Y11
+	VFMADD231PS  4(R8)(DX*2), Y8, Y9
+	VFMADD231PS  4(R9)(DX*2), Y8, Y10
+	VFMADD231PS  4(R10)(DX*2), Y8, Y11
+	VBROADCASTSS lo+60(FP), Y0
+	VBROADCASTSS hi+64(FP), Y1
+	VMAXPS       Y9, Y0, Y9
+	VMINPS       Y9, Y1, Y9
+	VMAXPS       Y10, Y0, Y10
+	VMINPS       Y10, Y1, Y10
+	VMAXPS       Y11, Y0, Y11
+	VMINPS       Y11, Y1, Y11
+	CMPQ         act+72(FP), $0x00
+	JE           dwConvJobs3x3s2_j3_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          dwConvJobs3x3s2_j3_ep_silu
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y9, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y9
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y10, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y10
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y11, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y11
+	JMP          dwConvJobs3x3s2_j3_ep_done
+
+dwConvJobs3x3s2_j3_ep_silu:
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y9, Y1, Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       dwexp<>+64(SB), Y1, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y1
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y2, Y0, Y2
+	VMULPS       Y2, Y9, Y9
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y10, Y1, Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       dwexp<>+64(SB), Y1, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y1
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y2, Y0, Y2
+	VMULPS       Y2, Y10, Y10
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y11, Y1, Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       dwexp<>+64(SB), Y1, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y1
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y2, Y0, Y2
+	VMULPS       Y2, Y11, Y11
+
+dwConvJobs3x3s2_j3_ep_done:
+	MOVLQSX 4(AX), R8
+	ADDQ    dst+0(FP), R8
+	MOVLQSX 8(AX), R9
+	CMPQ    R9, $0x08
+	JNE     dwConvJobs3x3s2_j3_st0_part
+	VMOVUPS Y9, (R8)
+	JMP     dwConvJobs3x3s2_j3_st0_0
+
+dwConvJobs3x3s2_j3_st0_part:
+	TESTQ        $0x00000004, R9
+	JZ           dwConvJobs3x3s2_j3_st0_2
+	VMOVUPS      X9, (R8)
+	VEXTRACTF128 $0x01, Y9, X9
+	ADDQ         $0x10, R8
+
+dwConvJobs3x3s2_j3_st0_2:
+	TESTQ    $0x00000002, R9
+	JZ       dwConvJobs3x3s2_j3_st0_1
+	VMOVLPS  X9, (R8)
+	VMOVHLPS X9, X9, X9
+	ADDQ     $0x08, R8
+
+dwConvJobs3x3s2_j3_st0_1:
+	TESTQ  $0x00000001, R9
+	JZ     dwConvJobs3x3s2_j3_st0_0
+	VMOVSS X9, (R8)
+
+dwConvJobs3x3s2_j3_st0_0:
+	MOVLQSX 20(AX), R8
+	ADDQ    dst+0(FP), R8
+	MOVLQSX 24(AX), R9
+	CMPQ    R9, $0x08
+	JNE     dwConvJobs3x3s2_j3_st1_part
+	VMOVUPS Y10, (R8)
+	JMP     dwConvJobs3x3s2_j3_st1_0
+
+dwConvJobs3x3s2_j3_st1_part:
+	TESTQ        $0x00000004, R9
+	JZ           dwConvJobs3x3s2_j3_st1_2
+	VMOVUPS      X10, (R8)
+	VEXTRACTF128 $0x01, Y10, X10
+	ADDQ         $0x10, R8
+
+dwConvJobs3x3s2_j3_st1_2:
+	TESTQ    $0x00000002, R9
+	JZ       dwConvJobs3x3s2_j3_st1_1
+	VMOVLPS  X10, (R8)
+	VMOVHLPS X10, X10, X10
+	ADDQ     $0x08, R8
+
+dwConvJobs3x3s2_j3_st1_1:
+	TESTQ  $0x00000001, R9
+	JZ     dwConvJobs3x3s2_j3_st1_0
+	VMOVSS X10, (R8)
+
+dwConvJobs3x3s2_j3_st1_0:
+	MOVLQSX 36(AX), R8
+	ADDQ    dst+0(FP), R8
+	MOVLQSX 40(AX), R9
+	CMPQ    R9, $0x08
+	JNE     dwConvJobs3x3s2_j3_st2_part
+	VMOVUPS Y11, (R8)
+	JMP     dwConvJobs3x3s2_j3_st2_0
+
+dwConvJobs3x3s2_j3_st2_part:
+	TESTQ        $0x00000004, R9
+	JZ           dwConvJobs3x3s2_j3_st2_2
+	VMOVUPS      X11, (R8)
+	VEXTRACTF128 $0x01, Y11, X11
+	ADDQ         $0x10, R8
+
+dwConvJobs3x3s2_j3_st2_2:
+	TESTQ    $0x00000002, R9
+	JZ       dwConvJobs3x3s2_j3_st2_1
+	VMOVLPS  X11, (R8)
+	VMOVHLPS X11, X11, X11
+	ADDQ     $0x08, R8
+
+dwConvJobs3x3s2_j3_st2_1:
+	TESTQ  $0x00000001, R9
+	JZ     dwConvJobs3x3s2_j3_st2_0
+	VMOVSS X11, (R8)
+
+dwConvJobs3x3s2_j3_st2_0:
+	ADDQ $0x30, AX
+	SUBQ $0x03, CX
+	JMP  dwConvJobs3x3s2_done
+
+dwConvJobs3x3s2_j3_end:
+	CMPQ         CX, $0x02
+	JNE          dwConvJobs3x3s2_j2_end
+	MOVLQSX      (AX), R8
+	ADDQ         src+8(FP), R8
+	VBROADCASTSS bias+56(FP), Y9
+	MOVLQSX      16(AX), R9
+	ADDQ         src+8(FP), R9
+	VBROADCASTSS bias+56(FP), Y10
+	VFMADD231PS  (R8), Y0, Y9
+	VFMADD231PS  (R9), Y0, Y10
+	VFMADD231PS  (R8)(BX*1), Y1, Y9
+	VFMADD231PS  (R9)(BX*1), Y1, Y10
+	VFMADD231PS  4(R8), Y2, Y9
+	VFMADD231PS  4(R9), Y2, Y10
+	VFMADD231PS  (R8)(DX*1), Y3, Y9
+	VFMADD231PS  (R9)(DX*1), Y3, Y10
+	VFMADD231PS  (R8)(SI*1), Y4, Y9
+	VFMADD231PS  (R9)(SI*1), Y4, Y10
+	VFMADD231PS  4(R8)(DX*1), Y5, Y9
+	VFMADD231PS  4(R9)(DX*1), Y5, Y10
+	VFMADD231PS  (R8)(DX*2), Y6, Y9
+	VFMADD231PS  (R9)(DX*2), Y6, Y10
+	VFMADD231PS  (R8)(DI*1), Y7, Y9
+	VFMADD231PS  (R9)(DI*1), Y7, Y10
+	VFMADD231PS  4(R8)(DX*2), Y8, Y9
+	VFMADD231PS  4(R9)(DX*2), Y8, Y10
+	VBROADCASTSS lo+60(FP), Y0
+	VBROADCASTSS hi+64(FP), Y1
+	VMAXPS       Y9, Y0, Y9
+	VMINPS       Y9, Y1, Y9
+	VMAXPS       Y10, Y0, Y10
+	VMINPS       Y10, Y1, Y10
+	CMPQ         act+72(FP), $0x00
+	JE           dwConvJobs3x3s2_j2_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          dwConvJobs3x3s2_j2_ep_silu
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y9, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y9
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y10, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y10
+	JMP          dwConvJobs3x3s2_j2_ep_done
+
+dwConvJobs3x3s2_j2_ep_silu:
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y9, Y1, Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       dwexp<>+64(SB), Y1, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y1
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y2, Y0, Y2
+	VMULPS       Y2, Y9, Y9
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y10, Y1, Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       dwexp<>+64(SB), Y1, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y1
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y2, Y0, Y2
+	VMULPS       Y2, Y10, Y10
+
+dwConvJobs3x3s2_j2_ep_done:
+	MOVLQSX 4(AX), R8
+	ADDQ    dst+0(FP), R8
+	MOVLQSX 8(AX), R9
+	CMPQ    R9, $0x08
+	JNE     dwConvJobs3x3s2_j2_st0_part
+	VMOVUPS Y9, (R8)
+	JMP     dwConvJobs3x3s2_j2_st0_0
+
+dwConvJobs3x3s2_j2_st0_part:
+	TESTQ        $0x00000004, R9
+	JZ           dwConvJobs3x3s2_j2_st0_2
+	VMOVUPS      X9, (R8)
+	VEXTRACTF128 $0x01, Y9, X9
+	ADDQ         $0x10, R8
+
+dwConvJobs3x3s2_j2_st0_2:
+	TESTQ    $0x00000002, R9
+	JZ       dwConvJobs3x3s2_j2_st0_1
+	VMOVLPS  X9, (R8)
+	VMOVHLPS X9, X9, X9
+	ADDQ     $0x08, R8
+
+dwConvJobs3x3s2_j2_st0_1:
+	TESTQ  $0x00000001, R9
+	JZ     dwConvJobs3x3s2_j2_st0_0
+	VMOVSS X9, (R8)
+
+dwConvJobs3x3s2_j2_st0_0:
+	MOVLQSX 20(AX), R8
+	ADDQ    dst+0(FP), R8
+	MOVLQSX 24(AX), R9
+	CMPQ    R9, $0x08
+	JNE     dwConvJobs3x3s2_j2_st1_part
+	VMOVUPS Y10, (R8)
+	JMP     dwConvJobs3x3s2_j2_st1_0
+
+dwConvJobs3x3s2_j2_st1_part:
+	TESTQ        $0x00000004, R9
+	JZ           dwConvJobs3x3s2_j2_st1_2
+	VMOVUPS      X10, (R8)
+	VEXTRACTF128 $0x01, Y10, X10
+	ADDQ         $0x10, R8
+
+dwConvJobs3x3s2_j2_st1_2:
+	TESTQ    $0x00000002, R9
+	JZ       dwConvJobs3x3s2_j2_st1_1
+	VMOVLPS  X10, (R8)
+	VMOVHLPS X10, X10, X10
+	ADDQ     $0x08, R8
+
+dwConvJobs3x3s2_j2_st1_1:
+	TESTQ  $0x00000001, R9
+	JZ     dwConvJobs3x3s2_j2_st1_0
+	VMOVSS X10, (R8)
+
+dwConvJobs3x3s2_j2_st1_0:
+	ADDQ $0x20, AX
+	SUBQ $0x02, CX
+	JMP  dwConvJobs3x3s2_done
+
+dwConvJobs3x3s2_j2_end:
+	CMPQ         CX, $0x01
+	JNE          dwConvJobs3x3s2_j1_end
+	MOVLQSX      (AX), R8
+	ADDQ         src+8(FP), R8
+	VBROADCASTSS bias+56(FP), Y9
+	VFMADD231PS  (R8), Y0, Y9
+	VFMADD231PS  (R8)(BX*1), Y1, Y9
+	VFMADD231PS  4(R8), Y2, Y9
+	VFMADD231PS  (R8)(DX*1), Y3, Y9
+	VFMADD231PS  (R8)(SI*1), Y4, Y9
+	VFMADD231PS  4(R8)(DX*1), Y5, Y9
+	VFMADD231PS  (R8)(DX*2), Y6, Y9
+	VFMADD231PS  (R8)(DI*1), Y7, Y9
+	VFMADD231PS  4(R8)(DX*2), Y8, Y9
+	VBROADCASTSS lo+60(FP), Y0
+	VBROADCASTSS hi+64(FP), Y1
+	VMAXPS       Y9, Y0, Y9
+	VMINPS       Y9, Y1, Y9
+	CMPQ         act+72(FP), $0x00
+	JE           dwConvJobs3x3s2_j1_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          dwConvJobs3x3s2_j1_ep_silu
+	VXORPS       Y0, Y0, Y0
+	VSUBPS       Y9, Y0, Y0
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y0
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y0
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y0, Y2
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y2, Y1, Y2
+	VMOVAPS      Y2, Y9
+	JMP          dwConvJobs3x3s2_j1_ep_done
+
+dwConvJobs3x3s2_j1_ep_silu:
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y9, Y1, Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       dwexp<>+64(SB), Y1, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y1
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y2, Y0, Y2
+	VMULPS       Y2, Y9, Y9
+
+dwConvJobs3x3s2_j1_ep_done:
+	MOVLQSX 4(AX), R8
+	ADDQ    dst+0(FP), R8
+	MOVLQSX 8(AX), R9
+	CMPQ    R9, $0x08
+	JNE     dwConvJobs3x3s2_j1_st0_part
+	VMOVUPS Y9, (R8)
+	JMP     dwConvJobs3x3s2_j1_st0_0
+
+dwConvJobs3x3s2_j1_st0_part:
+	TESTQ        $0x00000004, R9
+	JZ           dwConvJobs3x3s2_j1_st0_2
+	VMOVUPS      X9, (R8)
+	VEXTRACTF128 $0x01, Y9, X9
+	ADDQ         $0x10, R8
+
+dwConvJobs3x3s2_j1_st0_2:
+	TESTQ    $0x00000002, R9
+	JZ       dwConvJobs3x3s2_j1_st0_1
+	VMOVLPS  X9, (R8)
+	VMOVHLPS X9, X9, X9
+	ADDQ     $0x08, R8
+
+dwConvJobs3x3s2_j1_st0_1:
+	TESTQ  $0x00000001, R9
+	JZ     dwConvJobs3x3s2_j1_st0_0
+	VMOVSS X9, (R8)
+
+dwConvJobs3x3s2_j1_st0_0:
+	ADDQ $0x10, AX
+	SUBQ $0x01, CX
+	JMP  dwConvJobs3x3s2_done
+
+dwConvJobs3x3s2_j1_end:
+dwConvJobs3x3s2_done:
+	VZEROUPPER
+	RET
+
+// func dwConvJobs5x5s1(dst *float32, src *float32, jobs *int32, njobs int, w *float32, rowStep int, wq4 int, bias float32, lo float32, hi float32, act int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·dwConvJobs5x5s1(SB), NOSPLIT, $0-80
+	MOVQ jobs+16(FP), AX
+	MOVQ njobs+24(FP), CX
+	MOVQ w+32(FP), DX
+	MOVQ rowStep+40(FP), BX
+	LEAQ (BX)(BX*2), SI
+
+dwConvJobs5x5s1_j4:
+	CMPQ         CX, $0x04
+	JL           dwConvJobs5x5s1_j4_end
+	MOVLQSX      (AX), DI
+	ADDQ         src+8(FP), DI
+	VBROADCASTSS bias+56(FP), Y0
+	MOVLQSX      16(AX), R8
+	ADDQ         src+8(FP), R8
+	VBROADCASTSS bias+56(FP), Y1
+	MOVLQSX      32(AX), R9
+	ADDQ         src+8(FP), R9
+	VBROADCASTSS bias+56(FP), Y2
+	MOVLQSX      48(AX), R10
+	ADDQ         src+8(FP), R10
+	VBROADCASTSS bias+56(FP), Y3
+	VBROADCASTSS (DX), Y4
+	VFMADD231PS  (DI), Y4, Y0
+	VFMADD231PS  (R8), Y4, Y1
+	VFMADD231PS  (R9), Y4, Y2
+	VFMADD231PS  (R10), Y4, Y3
+	VBROADCASTSS 4(DX), Y4
+	VFMADD231PS  4(DI), Y4, Y0
+	VFMADD231PS  4(R8), Y4, Y1
+	VFMADD231PS  4(R9), Y4, Y2
+	VFMADD231PS  4(R10), Y4, Y3
+	VBROADCASTSS 8(DX), Y4
+	VFMADD231PS  8(DI), Y4, Y0
+	VFMADD231PS  8(R8), Y4, Y1
+	VFMADD231PS  8(R9), Y4, Y2
+	VFMADD231PS  8(R10), Y4, Y3
+	VBROADCASTSS 12(DX), Y4
+	VFMADD231PS  12(DI), Y4, Y0
+	VFMADD231PS  12(R8), Y4, Y1
+	VFMADD231PS  12(R9), Y4, Y2
+	VFMADD231PS  12(R10), Y4, Y3
+	VBROADCASTSS 16(DX), Y4
+	VFMADD231PS  16(DI), Y4, Y0
+	VFMADD231PS  16(R8), Y4, Y1
+	VFMADD231PS  16(R9), Y4, Y2
+	VFMADD231PS  16(R10), Y4, Y3
+	VBROADCASTSS 20(DX), Y4
+	VFMADD231PS  (DI)(BX*1), Y4, Y0
+	VFMADD231PS  (R8)(BX*1), Y4, Y1
+	VFMADD231PS  (R9)(BX*1), Y4, Y2
+	VFMADD231PS  (R10)(BX*1), Y4, Y3
+	VBROADCASTSS 24(DX), Y4
+	VFMADD231PS  4(DI)(BX*1), Y4, Y0
+	VFMADD231PS  4(R8)(BX*1), Y4, Y1
+	VFMADD231PS  4(R9)(BX*1), Y4, Y2
+	VFMADD231PS  4(R10)(BX*1), Y4, Y3
+	VBROADCASTSS 28(DX), Y4
+	VFMADD231PS  8(DI)(BX*1), Y4, Y0
+	VFMADD231PS  8(R8)(BX*1), Y4, Y1
+	VFMADD231PS  8(R9)(BX*1), Y4, Y2
+	VFMADD231PS  8(R10)(BX*1), Y4, Y3
+	VBROADCASTSS 32(DX), Y4
+	VFMADD231PS  12(DI)(BX*1), Y4, Y0
+	VFMADD231PS  12(R8)(BX*1), Y4, Y1
+	VFMADD231PS  12(R9)(BX*1), Y4, Y2
+	VFMADD231PS  12(R10)(BX*1), Y4, Y3
+	VBROADCASTSS 36(DX), Y4
+	VFMADD231PS  16(DI)(BX*1), Y4, Y0
+	VFMADD231PS  16(R8)(BX*1), Y4, Y1
+	VFMADD231PS  16(R9)(BX*1), Y4, Y2
+	VFMADD231PS  16(R10)(BX*1), Y4, Y3
+	VBROADCASTSS 40(DX), Y4
+	VFMADD231PS  (DI)(BX*2), Y4, Y0
+	VFMADD231PS  (R8)(BX*2), Y4, Y1
+	VFMADD231PS  (R9)(BX*2), Y4, Y2
+	VFMADD231PS  (R10)(BX*2), Y4, Y3
+	VBROADCASTSS 44(DX), Y4
+	VFMADD231PS  4(DI)(BX*2), Y4, Y0
+	VFMADD231PS  4(R8)(BX*2), Y4, Y1
+	VFMADD231PS  4(R9)(BX*2), Y4, Y2
+	VFMADD231PS  4(R10)(BX*2), Y4, Y3
+	VBROADCASTSS 48(DX), Y4
+	VFMADD231PS  8(DI)(BX*2), Y4, Y0
+	VFMADD231PS  8(R8)(BX*2), Y4, Y1
+	VFMADD231PS  8(R9)(BX*2), Y4, Y2
+	VFMADD231PS  8(R10)(BX*2), Y4, Y3
+	VBROADCASTSS 52(DX), Y4
+	VFMADD231PS  12(DI)(BX*2), Y4, Y0
+	VFMADD231PS  12(R8)(BX*2), Y4, Y1
+	VFMADD231PS  12(R9)(BX*2), Y4, Y2
+	VFMADD231PS  12(R10)(BX*2), Y4, Y3
+	VBROADCASTSS 56(DX), Y4
+	VFMADD231PS  16(DI)(BX*2), Y4, Y0
+	VFMADD231PS  16(R8)(BX*2), Y4, Y1
+	VFMADD231PS  16(R9)(BX*2), Y4, Y2
+	VFMADD231PS  16(R10)(BX*2), Y4, Y3
+	VBROADCASTSS 60(DX), Y4
+	VFMADD231PS  (DI)(SI*1), Y4, Y0
+	VFMADD231PS  (R8)(SI*1), Y4, Y1
+	VFMADD231PS  (R9)(SI*1), Y4, Y2
+	VFMADD231PS  (R10)(SI*1), Y4, Y3
+	VBROADCASTSS 64(DX), Y4
+	VFMADD231PS  4(DI)(SI*1), Y4, Y0
+	VFMADD231PS  4(R8)(SI*1), Y4, Y1
+	VFMADD231PS  4(R9)(SI*1), Y4, Y2
+	VFMADD231PS  4(R10)(SI*1), Y4, Y3
+	VBROADCASTSS 68(DX), Y4
+	VFMADD231PS  8(DI)(SI*1), Y4, Y0
+	VFMADD231PS  8(R8)(SI*1), Y4, Y1
+	VFMADD231PS  8(R9)(SI*1), Y4, Y2
+	VFMADD231PS  8(R10)(SI*1), Y4, Y3
+	VBROADCASTSS 72(DX), Y4
+	VFMADD231PS  12(DI)(SI*1), Y4, Y0
+	VFMADD231PS  12(R8)(SI*1), Y4, Y1
+	VFMADD231PS  12(R9)(SI*1), Y4, Y2
+	VFMADD231PS  12(R10)(SI*1), Y4, Y3
+	VBROADCASTSS 76(DX), Y4
+	VFMADD231PS  16(DI)(SI*1), Y4, Y0
+	VFMADD231PS  16(R8)(SI*1), Y4, Y1
+	VFMADD231PS  16(R9)(SI*1), Y4, Y2
+	VFMADD231PS  16(R10)(SI*1), Y4, Y3
+	VBROADCASTSS 80(DX), Y4
+	VFMADD231PS  (DI)(BX*4), Y4, Y0
+	VFMADD231PS  (R8)(BX*4), Y4, Y1
+	VFMADD231PS  (R9)(BX*4), Y4, Y2
+	VFMADD231PS  (R10)(BX*4), Y4, Y3
+	VBROADCASTSS 84(DX), Y4
+	VFMADD231PS  4(DI)(BX*4), Y4, Y0
+	VFMADD231PS  4(R8)(BX*4), Y4, Y1
+	VFMADD231PS  4(R9)(BX*4), Y4, Y2
+	VFMADD231PS  4(R10)(BX*4), Y4, Y3
+	VBROADCASTSS 88(DX), Y4
+	VFMADD231PS  8(DI)(BX*4), Y4, Y0
+	VFMADD231PS  8(R8)(BX*4), Y4, Y1
+	VFMADD231PS  8(R9)(BX*4), Y4, Y2
+	VFMADD231PS  8(R10)(BX*4), Y4, Y3
+	VBROADCASTSS 92(DX), Y4
+	VFMADD231PS  12(DI)(BX*4), Y4, Y0
+	VFMADD231PS  12(R8)(BX*4), Y4, Y1
+	VFMADD231PS  12(R9)(BX*4), Y4, Y2
+	VFMADD231PS  12(R10)(BX*4), Y4, Y3
+	VBROADCASTSS 96(DX), Y4
+	VFMADD231PS  16(DI)(BX*4), Y4, Y0
+	VFMADD231PS  16(R8)(BX*4), Y4, Y1
+	VFMADD231PS  16(R9)(BX*4), Y4, Y2
+	VFMADD231PS  16(R10)(BX*4), Y4, Y3
+	VBROADCASTSS lo+60(FP), Y4
+	VBROADCASTSS hi+64(FP), Y5
+	VMAXPS       Y0, Y4, Y0
+	VMINPS       Y0, Y5, Y0
+	VMAXPS       Y1, Y4, Y1
+	VMINPS       Y1, Y5, Y1
+	VMAXPS       Y2, Y4, Y2
+	VMINPS       Y2, Y5, Y2
+	VMAXPS       Y3, Y4, Y3
+	VMINPS       Y3, Y5, Y3
+	CMPQ         act+72(FP), $0x00
+	JE           dwConvJobs5x5s1_j4_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          dwConvJobs5x5s1_j4_ep_silu
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VSUBPS       Y0, Y4, Y4
+	VSUBPS       Y1, Y5, Y5
+	VSUBPS       Y2, Y6, Y6
+	VSUBPS       Y3, Y7, Y7
+	VBROADCASTSS dwexp<>+32(SB), Y8
+	VBROADCASTSS dwexp<>+32(SB), Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VBROADCASTSS dwexp<>+32(SB), Y3
+	VMAXPS       Y4, Y8, Y4
+	VMAXPS       Y5, Y1, Y5
+	VMAXPS       Y6, Y2, Y6
+	VMAXPS       Y7, Y3, Y7
+	VBROADCASTSS dwexp<>+0(SB), Y8
+	VBROADCASTSS dwexp<>+0(SB), Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VBROADCASTSS dwexp<>+0(SB), Y3
+	VMINPS       Y4, Y8, Y4
+	VMINPS       Y5, Y1, Y5
+	VMINPS       Y6, Y2, Y6
+	VMINPS       Y7, Y3, Y7
+	VMULPS       dwexp<>+64(SB), Y4, Y0
+	VMULPS       dwexp<>+64(SB), Y5, Y9
+	VMULPS       dwexp<>+64(SB), Y6, Y10
+	VMULPS       dwexp<>+64(SB), Y7, Y11
+	VROUNDPS     $0x00, Y0, Y0
+	VROUNDPS     $0x00, Y9, Y9
+	VROUNDPS     $0x00, Y10, Y10
+	VROUNDPS     $0x00, Y11, Y11
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y4
+	VFNMADD231PS dwexp<>+96(SB), Y9, Y5
+	VFNMADD231PS dwexp<>+96(SB), Y10, Y6
+	VFNMADD231PS dwexp<>+96(SB), Y11, Y7
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y4
+	VFNMADD231PS dwexp<>+128(SB), Y9, Y5
+	VFNMADD231PS dwexp<>+128(SB), Y10, Y6
+	VFNMADD231PS dwexp<>+128(SB), Y11, Y7
+	VBROADCASTSS dwexp<>+160(SB), Y8
+	VBROADCASTSS dwexp<>+160(SB), Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y4, Y8
+	VFMADD213PS  dwexp<>+192(SB), Y5, Y1
+	VFMADD213PS  dwexp<>+192(SB), Y6, Y2
+	VFMADD213PS  dwexp<>+192(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y4, Y8
+	VFMADD213PS  dwexp<>+224(SB), Y5, Y1
+	VFMADD213PS  dwexp<>+224(SB), Y6, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y4, Y8
+	VFMADD213PS  dwexp<>+256(SB), Y5, Y1
+	VFMADD213PS  dwexp<>+256(SB), Y6, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y4, Y8
+	VFMADD213PS  dwexp<>+288(SB), Y5, Y1
+	VFMADD213PS  dwexp<>+288(SB), Y6, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y4, Y8
+	VFMADD213PS  dwexp<>+320(SB), Y5, Y1
+	VFMADD213PS  dwexp<>+320(SB), Y6, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y4, Y8
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y1
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y4, Y8
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y1
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y3
+	VCVTPS2DQ    Y0, Y0
+	VCVTPS2DQ    Y9, Y9
+	VCVTPS2DQ    Y10, Y10
+	VCVTPS2DQ    Y11, Y11
+	VPSLLD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y10, Y10
+	VPSLLD       $0x17, Y11, Y11
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y9, Y9
+	VPADDD       dwexp<>+352(SB), Y10, Y10
+	VPADDD       dwexp<>+352(SB), Y11, Y11
+	VMULPS       Y0, Y8, Y8
+	VMULPS       Y9, Y1, Y1
+	VMULPS       Y10, Y2, Y2
+	VMULPS       Y11, Y3, Y3
+	VADDPS       dwexp<>+352(SB), Y8, Y8
+	VADDPS       dwexp<>+352(SB), Y1, Y1
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y3, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VBROADCASTSS dwexp<>+352(SB), Y10
+	VBROADCASTSS dwexp<>+352(SB), Y11
+	VDIVPS       Y8, Y0, Y8
+	VDIVPS       Y1, Y9, Y1
+	VDIVPS       Y2, Y10, Y2
+	VDIVPS       Y3, Y11, Y3
+	VMOVAPS      Y8, Y0
+	VMOVAPS      Y1, Y1
+	VMOVAPS      Y2, Y2
+	VMOVAPS      Y3, Y3
+	JMP          dwConvJobs5x5s1_j4_ep_done
+
+dwConvJobs5x5s1_j4_ep_silu:
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y11, Y11, Y11
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y0, Y5, Y5
+	VSUBPS       Y1, Y8, Y8
+	VSUBPS       Y2, Y11, Y11
+	VSUBPS       Y3, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y6
+	VBROADCASTSS dwexp<>+32(SB), Y9
+	VBROADCASTSS dwexp<>+32(SB), Y12
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y5, Y6, Y5
+	VMAXPS       Y8, Y9, Y8
+	VMAXPS       Y11, Y12, Y11
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y6
+	VBROADCASTSS dwexp<>+0(SB), Y9
+	VBROADCASTSS dwexp<>+0(SB), Y12
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y5, Y6, Y5
+	VMINPS       Y8, Y9, Y8
+	VMINPS       Y11, Y12, Y11
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y5, Y4
+	VMULPS       dwexp<>+64(SB), Y8, Y7
+	VMULPS       dwexp<>+64(SB), Y11, Y10
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y4, Y4
+	VROUNDPS     $0x00, Y7, Y7
+	VROUNDPS     $0x00, Y10, Y10
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y4, Y5
+	VFNMADD231PS dwexp<>+96(SB), Y7, Y8
+	VFNMADD231PS dwexp<>+96(SB), Y10, Y11
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y4, Y5
+	VFNMADD231PS dwexp<>+128(SB), Y7, Y8
+	VFNMADD231PS dwexp<>+128(SB), Y10, Y11
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y6
+	VBROADCASTSS dwexp<>+160(SB), Y9
+	VBROADCASTSS dwexp<>+160(SB), Y12
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+192(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+192(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+224(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+224(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+256(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+256(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+288(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+288(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+320(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+320(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+352(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+352(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+352(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+352(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y4, Y4
+	VCVTPS2DQ    Y7, Y7
+	VCVTPS2DQ    Y10, Y10
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y4, Y4
+	VPSLLD       $0x17, Y7, Y7
+	VPSLLD       $0x17, Y10, Y10
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y4, Y4
+	VPADDD       dwexp<>+352(SB), Y7, Y7
+	VPADDD       dwexp<>+352(SB), Y10, Y10
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y4, Y6, Y6
+	VMULPS       Y7, Y9, Y9
+	VMULPS       Y10, Y12, Y12
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y6, Y6
+	VADDPS       dwexp<>+352(SB), Y9, Y9
+	VADDPS       dwexp<>+352(SB), Y12, Y12
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y4
+	VBROADCASTSS dwexp<>+352(SB), Y7
+	VBROADCASTSS dwexp<>+352(SB), Y10
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y6, Y4, Y6
+	VDIVPS       Y9, Y7, Y9
+	VDIVPS       Y12, Y10, Y12
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y6, Y0, Y0
+	VMULPS       Y9, Y1, Y1
+	VMULPS       Y12, Y2, Y2
+	VMULPS       Y15, Y3, Y3
+
+dwConvJobs5x5s1_j4_ep_done:
+	MOVLQSX 4(AX), DI
+	ADDQ    dst+0(FP), DI
+	MOVLQSX 8(AX), R8
+	CMPQ    R8, $0x08
+	JNE     dwConvJobs5x5s1_j4_st0_part
+	VMOVUPS Y0, (DI)
+	JMP     dwConvJobs5x5s1_j4_st0_0
+
+dwConvJobs5x5s1_j4_st0_part:
+	TESTQ        $0x00000004, R8
+	JZ           dwConvJobs5x5s1_j4_st0_2
+	VMOVUPS      X0, (DI)
+	VEXTRACTF128 $0x01, Y0, X0
+	ADDQ         $0x10, DI
+
+dwConvJobs5x5s1_j4_st0_2:
+	TESTQ    $0x00000002, R8
+	JZ       dwConvJobs5x5s1_j4_st0_1
+	VMOVLPS  X0, (DI)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $0x08, DI
+
+dwConvJobs5x5s1_j4_st0_1:
+	TESTQ  $0x00000001, R8
+	JZ     dwConvJobs5x5s1_j4_st0_0
+	VMOVSS X0, (DI)
+
+dwConvJobs5x5s1_j4_st0_0:
+	MOVLQSX 20(AX), DI
+	ADDQ    dst+0(FP), DI
+	MOVLQSX 24(AX), R8
+	CMPQ    R8, $0x08
+	JNE     dwConvJobs5x5s1_j4_st1_part
+	VMOVUPS Y1, (DI)
+	JMP     dwConvJobs5x5s1_j4_st1_0
+
+dwConvJobs5x5s1_j4_st1_part:
+	TESTQ        $0x00000004, R8
+	JZ           dwConvJobs5x5s1_j4_st1_2
+	VMOVUPS      X1, (DI)
+	VEXTRACTF128 $0x01, Y1, X1
+	ADDQ         $0x10, DI
+
+dwConvJobs5x5s1_j4_st1_2:
+	TESTQ    $0x00000002, R8
+	JZ       dwConvJobs5x5s1_j4_st1_1
+	VMOVLPS  X1, (DI)
+	VMOVHLPS X1, X1, X1
+	ADDQ     $0x08, DI
+
+dwConvJobs5x5s1_j4_st1_1:
+	TESTQ  $0x00000001, R8
+	JZ     dwConvJobs5x5s1_j4_st1_0
+	VMOVSS X1, (DI)
+
+dwConvJobs5x5s1_j4_st1_0:
+	MOVLQSX 36(AX), DI
+	ADDQ    dst+0(FP), DI
+	MOVLQSX 40(AX), R8
+	CMPQ    R8, $0x08
+	JNE     dwConvJobs5x5s1_j4_st2_part
+	VMOVUPS Y2, (DI)
+	JMP     dwConvJobs5x5s1_j4_st2_0
+
+dwConvJobs5x5s1_j4_st2_part:
+	TESTQ        $0x00000004, R8
+	JZ           dwConvJobs5x5s1_j4_st2_2
+	VMOVUPS      X2, (DI)
+	VEXTRACTF128 $0x01, Y2, X2
+	ADDQ         $0x10, DI
+
+dwConvJobs5x5s1_j4_st2_2:
+	TESTQ    $0x00000002, R8
+	JZ       dwConvJobs5x5s1_j4_st2_1
+	VMOVLPS  X2, (DI)
+	VMOVHLPS X2, X2, X2
+	ADDQ     $0x08, DI
+
+dwConvJobs5x5s1_j4_st2_1:
+	TESTQ  $0x00000001, R8
+	JZ     dwConvJobs5x5s1_j4_st2_0
+	VMOVSS X2, (DI)
+
+dwConvJobs5x5s1_j4_st2_0:
+	MOVLQSX 52(AX), DI
+	ADDQ    dst+0(FP), DI
+	MOVLQSX 56(AX), R8
+	CMPQ    R8, $0x08
+	JNE     dwConvJobs5x5s1_j4_st3_part
+	VMOVUPS Y3, (DI)
+	JMP     dwConvJobs5x5s1_j4_st3_0
+
+dwConvJobs5x5s1_j4_st3_part:
+	TESTQ        $0x00000004, R8
+	JZ           dwConvJobs5x5s1_j4_st3_2
+	VMOVUPS      X3, (DI)
+	VEXTRACTF128 $0x01, Y3, X3
+	ADDQ         $0x10, DI
+
+dwConvJobs5x5s1_j4_st3_2:
+	TESTQ    $0x00000002, R8
+	JZ       dwConvJobs5x5s1_j4_st3_1
+	VMOVLPS  X3, (DI)
+	VMOVHLPS X3, X3, X3
+	ADDQ     $0x08, DI
+
+dwConvJobs5x5s1_j4_st3_1:
+	TESTQ  $0x00000001, R8
+	JZ     dwConvJobs5x5s1_j4_st3_0
+	VMOVSS X3, (DI)
+
+dwConvJobs5x5s1_j4_st3_0:
+	ADDQ $0x40, AX
+	SUBQ $0x04, CX
+	JMP  dwConvJobs5x5s1_j4
+
+dwConvJobs5x5s1_j4_end:
+	CMPQ         CX, $0x03
+	JNE          dwConvJobs5x5s1_j3_end
+	MOVLQSX      (AX), DI
+	ADDQ         src+8(FP), DI
+	VBROADCASTSS bias+56(FP), Y0
+	MOVLQSX      16(AX), R8
+	ADDQ         src+8(FP), R8
+	VBROADCASTSS bias+56(FP), Y1
+	MOVLQSX      32(AX), R9
+	ADDQ         src+8(FP), R9
+	VBROADCASTSS bias+56(FP), Y2
+	VBROADCASTSS (DX), Y3
+	VFMADD231PS  (DI), Y3, Y0
+	VFMADD231PS  (R8), Y3, Y1
+	VFMADD231PS  (R9), Y3, Y2
+	VBROADCASTSS 4(DX), Y3
+	VFMADD231PS  4(DI), Y3, Y0
+	VFMADD231PS  4(R8), Y3, Y1
+	VFMADD231PS  4(R9), Y3, Y2
+	VBROADCASTSS 8(DX), Y3
+	VFMADD231PS  8(DI), Y3, Y0
+	VFMADD231PS  8(R8), Y3, Y1
+	VFMADD231PS  8(R9), Y3, Y2
+	VBROADCASTSS 12(DX), Y3
+	VFMADD231PS  12(DI), Y3, Y0
+	VFMADD231PS  12(R8), Y3, Y1
+	VFMADD231PS  12(R9), Y3, Y2
+	VBROADCASTSS 16(DX), Y3
+	VFMADD231PS  16(DI), Y3, Y0
+	VFMADD231PS  16(R8), Y3, Y1
+	VFMADD231PS  16(R9), Y3, Y2
+	VBROADCASTSS 20(DX), Y3
+	VFMADD231PS  (DI)(BX*1), Y3, Y0
+	VFMADD231PS  (R8)(BX*1), Y3, Y1
+	VFMADD231PS  (R9)(BX*1), Y3, Y2
+	VBROADCASTSS 24(DX), Y3
+	VFMADD231PS  4(DI)(BX*1), Y3, Y0
+	VFMADD231PS  4(R8)(BX*1), Y3, Y1
+	VFMADD231PS  4(R9)(BX*1), Y3, Y2
+	VBROADCASTSS 28(DX), Y3
+	VFMADD231PS  8(DI)(BX*1), Y3, Y0
+	VFMADD231PS  8(R8)(BX*1), Y3, Y1
+	VFMADD231PS  8(R9)(BX*1), Y3, Y2
+	VBROADCASTSS 32(DX), Y3
+	VFMADD231PS  12(DI)(BX*1), Y3, Y0
+	VFMADD231PS  12(R8)(BX*1), Y3, Y1
+	VFMADD231PS  12(R9)(BX*1), Y3, Y2
+	VBROADCASTSS 36(DX), Y3
+	VFMADD231PS  16(DI)(BX*1), Y3, Y0
+	VFMADD231PS  16(R8)(BX*1), Y3, Y1
+	VFMADD231PS  16(R9)(BX*1), Y3, Y2
+	VBROADCASTSS 40(DX), Y3
+	VFMADD231PS  (DI)(BX*2), Y3, Y0
+	VFMADD231PS  (R8)(BX*2), Y3, Y1
+	VFMADD231PS  (R9)(BX*2), Y3, Y2
+	VBROADCASTSS 44(DX), Y3
+	VFMADD231PS  4(DI)(BX*2), Y3, Y0
+	VFMADD231PS  4(R8)(BX*2), Y3, Y1
+	VFMADD231PS  4(R9)(BX*2), Y3, Y2
+	VBROADCASTSS 48(DX), Y3
+	VFMADD231PS  8(DI)(BX*2), Y3, Y0
+	VFMADD231PS  8(R8)(BX*2), Y3, Y1
+	VFMADD231PS  8(R9)(BX*2), Y3, Y2
+	VBROADCASTSS 52(DX), Y3
+	VFMADD231PS  12(DI)(BX*2), Y3, Y0
+	VFMADD231PS  12(R8)(BX*2), Y3, Y1
+	VFMADD231PS  12(R9)(BX*2), Y3, Y2
+	VBROADCASTSS 56(DX), Y3
+	VFMADD231PS  16(DI)(BX*2), Y3, Y0
+	VFMADD231PS  16(R8)(BX*2), Y3, Y1
+	VFMADD231PS  16(R9)(BX*2), Y3, Y2
+	VBROADCASTSS 60(DX), Y3
+	VFMADD231PS  (DI)(SI*1), Y3, Y0
+	VFMADD231PS  (R8)(SI*1), Y3, Y1
+	VFMADD231PS  (R9)(SI*1), Y3, Y2
+	VBROADCASTSS 64(DX), Y3
+	VFMADD231PS  4(DI)(SI*1), Y3, Y0
+	VFMADD231PS  4(R8)(SI*1), Y3, Y1
+	VFMADD231PS  4(R9)(SI*1), Y3, Y2
+	VBROADCASTSS 68(DX), Y3
+	VFMADD231PS  8(DI)(SI*1), Y3, Y0
+	VFMADD231PS  8(R8)(SI*1), Y3, Y1
+	VFMADD231PS  8(R9)(SI*1), Y3, Y2
+	VBROADCASTSS 72(DX), Y3
+	VFMADD231PS  12(DI)(SI*1), Y3, Y0
+	VFMADD231PS  12(R8)(SI*1), Y3, Y1
+	VFMADD231PS  12(R9)(SI*1), Y3, Y2
+	VBROADCASTSS 76(DX), Y3
+	VFMADD231PS  16(DI)(SI*1), Y3, Y0
+	VFMADD231PS  16(R8)(SI*1), Y3, Y1
+	VFMADD231PS  16(R9)(SI*1), Y3, Y2
+	VBROADCASTSS 80(DX), Y3
+	VFMADD231PS  (DI)(BX*4), Y3, Y0
+	VFMADD231PS  (R8)(BX*4), Y3, Y1
+	VFMADD231PS  (R9)(BX*4), Y3, Y2
+	VBROADCASTSS 84(DX), Y3
+	VFMADD231PS  4(DI)(BX*4), Y3, Y0
+	VFMADD231PS  4(R8)(BX*4), Y3, Y1
+	VFMADD231PS  4(R9)(BX*4), Y3, Y2
+	VBROADCASTSS 88(DX), Y3
+	VFMADD231PS  8(DI)(BX*4), Y3, Y0
+	VFMADD231PS  8(R8)(BX*4), Y3, Y1
+	VFMADD231PS  8(R9)(BX*4), Y3, Y2
+	VBROADCASTSS 92(DX), Y3
+	VFMADD231PS  12(DI)(BX*4), Y3, Y0
+	VFMADD231PS  12(R8)(BX*4), Y3, Y1
+	VFMADD231PS  12(R9)(BX*4), Y3, Y2
+	VBROADCASTSS 96(DX), Y3
+	VFMADD231PS  16(DI)(BX*4), Y3, Y0
+	VFMADD231PS  16(R8)(BX*4), Y3, Y1
+	VFMADD231PS  16(R9)(BX*4), Y3, Y2
+	VBROADCASTSS lo+60(FP), Y3
+	VBROADCASTSS hi+64(FP), Y4
+	VMAXPS       Y0, Y3, Y0
+	VMINPS       Y0, Y4, Y0
+	VMAXPS       Y1, Y3, Y1
+	VMINPS       Y1, Y4, Y1
+	VMAXPS       Y2, Y3, Y2
+	VMINPS       Y2, Y4, Y2
+	CMPQ         act+72(FP), $0x00
+	JE           dwConvJobs5x5s1_j3_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          dwConvJobs5x5s1_j3_ep_silu
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VSUBPS       Y0, Y3, Y3
+	VSUBPS       Y1, Y4, Y4
+	VSUBPS       Y2, Y5, Y5
+	VBROADCASTSS dwexp<>+32(SB), Y6
+	VBROADCASTSS dwexp<>+32(SB), Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y3, Y6, Y3
+	VMAXPS       Y4, Y1, Y4
+	VMAXPS       Y5, Y2, Y5
+	VBROADCASTSS dwexp<>+0(SB), Y6
+	VBROADCASTSS dwexp<>+0(SB), Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y3, Y6, Y3
+	VMINPS       Y4, Y1, Y4
+	VMINPS       Y5, Y2, Y5
+	VMULPS       dwexp<>+64(SB), Y3, Y0
+	VMULPS       dwexp<>+64(SB), Y4, Y7
+	VMULPS       dwexp<>+64(SB), Y5, Y8
+	VROUNDPS     $0x00, Y0, Y0
+	VROUNDPS     $0x00, Y7, Y7
+	VROUNDPS     $0x00, Y8, Y8
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y3
+	VFNMADD231PS dwexp<>+96(SB), Y7, Y4
+	VFNMADD231PS dwexp<>+96(SB), Y8, Y5
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y3
+	VFNMADD231PS dwexp<>+128(SB), Y7, Y4
+	VFNMADD231PS dwexp<>+128(SB), Y8, Y5
+	VBROADCASTSS dwexp<>+160(SB), Y6
+	VBROADCASTSS dwexp<>+160(SB), Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y3, Y6
+	VFMADD213PS  dwexp<>+192(SB), Y4, Y1
+	VFMADD213PS  dwexp<>+192(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y3, Y6
+	VFMADD213PS  dwexp<>+224(SB), Y4, Y1
+	VFMADD213PS  dwexp<>+224(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y3, Y6
+	VFMADD213PS  dwexp<>+256(SB), Y4, Y1
+	VFMADD213PS  dwexp<>+256(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y3, Y6
+	VFMADD213PS  dwexp<>+288(SB), Y4, Y1
+	VFMADD213PS  dwexp<>+288(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y3, Y6
+	VFMADD213PS  dwexp<>+320(SB), Y4, Y1
+	VFMADD213PS  dwexp<>+320(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y3, Y6
+	VFMADD213PS  dwexp<>+352(SB), Y4, Y1
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y3, Y6
+	VFMADD213PS  dwexp<>+352(SB), Y4, Y1
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y2
+	VCVTPS2DQ    Y0, Y0
+	VCVTPS2DQ    Y7, Y7
+	VCVTPS2DQ    Y8, Y8
+	VPSLLD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y7, Y7
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y7, Y7
+	VPADDD       dwexp<>+352(SB), Y8, Y8
+	VMULPS       Y0, Y6, Y6
+	VMULPS       Y7, Y1, Y1
+	VMULPS       Y8, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y6, Y6
+	VADDPS       dwexp<>+352(SB), Y1, Y1
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VBROADCASTSS dwexp<>+352(SB), Y7
+	VBROADCASTSS dwexp<>+352(SB), Y8
+	VDIVPS       Y6, Y0, Y6
+	VDIVPS       Y1, Y7, Y1
+	VDIVPS       Y2, Y8, Y2
+	VMOVAPS      Y6, Y0
+	VMOVAPS      Y1, Y1
+	VMOVAPS      Y2, Y2
+	JMP          dwConvJobs5x5s1_j3_ep_done
+
+dwConvJobs5x5s1_j3_ep_silu:
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y10, Y10, Y10
+	VSUBPS       Y0, Y4, Y4
+	VSUBPS       Y1, Y7, Y7
+	VSUBPS       Y2, Y10, Y10
+	VBROADCASTSS dwexp<>+32(SB), Y5
+	VBROADCASTSS dwexp<>+32(SB), Y8
+	VBROADCASTSS dwexp<>+32(SB), Y11
+	VMAXPS       Y4, Y5, Y4
+	VMAXPS       Y7, Y8, Y7
+	VMAXPS       Y10, Y11, Y10
+	VBROADCASTSS dwexp<>+0(SB), Y5
+	VBROADCASTSS dwexp<>+0(SB), Y8
+	VBROADCASTSS dwexp<>+0(SB), Y11
+	VMINPS       Y4, Y5, Y4
+	VMINPS       Y7, Y8, Y7
+	VMINPS       Y10, Y11, Y10
+	VMULPS       dwexp<>+64(SB), Y4, Y3
+	VMULPS       dwexp<>+64(SB), Y7, Y6
+	VMULPS       dwexp<>+64(SB), Y10, Y9
+	VROUNDPS     $0x00, Y3, Y3
+	VROUNDPS     $0x00, Y6, Y6
+	VROUNDPS     $0x00, Y9, Y9
+	VFNMADD231PS dwexp<>+96(SB), Y3, Y4
+	VFNMADD231PS dwexp<>+96(SB), Y6, Y7
+	VFNMADD231PS dwexp<>+96(SB), Y9, Y10
+	VFNMADD231PS dwexp<>+128(SB), Y3, Y4
+	VFNMADD231PS dwexp<>+128(SB), Y6, Y7
+	VFNMADD231PS dwexp<>+128(SB), Y9, Y10
+	VBROADCASTSS dwexp<>+160(SB), Y5
+	VBROADCASTSS dwexp<>+160(SB), Y8
+	VBROADCASTSS dwexp<>+160(SB), Y11
+	VFMADD213PS  dwexp<>+192(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+192(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+192(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+224(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+224(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+224(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+256(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+256(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+256(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+288(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+288(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+288(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+320(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+320(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+320(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+352(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+352(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+352(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+352(SB), Y10, Y11
+	VCVTPS2DQ    Y3, Y3
+	VCVTPS2DQ    Y6, Y6
+	VCVTPS2DQ    Y9, Y9
+	VPSLLD       $0x17, Y3, Y3
+	VPSLLD       $0x17, Y6, Y6
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       dwexp<>+352(SB), Y3, Y3
+	VPADDD       dwexp<>+352(SB), Y6, Y6
+	VPADDD       dwexp<>+352(SB), Y9, Y9
+	VMULPS       Y3, Y5, Y5
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y9, Y11, Y11
+	VADDPS       dwexp<>+352(SB), Y5, Y5
+	VADDPS       dwexp<>+352(SB), Y8, Y8
+	VADDPS       dwexp<>+352(SB), Y11, Y11
+	VBROADCASTSS dwexp<>+352(SB), Y3
+	VBROADCASTSS dwexp<>+352(SB), Y6
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VDIVPS       Y5, Y3, Y5
+	VDIVPS       Y8, Y6, Y8
+	VDIVPS       Y11, Y9, Y11
+	VMULPS       Y5, Y0, Y0
+	VMULPS       Y8, Y1, Y1
+	VMULPS       Y11, Y2, Y2
+
+dwConvJobs5x5s1_j3_ep_done:
+	MOVLQSX 4(AX), DI
+	ADDQ    dst+0(FP), DI
+	MOVLQSX 8(AX), R8
+	CMPQ    R8, $0x08
+	JNE     dwConvJobs5x5s1_j3_st0_part
+	VMOVUPS Y0, (DI)
+	JMP     dwConvJobs5x5s1_j3_st0_0
+
+dwConvJobs5x5s1_j3_st0_part:
+	TESTQ        $0x00000004, R8
+	JZ           dwConvJobs5x5s1_j3_st0_2
+	VMOVUPS      X0, (DI)
+	VEXTRACTF128 $0x01, Y0, X0
+	ADDQ         $0x10, DI
+
+dwConvJobs5x5s1_j3_st0_2:
+	TESTQ    $0x00000002, R8
+	JZ       dwConvJobs5x5s1_j3_st0_1
+	VMOVLPS  X0, (DI)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $0x08, DI
+
+dwConvJobs5x5s1_j3_st0_1:
+	TESTQ  $0x00000001, R8
+	JZ     dwConvJobs5x5s1_j3_st0_0
+	VMOVSS X0, (DI)
+
+dwConvJobs5x5s1_j3_st0_0:
+	MOVLQSX 20(AX), DI
+	ADDQ    dst+0(FP), DI
+	MOVLQSX 24(AX), R8
+	CMPQ    R8, $0x08
+	JNE     dwConvJobs5x5s1_j3_st1_part
+	VMOVUPS Y1, (DI)
+	JMP     dwConvJobs5x5s1_j3_st1_0
+
+dwConvJobs5x5s1_j3_st1_part:
+	TESTQ        $0x00000004, R8
+	JZ           dwConvJobs5x5s1_j3_st1_2
+	VMOVUPS      X1, (DI)
+	VEXTRACTF128 $0x01, Y1, X1
+	ADDQ         $0x10, DI
+
+dwConvJobs5x5s1_j3_st1_2:
+	TESTQ    $0x00000002, R8
+	JZ       dwConvJobs5x5s1_j3_st1_1
+	VMOVLPS  X1, (DI)
+	VMOVHLPS X1, X1, X1
+	ADDQ     $0x08, DI
+
+dwConvJobs5x5s1_j3_st1_1:
+	TESTQ  $0x00000001, R8
+	JZ     dwConvJobs5x5s1_j3_st1_0
+	VMOVSS X1, (DI)
+
+dwConvJobs5x5s1_j3_st1_0:
+	MOVLQSX 36(AX), DI
+	ADDQ    dst+0(FP), DI
+	MOVLQSX 40(AX), R8
+	CMPQ    R8, $0x08
+	JNE     dwConvJobs5x5s1_j3_st2_part
+	VMOVUPS Y2, (DI)
+	JMP     dwConvJobs5x5s1_j3_st2_0
+
+dwConvJobs5x5s1_j3_st2_part:
+	TESTQ        $0x00000004, R8
+	JZ           dwConvJobs5x5s1_j3_st2_2
+	VMOVUPS      X2, (DI)
+	VEXTRACTF128 $0x01, Y2, X2
+	ADDQ         $0x10, DI
+
+dwConvJobs5x5s1_j3_st2_2:
+	TESTQ    $0x00000002, R8
+	JZ       dwConvJobs5x5s1_j3_st2_1
+	VMOVLPS  X2, (DI)
+	VMOVHLPS X2, X2, X2
+	ADDQ     $0x08, DI
+
+dwConvJobs5x5s1_j3_st2_1:
+	TESTQ  $0x00000001, R8
+	JZ     dwConvJobs5x5s1_j3_st2_0
+	VMOVSS X2, (DI)
+
+dwConvJobs5x5s1_j3_st2_0:
+	ADDQ $0x30, AX
+	SUBQ $0x03, CX
+	JMP  dwConvJobs5x5s1_done
+
+dwConvJobs5x5s1_j3_end:
+	CMPQ         CX, $0x02
+	JNE          dwConvJobs5x5s1_j2_end
+	MOVLQSX      (AX), DI
+	ADDQ         src+8(FP), DI
+	VBROADCASTSS bias+56(FP), Y0
+	MOVLQSX      16(AX), R8
+	ADDQ         src+8(FP), R8
+	VBROADCASTSS bias+56(FP), Y1
+	VBROADCASTSS (DX), Y2
+	VFMADD231PS  (DI), Y2, Y0
+	VFMADD231PS  (R8), Y2, Y1
+	VBROADCASTSS 4(DX), Y2
+	VFMADD231PS  4(DI), Y2, Y0
+	VFMADD231PS  4(R8), Y2, Y1
+	VBROADCASTSS 8(DX), Y2
+	VFMADD231PS  8(DI), Y2, Y0
+	VFMADD231PS  8(R8), Y2, Y1
+	VBROADCASTSS 12(DX), Y2
+	VFMADD231PS  12(DI), Y2, Y0
+	VFMADD231PS  12(R8), Y2, Y1
+	VBROADCASTSS 16(DX), Y2
+	VFMADD231PS  16(DI), Y2, Y0
+	VFMADD231PS  16(R8), Y2, Y1
+	VBROADCASTSS 20(DX), Y2
+	VFMADD231PS  (DI)(BX*1), Y2, Y0
+	VFMADD231PS  (R8)(BX*1), Y2, Y1
+	VBROADCASTSS 24(DX), Y2
+	VFMADD231PS  4(DI)(BX*1), Y2, Y0
+	VFMADD231PS  4(R8)(BX*1), Y2, Y1
+	VBROADCASTSS 28(DX), Y2
+	VFMADD231PS  8(DI)(BX*1), Y2, Y0
+	VFMADD231PS  8(R8)(BX*1), Y2, Y1
+	VBROADCASTSS 32(DX), Y2
+	VFMADD231PS  12(DI)(BX*1), Y2, Y0
+	VFMADD231PS  12(R8)(BX*1), Y2, Y1
+	VBROADCASTSS 36(DX), Y2
+	VFMADD231PS  16(DI)(BX*1), Y2, Y0
+	VFMADD231PS  16(R8)(BX*1), Y2, Y1
+	VBROADCASTSS 40(DX), Y2
+	VFMADD231PS  (DI)(BX*2), Y2, Y0
+	VFMADD231PS  (R8)(BX*2), Y2, Y1
+	VBROADCASTSS 44(DX), Y2
+	VFMADD231PS  4(DI)(BX*2), Y2, Y0
+	VFMADD231PS  4(R8)(BX*2), Y2, Y1
+	VBROADCASTSS 48(DX), Y2
+	VFMADD231PS  8(DI)(BX*2), Y2, Y0
+	VFMADD231PS  8(R8)(BX*2), Y2, Y1
+	VBROADCASTSS 52(DX), Y2
+	VFMADD231PS  12(DI)(BX*2), Y2, Y0
+	VFMADD231PS  12(R8)(BX*2), Y2, Y1
+	VBROADCASTSS 56(DX), Y2
+	VFMADD231PS  16(DI)(BX*2), Y2, Y0
+	VFMADD231PS  16(R8)(BX*2), Y2, Y1
+	VBROADCASTSS 60(DX), Y2
+	VFMADD231PS  (DI)(SI*1), Y2, Y0
+	VFMADD231PS  (R8)(SI*1), Y2, Y1
+	VBROADCASTSS 64(DX), Y2
+	VFMADD231PS  4(DI)(SI*1), Y2, Y0
+	VFMADD231PS  4(R8)(SI*1), Y2, Y1
+	VBROADCASTSS 68(DX), Y2
+	VFMADD231PS  8(DI)(SI*1), Y2, Y0
+	VFMADD231PS  8(R8)(SI*1), Y2, Y1
+	VBROADCASTSS 72(DX), Y2
+	VFMADD231PS  12(DI)(SI*1), Y2, Y0
+	VFMADD231PS  12(R8)(SI*1), Y2, Y1
+	VBROADCASTSS 76(DX), Y2
+	VFMADD231PS  16(DI)(SI*1), Y2, Y0
+	VFMADD231PS  16(R8)(SI*1), Y2, Y1
+	VBROADCASTSS 80(DX), Y2
+	VFMADD231PS  (DI)(BX*4), Y2, Y0
+	VFMADD231PS  (R8)(BX*4), Y2, Y1
+	VBROADCASTSS 84(DX), Y2
+	VFMADD231PS  4(DI)(BX*4), Y2, Y0
+	VFMADD231PS  4(R8)(BX*4), Y2, Y1
+	VBROADCASTSS 88(DX), Y2
+	VFMADD231PS  8(DI)(BX*4), Y2, Y0
+	VFMADD231PS  8(R8)(BX*4), Y2, Y1
+	VBROADCASTSS 92(DX), Y2
+	VFMADD231PS  12(DI)(BX*4), Y2, Y0
+	VFMADD231PS  12(R8)(BX*4), Y2, Y1
+	VBROADCASTSS 96(DX), Y2
+	VFMADD231PS  16(DI)(BX*4), Y2, Y0
+	VFMADD231PS  16(R8)(BX*4), Y2, Y1
+	VBROADCASTSS lo+60(FP), Y2
+	VBROADCASTSS hi+64(FP), Y3
+	VMAXPS       Y0, Y2, Y0
+	VMINPS       Y0, Y3, Y0
+	VMAXPS       Y1, Y2, Y1
+	VMINPS       Y1, Y3, Y1
+	CMPQ         act+72(FP), $0x00
+	JE           dwConvJobs5x5s1_j2_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          dwConvJobs5x5s1_j2_ep_silu
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y0, Y2, Y2
+	VSUBPS       Y1, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y4
+	VBROADCASTSS dwexp<>+32(SB), Y1
+	VMAXPS       Y2, Y4, Y2
+	VMAXPS       Y3, Y1, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y4
+	VBROADCASTSS dwexp<>+0(SB), Y1
+	VMINPS       Y2, Y4, Y2
+	VMINPS       Y3, Y1, Y3
+	VMULPS       dwexp<>+64(SB), Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y3, Y5
+	VROUNDPS     $0x00, Y0, Y0
+	VROUNDPS     $0x00, Y5, Y5
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y2
+	VFNMADD231PS dwexp<>+96(SB), Y5, Y3
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y2
+	VFNMADD231PS dwexp<>+128(SB), Y5, Y3
+	VBROADCASTSS dwexp<>+160(SB), Y4
+	VBROADCASTSS dwexp<>+160(SB), Y1
+	VFMADD213PS  dwexp<>+192(SB), Y2, Y4
+	VFMADD213PS  dwexp<>+192(SB), Y3, Y1
+	VFMADD213PS  dwexp<>+224(SB), Y2, Y4
+	VFMADD213PS  dwexp<>+224(SB), Y3, Y1
+	VFMADD213PS  dwexp<>+256(SB), Y2, Y4
+	VFMADD213PS  dwexp<>+256(SB), Y3, Y1
+	VFMADD213PS  dwexp<>+288(SB), Y2, Y4
+	VFMADD213PS  dwexp<>+288(SB), Y3, Y1
+	VFMADD213PS  dwexp<>+320(SB), Y2, Y4
+	VFMADD213PS  dwexp<>+320(SB), Y3, Y1
+	VFMADD213PS  dwexp<>+352(SB), Y2, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y3, Y1
+	VFMADD213PS  dwexp<>+352(SB), Y2, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y3, Y1
+	VCVTPS2DQ    Y0, Y0
+	VCVTPS2DQ    Y5, Y5
+	VPSLLD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y5, Y5
+	VMULPS       Y0, Y4, Y4
+	VMULPS       Y5, Y1, Y1
+	VADDPS       dwexp<>+352(SB), Y4, Y4
+	VADDPS       dwexp<>+352(SB), Y1, Y1
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VBROADCASTSS dwexp<>+352(SB), Y5
+	VDIVPS       Y4, Y0, Y4
+	VDIVPS       Y1, Y5, Y1
+	VMOVAPS      Y4, Y0
+	VMOVAPS      Y1, Y1
+	JMP          dwConvJobs5x5s1_j2_ep_done
+
+dwConvJobs5x5s1_j2_ep_silu:
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y6, Y6, Y6
+	VSUBPS       Y0, Y3, Y3
+	VSUBPS       Y1, Y6, Y6
+	VBROADCASTSS dwexp<>+32(SB), Y4
+	VBROADCASTSS dwexp<>+32(SB), Y7
+	VMAXPS       Y3, Y4, Y3
+	VMAXPS       Y6, Y7, Y6
+	VBROADCASTSS dwexp<>+0(SB), Y4
+	VBROADCASTSS dwexp<>+0(SB), Y7
+	VMINPS       Y3, Y4, Y3
+	VMINPS       Y6, Y7, Y6
+	VMULPS       dwexp<>+64(SB), Y3, Y2
+	VMULPS       dwexp<>+64(SB), Y6, Y5
+	VROUNDPS     $0x00, Y2, Y2
+	VROUNDPS     $0x00, Y5, Y5
+	VFNMADD231PS dwexp<>+96(SB), Y2, Y3
+	VFNMADD231PS dwexp<>+96(SB), Y5, Y6
+	VFNMADD231PS dwexp<>+128(SB), Y2, Y3
+	VFNMADD231PS dwexp<>+128(SB), Y5, Y6
+	VBROADCASTSS dwexp<>+160(SB), Y4
+	VBROADCASTSS dwexp<>+160(SB), Y7
+	VFMADD213PS  dwexp<>+192(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+192(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+224(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+224(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+256(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+256(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+288(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+288(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+320(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+320(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+352(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+352(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y7
+	VCVTPS2DQ    Y2, Y2
+	VCVTPS2DQ    Y5, Y5
+	VPSLLD       $0x17, Y2, Y2
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       dwexp<>+352(SB), Y2, Y2
+	VPADDD       dwexp<>+352(SB), Y5, Y5
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y5, Y7, Y7
+	VADDPS       dwexp<>+352(SB), Y4, Y4
+	VADDPS       dwexp<>+352(SB), Y7, Y7
+	VBROADCASTSS dwexp<>+352(SB), Y2
+	VBROADCASTSS dwexp<>+352(SB), Y5
+	VDIVPS       Y4, Y2, Y4
+	VDIVPS       Y7, Y5, Y7
+	VMULPS       Y4, Y0, Y0
+	VMULPS       Y7, Y1, Y1
+
+dwConvJobs5x5s1_j2_ep_done:
+	MOVLQSX 4(AX), DI
+	ADDQ    dst+0(FP), DI
+	MOVLQSX 8(AX), R8
+	CMPQ    R8, $0x08
+	JNE     dwConvJobs5x5s1_j2_st0_part
+	VMOVUPS Y0, (DI)
+	JMP     dwConvJobs5x5s1_j2_st0_0
+
+dwConvJobs5x5s1_j2_st0_part:
+	TESTQ        $0x00000004, R8
+	JZ           dwConvJobs5x5s1_j2_st0_2
+	VMOVUPS      X0, (DI)
+	VEXTRACTF128 $0x01, Y0, X0
+	ADDQ         $0x10, DI
+
+dwConvJobs5x5s1_j2_st0_2:
+	TESTQ    $0x00000002, R8
+	JZ       dwConvJobs5x5s1_j2_st0_1
+	VMOVLPS  X0, (DI)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $0x08, DI
+
+dwConvJobs5x5s1_j2_st0_1:
+	TESTQ  $0x00000001, R8
+	JZ     dwConvJobs5x5s1_j2_st0_0
+	VMOVSS X0, (DI)
+
+dwConvJobs5x5s1_j2_st0_0:
+	MOVLQSX 20(AX), DI
+	ADDQ    dst+0(FP), DI
+	MOVLQSX 24(AX), R8
+	CMPQ    R8, $0x08
+	JNE     dwConvJobs5x5s1_j2_st1_part
+	VMOVUPS Y1, (DI)
+	JMP     dwConvJobs5x5s1_j2_st1_0
+
+dwConvJobs5x5s1_j2_st1_part:
+	TESTQ        $0x00000004, R8
+	JZ           dwConvJobs5x5s1_j2_st1_2
+	VMOVUPS      X1, (DI)
+	VEXTRACTF128 $0x01, Y1, X1
+	ADDQ         $0x10, DI
+
+dwConvJobs5x5s1_j2_st1_2:
+	TESTQ    $0x00000002, R8
+	JZ       dwConvJobs5x5s1_j2_st1_1
+	VMOVLPS  X1, (DI)
+	VMOVHLPS X1, X1, X1
+	ADDQ     $0x08, DI
+
+dwConvJobs5x5s1_j2_st1_1:
+	TESTQ  $0x00000001, R8
+	JZ     dwConvJobs5x5s1_j2_st1_0
+	VMOVSS X1, (DI)
+
+dwConvJobs5x5s1_j2_st1_0:
+	ADDQ $0x20, AX
+	SUBQ $0x02, CX
+	JMP  dwConvJobs5x5s1_done
+
+dwConvJobs5x5s1_j2_end:
+	CMPQ         CX, $0x01
+	JNE          dwConvJobs5x5s1_j1_end
+	MOVLQSX      (AX), DI
+	ADDQ         src+8(FP), DI
+	VBROADCASTSS bias+56(FP), Y0
+	VBROADCASTSS (DX), Y1
+	VFMADD231PS  (DI), Y1, Y0
+	VBROADCASTSS 4(DX), Y1
+	VFMADD231PS  4(DI), Y1, Y0
+	VBROADCASTSS 8(DX), Y1
+	VFMADD231PS  8(DI), Y1, Y0
+	VBROADCASTSS 12(DX), Y1
+	VFMADD231PS  12(DI), Y1, Y0
+	VBROADCASTSS 16(DX), Y1
+	VFMADD231PS  16(DI), Y1, Y0
+	VBROADCASTSS 20(DX), Y1
+	VFMADD231PS  (DI)(BX*1), Y1, Y0
+	VBROADCASTSS 24(DX), Y1
+	VFMADD231PS  4(DI)(BX*1), Y1, Y0
+	VBROADCASTSS 28(DX), Y1
+	VFMADD231PS  8(DI)(BX*1), Y1, Y0
+	VBROADCASTSS 32(DX), Y1
+	VFMADD231PS  12(DI)(BX*1), Y1, Y0
+	VBROADCASTSS 36(DX), Y1
+	VFMADD231PS  16(DI)(BX*1), Y1, Y0
+	VBROADCASTSS 40(DX), Y1
+	VFMADD231PS  (DI)(BX*2), Y1, Y0
+	VBROADCASTSS 44(DX), Y1
+	VFMADD231PS  4(DI)(BX*2), Y1, Y0
+	VBROADCASTSS 48(DX), Y1
+	VFMADD231PS  8(DI)(BX*2), Y1, Y0
+	VBROADCASTSS 52(DX), Y1
+	VFMADD231PS  12(DI)(BX*2), Y1, Y0
+	VBROADCASTSS 56(DX), Y1
+	VFMADD231PS  16(DI)(BX*2), Y1, Y0
+	VBROADCASTSS 60(DX), Y1
+	VFMADD231PS  (DI)(SI*1), Y1, Y0
+	VBROADCASTSS 64(DX), Y1
+	VFMADD231PS  4(DI)(SI*1), Y1, Y0
+	VBROADCASTSS 68(DX), Y1
+	VFMADD231PS  8(DI)(SI*1), Y1, Y0
+	VBROADCASTSS 72(DX), Y1
+	VFMADD231PS  12(DI)(SI*1), Y1, Y0
+	VBROADCASTSS 76(DX), Y1
+	VFMADD231PS  16(DI)(SI*1), Y1, Y0
+	VBROADCASTSS 80(DX), Y1
+	VFMADD231PS  (DI)(BX*4), Y1, Y0
+	VBROADCASTSS 84(DX), Y1
+	VFMADD231PS  4(DI)(BX*4), Y1, Y0
+	VBROADCASTSS 88(DX), Y1
+	VFMADD231PS  8(DI)(BX*4), Y1, Y0
+	VBROADCASTSS 92(DX), Y1
+	VFMADD231PS  12(DI)(BX*4), Y1, Y0
+	VBROADCASTSS 96(DX), Y1
+	VFMADD231PS  16(DI)(BX*4), Y1, Y0
+	VBROADCASTSS lo+60(FP), Y1
+	VBROADCASTSS hi+64(FP), Y2
+	VMAXPS       Y0, Y1, Y0
+	VMINPS       Y0, Y2, Y0
+	CMPQ         act+72(FP), $0x00
+	JE           dwConvJobs5x5s1_j1_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          dwConvJobs5x5s1_j1_ep_silu
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y0, Y1, Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       dwexp<>+64(SB), Y1, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y1
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y2, Y0, Y2
+	VMOVAPS      Y2, Y0
+	JMP          dwConvJobs5x5s1_j1_ep_done
+
+dwConvJobs5x5s1_j1_ep_silu:
+	VXORPS       Y2, Y2, Y2
+	VSUBPS       Y0, Y2, Y2
+	VBROADCASTSS dwexp<>+32(SB), Y3
+	VMAXPS       Y2, Y3, Y2
+	VBROADCASTSS dwexp<>+0(SB), Y3
+	VMINPS       Y2, Y3, Y2
+	VMULPS       dwexp<>+64(SB), Y2, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y2
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y2
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y2, Y3
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y3, Y3
+	VADDPS       dwexp<>+352(SB), Y3, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y3, Y1, Y3
+	VMULPS       Y3, Y0, Y0
+
+dwConvJobs5x5s1_j1_ep_done:
+	MOVLQSX 4(AX), DI
+	ADDQ    dst+0(FP), DI
+	MOVLQSX 8(AX), R8
+	CMPQ    R8, $0x08
+	JNE     dwConvJobs5x5s1_j1_st0_part
+	VMOVUPS Y0, (DI)
+	JMP     dwConvJobs5x5s1_j1_st0_0
+
+dwConvJobs5x5s1_j1_st0_part:
+	TESTQ        $0x00000004, R8
+	JZ           dwConvJobs5x5s1_j1_st0_2
+	VMOVUPS      X0, (DI)
+	VEXTRACTF128 $0x01, Y0, X0
+	ADDQ         $0x10, DI
+
+dwConvJobs5x5s1_j1_st0_2:
+	TESTQ    $0x00000002, R8
+	JZ       dwConvJobs5x5s1_j1_st0_1
+	VMOVLPS  X0, (DI)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $0x08, DI
+
+dwConvJobs5x5s1_j1_st0_1:
+	TESTQ  $0x00000001, R8
+	JZ     dwConvJobs5x5s1_j1_st0_0
+	VMOVSS X0, (DI)
+
+dwConvJobs5x5s1_j1_st0_0:
+	ADDQ $0x10, AX
+	SUBQ $0x01, CX
+	JMP  dwConvJobs5x5s1_done
+
+dwConvJobs5x5s1_j1_end:
+dwConvJobs5x5s1_done:
+	VZEROUPPER
+	RET
+
+// func dwConvJobs5x5s2(dst *float32, src *float32, jobs *int32, njobs int, w *float32, rowStep int, wq4 int, bias float32, lo float32, hi float32, act int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·dwConvJobs5x5s2(SB), NOSPLIT, $0-80
+	MOVQ jobs+16(FP), AX
+	MOVQ njobs+24(FP), CX
+	MOVQ w+32(FP), DX
+	MOVQ rowStep+40(FP), BX
+	LEAQ (BX)(BX*2), SI
+	MOVQ wq4+48(FP), DI
+	MOVQ wq4+48(FP), R8
+	LEAQ (R8)(BX*1), R8
+	MOVQ wq4+48(FP), R9
+	LEAQ (R9)(BX*2), R9
+	MOVQ wq4+48(FP), R10
+	LEAQ (R10)(SI*1), R10
+	MOVQ wq4+48(FP), R11
+	LEAQ (R11)(BX*4), R11
+
+dwConvJobs5x5s2_j4:
+	CMPQ         CX, $0x04
+	JL           dwConvJobs5x5s2_j4_end
+	MOVLQSX      (AX), R12
+	ADDQ         src+8(FP), R12
+	VBROADCASTSS bias+56(FP), Y0
+	MOVLQSX      16(AX), R13
+	ADDQ         src+8(FP), R13
+	VBROADCASTSS bias+56(FP), Y1
+	MOVLQSX      32(AX), R14
+	ADDQ         src+8(FP), R14
+	VBROADCASTSS bias+56(FP), Y2
+	MOVLQSX      48(AX), R15
+	ADDQ         src+8(FP), R15
+	VBROADCASTSS bias+56(FP), Y3
+	VBROADCASTSS (DX), Y4
+	VFMADD231PS  (R12), Y4, Y0
+	VFMADD231PS  (R13), Y4, Y1
+	VFMADD231PS  (R14), Y4, Y2
+	VFMADD231PS  (R15), Y4, Y3
+	VBROADCASTSS 4(DX), Y4
+	VFMADD231PS  (R12)(DI*1), Y4, Y0
+	VFMADD231PS  (R13)(DI*1), Y4, Y1
+	VFMADD231PS  (R14)(DI*1), Y4, Y2
+	VFMADD231PS  (R15)(DI*1), Y4, Y3
+	VBROADCASTSS 8(DX), Y4
+	VFMADD231PS  4(R12), Y4, Y0
+	VFMADD231PS  4(R13), Y4, Y1
+	VFMADD231PS  4(R14), Y4, Y2
+	VFMADD231PS  4(R15), Y4, Y3
+	VBROADCASTSS 12(DX), Y4
+	VFMADD231PS  4(R12)(DI*1), Y4, Y0
+	VFMADD231PS  4(R13)(DI*1), Y4, Y1
+	VFMADD231PS  4(R14)(DI*1), Y4, Y2
+	VFMADD231PS  4(R15)(DI*1), Y4, Y3
+	VBROADCASTSS 16(DX), Y4
+	VFMADD231PS  8(R12), Y4, Y0
+	VFMADD231PS  8(R13), Y4, Y1
+	VFMADD231PS  8(R14), Y4, Y2
+	VFMADD231PS  8(R15), Y4, Y3
+	VBROADCASTSS 20(DX), Y4
+	VFMADD231PS  (R12)(BX*1), Y4, Y0
+	VFMADD231PS  (R13)(BX*1), Y4, Y1
+	VFMADD231PS  (R14)(BX*1), Y4, Y2
+	VFMADD231PS  (R15)(BX*1), Y4, Y3
+	VBROADCASTSS 24(DX), Y4
+	VFMADD231PS  (R12)(R8*1), Y4, Y0
+	VFMADD231PS  (R13)(R8*1), Y4, Y1
+	VFMADD231PS  (R14)(R8*1), Y4, Y2
+	VFMADD231PS  (R15)(R8*1), Y4, Y3
+	VBROADCASTSS 28(DX), Y4
+	VFMADD231PS  4(R12)(BX*1), Y4, Y0
+	VFMADD231PS  4(R13)(BX*1), Y4, Y1
+	VFMADD231PS  4(R14)(BX*1), Y4, Y2
+	VFMADD231PS  4(R15)(BX*1), Y4, Y3
+	VBROADCASTSS 32(DX), Y4
+	VFMADD231PS  4(R12)(R8*1), Y4, Y0
+	VFMADD231PS  4(R13)(R8*1), Y4, Y1
+	VFMADD231PS  4(R14)(R8*1), Y4, Y2
+	VFMADD231PS  4(R15)(R8*1), Y4, Y3
+	VBROADCASTSS 36(DX), Y4
+	VFMADD231PS  8(R12)(BX*1), Y4, Y0
+	VFMADD231PS  8(R13)(BX*1), Y4, Y1
+	VFMADD231PS  8(R14)(BX*1), Y4, Y2
+	VFMADD231PS  8(R15)(BX*1), Y4, Y3
+	VBROADCASTSS 40(DX), Y4
+	VFMADD231PS  (R12)(BX*2), Y4, Y0
+	VFMADD231PS  (R13)(BX*2), Y4, Y1
+	VFMADD231PS  (R14)(BX*2), Y4, Y2
+	VFMADD231PS  (R15)(BX*2), Y4, Y3
+	VBROADCASTSS 44(DX), Y4
+	VFMADD231PS  (R12)(R9*1), Y4, Y0
+	VFMADD231PS  (R13)(R9*1), Y4, Y1
+	VFMADD231PS  (R14)(R9*1), Y4, Y2
+	VFMADD231PS  (R15)(R9*1), Y4, Y3
+	VBROADCASTSS 48(DX), Y4
+	VFMADD231PS  4(R12)(BX*2), Y4, Y0
+	VFMADD231PS  4(R13)(BX*2), Y4, Y1
+	VFMADD231PS  4(R14)(BX*2), Y4, Y2
+	VFMADD231PS  4(R15)(BX*2), Y4, Y3
+	VBROADCASTSS 52(DX), Y4
+	VFMADD231PS  4(R12)(R9*1), Y4, Y0
+	VFMADD231PS  4(R13)(R9*1), Y4, Y1
+	VFMADD231PS  4(R14)(R9*1), Y4, Y2
+	VFMADD231PS  4(R15)(R9*1), Y4, Y3
+	VBROADCASTSS 56(DX), Y4
+	VFMADD231PS  8(R12)(BX*2), Y4, Y0
+	VFMADD231PS  8(R13)(BX*2), Y4, Y1
+	VFMADD231PS  8(R14)(BX*2), Y4, Y2
+	VFMADD231PS  8(R15)(BX*2), Y4, Y3
+	VBROADCASTSS 60(DX), Y4
+	VFMADD231PS  (R12)(SI*1), Y4, Y0
+	VFMADD231PS  (R13)(SI*1), Y4, Y1
+	VFMADD231PS  (R14)(SI*1), Y4, Y2
+	VFMADD231PS  (R15)(SI*1), Y4, Y3
+	VBROADCASTSS 64(DX), Y4
+	VFMADD231PS  (R12)(R10*1), Y4, Y0
+	VFMADD231PS  (R13)(R10*1), Y4, Y1
+	VFMADD231PS  (R14)(R10*1), Y4, Y2
+	VFMADD231PS  (R15)(R10*1), Y4, Y3
+	VBROADCASTSS 68(DX), Y4
+	VFMADD231PS  4(R12)(SI*1), Y4, Y0
+	VFMADD231PS  4(R13)(SI*1), Y4, Y1
+	VFMADD231PS  4(R14)(SI*1), Y4, Y2
+	VFMADD231PS  4(R15)(SI*1), Y4, Y3
+	VBROADCASTSS 72(DX), Y4
+	VFMADD231PS  4(R12)(R10*1), Y4, Y0
+	VFMADD231PS  4(R13)(R10*1), Y4, Y1
+	VFMADD231PS  4(R14)(R10*1), Y4, Y2
+	VFMADD231PS  4(R15)(R10*1), Y4, Y3
+	VBROADCASTSS 76(DX), Y4
+	VFMADD231PS  8(R12)(SI*1), Y4, Y0
+	VFMADD231PS  8(R13)(SI*1), Y4, Y1
+	VFMADD231PS  8(R14)(SI*1), Y4, Y2
+	VFMADD231PS  8(R15)(SI*1), Y4, Y3
+	VBROADCASTSS 80(DX), Y4
+	VFMADD231PS  (R12)(BX*4), Y4, Y0
+	VFMADD231PS  (R13)(BX*4), Y4, Y1
+	VFMADD231PS  (R14)(BX*4), Y4, Y2
+	VFMADD231PS  (R15)(BX*4), Y4, Y3
+	VBROADCASTSS 84(DX), Y4
+	VFMADD231PS  (R12)(R11*1), Y4, Y0
+	VFMADD231PS  (R13)(R11*1), Y4, Y1
+	VFMADD231PS  (R14)(R11*1), Y4, Y2
+	VFMADD231PS  (R15)(R11*1), Y4, Y3
+	VBROADCASTSS 88(DX), Y4
+	VFMADD231PS  4(R12)(BX*4), Y4, Y0
+	VFMADD231PS  4(R13)(BX*4), Y4, Y1
+	VFMADD231PS  4(R14)(BX*4), Y4, Y2
+	VFMADD231PS  4(R15)(BX*4), Y4, Y3
+	VBROADCASTSS 92(DX), Y4
+	VFMADD231PS  4(R12)(R11*1), Y4, Y0
+	VFMADD231PS  4(R13)(R11*1), Y4, Y1
+	VFMADD231PS  4(R14)(R11*1), Y4, Y2
+	VFMADD231PS  4(R15)(R11*1), Y4, Y3
+	VBROADCASTSS 96(DX), Y4
+	VFMADD231PS  8(R12)(BX*4), Y4, Y0
+	VFMADD231PS  8(R13)(BX*4), Y4, Y1
+	VFMADD231PS  8(R14)(BX*4), Y4, Y2
+	VFMADD231PS  8(R15)(BX*4), Y4, Y3
+	VBROADCASTSS lo+60(FP), Y4
+	VBROADCASTSS hi+64(FP), Y5
+	VMAXPS       Y0, Y4, Y0
+	VMINPS       Y0, Y5, Y0
+	VMAXPS       Y1, Y4, Y1
+	VMINPS       Y1, Y5, Y1
+	VMAXPS       Y2, Y4, Y2
+	VMINPS       Y2, Y5, Y2
+	VMAXPS       Y3, Y4, Y3
+	VMINPS       Y3, Y5, Y3
+	CMPQ         act+72(FP), $0x00
+	JE           dwConvJobs5x5s2_j4_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          dwConvJobs5x5s2_j4_ep_silu
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VSUBPS       Y0, Y4, Y4
+	VSUBPS       Y1, Y5, Y5
+	VSUBPS       Y2, Y6, Y6
+	VSUBPS       Y3, Y7, Y7
+	VBROADCASTSS dwexp<>+32(SB), Y8
+	VBROADCASTSS dwexp<>+32(SB), Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VBROADCASTSS dwexp<>+32(SB), Y3
+	VMAXPS       Y4, Y8, Y4
+	VMAXPS       Y5, Y1, Y5
+	VMAXPS       Y6, Y2, Y6
+	VMAXPS       Y7, Y3, Y7
+	VBROADCASTSS dwexp<>+0(SB), Y8
+	VBROADCASTSS dwexp<>+0(SB), Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VBROADCASTSS dwexp<>+0(SB), Y3
+	VMINPS       Y4, Y8, Y4
+	VMINPS       Y5, Y1, Y5
+	VMINPS       Y6, Y2, Y6
+	VMINPS       Y7, Y3, Y7
+	VMULPS       dwexp<>+64(SB), Y4, Y0
+	VMULPS       dwexp<>+64(SB), Y5, Y9
+	VMULPS       dwexp<>+64(SB), Y6, Y10
+	VMULPS       dwexp<>+64(SB), Y7, Y11
+	VROUNDPS     $0x00, Y0, Y0
+	VROUNDPS     $0x00, Y9, Y9
+	VROUNDPS     $0x00, Y10, Y10
+	VROUNDPS     $0x00, Y11, Y11
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y4
+	VFNMADD231PS dwexp<>+96(SB), Y9, Y5
+	VFNMADD231PS dwexp<>+96(SB), Y10, Y6
+	VFNMADD231PS dwexp<>+96(SB), Y11, Y7
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y4
+	VFNMADD231PS dwexp<>+128(SB), Y9, Y5
+	VFNMADD231PS dwexp<>+128(SB), Y10, Y6
+	VFNMADD231PS dwexp<>+128(SB), Y11, Y7
+	VBROADCASTSS dwexp<>+160(SB), Y8
+	VBROADCASTSS dwexp<>+160(SB), Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y4, Y8
+	VFMADD213PS  dwexp<>+192(SB), Y5, Y1
+	VFMADD213PS  dwexp<>+192(SB), Y6, Y2
+	VFMADD213PS  dwexp<>+192(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y4, Y8
+	VFMADD213PS  dwexp<>+224(SB), Y5, Y1
+	VFMADD213PS  dwexp<>+224(SB), Y6, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y4, Y8
+	VFMADD213PS  dwexp<>+256(SB), Y5, Y1
+	VFMADD213PS  dwexp<>+256(SB), Y6, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y4, Y8
+	VFMADD213PS  dwexp<>+288(SB), Y5, Y1
+	VFMADD213PS  dwexp<>+288(SB), Y6, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y4, Y8
+	VFMADD213PS  dwexp<>+320(SB), Y5, Y1
+	VFMADD213PS  dwexp<>+320(SB), Y6, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y4, Y8
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y1
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y4, Y8
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y1
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y3
+	VCVTPS2DQ    Y0, Y0
+	VCVTPS2DQ    Y9, Y9
+	VCVTPS2DQ    Y10, Y10
+	VCVTPS2DQ    Y11, Y11
+	VPSLLD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y10, Y10
+	VPSLLD       $0x17, Y11, Y11
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y9, Y9
+	VPADDD       dwexp<>+352(SB), Y10, Y10
+	VPADDD       dwexp<>+352(SB), Y11, Y11
+	VMULPS       Y0, Y8, Y8
+	VMULPS       Y9, Y1, Y1
+	VMULPS       Y10, Y2, Y2
+	VMULPS       Y11, Y3, Y3
+	VADDPS       dwexp<>+352(SB), Y8, Y8
+	VADDPS       dwexp<>+352(SB), Y1, Y1
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y3, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VBROADCASTSS dwexp<>+352(SB), Y10
+	VBROADCASTSS dwexp<>+352(SB), Y11
+	VDIVPS       Y8, Y0, Y8
+	VDIVPS       Y1, Y9, Y1
+	VDIVPS       Y2, Y10, Y2
+	VDIVPS       Y3, Y11, Y3
+	VMOVAPS      Y8, Y0
+	VMOVAPS      Y1, Y1
+	VMOVAPS      Y2, Y2
+	VMOVAPS      Y3, Y3
+	JMP          dwConvJobs5x5s2_j4_ep_done
+
+dwConvJobs5x5s2_j4_ep_silu:
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y11, Y11, Y11
+	VXORPS       Y14, Y14, Y14
+	VSUBPS       Y0, Y5, Y5
+	VSUBPS       Y1, Y8, Y8
+	VSUBPS       Y2, Y11, Y11
+	VSUBPS       Y3, Y14, Y14
+	VBROADCASTSS dwexp<>+32(SB), Y6
+	VBROADCASTSS dwexp<>+32(SB), Y9
+	VBROADCASTSS dwexp<>+32(SB), Y12
+	VBROADCASTSS dwexp<>+32(SB), Y15
+	VMAXPS       Y5, Y6, Y5
+	VMAXPS       Y8, Y9, Y8
+	VMAXPS       Y11, Y12, Y11
+	VMAXPS       Y14, Y15, Y14
+	VBROADCASTSS dwexp<>+0(SB), Y6
+	VBROADCASTSS dwexp<>+0(SB), Y9
+	VBROADCASTSS dwexp<>+0(SB), Y12
+	VBROADCASTSS dwexp<>+0(SB), Y15
+	VMINPS       Y5, Y6, Y5
+	VMINPS       Y8, Y9, Y8
+	VMINPS       Y11, Y12, Y11
+	VMINPS       Y14, Y15, Y14
+	VMULPS       dwexp<>+64(SB), Y5, Y4
+	VMULPS       dwexp<>+64(SB), Y8, Y7
+	VMULPS       dwexp<>+64(SB), Y11, Y10
+	VMULPS       dwexp<>+64(SB), Y14, Y13
+	VROUNDPS     $0x00, Y4, Y4
+	VROUNDPS     $0x00, Y7, Y7
+	VROUNDPS     $0x00, Y10, Y10
+	VROUNDPS     $0x00, Y13, Y13
+	VFNMADD231PS dwexp<>+96(SB), Y4, Y5
+	VFNMADD231PS dwexp<>+96(SB), Y7, Y8
+	VFNMADD231PS dwexp<>+96(SB), Y10, Y11
+	VFNMADD231PS dwexp<>+96(SB), Y13, Y14
+	VFNMADD231PS dwexp<>+128(SB), Y4, Y5
+	VFNMADD231PS dwexp<>+128(SB), Y7, Y8
+	VFNMADD231PS dwexp<>+128(SB), Y10, Y11
+	VFNMADD231PS dwexp<>+128(SB), Y13, Y14
+	VBROADCASTSS dwexp<>+160(SB), Y6
+	VBROADCASTSS dwexp<>+160(SB), Y9
+	VBROADCASTSS dwexp<>+160(SB), Y12
+	VBROADCASTSS dwexp<>+160(SB), Y15
+	VFMADD213PS  dwexp<>+192(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+192(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+192(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+192(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+224(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+224(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+224(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+224(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+256(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+256(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+256(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+256(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+288(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+288(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+288(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+288(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+320(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+320(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+320(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+320(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+352(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+352(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y6
+	VFMADD213PS  dwexp<>+352(SB), Y8, Y9
+	VFMADD213PS  dwexp<>+352(SB), Y11, Y12
+	VFMADD213PS  dwexp<>+352(SB), Y14, Y15
+	VCVTPS2DQ    Y4, Y4
+	VCVTPS2DQ    Y7, Y7
+	VCVTPS2DQ    Y10, Y10
+	VCVTPS2DQ    Y13, Y13
+	VPSLLD       $0x17, Y4, Y4
+	VPSLLD       $0x17, Y7, Y7
+	VPSLLD       $0x17, Y10, Y10
+	VPSLLD       $0x17, Y13, Y13
+	VPADDD       dwexp<>+352(SB), Y4, Y4
+	VPADDD       dwexp<>+352(SB), Y7, Y7
+	VPADDD       dwexp<>+352(SB), Y10, Y10
+	VPADDD       dwexp<>+352(SB), Y13, Y13
+	VMULPS       Y4, Y6, Y6
+	VMULPS       Y7, Y9, Y9
+	VMULPS       Y10, Y12, Y12
+	VMULPS       Y13, Y15, Y15
+	VADDPS       dwexp<>+352(SB), Y6, Y6
+	VADDPS       dwexp<>+352(SB), Y9, Y9
+	VADDPS       dwexp<>+352(SB), Y12, Y12
+	VADDPS       dwexp<>+352(SB), Y15, Y15
+	VBROADCASTSS dwexp<>+352(SB), Y4
+	VBROADCASTSS dwexp<>+352(SB), Y7
+	VBROADCASTSS dwexp<>+352(SB), Y10
+	VBROADCASTSS dwexp<>+352(SB), Y13
+	VDIVPS       Y6, Y4, Y6
+	VDIVPS       Y9, Y7, Y9
+	VDIVPS       Y12, Y10, Y12
+	VDIVPS       Y15, Y13, Y15
+	VMULPS       Y6, Y0, Y0
+	VMULPS       Y9, Y1, Y1
+	VMULPS       Y12, Y2, Y2
+	VMULPS       Y15, Y3, Y3
+
+dwConvJobs5x5s2_j4_ep_done:
+	MOVLQSX 4(AX), R12
+	ADDQ    dst+0(FP), R12
+	MOVLQSX 8(AX), R13
+	CMPQ    R13, $0x08
+	JNE     dwConvJobs5x5s2_j4_st0_part
+	VMOVUPS Y0, (R12)
+	JMP     dwConvJobs5x5s2_j4_st0_0
+
+dwConvJobs5x5s2_j4_st0_part:
+	TESTQ        $0x00000004, R13
+	JZ           dwConvJobs5x5s2_j4_st0_2
+	VMOVUPS      X0, (R12)
+	VEXTRACTF128 $0x01, Y0, X0
+	ADDQ         $0x10, R12
+
+dwConvJobs5x5s2_j4_st0_2:
+	TESTQ    $0x00000002, R13
+	JZ       dwConvJobs5x5s2_j4_st0_1
+	VMOVLPS  X0, (R12)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $0x08, R12
+
+dwConvJobs5x5s2_j4_st0_1:
+	TESTQ  $0x00000001, R13
+	JZ     dwConvJobs5x5s2_j4_st0_0
+	VMOVSS X0, (R12)
+
+dwConvJobs5x5s2_j4_st0_0:
+	MOVLQSX 20(AX), R12
+	ADDQ    dst+0(FP), R12
+	MOVLQSX 24(AX), R13
+	CMPQ    R13, $0x08
+	JNE     dwConvJobs5x5s2_j4_st1_part
+	VMOVUPS Y1, (R12)
+	JMP     dwConvJobs5x5s2_j4_st1_0
+
+dwConvJobs5x5s2_j4_st1_part:
+	TESTQ        $0x00000004, R13
+	JZ           dwConvJobs5x5s2_j4_st1_2
+	VMOVUPS      X1, (R12)
+	VEXTRACTF128 $0x01, Y1, X1
+	ADDQ         $0x10, R12
+
+dwConvJobs5x5s2_j4_st1_2:
+	TESTQ    $0x00000002, R13
+	JZ       dwConvJobs5x5s2_j4_st1_1
+	VMOVLPS  X1, (R12)
+	VMOVHLPS X1, X1, X1
+	ADDQ     $0x08, R12
+
+dwConvJobs5x5s2_j4_st1_1:
+	TESTQ  $0x00000001, R13
+	JZ     dwConvJobs5x5s2_j4_st1_0
+	VMOVSS X1, (R12)
+
+dwConvJobs5x5s2_j4_st1_0:
+	MOVLQSX 36(AX), R12
+	ADDQ    dst+0(FP), R12
+	MOVLQSX 40(AX), R13
+	CMPQ    R13, $0x08
+	JNE     dwConvJobs5x5s2_j4_st2_part
+	VMOVUPS Y2, (R12)
+	JMP     dwConvJobs5x5s2_j4_st2_0
+
+dwConvJobs5x5s2_j4_st2_part:
+	TESTQ        $0x00000004, R13
+	JZ           dwConvJobs5x5s2_j4_st2_2
+	VMOVUPS      X2, (R12)
+	VEXTRACTF128 $0x01, Y2, X2
+	ADDQ         $0x10, R12
+
+dwConvJobs5x5s2_j4_st2_2:
+	TESTQ    $0x00000002, R13
+	JZ       dwConvJobs5x5s2_j4_st2_1
+	VMOVLPS  X2, (R12)
+	VMOVHLPS X2, X2, X2
+	ADDQ     $0x08, R12
+
+dwConvJobs5x5s2_j4_st2_1:
+	TESTQ  $0x00000001, R13
+	JZ     dwConvJobs5x5s2_j4_st2_0
+	VMOVSS X2, (R12)
+
+dwConvJobs5x5s2_j4_st2_0:
+	MOVLQSX 52(AX), R12
+	ADDQ    dst+0(FP), R12
+	MOVLQSX 56(AX), R13
+	CMPQ    R13, $0x08
+	JNE     dwConvJobs5x5s2_j4_st3_part
+	VMOVUPS Y3, (R12)
+	JMP     dwConvJobs5x5s2_j4_st3_0
+
+dwConvJobs5x5s2_j4_st3_part:
+	TESTQ        $0x00000004, R13
+	JZ           dwConvJobs5x5s2_j4_st3_2
+	VMOVUPS      X3, (R12)
+	VEXTRACTF128 $0x01, Y3, X3
+	ADDQ         $0x10, R12
+
+dwConvJobs5x5s2_j4_st3_2:
+	TESTQ    $0x00000002, R13
+	JZ       dwConvJobs5x5s2_j4_st3_1
+	VMOVLPS  X3, (R12)
+	VMOVHLPS X3, X3, X3
+	ADDQ     $0x08, R12
+
+dwConvJobs5x5s2_j4_st3_1:
+	TESTQ  $0x00000001, R13
+	JZ     dwConvJobs5x5s2_j4_st3_0
+	VMOVSS X3, (R12)
+
+dwConvJobs5x5s2_j4_st3_0:
+	ADDQ $0x40, AX
+	SUBQ $0x04, CX
+	JMP  dwConvJobs5x5s2_j4
+
+dwConvJobs5x5s2_j4_end:
+	CMPQ         CX, $0x03
+	JNE          dwConvJobs5x5s2_j3_end
+	MOVLQSX      (AX), R12
+	ADDQ         src+8(FP), R12
+	VBROADCASTSS bias+56(FP), Y0
+	MOVLQSX      16(AX), R13
+	ADDQ         src+8(FP), R13
+	VBROADCASTSS bias+56(FP), Y1
+	MOVLQSX      32(AX), R14
+	ADDQ         src+8(FP), R14
+	VBROADCASTSS bias+56(FP), Y2
+	VBROADCASTSS (DX), Y3
+	VFMADD231PS  (R12), Y3, Y0
+	VFMADD231PS  (R13), Y3, Y1
+	VFMADD231PS  (R14), Y3, Y2
+	VBROADCASTSS 4(DX), Y3
+	VFMADD231PS  (R12)(DI*1), Y3, Y0
+	VFMADD231PS  (R13)(DI*1), Y3, Y1
+	VFMADD231PS  (R14)(DI*1), Y3, Y2
+	VBROADCASTSS 8(DX), Y3
+	VFMADD231PS  4(R12), Y3, Y0
+	VFMADD231PS  4(R13), Y3, Y1
+	VFMADD231PS  4(R14), Y3, Y2
+	VBROADCASTSS 12(DX), Y3
+	VFMADD231PS  4(R12)(DI*1), Y3, Y0
+	VFMADD231PS  4(R13)(DI*1), Y3, Y1
+	VFMADD231PS  4(R14)(DI*1), Y3, Y2
+	VBROADCASTSS 16(DX), Y3
+	VFMADD231PS  8(R12), Y3, Y0
+	VFMADD231PS  8(R13), Y3, Y1
+	VFMADD231PS  8(R14), Y3, Y2
+	VBROADCASTSS 20(DX), Y3
+	VFMADD231PS  (R12)(BX*1), Y3, Y0
+	VFMADD231PS  (R13)(BX*1), Y3, Y1
+	VFMADD231PS  (R14)(BX*1), Y3, Y2
+	VBROADCASTSS 24(DX), Y3
+	VFMADD231PS  (R12)(R8*1), Y3, Y0
+	VFMADD231PS  (R13)(R8*1), Y3, Y1
+	VFMADD231PS  (R14)(R8*1), Y3, Y2
+	VBROADCASTSS 28(DX), Y3
+	VFMADD231PS  4(R12)(BX*1), Y3, Y0
+	VFMADD231PS  4(R13)(BX*1), Y3, Y1
+	VFMADD231PS  4(R14)(BX*1), Y3, Y2
+	VBROADCASTSS 32(DX), Y3
+	VFMADD231PS  4(R12)(R8*1), Y3, Y0
+	VFMADD231PS  4(R13)(R8*1), Y3, Y1
+	VFMADD231PS  4(R14)(R8*1), Y3, Y2
+	VBROADCASTSS 36(DX), Y3
+	VFMADD231PS  8(R12)(BX*1), Y3, Y0
+	VFMADD231PS  8(R13)(BX*1), Y3, Y1
+	VFMADD231PS  8(R14)(BX*1), Y3, Y2
+	VBROADCASTSS 40(DX), Y3
+	VFMADD231PS  (R12)(BX*2), Y3, Y0
+	VFMADD231PS  (R13)(BX*2), Y3, Y1
+	VFMADD231PS  (R14)(BX*2), Y3, Y2
+	VBROADCASTSS 44(DX), Y3
+	VFMADD231PS  (R12)(R9*1), Y3, Y0
+	VFMADD231PS  (R13)(R9*1), Y3, Y1
+	VFMADD231PS  (R14)(R9*1), Y3, Y2
+	VBROADCASTSS 48(DX), Y3
+	VFMADD231PS  4(R12)(BX*2), Y3, Y0
+	VFMADD231PS  4(R13)(BX*2), Y3, Y1
+	VFMADD231PS  4(R14)(BX*2), Y3, Y2
+	VBROADCASTSS 52(DX), Y3
+	VFMADD231PS  4(R12)(R9*1), Y3, Y0
+	VFMADD231PS  4(R13)(R9*1), Y3, Y1
+	VFMADD231PS  4(R14)(R9*1), Y3, Y2
+	VBROADCASTSS 56(DX), Y3
+	VFMADD231PS  8(R12)(BX*2), Y3, Y0
+	VFMADD231PS  8(R13)(BX*2), Y3, Y1
+	VFMADD231PS  8(R14)(BX*2), Y3, Y2
+	VBROADCASTSS 60(DX), Y3
+	VFMADD231PS  (R12)(SI*1), Y3, Y0
+	VFMADD231PS  (R13)(SI*1), Y3, Y1
+	VFMADD231PS  (R14)(SI*1), Y3, Y2
+	VBROADCASTSS 64(DX), Y3
+	VFMADD231PS  (R12)(R10*1), Y3, Y0
+	VFMADD231PS  (R13)(R10*1), Y3, Y1
+	VFMADD231PS  (R14)(R10*1), Y3, Y2
+	VBROADCASTSS 68(DX), Y3
+	VFMADD231PS  4(R12)(SI*1), Y3, Y0
+	VFMADD231PS  4(R13)(SI*1), Y3, Y1
+	VFMADD231PS  4(R14)(SI*1), Y3, Y2
+	VBROADCASTSS 72(DX), Y3
+	VFMADD231PS  4(R12)(R10*1), Y3, Y0
+	VFMADD231PS  4(R13)(R10*1), Y3, Y1
+	VFMADD231PS  4(R14)(R10*1), Y3, Y2
+	VBROADCASTSS 76(DX), Y3
+	VFMADD231PS  8(R12)(SI*1), Y3, Y0
+	VFMADD231PS  8(R13)(SI*1), Y3, Y1
+	VFMADD231PS  8(R14)(SI*1), Y3, Y2
+	VBROADCASTSS 80(DX), Y3
+	VFMADD231PS  (R12)(BX*4), Y3, Y0
+	VFMADD231PS  (R13)(BX*4), Y3, Y1
+	VFMADD231PS  (R14)(BX*4), Y3, Y2
+	VBROADCASTSS 84(DX), Y3
+	VFMADD231PS  (R12)(R11*1), Y3, Y0
+	VFMADD231PS  (R13)(R11*1), Y3, Y1
+	VFMADD231PS  (R14)(R11*1), Y3, Y2
+	VBROADCASTSS 88(DX), Y3
+	VFMADD231PS  4(R12)(BX*4), Y3, Y0
+	VFMADD231PS  4(R13)(BX*4), Y3, Y1
+	VFMADD231PS  4(R14)(BX*4), Y3, Y2
+	VBROADCASTSS 92(DX), Y3
+	VFMADD231PS  4(R12)(R11*1), Y3, Y0
+	VFMADD231PS  4(R13)(R11*1), Y3, Y1
+	VFMADD231PS  4(R14)(R11*1), Y3, Y2
+	VBROADCASTSS 96(DX), Y3
+	VFMADD231PS  8(R12)(BX*4), Y3, Y0
+	VFMADD231PS  8(R13)(BX*4), Y3, Y1
+	VFMADD231PS  8(R14)(BX*4), Y3, Y2
+	VBROADCASTSS lo+60(FP), Y3
+	VBROADCASTSS hi+64(FP), Y4
+	VMAXPS       Y0, Y3, Y0
+	VMINPS       Y0, Y4, Y0
+	VMAXPS       Y1, Y3, Y1
+	VMINPS       Y1, Y4, Y1
+	VMAXPS       Y2, Y3, Y2
+	VMINPS       Y2, Y4, Y2
+	CMPQ         act+72(FP), $0x00
+	JE           dwConvJobs5x5s2_j3_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          dwConvJobs5x5s2_j3_ep_silu
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VSUBPS       Y0, Y3, Y3
+	VSUBPS       Y1, Y4, Y4
+	VSUBPS       Y2, Y5, Y5
+	VBROADCASTSS dwexp<>+32(SB), Y6
+	VBROADCASTSS dwexp<>+32(SB), Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y3, Y6, Y3
+	VMAXPS       Y4, Y1, Y4
+	VMAXPS       Y5, Y2, Y5
+	VBROADCASTSS dwexp<>+0(SB), Y6
+	VBROADCASTSS dwexp<>+0(SB), Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y3, Y6, Y3
+	VMINPS       Y4, Y1, Y4
+	VMINPS       Y5, Y2, Y5
+	VMULPS       dwexp<>+64(SB), Y3, Y0
+	VMULPS       dwexp<>+64(SB), Y4, Y7
+	VMULPS       dwexp<>+64(SB), Y5, Y8
+	VROUNDPS     $0x00, Y0, Y0
+	VROUNDPS     $0x00, Y7, Y7
+	VROUNDPS     $0x00, Y8, Y8
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y3
+	VFNMADD231PS dwexp<>+96(SB), Y7, Y4
+	VFNMADD231PS dwexp<>+96(SB), Y8, Y5
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y3
+	VFNMADD231PS dwexp<>+128(SB), Y7, Y4
+	VFNMADD231PS dwexp<>+128(SB), Y8, Y5
+	VBROADCASTSS dwexp<>+160(SB), Y6
+	VBROADCASTSS dwexp<>+160(SB), Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y3, Y6
+	VFMADD213PS  dwexp<>+192(SB), Y4, Y1
+	VFMADD213PS  dwexp<>+192(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y3, Y6
+	VFMADD213PS  dwexp<>+224(SB), Y4, Y1
+	VFMADD213PS  dwexp<>+224(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y3, Y6
+	VFMADD213PS  dwexp<>+256(SB), Y4, Y1
+	VFMADD213PS  dwexp<>+256(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y3, Y6
+	VFMADD213PS  dwexp<>+288(SB), Y4, Y1
+	VFMADD213PS  dwexp<>+288(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y3, Y6
+	VFMADD213PS  dwexp<>+320(SB), Y4, Y1
+	VFMADD213PS  dwexp<>+320(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y3, Y6
+	VFMADD213PS  dwexp<>+352(SB), Y4, Y1
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y3, Y6
+	VFMADD213PS  dwexp<>+352(SB), Y4, Y1
+	VFMADD213PS  dwexp<>+352(SB), Y5, Y2
+	VCVTPS2DQ    Y0, Y0
+	VCVTPS2DQ    Y7, Y7
+	VCVTPS2DQ    Y8, Y8
+	VPSLLD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y7, Y7
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y7, Y7
+	VPADDD       dwexp<>+352(SB), Y8, Y8
+	VMULPS       Y0, Y6, Y6
+	VMULPS       Y7, Y1, Y1
+	VMULPS       Y8, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y6, Y6
+	VADDPS       dwexp<>+352(SB), Y1, Y1
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VBROADCASTSS dwexp<>+352(SB), Y7
+	VBROADCASTSS dwexp<>+352(SB), Y8
+	VDIVPS       Y6, Y0, Y6
+	VDIVPS       Y1, Y7, Y1
+	VDIVPS       Y2, Y8, Y2
+	VMOVAPS      Y6, Y0
+	VMOVAPS      Y1, Y1
+	VMOVAPS      Y2, Y2
+	JMP          dwConvJobs5x5s2_j3_ep_done
+
+dwConvJobs5x5s2_j3_ep_silu:
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y10, Y10, Y10
+	VSUBPS       Y0, Y4, Y4
+	VSUBPS       Y1, Y7, Y7
+	VSUBPS       Y2, Y10, Y10
+	VBROADCASTSS dwexp<>+32(SB), Y5
+	VBROADCASTSS dwexp<>+32(SB), Y8
+	VBROADCASTSS dwexp<>+32(SB), Y11
+	VMAXPS       Y4, Y5, Y4
+	VMAXPS       Y7, Y8, Y7
+	VMAXPS       Y10, Y11, Y10
+	VBROADCASTSS dwexp<>+0(SB), Y5
+	VBROADCASTSS dwexp<>+0(SB), Y8
+	VBROADCASTSS dwexp<>+0(SB), Y11
+	VMINPS       Y4, Y5, Y4
+	VMINPS       Y7, Y8, Y7
+	VMINPS       Y10, Y11, Y10
+	VMULPS       dwexp<>+64(SB), Y4, Y3
+	VMULPS       dwexp<>+64(SB), Y7, Y6
+	VMULPS       dwexp<>+64(SB), Y10, Y9
+	VROUNDPS     $0x00, Y3, Y3
+	VROUNDPS     $0x00, Y6, Y6
+	VROUNDPS     $0x00, Y9, Y9
+	VFNMADD231PS dwexp<>+96(SB), Y3, Y4
+	VFNMADD231PS dwexp<>+96(SB), Y6, Y7
+	VFNMADD231PS dwexp<>+96(SB), Y9, Y10
+	VFNMADD231PS dwexp<>+128(SB), Y3, Y4
+	VFNMADD231PS dwexp<>+128(SB), Y6, Y7
+	VFNMADD231PS dwexp<>+128(SB), Y9, Y10
+	VBROADCASTSS dwexp<>+160(SB), Y5
+	VBROADCASTSS dwexp<>+160(SB), Y8
+	VBROADCASTSS dwexp<>+160(SB), Y11
+	VFMADD213PS  dwexp<>+192(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+192(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+192(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+224(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+224(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+224(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+256(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+256(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+256(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+288(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+288(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+288(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+320(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+320(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+320(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+352(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+352(SB), Y10, Y11
+	VFMADD213PS  dwexp<>+352(SB), Y4, Y5
+	VFMADD213PS  dwexp<>+352(SB), Y7, Y8
+	VFMADD213PS  dwexp<>+352(SB), Y10, Y11
+	VCVTPS2DQ    Y3, Y3
+	VCVTPS2DQ    Y6, Y6
+	VCVTPS2DQ    Y9, Y9
+	VPSLLD       $0x17, Y3, Y3
+	VPSLLD       $0x17, Y6, Y6
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       dwexp<>+352(SB), Y3, Y3
+	VPADDD       dwexp<>+352(SB), Y6, Y6
+	VPADDD       dwexp<>+352(SB), Y9, Y9
+	VMULPS       Y3, Y5, Y5
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y9, Y11, Y11
+	VADDPS       dwexp<>+352(SB), Y5, Y5
+	VADDPS       dwexp<>+352(SB), Y8, Y8
+	VADDPS       dwexp<>+352(SB), Y11, Y11
+	VBROADCASTSS dwexp<>+352(SB), Y3
+	VBROADCASTSS dwexp<>+352(SB), Y6
+	VBROADCASTSS dwexp<>+352(SB), Y9
+	VDIVPS       Y5, Y3, Y5
+	VDIVPS       Y8, Y6, Y8
+	VDIVPS       Y11, Y9, Y11
+	VMULPS       Y5, Y0, Y0
+	VMULPS       Y8, Y1, Y1
+	VMULPS       Y11, Y2, Y2
+
+dwConvJobs5x5s2_j3_ep_done:
+	MOVLQSX 4(AX), R12
+	ADDQ    dst+0(FP), R12
+	MOVLQSX 8(AX), R13
+	CMPQ    R13, $0x08
+	JNE     dwConvJobs5x5s2_j3_st0_part
+	VMOVUPS Y0, (R12)
+	JMP     dwConvJobs5x5s2_j3_st0_0
+
+dwConvJobs5x5s2_j3_st0_part:
+	TESTQ        $0x00000004, R13
+	JZ           dwConvJobs5x5s2_j3_st0_2
+	VMOVUPS      X0, (R12)
+	VEXTRACTF128 $0x01, Y0, X0
+	ADDQ         $0x10, R12
+
+dwConvJobs5x5s2_j3_st0_2:
+	TESTQ    $0x00000002, R13
+	JZ       dwConvJobs5x5s2_j3_st0_1
+	VMOVLPS  X0, (R12)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $0x08, R12
+
+dwConvJobs5x5s2_j3_st0_1:
+	TESTQ  $0x00000001, R13
+	JZ     dwConvJobs5x5s2_j3_st0_0
+	VMOVSS X0, (R12)
+
+dwConvJobs5x5s2_j3_st0_0:
+	MOVLQSX 20(AX), R12
+	ADDQ    dst+0(FP), R12
+	MOVLQSX 24(AX), R13
+	CMPQ    R13, $0x08
+	JNE     dwConvJobs5x5s2_j3_st1_part
+	VMOVUPS Y1, (R12)
+	JMP     dwConvJobs5x5s2_j3_st1_0
+
+dwConvJobs5x5s2_j3_st1_part:
+	TESTQ        $0x00000004, R13
+	JZ           dwConvJobs5x5s2_j3_st1_2
+	VMOVUPS      X1, (R12)
+	VEXTRACTF128 $0x01, Y1, X1
+	ADDQ         $0x10, R12
+
+dwConvJobs5x5s2_j3_st1_2:
+	TESTQ    $0x00000002, R13
+	JZ       dwConvJobs5x5s2_j3_st1_1
+	VMOVLPS  X1, (R12)
+	VMOVHLPS X1, X1, X1
+	ADDQ     $0x08, R12
+
+dwConvJobs5x5s2_j3_st1_1:
+	TESTQ  $0x00000001, R13
+	JZ     dwConvJobs5x5s2_j3_st1_0
+	VMOVSS X1, (R12)
+
+dwConvJobs5x5s2_j3_st1_0:
+	MOVLQSX 36(AX), R12
+	ADDQ    dst+0(FP), R12
+	MOVLQSX 40(AX), R13
+	CMPQ    R13, $0x08
+	JNE     dwConvJobs5x5s2_j3_st2_part
+	VMOVUPS Y2, (R12)
+	JMP     dwConvJobs5x5s2_j3_st2_0
+
+dwConvJobs5x5s2_j3_st2_part:
+	TESTQ        $0x00000004, R13
+	JZ           dwConvJobs5x5s2_j3_st2_2
+	VMOVUPS      X2, (R12)
+	VEXTRACTF128 $0x01, Y2, X2
+	ADDQ         $0x10, R12
+
+dwConvJobs5x5s2_j3_st2_2:
+	TESTQ    $0x00000002, R13
+	JZ       dwConvJobs5x5s2_j3_st2_1
+	VMOVLPS  X2, (R12)
+	VMOVHLPS X2, X2, X2
+	ADDQ     $0x08, R12
+
+dwConvJobs5x5s2_j3_st2_1:
+	TESTQ  $0x00000001, R13
+	JZ     dwConvJobs5x5s2_j3_st2_0
+	VMOVSS X2, (R12)
+
+dwConvJobs5x5s2_j3_st2_0:
+	ADDQ $0x30, AX
+	SUBQ $0x03, CX
+	JMP  dwConvJobs5x5s2_done
+
+dwConvJobs5x5s2_j3_end:
+	CMPQ         CX, $0x02
+	JNE          dwConvJobs5x5s2_j2_end
+	MOVLQSX      (AX), R12
+	ADDQ         src+8(FP), R12
+	VBROADCASTSS bias+56(FP), Y0
+	MOVLQSX      16(AX), R13
+	ADDQ         src+8(FP), R13
+	VBROADCASTSS bias+56(FP), Y1
+	VBROADCASTSS (DX), Y2
+	VFMADD231PS  (R12), Y2, Y0
+	VFMADD231PS  (R13), Y2, Y1
+	VBROADCASTSS 4(DX), Y2
+	VFMADD231PS  (R12)(DI*1), Y2, Y0
+	VFMADD231PS  (R13)(DI*1), Y2, Y1
+	VBROADCASTSS 8(DX), Y2
+	VFMADD231PS  4(R12), Y2, Y0
+	VFMADD231PS  4(R13), Y2, Y1
+	VBROADCASTSS 12(DX), Y2
+	VFMADD231PS  4(R12)(DI*1), Y2, Y0
+	VFMADD231PS  4(R13)(DI*1), Y2, Y1
+	VBROADCASTSS 16(DX), Y2
+	VFMADD231PS  8(R12), Y2, Y0
+	VFMADD231PS  8(R13), Y2, Y1
+	VBROADCASTSS 20(DX), Y2
+	VFMADD231PS  (R12)(BX*1), Y2, Y0
+	VFMADD231PS  (R13)(BX*1), Y2, Y1
+	VBROADCASTSS 24(DX), Y2
+	VFMADD231PS  (R12)(R8*1), Y2, Y0
+	VFMADD231PS  (R13)(R8*1), Y2, Y1
+	VBROADCASTSS 28(DX), Y2
+	VFMADD231PS  4(R12)(BX*1), Y2, Y0
+	VFMADD231PS  4(R13)(BX*1), Y2, Y1
+	VBROADCASTSS 32(DX), Y2
+	VFMADD231PS  4(R12)(R8*1), Y2, Y0
+	VFMADD231PS  4(R13)(R8*1), Y2, Y1
+	VBROADCASTSS 36(DX), Y2
+	VFMADD231PS  8(R12)(BX*1), Y2, Y0
+	VFMADD231PS  8(R13)(BX*1), Y2, Y1
+	VBROADCASTSS 40(DX), Y2
+	VFMADD231PS  (R12)(BX*2), Y2, Y0
+	VFMADD231PS  (R13)(BX*2), Y2, Y1
+	VBROADCASTSS 44(DX), Y2
+	VFMADD231PS  (R12)(R9*1), Y2, Y0
+	VFMADD231PS  (R13)(R9*1), Y2, Y1
+	VBROADCASTSS 48(DX), Y2
+	VFMADD231PS  4(R12)(BX*2), Y2, Y0
+	VFMADD231PS  4(R13)(BX*2), Y2, Y1
+	VBROADCASTSS 52(DX), Y2
+	VFMADD231PS  4(R12)(R9*1), Y2, Y0
+	VFMADD231PS  4(R13)(R9*1), Y2, Y1
+	VBROADCASTSS 56(DX), Y2
+	VFMADD231PS  8(R12)(BX*2), Y2, Y0
+	VFMADD231PS  8(R13)(BX*2), Y2, Y1
+	VBROADCASTSS 60(DX), Y2
+	VFMADD231PS  (R12)(SI*1), Y2, Y0
+	VFMADD231PS  (R13)(SI*1), Y2, Y1
+	VBROADCASTSS 64(DX), Y2
+	VFMADD231PS  (R12)(R10*1), Y2, Y0
+	VFMADD231PS  (R13)(R10*1), Y2, Y1
+	VBROADCASTSS 68(DX), Y2
+	VFMADD231PS  4(R12)(SI*1), Y2, Y0
+	VFMADD231PS  4(R13)(SI*1), Y2, Y1
+	VBROADCASTSS 72(DX), Y2
+	VFMADD231PS  4(R12)(R10*1), Y2, Y0
+	VFMADD231PS  4(R13)(R10*1), Y2, Y1
+	VBROADCASTSS 76(DX), Y2
+	VFMADD231PS  8(R12)(SI*1), Y2, Y0
+	VFMADD231PS  8(R13)(SI*1), Y2, Y1
+	VBROADCASTSS 80(DX), Y2
+	VFMADD231PS  (R12)(BX*4), Y2, Y0
+	VFMADD231PS  (R13)(BX*4), Y2, Y1
+	VBROADCASTSS 84(DX), Y2
+	VFMADD231PS  (R12)(R11*1), Y2, Y0
+	VFMADD231PS  (R13)(R11*1), Y2, Y1
+	VBROADCASTSS 88(DX), Y2
+	VFMADD231PS  4(R12)(BX*4), Y2, Y0
+	VFMADD231PS  4(R13)(BX*4), Y2, Y1
+	VBROADCASTSS 92(DX), Y2
+	VFMADD231PS  4(R12)(R11*1), Y2, Y0
+	VFMADD231PS  4(R13)(R11*1), Y2, Y1
+	VBROADCASTSS 96(DX), Y2
+	VFMADD231PS  8(R12)(BX*4), Y2, Y0
+	VFMADD231PS  8(R13)(BX*4), Y2, Y1
+	VBROADCASTSS lo+60(FP), Y2
+	VBROADCASTSS hi+64(FP), Y3
+	VMAXPS       Y0, Y2, Y0
+	VMINPS       Y0, Y3, Y0
+	VMAXPS       Y1, Y2, Y1
+	VMINPS       Y1, Y3, Y1
+	CMPQ         act+72(FP), $0x00
+	JE           dwConvJobs5x5s2_j2_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          dwConvJobs5x5s2_j2_ep_silu
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VSUBPS       Y0, Y2, Y2
+	VSUBPS       Y1, Y3, Y3
+	VBROADCASTSS dwexp<>+32(SB), Y4
+	VBROADCASTSS dwexp<>+32(SB), Y1
+	VMAXPS       Y2, Y4, Y2
+	VMAXPS       Y3, Y1, Y3
+	VBROADCASTSS dwexp<>+0(SB), Y4
+	VBROADCASTSS dwexp<>+0(SB), Y1
+	VMINPS       Y2, Y4, Y2
+	VMINPS       Y3, Y1, Y3
+	VMULPS       dwexp<>+64(SB), Y2, Y0
+	VMULPS       dwexp<>+64(SB), Y3, Y5
+	VROUNDPS     $0x00, Y0, Y0
+	VROUNDPS     $0x00, Y5, Y5
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y2
+	VFNMADD231PS dwexp<>+96(SB), Y5, Y3
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y2
+	VFNMADD231PS dwexp<>+128(SB), Y5, Y3
+	VBROADCASTSS dwexp<>+160(SB), Y4
+	VBROADCASTSS dwexp<>+160(SB), Y1
+	VFMADD213PS  dwexp<>+192(SB), Y2, Y4
+	VFMADD213PS  dwexp<>+192(SB), Y3, Y1
+	VFMADD213PS  dwexp<>+224(SB), Y2, Y4
+	VFMADD213PS  dwexp<>+224(SB), Y3, Y1
+	VFMADD213PS  dwexp<>+256(SB), Y2, Y4
+	VFMADD213PS  dwexp<>+256(SB), Y3, Y1
+	VFMADD213PS  dwexp<>+288(SB), Y2, Y4
+	VFMADD213PS  dwexp<>+288(SB), Y3, Y1
+	VFMADD213PS  dwexp<>+320(SB), Y2, Y4
+	VFMADD213PS  dwexp<>+320(SB), Y3, Y1
+	VFMADD213PS  dwexp<>+352(SB), Y2, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y3, Y1
+	VFMADD213PS  dwexp<>+352(SB), Y2, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y3, Y1
+	VCVTPS2DQ    Y0, Y0
+	VCVTPS2DQ    Y5, Y5
+	VPSLLD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y5, Y5
+	VMULPS       Y0, Y4, Y4
+	VMULPS       Y5, Y1, Y1
+	VADDPS       dwexp<>+352(SB), Y4, Y4
+	VADDPS       dwexp<>+352(SB), Y1, Y1
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VBROADCASTSS dwexp<>+352(SB), Y5
+	VDIVPS       Y4, Y0, Y4
+	VDIVPS       Y1, Y5, Y1
+	VMOVAPS      Y4, Y0
+	VMOVAPS      Y1, Y1
+	JMP          dwConvJobs5x5s2_j2_ep_done
+
+dwConvJobs5x5s2_j2_ep_silu:
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y6, Y6, Y6
+	VSUBPS       Y0, Y3, Y3
+	VSUBPS       Y1, Y6, Y6
+	VBROADCASTSS dwexp<>+32(SB), Y4
+	VBROADCASTSS dwexp<>+32(SB), Y7
+	VMAXPS       Y3, Y4, Y3
+	VMAXPS       Y6, Y7, Y6
+	VBROADCASTSS dwexp<>+0(SB), Y4
+	VBROADCASTSS dwexp<>+0(SB), Y7
+	VMINPS       Y3, Y4, Y3
+	VMINPS       Y6, Y7, Y6
+	VMULPS       dwexp<>+64(SB), Y3, Y2
+	VMULPS       dwexp<>+64(SB), Y6, Y5
+	VROUNDPS     $0x00, Y2, Y2
+	VROUNDPS     $0x00, Y5, Y5
+	VFNMADD231PS dwexp<>+96(SB), Y2, Y3
+	VFNMADD231PS dwexp<>+96(SB), Y5, Y6
+	VFNMADD231PS dwexp<>+128(SB), Y2, Y3
+	VFNMADD231PS dwexp<>+128(SB), Y5, Y6
+	VBROADCASTSS dwexp<>+160(SB), Y4
+	VBROADCASTSS dwexp<>+160(SB), Y7
+	VFMADD213PS  dwexp<>+192(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+192(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+224(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+224(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+256(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+256(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+288(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+288(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+320(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+320(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+352(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y7
+	VFMADD213PS  dwexp<>+352(SB), Y3, Y4
+	VFMADD213PS  dwexp<>+352(SB), Y6, Y7
+	VCVTPS2DQ    Y2, Y2
+	VCVTPS2DQ    Y5, Y5
+	VPSLLD       $0x17, Y2, Y2
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       dwexp<>+352(SB), Y2, Y2
+	VPADDD       dwexp<>+352(SB), Y5, Y5
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y5, Y7, Y7
+	VADDPS       dwexp<>+352(SB), Y4, Y4
+	VADDPS       dwexp<>+352(SB), Y7, Y7
+	VBROADCASTSS dwexp<>+352(SB), Y2
+	VBROADCASTSS dwexp<>+352(SB), Y5
+	VDIVPS       Y4, Y2, Y4
+	VDIVPS       Y7, Y5, Y7
+	VMULPS       Y4, Y0, Y0
+	VMULPS       Y7, Y1, Y1
+
+dwConvJobs5x5s2_j2_ep_done:
+	MOVLQSX 4(AX), R12
+	ADDQ    dst+0(FP), R12
+	MOVLQSX 8(AX), R13
+	CMPQ    R13, $0x08
+	JNE     dwConvJobs5x5s2_j2_st0_part
+	VMOVUPS Y0, (R12)
+	JMP     dwConvJobs5x5s2_j2_st0_0
+
+dwConvJobs5x5s2_j2_st0_part:
+	TESTQ        $0x00000004, R13
+	JZ           dwConvJobs5x5s2_j2_st0_2
+	VMOVUPS      X0, (R12)
+	VEXTRACTF128 $0x01, Y0, X0
+	ADDQ         $0x10, R12
+
+dwConvJobs5x5s2_j2_st0_2:
+	TESTQ    $0x00000002, R13
+	JZ       dwConvJobs5x5s2_j2_st0_1
+	VMOVLPS  X0, (R12)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $0x08, R12
+
+dwConvJobs5x5s2_j2_st0_1:
+	TESTQ  $0x00000001, R13
+	JZ     dwConvJobs5x5s2_j2_st0_0
+	VMOVSS X0, (R12)
+
+dwConvJobs5x5s2_j2_st0_0:
+	MOVLQSX 20(AX), R12
+	ADDQ    dst+0(FP), R12
+	MOVLQSX 24(AX), R13
+	CMPQ    R13, $0x08
+	JNE     dwConvJobs5x5s2_j2_st1_part
+	VMOVUPS Y1, (R12)
+	JMP     dwConvJobs5x5s2_j2_st1_0
+
+dwConvJobs5x5s2_j2_st1_part:
+	TESTQ        $0x00000004, R13
+	JZ           dwConvJobs5x5s2_j2_st1_2
+	VMOVUPS      X1, (R12)
+	VEXTRACTF128 $0x01, Y1, X1
+	ADDQ         $0x10, R12
+
+dwConvJobs5x5s2_j2_st1_2:
+	TESTQ    $0x00000002, R13
+	JZ       dwConvJobs5x5s2_j2_st1_1
+	VMOVLPS  X1, (R12)
+	VMOVHLPS X1, X1, X1
+	ADDQ     $0x08, R12
+
+dwConvJobs5x5s2_j2_st1_1:
+	TESTQ  $0x00000001, R13
+	JZ     dwConvJobs5x5s2_j2_st1_0
+	VMOVSS X1, (R12)
+
+dwConvJobs5x5s2_j2_st1_0:
+	ADDQ $0x20, AX
+	SUBQ $0x02, CX
+	JMP  dwConvJobs5x5s2_done
+
+dwConvJobs5x5s2_j2_end:
+	CMPQ         CX, $0x01
+	JNE          dwConvJobs5x5s2_j1_end
+	MOVLQSX      (AX), R12
+	ADDQ         src+8(FP), R12
+	VBROADCASTSS bias+56(FP), Y0
+	VBROADCASTSS (DX), Y1
+	VFMADD231PS  (R12), Y1, Y0
+	VBROADCASTSS 4(DX), Y1
+	VFMADD231PS  (R12)(DI*1), Y1, Y0
+	VBROADCASTSS 8(DX), Y1
+	VFMADD231PS  4(R12), Y1, Y0
+	VBROADCASTSS 12(DX), Y1
+	VFMADD231PS  4(R12)(DI*1), Y1, Y0
+	VBROADCASTSS 16(DX), Y1
+	VFMADD231PS  8(R12), Y1, Y0
+	VBROADCASTSS 20(DX), Y1
+	VFMADD231PS  (R12)(BX*1), Y1, Y0
+	VBROADCASTSS 24(DX), Y1
+	VFMADD231PS  (R12)(R8*1), Y1, Y0
+	VBROADCASTSS 28(DX), Y1
+	VFMADD231PS  4(R12)(BX*1), Y1, Y0
+	VBROADCASTSS 32(DX), Y1
+	VFMADD231PS  4(R12)(R8*1), Y1, Y0
+	VBROADCASTSS 36(DX), Y1
+	VFMADD231PS  8(R12)(BX*1), Y1, Y0
+	VBROADCASTSS 40(DX), Y1
+	VFMADD231PS  (R12)(BX*2), Y1, Y0
+	VBROADCASTSS 44(DX), Y1
+	VFMADD231PS  (R12)(R9*1), Y1, Y0
+	VBROADCASTSS 48(DX), Y1
+	VFMADD231PS  4(R12)(BX*2), Y1, Y0
+	VBROADCASTSS 52(DX), Y1
+	VFMADD231PS  4(R12)(R9*1), Y1, Y0
+	VBROADCASTSS 56(DX), Y1
+	VFMADD231PS  8(R12)(BX*2), Y1, Y0
+	VBROADCASTSS 60(DX), Y1
+	VFMADD231PS  (R12)(SI*1), Y1, Y0
+	VBROADCASTSS 64(DX), Y1
+	VFMADD231PS  (R12)(R10*1), Y1, Y0
+	VBROADCASTSS 68(DX), Y1
+	VFMADD231PS  4(R12)(SI*1), Y1, Y0
+	VBROADCASTSS 72(DX), Y1
+	VFMADD231PS  4(R12)(R10*1), Y1, Y0
+	VBROADCASTSS 76(DX), Y1
+	VFMADD231PS  8(R12)(SI*1), Y1, Y0
+	VBROADCASTSS 80(DX), Y1
+	VFMADD231PS  (R12)(BX*4), Y1, Y0
+	VBROADCASTSS 84(DX), Y1
+	VFMADD231PS  (R12)(R11*1), Y1, Y0
+	VBROADCASTSS 88(DX), Y1
+	VFMADD231PS  4(R12)(BX*4), Y1, Y0
+	VBROADCASTSS 92(DX), Y1
+	VFMADD231PS  4(R12)(R11*1), Y1, Y0
+	VBROADCASTSS 96(DX), Y1
+	VFMADD231PS  8(R12)(BX*4), Y1, Y0
+	VBROADCASTSS lo+60(FP), Y1
+	VBROADCASTSS hi+64(FP), Y2
+	VMAXPS       Y0, Y1, Y0
+	VMINPS       Y0, Y2, Y0
+	CMPQ         act+72(FP), $0x00
+	JE           dwConvJobs5x5s2_j1_ep_done
+	CMPQ         act+72(FP), $0x01
+	JNE          dwConvJobs5x5s2_j1_ep_silu
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y0, Y1, Y1
+	VBROADCASTSS dwexp<>+32(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS dwexp<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       dwexp<>+64(SB), Y1, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS dwexp<>+96(SB), Y0, Y1
+	VFNMADD231PS dwexp<>+128(SB), Y0, Y1
+	VBROADCASTSS dwexp<>+160(SB), Y2
+	VFMADD213PS  dwexp<>+192(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+224(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+256(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+288(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+320(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VFMADD213PS  dwexp<>+352(SB), Y1, Y2
+	VCVTPS2DQ    Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VPADDD       dwexp<>+352(SB), Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VADDPS       dwexp<>+352(SB), Y2, Y2
+	VBROADCASTSS dwexp<>+352(SB), Y0
+	VDIVPS       Y2, Y0, Y2
+	VMOVAPS      Y2, Y0
+	JMP          dwConvJobs5x5s2_j1_ep_done
+
+dwConvJobs5x5s2_j1_ep_silu:
+	VXORPS       Y2, Y2, Y2
+	VSUBPS       Y0, Y2, Y2
+	VBROADCASTSS dwexp<>+32(SB), Y3
+	VMAXPS       Y2, Y3, Y2
+	VBROADCASTSS dwexp<>+0(SB), Y3
+	VMINPS       Y2, Y3, Y2
+	VMULPS       dwexp<>+64(SB), Y2, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS dwexp<>+96(SB), Y1, Y2
+	VFNMADD231PS dwexp<>+128(SB), Y1, Y2
+	VBROADCASTSS dwexp<>+160(SB), Y3
+	VFMADD213PS  dwexp<>+192(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+224(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+256(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+288(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+320(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y2, Y3
+	VFMADD213PS  dwexp<>+352(SB), Y2, Y3
+	VCVTPS2DQ    Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VPADDD       dwexp<>+352(SB), Y1, Y1
+	VMULPS       Y1, Y3, Y3
+	VADDPS       dwexp<>+352(SB), Y3, Y3
+	VBROADCASTSS dwexp<>+352(SB), Y1
+	VDIVPS       Y3, Y1, Y3
+	VMULPS       Y3, Y0, Y0
+
+dwConvJobs5x5s2_j1_ep_done:
+	MOVLQSX 4(AX), R12
+	ADDQ    dst+0(FP), R12
+	MOVLQSX 8(AX), R13
+	CMPQ    R13, $0x08
+	JNE     dwConvJobs5x5s2_j1_st0_part
+	VMOVUPS Y0, (R12)
+	JMP     dwConvJobs5x5s2_j1_st0_0
+
+dwConvJobs5x5s2_j1_st0_part:
+	TESTQ        $0x00000004, R13
+	JZ           dwConvJobs5x5s2_j1_st0_2
+	VMOVUPS      X0, (R12)
+	VEXTRACTF128 $0x01, Y0, X0
+	ADDQ         $0x10, R12
+
+dwConvJobs5x5s2_j1_st0_2:
+	TESTQ    $0x00000002, R13
+	JZ       dwConvJobs5x5s2_j1_st0_1
+	VMOVLPS  X0, (R12)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $0x08, R12
+
+dwConvJobs5x5s2_j1_st0_1:
+	TESTQ  $0x00000001, R13
+	JZ     dwConvJobs5x5s2_j1_st0_0
+	VMOVSS X0, (R12)
+
+dwConvJobs5x5s2_j1_st0_0:
+	ADDQ $0x10, AX
+	SUBQ $0x01, CX
+	JMP  dwConvJobs5x5s2_done
+
+dwConvJobs5x5s2_j1_end:
+dwConvJobs5x5s2_done:
+	VZEROUPPER
+	RET
+
+// func dwFill(dst *float32, src *float32, rows int, cols int, ldd int, lds int)
+// Requires: AVX
+TEXT ·dwFill(SB), NOSPLIT, $0-48
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+8(FP), CX
+	MOVQ    rows+16(FP), DX
+	MOVQ    ldd+32(FP), BX
+	MOVQ    lds+40(FP), SI
+	MOVQ    cols+24(FP), R9
+	ANDQ    $0x07, R9
+	NEGQ    R9
+	LEAQ    dwmask<>+0(SB), DI
+	VMOVUPS 32(DI)(R9*4), Y2
+
+row:
+	TESTQ DX, DX
+	JZ    done
+	MOVQ  AX, DI
+	MOVQ  CX, R8
+	MOVQ  cols+24(FP), R9
+
+v16:
+	CMPQ    R9, $0x10
+	JL      v8
+	VMOVUPS (R8), Y0
+	VMOVUPS 32(R8), Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    $0x40, R8
+	ADDQ    $0x40, DI
+	SUBQ    $0x10, R9
+	JMP     v16
+
+v8:
+	CMPQ    R9, $0x08
+	JL      tail
+	VMOVUPS (R8), Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $0x20, R8
+	ADDQ    $0x20, DI
+	SUBQ    $0x08, R9
+
+tail:
+	TESTQ      R9, R9
+	JZ         rowend
+	VMASKMOVPS (R8), Y2, Y0
+	VMOVUPS    Y0, (DI)
+
+rowend:
+	ADDQ BX, AX
+	ADDQ SI, CX
+	DECQ DX
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func dwSplitRows(a *float32, b *float32, src *float32, rows int, np int, ca int, cb int, nlo int, nhi int, ldd int, lds int)
+// Requires: AVX, AVX2
+TEXT ·dwSplitRows(SB), NOSPLIT, $0-88
+	MOVQ    a+0(FP), AX
+	MOVQ    b+8(FP), CX
+	MOVQ    src+16(FP), DX
+	MOVQ    rows+24(FP), BX
+	MOVQ    nlo+56(FP), R9
+	NEGQ    R9
+	LEAQ    dwmask<>+0(SB), SI
+	VMOVUPS 32(SI)(R9*4), Y3
+	MOVQ    nhi+64(FP), R9
+	NEGQ    R9
+	LEAQ    dwmask<>+0(SB), SI
+	VMOVUPS 32(SI)(R9*4), Y4
+
+row:
+	TESTQ BX, BX
+	JZ    done
+	MOVQ  AX, SI
+	MOVQ  CX, DI
+	MOVQ  DX, R8
+	MOVQ  np+32(FP), R9
+	SHRQ  $0x03, R9
+
+pairs:
+	TESTQ   R9, R9
+	JZ      tail
+	VMOVUPS (R8), Y0
+	VMOVUPS 32(R8), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xdd, Y1, Y0, Y0
+	VPERMPD $0xd8, Y2, Y2
+	VPERMPD $0xd8, Y0, Y0
+	VMOVUPS Y2, (SI)
+	VMOVUPS Y0, (DI)
+	ADDQ    $0x40, R8
+	ADDQ    $0x20, SI
+	ADDQ    $0x20, DI
+	DECQ    R9
+	JMP     pairs
+
+tail:
+	VMASKMOVPS   (R8), Y3, Y0
+	VMASKMOVPS   32(R8), Y4, Y1
+	VSHUFPS      $0x88, Y1, Y0, Y2
+	VSHUFPS      $0xdd, Y1, Y0, Y0
+	VPERMPD      $0xd8, Y2, Y2
+	VPERMPD      $0xd8, Y0, Y0
+	MOVQ         ca+40(FP), R9
+	TESTQ        $0x00000004, R9
+	JZ           sa_2
+	VMOVUPS      X2, (SI)
+	VEXTRACTF128 $0x01, Y2, X2
+	ADDQ         $0x10, SI
+
+sa_2:
+	TESTQ    $0x00000002, R9
+	JZ       sa_1
+	VMOVLPS  X2, (SI)
+	VMOVHLPS X2, X2, X2
+	ADDQ     $0x08, SI
+
+sa_1:
+	TESTQ  $0x00000001, R9
+	JZ     sa_0
+	VMOVSS X2, (SI)
+
+sa_0:
+	MOVQ         cb+48(FP), R9
+	TESTQ        $0x00000004, R9
+	JZ           sb_2
+	VMOVUPS      X0, (DI)
+	VEXTRACTF128 $0x01, Y0, X0
+	ADDQ         $0x10, DI
+
+sb_2:
+	TESTQ    $0x00000002, R9
+	JZ       sb_1
+	VMOVLPS  X0, (DI)
+	VMOVHLPS X0, X0, X0
+	ADDQ     $0x08, DI
+
+sb_1:
+	TESTQ  $0x00000001, R9
+	JZ     sb_0
+	VMOVSS X0, (DI)
+
+sb_0:
+	MOVQ ldd+72(FP), R9
+	ADDQ R9, AX
+	ADDQ R9, CX
+	MOVQ lds+80(FP), R9
+	ADDQ R9, DX
+	DECQ BX
+	JMP  row
 
 done:
 	VZEROUPPER

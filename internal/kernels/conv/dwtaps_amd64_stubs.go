@@ -10,3 +10,80 @@ package conv
 //
 //go:noescape
 func dwTaps(dst *float32, src *float32, offs *int, w *float32, ntaps int, n int, bias float32)
+
+// dwConv sets dst[r*cols+c] = min(max(bias + Σ_t w[t]·src[r*ld/4+c+offs[t]/4], lo), hi)
+// for r < rows, c < cols, t < ntaps (ntaps >= 1); ld and offs are in bytes;
+// then, when act is 1, dst = sigmoid(dst), when act is 2, dst = dst·sigmoid(dst).
+// It reads up to 7 floats past the last column of each row of src, and needs
+// AVX2 and FMA.
+//
+//go:noescape
+func dwConv(dst *float32, src *float32, offs *int, w *float32, ntaps int, rows int, cols int, ld int, bias float32, lo float32, hi float32, act int)
+
+// dwConv3x3s1 is dwConv for a 3×3 kernel, dilation 1, column stride 1: tap
+// (ky, kx) of output (r, c) reads src at byte r*ld + ky*rowStep + 4c plus, with
+// stride 1, 4kx, with stride 2, 4(kx/2) and wq4 more for odd kx. It reads up to
+// 7 floats past the last column of each row, and needs AVX2 and FMA.
+//
+//go:noescape
+func dwConv3x3s1(dst *float32, src *float32, w *float32, rows int, cols int, ld int, rowStep int, wq4 int, bias float32, lo float32, hi float32, act int)
+
+// dwConv3x3s2 is dwConv for a 3×3 kernel, dilation 1, column stride 2: tap
+// (ky, kx) of output (r, c) reads src at byte r*ld + ky*rowStep + 4c plus, with
+// stride 1, 4kx, with stride 2, 4(kx/2) and wq4 more for odd kx. It reads up to
+// 7 floats past the last column of each row, and needs AVX2 and FMA.
+//
+//go:noescape
+func dwConv3x3s2(dst *float32, src *float32, w *float32, rows int, cols int, ld int, rowStep int, wq4 int, bias float32, lo float32, hi float32, act int)
+
+// dwConvJobs computes, for each job j < njobs (jobs[4j:4j+3] = srcOff, dstOff, n
+// in bytes, bytes and floats), v = bias + Σ_t w[t]·src[(srcOff+offs[t])/4+i] for
+// i < 8 (ntaps >= 1, offs in bytes), clamps v to [lo, hi], applies the sigmoid
+// (act 1) or SiLU (act 2), and stores its first n (1..8) floats at
+// dst[dstOff/4]; jobs are stored in order. It needs AVX2 and FMA.
+//
+//go:noescape
+func dwConvJobs(dst *float32, src *float32, jobs *int32, njobs int, offs *int, w *float32, ntaps int, bias float32, lo float32, hi float32, act int)
+
+// dwConvJobs3x3s1 is dwConvJobs for a 3×3 kernel, dilation 1, column stride 1:
+// tap (ky, kx) of a job reads src at byte srcOff + ky*rowStep plus, with stride
+// 1, 4kx, with stride 2, 4(kx/2) and wq4 more for odd kx. It needs AVX2 and FMA.
+//
+//go:noescape
+func dwConvJobs3x3s1(dst *float32, src *float32, jobs *int32, njobs int, w *float32, rowStep int, wq4 int, bias float32, lo float32, hi float32, act int)
+
+// dwConvJobs3x3s2 is dwConvJobs for a 3×3 kernel, dilation 1, column stride 2:
+// tap (ky, kx) of a job reads src at byte srcOff + ky*rowStep plus, with stride
+// 1, 4kx, with stride 2, 4(kx/2) and wq4 more for odd kx. It needs AVX2 and FMA.
+//
+//go:noescape
+func dwConvJobs3x3s2(dst *float32, src *float32, jobs *int32, njobs int, w *float32, rowStep int, wq4 int, bias float32, lo float32, hi float32, act int)
+
+// dwConvJobs5x5s1 is dwConvJobs for a 5×5 kernel, dilation 1, column stride 1:
+// tap (ky, kx) of a job reads src at byte srcOff + ky*rowStep plus, with stride
+// 1, 4kx, with stride 2, 4(kx/2) and wq4 more for odd kx. It needs AVX2 and FMA.
+//
+//go:noescape
+func dwConvJobs5x5s1(dst *float32, src *float32, jobs *int32, njobs int, w *float32, rowStep int, wq4 int, bias float32, lo float32, hi float32, act int)
+
+// dwConvJobs5x5s2 is dwConvJobs for a 5×5 kernel, dilation 1, column stride 2:
+// tap (ky, kx) of a job reads src at byte srcOff + ky*rowStep plus, with stride
+// 1, 4kx, with stride 2, 4(kx/2) and wq4 more for odd kx. It needs AVX2 and FMA.
+//
+//go:noescape
+func dwConvJobs5x5s2(dst *float32, src *float32, jobs *int32, njobs int, w *float32, rowStep int, wq4 int, bias float32, lo float32, hi float32, act int)
+
+// dwFill copies rows rows of cols floats from src (row stride lds bytes) to dst
+// (row stride ldd bytes), in order; after a row that is not a multiple of 8
+// long it writes zeros up to the next multiple of 8. It needs AVX.
+//
+//go:noescape
+func dwFill(dst *float32, src *float32, rows int, cols int, ldd int, lds int)
+
+// dwSplitRows sets, for each of rows rows, a[k] = src[2k] for k < np+ca and
+// b[k] = src[2k+1] for k < np+cb; np is a multiple of 8, ca and cb are below
+// 8, and the tail reads nlo+nhi = max(2ca-1, 2cb) floats at src[2np]. a and b
+// advance by ldd bytes a row, src by lds bytes. It needs AVX2.
+//
+//go:noescape
+func dwSplitRows(a *float32, b *float32, src *float32, rows int, np int, ca int, cb int, nlo int, nhi int, ldd int, lds int)
