@@ -190,19 +190,21 @@ func PlaneMax[T Float](x []T) T {
 	return acc[0]
 }
 
-// smallSum is PlaneSum of fewer than smallPlane elements.
+// smallSum is PlaneSum of fewer than smallPlane elements (the partial
+// sums in locals, which stay in registers).
 func smallSum[T Float](x []T) T {
-	var a [8]T
+	var a0, a1, a2, a3, a4, a5, a6, a7 T
 	for ; len(x) >= 8; x = x[8:] {
-		a[0] += x[0]
-		a[1] += x[1]
-		a[2] += x[2]
-		a[3] += x[3]
-		a[4] += x[4]
-		a[5] += x[5]
-		a[6] += x[6]
-		a[7] += x[7]
+		a0 += x[0]
+		a1 += x[1]
+		a2 += x[2]
+		a3 += x[3]
+		a4 += x[4]
+		a5 += x[5]
+		a6 += x[6]
+		a7 += x[7]
 	}
+	a := [8]T{a0, a1, a2, a3, a4, a5, a6, a7}
 	for i, v := range x {
 		a[i] += v
 	}
