@@ -65,22 +65,43 @@ func nearestRows[T any](y, x []T, in, out []int, maps []*axisMap, th int) []T {
 	// Blocks of at least 16K values each.
 	per := max(1, (1<<14)/max(wOut, 1))
 	blocks := (nrows + per - 1) / per
+	// The input row of output row r is rowBase(r / hOut) + hIdx[r % hOut]
+	// (rank 1: one row).
+	hOut := 1
+	var hIdx []int
+	if last > 0 {
+		hOut = out[last-1]
+		hIdx = make([]int, hOut)
+		for h := range hIdx {
+			c := h
+			if m := maps[last-1]; m != nil {
+				c = m.idx[h]
+			}
+			hIdx[h] = c * inSt[last-1]
+		}
+	} else {
+		hIdx = []int{0}
+	}
+	outer := max(last-1, 0)
+	rowBase := func(p int) int {
+		base := 0
+		for a := outer - 1; a >= 0; a-- {
+			c := p % out[a]
+			p /= out[a]
+			if m := maps[a]; m != nil {
+				c = m.idx[c]
+			}
+			base += c * inSt[a]
+		}
+		return base
+	}
 	conv.ParallelFor(blocks, min(conv.Threads(th), blocks), func(_, b int) {
 		r0, r1 := b*per, min((b+1)*per, nrows)
-		coord := make([]int, last)
-		for a, rem := last-1, r0; a >= 0; a-- {
-			coord[a] = rem % out[a]
-			rem /= out[a]
-		}
 		prev := -1
+		p, h := r0/hOut, r0%hOut
+		pBase := rowBase(p)
 		for row := r0; row < r1; row++ {
-			base := 0
-			for a, c := range coord {
-				if m := maps[a]; m != nil {
-					c = m.idx[c]
-				}
-				base += c * inSt[a]
-			}
+			base := pBase + hIdx[h]
 			dst := y[row*wOut : (row+1)*wOut]
 			switch {
 			case base == prev:
@@ -108,12 +129,10 @@ func nearestRows[T any](y, x []T, in, out []int, maps []*axisMap, th int) []T {
 				}
 			}
 			prev = base
-			for a := last - 1; a >= 0; a-- {
-				coord[a]++
-				if coord[a] < out[a] {
-					break
-				}
-				coord[a] = 0
+			if h++; h == hOut && row+1 < r1 {
+				h = 0
+				p++
+				pBase = rowBase(p)
 			}
 		}
 	})
