@@ -34,7 +34,7 @@ GLOBL filleven<>(SB), RODATA|NOPTR, $32
 
 // func im2colPanels(dst *float32, x *float32, rows *int, kb int, segs *int, nseg int, dims *int)
 // Requires: AVX, AVX2
-TEXT ·im2colPanels(SB), NOSPLIT, $0-56
+TEXT ·im2colPanels(SB), NOSPLIT, $128-56
 	MOVQ         segs+32(FP), AX
 	MOVQ         nseg+40(FP), CX
 	MOVQ         dims+48(FP), DX
@@ -80,51 +80,94 @@ seg:
 	MOVQ         56(AX), R11
 	SHLQ         $0x02, R11
 	ADDQ         x+8(FP), R11
+	VMOVDQU      filleven<>+0(SB), Y12
+	VEXTRACTI128 $0x01, Y4, X7
+	VPMOVSXDQ    X4, Y6
+	VPMOVSXDQ    X7, Y7
+	VEXTRACTI128 $0x01, Y5, X11
+	VPMOVSXDQ    X5, Y10
+	VPMOVSXDQ    X11, Y11
+	VPAND        Y12, Y6, Y6
+	VPAND        Y12, Y7, Y7
+	VPAND        Y12, Y10, Y10
+	VPAND        Y12, Y11, Y11
+	VMOVDQU      Y6, (SP)
+	VMOVDQU      Y7, 32(SP)
+	VMOVDQU      Y10, 64(SP)
+	VMOVDQU      Y11, 96(SP)
 
 k4_row:
-	VPADDQ       (BX), Y8, Y6
-	VPCMPGTQ     Y1, Y6, Y7
-	VPCMPGTQ     Y6, Y9, Y6
-	VPAND        Y6, Y7, Y7
-	VMOVMSKPD    Y7, R9
-	MOVQ         24(BX), R10
-	LEAQ         (R11)(R10*4), R10
+	VPADDQ     (BX), Y8, Y6
+	VPCMPGTQ   Y1, Y6, Y7
+	VPCMPGTQ   Y6, Y9, Y6
+	VPAND      Y6, Y7, Y7
+	VMOVMSKPD  Y7, R9
+	MOVQ       24(BX), R10
+	LEAQ       (R11)(R10*4), R10
+	ANDL       $0x07, R9
+	CMPL       R9, $0x07
+	JNE        k4_part
+	MOVQ       R12, R9
+	SHLQ       $0x03, R9
+	NEGQ       R9
+	VMOVDQU    (SP), Y6
+	VMASKMOVPS (R10)(R9*1), Y6, Y6
+	VMOVDQU    32(SP), Y11
+	VMASKMOVPS 32(R10)(R9*1), Y11, Y11
+	VMOVDQU    64(SP), Y7
+	VMASKMOVPS 64(R10)(R9*1), Y7, Y7
+	VMOVDQU    96(SP), Y10
+	VMASKMOVPS 96(R10)(R9*1), Y10, Y10
+	VSHUFPS    $0x88, Y11, Y6, Y6
+	VSHUFPS    $0x88, Y10, Y7, Y7
+	VPERMPD    $0xd8, Y6, Y6
+	VPERMPD    $0xd8, Y7, Y7
+	TESTQ      R12, R12
+	JZ         k4_store
+	VORPS      (DI), Y6, Y6
+	VORPS      32(DI), Y7, Y7
+	JMP        k4_store
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
+	JMP     k4_end
+
+k4_part:
 	ANDL         $0x03, R9
 	CMPL         R9, $0x03
 	JNE          k4_skip
 	MOVQ         48(AX), R9
 	ADDQ         16(BX), R9
-	VMOVQ        R9, X6
-	VPBROADCASTD X6, Y6
-	VPADDD       Y2, Y6, Y7
-	VPCMPGTD     Y1, Y7, Y11
-	VPCMPGTD     Y7, Y0, Y7
-	VPAND        Y7, Y11, Y11
-	VPAND        Y4, Y11, Y11
-	VPADDD       Y3, Y6, Y6
-	VPCMPGTD     Y1, Y6, Y7
-	VPCMPGTD     Y6, Y0, Y6
-	VPAND        Y6, Y7, Y7
+	VMOVQ        R9, X7
+	VPBROADCASTD X7, Y7
+	VPADDD       Y2, Y7, Y10
+	VPCMPGTD     Y1, Y10, Y6
+	VPCMPGTD     Y10, Y0, Y10
+	VPAND        Y10, Y6, Y6
+	VPAND        Y4, Y6, Y6
+	VPADDD       Y3, Y7, Y10
+	VPCMPGTD     Y1, Y10, Y7
+	VPCMPGTD     Y10, Y0, Y10
+	VPAND        Y10, Y7, Y7
 	VPAND        Y5, Y7, Y7
 	MOVQ         R12, R9
 	SHLQ         $0x03, R9
 	SUBQ         R9, R10
-	VMOVDQU      filleven<>+0(SB), Y6
-	VEXTRACTI128 $0x01, Y11, X10
-	VPMOVSXDQ    X11, Y11
-	VPMOVSXDQ    X10, Y12
+	VMOVDQU      filleven<>+0(SB), Y12
+	VEXTRACTI128 $0x01, Y6, X10
+	VPMOVSXDQ    X6, Y6
+	VPMOVSXDQ    X10, Y11
 	VEXTRACTI128 $0x01, Y7, X10
 	VPMOVSXDQ    X7, Y7
 	VPMOVSXDQ    X10, Y10
-	VPAND        Y6, Y11, Y11
-	VMASKMOVPS   (R10), Y11, Y11
-	VPAND        Y6, Y12, Y12
-	VMASKMOVPS   32(R10), Y12, Y12
-	VPAND        Y6, Y7, Y7
+	VPAND        Y12, Y6, Y6
+	VPAND        Y12, Y11, Y11
+	VPAND        Y12, Y7, Y7
+	VPAND        Y12, Y10, Y10
+	VMASKMOVPS   (R10), Y6, Y6
+	VMASKMOVPS   32(R10), Y11, Y11
 	VMASKMOVPS   64(R10), Y7, Y7
-	VPAND        Y6, Y10, Y10
 	VMASKMOVPS   96(R10), Y10, Y10
-	VSHUFPS      $0x88, Y12, Y11, Y6
+	VSHUFPS      $0x88, Y11, Y6, Y6
 	VSHUFPS      $0x88, Y10, Y7, Y7
 	VPERMPD      $0xd8, Y6, Y6
 	VPERMPD      $0xd8, Y7, Y7
@@ -261,37 +304,37 @@ k2_part:
 	JNE          k2_skip
 	MOVQ         48(AX), R9
 	ADDQ         16(BX), R9
-	VMOVQ        R9, X6
-	VPBROADCASTD X6, Y6
-	VPADDD       Y2, Y6, Y7
-	VPCMPGTD     Y1, Y7, Y11
-	VPCMPGTD     Y7, Y0, Y7
-	VPAND        Y7, Y11, Y11
-	VPAND        Y4, Y11, Y11
-	VPADDD       Y3, Y6, Y6
-	VPCMPGTD     Y1, Y6, Y7
-	VPCMPGTD     Y6, Y0, Y6
-	VPAND        Y6, Y7, Y7
+	VMOVQ        R9, X7
+	VPBROADCASTD X7, Y7
+	VPADDD       Y2, Y7, Y10
+	VPCMPGTD     Y1, Y10, Y6
+	VPCMPGTD     Y10, Y0, Y10
+	VPAND        Y10, Y6, Y6
+	VPAND        Y4, Y6, Y6
+	VPADDD       Y3, Y7, Y10
+	VPCMPGTD     Y1, Y10, Y7
+	VPCMPGTD     Y10, Y0, Y10
+	VPAND        Y10, Y7, Y7
 	VPAND        Y5, Y7, Y7
 	MOVQ         R12, R9
 	SHLQ         $0x03, R9
 	SUBQ         R9, R10
-	VMOVDQU      filleven<>+0(SB), Y6
-	VEXTRACTI128 $0x01, Y11, X10
-	VPMOVSXDQ    X11, Y11
-	VPMOVSXDQ    X10, Y12
+	VMOVDQU      filleven<>+0(SB), Y12
+	VEXTRACTI128 $0x01, Y6, X10
+	VPMOVSXDQ    X6, Y6
+	VPMOVSXDQ    X10, Y11
 	VEXTRACTI128 $0x01, Y7, X10
 	VPMOVSXDQ    X7, Y7
 	VPMOVSXDQ    X10, Y10
-	VPAND        Y6, Y11, Y11
-	VMASKMOVPS   (R10), Y11, Y11
-	VPAND        Y6, Y12, Y12
-	VMASKMOVPS   32(R10), Y12, Y12
-	VPAND        Y6, Y7, Y7
+	VPAND        Y12, Y6, Y6
+	VPAND        Y12, Y11, Y11
+	VPAND        Y12, Y7, Y7
+	VPAND        Y12, Y10, Y10
+	VMASKMOVPS   (R10), Y6, Y6
+	VMASKMOVPS   32(R10), Y11, Y11
 	VMASKMOVPS   64(R10), Y7, Y7
-	VPAND        Y6, Y10, Y10
 	VMASKMOVPS   96(R10), Y10, Y10
-	VSHUFPS      $0x88, Y12, Y11, Y6
+	VSHUFPS      $0x88, Y11, Y6, Y6
 	VSHUFPS      $0x88, Y10, Y7, Y7
 	VPERMPD      $0xd8, Y6, Y6
 	VPERMPD      $0xd8, Y7, Y7

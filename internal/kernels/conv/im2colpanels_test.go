@@ -159,7 +159,7 @@ func TestIm2colAsmMatchesReference(t *testing.T) {
 // with the assembly and the Go fill; the metric is the floats written per
 // nanosecond.
 func BenchmarkFill(b *testing.B) {
-	for _, name := range []string{"r3d_18/layer1", "r3d_18/stem", "resnet18/conv1", "squeezenet/expand3x3", "resnet18/layer4"} {
+	for _, name := range []string{"r3d_18/layer1", "r3d_18/stem", "resnet18/conv1", "squeezenet/conv1", "squeezenet/expand3x3", "resnet18/layer3.0.conv1", "resnet18/layer4"} {
 		var p Params
 		for _, l := range zooLayers {
 			if l.name == name {

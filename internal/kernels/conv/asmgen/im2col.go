@@ -144,6 +144,23 @@ func im2colPanels() {
 	RET()
 }
 
+// expand2 sets v[0..3] to the masks of the 32 floats a stride-2 run
+// loads for the lanes in m: float e is loaded when lane e/2 is in m and e
+// is even.
+func expand2(m []VecVirtual, v []VecVirtual) {
+	even := YMM()
+	VMOVDQU(evenMem, even)
+	for h := 0; h < 2; h++ {
+		hi := YMM()
+		VEXTRACTI128(U8(1), m[h], hi.AsX())
+		VPMOVSXDQ(m[h].AsX(), v[2*h])
+		VPMOVSXDQ(hi.AsX(), v[2*h+1])
+	}
+	for i := range v {
+		VPAND(even, v[i], v[i])
+	}
+}
+
 // fillRows emits the loop over the kb rows of one segment of the given
 // kind.
 func fillRows(name string, kind int, sp, dims, rp, cnt, dp, pwB Register, L, R []VecVirtual, iwv, minus1 VecVirtual) {
@@ -161,6 +178,17 @@ func fillRows(name string, kind int, sp, dims, rp, cnt, dp, pwB Register, L, R [
 	MOVQ(Mem{Base: sp, Disp: sgBase}, sbase)
 	SHLQ(U8(2), sbase)
 	ADDQ(NewParamAddr("x", 8), sbase)
+	// A stride-2 part of a row keeps the masks of its lanes' floats on
+	// the stack.
+	var e2 Mem
+	if kind == kindPart2 {
+		e2 = AllocLocal(128)
+		v := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
+		expand2(R, v)
+		for i := range v {
+			VMOVDQU(v[i], e2.Offset(32*i))
+		}
+	}
 	Label(name + "_row")
 	{
 		v, g := YMM(), YMM()
@@ -174,14 +202,32 @@ func fillRows(name string, kind int, sp, dims, rp, cnt, dp, pwB Register, L, R [
 	// outside it).
 	MOVQ(Mem{Base: rp, Disp: 24}, s)
 	LEAQ(Mem{Base: sbase, Index: s, Scale: 4}, s)
-	if kind == kindPart2 {
-		ANDL(U8(3), t.As32())
-		CMPL(t.As32(), U8(3))
-	} else {
+	{
 		ANDL(U8(7), t.As32())
 		CMPL(t.As32(), U8(7))
 		JNE(LabelRef(name + "_part"))
 		switch kind {
+		case kindPart2:
+			// Inside the row: the even floats of the lanes in R, from
+			// 2·within floats back.
+			u := GP64()
+			MOVQ(first, u)
+			SHLQ(U8(3), u)
+			NEGQ(u)
+			v := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
+			for i := range v {
+				VMOVDQU(e2.Offset(32*i), v[i])
+				VMASKMOVPS(Mem{Base: s, Index: u, Scale: 1, Disp: 32 * i}, v[i], v[i])
+			}
+			VSHUFPS(U8(0x88), v[1], v[0], a0)
+			VSHUFPS(U8(0x88), v[3], v[2], a1)
+			VPERMPD(U8(0xD8), a0, a0)
+			VPERMPD(U8(0xD8), a1, a1)
+			TESTQ(first, first)
+			JZ(LabelRef(name + "_store"))
+			VORPS(Mem{Base: dp}, a0, a0)
+			VORPS(Mem{Base: dp, Disp: 32}, a1, a1)
+			JMP(LabelRef(name + "_store"))
 		case kindPart1:
 			// Inside the row: the lanes in R, from within floats back.
 			u := GP64()
@@ -243,17 +289,9 @@ func fillRows(name string, kind int, sp, dims, rp, cnt, dp, pwB Register, L, R [
 		MOVQ(first, u)
 		SHLQ(U8(3), u)
 		SUBQ(u, s)
-		even := YMM()
-		VMOVDQU(evenMem, even)
 		v := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
-		for h := 0; h < 2; h++ {
-			hi := YMM()
-			VEXTRACTI128(U8(1), m[h], hi.AsX())
-			VPMOVSXDQ(m[h].AsX(), v[2*h])
-			VPMOVSXDQ(hi.AsX(), v[2*h+1])
-		}
+		expand2(m, v)
 		for i := range v {
-			VPAND(even, v[i], v[i])
 			VMASKMOVPS(Mem{Base: s, Disp: 32 * i}, v[i], v[i])
 		}
 		VSHUFPS(U8(0x88), v[1], v[0], a0)
