@@ -121,7 +121,7 @@ func (k *loopKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 		}
 		copy(carried, outs[1:1+k.nCarry])
 		if app != nil {
-			if err := app.extend(rc, args[2:], carried); err != nil {
+			if err := app.extend(rc, args[2:], carried, maxTrip-it-1); err != nil {
 				return nil, fmt.Errorf("iteration %d: %w", it, err)
 			}
 		}

@@ -111,17 +111,18 @@ func newLoopAppender(apps []loopAppend) *loopAppender {
 // of carried (which, before the call, hold the pieces; carried's other
 // entries are ignored) to the values gathered so far, and puts the
 // extended values in their places. prev holds the values before the
-// iteration.
-func (la *loopAppender) extend(rc *RunContext, prev, carried []Value) error {
+// iteration; left is the number of iterations the trip count still
+// allows (negative: no trip count).
+func (la *loopAppender) extend(rc *RunContext, prev, carried []Value, left int64) error {
 	for j, a := range la.apps {
-		if err := la.extendOne(rc, j, a, prev[a.carry], carried[a.carry], carried); err != nil {
+		if err := la.extendOne(rc, j, a, prev[a.carry], carried[a.carry], carried, left); err != nil {
 			return fmt.Errorf("ops: node %q (Concat, opset %d): %w", a.node.Name, a.opset, err)
 		}
 	}
 	return nil
 }
 
-func (la *loopAppender) extendOne(rc *RunContext, j int, a loopAppend, accV, pieceV Value, carried []Value) error {
+func (la *loopAppender) extendOne(rc *RunContext, j int, a loopAppend, accV, pieceV Value, carried []Value, left int64) error {
 	acc, ok := accV.(*Tensor)
 	if !ok || acc == nil {
 		return fmt.Errorf("input 0 is a %T, want a tensor", accV)
@@ -150,8 +151,21 @@ func (la *loopAppender) extendOne(rc *RunContext, j int, a loopAppend, accV, pie
 	}
 	shape := append([]int(nil), acc.Shape...)
 	shape[0] += piece.Shape[0]
-	if _, err := mvCheckShape("output", shape); err != nil {
+	n, err := mvCheckShape("output", shape)
+	if err != nil {
 		return err
+	}
+	// The first buffer holds what the trip count allows if pieces keep
+	// their size and that fits the limits; else buffers double.
+	reserve := n
+	if la.words[j] == nil && left > 0 {
+		if rows, ok := satMulRows(piece.Shape[0], left); ok {
+			full := append([]int(nil), shape...)
+			full[0] += rows
+			if b, ok := ShapeBytes(acc.DType, full); ok && b <= rc.limits().MaxTensorBytes {
+				reserve = Size(full)
+			}
+		}
 	}
 	f, err := mvPick(acc.DType, appendWords[uint8], appendWords[uint16], appendWords[uint32], appendWords[uint64],
 		appendWords[[2]uint32], appendWords[[2]uint64], appendWords[string])
@@ -159,25 +173,42 @@ func (la *loopAppender) extendOne(rc *RunContext, j int, a loopAppend, accV, pie
 		return err
 	}
 	var data any
-	la.words[j], data = f(acc.DType, la.words[j], acc.Data, piece.Data)
+	la.words[j], data = f(acc.DType, la.words[j], acc.Data, piece.Data, reserve)
 	carried[a.carry] = &Tensor{DType: acc.DType, Shape: shape, Data: data}
 	return nil
 }
 
+// satMulRows returns rows*left when it is at most MaxElements.
+func satMulRows(rows int, left int64) (int, bool) {
+	if rows == 0 {
+		return 0, true
+	}
+	if left > int64(MaxElements/rows) {
+		return 0, false
+	}
+	return rows * int(left), true
+}
+
 // appendWords appends piece to words, the buffer holding the value so far;
-// a nil words starts a buffer from a copy of first (never written to). It
-// returns the buffer and the value's data: a typed slice of it whose
-// capacity ends at its length, so that nothing appends into the buffer.
-func appendWords[W mvWord](dt graph.DType, words, first, piece any) (any, any) {
+// a nil words starts a buffer of capacity at least reserve from a copy of
+// first (never written to). A full buffer doubles. It returns the buffer
+// and the value's data: a typed slice of it whose capacity ends at its
+// length, so that nothing appends into the buffer.
+func appendWords[W mvWord](dt graph.DType, words, first, piece any, reserve int) (any, any) {
+	p := mvView[W](piece)
 	var w []W
 	if words == nil {
 		src := mvView[W](first)
-		p := mvView[W](piece)
-		w = make([]W, len(src), max(2*len(src), len(src)+len(p), 64))
+		w = make([]W, len(src), max(reserve, len(src)+len(p)))
 		copy(w, src)
 	} else {
 		w = words.([]W)
 	}
-	w = append(w, mvView[W](piece)...)
+	if len(w)+len(p) > cap(w) {
+		nw := make([]W, len(w), max(2*cap(w), len(w)+len(p)))
+		copy(nw, w)
+		w = nw
+	}
+	w = append(w, p...)
 	return w, mvWrap(dt, w[:len(w):len(w)])
 }

@@ -17,10 +17,18 @@ import (
 // also carries s = s+i and scans x+i. With viaIdentity the Concat reads acc
 // through an Identity, which keeps the Loop from appending in place: the
 // reference.
-func appendLoopModel(dt graph.DType, p int64, viaIdentity bool) *graph.Model {
+//
+// With stopAt > 0 the body's condition is i+1 < stopAt and the Loop reads
+// it; withTrips false leaves the trip count out.
+func appendLoopModel(dt graph.DType, p int64, viaIdentity bool, stopAt int64, withTrips bool) *graph.Model {
 	accIn := "acc"
+	cond := &graph.Node{Name: "cid", OpType: "Identity", Inputs: []string{"c"}, Outputs: []string{"c_out"}}
+	if stopAt > 0 {
+		cond = &graph.Node{Name: "cless", OpType: "Less", Inputs: []string{"i1", "stop"}, Outputs: []string{"c_out"}}
+	}
 	nodes := []*graph.Node{
-		{Name: "cid", OpType: "Identity", Inputs: []string{"c"}, Outputs: []string{"c_out"}},
+		cond,
+		{Name: "i1", OpType: "Add", Inputs: []string{"i", "one"}, Outputs: []string{"i1"}},
 		{Name: "fi", OpType: "Cast", Inputs: []string{"i"}, Outputs: []string{"fi"}, Attrs: []*graph.Attr{attrInt("to", int64(dt))}},
 		{Name: "v", OpType: "Add", Inputs: []string{"x", "fi"}, Outputs: []string{"v"}},
 		{Name: "u", OpType: "Unsqueeze", Inputs: []string{"v", "zero"}, Outputs: []string{"u"}},
@@ -41,6 +49,8 @@ func appendLoopModel(dt graph.DType, p int64, viaIdentity bool) *graph.Model {
 		Initializers: []*graph.Tensor{
 			must(New([]int{1}, []int64{0}).ToGraph("zero")),
 			must(New([]int{3}, []int64{p, 1, 1}).ToGraph("prow")),
+			must(Scalar(int64(1)).ToGraph("one")),
+			must(Scalar(stopAt).ToGraph("stop")),
 		},
 		Nodes: nodes,
 	}
@@ -49,6 +59,13 @@ func appendLoopModel(dt graph.DType, p int64, viaIdentity bool) *graph.Model {
 		Outputs: []*graph.ValueInfo{{Name: "acc_f"}, {Name: "s_f"}, {Name: "scan"}},
 		Nodes: []*graph.Node{{Name: "loop", OpType: "Loop", Inputs: []string{"m", "", "acc0", "s0"},
 			Outputs: []string{"acc_f", "s_f", "scan"}, Attrs: []*graph.Attr{{Name: "body", Type: graph.AttrGraph, G: body}}}}}
+	if stopAt > 0 {
+		g.Inputs = append(g.Inputs, &graph.ValueInfo{Name: "c0"})
+		g.Nodes[0].Inputs[1] = "c0"
+	}
+	if !withTrips {
+		g.Nodes[0].Inputs[0] = ""
+	}
 	return &graph.Model{IRVersion: 8, Opsets: map[string]int64{"": 17}, Graph: g}
 }
 
@@ -85,16 +102,23 @@ func TestLoopAppendMatchesConcat(t *testing.T) {
 	for _, dt := range []graph.DType{graph.Float, graph.Double, graph.Int64, graph.Int32, graph.Uint8} {
 		for _, p := range []int64{0, 1, 3} {
 			for _, trips := range []int64{0, 1, 2, 7, 40} {
-				for _, rows0 := range []int{0, 2} {
-					name := fmt.Sprintf("%s/p%d/m%d/rows%d", dt, p, trips, rows0)
-					fast, err := Compile(appendLoopModel(dt, p, false), nil)
+				for _, stop := range []struct {
+					at        int64
+					withTrips bool
+				}{{0, true}, {trips / 2, true}, {trips, false}} {
+					if !stop.withTrips && stop.at == 0 {
+						continue // would never stop
+					}
+					rows0 := r.IntN(3)
+					name := fmt.Sprintf("%s/p%d/m%d/rows%d/stop%v", dt, p, trips, rows0, stop)
+					fast, err := Compile(appendLoopModel(dt, p, false, stop.at, stop.withTrips), nil)
 					if err != nil {
 						t.Fatal(name, err)
 					}
 					if apps := loopAppends(t, fast); len(apps) != 1 || apps[0].carry != 0 {
 						t.Fatalf("%s: appended values %v, want carried value 0", name, apps)
 					}
-					ref, err := Compile(appendLoopModel(dt, p, true), nil)
+					ref, err := Compile(appendLoopModel(dt, p, true, stop.at, stop.withTrips), nil)
 					if err != nil {
 						t.Fatal(name, err)
 					}
@@ -107,6 +131,9 @@ func TestLoopAppendMatchesConcat(t *testing.T) {
 					keep, _ := ToFloat64s(acc0)
 					s0 := randomOf(t, r, dt, []int{a, b})
 					in := []Value{Scalar(trips), x, acc0, s0}
+					if stop.at > 0 {
+						in = append(in, Scalar(true))
+					}
 					want, err := ref.Run(context.Background(), in)
 					if err != nil {
 						t.Fatal(name, err)
@@ -125,9 +152,6 @@ func TestLoopAppendMatchesConcat(t *testing.T) {
 						if now, _ := ToFloat64s(acc0); !slices.Equal(now, keep) {
 							t.Fatalf("%s: the initial value was written to", name)
 						}
-						if n := int64(rows0) + trips*p; got[0].(*Tensor).Shape[0] != int(n) {
-							t.Fatalf("%s: %d rows, want %d", name, got[0].(*Tensor).Shape[0], n)
-						}
 					}
 				}
 			}
@@ -136,11 +160,11 @@ func TestLoopAppendMatchesConcat(t *testing.T) {
 }
 
 func TestLoopAppendErrors(t *testing.T) {
-	fast, err := Compile(appendLoopModel(graph.Float, 1, false), nil)
+	fast, err := Compile(appendLoopModel(graph.Float, 1, false, 0, true), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref, err := Compile(appendLoopModel(graph.Float, 1, true), nil)
+	ref, err := Compile(appendLoopModel(graph.Float, 1, true, 0, true), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +196,7 @@ func TestLoopAppendErrors(t *testing.T) {
 }
 
 func TestLoopAppendLimits(t *testing.T) {
-	m := appendLoopModel(graph.Float, 1, false)
+	m := appendLoopModel(graph.Float, 1, false, 0, true)
 	p, err := Compile(m, &Options{Limits: Limits{MaxTensorBytes: 1000}})
 	if err != nil {
 		t.Fatal(err)
@@ -219,7 +243,7 @@ func TestLoopAppendPattern(t *testing.T) {
 				Attrs: []*graph.Attr{{Name: "then_branch", Type: graph.AttrGraph, G: then}, {Name: "else_branch", Type: graph.AttrGraph, G: then}}})
 		},
 	} {
-		m := appendLoopModel(graph.Float, 1, false)
+		m := appendLoopModel(graph.Float, 1, false, 0, true)
 		change(m.Graph.Nodes[0].Attr("body").G)
 		p, err := Compile(m, nil)
 		if err != nil {
