@@ -275,7 +275,7 @@ func scatterElementsNone(rc *RunContext, data, idx, upd *Tensor, axis int64) (*T
 	if rc.canOverwrite(0) {
 		out = &Tensor{DType: data.DType, Shape: slices.Clone(data.Shape), Data: data.Data}
 	} else {
-		if out, err = rc.Buffer(data.DType, data.Shape); err != nil {
+		if out, err = fullBuffer(rc, data.DType, data.Shape); err != nil {
 			return nil, err
 		}
 		cp, err := mvPick(data.DType, copyWords[uint8], copyWords[uint16], copyWords[uint32], copyWords[uint64],

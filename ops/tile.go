@@ -158,7 +158,7 @@ func expandTo(rc *RunContext, t *Tensor, shape []int) (*Tensor, error) {
 			return nil, fmt.Errorf("cannot expand %s to %v", t, shape)
 		}
 	}
-	out, err := rc.Buffer(t.DType, shape)
+	out, err := fullBuffer(rc, t.DType, shape)
 	if err != nil {
 		return nil, err
 	}
