@@ -341,11 +341,11 @@ func (e *Epilogue) fill(te *tileEp, i, j int) {
 
 // afterFused returns what remains of e once a kernel applied fill's part:
 // the activation, unless it was a clamp.
-func (e *Epilogue) afterFused() *Epilogue {
+func (e *Epilogue) afterFused() Epilogue {
 	if e.Act == ActRelu || e.Act == ActClip {
-		return &Epilogue{}
+		return Epilogue{}
 	}
-	return &Epilogue{Act: e.Act, Min: e.Min, Max: e.Max, Alpha: e.Alpha, Beta: e.Beta}
+	return Epilogue{Act: e.Act, Min: e.Min, Max: e.Max, Alpha: e.Alpha, Beta: e.Beta}
 }
 
 // Sigmoid replaces each element of x by its logistic sigmoid (or, with
