@@ -140,18 +140,18 @@ func (e *Epilogue) activate(x []float32) {
 			}
 		}
 	case ActSigmoid:
-		if vecSigmoid != nil {
+		if hasVecSigmoid {
 			n := len(x) &^ 7
-			vecSigmoid(x[:n], false)
+			sigmoidVec(x[:n], false)
 			x = x[n:]
 		}
 		for i, v := range x {
 			x[i] = sigmoid(v)
 		}
 	case ActSiLU:
-		if vecSigmoid != nil {
+		if hasVecSigmoid {
 			n := len(x) &^ 7
-			vecSigmoid(x[:n], true)
+			sigmoidVec(x[:n], true)
 			x = x[n:]
 		}
 		for i, v := range x {
@@ -215,7 +215,7 @@ func tanh32(v float32) float32 {
 // there is one (tanh(v) = 2·sigmoid(2v) - 1, the Taylor polynomial near 0
 // where that would cancel), else element by element.
 func tanhSlice(x []float32) {
-	if vecSigmoid == nil {
+	if !hasVecSigmoid {
 		for i, v := range x {
 			x[i] = tanh32(v)
 		}
@@ -235,7 +235,7 @@ func tanhSlice(x []float32) {
 		for i := range b {
 			b[i] = 2 * x[i]
 		}
-		vecSigmoid(b, false)
+		sigmoidVec(b, false)
 		for i, s := range b {
 			v := x[i]
 			if v > -tanhSmall && v < tanhSmall {

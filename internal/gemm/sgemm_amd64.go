@@ -28,6 +28,14 @@ func selectSigmoid() func(x []float32, silu bool) {
 	return nil
 }
 
+// hasVecSigmoid tells that sigmoidVec runs here. The epilogue calls it
+// directly rather than through vecSigmoid, so that what it is given need
+// not escape.
+var hasVecSigmoid = hasAVX2
+
+// sigmoidVec is vecSigmoid where hasVecSigmoid.
+func sigmoidVec(x []float32, silu bool) { sigmoidAVX2(x, silu) }
+
 func sigmoidAVX2(x []float32, silu bool) {
 	if len(x) == 0 {
 		return
