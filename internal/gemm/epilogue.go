@@ -93,6 +93,12 @@ func (e *Epilogue) check(m, n int) {
 // apply runs the epilogue on the mw×nw block of c at row i0, column j0.
 // LdResidual must have been set (see check).
 func (e *Epilogue) apply(c []float32, ldc, i0, j0, mw, nw int) {
+	if hasVecSigmoid && nw == 16 && e.Bias == nil && e.Residual == nil && (e.Act == ActSigmoid || e.Act == ActSiLU) {
+		// What is left of a fused epilogue on a full tile: one call for
+		// all its rows, which computes each element as activate does.
+		sigmoidRows16(c[i0*ldc+j0:], ldc, mw, e.Act == ActSiLU)
+		return
+	}
 	ldr := e.LdResidual
 	for r := 0; r < mw; r++ {
 		i := i0 + r

@@ -303,3 +303,33 @@ func TestVecSigmoidSweep(t *testing.T) {
 		}
 	}
 }
+
+// TestSigmoidRows16 checks that the tile form of the vector Sigmoid and
+// SiLU gives, bit for bit, what the slice form gives on each row, and
+// leaves the rest of the matrix alone.
+func TestSigmoidRows16(t *testing.T) {
+	if !hasVecSigmoid {
+		t.Skip("no vector sigmoid on this CPU or build")
+	}
+	r := rand.New(rand.NewSource(11))
+	const ld = 21
+	for rows := 0; rows <= 7; rows++ {
+		for _, silu := range []bool{false, true} {
+			c := make([]float32, (rows+1)*ld)
+			for i := range c {
+				c[i] = r.Float32()*60 - 30
+			}
+			c[3] = nan32
+			want := append([]float32(nil), c...)
+			for i := 0; i < rows; i++ {
+				vecSigmoid(want[i*ld+2:i*ld+18], silu)
+			}
+			sigmoidRows16(c[2:], ld, rows, silu)
+			for i := range c {
+				if math.Float32bits(c[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("rows=%d silu=%v: element %d is %v, want %v", rows, silu, i, c[i], want[i])
+				}
+			}
+		}
+	}
+}

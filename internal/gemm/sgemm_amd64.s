@@ -1597,7 +1597,7 @@ vsigmoid_x4_store:
 	VMOVUPS Y5, 32(CX)
 	VMOVUPS Y8, 64(CX)
 	VMOVUPS Y11, 96(CX)
-	ADDQ    $0x00000080, CX
+	ADDQ    $0x80, CX
 	SUBQ    $0x04, AX
 	JMP     vsigmoid_four
 
@@ -1630,10 +1630,176 @@ vsigmoid_one:
 
 vsigmoid_x1_store:
 	VMOVUPS Y2, (CX)
-	ADDQ    $0x00000020, CX
+	ADDQ    $0x20, CX
 	DECQ    AX
 	JMP     vsigmoid_one
 
 vsigmoid_done:
+	VZEROUPPER
+	RET
+
+// func vsigmoidRows16(rows int, x *float32, ld int, silu int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·vsigmoidRows16(SB), NOSPLIT, $0-32
+	MOVQ    rows+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    ld+16(FP), DX
+	MOVQ    silu+24(FP), BX
+	SHLQ    $0x02, DX
+	VMOVUPS sigconsts<>+0(SB), Y0
+	VMOVUPS sigconsts<>+32(SB), Y1
+
+vsigmoidrows_two:
+	CMPQ         AX, $0x02
+	JB           vsigmoidrows_one
+	VMAXPS       (CX), Y0, Y2
+	VMAXPS       32(CX), Y0, Y5
+	VMAXPS       (CX)(DX*1), Y0, Y8
+	VMAXPS       32(CX)(DX*1), Y0, Y11
+	VMINPS       Y2, Y1, Y2
+	VMINPS       Y5, Y1, Y5
+	VMINPS       Y8, Y1, Y8
+	VMINPS       Y11, Y1, Y11
+	VMOVUPS      sigconsts<>+64(SB), Y3
+	VMOVUPS      sigconsts<>+64(SB), Y6
+	VMOVUPS      sigconsts<>+64(SB), Y9
+	VMOVUPS      sigconsts<>+64(SB), Y12
+	VFNMADD213PS sigconsts<>+96(SB), Y2, Y3
+	VFNMADD213PS sigconsts<>+96(SB), Y5, Y6
+	VFNMADD213PS sigconsts<>+96(SB), Y8, Y9
+	VFNMADD213PS sigconsts<>+96(SB), Y11, Y12
+	VSUBPS       sigconsts<>+96(SB), Y3, Y4
+	VSUBPS       sigconsts<>+96(SB), Y6, Y7
+	VSUBPS       sigconsts<>+96(SB), Y9, Y10
+	VSUBPS       sigconsts<>+96(SB), Y12, Y13
+	VFMADD231PS  sigconsts<>+128(SB), Y4, Y2
+	VFMADD231PS  sigconsts<>+128(SB), Y7, Y5
+	VFMADD231PS  sigconsts<>+128(SB), Y10, Y8
+	VFMADD231PS  sigconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  sigconsts<>+160(SB), Y4, Y2
+	VFMADD231PS  sigconsts<>+160(SB), Y7, Y5
+	VFMADD231PS  sigconsts<>+160(SB), Y10, Y8
+	VFMADD231PS  sigconsts<>+160(SB), Y13, Y11
+	VMOVUPS      sigconsts<>+192(SB), Y4
+	VMOVUPS      sigconsts<>+192(SB), Y7
+	VMOVUPS      sigconsts<>+192(SB), Y10
+	VMOVUPS      sigconsts<>+192(SB), Y13
+	VFMADD213PS  sigconsts<>+224(SB), Y2, Y4
+	VFMADD213PS  sigconsts<>+224(SB), Y5, Y7
+	VFMADD213PS  sigconsts<>+224(SB), Y8, Y10
+	VFMADD213PS  sigconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  sigconsts<>+256(SB), Y2, Y4
+	VFMADD213PS  sigconsts<>+256(SB), Y5, Y7
+	VFMADD213PS  sigconsts<>+256(SB), Y8, Y10
+	VFMADD213PS  sigconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  sigconsts<>+288(SB), Y2, Y4
+	VFMADD213PS  sigconsts<>+288(SB), Y5, Y7
+	VFMADD213PS  sigconsts<>+288(SB), Y8, Y10
+	VFMADD213PS  sigconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  sigconsts<>+320(SB), Y2, Y4
+	VFMADD213PS  sigconsts<>+320(SB), Y5, Y7
+	VFMADD213PS  sigconsts<>+320(SB), Y8, Y10
+	VFMADD213PS  sigconsts<>+320(SB), Y11, Y13
+	VFMADD213PS  sigconsts<>+352(SB), Y2, Y4
+	VFMADD213PS  sigconsts<>+352(SB), Y5, Y7
+	VFMADD213PS  sigconsts<>+352(SB), Y8, Y10
+	VFMADD213PS  sigconsts<>+352(SB), Y11, Y13
+	VFMADD213PS  sigconsts<>+384(SB), Y2, Y4
+	VFMADD213PS  sigconsts<>+384(SB), Y5, Y7
+	VFMADD213PS  sigconsts<>+384(SB), Y8, Y10
+	VFMADD213PS  sigconsts<>+384(SB), Y11, Y13
+	VPSLLD       $0x17, Y3, Y3
+	VPSLLD       $0x17, Y6, Y6
+	VPSLLD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y12, Y12
+	VPADDD       sigconsts<>+384(SB), Y3, Y3
+	VPADDD       sigconsts<>+384(SB), Y6, Y6
+	VPADDD       sigconsts<>+384(SB), Y9, Y9
+	VPADDD       sigconsts<>+384(SB), Y12, Y12
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y6, Y7, Y7
+	VMULPS       Y9, Y10, Y10
+	VMULPS       Y12, Y13, Y13
+	VADDPS       sigconsts<>+384(SB), Y4, Y4
+	VADDPS       sigconsts<>+384(SB), Y7, Y7
+	VADDPS       sigconsts<>+384(SB), Y10, Y10
+	VADDPS       sigconsts<>+384(SB), Y13, Y13
+	VMOVUPS      sigconsts<>+384(SB), Y2
+	VMOVUPS      sigconsts<>+384(SB), Y5
+	VMOVUPS      sigconsts<>+384(SB), Y8
+	VMOVUPS      sigconsts<>+384(SB), Y11
+	VDIVPS       Y4, Y2, Y2
+	VDIVPS       Y7, Y5, Y5
+	VDIVPS       Y10, Y8, Y8
+	VDIVPS       Y13, Y11, Y11
+	TESTQ        BX, BX
+	JZ           vsigmoidrows_x4_store
+	VMULPS       (CX), Y2, Y2
+	VMULPS       32(CX), Y5, Y5
+	VMULPS       (CX)(DX*1), Y8, Y8
+	VMULPS       32(CX)(DX*1), Y11, Y11
+
+vsigmoidrows_x4_store:
+	VMOVUPS Y2, (CX)
+	VMOVUPS Y5, 32(CX)
+	VMOVUPS Y8, (CX)(DX*1)
+	VMOVUPS Y11, 32(CX)(DX*1)
+	LEAQ    (CX)(DX*2), CX
+	SUBQ    $0x02, AX
+	JMP     vsigmoidrows_two
+
+vsigmoidrows_one:
+	TESTQ        AX, AX
+	JZ           vsigmoidrows_done
+	VMAXPS       (CX), Y0, Y2
+	VMAXPS       32(CX), Y0, Y0
+	VMINPS       Y2, Y1, Y2
+	VMINPS       Y0, Y1, Y0
+	VMOVUPS      sigconsts<>+64(SB), Y1
+	VMOVUPS      sigconsts<>+64(SB), Y4
+	VFNMADD213PS sigconsts<>+96(SB), Y2, Y1
+	VFNMADD213PS sigconsts<>+96(SB), Y0, Y4
+	VSUBPS       sigconsts<>+96(SB), Y1, Y3
+	VSUBPS       sigconsts<>+96(SB), Y4, Y5
+	VFMADD231PS  sigconsts<>+128(SB), Y3, Y2
+	VFMADD231PS  sigconsts<>+128(SB), Y5, Y0
+	VFMADD231PS  sigconsts<>+160(SB), Y3, Y2
+	VFMADD231PS  sigconsts<>+160(SB), Y5, Y0
+	VMOVUPS      sigconsts<>+192(SB), Y3
+	VMOVUPS      sigconsts<>+192(SB), Y5
+	VFMADD213PS  sigconsts<>+224(SB), Y2, Y3
+	VFMADD213PS  sigconsts<>+224(SB), Y0, Y5
+	VFMADD213PS  sigconsts<>+256(SB), Y2, Y3
+	VFMADD213PS  sigconsts<>+256(SB), Y0, Y5
+	VFMADD213PS  sigconsts<>+288(SB), Y2, Y3
+	VFMADD213PS  sigconsts<>+288(SB), Y0, Y5
+	VFMADD213PS  sigconsts<>+320(SB), Y2, Y3
+	VFMADD213PS  sigconsts<>+320(SB), Y0, Y5
+	VFMADD213PS  sigconsts<>+352(SB), Y2, Y3
+	VFMADD213PS  sigconsts<>+352(SB), Y0, Y5
+	VFMADD213PS  sigconsts<>+384(SB), Y2, Y3
+	VFMADD213PS  sigconsts<>+384(SB), Y0, Y5
+	VPSLLD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y4, Y4
+	VPADDD       sigconsts<>+384(SB), Y1, Y1
+	VPADDD       sigconsts<>+384(SB), Y4, Y4
+	VMULPS       Y1, Y3, Y3
+	VMULPS       Y4, Y5, Y5
+	VADDPS       sigconsts<>+384(SB), Y3, Y3
+	VADDPS       sigconsts<>+384(SB), Y5, Y5
+	VMOVUPS      sigconsts<>+384(SB), Y2
+	VMOVUPS      sigconsts<>+384(SB), Y0
+	VDIVPS       Y3, Y2, Y2
+	VDIVPS       Y5, Y0, Y0
+	TESTQ        BX, BX
+	JZ           vsigmoidrows_x2_store
+	VMULPS       (CX), Y2, Y2
+	VMULPS       32(CX), Y0, Y0
+
+vsigmoidrows_x2_store:
+	VMOVUPS Y2, (CX)
+	VMOVUPS Y0, 32(CX)
+
+vsigmoidrows_done:
 	VZEROUPPER
 	RET

@@ -21,3 +21,7 @@ const hasVecSigmoid = false
 
 // sigmoidVec is vecSigmoid where hasVecSigmoid (never in this build).
 func sigmoidVec(x []float32, silu bool) {}
+
+// sigmoidRows16 is sigmoidVec on 16 floats of each of rows rows, where
+// hasVecSigmoid (never in this build).
+func sigmoidRows16(c []float32, ldc, rows int, silu bool) {}

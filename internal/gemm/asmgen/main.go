@@ -541,28 +541,15 @@ func sigmoid() {
 		}
 	}
 	c := func(i int) Mem { return consts.Offset(32 * i) }
-	TEXT("vsigmoid", NOSPLIT, "func(n int, x *float32, silu int)")
-	Pragma("noescape")
-	Doc(
-		"vsigmoid replaces each of the n floats at x (n a multiple of 8) by",
-		"1/(1+exp(-x)), times x when silu is not 0. It needs AVX2 and FMA.",
-	)
-	n := Load(Param("n"), GP64())
-	x := Load(Param("x"), GP64())
-	silu := Load(Param("silu"), GP64())
-	lo, hi := YMM(), YMM()
-	VMOVUPS(c(cLo), lo)
-	VMOVUPS(c(cHi), hi)
-	// body computes u vectors at x, interleaved: each vector is a long
-	// chain of dependent steps, and independent chains side by side keep
-	// the FMA units busy.
-	body := func(u int, label string) {
-		Label(label)
+	// body computes the u vectors at xm(0), ..., xm(u-1), interleaved:
+	// each vector is a long chain of dependent steps, and independent
+	// chains side by side keep the FMA units busy. lo and hi hold the
+	// clamp bounds.
+	body := func(u int, label string, xm func(i int) Mem, silu Register, lo, hi VecVirtual) {
 		t, k, p := make([]VecVirtual, u), make([]VecVirtual, u), make([]VecVirtual, u)
 		for i := range t {
 			t[i], k[i], p[i] = YMM(), YMM(), YMM()
 		}
-		xm := func(i int) Mem { return Mem{Base: x, Disp: 32 * i} }
 		each := func(f func(i int)) {
 			for i := 0; i < u; i++ {
 				f(i)
@@ -583,7 +570,7 @@ func sigmoid() {
 		each(func(i int) { VPADDD(c(cOne), k[i], k[i]) }) // 2^m: 1.0 has exponent bits 127<<23
 		each(func(i int) { VMULPS(k[i], p[i], p[i]) })    // exp(-x)
 		each(func(i int) { VADDPS(c(cOne), p[i], p[i]) }) // d = 1 + exp(-x)
-		// y (in t) = 1/d; k is free again.
+		// y (in t) = 1/d.
 		each(func(i int) { VMOVUPS(c(cOne), t[i]) })
 		each(func(i int) { VDIVPS(p[i], t[i], t[i]) })
 		TESTQ(silu, silu)
@@ -591,23 +578,75 @@ func sigmoid() {
 		each(func(i int) { VMULPS(xm(i), t[i], t[i]) })
 		Label(label + "_store")
 		each(func(i int) { VMOVUPS(t[i], xm(i)) })
-		ADDQ(U32(32*u), x)
 	}
+
+	TEXT("vsigmoid", NOSPLIT, "func(n int, x *float32, silu int)")
+	Pragma("noescape")
+	Doc(
+		"vsigmoid replaces each of the n floats at x (n a multiple of 8) by",
+		"1/(1+exp(-x)), times x when silu is not 0. It needs AVX2 and FMA.",
+	)
+	n := Load(Param("n"), GP64())
+	x := Load(Param("x"), GP64())
+	silu := Load(Param("silu"), GP64())
+	lo, hi := YMM(), YMM()
+	VMOVUPS(c(cLo), lo)
+	VMOVUPS(c(cHi), hi)
+	at := func(i int) Mem { return Mem{Base: x, Disp: 32 * i} }
 	// Four vectors at a time, then one at a time.
 	SHRQ(U8(3), n)
 	Label("vsigmoid_four")
 	CMPQ(n, U8(4))
 	JB(LabelRef("vsigmoid_one"))
-	body(4, "vsigmoid_x4")
+	body(4, "vsigmoid_x4", at, silu, lo, hi)
+	ADDQ(U8(128), x)
 	SUBQ(U8(4), n)
 	JMP(LabelRef("vsigmoid_four"))
 	Label("vsigmoid_one")
 	TESTQ(n, n)
 	JZ(LabelRef("vsigmoid_done"))
-	body(1, "vsigmoid_x1")
+	body(1, "vsigmoid_x1", at, silu, lo, hi)
+	ADDQ(U8(32), x)
 	DECQ(n)
 	JMP(LabelRef("vsigmoid_one"))
 	Label("vsigmoid_done")
+	VZEROUPPER()
+	RET()
+
+	TEXT("vsigmoidRows16", NOSPLIT, "func(rows int, x *float32, ld int, silu int)")
+	Pragma("noescape")
+	Doc(
+		"vsigmoidRows16 does what vsigmoid does to the first 16 floats of each",
+		"of rows rows at x, ld floats apart (a tile of an epilogue), two rows",
+		"at a time. It needs AVX2 and FMA.",
+	)
+	rows := Load(Param("rows"), GP64())
+	x = Load(Param("x"), GP64())
+	ld := Load(Param("ld"), GP64())
+	silu = Load(Param("silu"), GP64())
+	SHLQ(U8(2), ld) // bytes
+	lo, hi = YMM(), YMM()
+	VMOVUPS(c(cLo), lo)
+	VMOVUPS(c(cHi), hi)
+	two := func(i int) Mem {
+		m := Mem{Base: x, Disp: 32 * (i % 2)}
+		if i >= 2 {
+			m = m.Idx(ld, 1)
+		}
+		return m
+	}
+	Label("vsigmoidrows_two")
+	CMPQ(rows, U8(2))
+	JB(LabelRef("vsigmoidrows_one"))
+	body(4, "vsigmoidrows_x4", two, silu, lo, hi)
+	LEAQ(Mem{Base: x, Index: ld, Scale: 2}, x)
+	SUBQ(U8(2), rows)
+	JMP(LabelRef("vsigmoidrows_two"))
+	Label("vsigmoidrows_one")
+	TESTQ(rows, rows)
+	JZ(LabelRef("vsigmoidrows_done"))
+	body(2, "vsigmoidrows_x2", two, silu, lo, hi)
+	Label("vsigmoidrows_done")
 	VZEROUPPER()
 	RET()
 }
