@@ -34,6 +34,8 @@ func allocCases(r *rand.Rand) []struct {
 		{"SgemmPackedRows", func(t int) { SgemmPackedRows(t, pa, 6, 60, false, n, b, n, 0, c, n, Epilogue{}) }},
 		{"SgemmPackedFill/relu", func(int) { SgemmPackedFill(pa, 0, m, n, fill, c, n, relu) }},
 		{"SgemmEpilogue/relu", func(t int) { SgemmEpilogue(t, false, false, m, n, k, 1, a, k, b, n, 0, c, n, relu) }},
+		{"Sgemm/row", func(t int) { SgemmEpilogue(t, false, false, 1, n, k, 1, a, k, b, n, 0, c, n, relu) }},
+		{"Sgemm/col", func(t int) { SgemmEpilogue(t, false, true, m, 1, k, 1, a, k, b, k, 0, c, 1, silu) }},
 		{"SgemmPackedB", func(t int) { SgemmPackedB(t, false, 3, 1, a, k, pb, 0, c, n, Epilogue{Act: ActRelu}) }},
 	}
 }

@@ -120,10 +120,7 @@ func sgemm(ks *kernelSet, threads int, transA, transB bool, m, n, k int, alpha f
 		threads = runtime.GOMAXPROCS(0)
 	}
 	if m == 1 || n == 1 {
-		// A copy, so that only this path pays for the epilogue the
-		// workers share.
-		e := *ep
-		gemv(ks, threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, &e)
+		gemv(ks, threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
 		return
 	}
 	p := getProblem()
@@ -196,6 +193,7 @@ type scratch struct {
 	bufA, bufB []float32
 	tmp        [maxTile]float32
 	out        [16]float32
+	v4         [4]float32
 	te, noEp   tileEp
 	rest       Epilogue
 }
