@@ -5,7 +5,7 @@
 #include "textflag.h"
 
 // func kern6x16(k int, a *float32, b *float32, c *float32, ldc int, beta float32, load int, ep *uintptr)
-// Requires: AVX, AVX2, FMA3, MMX+, SSE
+// Requires: AVX, FMA3, MMX+
 TEXT ·kern6x16(SB), NOSPLIT, $0-64
 	MOVQ       k+0(FP), AX
 	MOVQ       a+8(FP), CX
@@ -247,8 +247,7 @@ kern6x16_store:
 	MOVQ         load+48(FP), AX
 	TESTQ        AX, AX
 	JZ           kern6x16_epilogue
-	MOVSS        beta+40(FP), X12
-	VBROADCASTSS X12, Y12
+	VBROADCASTSS beta+40(FP), Y12
 	MOVQ         BX, AX
 	VFMADD231PS  (AX), Y12, Y0
 	VFMADD231PS  32(AX), Y12, Y1
@@ -390,7 +389,7 @@ kern6x16_write:
 	RET
 
 // func kern6x8(k int, a *float32, b *float32, c *float32, ldc int, beta float32, load int, ep *uintptr)
-// Requires: AVX, AVX2, FMA3, MMX+, SSE
+// Requires: AVX, FMA3, MMX+
 TEXT ·kern6x8(SB), NOSPLIT, $0-64
 	MOVQ       k+0(FP), AX
 	MOVQ       a+8(FP), CX
@@ -563,8 +562,7 @@ kern6x8_store:
 	MOVQ         load+48(FP), AX
 	TESTQ        AX, AX
 	JZ           kern6x8_epilogue
-	MOVSS        beta+40(FP), X6
-	VBROADCASTSS X6, Y6
+	VBROADCASTSS beta+40(FP), Y6
 	MOVQ         BX, AX
 	VFMADD231PS  (AX), Y6, Y0
 	ADDQ         SI, AX
@@ -663,7 +661,7 @@ kern6x8_write:
 	RET
 
 // func kern4x24(k int, a *float32, b *float32, c *float32, ldc int, beta float32, load int, ep *uintptr)
-// Requires: AVX, AVX2, FMA3, MMX+, SSE
+// Requires: AVX, FMA3, MMX+
 TEXT ·kern4x24(SB), NOSPLIT, $0-64
 	MOVQ       k+0(FP), AX
 	MOVQ       a+8(FP), CX
@@ -890,8 +888,7 @@ kern4x24_store:
 	MOVQ         load+48(FP), AX
 	TESTQ        AX, AX
 	JZ           kern4x24_epilogue
-	MOVSS        beta+40(FP), X12
-	VBROADCASTSS X12, Y12
+	VBROADCASTSS beta+40(FP), Y12
 	MOVQ         BX, AX
 	VFMADD231PS  (AX), Y12, Y0
 	VFMADD231PS  32(AX), Y12, Y1
