@@ -1175,33 +1175,72 @@ TEXT ·packB16(SB), NOSPLIT, $0-40
 	MOVQ  src+8(FP), CX
 	MOVQ  ldb+16(FP), DX
 	SHLQ  $0x02, DX
-	MOVQ  dst+24(FP), BX
-	MOVQ  panels+32(FP), SI
-	MOVQ  AX, DI
-	SHLQ  $0x06, DI
-	TESTQ AX, AX
+	LEAQ  (DX)(DX*2), BX
+	MOVQ  dst+24(FP), SI
+	MOVQ  panels+32(FP), DI
+	MOVQ  AX, R8
+	SHLQ  $0x06, R8
+	TESTQ DI, DI
 	JZ    packB16_done
-	TESTQ SI, SI
-	JZ    packB16_done
+	MOVQ  AX, R9
+	SHRQ  $0x02, R9
+	JZ    packB16_tail
+
+packB16_quad:
+	MOVQ CX, R10
+	MOVQ SI, R11
+	MOVQ DI, R12
+
+packB16_qpanel:
+	VMOVUPS (R10), Y0
+	VMOVUPS 32(R10), Y1
+	VMOVUPS (R10)(DX*1), Y2
+	VMOVUPS 32(R10)(DX*1), Y3
+	VMOVUPS (R10)(DX*2), Y4
+	VMOVUPS 32(R10)(DX*2), Y5
+	VMOVUPS (R10)(BX*1), Y6
+	VMOVUPS 32(R10)(BX*1), Y7
+	VMOVUPS Y0, (R11)
+	VMOVUPS Y1, 32(R11)
+	VMOVUPS Y2, 64(R11)
+	VMOVUPS Y3, 96(R11)
+	VMOVUPS Y4, 128(R11)
+	VMOVUPS Y5, 160(R11)
+	VMOVUPS Y6, 192(R11)
+	VMOVUPS Y7, 224(R11)
+	ADDQ    $0x40, R10
+	ADDQ    R8, R11
+	DECQ    R12
+	JNZ     packB16_qpanel
+	LEAQ    (CX)(DX*4), CX
+	ADDQ    $0x00000100, SI
+	DECQ    R9
+	JNZ     packB16_quad
+
+packB16_tail:
+	ANDQ $0x03, AX
+	JZ   packB16_vzero
 
 packB16_row:
-	MOVQ CX, R8
-	MOVQ BX, R9
-	MOVQ SI, R10
+	MOVQ CX, BX
+	MOVQ SI, R9
+	MOVQ DI, R10
 
 packB16_panel:
-	VMOVUPS (R8), Y0
-	VMOVUPS 32(R8), Y1
+	VMOVUPS (BX), Y0
+	VMOVUPS 32(BX), Y1
 	VMOVUPS Y0, (R9)
 	VMOVUPS Y1, 32(R9)
-	ADDQ    $0x40, R8
-	ADDQ    DI, R9
+	ADDQ    $0x40, BX
+	ADDQ    R8, R9
 	DECQ    R10
 	JNZ     packB16_panel
 	ADDQ    DX, CX
-	ADDQ    $0x40, BX
+	ADDQ    $0x40, SI
 	DECQ    AX
 	JNZ     packB16_row
+
+packB16_vzero:
 	VZEROUPPER
 
 packB16_done:

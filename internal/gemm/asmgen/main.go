@@ -69,7 +69,10 @@ func main() {
 }
 
 // packB16 emits packB16, the copy of row-major B rows into 16-column
-// panels.
+// panels. It takes four rows at a time, so that each panel receives 256
+// contiguous bytes per visit rather than 64: with one row at a time the
+// writes hop across every panel of the block (hundreds of pages) for each
+// row, and the copy ran at a third of the speed.
 func packB16() {
 	TEXT("packB16", NOSPLIT, "func(kb int, src *float32, ldb int, dst *float32, panels int)")
 	Pragma("noescape")
@@ -82,34 +85,70 @@ func packB16() {
 	src := Load(Param("src"), GP64())
 	ldb := Load(Param("ldb"), GP64())
 	SHLQ(U8(2), ldb)
+	ldb3 := GP64()
+	LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ldb3)
 	dst := Load(Param("dst"), GP64())
 	panels := Load(Param("panels"), GP64())
 	pstride := GP64()
 	MOVQ(kb, pstride)
 	SHLQ(U8(6), pstride) // bytes per panel: kb*16*4
-	TESTQ(kb, kb)
-	JZ(LabelRef("packB16_done"))
 	TESTQ(panels, panels)
 	JZ(LabelRef("packB16_done"))
+	quads := GP64()
+	MOVQ(kb, quads)
+	SHRQ(U8(2), quads)
+	JZ(LabelRef("packB16_tail"))
+	Label("packB16_quad")
+	{
+		s, d, n := GP64(), GP64(), GP64()
+		MOVQ(src, s)
+		MOVQ(dst, d)
+		MOVQ(panels, n)
+		Label("packB16_qpanel")
+		rows := []Mem{{Base: s}, {Base: s, Index: ldb, Scale: 1}, {Base: s, Index: ldb, Scale: 2}, {Base: s, Index: ldb3, Scale: 1}}
+		x := make([]VecVirtual, 8)
+		for r, m := range rows {
+			x[2*r], x[2*r+1] = YMM(), YMM()
+			VMOVUPS(m, x[2*r])
+			VMOVUPS(m.Offset(32), x[2*r+1])
+		}
+		for i := range x {
+			VMOVUPS(x[i], Mem{Base: d, Disp: 32 * i})
+		}
+		ADDQ(U8(64), s)
+		ADDQ(pstride, d)
+		DECQ(n)
+		JNZ(LabelRef("packB16_qpanel"))
+	}
+	LEAQ(Mem{Base: src, Index: ldb, Scale: 4}, src)
+	ADDQ(U32(256), dst)
+	DECQ(quads)
+	JNZ(LabelRef("packB16_quad"))
+	Label("packB16_tail")
+	ANDQ(U8(3), kb)
+	JZ(LabelRef("packB16_vzero"))
 	Label("packB16_row")
-	s, d, n := GP64(), GP64(), GP64()
-	MOVQ(src, s)
-	MOVQ(dst, d)
-	MOVQ(panels, n)
-	Label("packB16_panel")
-	x0, x1 := YMM(), YMM()
-	VMOVUPS(Mem{Base: s}, x0)
-	VMOVUPS(Mem{Base: s, Disp: 32}, x1)
-	VMOVUPS(x0, Mem{Base: d})
-	VMOVUPS(x1, Mem{Base: d, Disp: 32})
-	ADDQ(U8(64), s)
-	ADDQ(pstride, d)
-	DECQ(n)
-	JNZ(LabelRef("packB16_panel"))
+	{
+		s, d, n := GP64(), GP64(), GP64()
+		MOVQ(src, s)
+		MOVQ(dst, d)
+		MOVQ(panels, n)
+		Label("packB16_panel")
+		x0, x1 := YMM(), YMM()
+		VMOVUPS(Mem{Base: s}, x0)
+		VMOVUPS(Mem{Base: s, Disp: 32}, x1)
+		VMOVUPS(x0, Mem{Base: d})
+		VMOVUPS(x1, Mem{Base: d, Disp: 32})
+		ADDQ(U8(64), s)
+		ADDQ(pstride, d)
+		DECQ(n)
+		JNZ(LabelRef("packB16_panel"))
+	}
 	ADDQ(ldb, src)
 	ADDQ(U8(64), dst)
 	DECQ(kb)
 	JNZ(LabelRef("packB16_row"))
+	Label("packB16_vzero")
 	VZEROUPPER()
 	Label("packB16_done")
 	RET()
