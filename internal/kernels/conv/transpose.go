@@ -92,6 +92,13 @@ func (pl *TransposePlan[T]) RunPacked(x []T, tw *TransposeWeights[T], bias, y []
 	blocks := (pl.mg + per - 1) / per
 	items := p.N * p.Group * blocks
 	scratch := make([][]T, min(threads, items))
+	defer func() {
+		for _, b := range scratch {
+			if b != nil {
+				putScratch(b)
+			}
+		}
+	}()
 	ParallelFor(items, threads, func(wk, it int) {
 		blk := it % blocks
 		g := (it / blocks) % p.Group
@@ -100,7 +107,7 @@ func (pl *TransposePlan[T]) RunPacked(x []T, tw *TransposeWeights[T], bias, y []
 		nm := min(per, pl.mg-m0)
 		rows := nm * pl.k
 		if scratch[wk] == nil {
-			scratch[wk] = make([]T, per*pl.k*pl.in)
+			scratch[wk] = getScratch[T](per * pl.k * pl.in)
 		}
 		col := scratch[wk][:rows*pl.in]
 		xg := x[(n*p.C+g*pl.cg)*pl.in:]
@@ -150,18 +157,33 @@ func col2im[T Num](p *Params, col, y []T) {
 			sh, sw, dh, dw, ph, pw = p.Strides[0], p.Strides[1], p.Dilations[0], p.Dilations[1], p.Pads[0], p.Pads[1]
 		}
 		for ky := 0; ky < kh; ky++ {
+			// The input rows whose tap ky lands inside the output.
+			iy0, iy1 := landing(ih, oh, sh, ky*dh-ph)
 			for kx := 0; kx < kw; kx++ {
 				src := col[(ky*kw+kx)*in : (ky*kw+kx+1)*in]
-				for iy := 0; iy < ih; iy++ {
+				ix0, ix1 := landing(iw, ow, sw, kx*dw-pw)
+				if ix0 >= ix1 {
+					continue
+				}
+				ox0 := ix0*sw - pw + kx*dw
+				for iy := iy0; iy < iy1; iy++ {
 					oy := iy*sh - ph + ky*dh
-					if oy < 0 || oy >= oh {
-						continue
-					}
-					yr := y[oy*ow : (oy+1)*ow]
-					sr := src[iy*iw : (iy+1)*iw]
-					for ix, v := range sr {
-						if ox := ix*sw - pw + kx*dw; ox >= 0 && ox < ow {
-							yr[ox] += v
+					sr := src[iy*iw+ix0 : iy*iw+ix1]
+					switch sw {
+					case 1:
+						yr := y[oy*ow+ox0 : oy*ow+ox0+len(sr)]
+						for i, v := range sr {
+							yr[i] += v
+						}
+					case 2:
+						yr := y[oy*ow+ox0 : oy*ow+ox0+2*len(sr)-1]
+						for i, v := range sr {
+							yr[2*i] += v
+						}
+					default:
+						yr := y[oy*ow+ox0 : oy*ow+ox0+sw*(len(sr)-1)+1]
+						for i, v := range sr {
+							yr[sw*i] += v
 						}
 					}
 				}
@@ -201,6 +223,27 @@ func col2im[T Num](p *Params, col, y []T) {
 		}
 	}
 }
+
+// landing returns the range [i0, i1) of the n input positions i whose
+// output position i·s + off lies in [0, out).
+func landing(n, out, s, off int) (i0, i1 int) {
+	// i·s + off >= 0  ⇔  i >= ceil(-off/s); i·s + off < out ⇔ i <= floor((out-1-off)/s).
+	i0 = max(0, ceilDiv(-off, s))
+	i1 = min(n, floorDivInt(out-1-off, s)+1)
+	return i0, max(i0, i1)
+}
+
+// floorDivInt divides rounding toward negative infinity (b > 0).
+func floorDivInt(a, b int) int {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+// ceilDiv divides rounding toward positive infinity (b > 0).
+func ceilDiv(a, b int) int { return -floorDivInt(-a, b) }
 
 // Col2Im adds one channel's column matrix col (rows: kernel taps in
 // row-major order, columns: the p.In grid of sliding-block positions) into
