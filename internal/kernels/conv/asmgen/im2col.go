@@ -21,10 +21,18 @@ var iotaMem, evenMem Mem
 // vector that holds it.
 var permMem Mem
 
+// perm4Mem holds the int32 lanes 0 4 1 5 2 6 3 7: the order of the
+// floats of a stride-4 half after its unpacks.
+var perm4Mem Mem
+
 // maxStride is the greatest row stride of the strided kinds.
 const maxStride = 8
 
 func fillConsts() {
+	perm4Mem = GLOBL("fillperm4", RODATA|NOPTR)
+	for i, v := range []uint32{0, 4, 1, 5, 2, 6, 3, 7} {
+		DATA(4*i, U32(v))
+	}
 	permMem = GLOBL("fillperm", RODATA|NOPTR)
 	for st := 3; st <= maxStride; st++ {
 		for l := 0; l < 8; l++ {
@@ -397,7 +405,11 @@ func fillRowsStrided(name string, st int, sp, rp, cnt, dp, pwB Register, L, R []
 	segv, limv, perm := YMM(), YMM(), YMM()
 	VMOVDQU(Mem{Base: sp, Disp: sgZ0}, segv)
 	VMOVDQU(Mem{Base: sp, Disp: sgLim}, limv)
-	VMOVDQU(permMem.Offset(32*(st-3)), perm)
+	if st == 4 {
+		VMOVDQU(perm4Mem, perm)
+	} else {
+		VMOVDQU(permMem.Offset(32*(st-3)), perm)
+	}
 	MOVQ(Mem{Base: sp, Disp: sgBase}, sbase)
 	SHLQ(U8(2), sbase)
 	ADDQ(NewParamAddr("x", 8), sbase)
@@ -423,6 +435,20 @@ func fillRowsStrided(name string, st int, sp, rp, cnt, dp, pwB Register, L, R []
 	LEAQ(Mem{Base: sbase, Index: s, Scale: 4}, s)
 	for h := 0; h < 2; h++ {
 		tmp := YMM()
+		if st == 4 {
+			// Floats 0..31 of the half in v0..v3: unpack v0 with v2 and
+			// v1 with v3, then the two (per 128-bit lane 0 8 16 24 | 4
+			// 12 20 28), then put the lanes in order.
+			m := func(j int) Mem { return Mem{Base: s, Index: u, Scale: 1, Disp: 32*st*h + 32*j} }
+			v0, v1 := YMM(), YMM()
+			VMOVUPS(m(0), v0)
+			VMOVUPS(m(1), v1)
+			VUNPCKLPS(m(2), v0, v0)
+			VUNPCKLPS(m(3), v1, v1)
+			VUNPCKLPS(v1, v0, tmp)
+			VPERMPS(tmp, perm, a[h])
+			continue
+		}
 		for j := 0; j < nv; j++ {
 			m := Mem{Base: s, Index: u, Scale: 1, Disp: 32*st*h + 32*j}
 			if j == 0 {
