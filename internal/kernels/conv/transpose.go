@@ -172,11 +172,27 @@ func col2im[T Num](p *Params, col, y []T) {
 					switch sw {
 					case 1:
 						yr := y[oy*ow+ox0 : oy*ow+ox0+len(sr)]
+						for len(sr) >= 4 {
+							s4, y4 := (*[4]T)(sr), (*[4]T)(yr)
+							y4[0] += s4[0]
+							y4[1] += s4[1]
+							y4[2] += s4[2]
+							y4[3] += s4[3]
+							sr, yr = sr[4:], yr[4:]
+						}
 						for i, v := range sr {
 							yr[i] += v
 						}
 					case 2:
 						yr := y[oy*ow+ox0 : oy*ow+ox0+2*len(sr)-1]
+						for len(sr) > 4 {
+							s4, y4 := (*[4]T)(sr), (*[8]T)(yr)
+							y4[0] += s4[0]
+							y4[2] += s4[1]
+							y4[4] += s4[2]
+							y4[6] += s4[3]
+							sr, yr = sr[4:], yr[8:]
+						}
 						for i, v := range sr {
 							yr[2*i] += v
 						}
