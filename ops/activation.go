@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"github.com/onnxrun/onnxrun/graph"
+	"github.com/onnxrun/onnxrun/internal/gemm"
+	"github.com/onnxrun/onnxrun/internal/kernels/vec"
 )
 
 // Activation functions: Relu, LeakyRelu, PRelu, Elu, Selu, Celu, Sigmoid,
@@ -16,24 +18,29 @@ func init() {
 	// Ops without attributes.
 	relu := floatUnary(func(x float64) float64 { return math.Max(x, 0) }).
 		withSigned(irelu[int8], irelu[int16], irelu[int32], irelu[int64])
-	relu.V32 = func(dst, src []float32) {
-		dst = dst[:len(src)]
-		for i, v := range src {
-			dst[i] = max(v, 0) // NaN stays NaN
-		}
-	}
+	relu.V32 = func(dst, src []float32) { vec.Clamp(dst, src, 0, float32(math.Inf(1))) } // NaN stays NaN
 	registerUnary("Relu", []int64{1, 6, 13, 14}, relu)
 	sig := floatUnary(sigmoid)
 	sig.V32 = func(dst, src []float32) {
-		dst = dst[:len(src)]
-		for i, v := range src {
-			dst[i] = float32(sigmoidF32(float64(v)))
+		// The vector sigmoid of the convolution epilogues (within 4e-7
+		// relative of the exact value), in place on dst.
+		if len(src) == 0 {
+			return
 		}
+		if &dst[0] != &src[0] {
+			copy(dst, src)
+		}
+		gemm.Sigmoid(dst[:len(src)], false)
 	}
 	registerUnary("Sigmoid", []int64{1, 6, 13}, sig)
-	registerUnary("HardSwish", []int64{14, 22}, floatUnary(func(x float64) float64 {
-		return x * math.Max(0, math.Min(1, x/6+0.5))
-	}))
+	hswish := floatUnary(hardSwish)
+	hswish.V32 = func(dst, src []float32) {
+		dst = dst[:len(src)]
+		for i, v := range src {
+			dst[i] = float32(hardSwish(float64(v)))
+		}
+	}
+	registerUnary("HardSwish", []int64{14, 22}, hswish)
 	registerUnary("Softplus", []int64{1, 22}, floatUnary(softplus))
 	registerUnary("Softsign", []int64{1, 22}, floatUnary(func(x float64) float64 { return x / (1 + math.Abs(x)) }))
 	registerUnary("Mish", []int64{18, 22}, floatUnary(func(x float64) float64 { return x * math.Tanh(softplus(x)) }))
@@ -53,11 +60,30 @@ func init() {
 			return unaryKernel(fns), nil
 		})
 	}
-	attrUnary("LeakyRelu", []int64{1, 6, 16}, []string{"alpha"}, []float32{0.01}, func(a []float64, x float64) float64 {
-		if x < 0 {
-			return a[0] * x
+	registerRange("LeakyRelu", []int64{1, 6, 16}, func(b *Build) (Kernel, error) {
+		alpha, err := b.Node.AttrFloat("alpha", 0.01)
+		if err != nil {
+			return nil, err
 		}
-		return x
+		al := float64(alpha)
+		fns := floatUnary(func(x float64) float64 {
+			if x < 0 {
+				return al * x
+			}
+			return x
+		})
+		// The float32 product of two float32 values is the float64 one
+		// rounded: the same bits as the float64 form.
+		fns.V32 = func(dst, src []float32) {
+			dst = dst[:len(src)]
+			for i, v := range src {
+				if v < 0 {
+					v *= alpha
+				}
+				dst[i] = v
+			}
+		}
+		return unaryKernel(fns), nil
 	})
 	attrUnary("Elu", []int64{1, 6, 22}, []string{"alpha"}, []float32{1}, func(a []float64, x float64) float64 {
 		if x < 0 {
@@ -75,8 +101,25 @@ func init() {
 	attrUnary("Celu", []int64{12, 28}, []string{"alpha"}, []float32{1}, func(a []float64, x float64) float64 {
 		return math.Max(0, x) + math.Min(0, a[0]*(math.Exp(x/a[0])-1))
 	})
-	attrUnary("HardSigmoid", []int64{1, 6, 22}, []string{"alpha", "beta"}, []float32{0.2, 0.5}, func(a []float64, x float64) float64 {
-		return math.Max(0, math.Min(1, a[0]*x+a[1]))
+	registerRange("HardSigmoid", []int64{1, 6, 22}, func(b *Build) (Kernel, error) {
+		alpha, err := b.Node.AttrFloat("alpha", 0.2)
+		if err != nil {
+			return nil, err
+		}
+		beta, err := b.Node.AttrFloat("beta", 0.5)
+		if err != nil {
+			return nil, err
+		}
+		al, be := float64(alpha), float64(beta)
+		f := func(x float64) float64 { return math.Max(0, math.Min(1, al*x+be)) }
+		fns := floatUnary(f)
+		fns.V32 = func(dst, src []float32) { // f inline: the same values
+			dst = dst[:len(src)]
+			for i, v := range src {
+				dst[i] = float32(math.Max(0, math.Min(1, al*float64(v)+be)))
+			}
+		}
+		return unaryKernel(fns), nil
 	})
 	attrUnary("ThresholdedRelu", []int64{10, 22}, []string{"alpha"}, []float32{1}, func(a []float64, x float64) float64 {
 		if x > a[0] {
@@ -141,8 +184,15 @@ func init() {
 			return x
 		}}.withInts(prelu[int8], prelu[int16], prelu[int32], prelu[int64], prelu[uint8], prelu[uint16], prelu[uint32], prelu[uint64])
 		legacy := b.Opset < 7
-		return elemKernel(2, func(in []*Tensor) (*Tensor, error) {
-			x, slope := in[0], in[1]
+		return KernelFunc(func(rc *RunContext, in []Value) ([]Value, error) {
+			x, err := TensorInput(in, 0)
+			if err != nil {
+				return nil, err
+			}
+			slope, err := TensorInput(in, 1)
+			if err != nil {
+				return nil, err
+			}
 			if legacy && slope.Len() != 1 && len(slope.Shape) < len(x.Shape) && len(x.Shape) >= 2 && len(slope.Shape) >= 1 &&
 				slope.Shape[0] == x.Shape[1] {
 				// Before opset 7 a per-channel slope of shape [C] or [C,1,...] applies along axis 1.
@@ -157,12 +207,76 @@ func init() {
 			if err != nil || !slices.Equal(out, x.Shape) {
 				return nil, fmt.Errorf("input 1 (slope): shape %v does not broadcast to input 0 shape %v", slope.Shape, x.Shape)
 			}
-			return applyBinary(x, slope, fns)
+			if x.DType == graph.Float && slope.DType == graph.Float {
+				return []Value{preluF32(rc, x, slope)}, nil
+			}
+			r, err := applyBinary(x, slope, fns)
+			if err != nil {
+				return nil, err
+			}
+			return []Value{r}, nil
 		}), nil
 	})
 
 	registerRange("Clip", []int64{1, 6, 11, 12, 13}, newClip)
 }
+
+// preluF32 computes PRelu on float32 x with slope broadcast to x's shape,
+// one contiguous run of x at a time (the slope fixed along the run for the
+// per-channel [C,1,1] form), into a buffer of the run or into x when it
+// dies here; large inputs are split across the run's threads.
+func preluF32(rc *RunContext, x, slope *Tensor) *Tensor {
+	xs, ss := x.Data.([]float32), slope.Data.([]float32)
+	n := Size(x.Shape)
+	var res []float32
+	if rc.canOverwrite(0) {
+		res = xs[:n]
+	} else {
+		res = runBufferUninit[float32](rc, n)
+	}
+	w := newWalker(x.Shape, x.Shape, slope.Shape)
+	run := func(offs, inner []int, o, m int) {
+		dst := res[o : o+m]
+		ox, os, sx, st := offs[0], offs[1], inner[0], inner[1]
+		switch {
+		case sx == 1 && st == 0:
+			s := ss[os]
+			for i, v := range xs[ox : ox+m] {
+				if v < 0 {
+					v *= s
+				}
+				dst[i] = v
+			}
+		case sx == 1 && st == 1:
+			sl := ss[os : os+m]
+			for i, v := range xs[ox : ox+m] {
+				if v < 0 {
+					v *= sl[i]
+				}
+				dst[i] = v
+			}
+		default:
+			for i := range dst {
+				v := xs[ox]
+				if v < 0 {
+					v *= ss[os]
+				}
+				dst[i] = v
+				ox += sx
+				os += st
+			}
+		}
+	}
+	if runs := w.runs(); n >= parallelMin && runs > 1 {
+		parallelChunks(threadsOf(rc), runs, func(lo, hi int) { w.walkRange(lo, hi, run) })
+	} else {
+		w.walk(run)
+	}
+	return New(slices.Clone(x.Shape), res)
+}
+
+// hardSwish is x·max(0, min(1, x/6 + 1/2)).
+func hardSwish(x float64) float64 { return x * math.Max(0, math.Min(1, x/6+0.5)) }
 
 func irelu[T ~int8 | ~int16 | ~int32 | ~int64](x T) T { return max(x, 0) }
 
@@ -202,6 +316,9 @@ func newClip(b *Build) (Kernel, error) {
 		}
 		l, h := float64(lo), float64(hi)
 		fns := floatUnary(func(x float64) float64 { return clampNaN(x, l, h) })
+		if lo == lo && hi == hi { // NaN bounds take the float64 path
+			fns.V32 = func(dst, src []float32) { vec.Clamp(dst, src, lo, hi) }
+		}
 		return unaryKernel(fns), nil
 	}
 	return KernelFunc(func(rc *RunContext, in []Value) ([]Value, error) {
@@ -224,6 +341,18 @@ func newClip(b *Build) (Kernel, error) {
 				}
 			}
 			bounds[i] = t
+		}
+		if v, ok := x.Data.([]float32); ok {
+			lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
+			if bounds[0] != nil {
+				lo = bounds[0].Data.([]float32)[0]
+			}
+			if bounds[1] != nil {
+				hi = bounds[1].Data.([]float32)[0]
+			}
+			if lo == lo && hi == hi { // NaN bounds take the float64 path
+				return []Value{unaryF32(rc, x, v, func(dst, src []float32) { vec.Clamp(dst, src, lo, hi) })}, nil
+			}
 		}
 		out, err := clip(x, bounds[0], bounds[1])
 		if err != nil {

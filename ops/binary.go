@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/onnxrun/onnxrun/graph"
+	"github.com/onnxrun/onnxrun/internal/kernels/vec"
 )
 
 // Element-wise arithmetic: Add, Sub, Mul, Div (with the legacy broadcast
@@ -139,116 +140,133 @@ func binaryKernel(b *Build, f func(x, y *Tensor, threads int) (*Tensor, error)) 
 }
 
 func newArith(b *Build, code byte, fns binFns) (Kernel, error) {
-	return binaryKernel(b, func(x, y *Tensor, threads int) (*Tensor, error) {
+	legacy, err := legacyBroadcast(b)
+	if err != nil {
+		return nil, b.Errorf("%v", err)
+	}
+	return KernelFunc(func(rc *RunContext, in []Value) ([]Value, error) {
+		x, err := TensorInput(in, 0)
+		if err != nil {
+			return nil, err
+		}
+		y, err := TensorInput(in, 1)
+		if err != nil {
+			return nil, err
+		}
+		if legacy != nil {
+			if y, err = legacy(x, y); err != nil {
+				return nil, err
+			}
+		}
 		if code == '/' && y.DType.IsInt() {
 			if err := checkNoZero(y); err != nil {
 				return nil, err
 			}
 		}
 		if x.DType == graph.Float && y.DType == graph.Float {
-			if r, ok := fastFloat32(code, x, y, threads); ok {
-				return r, nil
+			if r, ok := arithF32(rc, code, x, y); ok {
+				return []Value{r}, nil
 			}
 		}
-		return applyBinary(x, y, fns)
-	})
+		r, err := applyBinary(x, y, fns)
+		if err != nil {
+			return nil, err
+		}
+		return []Value{r}, nil
+	}), nil
 }
 
-// fastFloat32 computes float32 arithmetic with loops specialised per op and
-// per run kind (both contiguous, one operand fixed along the run), without
-// a function call per element. It reports false when the shapes do not
-// broadcast (the general path then names the error).
+// vecOp maps an arithmetic op code to its vec kernel.
+func vecOp(code byte) vec.Op {
+	switch code {
+	case '-':
+		return vec.Sub
+	case '*':
+		return vec.Mul
+	case '/':
+		return vec.Div
+	}
+	return vec.Add
+}
+
+// fastFloat32 is arithF32 outside a run: a new output, threads goroutines.
 func fastFloat32(code byte, a, b *Tensor, threads int) (*Tensor, bool) {
+	return arithF32(&RunContext{Options: &Options{Threads: threads}}, code, a, b)
+}
+
+// arithF32 computes float32 arithmetic with vector loops over contiguous
+// runs: both operands contiguous (same shape), one a scalar, or — through
+// the coalescing walker — one operand fixed along each run (the per-channel
+// [N,C,H,W] op [1,C,1,1] or [N,C,1,1] patterns give runs of H·W). The
+// output comes from the run's buffers, or overwrites an operand that has
+// the output's shape and dies here. Large outputs are split across the
+// run's threads; every element is computed the same way whatever the
+// split. It reports false when the shapes do not broadcast (the general
+// path then names the error).
+func arithF32(rc *RunContext, code byte, a, b *Tensor) (*Tensor, bool) {
 	out, err := BroadcastShapes(a.Shape, b.Shape)
 	if err != nil {
 		return nil, false
 	}
 	x, y := a.Data.([]float32), b.Data.([]float32)
-	res := make([]float32, Size(out))
-	if slices.Equal(a.Shape, b.Shape) {
-		x, y = x[:len(res)], y[:len(res)]
-		if len(res) >= parallelMin {
-			parallelChunks(threads, len(res), func(lo, hi int) { arith32(code, res[lo:hi], x[lo:hi], y[lo:hi]) })
-		} else {
-			arith32(code, res, x, y)
-		}
-		return New(out, res), true
+	n := Size(out)
+	var res []float32
+	switch {
+	case len(x) == n && slices.Equal(a.Shape, out) && rc.canOverwrite(0):
+		res = x[:n]
+	case len(y) == n && slices.Equal(b.Shape, out) && rc.canOverwrite(1):
+		res = y[:n]
+	default:
+		res = runBufferUninit[float32](rc, n)
 	}
-	newWalker(out, a.Shape, b.Shape).walk(func(offs, inner []int, o, n int) {
-		dst := res[o : o+n]
-		ox, oy, sx, sy := offs[0], offs[1], inner[0], inner[1]
-		switch {
-		case sx == 1 && sy == 1:
-			arith32(code, dst, x[ox:ox+n], y[oy:oy+n])
-		case sx == 1 && sy == 0:
-			arith32Scalar(code, dst, x[ox:ox+n], y[oy], false)
-		case sx == 0 && sy == 1:
-			arith32Scalar(code, dst, y[oy:oy+n], x[ox], true)
-		default:
-			f := arith[float32](code)
-			for j := range dst {
-				dst[j] = f(x[ox], y[oy])
-				ox += sx
-				oy += sy
+	op := vecOp(code)
+	th := threadsOf(rc)
+	split := func(f func(lo, hi int)) {
+		if n >= parallelMin {
+			parallelChunks(th, n, f)
+		} else {
+			f(0, n)
+		}
+	}
+	switch {
+	case n == 0:
+	case len(x) == n && len(y) == n && slices.Equal(a.Shape, b.Shape):
+		split(func(lo, hi int) { vec.VV(op, res[lo:hi], x[lo:hi], y[lo:hi]) })
+	case len(y) == 1 && len(x) == n:
+		s := y[0]
+		split(func(lo, hi int) { vec.VS(op, res[lo:hi], x[lo:hi], s) })
+	case len(x) == 1 && len(y) == n:
+		s := x[0]
+		split(func(lo, hi int) { vec.SV(op, res[lo:hi], s, y[lo:hi]) })
+	default:
+		w := newWalker(out, a.Shape, b.Shape)
+		run := func(offs, inner []int, o, m int) {
+			dst := res[o : o+m]
+			ox, oy, sx, sy := offs[0], offs[1], inner[0], inner[1]
+			switch {
+			case sx == 1 && sy == 1:
+				vec.VV(op, dst, x[ox:ox+m], y[oy:oy+m])
+			case sx == 1 && sy == 0:
+				vec.VS(op, dst, x[ox:ox+m], y[oy])
+			case sx == 0 && sy == 1:
+				vec.SV(op, dst, x[ox], y[oy:oy+m])
+			default:
+				f := arith[float32](code)
+				for j := range dst {
+					dst[j] = f(x[ox], y[oy])
+					ox += sx
+					oy += sy
+				}
 			}
 		}
-	})
+		runs := w.runs()
+		if n >= parallelMin && runs > 1 {
+			parallelChunks(th, runs, func(lo, hi int) { w.walkRange(lo, hi, run) })
+		} else {
+			w.walk(run)
+		}
+	}
 	return New(out, res), true
-}
-
-// arith32 sets dst[i] = x[i] op y[i].
-func arith32(code byte, dst, x, y []float32) {
-	y = y[:len(x)]
-	dst = dst[:len(x)]
-	switch code {
-	case '+':
-		for i, v := range x {
-			dst[i] = v + y[i]
-		}
-	case '-':
-		for i, v := range x {
-			dst[i] = v - y[i]
-		}
-	case '*':
-		for i, v := range x {
-			dst[i] = v * y[i]
-		}
-	case '/':
-		for i, v := range x {
-			dst[i] = v / y[i]
-		}
-	}
-}
-
-// arith32Scalar sets dst[i] = v[i] op s, or s op v[i] when left is set.
-func arith32Scalar(code byte, dst, v []float32, s float32, left bool) {
-	dst = dst[:len(v)]
-	switch {
-	case code == '+':
-		for i, e := range v {
-			dst[i] = e + s
-		}
-	case code == '*':
-		for i, e := range v {
-			dst[i] = e * s
-		}
-	case code == '-' && !left:
-		for i, e := range v {
-			dst[i] = e - s
-		}
-	case code == '-':
-		for i, e := range v {
-			dst[i] = s - e
-		}
-	case code == '/' && !left:
-		for i, e := range v {
-			dst[i] = e / s
-		}
-	case code == '/':
-		for i, e := range v {
-			dst[i] = s / e
-		}
-	}
 }
 
 // checkNoZero fails when an integer divisor tensor holds a zero.
@@ -266,7 +284,87 @@ func checkNoZero(t *Tensor) error {
 }
 
 func newPow(b *Build) (Kernel, error) {
-	return binaryKernel(b, func(x, y *Tensor, _ int) (*Tensor, error) { return pow(x, y) })
+	legacy, err := legacyBroadcast(b)
+	if err != nil {
+		return nil, b.Errorf("%v", err)
+	}
+	return KernelFunc(func(rc *RunContext, in []Value) ([]Value, error) {
+		x, err := TensorInput(in, 0)
+		if err != nil {
+			return nil, err
+		}
+		y, err := TensorInput(in, 1)
+		if err != nil {
+			return nil, err
+		}
+		if legacy != nil {
+			if y, err = legacy(x, y); err != nil {
+				return nil, err
+			}
+		}
+		if x.DType == graph.Float && y.DType == graph.Float {
+			if r, ok := powF32(rc, x, y); ok {
+				return []Value{r}, nil
+			}
+		}
+		r, err := pow(x, y)
+		if err != nil {
+			return nil, err
+		}
+		return []Value{r}, nil
+	}), nil
+}
+
+// powf is float32 Pow as pow computes it: x·x for an exponent of 2, else
+// math.Pow in float64 rounded.
+func powf(a, b float32) float32 {
+	if b == 2 {
+		return a * a
+	}
+	return float32(math.Pow(float64(a), float64(b)))
+}
+
+// powF32 is float32 Pow over contiguous runs into a buffer of the run (or
+// a dying operand of the output's shape): a scalar exponent of 2 squares
+// with the vector multiply. Large outputs are split across the run's
+// threads. It reports false when the shapes do not broadcast.
+func powF32(rc *RunContext, a, b *Tensor) (*Tensor, bool) {
+	out, err := BroadcastShapes(a.Shape, b.Shape)
+	if err != nil {
+		return nil, false
+	}
+	x, y := a.Data.([]float32), b.Data.([]float32)
+	n := Size(out)
+	var res []float32
+	switch {
+	case len(x) == n && slices.Equal(a.Shape, out) && rc.canOverwrite(0):
+		res = x[:n]
+	case len(y) == n && slices.Equal(b.Shape, out) && rc.canOverwrite(1):
+		res = y[:n]
+	default:
+		res = runBufferUninit[float32](rc, n)
+	}
+	w := newWalker(out, a.Shape, b.Shape)
+	run := func(offs, inner []int, o, m int) {
+		dst := res[o : o+m]
+		ox, oy, sx, sy := offs[0], offs[1], inner[0], inner[1]
+		if sx == 1 && sy == 0 && y[oy] == 2 {
+			xs := x[ox : ox+m]
+			vec.VV(vec.Mul, dst, xs, xs)
+			return
+		}
+		for j := range dst {
+			dst[j] = powf(x[ox], y[oy])
+			ox += sx
+			oy += sy
+		}
+	}
+	if runs := w.runs(); n >= parallelMin/8 && runs > 1 {
+		parallelChunks(threadsOf(rc), runs, func(lo, hi int) { w.walkRange(lo, hi, run) })
+	} else {
+		w.walk(run)
+	}
+	return New(out, res), true
 }
 
 // pow computes x**y with the base's type; the exponent may be any numeric
@@ -278,12 +376,7 @@ func pow(x, y *Tensor) (*Tensor, error) {
 		return nil, fmt.Errorf("input 1: shape %v does not broadcast with input 0 shape %v", y.Shape, x.Shape)
 	}
 	if x.DType == y.DType && x.DType == graph.Float {
-		return New(out, binaryLoop(x.Data.([]float32), x.Shape, y.Data.([]float32), y.Shape, out, func(a, b float32) float32 {
-			if b == 2 {
-				return a * a
-			}
-			return float32(math.Pow(float64(a), float64(b)))
-		})), nil
+		return New(out, binaryLoop(x.Data.([]float32), x.Shape, y.Data.([]float32), y.Shape, out, powf)), nil
 	}
 	if x.DType.IsInt() && y.DType.IsInt() {
 		xi, err := ToInt64s(x)

@@ -53,7 +53,10 @@ func (bp *bufferPool) reset() {
 }
 
 // get returns a zeroed slice of n elements of type T.
-func poolGet[T Elem](bp *bufferPool, n int) []T {
+func poolGet[T Elem](bp *bufferPool, n int) []T { return poolGetZero[T](bp, n, true) }
+
+// poolGetZero is poolGet, zeroing a reused slice only when zero is set.
+func poolGetZero[T Elem](bp *bufferPool, n int, zero bool) []T {
 	key := poolKey{DTypeOf[T](), n}
 	bp.mu.Lock()
 	var s []T
@@ -66,7 +69,7 @@ func poolGet[T Elem](bp *bufferPool, n int) []T {
 	bp.mu.Unlock()
 	if s == nil {
 		s = make([]T, n)
-	} else {
+	} else if zero {
 		clear(s)
 	}
 	if n == 0 {
@@ -149,6 +152,15 @@ func (bp *bufferPool) release(v Value) {
 func runBuffer[T Elem](rc *RunContext, n int) []T {
 	if rc != nil && rc.frame != nil && rc.frame.pool != nil {
 		return poolGet[T](rc.frame.pool, n)
+	}
+	return make([]T, n)
+}
+
+// runBufferFull is runBuffer for a kernel that writes every element of
+// its output: a reused slice is not zeroed first.
+func runBufferFull[T Elem](rc *RunContext, n int) []T {
+	if rc != nil && rc.frame != nil && rc.frame.pool != nil {
+		return poolGetZero[T](rc.frame.pool, n, false)
 	}
 	return make([]T, n)
 }
@@ -240,4 +252,40 @@ func (rc *RunContext) canOverwrite(i int) bool {
 	defer bp.mu.Unlock()
 	b := bp.owned[k]
 	return b != nil && b.refs == 1
+}
+
+// runBufferUninit is runBuffer for a kernel that writes every element of
+// the slice before reading any: a recycled buffer keeps its old contents
+// instead of being cleared.
+func runBufferUninit[T Elem](rc *RunContext, n int) []T {
+	if rc != nil && rc.frame != nil && rc.frame.pool != nil {
+		return poolGetDirty[T](rc.frame.pool, n)
+	}
+	return make([]T, n)
+}
+
+// poolGetDirty is poolGet without clearing a recycled buffer.
+func poolGetDirty[T Elem](bp *bufferPool, n int) []T {
+	key := poolKey{DTypeOf[T](), n}
+	bp.mu.Lock()
+	var s []T
+	bp.gets++
+	if l := bp.free[key]; len(l) > 0 {
+		s = l[len(l)-1].([]T)
+		bp.free[key] = l[:len(l)-1]
+		bp.reuses++
+	}
+	bp.mu.Unlock()
+	if s == nil {
+		s = make([]T, n)
+	}
+	if n == 0 {
+		return s
+	}
+	t := &Tensor{Data: s}
+	lo, size, _ := dataKey(t)
+	bp.mu.Lock()
+	bp.owned[lo] = &pooledBuf{key: key, data: s, lo: lo, hi: lo + uintptr(size)}
+	bp.mu.Unlock()
+	return s
 }

@@ -202,8 +202,19 @@ func runConv[T floatT](rc *RunContext, cn *convNode, p conv.Params, x []T, w, bi
 	if err != nil {
 		return nil, err
 	}
-	y := runBuffer[T](rc, p.N*p.M*Size(p.Out))
+	y := convBuffer[T](rc, pl, p.N*p.M*Size(p.Out))
 	return y, pl.RunPacked(x, pw, bv, y, th)
+}
+
+// convBuffer returns the output buffer of pl: not zeroed first for the
+// algorithms known to write every output element (pointwise, im2col,
+// taps).
+func convBuffer[T floatT](rc *RunContext, pl *conv.Plan[T], n int) []T {
+	switch pl.Algo {
+	case conv.Pointwise, conv.Im2col, conv.Taps:
+		return runBufferFull[T](rc, n)
+	}
+	return runBuffer[T](rc, n)
 }
 
 // prepareConv returns the node's plan for p, the weights prepared for it
@@ -456,8 +467,26 @@ func runConvTranspose[T floatT](cn *convNode, p conv.Params, x []T, w, bias *Ten
 	if err != nil {
 		return nil, err
 	}
+	var tw *conv.TransposeWeights[T]
+	if cn.constantWeight {
+		// Packed once per node (the packing depends on W and the group
+		// count only, both fixed for the node).
+		var z T
+		key := fmt.Sprintf("transposed %T", z)
+		if v, ok := cn.packed.Load(key); ok {
+			tw = v.(*conv.TransposeWeights[T])
+		} else if tw, err = pl.PackWeights(wv); err == nil {
+			v, _ := cn.packed.LoadOrStore(key, tw)
+			tw = v.(*conv.TransposeWeights[T])
+		}
+	} else {
+		tw, err = pl.PackWeights(wv)
+	}
+	if err != nil {
+		return nil, err
+	}
 	y := make([]T, p.N*p.M*Size(p.Out))
-	return y, pl.Run(x, wv, bv, y, th)
+	return y, pl.RunPacked(x, tw, bv, y, th)
 }
 
 // floorDiv divides rounding toward negative infinity.

@@ -87,23 +87,46 @@ func newStridedWalker(out []int, full ...[]int) *walker {
 	return w
 }
 
+// runs returns the number of runs walk visits.
+func (w *walker) runs() int {
+	r := len(w.shape)
+	if Size(w.shape) == 0 {
+		return 0
+	}
+	return Size(w.shape[:r-1])
+}
+
 // walk calls f for each run of the innermost axis: offs[k] is the offset of
 // the run's first element in input k, inner[k] its stride along the run,
 // o the output offset and n the run length.
 func (w *walker) walk(f func(offs []int, inner []int, o, n int)) {
+	w.walkRange(0, w.runs(), f)
+}
+
+// walkRange is walk over the runs numbered [lo, hi) in walk order. The
+// slices f gets belong to this call, so calls for disjoint ranges may run
+// concurrently.
+func (w *walker) walkRange(lo, hi int, f func(offs []int, inner []int, o, n int)) {
 	r := len(w.shape)
-	n := w.shape[r-1]
-	if Size(w.shape) == 0 {
+	if lo >= hi || Size(w.shape) == 0 {
 		return
 	}
+	n := w.shape[r-1]
 	inner := make([]int, len(w.strides))
 	for k := range w.strides {
 		inner[k] = w.strides[k][r-1]
 	}
 	offs := make([]int, len(w.strides))
 	coord := make([]int, r)
-	total := Size(w.shape) / n
-	for o, it := 0, 0; it < total; it, o = it+1, o+n {
+	rem := lo
+	for ax := r - 2; ax >= 0; ax-- {
+		coord[ax] = rem % w.shape[ax]
+		rem /= w.shape[ax]
+		for k := range offs {
+			offs[k] += coord[ax] * w.strides[k][ax]
+		}
+	}
+	for o, it := lo*n, lo; it < hi; it, o = it+1, o+n {
 		f(offs, inner, o, n)
 		for ax := r - 2; ax >= 0; ax-- {
 			coord[ax]++
@@ -420,29 +443,44 @@ func floatUnary(f func(float64) float64) unFns {
 	}
 }
 
-// unaryKernel is the kernel of an element-wise unary op; large float32
-// inputs are split across the run's threads.
+// unaryKernel is the kernel of an element-wise unary op. Float32 inputs go
+// through the slice function V32 into a buffer of the run (or into the
+// input itself when it dies here), split across the run's threads when
+// large.
 func unaryKernel(fns unFns) Kernel {
 	return KernelFunc(func(rc *RunContext, in []Value) ([]Value, error) {
 		x, err := TensorInput(in, 0)
 		if err != nil {
 			return nil, err
 		}
-		var out *Tensor
-		if v, ok := x.Data.([]float32); ok && fns.V32 != nil && len(v) >= parallelMin {
-			var res []float32
-			if rc.canOverwrite(0) {
-				res = v // the input dies here: compute in place
-			} else {
-				res = runBuffer[float32](rc, len(v))
-			}
-			parallelChunks(threadsOf(rc), len(v), func(lo, hi int) { fns.V32(res[lo:hi], v[lo:hi]) })
-			out = New(slices.Clone(x.Shape), res)
-		} else if out, err = applyUnary(x, fns); err != nil {
+		if v, ok := x.Data.([]float32); ok && fns.V32 != nil {
+			return []Value{unaryF32(rc, x, v, fns.V32)}, nil
+		}
+		out, err := applyUnary(x, fns)
+		if err != nil {
 			return nil, err
 		}
 		return []Value{out}, nil
 	})
+}
+
+// unaryF32 applies f (dst and src of one length) to the float32 tensor x
+// with data v: into v when x dies at this node, else into a buffer of the
+// run; large inputs are split in contiguous chunks across the run's
+// threads.
+func unaryF32(rc *RunContext, x *Tensor, v []float32, f func(dst, src []float32)) *Tensor {
+	var res []float32
+	if rc.canOverwrite(0) {
+		res = v // the input dies here: compute in place
+	} else {
+		res = runBufferUninit[float32](rc, len(v))
+	}
+	if len(v) >= parallelMin {
+		parallelAligned(threadsOf(rc), len(v), func(lo, hi int) { f(res[lo:hi], v[lo:hi]) })
+	} else if len(v) > 0 {
+		f(res, v)
+	}
+	return New(slices.Clone(x.Shape), res)
 }
 
 // parallelMin is the element count from which element-wise work is split
@@ -462,7 +500,7 @@ func parallelChunks(threads, n int, f func(lo, hi int)) {
 		return
 	}
 	var wg sync.WaitGroup
-	for t := 0; t < threads; t++ {
+	for t := 1; t < threads; t++ {
 		lo, hi := t*n/threads, (t+1)*n/threads
 		wg.Add(1)
 		go func() {
@@ -470,7 +508,21 @@ func parallelChunks(threads, n int, f func(lo, hi int)) {
 			f(lo, hi)
 		}()
 	}
+	f(0, n/threads) // the first chunk on the calling goroutine
 	wg.Wait()
+}
+
+// chunkAlign is the element count every chunk of parallelAligned but the
+// last is a multiple of: a slice kernel that treats a tail shorter than its
+// vector width differently then computes every element the same way
+// whatever the number of threads.
+const chunkAlign = 64
+
+// parallelAligned is parallelChunks with chunk boundaries at multiples of
+// chunkAlign.
+func parallelAligned(threads, n int, f func(lo, hi int)) {
+	blocks := (n + chunkAlign - 1) / chunkAlign
+	parallelChunks(threads, blocks, func(lo, hi int) { f(lo*chunkAlign, min(hi*chunkAlign, n)) })
 }
 
 // withSigned returns f with its signed integer fields set.

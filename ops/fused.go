@@ -223,7 +223,7 @@ func (k *fusedKernel) runConv(rc *RunContext, in []Value) (out []Value, ok bool,
 	if err := rc.CheckAlloc(graph.Float, shape); err != nil {
 		return nil, true, err
 	}
-	y := runBuffer[float32](rc, Size(shape))
+	y := convBuffer[float32](rc, pl, Size(shape))
 	if err := pl.RunEpilogue(x.Data.([]float32), pw, bv, ep, y, threads(rc)); err != nil {
 		return nil, true, err
 	}
@@ -476,6 +476,10 @@ func applyEpilogue[T floatT](ep *epilogue, y, z []T) {
 			y[i] = v * max(0, min(1, v/6+0.5))
 		}
 	case epiTanh:
+		if y32, ok := any(y).([]float32); ok {
+			gemm.Tanh(y32)
+			return
+		}
 		for i, v := range y {
 			y[i] = T(math.Tanh(float64(v)))
 		}

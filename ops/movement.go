@@ -5,6 +5,7 @@ import (
 	"unsafe"
 
 	"github.com/onnxrun/onnxrun/graph"
+	"github.com/onnxrun/onnxrun/internal/kernels/vec"
 	"github.com/x448/float16"
 )
 
@@ -277,6 +278,15 @@ func mvTransposeBlocks[W mvWord](dst, src []W, sh, st []int, base int) {
 	outer := len(dst) / plane
 	coord := make([]int, r-2)
 	pos := base
+	if d32, ok := any(dst).([]uint32); ok && cst >= rows {
+		// 32-bit elements (float32): the vector 8×8 blocks.
+		s32 := any(src).([]uint32)
+		for o := 0; o < outer; o++ {
+			vec.Transpose32(d32[o*plane:(o+1)*plane], cols, s32[pos:], cst, rows, cols)
+			pos = nextCoord(coord, sh, st, pos)
+		}
+		return
+	}
 	for o := 0; o < outer; o++ {
 		d := dst[o*plane : (o+1)*plane]
 		for i0 := 0; i0 < rows; i0 += tile {
@@ -299,7 +309,26 @@ func mvTransposeBlocks[W mvWord](dst, src []W, sh, st []int, base int) {
 
 // mvStridedTensor makes a new tensor of the given shape from t by mvStrided.
 func mvStridedTensor(t *Tensor, shape, stride []int, base int) (*Tensor, error) {
-	out, err := mvNew(t.DType, shape)
+	return mvStridedTensorRC(nil, t, shape, stride, base)
+}
+
+// mvOut returns a tensor of type dt and the given shape whose every
+// element the caller will write: from the run's buffers for the element
+// types the pool keeps, else zeroed.
+func mvOut(rc *RunContext, dt graph.DType, shape []int) (*Tensor, error) {
+	switch n := Size(shape); dt {
+	case graph.Float:
+		return New(shape, runBufferUninit[float32](rc, n)), nil
+	case graph.Int64:
+		return New(shape, runBufferUninit[int64](rc, n)), nil
+	}
+	return mvNew(dt, shape)
+}
+
+// mvStridedTensorRC is mvStridedTensor with the output from the run's
+// buffers when rc has them.
+func mvStridedTensorRC(rc *RunContext, t *Tensor, shape, stride []int, base int) (*Tensor, error) {
+	out, err := mvOut(rc, t.DType, shape)
 	if err != nil {
 		return nil, err
 	}

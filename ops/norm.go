@@ -3,9 +3,11 @@ package ops
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/onnxrun/onnxrun/graph"
 	"github.com/onnxrun/onnxrun/internal/kernels/conv"
+	"github.com/onnxrun/onnxrun/internal/kernels/vec"
 )
 
 func init() {
@@ -40,6 +42,9 @@ func statsInput(in []Value, i int, name string, c, spatial int) ([]float64, erro
 type batchNormKernel struct {
 	eps, momentum float64
 	training      bool
+	// scale32 and shift32, when the parameters are constants, are the
+	// per-channel y = x·scale + shift of inference, computed at prepare.
+	scale32, shift32 []float32
 }
 
 func newBatchNorm(b *Build) (Kernel, error) {
@@ -83,7 +88,79 @@ func newBatchNorm(b *Build) (Kernel, error) {
 		}
 		_ = sp // per-activation parameters are recognised by their size
 	}
+	if !k.training {
+		k.prepareAffine(b)
+	}
 	return k, nil
+}
+
+// prepareAffine computes the inference scale and shift once when scale,
+// B, mean and variance are constants of one per-channel length.
+func (k *batchNormKernel) prepareAffine(b *Build) {
+	var p [4][]float64
+	for i := range p {
+		t := b.Constant(i + 1)
+		if t == nil || t.Rank() != 1 {
+			return
+		}
+		v, err := ToFloat64s(t)
+		if err != nil || (i > 0 && len(v) != len(p[0])) {
+			return
+		}
+		p[i] = v
+	}
+	a, sh := bnAffine(p, len(p[0]), 1, k.eps)
+	k.scale32, k.shift32 = convertSlice[float64, float32](a), convertSlice[float64, float32](sh)
+}
+
+// bnAffine returns a = scale/√(var+ε) and b = B − mean·a for c channels of
+// per elements each (per > 1: per-activation parameters).
+func bnAffine(p [4][]float64, c, per int, eps float64) (a, b []float64) {
+	a, b = make([]float64, c*per), make([]float64, c*per)
+	get := func(v []float64, i int) float64 {
+		if len(v) == c {
+			return v[i/per]
+		}
+		return v[i]
+	}
+	for i := range a {
+		a[i] = get(p[0], i) / math.Sqrt(get(p[3], i)+eps)
+		b[i] = get(p[1], i) - get(p[2], i)*a[i]
+	}
+	return a, b
+}
+
+// affineF32 computes y = x·scale[ch] + shift[ch] for the float32 tensor x
+// of shape [n, c, spatial...] in one pass, into x when it dies at this
+// node or else a buffer of the run; planes are split across the run's
+// threads when x is large.
+func affineF32(rc *RunContext, x *Tensor, scale, shift []float32, n, c, sp int) *Tensor {
+	xs := x.Data.([]float32)[:n*c*sp]
+	var y []float32
+	if rc.canOverwrite(0) {
+		y = xs
+	} else {
+		y = runBufferUninit[float32](rc, len(xs))
+	}
+	switch {
+	case len(xs) == 0:
+	case sp == 1: // [N, C]: the parameters run along the row
+		for i := 0; i < n; i++ {
+			row := y[i*c : (i+1)*c]
+			vec.VV(vec.Mul, row, xs[i*c:(i+1)*c], scale)
+			vec.VV(vec.Add, row, row, shift)
+		}
+	default:
+		th := 1
+		if len(xs) >= parallelMin {
+			th = conv.Threads(threads(rc))
+		}
+		conv.ParallelFor(n*c, th, func(_, pl int) {
+			ch := pl % c
+			vec.Affine(y[pl*sp:(pl+1)*sp], xs[pl*sp:(pl+1)*sp], scale[ch], shift[ch])
+		})
+	}
+	return New(slices.Clone(x.Shape), y)
 }
 
 func (k *batchNormKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
@@ -96,6 +173,9 @@ func (k *batchNormKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	}
 	n, c := x.Shape[0], x.Shape[1]
 	sp := Size(x.Shape[2:])
+	if k.scale32 != nil && len(k.scale32) == c && x.DType == graph.Float {
+		return []Value{affineF32(rc, x, k.scale32, k.shift32, n, c, sp)}, nil
+	}
 	var p [4][]float64
 	for i, name := range []string{"scale", "B", "input_mean", "input_var"} {
 		if p[i], err = statsInput(in, i+1, name, c, sp); err != nil {
@@ -140,16 +220,9 @@ func (k *batchNormKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	if len(p[0]) == c*sp && sp > 1 {
 		per = sp
 	}
-	a, bb := make([]float64, c*per), make([]float64, c*per)
-	get := func(v []float64, i int) float64 {
-		if len(v) == c {
-			return v[i/per]
-		}
-		return v[i]
-	}
-	for i := range a {
-		a[i] = get(p[0], i) / math.Sqrt(get(p[3], i)+k.eps)
-		bb[i] = get(p[1], i) - get(p[2], i)*a[i]
+	a, bb := bnAffine(p, c, per, k.eps)
+	if x.DType == graph.Float && per == 1 && !k.training {
+		return []Value{affineF32(rc, x, convertSlice[float64, float32](a), convertSlice[float64, float32](bb), n, c, sp)}, nil
 	}
 	th := threads(rc)
 	y, err := floatCompute(x, x.Shape,

@@ -42,7 +42,7 @@ func transposePerm(perm []int64, rank int) ([]int, error) {
 	return out, nil
 }
 
-func (k *transposeKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
+func (k *transposeKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	x, err := TensorInput(in, 0)
 	if err != nil {
 		return nil, err
@@ -57,7 +57,7 @@ func (k *transposeKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 	} else if perm, err = transposePerm(k.perm, r); err != nil {
 		return nil, fmt.Errorf("input 0 %s: %w", x, err)
 	}
-	out, err := TransposeTensor(x, perm)
+	out, err := transposeTensor(rc, x, perm)
 	if err != nil {
 		return nil, err
 	}
@@ -68,6 +68,12 @@ func (k *transposeKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 // When the permutation keeps the order of every dim bigger than 1 the result
 // shares t's data.
 func TransposeTensor(t *Tensor, perm []int) (*Tensor, error) {
+	return transposeTensor(nil, t, perm)
+}
+
+// transposeTensor is TransposeTensor with a moved result in a buffer of
+// the run when rc has them.
+func transposeTensor(rc *RunContext, t *Tensor, perm []int) (*Tensor, error) {
 	if len(perm) != t.Rank() {
 		return nil, fmt.Errorf("ops: perm %v for a tensor of rank %d", perm, t.Rank())
 	}
@@ -88,5 +94,5 @@ func TransposeTensor(t *Tensor, perm []int) (*Tensor, error) {
 	if !moved {
 		return mvShare(t, shape), nil
 	}
-	return mvStridedTensor(t, shape, stride, 0)
+	return mvStridedTensorRC(rc, t, shape, stride, 0)
 }

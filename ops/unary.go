@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/onnxrun/onnxrun/graph"
+	"github.com/onnxrun/onnxrun/internal/kernels/vec"
 )
 
 // Element-wise unary math: Abs, Neg, Sign, Ceil, Floor, Round, Sqrt,
@@ -28,11 +29,43 @@ func init() {
 	float("Sin", []int64{7, 22}, math.Sin)
 	float("Sinh", []int64{9, 22}, math.Sinh)
 	float("Tan", []int64{7, 22}, math.Tan)
-	float("Tanh", []int64{1, 6, 13}, math.Tanh)
-	float("Ceil", []int64{1, 6, 13}, math.Ceil)
-	float("Floor", []int64{1, 6, 13}, math.Floor)
+	tanh := floatUnary(math.Tanh)
+	tanh.V32 = func(dst, src []float32) {
+		dst = dst[:len(src)]
+		for i, v := range src {
+			dst[i] = float32(tanhF32(float64(v)))
+		}
+	}
+	registerUnary("Tanh", []int64{1, 6, 13}, tanh)
+	// direct makes the float fields of a unFns from a float64 function
+	// with a float32 loop that calls it without the indirect call per
+	// element of floatUnary (the same values).
+	direct := func(f func(float64) float64, v32 func(dst, src []float32)) unFns {
+		fns := floatUnary(f)
+		fns.V32 = v32
+		return fns
+	}
+	registerUnary("Ceil", []int64{1, 6, 13}, direct(math.Ceil, func(dst, src []float32) {
+		dst = dst[:len(src)]
+		for i, v := range src {
+			dst[i] = float32(math.Ceil(float64(v)))
+		}
+	}))
+	registerUnary("Floor", []int64{1, 6, 13}, direct(math.Floor, func(dst, src []float32) {
+		dst = dst[:len(src)]
+		for i, v := range src {
+			dst[i] = float32(math.Floor(float64(v)))
+		}
+	}))
 	float("Round", []int64{11, 22}, math.RoundToEven)
-	float("Sqrt", []int64{1, 6, 13}, math.Sqrt)
+	// The float64 square root and quotient rounded to float32 are the
+	// float32 ones (53 ≥ 2·24+2 bits: the double rounding is innocuous).
+	registerUnary("Sqrt", []int64{1, 6, 13}, direct(math.Sqrt, func(dst, src []float32) {
+		dst = dst[:len(src)]
+		for i, v := range src {
+			dst[i] = float32(math.Sqrt(float64(v)))
+		}
+	}))
 	exp := floatUnary(math.Exp)
 	exp.V32 = func(dst, src []float32) {
 		dst = dst[:len(src)]
@@ -42,18 +75,29 @@ func init() {
 	}
 	registerUnary("Exp", []int64{1, 6, 13}, exp)
 	float("Log", []int64{1, 6, 13}, math.Log)
-	float("Reciprocal", []int64{1, 6, 13}, func(x float64) float64 { return 1 / x })
+	registerUnary("Reciprocal", []int64{1, 6, 13}, direct(func(x float64) float64 { return 1 / x },
+		func(dst, src []float32) { vec.SV(vec.Div, dst[:len(src)], 1, src) }))
 
 	erf := floatUnary(math.Erf)
 	erf = erf.withSigned(intFloatFn[int8](math.Erf), intFloatFn[int16](math.Erf), intFloatFn[int32](math.Erf), intFloatFn[int64](math.Erf)).
 		withUnsigned(intFloatFn[uint8](math.Erf), intFloatFn[uint16](math.Erf), intFloatFn[uint32](math.Erf), intFloatFn[uint64](math.Erf))
 	registerUnary("Erf", []int64{9, 13}, erf)
 
-	abs := floatUnary(math.Abs).withSigned(iabs[int8], iabs[int16], iabs[int32], iabs[int64]).
+	abs := direct(math.Abs, func(dst, src []float32) {
+		dst = dst[:len(src)]
+		for i, v := range src {
+			dst[i] = math.Float32frombits(math.Float32bits(v) &^ (1 << 31))
+		}
+	}).withSigned(iabs[int8], iabs[int16], iabs[int32], iabs[int64]).
 		withUnsigned(ident[uint8], ident[uint16], ident[uint32], ident[uint64])
 	registerUnary("Abs", []int64{1, 6, 13}, abs)
 
-	neg := floatUnary(func(x float64) float64 { return -x }).withSigned(ineg[int8], ineg[int16], ineg[int32], ineg[int64])
+	neg := direct(func(x float64) float64 { return -x }, func(dst, src []float32) {
+		dst = dst[:len(src)]
+		for i, v := range src {
+			dst[i] = -v
+		}
+	}).withSigned(ineg[int8], ineg[int16], ineg[int32], ineg[int64])
 	registerUnary("Neg", []int64{1, 6, 13}, neg)
 
 	sign := floatUnary(fsign).withSigned(isign[int8], isign[int16], isign[int32], isign[int64]).
@@ -142,4 +186,33 @@ func floatPredicate(t *Tensor, f func(float64) bool) (*Tensor, error) {
 		return New(slices.Clone(t.Shape), mapSlice(t.Data.([]float64), f)), nil
 	}
 	return nil, fmt.Errorf("element type %s is not supported", t.DType)
+}
+
+// tanhF32 is tanh for results rounded to float32 (within one ulp of the
+// correctly rounded value), several times cheaper than math.Tanh:
+// tanh(|x|) = −m/(2+m) with m = e^(−2|x|) − 1, m from its Taylor series
+// where it is small (no cancellation) and from expF32 elsewhere.
+func tanhF32(x float64) float64 {
+	a := math.Abs(x)
+	switch {
+	case x != x:
+		return x
+	case a < 0x1p-13: // tanh(x) = x in float32
+		return x
+	case a > 10: // 1 − tanh(10) < 2⁻²⁷
+		return math.Copysign(1, x)
+	}
+	u := -2 * a
+	var m float64
+	if u > -0.5 {
+		// e^u − 1 = Σ u^k/k!, k = 1..11 (the next term is below 1e-11 of it).
+		const (
+			c2, c3, c4, c5, c6   = 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720
+			c7, c8, c9, c10, c11 = 1.0 / 5040, 1.0 / 40320, 1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800
+		)
+		m = u * (1 + u*(c2+u*(c3+u*(c4+u*(c5+u*(c6+u*(c7+u*(c8+u*(c9+u*(c10+u*c11))))))))))
+	} else {
+		m = expF32(u) - 1
+	}
+	return math.Copysign(-m/(2+m), x)
 }

@@ -167,9 +167,84 @@ func (e *Epilogue) activate(x []float32) {
 			x[i] = v * max(0, min(1, v*(1.0/6)+0.5))
 		}
 	case ActTanh:
+		tanhSlice(x)
+	}
+}
+
+// tanhSmall bounds the inputs whose tanh is its Taylor polynomial.
+const tanhSmall = 0.25
+
+// tanhTaylor is tanh(v) for |v| < tanhSmall: the series to the v¹¹ term
+// (the next term is below 1e-9 relative).
+func tanhTaylor(v float32) float32 {
+	x2 := v * v
+	p := float32(-1382.0 / 155925)
+	p = p*x2 + 62.0/2835
+	p = p*x2 - 17.0/315
+	p = p*x2 + 2.0/15
+	p = p*x2 - 1.0/3
+	return v + v*x2*p
+}
+
+// tanh32 is tanh(v) within a few float32 ulps: the Taylor polynomial near
+// 0, else 1 - 2/(exp(2|v|)+1) with the sign of v (±1 beyond 9, where
+// tanh rounds to ±1).
+func tanh32(v float32) float32 {
+	a := v
+	if a < 0 {
+		a = -a
+	}
+	var t float32
+	switch {
+	case v != v:
+		return v
+	case a < tanhSmall:
+		return tanhTaylor(v)
+	case a > 9:
+		t = 1
+	default:
+		t = 1 - 2/(expf(2*a)+1)
+	}
+	if v < 0 {
+		return -t
+	}
+	return t
+}
+
+// tanhSlice applies tanh to x in place: through the vector sigmoid where
+// there is one (tanh(v) = 2·sigmoid(2v) - 1, the Taylor polynomial near 0
+// where that would cancel), else element by element.
+func tanhSlice(x []float32) {
+	if vecSigmoid == nil {
 		for i, v := range x {
-			x[i] = float32(math.Tanh(float64(v)))
+			x[i] = tanh32(v)
 		}
+		return
+	}
+	var buf [256]float32
+	for len(x) > 0 {
+		n := min(len(x), len(buf))
+		n8 := n &^ 7
+		if n8 == 0 {
+			for i, v := range x {
+				x[i] = tanh32(v)
+			}
+			return
+		}
+		b := buf[:n8]
+		for i := range b {
+			b[i] = 2 * x[i]
+		}
+		vecSigmoid(b, false)
+		for i, s := range b {
+			v := x[i]
+			if v > -tanhSmall && v < tanhSmall {
+				x[i] = tanhTaylor(v)
+			} else {
+				x[i] = 2*s - 1
+			}
+		}
+		x = x[n8:]
 	}
 }
 
@@ -294,3 +369,8 @@ func (e Epilogue) Apply(m, n int, c []float32, ldc int) {
 		e.apply(c, ldc, 0, 0, m, n)
 	}
 }
+
+// Tanh replaces each element of x by its hyperbolic tangent, in place, as
+// the epilogue's ActTanh does (within a few float32 ulps; the vector
+// sigmoid where the CPU has one).
+func Tanh(x []float32) { tanhSlice(x) }

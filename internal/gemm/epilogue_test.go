@@ -217,3 +217,38 @@ func TestSigmoidMatchesEpilogue(t *testing.T) {
 		}
 	}
 }
+
+// TestTanh checks the epilogue's tanh (vector and scalar forms) against
+// math.Tanh, on lengths that are and are not multiples of the vector
+// width.
+func TestTanh(t *testing.T) {
+	r := rand.New(rand.NewSource(8))
+	x := []float32{0, 1e-8, -1e-8, 0.2499, -0.2499, 0.25, -0.25, 0.5, 9, -9, 9.5, 20, -20, 88, -88, 100, 1e-30}
+	for i := 0; i < 100000; i++ {
+		x = append(x, (r.Float32()*2-1)*float32(math.Pow(10, float64(r.Intn(4)-2))))
+	}
+	check := func(name string, got []float32) {
+		t.Helper()
+		for i, v := range x[:len(got)] {
+			w := math.Tanh(float64(v))
+			if d := math.Abs(float64(got[i]) - w); d > 2e-6*math.Abs(w)+1e-37 {
+				t.Fatalf("%s: tanh(%v) = %v, want %v", name, v, got[i], w)
+			}
+		}
+	}
+	y := make([]float32, len(x))
+	for i, v := range x {
+		y[i] = tanh32(v)
+	}
+	check("tanh32", y)
+	for _, n := range []int{len(x), len(x) - 3, 7} {
+		y := append([]float32(nil), x[:n]...)
+		(&Epilogue{Act: ActTanh}).activate(y)
+		check(fmt.Sprintf("activate n=%d", n), y)
+	}
+	y = []float32{nan32, 0, 0, 0, 0, 0, 0, 0, nan32}
+	tanhSlice(y)
+	if !math.IsNaN(float64(y[0])) || !math.IsNaN(float64(y[8])) || y[1] != 0 {
+		t.Fatalf("got %v, want NaN, zeros, NaN", y)
+	}
+}

@@ -136,8 +136,11 @@ func runPacked(threads int, p *problem, m int, c []float32, ldc int, ep *Epilogu
 	p.bl = blockingFor(p.ks, k)
 	if p.fill != nil {
 		// A filled B block is written and then read by every A block:
-		// keep it in L2 with the A block.
-		p.bl.nc = min(p.bl.nc, max(l2/2/(4*p.bl.kc)/p.ks.nr*p.ks.nr, p.ks.nr))
+		// keep it in L2 beside the A block (three quarters of L2 for
+		// both).
+		aBlock := 4 * p.bl.kc * min(p.bl.mc, roundUp(m, p.ks.mr))
+		nc := (l2*3/4 - aBlock) / (4 * p.bl.kc)
+		p.bl.nc = min(p.bl.nc, max(nc/p.ks.nr*p.ks.nr, 4*p.ks.nr))
 	}
 	p.run(threads)
 }

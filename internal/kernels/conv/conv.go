@@ -1,7 +1,13 @@
 // Package conv holds the convolution kernels of onnxrun: N-d convolution
-// (pointwise GEMM, im2col/vol2col + GEMM, depthwise direct), transposed
-// convolution (GEMM + col2im), and the plain reference loops that state their
-// semantics. Tensors are row-major NC(D...) slices.
+// (pointwise GEMM, im2col/vol2col + GEMM, depthwise direct, Winograd, direct
+// taps for few output channels), transposed convolution (GEMM + col2im), and
+// the plain reference loops that state their semantics. Tensors are
+// row-major NC(D...) slices.
+//
+// For float32 the GEMM paths multiply by weights packed once
+// (PackWeights) and, for im2col, pack the input patches straight into the
+// GEMM's B panels, with a FusedConv's bias, residual and activation applied
+// to each output tile inside the GEMM (RunEpilogue).
 package conv
 
 import (
@@ -98,7 +104,7 @@ func Choose(p *Params) Algo {
 }
 
 // Plan is a prepared convolution: the algorithm and the sizes it needs.
-// A Plan has no mutable state and may run concurrently.
+// A Plan may run concurrently (its only shared state is a pool of scratch).
 type Plan[T Num] struct {
 	// P is the problem and Algo the algorithm chosen for it.
 	P    Params
@@ -111,6 +117,8 @@ type Plan[T Num] struct {
 	// positions and channels per work item of the packed float32 GEMM path
 	// (tests).
 	forceSplit [2]int
+	// fills caches the im2col fills (shared by the plan's copies).
+	fills *fillCache
 }
 
 // NewPlan validates p and chooses its algorithm.
@@ -122,7 +130,7 @@ func NewPlan[T Num](p Params) (*Plan[T], error) {
 	// im2col measured as fast or faster on ResNet-style 3×3 layers here
 	// (the transforms are scalar Go and the 16 or 36 GEMMs small). A tuner
 	// can pick it per layer from Candidates with WithAlgo.
-	pl := &Plan[T]{P: p, Algo: defaultAlgo[T](&p)}
+	pl := &Plan[T]{P: p, Algo: defaultAlgo[T](&p), fills: &fillCache{}}
 	pl.cg, pl.mg = p.C/p.Group, p.M/p.Group
 	pl.k = prod(p.Kernel)
 	pl.ck = pl.cg * pl.k

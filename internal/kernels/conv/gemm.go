@@ -75,6 +75,13 @@ func (pl *Plan[T]) runPacked32(x []float32, pa []*gemm.PackedA, bias []float32, 
 	var fills []*im2colFill
 	if expand && len(p.In) <= 3 {
 		fills = make([]*im2colFill, min(threads, items))
+		defer func() {
+			for _, f := range fills {
+				if f != nil {
+					pl.fills.put(f)
+				}
+			}
+		}()
 	}
 	var cols [][]float32
 	if expand && len(p.In) > 3 {
@@ -112,7 +119,7 @@ func (pl *Plan[T]) runPacked32(x []float32, pa []*gemm.PackedA, bias []float32, 
 		case fills != nil:
 			f := fills[wk]
 			if f == nil {
-				f = newIm2colFill(p, pl.cg)
+				f = pl.fills.get(p, pl.cg)
 				fills[wk] = f
 			}
 			f.x, f.o0 = xg, o0

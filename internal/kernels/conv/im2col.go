@@ -1,5 +1,7 @@
 package conv
 
+import "sync"
+
 // im2col fills col (rows cg·K, nt columns) with the input patches of output
 // positions [o0, o0+nt) of one image and group: row c·K+κ, column j holds the
 // input value kernel tap κ of channel c reads for output position o0+j, or 0
@@ -195,6 +197,36 @@ type fillSeg struct {
 	zero       bool
 }
 
+// fillCache holds what the fills of a plan share: the rows (made once)
+// and a pool of fills (their scratch).
+type fillCache struct {
+	once sync.Once
+	base im2colFill
+	pool sync.Pool
+}
+
+// get returns a fill for the plan's problem p with cg channels per group.
+func (fc *fillCache) get(p *Params, cg int) *im2colFill {
+	if fc == nil {
+		return newIm2colFill(p, cg)
+	}
+	fc.once.Do(func() { fc.base = *newIm2colFill(p, cg) })
+	if f, ok := fc.pool.Get().(*im2colFill); ok {
+		return f
+	}
+	f := fc.base
+	f.segs = nil
+	return &f
+}
+
+func (fc *fillCache) put(f *im2colFill) {
+	if fc == nil {
+		return
+	}
+	f.x = nil
+	fc.pool.Put(f)
+}
+
 func newIm2colFill(p *Params, cg int) *im2colFill {
 	f := &im2colFill{}
 	var k, d [3]int
@@ -205,10 +237,7 @@ func newIm2colFill(p *Params, cg int) *im2colFill {
 	for a := 0; a < r; a++ {
 		b := 3 - r + a
 		f.in[b], k[b], f.out[b] = p.In[a], p.Kernel[a], p.Out[a]
-		f.s[b], d[b] = p.Strides[a], p.Dilations[a]
-	}
-	for a := 0; a < r; a++ {
-		f.pad[3-r+a] = p.Pads[a]
+		f.s[b], d[b], f.pad[b] = p.Strides[a], p.Dilations[a], p.Pads[a]
 	}
 	vol := f.in[0] * f.in[1] * f.in[2]
 	f.rows = make([]fillRow, 0, cg*k[0]*k[1]*k[2])
@@ -296,6 +325,13 @@ func (f *im2colFill) fill(dst []float32, pc, kb, j0, nb, nr, lastW int) {
 					dd[4], dd[5], dd[6], dd[7] = s[8], s[10], s[12], s[14]
 					dd[8], dd[9], dd[10], dd[11] = s[16], s[18], s[20], s[22]
 					dd[12], dd[13], dd[14], dd[15] = s[24], s[26], s[28], s[30]
+				case sw == 4 && n == 16:
+					s := (*[61]float32)(src)
+					dd := (*[16]float32)(dp)
+					dd[0], dd[1], dd[2], dd[3] = s[0], s[4], s[8], s[12]
+					dd[4], dd[5], dd[6], dd[7] = s[16], s[20], s[24], s[28]
+					dd[8], dd[9], dd[10], dd[11] = s[32], s[36], s[40], s[44]
+					dd[12], dd[13], dd[14], dd[15] = s[48], s[52], s[56], s[60]
 				default:
 					src = src[:span+1]
 					for i := range dp {
@@ -304,14 +340,24 @@ func (f *im2colFill) fill(dst []float32, pc, kb, j0, nb, nr, lastW int) {
 				}
 				continue
 			}
-			// The run crosses the left or right padding.
+			// The run crosses the left or right padding: positions lo..hi
+			// read the row, the others are 0.
 			row := x[sg.base+rw.off-xx:]
 			row = row[:iw]
-			for i := range dp {
-				if xi := xx + i*sw; xi >= 0 && xi < iw {
-					dp[i] = row[xi]
-				} else {
-					dp[i] = 0
+			lo, hi := 0, n
+			if xx < 0 {
+				lo = min(n, (-xx+sw-1)/sw)
+			}
+			if xx+span >= iw {
+				hi = max(lo, min(n, (iw-xx+sw-1)/sw))
+			}
+			clear(dp[:lo])
+			clear(dp[hi:])
+			if sw == 1 && lo < hi {
+				copy(dp[lo:hi], row[xx+lo:])
+			} else {
+				for i := lo; i < hi; i++ {
+					dp[i] = row[xx+i*sw]
 				}
 			}
 		}

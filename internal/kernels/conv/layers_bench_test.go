@@ -19,6 +19,7 @@ var zooLayers = []struct {
 	{"r3d_18/stem", Params{N: 1, C: 3, M: 64, Group: 1, In: []int{16, 112, 112}, Kernel: []int{3, 7, 7}, Out: []int{16, 56, 56}, Strides: []int{1, 2, 2}, Dilations: []int{1, 1, 1}, Pads: []int{1, 3, 3}}},
 	{"r3d_18/layer1", Params{N: 1, C: 64, M: 64, Group: 1, In: []int{16, 56, 56}, Kernel: []int{3, 3, 3}, Out: []int{16, 56, 56}, Strides: []int{1, 1, 1}, Dilations: []int{1, 1, 1}, Pads: []int{1, 1, 1}}},
 	{"r3d_18/layer3", Params{N: 1, C: 256, M: 256, Group: 1, In: []int{4, 14, 14}, Kernel: []int{3, 3, 3}, Out: []int{4, 14, 14}, Strides: []int{1, 1, 1}, Dilations: []int{1, 1, 1}, Pads: []int{1, 1, 1}}},
+	{"c3d_small/f.3", Params{N: 1, C: 32, M: 64, Group: 1, In: []int{16, 28, 28}, Kernel: []int{3, 3, 3}, Out: []int{16, 28, 28}, Strides: []int{1, 1, 1}, Dilations: []int{1, 1, 1}, Pads: []int{1, 1, 1}}},
 	{"alexnet/conv1", Params{N: 1, C: 3, M: 64, Group: 1, In: []int{224, 224}, Kernel: []int{11, 11}, Out: []int{55, 55}, Strides: []int{4, 4}, Dilations: []int{1, 1}, Pads: []int{2, 2}}},
 	{"alexnet/conv2", Params{N: 1, C: 64, M: 192, Group: 1, In: []int{27, 27}, Kernel: []int{5, 5}, Out: []int{27, 27}, Strides: []int{1, 1}, Dilations: []int{1, 1}, Pads: []int{2, 2}}},
 	{"squeezenet/conv1", Params{N: 1, C: 3, M: 64, Group: 1, In: []int{224, 224}, Kernel: []int{3, 3}, Out: []int{111, 111}, Strides: []int{2, 2}, Dilations: []int{1, 1}, Pads: []int{0, 0}}},

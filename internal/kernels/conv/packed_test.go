@@ -275,7 +275,11 @@ func TestTapsMatchesReference(t *testing.T) {
 			t.Fatal(err)
 		}
 		var first []float32
-		for _, th := range []int{1, 2, 3, 8} {
+		for ti, th := range []int{1, 2, 3, 8} {
+			old := tapsScratch
+			if ti == 3 {
+				tapsScratch = 1 // one image and group at a time
+			}
 			y, check := guarded(n)
 			for i := range y {
 				y[i] = float32(math.NaN())
@@ -292,6 +296,7 @@ func TestTapsMatchesReference(t *testing.T) {
 					y[i] = float32(actRef(&ep, v))
 				}
 			}
+			tapsScratch = old
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -326,6 +331,109 @@ func TestTapsMatchesReference(t *testing.T) {
 			if math.Abs(y64[i]-want64[i]) > 1e-9*(1+math.Abs(want64[i])) {
 				t.Fatalf("float64 %v %s: element %d = %v, want %v", q64.Algo, fmtParams(p), i, y64[i], want64[i])
 			}
+		}
+	}
+}
+
+// TestIm2colFillStrides runs the im2col path on rows wide enough for full
+// 16-wide runs with strides 1 to 5 and dilations 1 to 2, padding on some
+// sides, so that every copy form of the fill (contiguous, stride 2 and 4
+// unrolled, strided, crossing the padding) is taken.
+func TestIm2colFillStrides(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for iter := 0; iter < 60; iter++ {
+		s := 1 + iter%5
+		k := 1 + r.IntN(5)
+		d := 1 + r.IntN(2)
+		pad := r.IntN(k)
+		in := 16*s + r.IntN(40) + (k-1)*d
+		rank := 1 + iter%3
+		p := Params{N: 1, Group: 1, C: 1 + r.IntN(4), M: 1 + r.IntN(13)}
+		for a := 0; a < rank; a++ {
+			ia, ka := in, k
+			if a < rank-1 {
+				ia, ka = 3+r.IntN(5), 1+r.IntN(3)
+				ia = max(ia, (ka-1)*d+1)
+			}
+			p.In = append(p.In, ia)
+			p.Kernel = append(p.Kernel, ka)
+			p.Strides = append(p.Strides, s)
+			p.Dilations = append(p.Dilations, d)
+			p.Pads = append(p.Pads, min(pad, ka-1))
+			p.Out = append(p.Out, (ia+2*min(pad, ka-1)-((ka-1)*d+1))/s+1)
+		}
+		pl, err := NewPlan[float32](p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := pl.WithAlgo(Im2col)
+		if q.Algo != Im2col {
+			continue
+		}
+		x := randSlice(r, p.N*p.C*prod(p.In))
+		w := randSlice(r, p.M*p.C*prod(p.Kernel))
+		want := make([]float32, p.N*p.M*prod(p.Out))
+		Reference(&p, x, w, nil, want)
+		y, check := guarded(len(want))
+		if err := q.Run(x, w, nil, y, 1); err != nil {
+			t.Fatal(err)
+		}
+		check(t)
+		closeAll(t, fmtParams(p), y, want)
+	}
+}
+
+// TestTransposePacked checks the transposed convolution with weights
+// packed once: the reference on larger problems, the same bits on any
+// thread count, and weights of another problem refused.
+func TestTransposePacked(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for iter := 0; iter < 30; iter++ {
+		rank := 1 + iter%3
+		p := randParams(r, rank)
+		p.C = p.Group * (1 + r.IntN(20))
+		p.M = p.Group * (1 + r.IntN(20))
+		for a := range p.In {
+			k := (p.Kernel[a]-1)*p.Dilations[a] + 1
+			p.Out[a] = max(1, (p.In[a]-1)*p.Strides[a]+k-p.Pads[a]-r.IntN(p.Kernel[a]))
+		}
+		pl, err := NewTransposePlan[float32](p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := randSlice(r, p.N*p.C*prod(p.In))
+		w := randSlice(r, p.C*p.M/p.Group*prod(p.Kernel))
+		b := randSlice(r, p.M)
+		want := make([]float32, p.N*p.M*prod(p.Out))
+		TransposeReference(&p, x, w, b, want)
+		tw, err := pl.PackWeights(w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var first []float32
+		for _, th := range []int{1, 2, 3, 8} {
+			y, check := guarded(len(want))
+			if err := pl.RunPacked(x, tw, b, y, th); err != nil {
+				t.Fatal(err)
+			}
+			check(t)
+			name := fmt.Sprintf("transposed %s %d threads", fmtParams(p), th)
+			closeAll(t, name, y, want)
+			if first == nil {
+				first = y
+				continue
+			}
+			for i := range y {
+				if math.Float32bits(y[i]) != math.Float32bits(first[i]) {
+					t.Fatalf("%s: element %d is %v, 1 thread gives %v", name, i, y[i], first[i])
+				}
+			}
+		}
+		q := p
+		q.C += p.Group
+		pq, _ := NewTransposePlan[float32](q)
+		if err := pq.RunPacked(make([]float32, q.N*q.C*prod(q.In)), tw, nil, make([]float32, len(want)), 1); err == nil {
+			t.Fatalf("weights for %d input channels accepted by a plan of %d", p.C, q.C)
 		}
 	}
 }

@@ -21,6 +21,10 @@ const tapsMaxM = 8
 // elements (the scratch Taps needs).
 const tapsMaxGrid = 1 << 22
 
+// tapsScratch bounds the padded grids Taps keeps at once, in elements
+// (a variable for tests).
+var tapsScratch = 2 * tapsMaxGrid
+
 // tapsGeom is the padded grid of a Taps convolution, as three axes.
 type tapsGeom struct {
 	in, out, pad [3]int
@@ -89,73 +93,79 @@ func (pl *Plan[T]) runTaps(x, w, bias []T, ep *gemm.Epilogue, y []T, threads int
 	p := &pl.P
 	g := tapsGeometry(p, pl.cg)
 	per := p.N * p.Group
-	// The padded grids of every image and group.
-	grids := getScratch[T](per * g.total)
+	// The padded grids of a batch of (image, group) pairs at a time, so
+	// that the scratch stays bounded whatever the batch size.
+	batch := max(1, min(per, tapsScratch/g.total))
+	grids := getScratch[T](batch * g.total)
 	defer putScratch(grids)
-	ParallelFor(per, threads, func(_, it int) {
-		dst := grids[it*g.total : (it+1)*g.total]
-		clear(dst)
-		n, gr := it/p.Group, it%p.Group
-		xg := x[(n*p.C+gr*pl.cg)*pl.in:]
-		for c := 0; c < pl.cg; c++ {
-			for z := 0; z < g.in[0]; z++ {
-				for yy := 0; yy < g.in[1]; yy++ {
-					src := xg[c*pl.in+(z*g.in[1]+yy)*g.in[2]:][:g.in[2]]
-					o := c*g.vol + ((z+g.pad[0])*g.grid[1]+yy+g.pad[1])*g.grid[2] + g.pad[2]
-					copy(dst[o:o+g.in[2]], src)
-				}
-			}
-		}
-	})
 	const chunk = 1024
 	chunks := (g.length + chunk - 1) / chunk
-	items := per * pl.mg * chunks
-	bufs := make([][]T, min(threads, items))
-	ParallelFor(items, threads, func(wk, it int) {
-		ch := it % chunks
-		m := (it / chunks) % pl.mg
-		gi := it / chunks / pl.mg
-		n, gr := gi/p.Group, gi%p.Group
-		oc := gr*pl.mg + m
-		i0 := ch * chunk
-		ln := min(chunk, g.length-i0)
-		if bufs[wk] == nil {
-			bufs[wk] = make([]T, chunk)
-		}
-		dst := bufs[wk][:ln]
-		var b T
-		if bias != nil {
-			b = bias[oc]
-		}
-		src := grids[gi*g.total+i0 : (gi+1)*g.total]
-		wm := w[oc*pl.ck : (oc+1)*pl.ck]
-		if d32, ok := any(dst).([]float32); ok {
-			tapsF32(d32, any(src).([]float32), g.offs, any(wm).([]float32), any(b).(float32))
-		} else {
-			tapsGo(dst, src, g.offs, wm, b)
-		}
-		// Keep the grid positions that are outputs.
-		yc := y[(n*p.M+oc)*pl.out : (n*p.M+oc+1)*pl.out]
-		gw, gh := g.grid[2], g.grid[1]
-		for i := i0; i < i0+ln; {
-			x0 := i % gw
-			row := i / gw
-			oy, oz := row%gh, row/gh
-			run := min(gw-x0, i0+ln-i)
-			if oy < g.out[1] && oz < g.out[0] && x0 < g.out[2] {
-				k := min(run, g.out[2]-x0)
-				o := (oz*g.out[1]+oy)*g.out[2] + x0
-				copy(yc[o:o+k], dst[i-i0:i-i0+k])
-				if ep != nil {
-					e := *ep
-					if e.Residual != nil {
-						r := (n*p.M+oc)*pl.out + o
-						e.Residual = e.Residual[r : r+k]
+	bufs := make([][]T, threads)
+	for b0 := 0; b0 < per; b0 += batch {
+		nb := min(batch, per-b0)
+		ParallelFor(nb, threads, func(_, bi int) {
+			dst := grids[bi*g.total : (bi+1)*g.total]
+			clear(dst)
+			it := b0 + bi
+			n, gr := it/p.Group, it%p.Group
+			xg := x[(n*p.C+gr*pl.cg)*pl.in:]
+			for c := 0; c < pl.cg; c++ {
+				for z := 0; z < g.in[0]; z++ {
+					for yy := 0; yy < g.in[1]; yy++ {
+						src := xg[c*pl.in+(z*g.in[1]+yy)*g.in[2]:][:g.in[2]]
+						o := c*g.vol + ((z+g.pad[0])*g.grid[1]+yy+g.pad[1])*g.grid[2] + g.pad[2]
+						copy(dst[o:o+g.in[2]], src)
 					}
-					e.Apply(1, k, any(yc[o:o+k]).([]float32), k)
 				}
 			}
-			i += run
-		}
-	})
+		})
+		ParallelFor(nb*pl.mg*chunks, threads, func(wk, it int) {
+			ch := it % chunks
+			m := (it / chunks) % pl.mg
+			bi := it / chunks / pl.mg
+			gi := b0 + bi
+			n, gr := gi/p.Group, gi%p.Group
+			oc := gr*pl.mg + m
+			i0 := ch * chunk
+			ln := min(chunk, g.length-i0)
+			if bufs[wk] == nil {
+				bufs[wk] = make([]T, chunk)
+			}
+			dst := bufs[wk][:ln]
+			var b T
+			if bias != nil {
+				b = bias[oc]
+			}
+			src := grids[bi*g.total+i0 : (bi+1)*g.total]
+			wm := w[oc*pl.ck : (oc+1)*pl.ck]
+			if d32, ok := any(dst).([]float32); ok {
+				tapsF32(d32, any(src).([]float32), g.offs, any(wm).([]float32), any(b).(float32))
+			} else {
+				tapsGo(dst, src, g.offs, wm, b)
+			}
+			// Keep the grid positions that are outputs.
+			yc := y[(n*p.M+oc)*pl.out : (n*p.M+oc+1)*pl.out]
+			gw, gh := g.grid[2], g.grid[1]
+			for i := i0; i < i0+ln; {
+				x0 := i % gw
+				row := i / gw
+				oy, oz := row%gh, row/gh
+				run := min(gw-x0, i0+ln-i)
+				if oy < g.out[1] && oz < g.out[0] && x0 < g.out[2] {
+					k := min(run, g.out[2]-x0)
+					o := (oz*g.out[1]+oy)*g.out[2] + x0
+					copy(yc[o:o+k], dst[i-i0:i-i0+k])
+					if ep != nil {
+						e := *ep
+						if e.Residual != nil {
+							r := (n*p.M+oc)*pl.out + o
+							e.Residual = e.Residual[r : r+k]
+						}
+						e.Apply(1, k, any(yc[o:o+k]).([]float32), k)
+					}
+				}
+				i += run
+			}
+		})
+	}
 }

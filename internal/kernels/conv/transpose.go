@@ -1,6 +1,10 @@
 package conv
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/onnxrun/onnxrun/internal/gemm"
+)
 
 // TransposePlan is a prepared transposed convolution (ConvTranspose). Its
 // Params read as for TransposeReference: In is the input's spatial shape,
@@ -23,12 +27,52 @@ func NewTransposePlan[T Num](p Params) (*TransposePlan[T], error) {
 	return pl, nil
 }
 
+// TransposeWeights holds a transposed convolution's weights [C, M/Group,
+// Kernel...] prepared by TransposePlan.PackWeights: for float32 each
+// group's Wᵀ packed once for the GEMM. It is read-only: one
+// TransposeWeights may serve concurrent runs.
+type TransposeWeights[T Num] struct {
+	c, mgk int // the problem's C and M/Group·K, to check the plan
+	w      []T
+	pa     []*gemm.PackedA
+}
+
+// PackWeights prepares the weights [C, M/Group, Kernel...] for RunPacked.
+func (pl *TransposePlan[T]) PackWeights(w []T) (*TransposeWeights[T], error) {
+	p := &pl.P
+	if len(w) != p.C*pl.mgk {
+		return nil, fmt.Errorf("conv: %d weights do not fit transposed %+v", len(w), *p)
+	}
+	tw := &TransposeWeights[T]{c: p.C, mgk: pl.mgk, w: w}
+	if wv, ok := any(w).([]float32); ok {
+		tw.pa = make([]*gemm.PackedA, p.Group)
+		for g := range tw.pa {
+			// op(A) = W_gᵀ: mg·K rows, cg columns.
+			tw.pa[g] = gemm.PackA(true, pl.mgk, pl.cg, 1, wv[g*pl.cg*pl.mgk:], pl.mgk)
+		}
+	}
+	return tw, nil
+}
+
 // Run computes the transposed convolution: per image and group, the column
 // matrix col[mg·K, in] = W_gᵀ · X_g by GEMM, then col2im adds each column
 // entry into the output position it reaches. Work is split over (image,
 // group, block of output channels), which write disjoint output planes.
 func (pl *TransposePlan[T]) Run(x, w, bias, y []T, threads int) error {
+	tw, err := pl.PackWeights(w)
+	if err != nil {
+		return err
+	}
+	return pl.RunPacked(x, tw, bias, y, threads)
+}
+
+// RunPacked is Run with weights from PackWeights.
+func (pl *TransposePlan[T]) RunPacked(x []T, tw *TransposeWeights[T], bias, y []T, threads int) error {
 	p := &pl.P
+	if tw == nil || tw.c != p.C || tw.mgk != pl.mgk {
+		return fmt.Errorf("conv: weights are not prepared for transposed %+v", *p)
+	}
+	w := tw.w
 	if len(x) != p.N*p.C*pl.in || len(w) != p.C*pl.mgk || len(y) != p.N*p.M*pl.out || (bias != nil && len(bias) != p.M) {
 		return fmt.Errorf("conv: buffer sizes x %d, w %d, b %d, y %d do not fit transposed %+v", len(x), len(w), len(bias), len(y), *p)
 	}
@@ -37,6 +81,13 @@ func (pl *TransposePlan[T]) Run(x, w, bias, y []T, threads int) error {
 	per := pl.mg
 	if total := p.N * p.Group; total < threads*2 {
 		per = max(1, pl.mg*total/(threads*2))
+	}
+	if tw.pa != nil && per < pl.mg {
+		// A block's first row of Wᵀ (m0·K) must be a multiple of the
+		// GEMM's tile height.
+		align := tw.pa[0].RowAlign()
+		step := align / gcd(pl.k, align)
+		per = min(pl.mg, (per+step-1)/step*step)
 	}
 	blocks := (pl.mg + per - 1) / per
 	items := p.N * p.Group * blocks
@@ -52,12 +103,17 @@ func (pl *TransposePlan[T]) Run(x, w, bias, y []T, threads int) error {
 			scratch[wk] = make([]T, per*pl.k*pl.in)
 		}
 		col := scratch[wk][:rows*pl.in]
-		clear(col)
-		// A = W_g restricted to the block's columns: W_g is [cg, mg·K]; we
-		// need op(A) = (W_g[:, m0·K : (m0+nm)·K])ᵀ, rows×cg.
-		wg := w[g*pl.cg*pl.mgk+m0*pl.k:]
 		xg := x[(n*p.C+g*pl.cg)*pl.in:]
-		gemmAcc(true, rows, pl.in, pl.cg, wg, pl.mgk, xg, pl.in, col, pl.in)
+		if tw.pa != nil {
+			gemm.SgemmPackedRows(1, tw.pa[g], m0*pl.k, m0*pl.k+rows, false, pl.in,
+				any(xg).([]float32), pl.in, 0, any(col).([]float32), pl.in, gemm.Epilogue{})
+		} else {
+			clear(col)
+			// A = W_g restricted to the block's columns: W_g is [cg,
+			// mg·K]; we need op(A) = (W_g[:, m0·K : (m0+nm)·K])ᵀ, rows×cg.
+			wg := w[g*pl.cg*pl.mgk+m0*pl.k:]
+			gemmAcc(true, rows, pl.in, pl.cg, wg, pl.mgk, xg, pl.in, col, pl.in)
+		}
 		for mm := 0; mm < nm; mm++ {
 			m := g*pl.mg + m0 + mm
 			yo := y[(n*p.M+m)*pl.out : (n*p.M+m+1)*pl.out]
@@ -72,6 +128,13 @@ func (pl *TransposePlan[T]) Run(x, w, bias, y []T, threads int) error {
 		}
 	})
 	return nil
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 // col2im adds col (rows: kernel taps, columns: input positions) into the

@@ -45,7 +45,10 @@ const TuneCacheEnv = "ONNXRUN_TUNE_CACHE"
 const tuneFile = "conv-tune.json"
 
 // tuneVersion is stored in the file; a file of another version is ignored.
-const tuneVersion = 1
+// It changes when an algorithm's speed changes enough to make recorded
+// choices stale (2: im2col with weights packed once and patches packed
+// straight into the GEMM's panels).
+const tuneVersion = 2
 
 type tuneFileData struct {
 	Version int               `json:"version"`
