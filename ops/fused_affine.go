@@ -2,10 +2,12 @@ package ops
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/onnxrun/onnxrun/graph"
 	"github.com/onnxrun/onnxrun/internal/kernels/conv"
+	"github.com/onnxrun/onnxrun/internal/kernels/vec"
 )
 
 // ChannelAffine of the internal domain FusedDomain is what the graph
@@ -141,6 +143,21 @@ func channelAffine[T floatT](rc *RunContext, ep *epilogue, x []T, a, b []float64
 			ch := pl % c
 			av, bv := T(a[ch]), T(b[ch])
 			xs, ys := x[pl*sp:(pl+1)*sp], y[pl*sp:(pl+1)*sp]
+			if x32, ok := any(xs).([]float32); ok {
+				// The vector loops, and the plane is still in cache for the
+				// activation's pass.
+				y32 := any(ys).([]float32)
+				vec.Affine(y32, x32, float32(av), float32(bv))
+				switch ep.act {
+				case epiRelu:
+					vec.Clamp(y32, y32, 0, float32(math.Inf(1)))
+				case epiClip:
+					vec.Clamp(y32, y32, float32(ep.p0), float32(ep.p1))
+				default:
+					applyEpilogue(ep, y32, nil)
+				}
+				continue
+			}
 			for i, v := range xs {
 				ys[i] = v*av + bv
 			}
