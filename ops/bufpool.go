@@ -36,6 +36,9 @@ type bufferPool struct {
 	free  map[poolKey][]any
 	owned map[uintptr]*pooledBuf // live pooled buffers by start address
 	views map[uintptr]*pooledBuf // tensors starting inside a pooled buffer
+	// spare holds records of recycled buffers for reuse, so that a steady
+	// run allocates none.
+	spare []*pooledBuf
 	// Gets and Reuses count requests and the ones served from a free list.
 	gets, reuses int
 }
@@ -78,7 +81,15 @@ func poolGetZero[T Elem](bp *bufferPool, n int, zero bool) []T {
 	t := &Tensor{Data: s}
 	lo, size, _ := dataKey(t)
 	bp.mu.Lock()
-	bp.owned[lo] = &pooledBuf{key: key, data: s, lo: lo, hi: lo + uintptr(size)}
+	var b *pooledBuf
+	if k := len(bp.spare); k > 0 {
+		b = bp.spare[k-1]
+		bp.spare = bp.spare[:k-1]
+	} else {
+		b = new(pooledBuf)
+	}
+	*b = pooledBuf{key: key, data: s, lo: lo, hi: lo + uintptr(size)}
+	bp.owned[lo] = b
 	bp.mu.Unlock()
 	return s
 }
@@ -143,6 +154,8 @@ func (bp *bufferPool) release(v Value) {
 				}
 			}
 			bp.free[b.key] = append(bp.free[b.key], b.data)
+			*b = pooledBuf{}
+			bp.spare = append(bp.spare, b)
 		}
 	})
 }
@@ -285,7 +298,15 @@ func poolGetDirty[T Elem](bp *bufferPool, n int) []T {
 	t := &Tensor{Data: s}
 	lo, size, _ := dataKey(t)
 	bp.mu.Lock()
-	bp.owned[lo] = &pooledBuf{key: key, data: s, lo: lo, hi: lo + uintptr(size)}
+	var b *pooledBuf
+	if k := len(bp.spare); k > 0 {
+		b = bp.spare[k-1]
+		bp.spare = bp.spare[:k-1]
+	} else {
+		b = new(pooledBuf)
+	}
+	*b = pooledBuf{key: key, data: s, lo: lo, hi: lo + uintptr(size)}
+	bp.owned[lo] = b
 	bp.mu.Unlock()
 	return s
 }
