@@ -4,7 +4,8 @@
 // the preceding Conv's weights, and fuses Conv/Gemm/MatMul with a following
 // residual Add and activation into one node of the ops.FusedDomain domain,
 // and a BatchNormalization left standing (with the activation after it)
-// into one ChannelAffine node of that domain.
+// into one ChannelAffine node of that domain, and ShuffleNet's channel
+// shuffle after a Concat into one ConcatShuffle node.
 //
 // The passes never modify the model they are given: Model returns a new
 // model that shares the unchanged nodes and initializers with it. The
@@ -114,6 +115,7 @@ func Model(m *graph.Model, o Options) (out *graph.Model, st Stats, err error) {
 			return nil, st, err
 		}
 		w.fuseNormAct(facts)
+		w.fuseShuffle(facts)
 	}
 	w.removeDead()
 	return &nm, st, nil
