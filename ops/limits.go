@@ -415,6 +415,33 @@ func (s *runState) release(v Value) {
 	})
 }
 
+// resize records that the run's buffer t starts in now holds all of t (a
+// Concat made in place over the buffer its first input starts) and checks
+// the limits as retain does.
+func (s *runState) resize(t *Tensor) error {
+	k, n, ok := dataKey(t)
+	if !ok {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.bufs[k]
+	if !ok || b.bytes >= n || b.bytes == 0 {
+		return nil
+	}
+	s.live = satAdd(s.live, n-b.bytes)
+	s.peak = max(s.peak, s.live)
+	b.bytes = n
+	s.bufs[k] = b
+	if n > s.lim.MaxTensorBytes {
+		return &LimitError{Limit: "MaxTensorBytes", What: describe(t.DType, t.Shape, n), Requested: n, Max: s.lim.MaxTensorBytes}
+	}
+	if s.live > s.lim.MaxLiveBytes {
+		return &LimitError{Limit: "MaxLiveBytes", What: "output " + describe(t.DType, t.Shape, n), Requested: s.live, Max: s.lim.MaxLiveBytes}
+	}
+	return nil
+}
+
 // enter increases the nesting depth for a run of subgraph g.
 func (s *runState) enter(g *graph.Graph) error {
 	s.mu.Lock()

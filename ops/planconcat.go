@@ -1,0 +1,313 @@
+package ops
+
+import (
+	"slices"
+
+	"github.com/onnxrun/onnxrun/graph"
+)
+
+// Concat in place. A Concat whose inputs are each made by one step of the
+// plan and read by the Concat alone (SqueezeNet's fire modules,
+// GoogLeNet's inception blocks) need not copy them: when the producers
+// write their outputs straight into the consecutive parts of one buffer,
+// that buffer is the Concat's output.
+//
+// The plan marks such Concat steps and their producers at compile time
+// (placeConcats). Sizes are not known then, so a run uses the sizes the
+// Concat's inputs had in the run before (kept with the run's free lists):
+// the first producer's output request of the recorded size takes a buffer
+// for the whole Concat from the pool, and each producer's request of its
+// recorded size is served by its part of it. When the Concat step comes,
+// the plan checks that every input is exactly its part (same element
+// type, the recorded length, starting at its offset) and that the parts
+// are whole blocks of the output (every dim before the axis is 1); then
+// the buffer is the output and the Concat's kernel does not run.
+// Otherwise — first run, other sizes, a producer that returned other
+// memory — the kernel runs as usual, and the parts are plain views that
+// the pool recycles with the buffer.
+
+// concatPlace says which input of which Concat step a step's output is.
+type concatPlace struct {
+	concat, input int
+}
+
+// concatRun is a run's state of one Concat step made in place.
+type concatRun struct {
+	sizes  []int // the inputs' element counts in the last run (nil: none yet)
+	dt     any   // the element type of the last run's inputs, as a nil slice
+	base   any   // this run's buffer for the whole output (nil: not yet taken)
+	handed []bool
+	fails  int // runs in a row the inputs were not in place
+}
+
+// maxConcatFails is how many runs in a row may miss before a Concat stops
+// trying to be made in place.
+const maxConcatFails = 3
+
+// placeConcats marks the Concat steps whose inputs can be written in place
+// and the steps that produce those inputs.
+func (p *Plan) placeConcats() {
+	readers := map[int]int{}
+	producer := map[int]int{}
+	for i, st := range p.steps {
+		for _, s := range st.in {
+			if s <= -2 {
+				s = -2 - s
+			}
+			if s >= 0 {
+				readers[s]++
+			}
+		}
+		for _, s := range st.out {
+			if s >= 0 {
+				producer[s] = i
+			}
+		}
+	}
+	external := map[int]bool{}
+	for _, s := range p.inputs {
+		external[s] = true
+	}
+	for _, s := range p.outputs {
+		external[s] = true
+	}
+	for _, s := range p.outer {
+		external[s] = true
+	}
+	for ci := range p.steps {
+		st := &p.steps[ci]
+		n := st.node
+		if n.Domain != "" || n.OpType != "Concat" || len(st.in) < 2 || len(st.out) != 1 || st.out[0] < 0 {
+			continue
+		}
+		def := int64(1)
+		if st.opset >= 4 {
+			if n.Attr("axis") == nil {
+				continue
+			}
+			def = 0
+		}
+		axis, err := n.AttrInt("axis", def)
+		if err != nil {
+			continue
+		}
+		ok := true
+		var prods []int
+		for _, s := range st.in {
+			pi, made := producer[s]
+			if s < 0 || !made || external[s] || readers[s] != 1 || p.consts[s] != nil {
+				ok = false
+				break
+			}
+			ps := &p.steps[pi]
+			if pi >= ci || len(ps.out) != 1 || ps.place != nil || ps.concatAxis != nil || slices.Contains(prods, pi) {
+				ok = false
+				break
+			}
+			prods = append(prods, pi)
+		}
+		if !ok {
+			continue
+		}
+		for j, pi := range prods {
+			p.steps[pi].place = &concatPlace{concat: ci, input: j}
+		}
+		a := int(axis)
+		st.concatAxis = &a
+	}
+}
+
+// concat returns the run's state of Concat step i.
+func (bp *bufferPool) concat(i, inputs int) *concatRun {
+	if bp.concats == nil {
+		bp.concats = map[int]*concatRun{}
+	}
+	cr := bp.concats[i]
+	if cr == nil {
+		cr = &concatRun{handed: make([]bool, inputs)}
+		bp.concats[i] = cr
+	}
+	return cr
+}
+
+// placedBuffer returns the part of the Concat's buffer for the running
+// step's output when the step is a Concat input and n is its recorded
+// size, or nil.
+func placedBuffer[T Elem](rc *RunContext, n int, zero bool) []T {
+	fr := rc.frame
+	bp := fr.pool
+	if rc.step >= len(fr.plan.steps) {
+		return nil
+	}
+	pl := fr.plan.steps[rc.step].place
+	if pl == nil || n == 0 {
+		return nil
+	}
+	cst := &fr.plan.steps[pl.concat]
+	bp.mu.Lock()
+	cr := bp.concat(pl.concat, len(cst.in))
+	_, sameType := cr.dt.([]T)
+	if cr.sizes == nil || !sameType || cr.fails >= maxConcatFails || cr.handed[pl.input] || cr.sizes[pl.input] != n {
+		bp.mu.Unlock()
+		return nil
+	}
+	cr.handed[pl.input] = true
+	base, _ := cr.base.([]T)
+	total, off := 0, 0
+	for j, m := range cr.sizes {
+		if j < pl.input {
+			off += m
+		}
+		total += m
+	}
+	bp.mu.Unlock()
+	if base == nil {
+		base = poolGetZero[T](bp, total, false)
+		bp.mu.Lock()
+		cr.base = base
+		bp.mu.Unlock()
+	}
+	part := base[off : off+n : off+n]
+	if zero {
+		clear(part)
+	}
+	return part
+}
+
+// concatInPlace returns the output of Concat step i when its inputs were
+// written in place.
+func (fr *frame) concatInPlace(i int, st *step, args []Value) (*Tensor, bool) {
+	bp := fr.pool
+	bp.mu.Lock()
+	defer bp.mu.Unlock()
+	cr := bp.concats[i]
+	if cr == nil || cr.base == nil || len(args) != len(cr.sizes) {
+		return nil, false
+	}
+	baseT := &Tensor{Data: cr.base}
+	base, total, ok := dataKey(baseT)
+	if !ok {
+		return nil, false
+	}
+	var shape []int
+	axis := *st.concatAxis
+	off := uintptr(0)
+	for j, a := range args {
+		t, ok := a.(*Tensor)
+		if !ok || t.DType != sliceDType(cr.base) {
+			return nil, false
+		}
+		k, size, ok := dataKey(t)
+		if !ok || k != base+off || Size(t.Shape) != cr.sizes[j] || sliceLen(t.Data) != cr.sizes[j] {
+			return nil, false
+		}
+		off += uintptr(size)
+		if j == 0 {
+			r := t.Rank()
+			if axis < 0 {
+				axis += r
+			}
+			if axis < 0 || axis >= r || Size(t.Shape[:axis]) != 1 {
+				return nil, false
+			}
+			shape = slices.Clone(t.Shape)
+			continue
+		}
+		if t.Rank() != len(shape) {
+			return nil, false
+		}
+		for d := range shape {
+			if d != axis && t.Shape[d] != shape[d] {
+				return nil, false
+			}
+		}
+		shape[axis] += t.Shape[axis]
+	}
+	if int64(off) != total {
+		return nil, false
+	}
+	bp.inPlace++
+	return &Tensor{DType: sliceDType(cr.base), Shape: shape, Data: cr.base}, true
+}
+
+// recordConcat keeps the sizes and element type of Concat step i's inputs
+// for the next run, and counts a miss when they were not in place.
+func (bp *bufferPool) recordConcat(i int, args []Value, inPlace bool) {
+	bp.mu.Lock()
+	defer bp.mu.Unlock()
+	cr := bp.concat(i, len(args))
+	if inPlace {
+		cr.fails = 0
+	} else if cr.sizes != nil {
+		cr.fails++
+	}
+	cr.sizes = cr.sizes[:0]
+	cr.dt = nil
+	for j, a := range args {
+		t, ok := a.(*Tensor)
+		if !ok || sliceLen(t.Data) != Size(t.Shape) {
+			cr.sizes = nil
+			return
+		}
+		if j == 0 {
+			cr.dt = emptyLike(t.Data)
+		} else if sliceDType(t.Data) != sliceDType(cr.dt) {
+			cr.dt = nil
+		}
+		cr.sizes = append(cr.sizes, Size(t.Shape))
+	}
+}
+
+// resetConcats forgets the run's Concat buffers, keeping the sizes.
+func (bp *bufferPool) resetConcats() {
+	for _, cr := range bp.concats {
+		cr.base = nil
+		clear(cr.handed)
+	}
+}
+
+// sliceLen returns the length of a tensor's data slice.
+func sliceLen(data any) int {
+	switch d := data.(type) {
+	case []float32:
+		return len(d)
+	case []float64:
+		return len(d)
+	case []int64:
+		return len(d)
+	case []int32:
+		return len(d)
+	}
+	return -1
+}
+
+// emptyLike returns a nil slice of data's type for the element types the
+// pool serves, or nil.
+func emptyLike(data any) any {
+	switch data.(type) {
+	case []float32:
+		return []float32(nil)
+	case []float64:
+		return []float64(nil)
+	case []int64:
+		return []int64(nil)
+	case []int32:
+		return []int32(nil)
+	}
+	return nil
+}
+
+// sliceDType returns the element type of the pool's slice types.
+func sliceDType(data any) graph.DType {
+	switch data.(type) {
+	case []float32:
+		return graph.Float
+	case []float64:
+		return graph.Double
+	case []int64:
+		return graph.Int64
+	case []int32:
+		return graph.Int32
+	}
+	return graph.Undefined
+}
