@@ -46,6 +46,7 @@ type step struct {
 	// may be made in place, concatAxis on that Concat (see planconcat.go).
 	place      *concatPlace
 	concatAxis *int
+	concatRoot int // the step of the Concat whose buffer this one shares
 }
 
 type frame struct {
@@ -398,7 +399,9 @@ func (p *Plan) run(ctx context.Context, opts *Options, inputs []Value, parent *f
 			} else if outs, err = runStep(rc, st, args); err != nil {
 				return nil, err
 			}
-			fr.pool.recordConcat(i, args, ok)
+			if st.concatRoot == i {
+				fr.pool.recordConcat(i, args, ok)
+			}
 		} else if outs, err = runStep(rc, st, args); err != nil {
 			return nil, err
 		}

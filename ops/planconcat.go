@@ -45,7 +45,10 @@ type concatRun struct {
 const maxConcatFails = 3
 
 // placeConcats marks the Concat steps whose inputs can be written in place
-// and the steps that produce those inputs.
+// and the steps that produce those inputs. Concats whose inputs are the
+// first ones of a longer Concat's (DenseNet's blocks: each layer
+// concatenates all the features before it) share that Concat's buffer,
+// their outputs the leading part of it.
 func (p *Plan) placeConcats() {
 	readers := map[int]int{}
 	producer := map[int]int{}
@@ -74,10 +77,13 @@ func (p *Plan) placeConcats() {
 	for _, s := range p.outer {
 		external[s] = true
 	}
+	// The candidates and their axis attributes.
+	axes := map[int]int64{}
+	var cands []int
 	for ci := range p.steps {
 		st := &p.steps[ci]
 		n := st.node
-		if n.Domain != "" || n.OpType != "Concat" || len(st.in) < 2 || len(st.out) != 1 || st.out[0] < 0 {
+		if n.Domain != "" || n.OpType != "Concat" || len(st.in) < 1 || len(st.out) != 1 || st.out[0] < 0 || slices.ContainsFunc(st.in, func(s int) bool { return s < 0 }) {
 			continue
 		}
 		def := int64(1)
@@ -91,16 +97,43 @@ func (p *Plan) placeConcats() {
 		if err != nil {
 			continue
 		}
+		axes[ci] = axis
+		cands = append(cands, ci)
+	}
+	// Each candidate's root: the longest candidate its inputs begin.
+	members := map[int][]int{}
+	for _, ci := range cands {
+		root := ci
+		for _, li := range cands {
+			if len(p.steps[li].in) > len(p.steps[root].in) && hasPrefix(p.steps[li].in, p.steps[ci].in) && axes[li] == axes[ci] {
+				root = li
+			}
+		}
+		members[root] = append(members[root], ci)
+	}
+	for _, root := range cands {
+		group := members[root]
+		rin := p.steps[root].in
+		if len(group) == 0 || len(rin) < 2 {
+			continue
+		}
 		ok := true
 		var prods []int
-		for _, s := range st.in {
+		for j, s := range rin {
+			// Read by the members that reach input j, and by nothing else.
+			want := 0
+			for _, m := range group {
+				if len(p.steps[m].in) > j {
+					want++
+				}
+			}
 			pi, made := producer[s]
-			if s < 0 || !made || external[s] || readers[s] != 1 || p.consts[s] != nil {
+			if !made || external[s] || p.consts[s] != nil || readers[s] != want || slices.Contains(rin[:j], s) {
 				ok = false
 				break
 			}
 			ps := &p.steps[pi]
-			if pi >= ci || len(ps.out) != 1 || ps.place != nil || ps.concatAxis != nil || slices.Contains(prods, pi) {
+			if len(ps.out) != 1 || ps.place != nil || ps.node.OpType == "Concat" || slices.Contains(prods, pi) {
 				ok = false
 				break
 			}
@@ -110,11 +143,19 @@ func (p *Plan) placeConcats() {
 			continue
 		}
 		for j, pi := range prods {
-			p.steps[pi].place = &concatPlace{concat: ci, input: j}
+			p.steps[pi].place = &concatPlace{concat: root, input: j}
 		}
-		a := int(axis)
-		st.concatAxis = &a
+		for _, m := range group {
+			a := int(axes[m])
+			p.steps[m].concatAxis = &a
+			p.steps[m].concatRoot = root
+		}
 	}
+}
+
+// hasPrefix reports whether s begins with the elements of pre.
+func hasPrefix(s, pre []int) bool {
+	return len(pre) <= len(s) && slices.Equal(s[:len(pre)], pre)
 }
 
 // concat returns the run's state of Concat step i.
@@ -180,8 +221,8 @@ func (fr *frame) concatInPlace(i int, st *step, args []Value) (*Tensor, bool) {
 	bp := fr.pool
 	bp.mu.Lock()
 	defer bp.mu.Unlock()
-	cr := bp.concats[i]
-	if cr == nil || cr.base == nil || len(args) != len(cr.sizes) {
+	cr := bp.concats[st.concatRoot]
+	if cr == nil || cr.base == nil || len(args) > len(cr.sizes) || (i == st.concatRoot && len(args) != len(cr.sizes)) {
 		return nil, false
 	}
 	baseT := &Tensor{Data: cr.base}
@@ -223,11 +264,11 @@ func (fr *frame) concatInPlace(i int, st *step, args []Value) (*Tensor, bool) {
 		}
 		shape[axis] += t.Shape[axis]
 	}
-	if int64(off) != total {
+	if int64(off) > total {
 		return nil, false
 	}
 	bp.inPlace++
-	return &Tensor{DType: sliceDType(cr.base), Shape: shape, Data: cr.base}, true
+	return &Tensor{DType: sliceDType(cr.base), Shape: shape, Data: leading(cr.base, Size(shape))}, true
 }
 
 // recordConcat keeps the sizes and element type of Concat step i's inputs
@@ -264,6 +305,21 @@ func (bp *bufferPool) resetConcats() {
 		cr.base = nil
 		clear(cr.handed)
 	}
+}
+
+// leading returns the first n elements of a pool slice, capacity n.
+func leading(data any, n int) any {
+	switch d := data.(type) {
+	case []float32:
+		return d[:n:n]
+	case []float64:
+		return d[:n:n]
+	case []int64:
+		return d[:n:n]
+	case []int32:
+		return d[:n:n]
+	}
+	return nil
 }
 
 // sliceLen returns the length of a tensor's data slice.

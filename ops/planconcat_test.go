@@ -224,3 +224,63 @@ func TestConcatInPlaceConcurrent(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestConcatPrefixGroup checks Concats that share the buffer of a longer
+// one whose inputs they begin (DenseNet's blocks).
+func TestConcatPrefixGroup(t *testing.T) {
+	cat := func(name string, in ...string) *graph.Node {
+		return &graph.Node{Name: name, OpType: "Concat", Inputs: in, Outputs: []string{name},
+			Attrs: []*graph.Attr{{Name: "axis", Type: graph.AttrInt, I: 1}}}
+	}
+	un := func(op, in, out string) *graph.Node {
+		return &graph.Node{Name: out, OpType: op, Inputs: []string{in}, Outputs: []string{out}}
+	}
+	build := func(extra bool) *graph.Model {
+		g := &graph.Graph{Name: "dense", Inputs: []*graph.ValueInfo{{Name: "x"}},
+			Nodes: []*graph.Node{
+				un("Relu", "x", "a"),
+				cat("c1", "a"),
+				un("Neg", "c1", "b"),
+				cat("c2", "a", "b"),
+				un("Sigmoid", "c2", "d"),
+				un("Exp", "c2", "w"),
+				cat("c3", "a", "b", "d"),
+				un("Abs", "c3", "z"),
+			},
+			Outputs: []*graph.ValueInfo{{Name: "z"}, {Name: "w"}}}
+		if extra {
+			// b also read outside the group: nothing is placed.
+			g.Nodes = append(g.Nodes, un("Tanh", "b", "e"))
+			g.Outputs = append(g.Outputs, &graph.ValueInfo{Name: "e"})
+		}
+		return &graph.Model{IRVersion: 8, Opsets: map[string]int64{"": 13}, Graph: g}
+	}
+	rng := rand.New(rand.NewSource(3))
+	for _, extra := range []bool{false, true} {
+		m := build(extra)
+		for _, th := range []int{1, 2} {
+			p, err := Compile(m, &Options{Threads: th})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for run, shape := range [][]int{{1, 2, 3, 5}, {1, 2, 3, 5}, {1, 2, 3, 5}, {1, 4, 3, 5}, {1, 4, 3, 5}, {2, 1, 3, 5}} {
+				x := randPlaneT(rng, shape...)
+				want := planRef(t, m, x)
+				got, err := p.Run(context.Background(), []Value{x})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !sameOuts(got, want) {
+					t.Fatalf("extra %v, run %d: outputs differ", extra, run)
+				}
+				wantIn := 0
+				if !extra && (run == 1 || run == 2 || run == 4) {
+					wantIn = 3
+				}
+				if !raceEnabled && p.lastInPlace != wantIn {
+					t.Errorf("extra %v, run %d: %d Concats in place, want %d", extra, run, p.lastInPlace, wantIn)
+				}
+			}
+		}
+	}
+}
