@@ -3,6 +3,8 @@ package ops
 import (
 	"fmt"
 	"math"
+	"slices"
+	"sync/atomic"
 
 	"github.com/onnxrun/onnxrun/graph"
 	"github.com/onnxrun/onnxrun/internal/kernels/conv"
@@ -38,6 +40,12 @@ type poolKernel struct {
 	storageOrder int64
 	p            float64
 	global       bool
+	// needIdx: MaxPool's Indices output is named.
+	needIdx bool
+	// general keeps every input on the general path (for tests).
+	general bool
+	// last is the node prepared for the input shape it saw last.
+	last atomic.Pointer[poolShape]
 }
 
 func newPool(kind poolKind) Factory {
@@ -51,6 +59,7 @@ func newPool(kind poolKind) Factory {
 		}
 		k := &poolKernel{kind: kind, win: win}
 		n := b.Node
+		k.needIdx = kind == poolMax && len(n.Outputs) > 1 && n.Outputs[1] != ""
 		ceil, err := n.AttrInt("ceil_mode", 0)
 		if err != nil {
 			return nil, err
@@ -145,31 +154,25 @@ func (k *poolKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 		return nil, err
 	}
 	if k.global {
-		return k.runGlobal(x, n, c, sp, threads(rc))
+		return k.runGlobal(rc, x, n, c, sp)
 	}
-	g, err := k.win.resolve(sp, k.win.kernel, k.ceil)
+	ps, err := k.prepared(x.Shape, sp)
 	if err != nil {
 		return nil, err
 	}
-	shape := append([]int{n, c}, g.out...)
-	if err := checkOutputSize(shape); err != nil {
+	if ps.plan != nil && !k.general && fastType(x.DType) && (k.kind == poolAvg || k.kind == poolMax && !k.needIdx) {
+		y, err := k.runFast(rc, x, ps)
+		if err != nil {
+			return nil, err
+		}
+		return []Value{y}, nil
+	}
+	ws, err := ps.windows()
+	if err != nil {
 		return nil, err
 	}
-	axes := make([]axisTaps, len(sp))
-	total := 1
-	for a := range sp {
-		axes[a] = makeAxisTaps(sp[a], g.out[a], g.kernel[a], g.strides[a], g.dilations[a], g.padBegin[a], g.padEnd[a])
-		sum := 0
-		for _, t := range axes[a].taps {
-			sum += len(t)
-		}
-		if sum > 0 && total > maxWindowTaps/sum {
-			return nil, fmt.Errorf("pooling windows of kernel %v over input %v read more than %d values", g.kernel, x.Shape, maxWindowTaps)
-		}
-		total *= sum
-	}
+	shape := slices.Clone(ps.shape)
 	planes := n * c
-	ws := makeWindows(axes, sp, g.out)
 	th := threads(rc)
 	if k.kind == poolMax {
 		y, idx, err := maxPoolAny(x, shape, ws, sp, planes, k.storageOrder == 1, th)
@@ -178,7 +181,7 @@ func (k *poolKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 		}
 		return []Value{y, New(append([]int{}, shape...), idx)}, nil
 	}
-	inSz, outSz := Size(sp), Size(g.out)
+	inSz, outSz := Size(sp), Size(ps.g.out)
 	y, err := floatCompute(x, shape,
 		func(v []float32) ([]float32, error) { return avgLpPool(v, ws, inSz, outSz, planes, k, th), nil },
 		func(v []float64) ([]float64, error) { return avgLpPool(v, ws, inSz, outSz, planes, k, th), nil })
@@ -193,9 +196,17 @@ func (k *poolKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 const maxWindowTaps = 1 << 25
 
 // runGlobal pools each whole plane.
-func (k *poolKernel) runGlobal(x *Tensor, n, c int, sp []int, th int) ([]Value, error) {
+func (k *poolKernel) runGlobal(rc *RunContext, x *Tensor, n, c int, sp []int) ([]Value, error) {
 	shape := append([]int{n, c}, ones(len(sp))...)
 	sz := Size(sp)
+	th := threads(rc)
+	if k.kind != poolLp && !k.general && fastType(x.DType) && sz > 0 {
+		y, err := k.runGlobalFast(rc, x, shape, n*c, sz)
+		if err != nil {
+			return nil, err
+		}
+		return []Value{y}, nil
+	}
 	if k.kind == poolMax {
 		// Every input position is one window's tap; offsets are 0..sz-1.
 		offs := make([]int, sz)
@@ -360,7 +371,8 @@ func maxPoolAny(x *Tensor, shape []int, ws *windowSet, in []int, planes int, col
 
 // maxPool takes each window's maximum and the flat input index of its first
 // occurrence, row-major or, with colMajor, column-major within the plane. A
-// window wholly in the padding gives lowest.
+// NaN in a window wins (the first one); a window wholly in the padding
+// gives lowest.
 func maxPool[T ordered](x []T, ws *windowSet, in []int, planes int, colMajor bool, th int, lowest T) ([]T, []int64) {
 	inSz, outSz := Size(in), len(ws.count)
 	y := make([]T, planes*outSz)
@@ -385,7 +397,7 @@ func maxPool[T ordered](x []T, ws *windowSet, in []int, planes int, colMajor boo
 		for o := range yp {
 			best, at := lowest, -1
 			for _, off := range ws.offs[ws.start[o]:ws.start[o+1]] {
-				if v := xp[off]; at < 0 || v > best {
+				if v := xp[off]; at < 0 || v > best || v != v && best == best {
 					best, at = v, off
 				}
 			}

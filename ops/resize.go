@@ -3,6 +3,8 @@ package ops
 import (
 	"fmt"
 	"math"
+	"slices"
+	"sync/atomic"
 
 	"github.com/onnxrun/onnxrun/graph"
 )
@@ -27,6 +29,25 @@ type resizeAttrs struct {
 	// simpleNearest is the nearest rule of Resize-10 and Upsample: floor
 	// when upsampling, ceil when downsampling.
 	simpleNearest bool
+	// last holds the axis maps made for the shapes, scales and roi seen
+	// last.
+	last atomic.Pointer[resizeCache]
+}
+
+// resizeKey is what the axis maps of a run depend on.
+type resizeKey struct {
+	in, out     []int
+	scales, roi []float64
+}
+
+func (k *resizeKey) equal(o *resizeKey) bool {
+	return slices.Equal(k.in, o.in) && slices.Equal(k.out, o.out) && slices.Equal(k.scales, o.scales) && slices.Equal(k.roi, o.roi)
+}
+
+// resizeCache is the axis maps made for one key.
+type resizeCache struct {
+	key  resizeKey
+	maps []*axisMap
 }
 
 func newResize(b *Build) (Kernel, error) {
@@ -274,6 +295,10 @@ func (a *resizeAttrs) Run(rc *RunContext, in []Value) ([]Value, error) {
 	if err := checkOutputSize(outShape); err != nil {
 		return nil, err
 	}
+	key := resizeKey{in: x.Shape, out: outShape, scales: scales, roi: roi}
+	if c := a.last.Load(); c != nil && c.key.equal(&key) {
+		return a.resample(rc, x, outShape, c.maps)
+	}
 	maps := make([]*axisMap, r)
 	for _, ax := range axes {
 		identity := scales[ax] == 1 && outShape[ax] == x.Shape[ax] &&
@@ -286,11 +311,24 @@ func (a *resizeAttrs) Run(rc *RunContext, in []Value) ([]Value, error) {
 		}
 		maps[ax] = a.axisMap(x.Shape[ax], outShape[ax], scales[ax], roi[ax], roi[r+ax])
 	}
+	key.in, key.out = slices.Clone(key.in), slices.Clone(key.out)
+	a.last.Store(&resizeCache{key: key, maps: maps})
+	return a.resample(rc, x, outShape, maps)
+}
+
+// resample resizes x to outShape with the axis maps (nil: an axis kept).
+func (a *resizeAttrs) resample(rc *RunContext, x *Tensor, outShape []int, maps []*axisMap) ([]Value, error) {
 	if a.mode == "nearest" && a.coord != "tf_crop_and_resize" {
+		if y, ok := nearestResize(rc, x, outShape, maps); ok {
+			return []Value{y}, nil
+		}
 		y, err := gatherResize(x, outShape, maps)
 		if err != nil {
 			return nil, err
 		}
+		return []Value{y}, nil
+	}
+	if y, ok := resampleF32(rc, x, outShape, maps, a.extrapolation); ok {
 		return []Value{y}, nil
 	}
 	xv, err := ToFloat64s(x)

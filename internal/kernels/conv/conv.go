@@ -126,10 +126,9 @@ func NewPlan[T Num](p Params) (*Plan[T], error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	// Winograd is not chosen by default: with the vectorized SGEMM,
-	// im2col measured as fast or faster on ResNet-style 3×3 layers here
-	// (the transforms are scalar Go and the 16 or 36 GEMMs small). A tuner
-	// can pick it per layer from Candidates with WithAlgo.
+	// Winograd is not chosen by default: Tune measures it against the
+	// default per layer and picks it where it is faster (F(4×4, 3×3) is,
+	// on most ResNet-style 3×3 layers); see Candidates and WithAlgo.
 	pl := &Plan[T]{P: p, Algo: defaultAlgo[T](&p), fills: &fillCache{}}
 	pl.cg, pl.mg = p.C/p.Group, p.M/p.Group
 	pl.k = prod(p.Kernel)
@@ -224,6 +223,9 @@ type Weights[T Num] struct {
 	// pa holds group g's weights packed for the GEMM (float32 pointwise
 	// and im2col only).
 	pa []*gemm.PackedA
+	// wg holds float32 Winograd weights: U[ξ] packed for the GEMM per
+	// transform point (w is then nil).
+	wg []*gemm.PackedA
 }
 
 // Algo returns the algorithm the weights are prepared for.
@@ -241,10 +243,8 @@ func (pl *Plan[T]) PackWeights(w []T) (*Weights[T], error) {
 	switch wv := any(w).(type) {
 	case []float32:
 		switch pl.Algo {
-		case Winograd:
-			pw.w = any(WinogradWeights(wv, p.M, p.C)).([]T)
-		case Winograd43:
-			pw.w = any(Winograd43Weights(wv, p.M, p.C)).([]T)
+		case Winograd, Winograd43:
+			pw.w, pw.wg = nil, winogradPackF32(pl.Algo, wv, p.M, p.C)
 		case Pointwise, Im2col:
 			pw.pa = make([]*gemm.PackedA, p.Group)
 			for g := range pw.pa {
@@ -285,12 +285,14 @@ func (pl *Plan[T]) RunPacked(x []T, w *Weights[T], bias, y []T, threads int) err
 // FusesEpilogue reports whether RunEpilogue computes pl's convolution: a
 // float32 pointwise or im2col plan, which applies the epilogue to each
 // tile of the output as the GEMM finishes it, a Taps plan, which
-// applies it to each chunk of outputs, or a float32 depthwise plan, which
-// applies it to each output plane as it is computed.
+// applies it to each chunk of outputs, a float32 depthwise plan, which
+// applies it to each output plane as it is computed, or a float32
+// Winograd plan, which applies it in the output transform.
 func (pl *Plan[T]) FusesEpilogue() bool {
 	var z T
 	_, is32 := any(z).(float32)
-	return is32 && (pl.Algo == Pointwise || pl.Algo == Im2col || pl.Algo == Taps || pl.Algo == Depthwise)
+	return is32 && (pl.Algo == Pointwise || pl.Algo == Im2col || pl.Algo == Taps || pl.Algo == Depthwise ||
+		pl.Algo == Winograd || pl.Algo == Winograd43)
 }
 
 // RunEpilogue computes y = Act(conv(x, w) + bias + residual), where ep
@@ -320,6 +322,9 @@ func (pl *Plan[T]) run(x []T, w *Weights[T], bias []T, ep *gemm.Epilogue, y []T,
 	case Winograd43:
 		wantW = 36 * p.M * p.C
 	}
+	if w.wg != nil {
+		wantW = 0 // float32 Winograd keeps the packed form only
+	}
 	if len(x) != p.N*p.C*pl.in || len(w.w) != wantW || len(y) != p.N*p.M*pl.out || (bias != nil && len(bias) != p.M) {
 		return fmt.Errorf("conv: buffer sizes x %d, w %d, b %d, y %d do not fit %+v", len(x), len(w.w), len(bias), len(y), *p)
 	}
@@ -327,6 +332,10 @@ func (pl *Plan[T]) run(x []T, w *Weights[T], bias []T, ep *gemm.Epilogue, y []T,
 		return nil // an empty batch (no regions of interest, say): nothing to do
 	}
 	threads = Threads(threads)
+	if w.wg != nil {
+		runWinogradPackedF32(p, pl.Algo, any(x).([]float32), w.wg, any(bias).([]float32), ep, any(y).([]float32), threads)
+		return nil
+	}
 	if w.pa != nil {
 		pl.runPacked32(any(x).([]float32), w.pa, any(bias).([]float32), ep, any(y).([]float32), threads)
 		return nil

@@ -45,10 +45,11 @@ const TuneCacheEnv = "ONNXRUN_TUNE_CACHE"
 const tuneFile = "conv-tune.json"
 
 // tuneVersion is stored in the file; a file of another version is ignored.
-// It changes when an algorithm's speed changes enough to make recorded
-// choices stale (2: im2col with weights packed once and patches packed
-// straight into the GEMM's panels).
-const tuneVersion = 2
+// It changes when an algorithm's speed changes enough that recorded
+// choices no longer hold (3: im2col with weights packed once and patches
+// packed straight into the GEMM's panels; float32 Winograd with vectorized
+// transforms and packed weights).
+const tuneVersion = 3
 
 type tuneFileData struct {
 	Version int               `json:"version"`

@@ -72,7 +72,7 @@ func forget(dir string) {
 
 func TestTuneCorruptCacheIgnored(t *testing.T) {
 	for _, content := range []string{"", "{", "\x00\xff garbage", `{"version":99,"entries":{}}`,
-		`{"version":2,"entries":{"x":"nonsense"}}`, `[1,2,3]`} {
+		`{"version":3,"entries":{"x":"nonsense"}}`, `[1,2,3]`} {
 		dir := t.TempDir()
 		if err := os.WriteFile(filepath.Join(dir, tuneFile), []byte(content), 0o644); err != nil {
 			t.Fatal(err)

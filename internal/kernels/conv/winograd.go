@@ -1,5 +1,7 @@
 package conv
 
+import "github.com/onnxrun/onnxrun/internal/gemm"
+
 // Winograd F(2×2, 3×3): each 2×2 output tile comes from a 4×4 input tile d
 // as Y = Aᵀ [ Σ_c (G g Gᵀ) ⊙ (Bᵀ d B) ] A, which turns the 36 multiplies per
 // tile and input channel of a direct 3×3 convolution into 16, done as 16
@@ -60,6 +62,17 @@ func (pl *Plan[T]) winogradChunk() int {
 // (WinogradWeights layout); bias may be nil.
 func (pl *Plan[T]) runWinograd(x, u, bias, y []T, threads int) {
 	p := &pl.P
+	if xf, ok := any(x).([]float32); ok {
+		// Not reached from Plan.Run (PackWeights packs float32 weights
+		// for runWinogradPackedF32); kept for direct callers.
+		pa := make([]*gemm.PackedA, 0, 36)
+		pts := len(u) / (p.M * p.C)
+		for xi := 0; xi < pts; xi++ {
+			pa = append(pa, gemm.PackA(false, p.M, p.C, 1, any(u[xi*p.M*p.C:(xi+1)*p.M*p.C]).([]float32), p.C))
+		}
+		runWinogradPackedF32(p, Winograd, xf, pa, any(bias).([]float32), nil, any(y).([]float32), threads)
+		return
+	}
 	ih, iw := p.In[0], p.In[1]
 	oh, ow := p.Out[0], p.Out[1]
 	ph, pw := p.Pads[0], p.Pads[1]

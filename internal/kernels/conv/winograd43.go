@@ -1,5 +1,7 @@
 package conv
 
+import "github.com/onnxrun/onnxrun/internal/gemm"
+
 // Winograd F(4×4, 3×3): 4×4 output tiles from 6×6 input tiles, 36 GEMMs
 // per chunk of tiles and 2.25 multiplies per output and input channel (4
 // times fewer than direct, 1.8 times fewer than F(2×2, 3×3)). The
@@ -88,6 +90,17 @@ func at6[T float32 | float64 | int32](m0, m1, m2, m3, m4, m5 T) (T, T, T, T) {
 // runWinograd43 computes the convolution from Winograd43Weights u.
 func (pl *Plan[T]) runWinograd43(x, u, bias, y []T, threads int) {
 	p := &pl.P
+	if xf, ok := any(x).([]float32); ok {
+		// Not reached from Plan.Run (PackWeights packs float32 weights
+		// for runWinogradPackedF32); kept for direct callers.
+		pa := make([]*gemm.PackedA, 0, 36)
+		pts := len(u) / (p.M * p.C)
+		for xi := 0; xi < pts; xi++ {
+			pa = append(pa, gemm.PackA(false, p.M, p.C, 1, any(u[xi*p.M*p.C:(xi+1)*p.M*p.C]).([]float32), p.C))
+		}
+		runWinogradPackedF32(p, Winograd43, xf, pa, any(bias).([]float32), nil, any(y).([]float32), threads)
+		return
+	}
 	ih, iw := p.In[0], p.In[1]
 	oh, ow := p.Out[0], p.Out[1]
 	ph, pw := p.Pads[0], p.Pads[1]

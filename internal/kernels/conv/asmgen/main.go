@@ -1,14 +1,17 @@
 // Command asmgen writes the AVX2+FMA depthwise convolution kernels of
 // package conv (internal/kernels/conv/dwtaps_amd64.s and their Go
-// declarations).
+// declarations) or, with -set winograd, its Winograd transforms
+// (winograd_amd64.s; see winograd.go).
 //
 // It lives in its own module so that the main module does not depend on
 // avo. Run it through `go generate` in internal/kernels/conv, or by hand:
 //
 //	cd internal/kernels/conv/asmgen && go run . -out ../dwtaps_amd64.s -stubs ../dwtaps_amd64_stubs.go -pkg conv
+//	cd internal/kernels/conv/asmgen && go run . -set winograd -out ../winograd_amd64.s -stubs ../winograd_amd64_stubs.go -pkg conv
 package main
 
 import (
+	"flag"
 	"fmt"
 	"math"
 
@@ -17,21 +20,36 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
+// set chooses the kernels to write: "dw" (the depthwise kernels) or
+// "winograd" (the Winograd transforms, see winograd.go).
+var set = flag.String("set", "dw", "kernels to generate: dw or winograd")
+
 func main() {
+	flag.Parse()
 	ConstraintExpr("amd64,!noasm")
-	tailMask()
-	expConsts()
-	dwTaps()
-	dwConv()
-	dwConv3x3(1)
-	dwConv3x3(2)
-	dwConvJobs()
-	dwConvJobsK(3, 1)
-	dwConvJobsK(3, 2)
-	dwConvJobsK(5, 1)
-	dwConvJobsK(5, 2)
-	dwFill()
-	dwSplitRows()
+	if *set == "winograd" {
+		wgIn43x8()
+		wgIn43o8()
+		wgOut43x8()
+		wgOut43s8()
+		wgOut43o8()
+		wgIn23o8()
+		wgOut23s8()
+	} else {
+		tailMask()
+		expConsts()
+		dwTaps()
+		dwConv()
+		dwConv3x3(1)
+		dwConv3x3(2)
+		dwConvJobs()
+		dwConvJobsK(3, 1)
+		dwConvJobsK(3, 2)
+		dwConvJobsK(5, 1)
+		dwConvJobsK(5, 2)
+		dwFill()
+		dwSplitRows()
+	}
 	Generate()
 }
 
