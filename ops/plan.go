@@ -34,6 +34,7 @@ type Plan struct {
 	poolMu               sync.Mutex
 	lastGets, lastReuses int
 	lastInPlace          int // Concat steps made in place by the last finished run
+	concatMemo           map[int]*concatMemo
 }
 
 type step struct {
@@ -400,7 +401,7 @@ func (p *Plan) run(ctx context.Context, opts *Options, inputs []Value, parent *f
 				return nil, err
 			}
 			if st.concatRoot == i {
-				fr.pool.recordConcat(i, args, ok)
+				p.recordConcat(i, args, ok)
 			}
 		} else if outs, err = runStep(rc, st, args); err != nil {
 			return nil, err

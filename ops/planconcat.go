@@ -14,7 +14,7 @@ import (
 //
 // The plan marks such Concat steps and their producers at compile time
 // (placeConcats). Sizes are not known then, so a run uses the sizes the
-// Concat's inputs had in the run before (kept with the run's free lists):
+// Concat's inputs had in the run before (kept with the plan):
 // the first producer's output request of the recorded size takes a buffer
 // for the whole Concat from the pool, and each producer's request of its
 // recorded size is served by its part of it. When the Concat step comes,
@@ -31,13 +31,22 @@ type concatPlace struct {
 	concat, input int
 }
 
+// concatMemo is what a plan keeps of a Concat made in place between runs:
+// the sizes and element type of its inputs in the last run that recorded
+// them (kept with the plan, not with the run's free lists, which sync.Pool
+// may drop at any garbage collection).
+type concatMemo struct {
+	sizes []int // the inputs' element counts (nil: none yet)
+	dt    any   // their element type, as a nil slice
+	fails int   // runs in a row the inputs were not in place
+}
+
 // concatRun is a run's state of one Concat step made in place.
 type concatRun struct {
-	sizes  []int // the inputs' element counts in the last run (nil: none yet)
-	dt     any   // the element type of the last run's inputs, as a nil slice
-	base   any   // this run's buffer for the whole output (nil: not yet taken)
-	handed []bool
-	fails  int // runs in a row the inputs were not in place
+	concatMemo      // loaded from the plan when the run first needs it
+	loaded     bool // the memo is loaded
+	base       any  // this run's buffer for the whole output (nil: not yet taken)
+	handed     []bool
 }
 
 // maxConcatFails is how many runs in a row may miss before a Concat stops
@@ -158,8 +167,8 @@ func hasPrefix(s, pre []int) bool {
 	return len(pre) <= len(s) && slices.Equal(s[:len(pre)], pre)
 }
 
-// concat returns the run's state of Concat step i.
-func (bp *bufferPool) concat(i, inputs int) *concatRun {
+// concat returns the run's state of Concat step i of plan p.
+func (bp *bufferPool) concat(p *Plan, i, inputs int) *concatRun {
 	if bp.concats == nil {
 		bp.concats = map[int]*concatRun{}
 	}
@@ -167,6 +176,15 @@ func (bp *bufferPool) concat(i, inputs int) *concatRun {
 	if cr == nil {
 		cr = &concatRun{handed: make([]bool, inputs)}
 		bp.concats[i] = cr
+	}
+	if !cr.loaded {
+		p.poolMu.Lock()
+		if m := p.concatMemo[i]; m != nil {
+			cr.sizes = append(cr.sizes[:0], m.sizes...)
+			cr.dt, cr.fails = m.dt, m.fails
+		}
+		p.poolMu.Unlock()
+		cr.loaded = true
 	}
 	return cr
 }
@@ -186,7 +204,7 @@ func placedBuffer[T Elem](rc *RunContext, n int, zero bool) []T {
 	}
 	cst := &fr.plan.steps[pl.concat]
 	bp.mu.Lock()
-	cr := bp.concat(pl.concat, len(cst.in))
+	cr := bp.concat(fr.plan, pl.concat, len(cst.in))
 	_, sameType := cr.dt.([]T)
 	if cr.sizes == nil || !sameType || cr.fails >= maxConcatFails || cr.handed[pl.input] || cr.sizes[pl.input] != n {
 		bp.mu.Unlock()
@@ -272,30 +290,38 @@ func (fr *frame) concatInPlace(i int, st *step, args []Value) (*Tensor, bool) {
 }
 
 // recordConcat keeps the sizes and element type of Concat step i's inputs
-// for the next run, and counts a miss when they were not in place.
-func (bp *bufferPool) recordConcat(i int, args []Value, inPlace bool) {
-	bp.mu.Lock()
-	defer bp.mu.Unlock()
-	cr := bp.concat(i, len(args))
-	if inPlace {
-		cr.fails = 0
-	} else if cr.sizes != nil {
-		cr.fails++
+// for the next runs of plan p, and counts a miss when they were not in
+// place.
+func (p *Plan) recordConcat(i int, args []Value, inPlace bool) {
+	p.poolMu.Lock()
+	defer p.poolMu.Unlock()
+	if p.concatMemo == nil {
+		p.concatMemo = map[int]*concatMemo{}
 	}
-	cr.sizes = cr.sizes[:0]
-	cr.dt = nil
+	m := p.concatMemo[i]
+	if m == nil {
+		m = &concatMemo{}
+		p.concatMemo[i] = m
+	}
+	if inPlace {
+		m.fails = 0
+	} else if m.sizes != nil {
+		m.fails++
+	}
+	m.sizes = m.sizes[:0]
+	m.dt = nil
 	for j, a := range args {
 		t, ok := a.(*Tensor)
 		if !ok || sliceLen(t.Data) != Size(t.Shape) {
-			cr.sizes = nil
+			m.sizes = nil
 			return
 		}
 		if j == 0 {
-			cr.dt = emptyLike(t.Data)
-		} else if sliceDType(t.Data) != sliceDType(cr.dt) {
-			cr.dt = nil
+			m.dt = emptyLike(t.Data)
+		} else if sliceDType(t.Data) != sliceDType(m.dt) {
+			m.dt = nil
 		}
-		cr.sizes = append(cr.sizes, Size(t.Shape))
+		m.sizes = append(m.sizes, Size(t.Shape))
 	}
 }
 
@@ -303,6 +329,7 @@ func (bp *bufferPool) recordConcat(i int, args []Value, inPlace bool) {
 func (bp *bufferPool) resetConcats() {
 	for _, cr := range bp.concats {
 		cr.base = nil
+		cr.loaded = false
 		clear(cr.handed)
 	}
 }
