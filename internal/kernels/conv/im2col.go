@@ -178,8 +178,12 @@ type im2colFill struct {
 	// position of the product's column 0.
 	x  []float32
 	o0 int
-	// segs is the scratch list of runs of one fill call.
-	segs []fillSeg
+	// cg is the number of channels of x.
+	cg int
+	// segs and psegs are the scratch lists of runs of one fill call (of
+	// the Go and the assembly fill).
+	segs  []fillSeg
+	psegs []fillPanelSeg
 }
 
 // fillRow is one row of the column matrix: the tap's offsets along the
@@ -215,7 +219,7 @@ func (fc *fillCache) get(p *Params, cg int) *im2colFill {
 		return f
 	}
 	f := fc.base
-	f.segs = nil
+	f.segs, f.psegs = nil, nil
 	return &f
 }
 
@@ -228,7 +232,7 @@ func (fc *fillCache) put(f *im2colFill) {
 }
 
 func newIm2colFill(p *Params, cg int) *im2colFill {
-	f := &im2colFill{}
+	f := &im2colFill{cg: cg}
 	var k, d [3]int
 	r := len(p.In)
 	for a := 0; a < 3; a++ {
@@ -256,9 +260,18 @@ func newIm2colFill(p *Params, cg int) *im2colFill {
 
 // fill is the gemm.FillB of the column matrix: row c·K+κ, column j holds
 // the input value kernel tap κ of channel c reads for output position
-// o0+j, or 0 where the tap falls in the padding. It goes run by run, each
-// run down the rows of the block, so that the panels are written in order.
+// o0+j, or 0 where the tap falls in the padding. It runs in assembly where
+// there is one (fillPanels), else in Go (fillGo).
 func (f *im2colFill) fill(dst []float32, pc, kb, j0, nb, nr, lastW int) {
+	if fillAsm && f.fillPanels(dst, pc, kb, j0, nb, nr, lastW) {
+		return
+	}
+	f.fillGo(dst, pc, kb, j0, nb, nr, lastW)
+}
+
+// fillGo is fill in Go. It goes run by run, each run down the rows of the
+// block, so that the panels are written in order.
+func (f *im2colFill) fillGo(dst []float32, pc, kb, j0, nb, nr, lastW int) {
 	oh, ow := f.out[1], f.out[2]
 	id, ih, iw := f.in[0], f.in[1], f.in[2]
 	sd, sh, sw := f.s[0], f.s[1], f.s[2]

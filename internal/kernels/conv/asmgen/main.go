@@ -1,13 +1,15 @@
 // Command asmgen writes the AVX2+FMA depthwise convolution kernels of
 // package conv (internal/kernels/conv/dwtaps_amd64.s and their Go
 // declarations) or, with -set winograd, its Winograd transforms
-// (winograd_amd64.s; see winograd.go).
+// (winograd_amd64.s; see winograd.go) or, with -set im2col, its im2col
+// fill of the GEMM's B panels (im2col_amd64.s; see im2col.go).
 //
 // It lives in its own module so that the main module does not depend on
 // avo. Run it through `go generate` in internal/kernels/conv, or by hand:
 //
 //	cd internal/kernels/conv/asmgen && go run . -out ../dwtaps_amd64.s -stubs ../dwtaps_amd64_stubs.go -pkg conv
 //	cd internal/kernels/conv/asmgen && go run . -set winograd -out ../winograd_amd64.s -stubs ../winograd_amd64_stubs.go -pkg conv
+//	cd internal/kernels/conv/asmgen && go run . -set im2col -out ../im2col_amd64.s -stubs ../im2col_amd64_stubs.go -pkg conv
 package main
 
 import (
@@ -20,14 +22,18 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// set chooses the kernels to write: "dw" (the depthwise kernels) or
-// "winograd" (the Winograd transforms, see winograd.go).
-var set = flag.String("set", "dw", "kernels to generate: dw or winograd")
+// set chooses the kernels to write: "dw" (the depthwise kernels),
+// "winograd" (the Winograd transforms, see winograd.go) or "im2col" (the
+// im2col fill, see im2col.go).
+var set = flag.String("set", "dw", "kernels to generate: dw, winograd or im2col")
 
 func main() {
 	flag.Parse()
 	ConstraintExpr("amd64,!noasm")
-	if *set == "winograd" {
+	if *set == "im2col" {
+		fillConsts()
+		im2colPanels()
+	} else if *set == "winograd" {
 		wgIn43x8()
 		wgIn43o8()
 		wgOut43x8()
