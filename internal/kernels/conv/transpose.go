@@ -99,6 +99,19 @@ func (pl *TransposePlan[T]) RunPacked(x []T, tw *TransposeWeights[T], bias, y []
 			}
 		}
 	}()
+	// Where the kernel taps tile the output exactly (each output element
+	// takes one tap of one input position), the GEMM adds the bias to
+	// its columns (bias + Σ, the same sum as adding Σ into the bias) and
+	// col2im only places them.
+	tiled := tw.pa != nil && pl.tiles()
+	var biasRows []float32
+	if tiled && bias != nil {
+		biasRows = make([]float32, p.M*pl.k)
+		bv := any(bias).([]float32)
+		for i := range biasRows {
+			biasRows[i] = bv[i/pl.k]
+		}
+	}
 	ParallelFor(items, threads, func(wk, it int) {
 		blk := it % blocks
 		g := (it / blocks) % p.Group
@@ -111,6 +124,20 @@ func (pl *TransposePlan[T]) RunPacked(x []T, tw *TransposeWeights[T], bias, y []
 		}
 		col := scratch[wk][:rows*pl.in]
 		xg := x[(n*p.C+g*pl.cg)*pl.in:]
+		if tiled {
+			var ep gemm.Epilogue
+			if biasRows != nil {
+				r0 := (g*pl.mg + m0) * pl.k
+				ep = gemm.Epilogue{Bias: biasRows[r0 : r0+rows], BiasPerRow: true}
+			}
+			gemm.SgemmPackedRows(1, tw.pa[g], m0*pl.k, m0*pl.k+rows, false, pl.in,
+				any(xg).([]float32), pl.in, 0, any(col).([]float32), pl.in, ep)
+			for mm := 0; mm < nm; mm++ {
+				m := g*pl.mg + m0 + mm
+				place(p, col[mm*pl.k*pl.in:(mm+1)*pl.k*pl.in], y[(n*p.M+m)*pl.out:(n*p.M+m+1)*pl.out])
+			}
+			return
+		}
 		if tw.pa != nil {
 			gemm.SgemmPackedRows(1, tw.pa[g], m0*pl.k, m0*pl.k+rows, false, pl.in,
 				any(xg).([]float32), pl.in, 0, any(col).([]float32), pl.in, gemm.Epilogue{})
@@ -135,6 +162,44 @@ func (pl *TransposePlan[T]) RunPacked(x []T, tw *TransposeWeights[T], bias, y []
 		}
 	})
 	return nil
+}
+
+// tiles reports whether the kernel taps tile the output exactly: one or
+// two spatial axes, each with kernel = stride, dilation 1, no padding
+// and out = in·stride.
+func (pl *TransposePlan[T]) tiles() bool {
+	p := &pl.P
+	if len(p.In) > 2 {
+		return false
+	}
+	for a := range p.In {
+		if p.Kernel[a] != p.Strides[a] || p.Dilations[a] != 1 || p.Pads[a] != 0 || p.Out[a] != p.In[a]*p.Strides[a] {
+			return false
+		}
+	}
+	return true
+}
+
+// place is col2im where the taps tile the output (see tiles): it stores
+// each column entry at the one output position it reaches.
+func place[T Num](p *Params, col, y []T) {
+	ih, iw, kh, kw := 1, p.In[0], 1, p.Kernel[0]
+	if len(p.In) == 2 {
+		ih, iw, kh, kw = p.In[0], p.In[1], p.Kernel[0], p.Kernel[1]
+	}
+	in, ow := ih*iw, iw*kw
+	for ky := 0; ky < kh; ky++ {
+		for kx := 0; kx < kw; kx++ {
+			src := col[(ky*kw+kx)*in : (ky*kw+kx+1)*in]
+			for iy := 0; iy < ih; iy++ {
+				sr := src[iy*iw : (iy+1)*iw]
+				yr := y[(iy*kh+ky)*ow+kx : (iy*kh+ky)*ow+kx+kw*(iw-1)+1]
+				for i, v := range sr {
+					yr[kw*i] = v
+				}
+			}
+		}
+	}
 }
 
 func gcd(a, b int) int {

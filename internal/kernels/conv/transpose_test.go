@@ -11,11 +11,15 @@ import (
 // with strides 1 to 5, dilations 1 to 3, kernels up to 5, begin and end
 // padding, output padding (outputs longer than the padded span) and
 // groups against the reference: close to it, and the same bits on 1, 2
-// and 3 threads. Rows wide enough for the unrolled col2im are included.
+// and 3 threads. Rows wide enough for the unrolled col2im are included,
+// and taps that tile the output.
 func TestTransposeStridesPads(t *testing.T) {
 	r := rand.New(rand.NewPCG(41, 42))
 	for iter := 0; iter < 400; iter++ {
 		rank := []int{1, 2, 2, 2, 3}[iter%5]
+		// Every fourth problem has taps that tile the output (kernel =
+		// stride, no dilation or padding), which col2im only places.
+		tiled := iter%4 == 0
 		g := 1 + r.IntN(3)
 		p := Params{N: 1 + r.IntN(2), Group: g, C: g * (1 + r.IntN(4)), M: g * (1 + r.IntN(4))}
 		for a := 0; a < rank; a++ {
@@ -27,6 +31,10 @@ func TestTransposeStridesPads(t *testing.T) {
 			pad := r.IntN(k*d) % span
 			padEnd := r.IntN(k*d) % (span - pad)
 			outPad := r.IntN(s)
+			if tiled {
+				k, d, pad, padEnd, outPad = s, 1, 0, 0, 0
+				span = in * s
+			}
 			p.In = append(p.In, in)
 			p.Kernel = append(p.Kernel, k)
 			p.Dilations = append(p.Dilations, d)
@@ -37,6 +45,9 @@ func TestTransposeStridesPads(t *testing.T) {
 		pl, err := NewTransposePlan[float32](p)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if tiled != pl.tiles() && rank < 3 {
+			t.Fatalf("%s: tiles() = %v, want %v", fmtParams(p), pl.tiles(), tiled)
 		}
 		x := randSlice(r, p.N*p.C*prod(p.In))
 		w := randSlice(r, p.C*p.M/p.Group*prod(p.Kernel))
