@@ -66,7 +66,8 @@ func (pl *TransposePlan[T]) Run(x, w, bias, y []T, threads int) error {
 	return pl.RunPacked(x, tw, bias, y, threads)
 }
 
-// RunPacked is Run with weights from PackWeights.
+// RunPacked is Run with weights from PackWeights. It writes every element
+// of y (which need not be zeroed first).
 func (pl *TransposePlan[T]) RunPacked(x []T, tw *TransposeWeights[T], bias, y []T, threads int) error {
 	p := &pl.P
 	if tw == nil || tw.c != p.C || tw.mgk != pl.mgk {
