@@ -97,7 +97,7 @@ func TestPointwiseKernels(t *testing.T) {
 // MobileNetV2 and EfficientNet-B0 with their activations, by the pointwise
 // kernels and by the packed GEMM, one thread.
 func BenchmarkPointwiseLayers(b *testing.B) {
-	for _, sh := range [][3]int{{16, 96, 112}, {32, 16, 112}, {24, 144, 56}, {32, 192, 28}, {40, 240, 28}, {48, 288, 28}, {96, 24, 56}} {
+	for _, sh := range [][3]int{{16, 96, 112}, {32, 16, 112}, {24, 144, 56}, {40, 240, 28}, {96, 24, 56}, {80, 480, 14}, {112, 672, 14}, {160, 960, 7}} {
 		k, m, hw := sh[0], sh[1], sh[2]
 		p := Params{N: 1, C: k, M: m, Group: 1, In: []int{hw, hw}, Kernel: []int{1, 1}, Out: []int{hw, hw},
 			Strides: []int{1, 1}, Dilations: []int{1, 1}, Pads: []int{0, 0}}
