@@ -16,6 +16,7 @@ type loopKernel struct {
 	bodyIn  []*graph.ValueInfo
 	nCarry  int
 	nScan   int
+	apps    []loopAppend // carried values the body only extends (loopappend.go)
 }
 
 func newLoop(b *Build) (Kernel, error) {
@@ -40,11 +41,16 @@ func newLoop(b *Build) (Kernel, error) {
 	if len(b.Node.Outputs) > nCarry+nScan {
 		return nil, b.Errorf("node has %d outputs, the body gives %d", len(b.Node.Outputs), nCarry+nScan)
 	}
-	p, err := b.Subgraph(g)
+	run := g
+	ag, apps := loopAppendBody(g, nCarry, b.Opset)
+	if ag != nil {
+		run = ag
+	}
+	p, err := b.Subgraph(run)
 	if err != nil {
 		return nil, err
 	}
-	return &loopKernel{body: p, bodyOut: g.Outputs, bodyIn: g.Inputs, nCarry: nCarry, nScan: nScan}, nil
+	return &loopKernel{body: p, bodyOut: g.Outputs, bodyIn: g.Inputs, nCarry: nCarry, nScan: nScan, apps: apps}, nil
 }
 
 func (k *loopKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
@@ -78,6 +84,10 @@ func (k *loopKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	scans := make([][]*Tensor, k.nScan)
 	args := make([]Value, 2+k.nCarry)
 	var grow loopGrowth
+	var app *loopAppender
+	if k.apps != nil {
+		app = newLoopAppender(k.apps)
+	}
 	for it := int64(0); (maxTrip < 0 || it < maxTrip) && cond; it++ {
 		if err := rc.Ctx.Err(); err != nil {
 			return nil, fmt.Errorf("stopped at iteration %d: %w", it, err)
@@ -110,6 +120,11 @@ func (k *loopKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 			}
 		}
 		copy(carried, outs[1:1+k.nCarry])
+		if app != nil {
+			if err := app.extend(rc, args[2:], carried, maxTrip-it-1); err != nil {
+				return nil, fmt.Errorf("iteration %d: %w", it, err)
+			}
+		}
 		for j := range k.nScan {
 			t, ok := outs[1+k.nCarry+j].(*Tensor)
 			if !ok {

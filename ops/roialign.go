@@ -45,7 +45,7 @@ func newRoiAlign(b *Build) (Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	if oh <= 0 || ow <= 0 || sr < 0 || oh > 1<<16 || ow > 1<<16 {
+	if oh <= 0 || ow <= 0 || sr < 0 || oh > 1<<16 || ow > 1<<16 || sr*sr > maxRoiSamples {
 		return nil, b.Errorf("output_height %d, output_width %d, sampling_ratio %d out of range", oh, ow, sr)
 	}
 	// RoiAlign-10 behaves as output_half_pixel; 16 adds the attribute
@@ -132,26 +132,42 @@ type roiSample struct {
 	w   [4]float64
 }
 
-func roiAlign[T floatT](k *roiAlignKernel, x []T, rois []float64, bidx []int64, c, h, w, th int) []T {
-	nr := len(bidx)
-	y := make([]T, nr*c*k.oh*k.ow)
+// roiGeometry returns an ROI's top-left corner, its bin sizes and its
+// sampling grid, as the reference loop and the fast path both see them.
+func (k *roiAlignKernel) roiGeometry(roi []float64) (y1, x1, bh, bw float64, gh, gw int) {
 	off := 0.0
 	if k.halfPixel {
 		off = 0.5
 	}
+	x1, y1 = roi[0]*k.scale-off, roi[1]*k.scale-off
+	x2, y2 := roi[2]*k.scale-off, roi[3]*k.scale-off
+	rw, rh := x2-x1, y2-y1
+	if !k.halfPixel {
+		rw, rh = math.Max(rw, 1), math.Max(rh, 1)
+	}
+	bh, bw = rh/float64(k.oh), rw/float64(k.ow)
+	gh, gw = k.sampling, k.sampling
+	if gh == 0 {
+		gh, gw = adaptiveGrid(rh, k.oh), adaptiveGrid(rw, k.ow)
+	}
+	return y1, x1, bh, bw, gh, gw
+}
+
+func roiAlign[T floatT](k *roiAlignKernel, x []T, rois []float64, bidx []int64, c, h, w, th int) []T {
+	if !k.max {
+		return roiAlignAvg(k, x, rois, bidx, c, h, w, th)
+	}
+	return roiAlignRef(k, x, rois, bidx, c, h, w, th)
+}
+
+// roiAlignRef is the plain loop: every bilinear sample of every bin read
+// with its four weights. It is the reference for the avg fast path and
+// computes max mode.
+func roiAlignRef[T floatT](k *roiAlignKernel, x []T, rois []float64, bidx []int64, c, h, w, th int) []T {
+	nr := len(bidx)
+	y := make([]T, nr*c*k.oh*k.ow)
 	conv.ParallelFor(nr, th, func(_, r int) {
-		roi := rois[r*4 : r*4+4]
-		x1, y1 := roi[0]*k.scale-off, roi[1]*k.scale-off
-		x2, y2 := roi[2]*k.scale-off, roi[3]*k.scale-off
-		rw, rh := x2-x1, y2-y1
-		if !k.halfPixel {
-			rw, rh = math.Max(rw, 1), math.Max(rh, 1)
-		}
-		bh, bw := rh/float64(k.oh), rw/float64(k.ow)
-		gh, gw := k.sampling, k.sampling
-		if gh == 0 {
-			gh, gw = adaptiveGrid(rh, k.oh), adaptiveGrid(rw, k.ow)
-		}
+		y1, x1, bh, bw, gh, gw := k.roiGeometry(rois[r*4 : r*4+4])
 		cnt := float64(max(gh*gw, 1))
 		// Samples of every output bin, shared by all channels.
 		samples := make([]roiSample, 0, k.oh*k.ow*gh*gw)
@@ -188,6 +204,195 @@ func roiAlign[T floatT](k *roiAlignKernel, x []T, rois []float64, bidx []int64, 
 					acc /= cnt
 				}
 				out[bin] = T(acc)
+			}
+		}
+	})
+	return y
+}
+
+// roiAxis holds, for one ROI and one axis, each output bin's interpolation
+// weights over input rows (or columns): bin b's are wt[start[b]:start[b+1]]
+// at positions pos[...], one entry per distinct pixel its samples touch.
+// Bilinear interpolation is separable, so a bin's average is
+// sum over rows r, columns q of wy(r)*wx(q)*x[r][q] divided by the sample count.
+type roiAxis struct {
+	start []int
+	pos   []int
+	wt    []float64
+}
+
+// build fills a with the weights of bins bins of size bin from lo, with
+// grid samples each, over an axis of size pixels. A sample outside
+// [-1, size] has no weight; one in [-1, 0) is read at 0; one past the last
+// pixel is read there.
+func (a *roiAxis) build(lo, bin float64, bins, grid, size int) {
+	a.start, a.pos, a.wt = a.start[:0], a.pos[:0], a.wt[:0]
+	for b := range bins {
+		first := len(a.pos)
+		a.start = append(a.start, first)
+		for s := range grid {
+			v := lo + float64(b)*bin + (float64(s)+0.5)*bin/float64(grid)
+			if v < -1 || v > float64(size) {
+				continue
+			}
+			v = math.Max(v, 0)
+			l := int(v)
+			if l >= size-1 {
+				a.add(first, size-1, 1)
+				continue
+			}
+			f := v - float64(l)
+			a.add(first, l, 1-f)
+			a.add(first, l+1, f)
+		}
+	}
+	a.start = append(a.start, len(a.pos))
+}
+
+// add adds weight w at pixel p to the bin whose entries begin at first.
+// Samples come in increasing order, so p is one of the bin's last two
+// pixels or a new one after them.
+func (a *roiAxis) add(first, p int, w float64) {
+	for i := len(a.pos) - 1; i >= max(first, len(a.pos)-2); i-- {
+		if a.pos[i] == p {
+			a.wt[i] += w
+			return
+		}
+	}
+	a.pos = append(a.pos, p)
+	a.wt = append(a.wt, w)
+}
+
+// roiPlan is one ROI's separable weights and the distinct input rows they
+// read: entry e of ys reads row rows[rowOf[e]].
+type roiPlan struct {
+	ys, xs roiAxis
+	rows   []int
+	rowOff []int // rows[i]*w
+	rowOf  []int
+	cnt    float64
+}
+
+// plan fills p for roi over an h x w image. slot has h entries, all -1;
+// plan uses it and leaves it so.
+func (k *roiAlignKernel) plan(p *roiPlan, roi []float64, h, w int, slot []int) {
+	y1, x1, bh, bw, gh, gw := k.roiGeometry(roi)
+	p.cnt = float64(max(gh*gw, 1))
+	p.ys.build(y1, bh, k.oh, gh, h)
+	p.xs.build(x1, bw, k.ow, gw, w)
+	p.rows, p.rowOf = p.rows[:0], p.rowOf[:0]
+	for _, r := range p.ys.pos {
+		if slot[r] < 0 {
+			slot[r] = len(p.rows)
+			p.rows = append(p.rows, r)
+		}
+		p.rowOf = append(p.rowOf, slot[r])
+	}
+	p.rowOff = p.rowOff[:0]
+	for _, r := range p.rows {
+		slot[r] = -1
+		p.rowOff = append(p.rowOff, r*w)
+	}
+}
+
+// roiChannelBlock is how many channels of one ROI make one unit of
+// parallel work.
+const roiChannelBlock = 16
+
+// roiAlignAvg is avg mode, computed separably: for each distinct input
+// row an ROI reads, the bins' column sums; then each bin's weighted sum
+// of those rows. Every output is the same sum in the same order whatever
+// the thread count.
+func roiAlignAvg[T floatT](k *roiAlignKernel, x []T, rois []float64, bidx []int64, c, h, w, th int) []T {
+	nr := len(bidx)
+	oh, ow := k.oh, k.ow
+	y := make([]T, nr*c*oh*ow)
+	plans := make([]roiPlan, nr)
+	slot := make([]int, h)
+	for i := range slot {
+		slot[i] = -1
+	}
+	for r := range plans {
+		k.plan(&plans[r], rois[r*4:r*4+4], h, w, slot)
+	}
+	blocks := (c + roiChannelBlock - 1) / roiChannelBlock
+	th = min(conv.Threads(th), nr*blocks)
+	rowSums := make([][]float64, th)
+	accs := make([][]float64, th)
+	conv.ParallelFor(nr*blocks, th, func(wk, u int) {
+		r, blk := u/blocks, u%blocks
+		p := &plans[r]
+		need := len(p.rows) * ow
+		if cap(rowSums[wk]) < need {
+			rowSums[wk] = make([]float64, need)
+		}
+		if accs[wk] == nil {
+			accs[wk] = make([]float64, ow)
+		}
+		sums, acc := rowSums[wk][:need], accs[wk]
+		xs, ys := &p.xs, &p.ys
+		inv := 1 / p.cnt
+		for ch := blk * roiChannelBlock; ch < min(c, (blk+1)*roiChannelBlock); ch++ {
+			plane := x[(int(bidx[r])*c+ch)*h*w : (int(bidx[r])*c+ch+1)*h*w]
+			// sums[i*ow+pw]: row p.rows[i] interpolated over bin pw's columns.
+			for pw := range ow {
+				ps := xs.pos[xs.start[pw]:xs.start[pw+1]]
+				ws := xs.wt[xs.start[pw]:xs.start[pw+1]]
+				ws = ws[:len(ps)]
+				switch len(ps) {
+				case 0:
+					for i := range p.rowOff {
+						sums[i*ow+pw] = 0
+					}
+				case 1:
+					p0, w0 := ps[0], ws[0]
+					for i, off := range p.rowOff {
+						sums[i*ow+pw] = w0 * float64(plane[off+p0])
+					}
+				case 2:
+					p0, p1, w0, w1 := ps[0], ps[1], ws[0], ws[1]
+					for i, off := range p.rowOff {
+						sums[i*ow+pw] = w0*float64(plane[off+p0]) + w1*float64(plane[off+p1])
+					}
+				case 3:
+					p0, p1, p2, w0, w1, w2 := ps[0], ps[1], ps[2], ws[0], ws[1], ws[2]
+					for i, off := range p.rowOff {
+						sums[i*ow+pw] = w0*float64(plane[off+p0]) + w1*float64(plane[off+p1]) + w2*float64(plane[off+p2])
+					}
+				default:
+					for i, off := range p.rowOff {
+						line := plane[off:]
+						s := ws[0] * float64(line[ps[0]])
+						for j := 1; j < len(ps); j++ {
+							s += ws[j] * float64(line[ps[j]])
+						}
+						sums[i*ow+pw] = s
+					}
+				}
+			}
+			dst := y[(r*c+ch)*oh*ow : (r*c+ch+1)*oh*ow]
+			for ph := range oh {
+				o := dst[ph*ow : (ph+1)*ow]
+				a, b := ys.start[ph], ys.start[ph+1]
+				if a == b {
+					clear(o)
+					continue
+				}
+				wy, src := ys.wt[a], sums[p.rowOf[a]*ow:(p.rowOf[a]+1)*ow]
+				src = src[:len(acc)]
+				for pw, v := range src {
+					acc[pw] = wy * v
+				}
+				for e := a + 1; e < b; e++ {
+					wy, src := ys.wt[e], sums[p.rowOf[e]*ow:(p.rowOf[e]+1)*ow]
+					src = src[:len(acc)]
+					for pw, v := range src {
+						acc[pw] += wy * v
+					}
+				}
+				for pw, v := range acc {
+					o[pw] = T(v * inv)
+				}
 			}
 		}
 	})

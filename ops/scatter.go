@@ -54,7 +54,7 @@ func newScatterElements(b *Build) (Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return KernelFunc(func(_ *RunContext, in []Value) ([]Value, error) {
+	return KernelFunc(func(rc *RunContext, in []Value) ([]Value, error) {
 		data, err := TensorInput(in, 0)
 		if err != nil {
 			return nil, err
@@ -69,6 +69,13 @@ func newScatterElements(b *Build) (Kernel, error) {
 		}
 		if upd.DType != data.DType || !slices.Equal(upd.Shape, idx.Shape) {
 			return nil, fmt.Errorf("input 2 (updates) %s must have the type of data %s and the shape of indices %s", upd, data, idx)
+		}
+		if red == "none" {
+			out, err := scatterElementsNone(rc, data, idx, upd, axis)
+			if err != nil {
+				return nil, err
+			}
+			return []Value{out}, nil
 		}
 		pos, err := elementsOffsets(data, idx, axis, "input 1 (indices)")
 		if err != nil {
@@ -229,4 +236,147 @@ func scatterReduceT[T scatterNum](dst, src, upd []T, pos []int, n int, red strin
 			}
 		}
 	}
+}
+
+// scatterElementsNone is ScatterElements without reduction. It writes into
+// data itself when data dies at this node, else into a copy from the
+// run's buffers, and walks the indices row by row without listing every
+// element's offset: a row of equal indices (an index broadcast along the
+// last axis, as Mask R-CNN's level merge makes them) is one copy. Updates
+// land in the indices' order, so a repeated position keeps the last.
+func scatterElementsNone(rc *RunContext, data, idx, upd *Tensor, axis int64) (*Tensor, error) {
+	const what = "input 1 (indices)"
+	r := data.Rank()
+	if r < 1 {
+		return nil, fmt.Errorf("input 0 (data) %s: want rank >= 1", data)
+	}
+	ax, err := NormAxis(axis, r)
+	if err != nil {
+		return nil, fmt.Errorf("input 0 (data) %s: %w", data, err)
+	}
+	if idx.Rank() != r {
+		return nil, fmt.Errorf("%s %s and input 0 (data) %s differ in rank", what, idx, data)
+	}
+	for d := range idx.Shape {
+		if d != ax && idx.Shape[d] > data.Shape[d] {
+			return nil, fmt.Errorf("%s %s exceeds input 0 (data) %s in dim %d", what, idx, data, d)
+		}
+	}
+	ind, err := mvIndices(idx, what)
+	if err != nil {
+		return nil, err
+	}
+	f, err := mvPick(data.DType, scatterRowsT[uint8], scatterRowsT[uint16], scatterRowsT[uint32], scatterRowsT[uint64],
+		scatterRowsT[[2]uint32], scatterRowsT[[2]uint64], scatterRowsT[string])
+	if err != nil {
+		return nil, err
+	}
+	var out *Tensor
+	if rc.canOverwrite(0) {
+		out = &Tensor{DType: data.DType, Shape: slices.Clone(data.Shape), Data: data.Data}
+	} else {
+		if out, err = fullBuffer(rc, data.DType, data.Shape); err != nil {
+			return nil, err
+		}
+		cp, err := mvPick(data.DType, copyWords[uint8], copyWords[uint16], copyWords[uint32], copyWords[uint64],
+			copyWords[[2]uint32], copyWords[[2]uint64], copyWords[string])
+		if err != nil {
+			return nil, err
+		}
+		cp(out.Data, data.Data)
+	}
+	if err := f(out.Data, upd.Data, ind, data.Shape, idx.Shape, ax, what); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// scatterRowsT writes upd into dst (of shape dshape) where ind (of shape
+// ishape, the shape of upd too) says along axis ax. It goes block by
+// block: a block is the run of ind's elements after the axis that is
+// contiguous in dst too (the dims after it are data's). A block of equal
+// indices is one copy.
+func scatterRowsT[W mvWord](dstAny, updAny any, ind []int64, dshape, ishape []int, ax int, what string) error {
+	dst, upd := mvView[W](dstAny), mvView[W](updAny)
+	if len(ind) == 0 {
+		return nil
+	}
+	r := len(dshape)
+	st := Strides(dshape)
+	dim, sax := dshape[ax], st[ax]
+	// Blocks span ishape[k:].
+	k := r - 1
+	for k-1 > ax && ishape[k] == dshape[k] {
+		k--
+	}
+	n := Size(ishape[k:])
+	coord := make([]int, k)
+	base := 0 // offset in dst of the block's coordinates, without the axis term
+	for blk := 0; blk*n < len(ind); blk++ {
+		is, us := ind[blk*n:(blk+1)*n], upd[blk*n:(blk+1)*n]
+		if ax == r-1 {
+			for j, v := range is {
+				p, err := mvNormIndex(what, blk*n+j, v, dim)
+				if err != nil {
+					return err
+				}
+				dst[base+p] = us[j]
+			}
+		} else if allEqual(is) {
+			p, err := mvNormIndex(what, blk*n, is[0], dim)
+			if err != nil {
+				return err
+			}
+			copy(dst[base+p*sax:base+p*sax+n], us)
+		} else {
+			for j, v := range is {
+				p, err := mvNormIndex(what, blk*n+j, v, dim)
+				if err != nil {
+					return err
+				}
+				dst[base+p*sax+j] = us[j]
+			}
+		}
+		for d := k - 1; d >= 0; d-- {
+			coord[d]++
+			if d != ax {
+				base += st[d]
+			}
+			if coord[d] < ishape[d] {
+				break
+			}
+			if d != ax {
+				base -= coord[d] * st[d]
+			}
+			coord[d] = 0
+		}
+	}
+	return nil
+}
+
+// allEqual reports whether every element of v equals the first.
+func allEqual(v []int64) bool {
+	if len(v) == 0 {
+		return true
+	}
+	x0 := v[0]
+	i := 0
+	for ; i+8 <= len(v); i += 8 {
+		w := v[i : i+8 : i+8]
+		if (w[0]^x0)|(w[1]^x0)|(w[2]^x0)|(w[3]^x0)|(w[4]^x0)|(w[5]^x0)|(w[6]^x0)|(w[7]^x0) != 0 {
+			return false
+		}
+	}
+	for ; i < len(v); i++ {
+		if v[i] != x0 {
+			return false
+		}
+	}
+	return true
+}
+
+// copyWords copies the elements of src into dst (typed slices of one
+// element width).
+func copyWords[W mvWord](dst, src any) {
+	copy(mvView[W](dst), mvView[W](src))
 }

@@ -122,7 +122,7 @@ func expand(rc *RunContext, in []Value) ([]Value, error) {
 	if err := rc.CheckAlloc(x.DType, shape); err != nil {
 		return nil, err
 	}
-	out, err := ExpandTensor(x, shape)
+	out, err := expandTo(rc, x, shape)
 	if err != nil {
 		return nil, err
 	}
@@ -132,6 +132,11 @@ func expand(rc *RunContext, in []Value) ([]Value, error) {
 // ExpandTensor broadcasts t to shape (which t must broadcast to). When shape
 // equals t's shape the result shares t's data.
 func ExpandTensor(t *Tensor, shape []int) (*Tensor, error) {
+	return expandTo(nil, t, shape)
+}
+
+// expandTo is ExpandTensor with the output from rc's buffers.
+func expandTo(rc *RunContext, t *Tensor, shape []int) (*Tensor, error) {
 	if _, err := mvCheckShape("output", shape); err != nil {
 		return nil, err
 	}
@@ -153,5 +158,15 @@ func ExpandTensor(t *Tensor, shape []int) (*Tensor, error) {
 			return nil, fmt.Errorf("cannot expand %s to %v", t, shape)
 		}
 	}
-	return mvStridedTensor(t, append([]int{}, shape...), stride, 0)
+	out, err := fullBuffer(rc, t.DType, shape)
+	if err != nil {
+		return nil, err
+	}
+	f, err := mvPick(t.DType, mvStridedAny[uint8], mvStridedAny[uint16], mvStridedAny[uint32], mvStridedAny[uint64],
+		mvStridedAny[[2]uint32], mvStridedAny[[2]uint64], mvStridedAny[string])
+	if err != nil {
+		return nil, err
+	}
+	f(out.Data, t.Data, out.Shape, stride, 0)
+	return out, nil
 }

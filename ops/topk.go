@@ -3,6 +3,7 @@ package ops
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/onnxrun/onnxrun/graph"
@@ -83,7 +84,11 @@ func (t *topKKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 	var src []int
 	switch d := x.Data.(type) {
 	case []float32:
-		src = topK(d, outer, n, inner, int(k), t.largest)
+		if inner == 1 && n <= math.MaxUint32 {
+			src = topKF32(d, outer, n, int(k), t.largest)
+		} else {
+			src = topK(d, outer, n, inner, int(k), t.largest)
+		}
 	case []float64:
 		src = topK(d, outer, n, inner, int(k), t.largest)
 	case []int8:
@@ -129,26 +134,147 @@ func (t *topKKernel) Run(_ *RunContext, in []Value) ([]Value, error) {
 // values keep the lower index first. NaN orders below every number.
 func topK[T cmp.Ordered](d []T, outer, n, inner, k int, largest bool) []int {
 	src := make([]int, outer*k*inner)
-	order := make([]int, n)
+	if k == 0 {
+		return src
+	}
+	sel := make([]int, 0, k)
 	for o := 0; o < outer; o++ {
 		for i := 0; i < inner; i++ {
 			base := o*n*inner + i
-			for j := range order {
-				order[j] = j
-			}
-			slices.SortStableFunc(order, func(a, b int) int {
-				c := cmp.Compare(d[base+a*inner], d[base+b*inner])
-				if largest {
-					return -c
-				}
-				return c
-			})
-			for j := 0; j < k; j++ {
-				src[(o*k+j)*inner+i] = base + order[j]*inner
+			sel = topKLine(sel[:0], d, base, n, inner, k, largest)
+			for j, p := range sel {
+				src[(o*k+j)*inner+i] = base + p*inner
 			}
 		}
 	}
 	return src
+}
+
+// topKLine returns in sel the positions, best first, of the k best of the
+// n values d[base+j*inner]: best is largest (or smallest) by cmp.Compare,
+// then lowest position, so the order is total and the result that of a
+// stable sort. It keeps the k best seen so far in a heap whose root is
+// the worst of them: O(n log k), and most values cost one comparison.
+func topKLine[T cmp.Ordered](sel []int, d []T, base, n, inner, k int, largest bool) []int {
+	// better reports whether position a ranks before position b.
+	better := func(a, b int) bool {
+		c := cmp.Compare(d[base+a*inner], d[base+b*inner])
+		if !largest {
+			c = -c
+		}
+		return c > 0 || c == 0 && a < b
+	}
+	// down restores the heap (worst at the root) below node i.
+	down := func(i int) {
+		for {
+			w := i
+			if l := 2*i + 1; l < len(sel) && better(sel[w], sel[l]) {
+				w = l
+			}
+			if r := 2*i + 2; r < len(sel) && better(sel[w], sel[r]) {
+				w = r
+			}
+			if w == i {
+				return
+			}
+			sel[i], sel[w] = sel[w], sel[i]
+			i = w
+		}
+	}
+	for j := range k {
+		sel = append(sel, j)
+	}
+	for i := k/2 - 1; i >= 0; i-- {
+		down(i)
+	}
+	for j := k; j < n; j++ {
+		if better(j, sel[0]) {
+			sel[0] = j
+			down(0)
+		}
+	}
+	slices.SortFunc(sel, func(a, b int) int {
+		switch {
+		case a == b:
+			return 0
+		case better(a, b):
+			return -1
+		}
+		return 1
+	})
+	return sel
+}
+
+// topKF32 is topK for float32 lines that are contiguous (inner 1) and
+// shorter than 2^32. Each value and its position make one uint64 key
+// whose order is the rank order: the value's bits mapped to an unsigned
+// order (NaN lowest, -0 as +0; inverted for smallest) above the
+// position's complement, so that equal values rank the lower position
+// first. The k largest keys are kept in a min-heap.
+func topKF32(d []float32, outer, n, k int, largest bool) []int {
+	src := make([]int, outer*k)
+	if k == 0 {
+		return src
+	}
+	heap := make([]uint64, k)
+	for o := 0; o < outer; o++ {
+		line := d[o*n : (o+1)*n]
+		key := func(j int) uint64 {
+			v := line[j]
+			var b uint32
+			if v == v {
+				if v == 0 {
+					v = 0
+				}
+				b = math.Float32bits(v)
+				if b>>31 != 0 {
+					b = ^b
+				} else {
+					b |= 1 << 31
+				}
+			}
+			if !largest {
+				b = ^b
+			}
+			return uint64(b)<<32 | uint64(math.MaxUint32-uint32(j))
+		}
+		for j := range k {
+			heap[j] = key(j)
+		}
+		for i := k/2 - 1; i >= 0; i-- {
+			siftDownU64(heap, i)
+		}
+		for j := k; j < n; j++ {
+			if kj := key(j); kj > heap[0] {
+				heap[0] = kj
+				siftDownU64(heap, 0)
+			}
+		}
+		slices.Sort(heap)
+		out := src[o*k : (o+1)*k]
+		for j, kv := range heap {
+			out[k-1-j] = o*n + int(math.MaxUint32-uint32(kv))
+		}
+	}
+	return src
+}
+
+// siftDownU64 restores the min-heap h below node i.
+func siftDownU64(h []uint64, i int) {
+	for {
+		m := i
+		if l := 2*i + 1; l < len(h) && h[l] < h[m] {
+			m = l
+		}
+		if r := 2*i + 2; r < len(h) && h[r] < h[m] {
+			m = r
+		}
+		if m == i {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
 }
 
 // gatherTensor returns a tensor of t's type and the given shape whose

@@ -93,6 +93,12 @@ func (e *Epilogue) check(m, n int) {
 // apply runs the epilogue on the mw×nw block of c at row i0, column j0.
 // LdResidual must have been set (see check).
 func (e *Epilogue) apply(c []float32, ldc, i0, j0, mw, nw int) {
+	if hasVecSigmoid && nw == 16 && e.Bias == nil && e.Residual == nil && (e.Act == ActSigmoid || e.Act == ActSiLU) {
+		// What is left of a fused epilogue on a full tile: one call for
+		// all its rows, which computes each element as activate does.
+		sigmoidRows16(c[i0*ldc+j0:], ldc, mw, e.Act == ActSiLU)
+		return
+	}
 	ldr := e.LdResidual
 	for r := 0; r < mw; r++ {
 		i := i0 + r
@@ -140,18 +146,18 @@ func (e *Epilogue) activate(x []float32) {
 			}
 		}
 	case ActSigmoid:
-		if vecSigmoid != nil {
+		if hasVecSigmoid {
 			n := len(x) &^ 7
-			vecSigmoid(x[:n], false)
+			sigmoidVec(x[:n], false)
 			x = x[n:]
 		}
 		for i, v := range x {
 			x[i] = sigmoid(v)
 		}
 	case ActSiLU:
-		if vecSigmoid != nil {
+		if hasVecSigmoid {
 			n := len(x) &^ 7
-			vecSigmoid(x[:n], true)
+			sigmoidVec(x[:n], true)
 			x = x[n:]
 		}
 		for i, v := range x {
@@ -215,7 +221,7 @@ func tanh32(v float32) float32 {
 // there is one (tanh(v) = 2·sigmoid(2v) - 1, the Taylor polynomial near 0
 // where that would cancel), else element by element.
 func tanhSlice(x []float32) {
-	if vecSigmoid == nil {
+	if !hasVecSigmoid {
 		for i, v := range x {
 			x[i] = tanh32(v)
 		}
@@ -235,7 +241,7 @@ func tanhSlice(x []float32) {
 		for i := range b {
 			b[i] = 2 * x[i]
 		}
-		vecSigmoid(b, false)
+		sigmoidVec(b, false)
 		for i, s := range b {
 			v := x[i]
 			if v > -tanhSmall && v < tanhSmall {
@@ -341,11 +347,11 @@ func (e *Epilogue) fill(te *tileEp, i, j int) {
 
 // afterFused returns what remains of e once a kernel applied fill's part:
 // the activation, unless it was a clamp.
-func (e *Epilogue) afterFused() *Epilogue {
+func (e *Epilogue) afterFused() Epilogue {
 	if e.Act == ActRelu || e.Act == ActClip {
-		return &Epilogue{}
+		return Epilogue{}
 	}
-	return &Epilogue{Act: e.Act, Min: e.Min, Max: e.Max, Alpha: e.Alpha, Beta: e.Beta}
+	return Epilogue{Act: e.Act, Min: e.Min, Max: e.Max, Alpha: e.Alpha, Beta: e.Beta}
 }
 
 // Sigmoid replaces each element of x by its logistic sigmoid (or, with

@@ -252,3 +252,84 @@ func TestTanh(t *testing.T) {
 		t.Fatalf("got %v, want NaN, zeros, NaN", y)
 	}
 }
+
+// TestVecSigmoidSweep checks the vector Sigmoid and SiLU on every 997th
+// float32 in [-100, 100] (both signs, all exponents) against float64, and
+// that slices of every length up to 9 vectors (the kernel's four-vector
+// and one-vector loops) are computed whole and not past their end.
+func TestVecSigmoidSweep(t *testing.T) {
+	if vecSigmoid == nil {
+		t.Skip("no vector sigmoid on this CPU or build")
+	}
+	var x []float32
+	for _, sign := range []uint32{0, 1 << 31} {
+		for b := uint32(0); b <= math.Float32bits(100); b += 997 {
+			x = append(x, math.Float32frombits(b|sign))
+		}
+	}
+	x = x[:len(x)&^7]
+	for _, silu := range []bool{false, true} {
+		y := append([]float32(nil), x...)
+		vecSigmoid(y, silu)
+		for i, v := range x {
+			w := 1 / (1 + math.Exp(-float64(v)))
+			if silu {
+				w *= float64(v)
+			}
+			if d := math.Abs(float64(y[i]) - w); d > 4e-7*math.Abs(w)+1e-30 {
+				t.Fatalf("silu=%v: f(%v) = %v, want %v", silu, v, y[i], w)
+			}
+		}
+		for n := 8; n <= 72; n += 8 {
+			y := append([]float32(nil), x[:n+8]...)
+			vecSigmoid(y[:n], silu)
+			want := append([]float32(nil), x[:n]...)
+			for i, v := range want {
+				want[i] = v * sigmoid(v)
+				if !silu {
+					want[i] = sigmoid(v)
+				}
+			}
+			for i := range n {
+				if d := math.Abs(float64(y[i] - want[i])); d > 4e-7*math.Abs(float64(want[i]))+1e-30 {
+					t.Fatalf("silu=%v n=%d: element %d is %v, want %v", silu, n, i, y[i], want[i])
+				}
+			}
+			for i := n; i < n+8; i++ {
+				if y[i] != x[i] {
+					t.Fatalf("silu=%v n=%d: element %d past the end changed", silu, n, i)
+				}
+			}
+		}
+	}
+}
+
+// TestSigmoidRows16 checks that the tile form of the vector Sigmoid and
+// SiLU gives, bit for bit, what the slice form gives on each row, and
+// leaves the rest of the matrix alone.
+func TestSigmoidRows16(t *testing.T) {
+	if !hasVecSigmoid {
+		t.Skip("no vector sigmoid on this CPU or build")
+	}
+	r := rand.New(rand.NewSource(11))
+	const ld = 21
+	for rows := 0; rows <= 7; rows++ {
+		for _, silu := range []bool{false, true} {
+			c := make([]float32, (rows+1)*ld)
+			for i := range c {
+				c[i] = r.Float32()*60 - 30
+			}
+			c[3] = nan32
+			want := append([]float32(nil), c...)
+			for i := 0; i < rows; i++ {
+				vecSigmoid(want[i*ld+2:i*ld+18], silu)
+			}
+			sigmoidRows16(c[2:], ld, rows, silu)
+			for i := range c {
+				if math.Float32bits(c[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("rows=%d silu=%v: element %d is %v, want %v", rows, silu, i, c[i], want[i])
+				}
+			}
+		}
+	}
+}

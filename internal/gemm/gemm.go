@@ -123,10 +123,12 @@ func sgemm(ks *kernelSet, threads int, transA, transB bool, m, n, k int, alpha f
 		gemv(ks, threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
 		return
 	}
-	p := &problem{ks: ks, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-		a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, ep: ep}
+	p := getProblem()
+	*p = problem{ks: ks, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+		a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, ep: *ep}
 	p.bl = blockingFor(ks, k)
 	p.run(threads)
+	putProblem(p)
 }
 
 // run splits the product among up to threads workers.
@@ -135,23 +137,28 @@ func (p *problem) run(threads int) {
 	if m*n*p.k < tiny {
 		threads = 1
 	}
-	tm, tn := split(threads, m, n, ks.mr, ks.nr)
-	if tm*tn == 1 {
+	p.tm, p.tn = split(threads, m, n, ks.mr, ks.nr)
+	if p.tm*p.tn == 1 {
 		p.region(0, m, 0, n)
 		return
 	}
-	mp, np := ceilDiv(m, ks.mr), ceilDiv(n, ks.nr)
-	parallel(tm*tn, func(t int) {
-		ti, tj := t/tn, t%tn
-		i0, i1 := ti*mp/tm*ks.mr, min(m, (ti+1)*mp/tm*ks.mr)
-		j0, j1 := tj*np/tn*ks.nr, min(n, (tj+1)*np/tn*ks.nr)
-		if i0 < i1 && j0 < j1 {
-			p.region(i0, i1, j0, j1)
-		}
-	})
+	parallelRun(p.tm*p.tn, p)
 }
 
-// problem is one call's arguments, shared by its workers.
+// runPart computes region t of the tm×tn split of C.
+func (p *problem) runPart(t int) {
+	ks, m, n, tm, tn := p.ks, p.m, p.n, p.tm, p.tn
+	mp, np := ceilDiv(m, ks.mr), ceilDiv(n, ks.nr)
+	ti, tj := t/tn, t%tn
+	i0, i1 := ti*mp/tm*ks.mr, min(m, (ti+1)*mp/tm*ks.mr)
+	j0, j1 := tj*np/tn*ks.nr, min(n, (tj+1)*np/tn*ks.nr)
+	if i0 < i1 && j0 < j1 {
+		p.region(i0, i1, j0, j1)
+	}
+}
+
+// problem is one call's arguments, shared by its workers. Problems are
+// recycled (getProblem, putProblem) so that a call allocates nothing.
 type problem struct {
 	ks             *kernelSet
 	bl             blocking
@@ -160,10 +167,52 @@ type problem struct {
 	alpha, beta    float32
 	a, b, c        []float32
 	lda, ldb, ldc  int
-	ep             *Epilogue
+	ep             Epilogue
 	packed         *PackedA // when not nil, A packed in advance
 	aRow0          int      // the row of packed that is row 0 of this product
 	fill           FillB    // when not nil, it packs B (b is unused)
+	tm, tn         int      // the split of C among the workers (see run)
+}
+
+var problems = sync.Pool{New: func() any { return new(problem) }}
+
+func getProblem() *problem { return problems.Get().(*problem) }
+
+// putProblem recycles p, dropping its references to the caller's data.
+func putProblem(p *problem) {
+	*p = problem{}
+	problems.Put(p)
+}
+
+// scratch is a worker's memory for one region: packing buffers, the edge
+// tile, the column kernel's output and the kernels' epilogue descriptors.
+// The kernels are called through function values, so what they are given
+// would escape if it lived on the stack; recycled scratches keep the steady
+// state free of allocations.
+type scratch struct {
+	bufA, bufB []float32
+	tmp        [maxTile]float32
+	out        [16]float32
+	v4         [4]float32
+	te, noEp   tileEp
+	rest       Epilogue
+}
+
+var scratches = sync.Pool{New: func() any { return new(scratch) }}
+
+// putScratch recycles sc, dropping its references to the caller's data.
+func putScratch(sc *scratch) {
+	sc.te, sc.rest = tileEp{}, Epilogue{}
+	scratches.Put(sc)
+}
+
+// grow returns buf resliced to n elements, reallocated when it is too
+// short.
+func grow(buf []float32, n int) []float32 {
+	if cap(buf) < n {
+		return make([]float32, n)
+	}
+	return buf[:n]
 }
 
 // region computes rows i0..i1 and columns j0..j1 of C. i0 and j0 are
@@ -172,24 +221,28 @@ type problem struct {
 func (p *problem) region(i0, i1, j0, j1 int) {
 	ks, bl := p.ks, p.bl
 	mr, nr := ks.mr, ks.nr
-	var bufA *[]float32
+	sc := scratches.Get().(*scratch)
+	defer putScratch(sc)
+	var bufA []float32
 	if p.packed == nil {
-		bufA = getBuf(roundUp(min(bl.mc, i1-i0), mr) * bl.kc)
-		defer putBuf(bufA)
+		sc.bufA = grow(sc.bufA, roundUp(min(bl.mc, i1-i0), mr)*bl.kc)
+		bufA = sc.bufA
 	}
-	bufB := getBuf(bl.kc * roundUp(min(bl.nc, j1-j0), nr))
-	defer putBuf(bufB)
-	var tmp [maxTile]float32
-	epOn := p.ep.active()
+	sc.bufB = grow(sc.bufB, bl.kc*roundUp(min(bl.nc, j1-j0), nr))
+	bufB := sc.bufB
+	ep := &p.ep
+	epOn := ep.active()
 	// te is the part of the epilogue the kernel applies to full tiles in
 	// registers; rest is what is left for Go (an activation other than
 	// Relu and Clip). Edge tiles get the whole epilogue in Go.
 	var te *tileEp
-	noEp := &tileEp{}
-	rest := p.ep
+	noEp := &sc.noEp
+	*noEp = tileEp{}
+	rest := ep
 	if epOn && ks.fusedEp {
-		te = &tileEp{}
-		rest = p.ep.afterFused()
+		te = &sc.te
+		sc.rest = ep.afterFused()
+		rest = &sc.rest
 	}
 	for jc := j0; jc < j1; jc += bl.nc {
 		nb := min(bl.nc, j1-jc)
@@ -209,9 +262,9 @@ func (p *problem) region(i0, i1, j0, j1 int) {
 		for pc := 0; pc < p.k; pc += bl.kc {
 			kb := min(bl.kc, p.k-pc)
 			if p.fill != nil {
-				p.fill((*bufB)[:kb*roundUp(nb, nr)], pc, kb, jc, nb, nr, lastPW)
+				p.fill(bufB[:kb*roundUp(nb, nr)], pc, kb, jc, nb, nr, lastPW)
 			} else {
-				packB(ks, p.transB, p.b, p.ldb, pc, jc, kb, nb, lastPW, *bufB)
+				packB(ks, p.transB, p.b, p.ldb, pc, jc, kb, nb, lastPW, bufB)
 			}
 			load, beta := pc > 0 || p.beta != 0, p.beta
 			if pc > 0 {
@@ -224,27 +277,27 @@ func (p *problem) region(i0, i1, j0, j1 int) {
 				if p.packed != nil {
 					blockA = p.packed.block(pc, p.aRow0+ic, mb, kb)
 				} else {
-					packA(p.transA, p.a, p.lda, ic, pc, mb, kb, mr, p.alpha, *bufA)
-					blockA = *bufA
+					packA(p.transA, p.a, p.lda, ic, pc, mb, kb, mr, p.alpha, bufA)
+					blockA = bufA
 				}
 				for j := 0; j < nb; j += nr {
 					nw := min(nr, nb-j)
 					if useCol && j+nr >= nb {
-						p.colPanel(blockA, (*bufB)[j*kb:j*kb+kb*nw], ic, jc+j, mb, nw, kb, beta, load, last)
+						p.colPanel(&sc.out, blockA, bufB[j*kb:j*kb+kb*nw], ic, jc+j, mb, nw, kb, beta, load, last)
 						continue
 					}
 					pw, kern := nr, ks.tile
 					if useNarrow && j+nr >= nb {
 						pw, kern = ks.nrNarrow, ks.narrow
 					}
-					bp := (*bufB)[j*kb : j*kb+kb*pw]
+					bp := bufB[j*kb : j*kb+kb*pw]
 					for ir := 0; ir < mb; ir += mr {
 						mw := min(mr, mb-ir)
 						ap := blockA[ir*kb : (ir+mr)*kb]
 						ci := (ic+ir)*p.ldc + jc + j
 						if mw == mr && nw == pw {
 							if last && te != nil {
-								p.ep.fill(te, ic+ir, jc+j)
+								ep.fill(te, ic+ir, jc+j)
 								kern(kb, ap, bp, p.c[ci:], p.ldc, beta, load, te)
 								if rest.active() {
 									rest.apply(p.c, p.ldc, ic+ir, jc+j, mw, nw)
@@ -256,7 +309,7 @@ func (p *problem) region(i0, i1, j0, j1 int) {
 							// An edge tile goes through a full-size
 							// scratch tile so that its elements see the
 							// same arithmetic as the others.
-							t := tmp[:mr*pw]
+							t := sc.tmp[:mr*pw]
 							if load {
 								for r := 0; r < mw; r++ {
 									copy(t[r*pw:r*pw+nw], p.c[ci+r*p.ldc:ci+r*p.ldc+nw])
@@ -268,7 +321,7 @@ func (p *problem) region(i0, i1, j0, j1 int) {
 							}
 						}
 						if last && epOn {
-							p.ep.apply(p.c, p.ldc, ic+ir, jc+j, mw, nw)
+							ep.apply(p.c, p.ldc, ic+ir, jc+j, mw, nw)
 						}
 					}
 				}
@@ -280,12 +333,11 @@ func (p *problem) region(i0, i1, j0, j1 int) {
 // colPanel computes the last, nw-column panel of C (columns j0..j0+nw) for
 // rows ic..ic+mb with the column kernel, bp being that panel of B packed
 // nw wide.
-func (p *problem) colPanel(blockA, bp []float32, ic, j0, mb, nw, kb int, beta float32, load, last bool) {
+func (p *problem) colPanel(out *[16]float32, blockA, bp []float32, ic, j0, mb, nw, kb int, beta float32, load, last bool) {
 	mr := p.ks.mr
-	var out [16]float32
 	for ir := 0; ir < mb; ir += mr {
 		mw := min(mr, mb-ir)
-		p.ks.col(nw, kb, blockA[ir*kb:(ir+mr)*kb], bp, &out)
+		p.ks.col(nw, kb, blockA[ir*kb:(ir+mr)*kb], bp, out)
 		for r := 0; r < mw; r++ {
 			row := p.c[(ic+ir+r)*p.ldc+j0 : (ic+ir+r)*p.ldc+j0+nw]
 			for q := range row {

@@ -78,9 +78,11 @@ func SgemmPackedRows(threads int, pa *PackedA, i0, i1 int, transB bool, n int, b
 	} else {
 		need("B", k, n, ldb, len(b))
 	}
-	p := &problem{ks: pa.ks, transB: transB, n: n, k: k, alpha: 1,
-		b: b, ldb: ldb, beta: beta, packed: pa, aRow0: i0}
-	runPacked(threads, p, i1-i0, c, ldc, &ep)
+	p := getProblem()
+	*p = problem{ks: pa.ks, transB: transB, n: n, k: k, alpha: 1,
+		b: b, ldb: ldb, beta: beta, packed: pa, aRow0: i0, ep: ep}
+	runPacked(threads, p, i1-i0, c, ldc)
+	putProblem(p)
 }
 
 // FillB packs rows pc..pc+kb, columns j0..j0+nb of a k×n matrix B (a
@@ -101,8 +103,10 @@ type FillB func(dst []float32, pc, kb, j0, nb, nr, lastW int)
 // as SgemmPacked sums it.
 func SgemmPackedFill(pa *PackedA, i0, i1, n int, fill FillB, c []float32, ldc int, ep Epilogue) {
 	checkRows(pa, i0, i1, n)
-	p := &problem{ks: pa.ks, n: n, k: pa.k, alpha: 1, packed: pa, aRow0: i0, fill: fill}
-	runPacked(1, p, i1-i0, c, ldc, &ep)
+	p := getProblem()
+	*p = problem{ks: pa.ks, n: n, k: pa.k, alpha: 1, packed: pa, aRow0: i0, fill: fill, ep: ep}
+	runPacked(1, p, i1-i0, c, ldc)
+	putProblem(p)
 }
 
 func checkRows(pa *PackedA, i0, i1, n int) {
@@ -115,11 +119,12 @@ func checkRows(pa *PackedA, i0, i1, n int) {
 }
 
 // runPacked runs p, a product with A packed and m rows, into c.
-func runPacked(threads int, p *problem, m int, c []float32, ldc int, ep *Epilogue) {
+func runPacked(threads int, p *problem, m int, c []float32, ldc int) {
 	n, k := p.n, p.k
 	need("C", m, n, ldc, len(c))
+	ep := &p.ep
 	ep.check(m, n)
-	p.m, p.c, p.ldc, p.ep = m, c, ldc, ep
+	p.m, p.c, p.ldc = m, c, ldc
 	if m == 0 || n == 0 {
 		return
 	}

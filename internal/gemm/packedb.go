@@ -177,7 +177,6 @@ func sgemmPackedB(tile tileFunc, threads int, transA bool, m int, alpha float32,
 	// among the threads.
 	nblk := ceilDiv(n, colBlock)
 	parts := max(1, min(threads, nblk))
-	epOn := ep.active()
 	bcols, ldcol := pb.colMajor()
 	// The depth is cut into chunks of at most kChunk floats, so that a
 	// chunk of four columns of B and the same chunk of two rows of A stay
@@ -185,58 +184,87 @@ func sgemmPackedB(tile tileFunc, threads int, transA bool, m int, alpha float32,
 	// added in order. The chunks depend on k only.
 	nch := ceilDiv(k, kChunk)
 	kc := roundUp(ceilDiv(k, nch), 16)
-	parallel(parts, func(t int) {
-		lo, hi := t*nblk/parts*colBlock, min(n, (t+1)*nblk/parts*colBlock)
-		var out [16]float32
-		var sum [FewRows * 4]float32
-		// Each block gets its epilogue while in cache.
-		for j0 := lo; j0 < hi; j0 += colBlock {
-			j1 := min(j0+colBlock, hi)
-			// Four columns at a time (four streams from memory); a last
-			// one to three one at a time, as four copies of the same
-			// column.
-			for j := j0; j < j1; {
-				w, ldb := 4, ldcol
-				if j+4 > j1 {
-					w, ldb = 1, 0
-				}
-				cols := bcols[j*ldcol:]
-				for p0 := 0; p0 < k; p0 += kc {
-					kb := min(kc, k-p0)
-					for i := 0; i < m; i += 2 {
-						r := min(2, m-i)
-						tile(r, kb, cols[p0:], ldb, av[i*ldav+p0:], ldav, &out)
-						for q := 0; q < r; q++ {
-							s := sum[(i+q)*4 : (i+q)*4+w]
-							o := out[q*4 : q*4+w]
-							if p0 == 0 {
-								copy(s, o)
-							} else {
-								for x, v := range o {
-									s[x] += v
-								}
+	j := packedBJobs.Get().(*packedBJob)
+	*j = packedBJob{tile: tile, m: m, n: n, k: k, kc: kc, nblk: nblk, parts: parts,
+		av: av, ldav: ldav, bcols: bcols, ldcol: ldcol, beta: beta, c: c, ldc: ldc, ep: *ep}
+	parallelRun(parts, j)
+	*j = packedBJob{}
+	packedBJobs.Put(j)
+}
+
+// packedBJob is the work of one SgemmPackedB call with few rows, shared
+// by its workers (see sgemmPackedB) and recycled so that a call allocates
+// nothing.
+type packedBJob struct {
+	tile             tileFunc
+	m, n, k, kc      int
+	nblk, parts      int
+	av, bcols, c     []float32
+	ldav, ldcol, ldc int
+	beta             float32
+	ep               Epilogue
+}
+
+var packedBJobs = sync.Pool{New: func() any { return new(packedBJob) }}
+
+// runPart computes part t of the blocks of columns of C.
+func (jb *packedBJob) runPart(t int) {
+	tile, m, n, k, kc, nblk, parts := jb.tile, jb.m, jb.n, jb.k, jb.kc, jb.nblk, jb.parts
+	av, bcols, c, ldav, ldcol, ldc, beta := jb.av, jb.bcols, jb.c, jb.ldav, jb.ldcol, jb.ldc, jb.beta
+	ep := &jb.ep
+	epOn := ep.active()
+	sc := scratches.Get().(*scratch)
+	defer putScratch(sc)
+	out := &sc.out
+	lo, hi := t*nblk/parts*colBlock, min(n, (t+1)*nblk/parts*colBlock)
+	var sum [FewRows * 4]float32
+	// Each block gets its epilogue while in cache.
+	for j0 := lo; j0 < hi; j0 += colBlock {
+		j1 := min(j0+colBlock, hi)
+		// Four columns at a time (four streams from memory); a last
+		// one to three one at a time, as four copies of the same
+		// column.
+		for j := j0; j < j1; {
+			w, ldb := 4, ldcol
+			if j+4 > j1 {
+				w, ldb = 1, 0
+			}
+			cols := bcols[j*ldcol:]
+			for p0 := 0; p0 < k; p0 += kc {
+				kb := min(kc, k-p0)
+				for i := 0; i < m; i += 2 {
+					r := min(2, m-i)
+					tile(r, kb, cols[p0:], ldb, av[i*ldav+p0:], ldav, out)
+					for q := 0; q < r; q++ {
+						s := sum[(i+q)*4 : (i+q)*4+w]
+						o := out[q*4 : q*4+w]
+						if p0 == 0 {
+							copy(s, o)
+						} else {
+							for x, v := range o {
+								s[x] += v
 							}
 						}
 					}
 				}
-				for i := 0; i < m; i++ {
-					row := c[i*ldc+j : i*ldc+j+w]
-					s := sum[i*4 : i*4+w]
-					if beta == 0 {
-						copy(row, s)
-					} else {
-						for x, v := range s {
-							row[x] = v + beta*row[x]
-						}
+			}
+			for i := 0; i < m; i++ {
+				row := c[i*ldc+j : i*ldc+j+w]
+				s := sum[i*4 : i*4+w]
+				if beta == 0 {
+					copy(row, s)
+				} else {
+					for x, v := range s {
+						row[x] = v + beta*row[x]
 					}
 				}
-				j += w
 			}
-			if epOn {
-				ep.apply(c, ldc, 0, j0, m, j1-j0)
-			}
+			j += w
 		}
-	})
+		if epOn {
+			ep.apply(c, ldc, 0, j0, m, j1-j0)
+		}
+	}
 }
 
 // kChunk bounds the depth of the chunks SgemmPackedB sums separately.

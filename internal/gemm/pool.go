@@ -2,9 +2,20 @@ package gemm
 
 import "sync"
 
-// work hands tasks to the pool's idle goroutines, which block on it (they
-// never spin).
-var work = make(chan func())
+// runner is work split into parts: runPart(i) does part i. Parts of one
+// runner may run concurrently.
+type runner interface{ runPart(i int) }
+
+// job is part i of r, counted down on wg when done.
+type job struct {
+	r  runner
+	i  int
+	wg *sync.WaitGroup
+}
+
+// work hands jobs to the pool's idle goroutines, which block on it (they
+// never spin). Jobs travel by value, so handing one out allocates nothing.
+var work = make(chan job)
 
 var (
 	poolMu      sync.Mutex
@@ -15,19 +26,29 @@ var (
 const maxWorkers = 256
 
 func worker() {
-	for f := range work {
-		f()
+	for j := range work {
+		j.run()
 	}
 }
 
-// parallel runs fn(0), ..., fn(n-1) concurrently, fn(0) on the calling
-// goroutine, and returns when all are done. Tasks go to idle pool
-// goroutines; when none is idle (for example while other products run), a
-// new goroutine is started instead of waiting.
-func parallel(n int, fn func(int)) {
+func (j job) run() {
+	defer j.wg.Done()
+	j.r.runPart(j.i)
+}
+
+// waitGroups recycles the WaitGroups of parallelRun.
+var waitGroups = sync.Pool{New: func() any { return new(sync.WaitGroup) }}
+
+// parallelRun runs r.runPart(0), ..., r.runPart(n-1) concurrently, part 0
+// on the calling goroutine, and returns when all are done. Parts go to
+// idle pool goroutines; when none is idle (for example while other
+// products run), a new goroutine is started instead of waiting. Once the
+// pool has its goroutines, a call allocates nothing unless it has to start
+// one.
+func parallelRun(n int, r runner) {
 	if n <= 1 {
 		if n == 1 {
-			fn(0)
+			r.runPart(0)
 		}
 		return
 	}
@@ -37,19 +58,25 @@ func parallel(n int, fn func(int)) {
 		poolWorkers++
 	}
 	poolMu.Unlock()
-	var wg sync.WaitGroup
+	wg := waitGroups.Get().(*sync.WaitGroup)
 	wg.Add(n - 1)
 	for i := 1; i < n; i++ {
-		f := func() {
-			defer wg.Done()
-			fn(i)
-		}
+		j := job{r: r, i: i, wg: wg}
 		select {
-		case work <- f:
+		case work <- j:
 		default:
-			go f()
+			go j.run()
 		}
 	}
-	fn(0)
+	r.runPart(0)
 	wg.Wait()
+	waitGroups.Put(wg)
 }
+
+// funcRunner runs a function as a runner.
+type funcRunner func(int)
+
+func (f funcRunner) runPart(i int) { f(i) }
+
+// parallel runs fn(0), ..., fn(n-1) as parallelRun does.
+func parallel(n int, fn func(int)) { parallelRun(n, funcRunner(fn)) }

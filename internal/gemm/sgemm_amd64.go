@@ -28,6 +28,24 @@ func selectSigmoid() func(x []float32, silu bool) {
 	return nil
 }
 
+// hasVecSigmoid tells that sigmoidVec runs here. The epilogue calls it
+// directly rather than through vecSigmoid, so that what it is given need
+// not escape.
+var hasVecSigmoid = hasAVX2
+
+// sigmoidVec is vecSigmoid where hasVecSigmoid.
+func sigmoidVec(x []float32, silu bool) { sigmoidAVX2(x, silu) }
+
+// sigmoidRows16 is sigmoidVec on the first 16 floats of each of rows
+// rows of c (leading dimension ldc), where hasVecSigmoid.
+func sigmoidRows16(c []float32, ldc, rows int, silu bool) {
+	if rows == 0 {
+		return
+	}
+	_ = c[(rows-1)*ldc+15]
+	vsigmoidRows16(rows, &c[0], ldc, b2i(silu))
+}
+
 func sigmoidAVX2(x []float32, silu bool) {
 	if len(x) == 0 {
 		return

@@ -1386,76 +1386,420 @@ saxpy4_done:
 	VZEROUPPER
 	RET
 
-DATA expconsts<>+0(SB)/4, $0x42b00000
-DATA expconsts<>+4(SB)/4, $0xc2aeac4f
-DATA expconsts<>+8(SB)/4, $0x3fb8aa3b
-DATA expconsts<>+12(SB)/4, $0x3f318000
-DATA expconsts<>+16(SB)/4, $0xb95e8083
-DATA expconsts<>+20(SB)/4, $0x39500d01
-DATA expconsts<>+24(SB)/4, $0x3ab60b61
-DATA expconsts<>+28(SB)/4, $0x3c088889
-DATA expconsts<>+32(SB)/4, $0x3d2aaaab
-DATA expconsts<>+36(SB)/4, $0x3e2aaaab
-DATA expconsts<>+40(SB)/4, $0x3f000000
-DATA expconsts<>+44(SB)/4, $0x3f800000
-GLOBL expconsts<>(SB), RODATA|NOPTR, $48
+DATA sigconsts<>+0(SB)/4, $0xc2b00000
+DATA sigconsts<>+4(SB)/4, $0xc2b00000
+DATA sigconsts<>+8(SB)/4, $0xc2b00000
+DATA sigconsts<>+12(SB)/4, $0xc2b00000
+DATA sigconsts<>+16(SB)/4, $0xc2b00000
+DATA sigconsts<>+20(SB)/4, $0xc2b00000
+DATA sigconsts<>+24(SB)/4, $0xc2b00000
+DATA sigconsts<>+28(SB)/4, $0xc2b00000
+DATA sigconsts<>+32(SB)/4, $0x42aeac4f
+DATA sigconsts<>+36(SB)/4, $0x42aeac4f
+DATA sigconsts<>+40(SB)/4, $0x42aeac4f
+DATA sigconsts<>+44(SB)/4, $0x42aeac4f
+DATA sigconsts<>+48(SB)/4, $0x42aeac4f
+DATA sigconsts<>+52(SB)/4, $0x42aeac4f
+DATA sigconsts<>+56(SB)/4, $0x42aeac4f
+DATA sigconsts<>+60(SB)/4, $0x42aeac4f
+DATA sigconsts<>+64(SB)/4, $0x3fb8aa3b
+DATA sigconsts<>+68(SB)/4, $0x3fb8aa3b
+DATA sigconsts<>+72(SB)/4, $0x3fb8aa3b
+DATA sigconsts<>+76(SB)/4, $0x3fb8aa3b
+DATA sigconsts<>+80(SB)/4, $0x3fb8aa3b
+DATA sigconsts<>+84(SB)/4, $0x3fb8aa3b
+DATA sigconsts<>+88(SB)/4, $0x3fb8aa3b
+DATA sigconsts<>+92(SB)/4, $0x3fb8aa3b
+DATA sigconsts<>+96(SB)/4, $0x4b400000
+DATA sigconsts<>+100(SB)/4, $0x4b400000
+DATA sigconsts<>+104(SB)/4, $0x4b400000
+DATA sigconsts<>+108(SB)/4, $0x4b400000
+DATA sigconsts<>+112(SB)/4, $0x4b400000
+DATA sigconsts<>+116(SB)/4, $0x4b400000
+DATA sigconsts<>+120(SB)/4, $0x4b400000
+DATA sigconsts<>+124(SB)/4, $0x4b400000
+DATA sigconsts<>+128(SB)/4, $0x3f318000
+DATA sigconsts<>+132(SB)/4, $0x3f318000
+DATA sigconsts<>+136(SB)/4, $0x3f318000
+DATA sigconsts<>+140(SB)/4, $0x3f318000
+DATA sigconsts<>+144(SB)/4, $0x3f318000
+DATA sigconsts<>+148(SB)/4, $0x3f318000
+DATA sigconsts<>+152(SB)/4, $0x3f318000
+DATA sigconsts<>+156(SB)/4, $0x3f318000
+DATA sigconsts<>+160(SB)/4, $0xb95e8083
+DATA sigconsts<>+164(SB)/4, $0xb95e8083
+DATA sigconsts<>+168(SB)/4, $0xb95e8083
+DATA sigconsts<>+172(SB)/4, $0xb95e8083
+DATA sigconsts<>+176(SB)/4, $0xb95e8083
+DATA sigconsts<>+180(SB)/4, $0xb95e8083
+DATA sigconsts<>+184(SB)/4, $0xb95e8083
+DATA sigconsts<>+188(SB)/4, $0xb95e8083
+DATA sigconsts<>+192(SB)/4, $0x3ab61a8a
+DATA sigconsts<>+196(SB)/4, $0x3ab61a8a
+DATA sigconsts<>+200(SB)/4, $0x3ab61a8a
+DATA sigconsts<>+204(SB)/4, $0x3ab61a8a
+DATA sigconsts<>+208(SB)/4, $0x3ab61a8a
+DATA sigconsts<>+212(SB)/4, $0x3ab61a8a
+DATA sigconsts<>+216(SB)/4, $0x3ab61a8a
+DATA sigconsts<>+220(SB)/4, $0x3ab61a8a
+DATA sigconsts<>+224(SB)/4, $0xbc092395
+DATA sigconsts<>+228(SB)/4, $0xbc092395
+DATA sigconsts<>+232(SB)/4, $0xbc092395
+DATA sigconsts<>+236(SB)/4, $0xbc092395
+DATA sigconsts<>+240(SB)/4, $0xbc092395
+DATA sigconsts<>+244(SB)/4, $0xbc092395
+DATA sigconsts<>+248(SB)/4, $0xbc092395
+DATA sigconsts<>+252(SB)/4, $0xbc092395
+DATA sigconsts<>+256(SB)/4, $0x3d2aab1d
+DATA sigconsts<>+260(SB)/4, $0x3d2aab1d
+DATA sigconsts<>+264(SB)/4, $0x3d2aab1d
+DATA sigconsts<>+268(SB)/4, $0x3d2aab1d
+DATA sigconsts<>+272(SB)/4, $0x3d2aab1d
+DATA sigconsts<>+276(SB)/4, $0x3d2aab1d
+DATA sigconsts<>+280(SB)/4, $0x3d2aab1d
+DATA sigconsts<>+284(SB)/4, $0x3d2aab1d
+DATA sigconsts<>+288(SB)/4, $0xbe2aaa3f
+DATA sigconsts<>+292(SB)/4, $0xbe2aaa3f
+DATA sigconsts<>+296(SB)/4, $0xbe2aaa3f
+DATA sigconsts<>+300(SB)/4, $0xbe2aaa3f
+DATA sigconsts<>+304(SB)/4, $0xbe2aaa3f
+DATA sigconsts<>+308(SB)/4, $0xbe2aaa3f
+DATA sigconsts<>+312(SB)/4, $0xbe2aaa3f
+DATA sigconsts<>+316(SB)/4, $0xbe2aaa3f
+DATA sigconsts<>+320(SB)/4, $0x3effffff
+DATA sigconsts<>+324(SB)/4, $0x3effffff
+DATA sigconsts<>+328(SB)/4, $0x3effffff
+DATA sigconsts<>+332(SB)/4, $0x3effffff
+DATA sigconsts<>+336(SB)/4, $0x3effffff
+DATA sigconsts<>+340(SB)/4, $0x3effffff
+DATA sigconsts<>+344(SB)/4, $0x3effffff
+DATA sigconsts<>+348(SB)/4, $0x3effffff
+DATA sigconsts<>+352(SB)/4, $0xbf800000
+DATA sigconsts<>+356(SB)/4, $0xbf800000
+DATA sigconsts<>+360(SB)/4, $0xbf800000
+DATA sigconsts<>+364(SB)/4, $0xbf800000
+DATA sigconsts<>+368(SB)/4, $0xbf800000
+DATA sigconsts<>+372(SB)/4, $0xbf800000
+DATA sigconsts<>+376(SB)/4, $0xbf800000
+DATA sigconsts<>+380(SB)/4, $0xbf800000
+DATA sigconsts<>+384(SB)/4, $0x3f800000
+DATA sigconsts<>+388(SB)/4, $0x3f800000
+DATA sigconsts<>+392(SB)/4, $0x3f800000
+DATA sigconsts<>+396(SB)/4, $0x3f800000
+DATA sigconsts<>+400(SB)/4, $0x3f800000
+DATA sigconsts<>+404(SB)/4, $0x3f800000
+DATA sigconsts<>+408(SB)/4, $0x3f800000
+DATA sigconsts<>+412(SB)/4, $0x3f800000
+GLOBL sigconsts<>(SB), RODATA|NOPTR, $416
 
 // func vsigmoid(n int, x *float32, silu int)
 // Requires: AVX, AVX2, FMA3
 TEXT ·vsigmoid(SB), NOSPLIT, $0-24
-	MOVQ n+0(FP), AX
-	MOVQ x+8(FP), CX
-	MOVQ silu+16(FP), DX
-	SHRQ $0x03, AX
-	JZ   vsigmoid_done
+	MOVQ    n+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    silu+16(FP), DX
+	VMOVUPS sigconsts<>+0(SB), Y0
+	VMOVUPS sigconsts<>+32(SB), Y1
+	SHRQ    $0x03, AX
 
-vsigmoid_loop:
-	VMOVUPS      (CX), Y0
-	VXORPS       Y1, Y1, Y1
-	VSUBPS       Y0, Y1, Y1
-	VBROADCASTSS expconsts<>+4(SB), Y3
-	VMAXPS       Y1, Y3, Y1
-	VBROADCASTSS expconsts<>+0(SB), Y3
-	VMINPS       Y1, Y3, Y1
-	VBROADCASTSS expconsts<>+8(SB), Y3
-	VMULPS       Y3, Y1, Y2
-	VROUNDPS     $0x00, Y2, Y2
-	VMOVAPS      Y1, Y1
-	VBROADCASTSS expconsts<>+12(SB), Y3
-	VFNMADD231PS Y3, Y2, Y1
-	VBROADCASTSS expconsts<>+16(SB), Y3
-	VFNMADD231PS Y3, Y2, Y1
-	VBROADCASTSS expconsts<>+20(SB), Y4
-	VBROADCASTSS expconsts<>+24(SB), Y3
-	VFMADD213PS  Y3, Y1, Y4
-	VBROADCASTSS expconsts<>+28(SB), Y3
-	VFMADD213PS  Y3, Y1, Y4
-	VBROADCASTSS expconsts<>+32(SB), Y3
-	VFMADD213PS  Y3, Y1, Y4
-	VBROADCASTSS expconsts<>+36(SB), Y3
-	VFMADD213PS  Y3, Y1, Y4
-	VBROADCASTSS expconsts<>+40(SB), Y3
-	VFMADD213PS  Y3, Y1, Y4
-	VBROADCASTSS expconsts<>+44(SB), Y3
-	VFMADD213PS  Y3, Y1, Y4
-	VBROADCASTSS expconsts<>+44(SB), Y3
-	VFMADD213PS  Y3, Y1, Y4
-	VCVTPS2DQ    Y2, Y1
-	VPSLLD       $0x17, Y1, Y1
-	VPADDD       Y3, Y1, Y1
-	VMULPS       Y1, Y4, Y1
-	VADDPS       Y3, Y1, Y1
-	VDIVPS       Y1, Y3, Y1
+vsigmoid_four:
+	CMPQ         AX, $0x04
+	JB           vsigmoid_one
+	VMAXPS       (CX), Y0, Y2
+	VMAXPS       32(CX), Y0, Y5
+	VMAXPS       64(CX), Y0, Y8
+	VMAXPS       96(CX), Y0, Y11
+	VMINPS       Y2, Y1, Y2
+	VMINPS       Y5, Y1, Y5
+	VMINPS       Y8, Y1, Y8
+	VMINPS       Y11, Y1, Y11
+	VMOVUPS      sigconsts<>+64(SB), Y3
+	VMOVUPS      sigconsts<>+64(SB), Y6
+	VMOVUPS      sigconsts<>+64(SB), Y9
+	VMOVUPS      sigconsts<>+64(SB), Y12
+	VFNMADD213PS sigconsts<>+96(SB), Y2, Y3
+	VFNMADD213PS sigconsts<>+96(SB), Y5, Y6
+	VFNMADD213PS sigconsts<>+96(SB), Y8, Y9
+	VFNMADD213PS sigconsts<>+96(SB), Y11, Y12
+	VSUBPS       sigconsts<>+96(SB), Y3, Y4
+	VSUBPS       sigconsts<>+96(SB), Y6, Y7
+	VSUBPS       sigconsts<>+96(SB), Y9, Y10
+	VSUBPS       sigconsts<>+96(SB), Y12, Y13
+	VFMADD231PS  sigconsts<>+128(SB), Y4, Y2
+	VFMADD231PS  sigconsts<>+128(SB), Y7, Y5
+	VFMADD231PS  sigconsts<>+128(SB), Y10, Y8
+	VFMADD231PS  sigconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  sigconsts<>+160(SB), Y4, Y2
+	VFMADD231PS  sigconsts<>+160(SB), Y7, Y5
+	VFMADD231PS  sigconsts<>+160(SB), Y10, Y8
+	VFMADD231PS  sigconsts<>+160(SB), Y13, Y11
+	VMOVUPS      sigconsts<>+192(SB), Y4
+	VMOVUPS      sigconsts<>+192(SB), Y7
+	VMOVUPS      sigconsts<>+192(SB), Y10
+	VMOVUPS      sigconsts<>+192(SB), Y13
+	VFMADD213PS  sigconsts<>+224(SB), Y2, Y4
+	VFMADD213PS  sigconsts<>+224(SB), Y5, Y7
+	VFMADD213PS  sigconsts<>+224(SB), Y8, Y10
+	VFMADD213PS  sigconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  sigconsts<>+256(SB), Y2, Y4
+	VFMADD213PS  sigconsts<>+256(SB), Y5, Y7
+	VFMADD213PS  sigconsts<>+256(SB), Y8, Y10
+	VFMADD213PS  sigconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  sigconsts<>+288(SB), Y2, Y4
+	VFMADD213PS  sigconsts<>+288(SB), Y5, Y7
+	VFMADD213PS  sigconsts<>+288(SB), Y8, Y10
+	VFMADD213PS  sigconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  sigconsts<>+320(SB), Y2, Y4
+	VFMADD213PS  sigconsts<>+320(SB), Y5, Y7
+	VFMADD213PS  sigconsts<>+320(SB), Y8, Y10
+	VFMADD213PS  sigconsts<>+320(SB), Y11, Y13
+	VFMADD213PS  sigconsts<>+352(SB), Y2, Y4
+	VFMADD213PS  sigconsts<>+352(SB), Y5, Y7
+	VFMADD213PS  sigconsts<>+352(SB), Y8, Y10
+	VFMADD213PS  sigconsts<>+352(SB), Y11, Y13
+	VFMADD213PS  sigconsts<>+384(SB), Y2, Y4
+	VFMADD213PS  sigconsts<>+384(SB), Y5, Y7
+	VFMADD213PS  sigconsts<>+384(SB), Y8, Y10
+	VFMADD213PS  sigconsts<>+384(SB), Y11, Y13
+	VPSLLD       $0x17, Y3, Y3
+	VPSLLD       $0x17, Y6, Y6
+	VPSLLD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y12, Y12
+	VPADDD       sigconsts<>+384(SB), Y3, Y3
+	VPADDD       sigconsts<>+384(SB), Y6, Y6
+	VPADDD       sigconsts<>+384(SB), Y9, Y9
+	VPADDD       sigconsts<>+384(SB), Y12, Y12
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y6, Y7, Y7
+	VMULPS       Y9, Y10, Y10
+	VMULPS       Y12, Y13, Y13
+	VADDPS       sigconsts<>+384(SB), Y4, Y4
+	VADDPS       sigconsts<>+384(SB), Y7, Y7
+	VADDPS       sigconsts<>+384(SB), Y10, Y10
+	VADDPS       sigconsts<>+384(SB), Y13, Y13
+	VMOVUPS      sigconsts<>+384(SB), Y2
+	VMOVUPS      sigconsts<>+384(SB), Y5
+	VMOVUPS      sigconsts<>+384(SB), Y8
+	VMOVUPS      sigconsts<>+384(SB), Y11
+	VDIVPS       Y4, Y2, Y2
+	VDIVPS       Y7, Y5, Y5
+	VDIVPS       Y10, Y8, Y8
+	VDIVPS       Y13, Y11, Y11
 	TESTQ        DX, DX
-	JZ           vsigmoid_store
-	VMULPS       Y0, Y1, Y1
+	JZ           vsigmoid_x4_store
+	VMULPS       (CX), Y2, Y2
+	VMULPS       32(CX), Y5, Y5
+	VMULPS       64(CX), Y8, Y8
+	VMULPS       96(CX), Y11, Y11
 
-vsigmoid_store:
-	VMOVUPS Y1, (CX)
+vsigmoid_x4_store:
+	VMOVUPS Y2, (CX)
+	VMOVUPS Y5, 32(CX)
+	VMOVUPS Y8, 64(CX)
+	VMOVUPS Y11, 96(CX)
+	ADDQ    $0x80, CX
+	SUBQ    $0x04, AX
+	JMP     vsigmoid_four
+
+vsigmoid_one:
+	TESTQ        AX, AX
+	JZ           vsigmoid_done
+	VMAXPS       (CX), Y0, Y2
+	VMINPS       Y2, Y1, Y2
+	VMOVUPS      sigconsts<>+64(SB), Y3
+	VFNMADD213PS sigconsts<>+96(SB), Y2, Y3
+	VSUBPS       sigconsts<>+96(SB), Y3, Y4
+	VFMADD231PS  sigconsts<>+128(SB), Y4, Y2
+	VFMADD231PS  sigconsts<>+160(SB), Y4, Y2
+	VMOVUPS      sigconsts<>+192(SB), Y4
+	VFMADD213PS  sigconsts<>+224(SB), Y2, Y4
+	VFMADD213PS  sigconsts<>+256(SB), Y2, Y4
+	VFMADD213PS  sigconsts<>+288(SB), Y2, Y4
+	VFMADD213PS  sigconsts<>+320(SB), Y2, Y4
+	VFMADD213PS  sigconsts<>+352(SB), Y2, Y4
+	VFMADD213PS  sigconsts<>+384(SB), Y2, Y4
+	VPSLLD       $0x17, Y3, Y3
+	VPADDD       sigconsts<>+384(SB), Y3, Y3
+	VMULPS       Y3, Y4, Y4
+	VADDPS       sigconsts<>+384(SB), Y4, Y4
+	VMOVUPS      sigconsts<>+384(SB), Y2
+	VDIVPS       Y4, Y2, Y2
+	TESTQ        DX, DX
+	JZ           vsigmoid_x1_store
+	VMULPS       (CX), Y2, Y2
+
+vsigmoid_x1_store:
+	VMOVUPS Y2, (CX)
 	ADDQ    $0x20, CX
 	DECQ    AX
-	JNZ     vsigmoid_loop
-	VZEROUPPER
+	JMP     vsigmoid_one
 
 vsigmoid_done:
+	VZEROUPPER
+	RET
+
+// func vsigmoidRows16(rows int, x *float32, ld int, silu int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·vsigmoidRows16(SB), NOSPLIT, $0-32
+	MOVQ    rows+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    ld+16(FP), DX
+	MOVQ    silu+24(FP), BX
+	SHLQ    $0x02, DX
+	VMOVUPS sigconsts<>+0(SB), Y0
+	VMOVUPS sigconsts<>+32(SB), Y1
+
+vsigmoidrows_two:
+	CMPQ         AX, $0x02
+	JB           vsigmoidrows_one
+	VMAXPS       (CX), Y0, Y2
+	VMAXPS       32(CX), Y0, Y5
+	VMAXPS       (CX)(DX*1), Y0, Y8
+	VMAXPS       32(CX)(DX*1), Y0, Y11
+	VMINPS       Y2, Y1, Y2
+	VMINPS       Y5, Y1, Y5
+	VMINPS       Y8, Y1, Y8
+	VMINPS       Y11, Y1, Y11
+	VMOVUPS      sigconsts<>+64(SB), Y3
+	VMOVUPS      sigconsts<>+64(SB), Y6
+	VMOVUPS      sigconsts<>+64(SB), Y9
+	VMOVUPS      sigconsts<>+64(SB), Y12
+	VFNMADD213PS sigconsts<>+96(SB), Y2, Y3
+	VFNMADD213PS sigconsts<>+96(SB), Y5, Y6
+	VFNMADD213PS sigconsts<>+96(SB), Y8, Y9
+	VFNMADD213PS sigconsts<>+96(SB), Y11, Y12
+	VSUBPS       sigconsts<>+96(SB), Y3, Y4
+	VSUBPS       sigconsts<>+96(SB), Y6, Y7
+	VSUBPS       sigconsts<>+96(SB), Y9, Y10
+	VSUBPS       sigconsts<>+96(SB), Y12, Y13
+	VFMADD231PS  sigconsts<>+128(SB), Y4, Y2
+	VFMADD231PS  sigconsts<>+128(SB), Y7, Y5
+	VFMADD231PS  sigconsts<>+128(SB), Y10, Y8
+	VFMADD231PS  sigconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  sigconsts<>+160(SB), Y4, Y2
+	VFMADD231PS  sigconsts<>+160(SB), Y7, Y5
+	VFMADD231PS  sigconsts<>+160(SB), Y10, Y8
+	VFMADD231PS  sigconsts<>+160(SB), Y13, Y11
+	VMOVUPS      sigconsts<>+192(SB), Y4
+	VMOVUPS      sigconsts<>+192(SB), Y7
+	VMOVUPS      sigconsts<>+192(SB), Y10
+	VMOVUPS      sigconsts<>+192(SB), Y13
+	VFMADD213PS  sigconsts<>+224(SB), Y2, Y4
+	VFMADD213PS  sigconsts<>+224(SB), Y5, Y7
+	VFMADD213PS  sigconsts<>+224(SB), Y8, Y10
+	VFMADD213PS  sigconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  sigconsts<>+256(SB), Y2, Y4
+	VFMADD213PS  sigconsts<>+256(SB), Y5, Y7
+	VFMADD213PS  sigconsts<>+256(SB), Y8, Y10
+	VFMADD213PS  sigconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  sigconsts<>+288(SB), Y2, Y4
+	VFMADD213PS  sigconsts<>+288(SB), Y5, Y7
+	VFMADD213PS  sigconsts<>+288(SB), Y8, Y10
+	VFMADD213PS  sigconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  sigconsts<>+320(SB), Y2, Y4
+	VFMADD213PS  sigconsts<>+320(SB), Y5, Y7
+	VFMADD213PS  sigconsts<>+320(SB), Y8, Y10
+	VFMADD213PS  sigconsts<>+320(SB), Y11, Y13
+	VFMADD213PS  sigconsts<>+352(SB), Y2, Y4
+	VFMADD213PS  sigconsts<>+352(SB), Y5, Y7
+	VFMADD213PS  sigconsts<>+352(SB), Y8, Y10
+	VFMADD213PS  sigconsts<>+352(SB), Y11, Y13
+	VFMADD213PS  sigconsts<>+384(SB), Y2, Y4
+	VFMADD213PS  sigconsts<>+384(SB), Y5, Y7
+	VFMADD213PS  sigconsts<>+384(SB), Y8, Y10
+	VFMADD213PS  sigconsts<>+384(SB), Y11, Y13
+	VPSLLD       $0x17, Y3, Y3
+	VPSLLD       $0x17, Y6, Y6
+	VPSLLD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y12, Y12
+	VPADDD       sigconsts<>+384(SB), Y3, Y3
+	VPADDD       sigconsts<>+384(SB), Y6, Y6
+	VPADDD       sigconsts<>+384(SB), Y9, Y9
+	VPADDD       sigconsts<>+384(SB), Y12, Y12
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y6, Y7, Y7
+	VMULPS       Y9, Y10, Y10
+	VMULPS       Y12, Y13, Y13
+	VADDPS       sigconsts<>+384(SB), Y4, Y4
+	VADDPS       sigconsts<>+384(SB), Y7, Y7
+	VADDPS       sigconsts<>+384(SB), Y10, Y10
+	VADDPS       sigconsts<>+384(SB), Y13, Y13
+	VMOVUPS      sigconsts<>+384(SB), Y2
+	VMOVUPS      sigconsts<>+384(SB), Y5
+	VMOVUPS      sigconsts<>+384(SB), Y8
+	VMOVUPS      sigconsts<>+384(SB), Y11
+	VDIVPS       Y4, Y2, Y2
+	VDIVPS       Y7, Y5, Y5
+	VDIVPS       Y10, Y8, Y8
+	VDIVPS       Y13, Y11, Y11
+	TESTQ        BX, BX
+	JZ           vsigmoidrows_x4_store
+	VMULPS       (CX), Y2, Y2
+	VMULPS       32(CX), Y5, Y5
+	VMULPS       (CX)(DX*1), Y8, Y8
+	VMULPS       32(CX)(DX*1), Y11, Y11
+
+vsigmoidrows_x4_store:
+	VMOVUPS Y2, (CX)
+	VMOVUPS Y5, 32(CX)
+	VMOVUPS Y8, (CX)(DX*1)
+	VMOVUPS Y11, 32(CX)(DX*1)
+	LEAQ    (CX)(DX*2), CX
+	SUBQ    $0x02, AX
+	JMP     vsigmoidrows_two
+
+vsigmoidrows_one:
+	TESTQ        AX, AX
+	JZ           vsigmoidrows_done
+	VMAXPS       (CX), Y0, Y2
+	VMAXPS       32(CX), Y0, Y0
+	VMINPS       Y2, Y1, Y2
+	VMINPS       Y0, Y1, Y0
+	VMOVUPS      sigconsts<>+64(SB), Y1
+	VMOVUPS      sigconsts<>+64(SB), Y4
+	VFNMADD213PS sigconsts<>+96(SB), Y2, Y1
+	VFNMADD213PS sigconsts<>+96(SB), Y0, Y4
+	VSUBPS       sigconsts<>+96(SB), Y1, Y3
+	VSUBPS       sigconsts<>+96(SB), Y4, Y5
+	VFMADD231PS  sigconsts<>+128(SB), Y3, Y2
+	VFMADD231PS  sigconsts<>+128(SB), Y5, Y0
+	VFMADD231PS  sigconsts<>+160(SB), Y3, Y2
+	VFMADD231PS  sigconsts<>+160(SB), Y5, Y0
+	VMOVUPS      sigconsts<>+192(SB), Y3
+	VMOVUPS      sigconsts<>+192(SB), Y5
+	VFMADD213PS  sigconsts<>+224(SB), Y2, Y3
+	VFMADD213PS  sigconsts<>+224(SB), Y0, Y5
+	VFMADD213PS  sigconsts<>+256(SB), Y2, Y3
+	VFMADD213PS  sigconsts<>+256(SB), Y0, Y5
+	VFMADD213PS  sigconsts<>+288(SB), Y2, Y3
+	VFMADD213PS  sigconsts<>+288(SB), Y0, Y5
+	VFMADD213PS  sigconsts<>+320(SB), Y2, Y3
+	VFMADD213PS  sigconsts<>+320(SB), Y0, Y5
+	VFMADD213PS  sigconsts<>+352(SB), Y2, Y3
+	VFMADD213PS  sigconsts<>+352(SB), Y0, Y5
+	VFMADD213PS  sigconsts<>+384(SB), Y2, Y3
+	VFMADD213PS  sigconsts<>+384(SB), Y0, Y5
+	VPSLLD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y4, Y4
+	VPADDD       sigconsts<>+384(SB), Y1, Y1
+	VPADDD       sigconsts<>+384(SB), Y4, Y4
+	VMULPS       Y1, Y3, Y3
+	VMULPS       Y4, Y5, Y5
+	VADDPS       sigconsts<>+384(SB), Y3, Y3
+	VADDPS       sigconsts<>+384(SB), Y5, Y5
+	VMOVUPS      sigconsts<>+384(SB), Y2
+	VMOVUPS      sigconsts<>+384(SB), Y0
+	VDIVPS       Y3, Y2, Y2
+	VDIVPS       Y5, Y0, Y0
+	TESTQ        BX, BX
+	JZ           vsigmoidrows_x2_store
+	VMULPS       (CX), Y2, Y2
+	VMULPS       32(CX), Y0, Y0
+
+vsigmoidrows_x2_store:
+	VMOVUPS Y2, (CX)
+	VMOVUPS Y0, 32(CX)
+
+vsigmoidrows_done:
+	VZEROUPPER
 	RET

@@ -81,3 +81,10 @@ func saxpy4(n int, dst *float32, r0 *float32, r1 *float32, r2 *float32, r3 *floa
 //
 //go:noescape
 func vsigmoid(n int, x *float32, silu int)
+
+// vsigmoidRows16 does what vsigmoid does to the first 16 floats of each
+// of rows rows at x, ld floats apart (a tile of an epilogue), two rows
+// at a time. It needs AVX2 and FMA.
+//
+//go:noescape
+func vsigmoidRows16(rows int, x *float32, ld int, silu int)

@@ -508,17 +508,78 @@ func axpy4() {
 }
 
 // sigmoid emits vsigmoid: x = 1/(1+exp(-x)) (or x·that for SiLU) over n
-// floats, n a multiple of 8. exp(t) is computed as 2^m·p(r) with t = m·ln2 +
-// r, |r| <= ln2/2 and p the Taylor polynomial of degree 7, t clamped to
-// [-87.33, 88] (no overflow of 2^m); NaN stays NaN.
+// floats, n a multiple of 8. exp(-x) is computed as 2^m·p(r) with -x =
+// m·ln2 - r, |r| <= ln2/2, m rounded to nearest by adding 1.5·2^23 (whose
+// low bits then hold m, shifted into an exponent) and p a minimax
+// polynomial of degree 6 for exp(-r) (relative error 6e-9), x clamped to
+// [-88, 87.33654] (no overflow of 2^m); NaN stays NaN. Four vectors go
+// through the steps side by side: each is a long chain of dependent
+// instructions, which alone would leave the units idle. The reciprocal is
+// a division: on the CPUs measured, RCPPS with the two Newton steps that
+// full accuracy needs was slower (the FMA units are the bottleneck). The
+// constants are 8-float vectors read as memory operands.
 func sigmoid() {
-	vals := []float32{88, -87.33654, 1.44269504088896341, 0.693359375, -2.12194440e-4,
-		1.0 / 5040, 1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5, 1}
-	consts := GLOBL("expconsts", RODATA|NOPTR)
+	// The minimax polynomial 1 + r + c2·r² + ... + c6·r⁶ ≈ exp(r) on
+	// [-ln2/2, ln2/2], evaluated at -r (odd coefficients negated).
+	const c2, c3, c4, c5, c6 = 0.49999997, 0.166665062, 0.0416670926, 0.00837029982, 0.00138934073
+	vals := []float32{-88, 87.33654, 1.44269504088896341, 12582912, 0.693359375, -2.12194440e-4,
+		c6, -c5, c4, -c3, c2, -1, 1}
+	const (
+		cLo = iota
+		cHi
+		cLog2e
+		cMagic
+		cLn2hi
+		cLn2lo
+		cPoly // c6, then the coefficients down to 1 (cOne)
+	)
+	const cOne = 12
+	consts := GLOBL("sigconsts", RODATA|NOPTR)
 	for i, v := range vals {
-		DATA(4*i, U32(math.Float32bits(v)))
+		for l := 0; l < 8; l++ {
+			DATA(32*i+4*l, U32(math.Float32bits(v)))
+		}
 	}
-	c := func(i int) Mem { return consts.Offset(4 * i) }
+	c := func(i int) Mem { return consts.Offset(32 * i) }
+	// body computes the u vectors at xm(0), ..., xm(u-1), interleaved:
+	// each vector is a long chain of dependent steps, and independent
+	// chains side by side keep the FMA units busy. lo and hi hold the
+	// clamp bounds.
+	body := func(u int, label string, xm func(i int) Mem, silu Register, lo, hi VecVirtual) {
+		t, k, p := make([]VecVirtual, u), make([]VecVirtual, u), make([]VecVirtual, u)
+		for i := range t {
+			t[i], k[i], p[i] = YMM(), YMM(), YMM()
+		}
+		each := func(f func(i int)) {
+			for i := 0; i < u; i++ {
+				f(i)
+			}
+		}
+		each(func(i int) { VMAXPS(xm(i), lo, t[i]) }) // x is the second source: NaN passes
+		each(func(i int) { VMINPS(t[i], hi, t[i]) })
+		each(func(i int) { VMOVUPS(c(cLog2e), k[i]) })
+		each(func(i int) { VFNMADD213PS(c(cMagic), t[i], k[i]) }) // k = 1.5·2^23 - x·log2e: m in the low bits
+		each(func(i int) { VSUBPS(c(cMagic), k[i], p[i]) })       // p = m
+		each(func(i int) { VFMADD231PS(c(cLn2hi), p[i], t[i]) })  // t = x + m·ln2 = -r
+		each(func(i int) { VFMADD231PS(c(cLn2lo), p[i], t[i]) })
+		each(func(i int) { VMOVUPS(c(cPoly), p[i]) })
+		for j := cPoly + 1; j <= cOne; j++ {
+			each(func(i int) { VFMADD213PS(c(j), t[i], p[i]) }) // p = p·t + c
+		}
+		each(func(i int) { VPSLLD(U8(23), k[i], k[i]) })
+		each(func(i int) { VPADDD(c(cOne), k[i], k[i]) }) // 2^m: 1.0 has exponent bits 127<<23
+		each(func(i int) { VMULPS(k[i], p[i], p[i]) })    // exp(-x)
+		each(func(i int) { VADDPS(c(cOne), p[i], p[i]) }) // d = 1 + exp(-x)
+		// y (in t) = 1/d.
+		each(func(i int) { VMOVUPS(c(cOne), t[i]) })
+		each(func(i int) { VDIVPS(p[i], t[i], t[i]) })
+		TESTQ(silu, silu)
+		JZ(LabelRef(label + "_store"))
+		each(func(i int) { VMULPS(xm(i), t[i], t[i]) })
+		Label(label + "_store")
+		each(func(i int) { VMOVUPS(t[i], xm(i)) })
+	}
+
 	TEXT("vsigmoid", NOSPLIT, "func(n int, x *float32, silu int)")
 	Pragma("noescape")
 	Doc(
@@ -526,53 +587,67 @@ func sigmoid() {
 		"1/(1+exp(-x)), times x when silu is not 0. It needs AVX2 and FMA.",
 	)
 	n := Load(Param("n"), GP64())
-	x := Mem{Base: Load(Param("x"), GP64())}
+	x := Load(Param("x"), GP64())
 	silu := Load(Param("silu"), GP64())
+	lo, hi := YMM(), YMM()
+	VMOVUPS(c(cLo), lo)
+	VMOVUPS(c(cHi), hi)
+	at := func(i int) Mem { return Mem{Base: x, Disp: 32 * i} }
+	// Four vectors at a time, then one at a time.
 	SHRQ(U8(3), n)
+	Label("vsigmoid_four")
+	CMPQ(n, U8(4))
+	JB(LabelRef("vsigmoid_one"))
+	body(4, "vsigmoid_x4", at, silu, lo, hi)
+	ADDQ(U8(128), x)
+	SUBQ(U8(4), n)
+	JMP(LabelRef("vsigmoid_four"))
+	Label("vsigmoid_one")
+	TESTQ(n, n)
 	JZ(LabelRef("vsigmoid_done"))
-	Label("vsigmoid_loop")
-	v, t, m, r, p, e := YMM(), YMM(), YMM(), YMM(), YMM(), YMM()
-	one, tmp := YMM(), YMM()
-	VMOVUPS(x, v)
-	VXORPS(t, t, t)
-	VSUBPS(v, t, t) // t = -x
-	VBROADCASTSS(c(1), tmp)
-	VMAXPS(t, tmp, t) // NaN (second source) passes
-	VBROADCASTSS(c(0), tmp)
-	VMINPS(t, tmp, t)
-	VBROADCASTSS(c(2), tmp)
-	VMULPS(tmp, t, m)
-	VROUNDPS(U8(0), m, m) // nearest
-	VMOVAPS(t, r)
-	VBROADCASTSS(c(3), tmp)
-	VFNMADD231PS(tmp, m, r) // r -= m·ln2hi
-	VBROADCASTSS(c(4), tmp)
-	VFNMADD231PS(tmp, m, r) // r -= m·ln2lo
-	VBROADCASTSS(c(5), p)
-	for i := 6; i <= 11; i++ {
-		VBROADCASTSS(c(i), tmp)
-		VFMADD213PS(tmp, r, p) // p = p·r + c
-	}
-	VBROADCASTSS(c(11), one)
-	VFMADD213PS(one, r, p) // p = p·r + 1
-	// 2^m from the exponent bits.
-	mi := YMM()
-	VCVTPS2DQ(m, mi)
-	VPSLLD(U8(23), mi, mi)
-	VPADDD(one, mi, mi) // 1.0 has exponent bits 127<<23
-	VMULPS(mi, p, e)
-	VADDPS(one, e, e)
-	VDIVPS(e, one, e) // 1/(1+exp(-x))
-	TESTQ(silu, silu)
-	JZ(LabelRef("vsigmoid_store"))
-	VMULPS(v, e, e)
-	Label("vsigmoid_store")
-	VMOVUPS(e, x)
-	ADDQ(U8(32), x.Base)
+	body(1, "vsigmoid_x1", at, silu, lo, hi)
+	ADDQ(U8(32), x)
 	DECQ(n)
-	JNZ(LabelRef("vsigmoid_loop"))
-	VZEROUPPER()
+	JMP(LabelRef("vsigmoid_one"))
 	Label("vsigmoid_done")
+	VZEROUPPER()
+	RET()
+
+	TEXT("vsigmoidRows16", NOSPLIT, "func(rows int, x *float32, ld int, silu int)")
+	Pragma("noescape")
+	Doc(
+		"vsigmoidRows16 does what vsigmoid does to the first 16 floats of each",
+		"of rows rows at x, ld floats apart (a tile of an epilogue), two rows",
+		"at a time. It needs AVX2 and FMA.",
+	)
+	rows := Load(Param("rows"), GP64())
+	x = Load(Param("x"), GP64())
+	ld := Load(Param("ld"), GP64())
+	silu = Load(Param("silu"), GP64())
+	SHLQ(U8(2), ld) // bytes
+	lo, hi = YMM(), YMM()
+	VMOVUPS(c(cLo), lo)
+	VMOVUPS(c(cHi), hi)
+	two := func(i int) Mem {
+		m := Mem{Base: x, Disp: 32 * (i % 2)}
+		if i >= 2 {
+			m = m.Idx(ld, 1)
+		}
+		return m
+	}
+	Label("vsigmoidrows_two")
+	CMPQ(rows, U8(2))
+	JB(LabelRef("vsigmoidrows_one"))
+	body(4, "vsigmoidrows_x4", two, silu, lo, hi)
+	LEAQ(Mem{Base: x, Index: ld, Scale: 2}, x)
+	SUBQ(U8(2), rows)
+	JMP(LabelRef("vsigmoidrows_two"))
+	Label("vsigmoidrows_one")
+	TESTQ(rows, rows)
+	JZ(LabelRef("vsigmoidrows_done"))
+	body(2, "vsigmoidrows_x2", two, silu, lo, hi)
+	Label("vsigmoidrows_done")
+	VZEROUPPER()
 	RET()
 }
 
