@@ -127,6 +127,7 @@ TEXT ·pwConv1(SB), NOSPLIT, $0-88
 	MOVQ x+8(FP), CX
 	MOVQ res+32(FP), DX
 	MOVQ cols+48(FP), BX
+	MOVQ ldx+56(FP), R9
 
 pwConv1_v2:
 	CMPQ   BX, $0x10
@@ -143,21 +144,20 @@ pwConv1_b2_k:
 	VBROADCASTSS (DI), Y4
 	VFMADD231PS  Y2, Y4, Y0
 	VFMADD231PS  Y3, Y4, Y1
-	MOVQ         ldx+56(FP), R9
 	ADDQ         R9, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
 	JNZ          pwConv1_b2_k
-	MOVQ         bias+24(FP), R9
-	VBROADCASTSS (R9), Y4
+	MOVQ         bias+24(FP), SI
+	VBROADCASTSS (SI), Y4
 	VADDPS       Y4, Y0, Y0
 	VADDPS       Y4, Y1, Y1
 	MOVQ         ldd+64(FP), R8
 	TESTQ        DX, DX
 	JZ           pwConv1_b2_nores
-	MOVQ         DX, R9
-	VADDPS       (R9), Y0, Y0
-	VADDPS       32(R9), Y1, Y1
+	MOVQ         DX, SI
+	VADDPS       (SI), Y0, Y0
+	VADDPS       32(SI), Y1, Y1
 
 pwConv1_b2_nores:
 	VBROADCASTSS lo+72(FP), Y2
@@ -279,9 +279,9 @@ pwConv1_b2_ep_silu:
 	VMULPS       Y4, Y1, Y1
 
 pwConv1_b2_ep_done:
-	MOVQ    AX, R9
-	VMOVUPS Y0, (R9)
-	VMOVUPS Y1, 32(R9)
+	MOVQ    AX, SI
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, 32(SI)
 	ADDQ    $0x00000040, AX
 	ADDQ    $0x00000040, CX
 	TESTQ   DX, DX
@@ -304,19 +304,18 @@ pwConv1_b1_k:
 	VMOVUPS      (SI), Y1
 	VBROADCASTSS (DI), Y2
 	VFMADD231PS  Y1, Y2, Y0
-	MOVQ         ldx+56(FP), R9
 	ADDQ         R9, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
 	JNZ          pwConv1_b1_k
-	MOVQ         bias+24(FP), R9
-	VBROADCASTSS (R9), Y2
+	MOVQ         bias+24(FP), SI
+	VBROADCASTSS (SI), Y2
 	VADDPS       Y2, Y0, Y0
 	MOVQ         ldd+64(FP), R8
 	TESTQ        DX, DX
 	JZ           pwConv1_b1_nores
-	MOVQ         DX, R9
-	VADDPS       (R9), Y0, Y0
+	MOVQ         DX, SI
+	VADDPS       (SI), Y0, Y0
 
 pwConv1_b1_nores:
 	VBROADCASTSS lo+72(FP), Y1
@@ -384,8 +383,8 @@ pwConv1_b1_ep_silu:
 	VMULPS       Y3, Y0, Y0
 
 pwConv1_b1_ep_done:
-	MOVQ    AX, R9
-	VMOVUPS Y0, (R9)
+	MOVQ    AX, SI
+	VMOVUPS Y0, (SI)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	TESTQ   DX, DX
@@ -399,8 +398,8 @@ pwConv1_tail:
 	TESTQ   BX, BX
 	JZ      pwConv1_done
 	NEGQ    BX
-	LEAQ    pwmask<>+0(SB), R9
-	VMOVUPS 32(R9)(BX*4), Y0
+	LEAQ    pwmask<>+0(SB), SI
+	VMOVUPS 32(SI)(BX*4), Y0
 	VXORPS  Y1, Y1, Y1
 	MOVQ    CX, SI
 	MOVQ    w+16(FP), DI
@@ -410,19 +409,18 @@ pwConv1_bt_k:
 	VMASKMOVPS   (SI), Y0, Y2
 	VBROADCASTSS (DI), Y3
 	VFMADD231PS  Y2, Y3, Y1
-	MOVQ         ldx+56(FP), R9
 	ADDQ         R9, SI
 	ADDQ         $0x04, DI
 	DECQ         R8
 	JNZ          pwConv1_bt_k
-	MOVQ         bias+24(FP), R9
-	VBROADCASTSS (R9), Y3
+	MOVQ         bias+24(FP), SI
+	VBROADCASTSS (SI), Y3
 	VADDPS       Y3, Y1, Y1
 	MOVQ         ldd+64(FP), R8
 	TESTQ        DX, DX
 	JZ           pwConv1_bt_nores
-	MOVQ         DX, R9
-	VMASKMOVPS   (R9), Y0, Y3
+	MOVQ         DX, SI
+	VMASKMOVPS   (SI), Y0, Y3
 	VADDPS       Y3, Y1, Y1
 
 pwConv1_bt_nores:
@@ -491,8 +489,8 @@ pwConv1_bt_ep_silu:
 	VMULPS       Y4, Y1, Y1
 
 pwConv1_bt_ep_done:
-	MOVQ       AX, R9
-	VMASKMOVPS Y1, Y0, (R9)
+	MOVQ       AX, SI
+	VMASKMOVPS Y1, Y0, (SI)
 
 pwConv1_done:
 	VZEROUPPER
@@ -505,6 +503,7 @@ TEXT ·pwConv2(SB), NOSPLIT, $0-88
 	MOVQ x+8(FP), CX
 	MOVQ res+32(FP), DX
 	MOVQ cols+48(FP), BX
+	MOVQ ldx+56(FP), R9
 
 pwConv2_v2:
 	CMPQ   BX, $0x10
@@ -526,27 +525,26 @@ pwConv2_b2_k:
 	VBROADCASTSS 4(DI), Y6
 	VFMADD231PS  Y4, Y6, Y2
 	VFMADD231PS  Y5, Y6, Y3
-	MOVQ         ldx+56(FP), R9
 	ADDQ         R9, SI
 	ADDQ         $0x08, DI
 	DECQ         R8
 	JNZ          pwConv2_b2_k
-	MOVQ         bias+24(FP), R9
-	VBROADCASTSS (R9), Y6
+	MOVQ         bias+24(FP), SI
+	VBROADCASTSS (SI), Y6
 	VADDPS       Y6, Y0, Y0
 	VADDPS       Y6, Y1, Y1
-	VBROADCASTSS 4(R9), Y6
+	VBROADCASTSS 4(SI), Y6
 	VADDPS       Y6, Y2, Y2
 	VADDPS       Y6, Y3, Y3
 	MOVQ         ldd+64(FP), R8
 	TESTQ        DX, DX
 	JZ           pwConv2_b2_nores
-	MOVQ         DX, R9
-	VADDPS       (R9), Y0, Y0
-	VADDPS       32(R9), Y1, Y1
-	ADDQ         R8, R9
-	VADDPS       (R9), Y2, Y2
-	VADDPS       32(R9), Y3, Y3
+	MOVQ         DX, SI
+	VADDPS       (SI), Y0, Y0
+	VADDPS       32(SI), Y1, Y1
+	ADDQ         R8, SI
+	VADDPS       (SI), Y2, Y2
+	VADDPS       32(SI), Y3, Y3
 
 pwConv2_b2_nores:
 	VBROADCASTSS lo+72(FP), Y4
@@ -776,12 +774,12 @@ pwConv2_b2_ep_silu:
 	VMULPS       Y6, Y3, Y3
 
 pwConv2_b2_ep_done:
-	MOVQ    AX, R9
-	VMOVUPS Y0, (R9)
-	VMOVUPS Y1, 32(R9)
-	ADDQ    R8, R9
-	VMOVUPS Y2, (R9)
-	VMOVUPS Y3, 32(R9)
+	MOVQ    AX, SI
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, 32(SI)
+	ADDQ    R8, SI
+	VMOVUPS Y2, (SI)
+	VMOVUPS Y3, 32(SI)
 	ADDQ    $0x00000040, AX
 	ADDQ    $0x00000040, CX
 	TESTQ   DX, DX
@@ -807,23 +805,22 @@ pwConv2_b1_k:
 	VFMADD231PS  Y2, Y3, Y0
 	VBROADCASTSS 4(DI), Y3
 	VFMADD231PS  Y2, Y3, Y1
-	MOVQ         ldx+56(FP), R9
 	ADDQ         R9, SI
 	ADDQ         $0x08, DI
 	DECQ         R8
 	JNZ          pwConv2_b1_k
-	MOVQ         bias+24(FP), R9
-	VBROADCASTSS (R9), Y3
+	MOVQ         bias+24(FP), SI
+	VBROADCASTSS (SI), Y3
 	VADDPS       Y3, Y0, Y0
-	VBROADCASTSS 4(R9), Y3
+	VBROADCASTSS 4(SI), Y3
 	VADDPS       Y3, Y1, Y1
 	MOVQ         ldd+64(FP), R8
 	TESTQ        DX, DX
 	JZ           pwConv2_b1_nores
-	MOVQ         DX, R9
-	VADDPS       (R9), Y0, Y0
-	ADDQ         R8, R9
-	VADDPS       (R9), Y1, Y1
+	MOVQ         DX, SI
+	VADDPS       (SI), Y0, Y0
+	ADDQ         R8, SI
+	VADDPS       (SI), Y1, Y1
 
 pwConv2_b1_nores:
 	VBROADCASTSS lo+72(FP), Y2
@@ -945,10 +942,10 @@ pwConv2_b1_ep_silu:
 	VMULPS       Y4, Y1, Y1
 
 pwConv2_b1_ep_done:
-	MOVQ    AX, R9
-	VMOVUPS Y0, (R9)
-	ADDQ    R8, R9
-	VMOVUPS Y1, (R9)
+	MOVQ    AX, SI
+	VMOVUPS Y0, (SI)
+	ADDQ    R8, SI
+	VMOVUPS Y1, (SI)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	TESTQ   DX, DX
@@ -962,8 +959,8 @@ pwConv2_tail:
 	TESTQ   BX, BX
 	JZ      pwConv2_done
 	NEGQ    BX
-	LEAQ    pwmask<>+0(SB), R9
-	VMOVUPS 32(R9)(BX*4), Y0
+	LEAQ    pwmask<>+0(SB), SI
+	VMOVUPS 32(SI)(BX*4), Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
 	MOVQ    CX, SI
@@ -976,24 +973,23 @@ pwConv2_bt_k:
 	VFMADD231PS  Y3, Y4, Y1
 	VBROADCASTSS 4(DI), Y4
 	VFMADD231PS  Y3, Y4, Y2
-	MOVQ         ldx+56(FP), R9
 	ADDQ         R9, SI
 	ADDQ         $0x08, DI
 	DECQ         R8
 	JNZ          pwConv2_bt_k
-	MOVQ         bias+24(FP), R9
-	VBROADCASTSS (R9), Y4
+	MOVQ         bias+24(FP), SI
+	VBROADCASTSS (SI), Y4
 	VADDPS       Y4, Y1, Y1
-	VBROADCASTSS 4(R9), Y4
+	VBROADCASTSS 4(SI), Y4
 	VADDPS       Y4, Y2, Y2
 	MOVQ         ldd+64(FP), R8
 	TESTQ        DX, DX
 	JZ           pwConv2_bt_nores
-	MOVQ         DX, R9
-	VMASKMOVPS   (R9), Y0, Y4
+	MOVQ         DX, SI
+	VMASKMOVPS   (SI), Y0, Y4
 	VADDPS       Y4, Y1, Y1
-	ADDQ         R8, R9
-	VMASKMOVPS   (R9), Y0, Y4
+	ADDQ         R8, SI
+	VMASKMOVPS   (SI), Y0, Y4
 	VADDPS       Y4, Y2, Y2
 
 pwConv2_bt_nores:
@@ -1116,10 +1112,10 @@ pwConv2_bt_ep_silu:
 	VMULPS       Y5, Y2, Y2
 
 pwConv2_bt_ep_done:
-	MOVQ       AX, R9
-	VMASKMOVPS Y1, Y0, (R9)
-	ADDQ       R8, R9
-	VMASKMOVPS Y2, Y0, (R9)
+	MOVQ       AX, SI
+	VMASKMOVPS Y1, Y0, (SI)
+	ADDQ       R8, SI
+	VMASKMOVPS Y2, Y0, (SI)
 
 pwConv2_done:
 	VZEROUPPER
@@ -1132,6 +1128,7 @@ TEXT ·pwConv3(SB), NOSPLIT, $0-88
 	MOVQ x+8(FP), CX
 	MOVQ res+32(FP), DX
 	MOVQ cols+48(FP), BX
+	MOVQ ldx+56(FP), R9
 
 pwConv3_v2:
 	CMPQ   BX, $0x10
@@ -1158,33 +1155,32 @@ pwConv3_b2_k:
 	VBROADCASTSS 8(DI), Y8
 	VFMADD231PS  Y6, Y8, Y4
 	VFMADD231PS  Y7, Y8, Y5
-	MOVQ         ldx+56(FP), R9
 	ADDQ         R9, SI
 	ADDQ         $0x0c, DI
 	DECQ         R8
 	JNZ          pwConv3_b2_k
-	MOVQ         bias+24(FP), R9
-	VBROADCASTSS (R9), Y8
+	MOVQ         bias+24(FP), SI
+	VBROADCASTSS (SI), Y8
 	VADDPS       Y8, Y0, Y0
 	VADDPS       Y8, Y1, Y1
-	VBROADCASTSS 4(R9), Y8
+	VBROADCASTSS 4(SI), Y8
 	VADDPS       Y8, Y2, Y2
 	VADDPS       Y8, Y3, Y3
-	VBROADCASTSS 8(R9), Y8
+	VBROADCASTSS 8(SI), Y8
 	VADDPS       Y8, Y4, Y4
 	VADDPS       Y8, Y5, Y5
 	MOVQ         ldd+64(FP), R8
 	TESTQ        DX, DX
 	JZ           pwConv3_b2_nores
-	MOVQ         DX, R9
-	VADDPS       (R9), Y0, Y0
-	VADDPS       32(R9), Y1, Y1
-	ADDQ         R8, R9
-	VADDPS       (R9), Y2, Y2
-	VADDPS       32(R9), Y3, Y3
-	ADDQ         R8, R9
-	VADDPS       (R9), Y4, Y4
-	VADDPS       32(R9), Y5, Y5
+	MOVQ         DX, SI
+	VADDPS       (SI), Y0, Y0
+	VADDPS       32(SI), Y1, Y1
+	ADDQ         R8, SI
+	VADDPS       (SI), Y2, Y2
+	VADDPS       32(SI), Y3, Y3
+	ADDQ         R8, SI
+	VADDPS       (SI), Y4, Y4
+	VADDPS       32(SI), Y5, Y5
 
 pwConv3_b2_nores:
 	VBROADCASTSS lo+72(FP), Y6
@@ -1522,15 +1518,15 @@ pwConv3_b2_ep_silu:
 	VMULPS       Y8, Y5, Y5
 
 pwConv3_b2_ep_done:
-	MOVQ    AX, R9
-	VMOVUPS Y0, (R9)
-	VMOVUPS Y1, 32(R9)
-	ADDQ    R8, R9
-	VMOVUPS Y2, (R9)
-	VMOVUPS Y3, 32(R9)
-	ADDQ    R8, R9
-	VMOVUPS Y4, (R9)
-	VMOVUPS Y5, 32(R9)
+	MOVQ    AX, SI
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, 32(SI)
+	ADDQ    R8, SI
+	VMOVUPS Y2, (SI)
+	VMOVUPS Y3, 32(SI)
+	ADDQ    R8, SI
+	VMOVUPS Y4, (SI)
+	VMOVUPS Y5, 32(SI)
 	ADDQ    $0x00000040, AX
 	ADDQ    $0x00000040, CX
 	TESTQ   DX, DX
@@ -1559,27 +1555,26 @@ pwConv3_b1_k:
 	VFMADD231PS  Y3, Y4, Y1
 	VBROADCASTSS 8(DI), Y4
 	VFMADD231PS  Y3, Y4, Y2
-	MOVQ         ldx+56(FP), R9
 	ADDQ         R9, SI
 	ADDQ         $0x0c, DI
 	DECQ         R8
 	JNZ          pwConv3_b1_k
-	MOVQ         bias+24(FP), R9
-	VBROADCASTSS (R9), Y4
+	MOVQ         bias+24(FP), SI
+	VBROADCASTSS (SI), Y4
 	VADDPS       Y4, Y0, Y0
-	VBROADCASTSS 4(R9), Y4
+	VBROADCASTSS 4(SI), Y4
 	VADDPS       Y4, Y1, Y1
-	VBROADCASTSS 8(R9), Y4
+	VBROADCASTSS 8(SI), Y4
 	VADDPS       Y4, Y2, Y2
 	MOVQ         ldd+64(FP), R8
 	TESTQ        DX, DX
 	JZ           pwConv3_b1_nores
-	MOVQ         DX, R9
-	VADDPS       (R9), Y0, Y0
-	ADDQ         R8, R9
-	VADDPS       (R9), Y1, Y1
-	ADDQ         R8, R9
-	VADDPS       (R9), Y2, Y2
+	MOVQ         DX, SI
+	VADDPS       (SI), Y0, Y0
+	ADDQ         R8, SI
+	VADDPS       (SI), Y1, Y1
+	ADDQ         R8, SI
+	VADDPS       (SI), Y2, Y2
 
 pwConv3_b1_nores:
 	VBROADCASTSS lo+72(FP), Y3
@@ -1755,12 +1750,12 @@ pwConv3_b1_ep_silu:
 	VMULPS       Y5, Y2, Y2
 
 pwConv3_b1_ep_done:
-	MOVQ    AX, R9
-	VMOVUPS Y0, (R9)
-	ADDQ    R8, R9
-	VMOVUPS Y1, (R9)
-	ADDQ    R8, R9
-	VMOVUPS Y2, (R9)
+	MOVQ    AX, SI
+	VMOVUPS Y0, (SI)
+	ADDQ    R8, SI
+	VMOVUPS Y1, (SI)
+	ADDQ    R8, SI
+	VMOVUPS Y2, (SI)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	TESTQ   DX, DX
@@ -1774,8 +1769,8 @@ pwConv3_tail:
 	TESTQ   BX, BX
 	JZ      pwConv3_done
 	NEGQ    BX
-	LEAQ    pwmask<>+0(SB), R9
-	VMOVUPS 32(R9)(BX*4), Y0
+	LEAQ    pwmask<>+0(SB), SI
+	VMOVUPS 32(SI)(BX*4), Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
 	VXORPS  Y3, Y3, Y3
@@ -1791,29 +1786,28 @@ pwConv3_bt_k:
 	VFMADD231PS  Y4, Y5, Y2
 	VBROADCASTSS 8(DI), Y5
 	VFMADD231PS  Y4, Y5, Y3
-	MOVQ         ldx+56(FP), R9
 	ADDQ         R9, SI
 	ADDQ         $0x0c, DI
 	DECQ         R8
 	JNZ          pwConv3_bt_k
-	MOVQ         bias+24(FP), R9
-	VBROADCASTSS (R9), Y5
+	MOVQ         bias+24(FP), SI
+	VBROADCASTSS (SI), Y5
 	VADDPS       Y5, Y1, Y1
-	VBROADCASTSS 4(R9), Y5
+	VBROADCASTSS 4(SI), Y5
 	VADDPS       Y5, Y2, Y2
-	VBROADCASTSS 8(R9), Y5
+	VBROADCASTSS 8(SI), Y5
 	VADDPS       Y5, Y3, Y3
 	MOVQ         ldd+64(FP), R8
 	TESTQ        DX, DX
 	JZ           pwConv3_bt_nores
-	MOVQ         DX, R9
-	VMASKMOVPS   (R9), Y0, Y5
+	MOVQ         DX, SI
+	VMASKMOVPS   (SI), Y0, Y5
 	VADDPS       Y5, Y1, Y1
-	ADDQ         R8, R9
-	VMASKMOVPS   (R9), Y0, Y5
+	ADDQ         R8, SI
+	VMASKMOVPS   (SI), Y0, Y5
 	VADDPS       Y5, Y2, Y2
-	ADDQ         R8, R9
-	VMASKMOVPS   (R9), Y0, Y5
+	ADDQ         R8, SI
+	VMASKMOVPS   (SI), Y0, Y5
 	VADDPS       Y5, Y3, Y3
 
 pwConv3_bt_nores:
@@ -1990,12 +1984,12 @@ pwConv3_bt_ep_silu:
 	VMULPS       Y6, Y3, Y3
 
 pwConv3_bt_ep_done:
-	MOVQ       AX, R9
-	VMASKMOVPS Y1, Y0, (R9)
-	ADDQ       R8, R9
-	VMASKMOVPS Y2, Y0, (R9)
-	ADDQ       R8, R9
-	VMASKMOVPS Y3, Y0, (R9)
+	MOVQ       AX, SI
+	VMASKMOVPS Y1, Y0, (SI)
+	ADDQ       R8, SI
+	VMASKMOVPS Y2, Y0, (SI)
+	ADDQ       R8, SI
+	VMASKMOVPS Y3, Y0, (SI)
 
 pwConv3_done:
 	VZEROUPPER
@@ -2008,6 +2002,7 @@ TEXT ·pwConv4(SB), NOSPLIT, $0-88
 	MOVQ x+8(FP), CX
 	MOVQ res+32(FP), DX
 	MOVQ cols+48(FP), BX
+	MOVQ ldx+56(FP), R9
 
 pwConv4_v2:
 	CMPQ   BX, $0x10
@@ -2039,39 +2034,38 @@ pwConv4_b2_k:
 	VBROADCASTSS 12(DI), Y10
 	VFMADD231PS  Y8, Y10, Y6
 	VFMADD231PS  Y9, Y10, Y7
-	MOVQ         ldx+56(FP), R9
 	ADDQ         R9, SI
 	ADDQ         $0x10, DI
 	DECQ         R8
 	JNZ          pwConv4_b2_k
-	MOVQ         bias+24(FP), R9
-	VBROADCASTSS (R9), Y10
+	MOVQ         bias+24(FP), SI
+	VBROADCASTSS (SI), Y10
 	VADDPS       Y10, Y0, Y0
 	VADDPS       Y10, Y1, Y1
-	VBROADCASTSS 4(R9), Y10
+	VBROADCASTSS 4(SI), Y10
 	VADDPS       Y10, Y2, Y2
 	VADDPS       Y10, Y3, Y3
-	VBROADCASTSS 8(R9), Y10
+	VBROADCASTSS 8(SI), Y10
 	VADDPS       Y10, Y4, Y4
 	VADDPS       Y10, Y5, Y5
-	VBROADCASTSS 12(R9), Y10
+	VBROADCASTSS 12(SI), Y10
 	VADDPS       Y10, Y6, Y6
 	VADDPS       Y10, Y7, Y7
 	MOVQ         ldd+64(FP), R8
 	TESTQ        DX, DX
 	JZ           pwConv4_b2_nores
-	MOVQ         DX, R9
-	VADDPS       (R9), Y0, Y0
-	VADDPS       32(R9), Y1, Y1
-	ADDQ         R8, R9
-	VADDPS       (R9), Y2, Y2
-	VADDPS       32(R9), Y3, Y3
-	ADDQ         R8, R9
-	VADDPS       (R9), Y4, Y4
-	VADDPS       32(R9), Y5, Y5
-	ADDQ         R8, R9
-	VADDPS       (R9), Y6, Y6
-	VADDPS       32(R9), Y7, Y7
+	MOVQ         DX, SI
+	VADDPS       (SI), Y0, Y0
+	VADDPS       32(SI), Y1, Y1
+	ADDQ         R8, SI
+	VADDPS       (SI), Y2, Y2
+	VADDPS       32(SI), Y3, Y3
+	ADDQ         R8, SI
+	VADDPS       (SI), Y4, Y4
+	VADDPS       32(SI), Y5, Y5
+	ADDQ         R8, SI
+	VADDPS       (SI), Y6, Y6
+	VADDPS       32(SI), Y7, Y7
 
 pwConv4_b2_nores:
 	VBROADCASTSS lo+72(FP), Y8
@@ -2517,18 +2511,18 @@ pwConv4_b2_ep_silu:
 	VMULPS       Y10, Y7, Y7
 
 pwConv4_b2_ep_done:
-	MOVQ    AX, R9
-	VMOVUPS Y0, (R9)
-	VMOVUPS Y1, 32(R9)
-	ADDQ    R8, R9
-	VMOVUPS Y2, (R9)
-	VMOVUPS Y3, 32(R9)
-	ADDQ    R8, R9
-	VMOVUPS Y4, (R9)
-	VMOVUPS Y5, 32(R9)
-	ADDQ    R8, R9
-	VMOVUPS Y6, (R9)
-	VMOVUPS Y7, 32(R9)
+	MOVQ    AX, SI
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, 32(SI)
+	ADDQ    R8, SI
+	VMOVUPS Y2, (SI)
+	VMOVUPS Y3, 32(SI)
+	ADDQ    R8, SI
+	VMOVUPS Y4, (SI)
+	VMOVUPS Y5, 32(SI)
+	ADDQ    R8, SI
+	VMOVUPS Y6, (SI)
+	VMOVUPS Y7, 32(SI)
 	ADDQ    $0x00000040, AX
 	ADDQ    $0x00000040, CX
 	TESTQ   DX, DX
@@ -2560,31 +2554,30 @@ pwConv4_b1_k:
 	VFMADD231PS  Y4, Y5, Y2
 	VBROADCASTSS 12(DI), Y5
 	VFMADD231PS  Y4, Y5, Y3
-	MOVQ         ldx+56(FP), R9
 	ADDQ         R9, SI
 	ADDQ         $0x10, DI
 	DECQ         R8
 	JNZ          pwConv4_b1_k
-	MOVQ         bias+24(FP), R9
-	VBROADCASTSS (R9), Y5
+	MOVQ         bias+24(FP), SI
+	VBROADCASTSS (SI), Y5
 	VADDPS       Y5, Y0, Y0
-	VBROADCASTSS 4(R9), Y5
+	VBROADCASTSS 4(SI), Y5
 	VADDPS       Y5, Y1, Y1
-	VBROADCASTSS 8(R9), Y5
+	VBROADCASTSS 8(SI), Y5
 	VADDPS       Y5, Y2, Y2
-	VBROADCASTSS 12(R9), Y5
+	VBROADCASTSS 12(SI), Y5
 	VADDPS       Y5, Y3, Y3
 	MOVQ         ldd+64(FP), R8
 	TESTQ        DX, DX
 	JZ           pwConv4_b1_nores
-	MOVQ         DX, R9
-	VADDPS       (R9), Y0, Y0
-	ADDQ         R8, R9
-	VADDPS       (R9), Y1, Y1
-	ADDQ         R8, R9
-	VADDPS       (R9), Y2, Y2
-	ADDQ         R8, R9
-	VADDPS       (R9), Y3, Y3
+	MOVQ         DX, SI
+	VADDPS       (SI), Y0, Y0
+	ADDQ         R8, SI
+	VADDPS       (SI), Y1, Y1
+	ADDQ         R8, SI
+	VADDPS       (SI), Y2, Y2
+	ADDQ         R8, SI
+	VADDPS       (SI), Y3, Y3
 
 pwConv4_b1_nores:
 	VBROADCASTSS lo+72(FP), Y4
@@ -2814,14 +2807,14 @@ pwConv4_b1_ep_silu:
 	VMULPS       Y6, Y3, Y3
 
 pwConv4_b1_ep_done:
-	MOVQ    AX, R9
-	VMOVUPS Y0, (R9)
-	ADDQ    R8, R9
-	VMOVUPS Y1, (R9)
-	ADDQ    R8, R9
-	VMOVUPS Y2, (R9)
-	ADDQ    R8, R9
-	VMOVUPS Y3, (R9)
+	MOVQ    AX, SI
+	VMOVUPS Y0, (SI)
+	ADDQ    R8, SI
+	VMOVUPS Y1, (SI)
+	ADDQ    R8, SI
+	VMOVUPS Y2, (SI)
+	ADDQ    R8, SI
+	VMOVUPS Y3, (SI)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	TESTQ   DX, DX
@@ -2835,8 +2828,8 @@ pwConv4_tail:
 	TESTQ   BX, BX
 	JZ      pwConv4_done
 	NEGQ    BX
-	LEAQ    pwmask<>+0(SB), R9
-	VMOVUPS 32(R9)(BX*4), Y0
+	LEAQ    pwmask<>+0(SB), SI
+	VMOVUPS 32(SI)(BX*4), Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
 	VXORPS  Y3, Y3, Y3
@@ -2855,34 +2848,33 @@ pwConv4_bt_k:
 	VFMADD231PS  Y5, Y6, Y3
 	VBROADCASTSS 12(DI), Y6
 	VFMADD231PS  Y5, Y6, Y4
-	MOVQ         ldx+56(FP), R9
 	ADDQ         R9, SI
 	ADDQ         $0x10, DI
 	DECQ         R8
 	JNZ          pwConv4_bt_k
-	MOVQ         bias+24(FP), R9
-	VBROADCASTSS (R9), Y6
+	MOVQ         bias+24(FP), SI
+	VBROADCASTSS (SI), Y6
 	VADDPS       Y6, Y1, Y1
-	VBROADCASTSS 4(R9), Y6
+	VBROADCASTSS 4(SI), Y6
 	VADDPS       Y6, Y2, Y2
-	VBROADCASTSS 8(R9), Y6
+	VBROADCASTSS 8(SI), Y6
 	VADDPS       Y6, Y3, Y3
-	VBROADCASTSS 12(R9), Y6
+	VBROADCASTSS 12(SI), Y6
 	VADDPS       Y6, Y4, Y4
 	MOVQ         ldd+64(FP), R8
 	TESTQ        DX, DX
 	JZ           pwConv4_bt_nores
-	MOVQ         DX, R9
-	VMASKMOVPS   (R9), Y0, Y6
+	MOVQ         DX, SI
+	VMASKMOVPS   (SI), Y0, Y6
 	VADDPS       Y6, Y1, Y1
-	ADDQ         R8, R9
-	VMASKMOVPS   (R9), Y0, Y6
+	ADDQ         R8, SI
+	VMASKMOVPS   (SI), Y0, Y6
 	VADDPS       Y6, Y2, Y2
-	ADDQ         R8, R9
-	VMASKMOVPS   (R9), Y0, Y6
+	ADDQ         R8, SI
+	VMASKMOVPS   (SI), Y0, Y6
 	VADDPS       Y6, Y3, Y3
-	ADDQ         R8, R9
-	VMASKMOVPS   (R9), Y0, Y6
+	ADDQ         R8, SI
+	VMASKMOVPS   (SI), Y0, Y6
 	VADDPS       Y6, Y4, Y4
 
 pwConv4_bt_nores:
@@ -3113,14 +3105,14 @@ pwConv4_bt_ep_silu:
 	VMULPS       Y7, Y4, Y4
 
 pwConv4_bt_ep_done:
-	MOVQ       AX, R9
-	VMASKMOVPS Y1, Y0, (R9)
-	ADDQ       R8, R9
-	VMASKMOVPS Y2, Y0, (R9)
-	ADDQ       R8, R9
-	VMASKMOVPS Y3, Y0, (R9)
-	ADDQ       R8, R9
-	VMASKMOVPS Y4, Y0, (R9)
+	MOVQ       AX, SI
+	VMASKMOVPS Y1, Y0, (SI)
+	ADDQ       R8, SI
+	VMASKMOVPS Y2, Y0, (SI)
+	ADDQ       R8, SI
+	VMASKMOVPS Y3, Y0, (SI)
+	ADDQ       R8, SI
+	VMASKMOVPS Y4, Y0, (SI)
 
 pwConv4_done:
 	VZEROUPPER
@@ -3133,6 +3125,7 @@ TEXT ·pwConv5(SB), NOSPLIT, $0-88
 	MOVQ x+8(FP), CX
 	MOVQ res+32(FP), DX
 	MOVQ cols+48(FP), BX
+	MOVQ ldx+56(FP), R9
 
 pwConv5_v2:
 	CMPQ   BX, $0x10
@@ -3169,45 +3162,44 @@ pwConv5_b2_k:
 	VBROADCASTSS 16(DI), Y12
 	VFMADD231PS  Y10, Y12, Y8
 	VFMADD231PS  Y11, Y12, Y9
-	MOVQ         ldx+56(FP), R9
 	ADDQ         R9, SI
 	ADDQ         $0x14, DI
 	DECQ         R8
 	JNZ          pwConv5_b2_k
-	MOVQ         bias+24(FP), R9
-	VBROADCASTSS (R9), Y12
+	MOVQ         bias+24(FP), SI
+	VBROADCASTSS (SI), Y12
 	VADDPS       Y12, Y0, Y0
 	VADDPS       Y12, Y1, Y1
-	VBROADCASTSS 4(R9), Y12
+	VBROADCASTSS 4(SI), Y12
 	VADDPS       Y12, Y2, Y2
 	VADDPS       Y12, Y3, Y3
-	VBROADCASTSS 8(R9), Y12
+	VBROADCASTSS 8(SI), Y12
 	VADDPS       Y12, Y4, Y4
 	VADDPS       Y12, Y5, Y5
-	VBROADCASTSS 12(R9), Y12
+	VBROADCASTSS 12(SI), Y12
 	VADDPS       Y12, Y6, Y6
 	VADDPS       Y12, Y7, Y7
-	VBROADCASTSS 16(R9), Y12
+	VBROADCASTSS 16(SI), Y12
 	VADDPS       Y12, Y8, Y8
 	VADDPS       Y12, Y9, Y9
 	MOVQ         ldd+64(FP), R8
 	TESTQ        DX, DX
 	JZ           pwConv5_b2_nores
-	MOVQ         DX, R9
-	VADDPS       (R9), Y0, Y0
-	VADDPS       32(R9), Y1, Y1
-	ADDQ         R8, R9
-	VADDPS       (R9), Y2, Y2
-	VADDPS       32(R9), Y3, Y3
-	ADDQ         R8, R9
-	VADDPS       (R9), Y4, Y4
-	VADDPS       32(R9), Y5, Y5
-	ADDQ         R8, R9
-	VADDPS       (R9), Y6, Y6
-	VADDPS       32(R9), Y7, Y7
-	ADDQ         R8, R9
-	VADDPS       (R9), Y8, Y8
-	VADDPS       32(R9), Y9, Y9
+	MOVQ         DX, SI
+	VADDPS       (SI), Y0, Y0
+	VADDPS       32(SI), Y1, Y1
+	ADDQ         R8, SI
+	VADDPS       (SI), Y2, Y2
+	VADDPS       32(SI), Y3, Y3
+	ADDQ         R8, SI
+	VADDPS       (SI), Y4, Y4
+	VADDPS       32(SI), Y5, Y5
+	ADDQ         R8, SI
+	VADDPS       (SI), Y6, Y6
+	VADDPS       32(SI), Y7, Y7
+	ADDQ         R8, SI
+	VADDPS       (SI), Y8, Y8
+	VADDPS       32(SI), Y9, Y9
 
 pwConv5_b2_nores:
 	VBROADCASTSS lo+72(FP), Y10
@@ -3761,21 +3753,21 @@ pwConv5_b2_ep_silu:
 	VMULPS       Y12, Y9, Y9
 
 pwConv5_b2_ep_done:
-	MOVQ    AX, R9
-	VMOVUPS Y0, (R9)
-	VMOVUPS Y1, 32(R9)
-	ADDQ    R8, R9
-	VMOVUPS Y2, (R9)
-	VMOVUPS Y3, 32(R9)
-	ADDQ    R8, R9
-	VMOVUPS Y4, (R9)
-	VMOVUPS Y5, 32(R9)
-	ADDQ    R8, R9
-	VMOVUPS Y6, (R9)
-	VMOVUPS Y7, 32(R9)
-	ADDQ    R8, R9
-	VMOVUPS Y8, (R9)
-	VMOVUPS Y9, 32(R9)
+	MOVQ    AX, SI
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, 32(SI)
+	ADDQ    R8, SI
+	VMOVUPS Y2, (SI)
+	VMOVUPS Y3, 32(SI)
+	ADDQ    R8, SI
+	VMOVUPS Y4, (SI)
+	VMOVUPS Y5, 32(SI)
+	ADDQ    R8, SI
+	VMOVUPS Y6, (SI)
+	VMOVUPS Y7, 32(SI)
+	ADDQ    R8, SI
+	VMOVUPS Y8, (SI)
+	VMOVUPS Y9, 32(SI)
 	ADDQ    $0x00000040, AX
 	ADDQ    $0x00000040, CX
 	TESTQ   DX, DX
@@ -3810,35 +3802,34 @@ pwConv5_b1_k:
 	VFMADD231PS  Y5, Y6, Y3
 	VBROADCASTSS 16(DI), Y6
 	VFMADD231PS  Y5, Y6, Y4
-	MOVQ         ldx+56(FP), R9
 	ADDQ         R9, SI
 	ADDQ         $0x14, DI
 	DECQ         R8
 	JNZ          pwConv5_b1_k
-	MOVQ         bias+24(FP), R9
-	VBROADCASTSS (R9), Y6
+	MOVQ         bias+24(FP), SI
+	VBROADCASTSS (SI), Y6
 	VADDPS       Y6, Y0, Y0
-	VBROADCASTSS 4(R9), Y6
+	VBROADCASTSS 4(SI), Y6
 	VADDPS       Y6, Y1, Y1
-	VBROADCASTSS 8(R9), Y6
+	VBROADCASTSS 8(SI), Y6
 	VADDPS       Y6, Y2, Y2
-	VBROADCASTSS 12(R9), Y6
+	VBROADCASTSS 12(SI), Y6
 	VADDPS       Y6, Y3, Y3
-	VBROADCASTSS 16(R9), Y6
+	VBROADCASTSS 16(SI), Y6
 	VADDPS       Y6, Y4, Y4
 	MOVQ         ldd+64(FP), R8
 	TESTQ        DX, DX
 	JZ           pwConv5_b1_nores
-	MOVQ         DX, R9
-	VADDPS       (R9), Y0, Y0
-	ADDQ         R8, R9
-	VADDPS       (R9), Y1, Y1
-	ADDQ         R8, R9
-	VADDPS       (R9), Y2, Y2
-	ADDQ         R8, R9
-	VADDPS       (R9), Y3, Y3
-	ADDQ         R8, R9
-	VADDPS       (R9), Y4, Y4
+	MOVQ         DX, SI
+	VADDPS       (SI), Y0, Y0
+	ADDQ         R8, SI
+	VADDPS       (SI), Y1, Y1
+	ADDQ         R8, SI
+	VADDPS       (SI), Y2, Y2
+	ADDQ         R8, SI
+	VADDPS       (SI), Y3, Y3
+	ADDQ         R8, SI
+	VADDPS       (SI), Y4, Y4
 
 pwConv5_b1_nores:
 	VBROADCASTSS lo+72(FP), Y5
@@ -4122,16 +4113,16 @@ pwConv5_b1_ep_silu:
 	VMULPS       Y7, Y4, Y4
 
 pwConv5_b1_ep_done:
-	MOVQ    AX, R9
-	VMOVUPS Y0, (R9)
-	ADDQ    R8, R9
-	VMOVUPS Y1, (R9)
-	ADDQ    R8, R9
-	VMOVUPS Y2, (R9)
-	ADDQ    R8, R9
-	VMOVUPS Y3, (R9)
-	ADDQ    R8, R9
-	VMOVUPS Y4, (R9)
+	MOVQ    AX, SI
+	VMOVUPS Y0, (SI)
+	ADDQ    R8, SI
+	VMOVUPS Y1, (SI)
+	ADDQ    R8, SI
+	VMOVUPS Y2, (SI)
+	ADDQ    R8, SI
+	VMOVUPS Y3, (SI)
+	ADDQ    R8, SI
+	VMOVUPS Y4, (SI)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	TESTQ   DX, DX
@@ -4145,8 +4136,8 @@ pwConv5_tail:
 	TESTQ   BX, BX
 	JZ      pwConv5_done
 	NEGQ    BX
-	LEAQ    pwmask<>+0(SB), R9
-	VMOVUPS 32(R9)(BX*4), Y0
+	LEAQ    pwmask<>+0(SB), SI
+	VMOVUPS 32(SI)(BX*4), Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
 	VXORPS  Y3, Y3, Y3
@@ -4168,39 +4159,38 @@ pwConv5_bt_k:
 	VFMADD231PS  Y6, Y7, Y4
 	VBROADCASTSS 16(DI), Y7
 	VFMADD231PS  Y6, Y7, Y5
-	MOVQ         ldx+56(FP), R9
 	ADDQ         R9, SI
 	ADDQ         $0x14, DI
 	DECQ         R8
 	JNZ          pwConv5_bt_k
-	MOVQ         bias+24(FP), R9
-	VBROADCASTSS (R9), Y7
+	MOVQ         bias+24(FP), SI
+	VBROADCASTSS (SI), Y7
 	VADDPS       Y7, Y1, Y1
-	VBROADCASTSS 4(R9), Y7
+	VBROADCASTSS 4(SI), Y7
 	VADDPS       Y7, Y2, Y2
-	VBROADCASTSS 8(R9), Y7
+	VBROADCASTSS 8(SI), Y7
 	VADDPS       Y7, Y3, Y3
-	VBROADCASTSS 12(R9), Y7
+	VBROADCASTSS 12(SI), Y7
 	VADDPS       Y7, Y4, Y4
-	VBROADCASTSS 16(R9), Y7
+	VBROADCASTSS 16(SI), Y7
 	VADDPS       Y7, Y5, Y5
 	MOVQ         ldd+64(FP), R8
 	TESTQ        DX, DX
 	JZ           pwConv5_bt_nores
-	MOVQ         DX, R9
-	VMASKMOVPS   (R9), Y0, Y7
+	MOVQ         DX, SI
+	VMASKMOVPS   (SI), Y0, Y7
 	VADDPS       Y7, Y1, Y1
-	ADDQ         R8, R9
-	VMASKMOVPS   (R9), Y0, Y7
+	ADDQ         R8, SI
+	VMASKMOVPS   (SI), Y0, Y7
 	VADDPS       Y7, Y2, Y2
-	ADDQ         R8, R9
-	VMASKMOVPS   (R9), Y0, Y7
+	ADDQ         R8, SI
+	VMASKMOVPS   (SI), Y0, Y7
 	VADDPS       Y7, Y3, Y3
-	ADDQ         R8, R9
-	VMASKMOVPS   (R9), Y0, Y7
+	ADDQ         R8, SI
+	VMASKMOVPS   (SI), Y0, Y7
 	VADDPS       Y7, Y4, Y4
-	ADDQ         R8, R9
-	VMASKMOVPS   (R9), Y0, Y7
+	ADDQ         R8, SI
+	VMASKMOVPS   (SI), Y0, Y7
 	VADDPS       Y7, Y5, Y5
 
 pwConv5_bt_nores:
@@ -4485,16 +4475,16 @@ pwConv5_bt_ep_silu:
 	VMULPS       Y8, Y5, Y5
 
 pwConv5_bt_ep_done:
-	MOVQ       AX, R9
-	VMASKMOVPS Y1, Y0, (R9)
-	ADDQ       R8, R9
-	VMASKMOVPS Y2, Y0, (R9)
-	ADDQ       R8, R9
-	VMASKMOVPS Y3, Y0, (R9)
-	ADDQ       R8, R9
-	VMASKMOVPS Y4, Y0, (R9)
-	ADDQ       R8, R9
-	VMASKMOVPS Y5, Y0, (R9)
+	MOVQ       AX, SI
+	VMASKMOVPS Y1, Y0, (SI)
+	ADDQ       R8, SI
+	VMASKMOVPS Y2, Y0, (SI)
+	ADDQ       R8, SI
+	VMASKMOVPS Y3, Y0, (SI)
+	ADDQ       R8, SI
+	VMASKMOVPS Y4, Y0, (SI)
+	ADDQ       R8, SI
+	VMASKMOVPS Y5, Y0, (SI)
 
 pwConv5_done:
 	VZEROUPPER
@@ -4507,6 +4497,7 @@ TEXT ·pwConv6(SB), NOSPLIT, $0-88
 	MOVQ x+8(FP), CX
 	MOVQ res+32(FP), DX
 	MOVQ cols+48(FP), BX
+	MOVQ ldx+56(FP), R9
 
 pwConv6_v2:
 	CMPQ   BX, $0x10
@@ -4548,51 +4539,50 @@ pwConv6_b2_k:
 	VBROADCASTSS 20(DI), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	MOVQ         ldx+56(FP), R9
 	ADDQ         R9, SI
 	ADDQ         $0x18, DI
 	DECQ         R8
 	JNZ          pwConv6_b2_k
-	MOVQ         bias+24(FP), R9
-	VBROADCASTSS (R9), Y14
+	MOVQ         bias+24(FP), SI
+	VBROADCASTSS (SI), Y14
 	VADDPS       Y14, Y0, Y0
 	VADDPS       Y14, Y1, Y1
-	VBROADCASTSS 4(R9), Y14
+	VBROADCASTSS 4(SI), Y14
 	VADDPS       Y14, Y2, Y2
 	VADDPS       Y14, Y3, Y3
-	VBROADCASTSS 8(R9), Y14
+	VBROADCASTSS 8(SI), Y14
 	VADDPS       Y14, Y4, Y4
 	VADDPS       Y14, Y5, Y5
-	VBROADCASTSS 12(R9), Y14
+	VBROADCASTSS 12(SI), Y14
 	VADDPS       Y14, Y6, Y6
 	VADDPS       Y14, Y7, Y7
-	VBROADCASTSS 16(R9), Y14
+	VBROADCASTSS 16(SI), Y14
 	VADDPS       Y14, Y8, Y8
 	VADDPS       Y14, Y9, Y9
-	VBROADCASTSS 20(R9), Y14
+	VBROADCASTSS 20(SI), Y14
 	VADDPS       Y14, Y10, Y10
 	VADDPS       Y14, Y11, Y11
 	MOVQ         ldd+64(FP), R8
 	TESTQ        DX, DX
 	JZ           pwConv6_b2_nores
-	MOVQ         DX, R9
-	VADDPS       (R9), Y0, Y0
-	VADDPS       32(R9), Y1, Y1
-	ADDQ         R8, R9
-	VADDPS       (R9), Y2, Y2
-	VADDPS       32(R9), Y3, Y3
-	ADDQ         R8, R9
-	VADDPS       (R9), Y4, Y4
-	VADDPS       32(R9), Y5, Y5
-	ADDQ         R8, R9
-	VADDPS       (R9), Y6, Y6
-	VADDPS       32(R9), Y7, Y7
-	ADDQ         R8, R9
-	VADDPS       (R9), Y8, Y8
-	VADDPS       32(R9), Y9, Y9
-	ADDQ         R8, R9
-	VADDPS       (R9), Y10, Y10
-	VADDPS       32(R9), Y11, Y11
+	MOVQ         DX, SI
+	VADDPS       (SI), Y0, Y0
+	VADDPS       32(SI), Y1, Y1
+	ADDQ         R8, SI
+	VADDPS       (SI), Y2, Y2
+	VADDPS       32(SI), Y3, Y3
+	ADDQ         R8, SI
+	VADDPS       (SI), Y4, Y4
+	VADDPS       32(SI), Y5, Y5
+	ADDQ         R8, SI
+	VADDPS       (SI), Y6, Y6
+	VADDPS       32(SI), Y7, Y7
+	ADDQ         R8, SI
+	VADDPS       (SI), Y8, Y8
+	VADDPS       32(SI), Y9, Y9
+	ADDQ         R8, SI
+	VADDPS       (SI), Y10, Y10
+	VADDPS       32(SI), Y11, Y11
 
 pwConv6_b2_nores:
 	VBROADCASTSS lo+72(FP), Y12
@@ -5254,24 +5244,24 @@ pwConv6_b2_ep_silu:
 	VMULPS       Y14, Y11, Y11
 
 pwConv6_b2_ep_done:
-	MOVQ    AX, R9
-	VMOVUPS Y0, (R9)
-	VMOVUPS Y1, 32(R9)
-	ADDQ    R8, R9
-	VMOVUPS Y2, (R9)
-	VMOVUPS Y3, 32(R9)
-	ADDQ    R8, R9
-	VMOVUPS Y4, (R9)
-	VMOVUPS Y5, 32(R9)
-	ADDQ    R8, R9
-	VMOVUPS Y6, (R9)
-	VMOVUPS Y7, 32(R9)
-	ADDQ    R8, R9
-	VMOVUPS Y8, (R9)
-	VMOVUPS Y9, 32(R9)
-	ADDQ    R8, R9
-	VMOVUPS Y10, (R9)
-	VMOVUPS Y11, 32(R9)
+	MOVQ    AX, SI
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, 32(SI)
+	ADDQ    R8, SI
+	VMOVUPS Y2, (SI)
+	VMOVUPS Y3, 32(SI)
+	ADDQ    R8, SI
+	VMOVUPS Y4, (SI)
+	VMOVUPS Y5, 32(SI)
+	ADDQ    R8, SI
+	VMOVUPS Y6, (SI)
+	VMOVUPS Y7, 32(SI)
+	ADDQ    R8, SI
+	VMOVUPS Y8, (SI)
+	VMOVUPS Y9, 32(SI)
+	ADDQ    R8, SI
+	VMOVUPS Y10, (SI)
+	VMOVUPS Y11, 32(SI)
 	ADDQ    $0x00000040, AX
 	ADDQ    $0x00000040, CX
 	TESTQ   DX, DX
@@ -5309,39 +5299,38 @@ pwConv6_b1_k:
 	VFMADD231PS  Y6, Y7, Y4
 	VBROADCASTSS 20(DI), Y7
 	VFMADD231PS  Y6, Y7, Y5
-	MOVQ         ldx+56(FP), R9
 	ADDQ         R9, SI
 	ADDQ         $0x18, DI
 	DECQ         R8
 	JNZ          pwConv6_b1_k
-	MOVQ         bias+24(FP), R9
-	VBROADCASTSS (R9), Y7
+	MOVQ         bias+24(FP), SI
+	VBROADCASTSS (SI), Y7
 	VADDPS       Y7, Y0, Y0
-	VBROADCASTSS 4(R9), Y7
+	VBROADCASTSS 4(SI), Y7
 	VADDPS       Y7, Y1, Y1
-	VBROADCASTSS 8(R9), Y7
+	VBROADCASTSS 8(SI), Y7
 	VADDPS       Y7, Y2, Y2
-	VBROADCASTSS 12(R9), Y7
+	VBROADCASTSS 12(SI), Y7
 	VADDPS       Y7, Y3, Y3
-	VBROADCASTSS 16(R9), Y7
+	VBROADCASTSS 16(SI), Y7
 	VADDPS       Y7, Y4, Y4
-	VBROADCASTSS 20(R9), Y7
+	VBROADCASTSS 20(SI), Y7
 	VADDPS       Y7, Y5, Y5
 	MOVQ         ldd+64(FP), R8
 	TESTQ        DX, DX
 	JZ           pwConv6_b1_nores
-	MOVQ         DX, R9
-	VADDPS       (R9), Y0, Y0
-	ADDQ         R8, R9
-	VADDPS       (R9), Y1, Y1
-	ADDQ         R8, R9
-	VADDPS       (R9), Y2, Y2
-	ADDQ         R8, R9
-	VADDPS       (R9), Y3, Y3
-	ADDQ         R8, R9
-	VADDPS       (R9), Y4, Y4
-	ADDQ         R8, R9
-	VADDPS       (R9), Y5, Y5
+	MOVQ         DX, SI
+	VADDPS       (SI), Y0, Y0
+	ADDQ         R8, SI
+	VADDPS       (SI), Y1, Y1
+	ADDQ         R8, SI
+	VADDPS       (SI), Y2, Y2
+	ADDQ         R8, SI
+	VADDPS       (SI), Y3, Y3
+	ADDQ         R8, SI
+	VADDPS       (SI), Y4, Y4
+	ADDQ         R8, SI
+	VADDPS       (SI), Y5, Y5
 
 pwConv6_b1_nores:
 	VBROADCASTSS lo+72(FP), Y6
@@ -5679,18 +5668,18 @@ pwConv6_b1_ep_silu:
 	VMULPS       Y8, Y5, Y5
 
 pwConv6_b1_ep_done:
-	MOVQ    AX, R9
-	VMOVUPS Y0, (R9)
-	ADDQ    R8, R9
-	VMOVUPS Y1, (R9)
-	ADDQ    R8, R9
-	VMOVUPS Y2, (R9)
-	ADDQ    R8, R9
-	VMOVUPS Y3, (R9)
-	ADDQ    R8, R9
-	VMOVUPS Y4, (R9)
-	ADDQ    R8, R9
-	VMOVUPS Y5, (R9)
+	MOVQ    AX, SI
+	VMOVUPS Y0, (SI)
+	ADDQ    R8, SI
+	VMOVUPS Y1, (SI)
+	ADDQ    R8, SI
+	VMOVUPS Y2, (SI)
+	ADDQ    R8, SI
+	VMOVUPS Y3, (SI)
+	ADDQ    R8, SI
+	VMOVUPS Y4, (SI)
+	ADDQ    R8, SI
+	VMOVUPS Y5, (SI)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	TESTQ   DX, DX
@@ -5704,8 +5693,8 @@ pwConv6_tail:
 	TESTQ   BX, BX
 	JZ      pwConv6_done
 	NEGQ    BX
-	LEAQ    pwmask<>+0(SB), R9
-	VMOVUPS 32(R9)(BX*4), Y0
+	LEAQ    pwmask<>+0(SB), SI
+	VMOVUPS 32(SI)(BX*4), Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
 	VXORPS  Y3, Y3, Y3
@@ -5730,44 +5719,43 @@ pwConv6_bt_k:
 	VFMADD231PS  Y7, Y8, Y5
 	VBROADCASTSS 20(DI), Y8
 	VFMADD231PS  Y7, Y8, Y6
-	MOVQ         ldx+56(FP), R9
 	ADDQ         R9, SI
 	ADDQ         $0x18, DI
 	DECQ         R8
 	JNZ          pwConv6_bt_k
-	MOVQ         bias+24(FP), R9
-	VBROADCASTSS (R9), Y8
+	MOVQ         bias+24(FP), SI
+	VBROADCASTSS (SI), Y8
 	VADDPS       Y8, Y1, Y1
-	VBROADCASTSS 4(R9), Y8
+	VBROADCASTSS 4(SI), Y8
 	VADDPS       Y8, Y2, Y2
-	VBROADCASTSS 8(R9), Y8
+	VBROADCASTSS 8(SI), Y8
 	VADDPS       Y8, Y3, Y3
-	VBROADCASTSS 12(R9), Y8
+	VBROADCASTSS 12(SI), Y8
 	VADDPS       Y8, Y4, Y4
-	VBROADCASTSS 16(R9), Y8
+	VBROADCASTSS 16(SI), Y8
 	VADDPS       Y8, Y5, Y5
-	VBROADCASTSS 20(R9), Y8
+	VBROADCASTSS 20(SI), Y8
 	VADDPS       Y8, Y6, Y6
 	MOVQ         ldd+64(FP), R8
 	TESTQ        DX, DX
 	JZ           pwConv6_bt_nores
-	MOVQ         DX, R9
-	VMASKMOVPS   (R9), Y0, Y8
+	MOVQ         DX, SI
+	VMASKMOVPS   (SI), Y0, Y8
 	VADDPS       Y8, Y1, Y1
-	ADDQ         R8, R9
-	VMASKMOVPS   (R9), Y0, Y8
+	ADDQ         R8, SI
+	VMASKMOVPS   (SI), Y0, Y8
 	VADDPS       Y8, Y2, Y2
-	ADDQ         R8, R9
-	VMASKMOVPS   (R9), Y0, Y8
+	ADDQ         R8, SI
+	VMASKMOVPS   (SI), Y0, Y8
 	VADDPS       Y8, Y3, Y3
-	ADDQ         R8, R9
-	VMASKMOVPS   (R9), Y0, Y8
+	ADDQ         R8, SI
+	VMASKMOVPS   (SI), Y0, Y8
 	VADDPS       Y8, Y4, Y4
-	ADDQ         R8, R9
-	VMASKMOVPS   (R9), Y0, Y8
+	ADDQ         R8, SI
+	VMASKMOVPS   (SI), Y0, Y8
 	VADDPS       Y8, Y5, Y5
-	ADDQ         R8, R9
-	VMASKMOVPS   (R9), Y0, Y8
+	ADDQ         R8, SI
+	VMASKMOVPS   (SI), Y0, Y8
 	VADDPS       Y8, Y6, Y6
 
 pwConv6_bt_nores:
@@ -6106,18 +6094,18 @@ pwConv6_bt_ep_silu:
 	VMULPS       Y9, Y6, Y6
 
 pwConv6_bt_ep_done:
-	MOVQ       AX, R9
-	VMASKMOVPS Y1, Y0, (R9)
-	ADDQ       R8, R9
-	VMASKMOVPS Y2, Y0, (R9)
-	ADDQ       R8, R9
-	VMASKMOVPS Y3, Y0, (R9)
-	ADDQ       R8, R9
-	VMASKMOVPS Y4, Y0, (R9)
-	ADDQ       R8, R9
-	VMASKMOVPS Y5, Y0, (R9)
-	ADDQ       R8, R9
-	VMASKMOVPS Y6, Y0, (R9)
+	MOVQ       AX, SI
+	VMASKMOVPS Y1, Y0, (SI)
+	ADDQ       R8, SI
+	VMASKMOVPS Y2, Y0, (SI)
+	ADDQ       R8, SI
+	VMASKMOVPS Y3, Y0, (SI)
+	ADDQ       R8, SI
+	VMASKMOVPS Y4, Y0, (SI)
+	ADDQ       R8, SI
+	VMASKMOVPS Y5, Y0, (SI)
+	ADDQ       R8, SI
+	VMASKMOVPS Y6, Y0, (SI)
 
 pwConv6_done:
 	VZEROUPPER

@@ -38,6 +38,7 @@ func pwConv(rows int) {
 	rcol := Load(Param("res"), GP64())
 	n := Load(Param("cols"), GP64())
 	xp, wp, cnt, tmp := GP64(), GP64(), GP64(), GP64()
+	ldx := Load(Param("ldx"), GP64())
 	loMem, hiMem, actMem := NewParamAddr("lo", 72), NewParamAddr("hi", 76), NewParamAddr("act", 80)
 
 	// block computes v vectors (masked by mask when not nil) of each row
@@ -75,8 +76,7 @@ func pwConv(rows int) {
 				VFMADD231PS(xv[i], b, acc[r][i])
 			}
 		}
-		Load(Param("ldx"), tmp)
-		ADDQ(tmp, xp)
+		ADDQ(ldx, xp)
 		ADDQ(U8(4*rows), wp)
 		DECQ(cnt)
 		JNZ(LabelRef(lbl + "_k"))
