@@ -8,7 +8,7 @@ import (
 )
 
 // Pointwise kernels: a float32 1×1 convolution with few input channels
-// per group (MobileNet's and EfficientNet's expansions, at large planes)
+// per group or a large plane (MobileNet's and EfficientNet's expansions, at large planes)
 // does little arithmetic per output, so the GEMM's fixed costs per tile
 // (packing the input, a call and an epilogue per 6×16 tile) and its
 // column-panel order (each panel sweeps all output channels, so each
@@ -26,11 +26,17 @@ import (
 const pwRows = 6
 
 // pwMaxK is the most input channels per group for which the pointwise
-// kernels are used (measured as fast as the packed GEMM or faster up to
-// 160 on MobileNetV2's and EfficientNet-B0's layers, more so with SiLU,
-// which they apply in registers); deeper layers have enough arithmetic
-// per output for the packed GEMM.
-const pwMaxK = 160
+// kernels are used at any plane size, pwMaxKWide the most at planes of at
+// least pwWide positions. Measured on MobileNetV2's and EfficientNet-B0's
+// layers, one thread: as fast as the packed GEMM or faster (more so with
+// SiLU, which the kernels apply in registers) up to 160 input channels
+// at 7×7, up to 672 at 14×14 and above; 10-15% slower at 7×7 with 320 to
+// 1152 input channels, where the GEMM keeps its B panels in L1.
+const (
+	pwMaxK     = 160
+	pwMaxKWide = 1024
+	pwWide     = 128
+)
 
 // pwChunkElems bounds a chunk's input rows, in elements (fitted to L1).
 const pwChunkElems = 8192
@@ -39,7 +45,7 @@ const pwChunkElems = 8192
 // pointwise plan; pwAsm tells whether they are used by default).
 func (pl *Plan[T]) pwOK() bool {
 	_, is32 := any(T(0)).(float32)
-	return is32 && pl.Algo == Pointwise && pl.cg <= pwMaxK && pl.cg > 0
+	return is32 && pl.Algo == Pointwise && pl.cg > 0 && (pl.cg <= pwMaxK || pl.cg <= pwMaxKWide && pl.out >= pwWide)
 }
 
 // packPW packs each group's [mg, cg] weights for the pointwise kernel: per

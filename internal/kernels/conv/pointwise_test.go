@@ -9,7 +9,7 @@ import (
 )
 
 // TestPointwiseKernels runs pointwise layers of odd sizes (input channels
-// 1..pwMaxK, output channels not multiples of the kernel's rows, planes
+// 1..pwMaxK, or up to pwMaxKWide at large planes, output channels not multiples of the kernel's rows, planes
 // not multiples of 8) through the pointwise kernels, assembly and Go, with
 // every epilogue activation, with and without bias and residual, against
 // the reference loop; outputs must be the same bits on 1, 2 and 3 threads
@@ -30,6 +30,9 @@ func TestPointwiseKernels(t *testing.T) {
 		h, w := 1+r.IntN(23), 1+r.IntN(31)
 		if iter%7 == 0 {
 			h, w = 40+r.IntN(9), 40+r.IntN(9) // several chunks
+			if iter%2 == 0 {
+				cg = 1 + r.IntN(pwMaxKWide)
+			}
 		}
 		p := Params{N: 1 + r.IntN(2), C: g * cg, M: g * mg, Group: g, In: []int{h, w}, Kernel: []int{1, 1}, Out: []int{h, w},
 			Strides: []int{1, 1}, Dilations: []int{1, 1}, Pads: []int{0, 0}}
@@ -93,11 +96,11 @@ func TestPointwiseKernels(t *testing.T) {
 	}
 }
 
-// BenchmarkPointwiseLayers runs the low-depth pointwise layers of
-// MobileNetV2 and EfficientNet-B0 with their activations, by the pointwise
-// kernels and by the packed GEMM, one thread.
+// BenchmarkPointwiseLayers runs pointwise layers of MobileNetV2 and
+// EfficientNet-B0 with their activations, by the pointwise kernels (where
+// pwOK takes them) and by the packed GEMM, one thread.
 func BenchmarkPointwiseLayers(b *testing.B) {
-	for _, sh := range [][3]int{{16, 96, 112}, {32, 16, 112}, {24, 144, 56}, {40, 240, 28}, {96, 24, 56}, {80, 480, 14}, {112, 672, 14}, {160, 960, 7}} {
+	for _, sh := range [][3]int{{16, 96, 112}, {32, 16, 112}, {24, 144, 56}, {40, 240, 28}, {96, 24, 56}, {80, 480, 14}, {112, 672, 14}, {160, 960, 7}, {192, 32, 28}, {672, 112, 14}, {960, 320, 7}} {
 		k, m, hw := sh[0], sh[1], sh[2]
 		p := Params{N: 1, C: k, M: m, Group: 1, In: []int{hw, hw}, Kernel: []int{1, 1}, Out: []int{hw, hw},
 			Strides: []int{1, 1}, Dilations: []int{1, 1}, Pads: []int{0, 0}}
