@@ -61,7 +61,9 @@ type Algo int
 // The algorithms Plan chooses among.
 const (
 	// Pointwise is a 1×…×1, stride 1, unpadded convolution: one GEMM per
-	// image and group straight on the input.
+	// image and group straight on the input (for float32 layers with few
+	// input channels or large planes, the pointwise kernels of
+	// pointwise.go).
 	Pointwise Algo = iota
 	// Im2col expands input patches into a column buffer (per thread, one
 	// tile of output positions at a time) and multiplies it by the weights.

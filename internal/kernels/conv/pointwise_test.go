@@ -32,6 +32,8 @@ func TestPointwiseKernels(t *testing.T) {
 			h, w = 40+r.IntN(9), 40+r.IntN(9) // several chunks
 			if iter%2 == 0 {
 				cg = 1 + r.IntN(pwMaxKWide)
+			} else {
+				cg = 1 + r.IntN(32) // long chunks: the sigmoid after the kernel
 			}
 		}
 		p := Params{N: 1 + r.IntN(2), C: g * cg, M: g * mg, Group: g, In: []int{h, w}, Kernel: []int{1, 1}, Out: []int{h, w},
