@@ -124,19 +124,27 @@ func (pl *Plan[T]) runPointwise32(x, pw, bias []float32, ep *gemm.Epilogue, y []
 	// whatever the chunks.
 	sigAfter := e.act != 0 && min(chunk, plane) >= 256
 	per := p.N * p.Group
+	// With too few chunks for the threads, the output channels are split
+	// into blocks (of whole kernel rows, so every output is computed by the
+	// same kernel call as with one thread), not the chunks into narrower
+	// ones: two threads writing neighbouring narrow column runs of the
+	// same rows share cache lines on every row and run no faster than one.
+	rowBlock := mg
 	if threads > 1 && per*chunks < 4*threads {
-		// Smaller chunks so that every thread has several.
-		chunk = max(16, (plane+4*threads-1)/(4*threads)+15) &^ 15
-		chunks = (plane + chunk - 1) / chunk
+		want := (4*threads + per*chunks - 1) / (per * chunks)
+		rowBlock = min(mg, max(pwRows, ((mg+want-1)/want+pwRows-1)/pwRows*pwRows))
 	}
+	rowBlocks := (mg + rowBlock - 1) / rowBlock
 	var zeros [pwRows]float32
-	ParallelFor(per*chunks, threads, func(_, it int) {
+	ParallelFor(per*chunks*rowBlocks, threads, func(_, it int) {
+		rb := it % rowBlocks
+		it /= rowBlocks
 		c0 := (it % chunks) * chunk
 		nc := min(chunk, plane-c0)
 		g := (it / chunks) % p.Group
 		n := it / chunks / p.Group
 		xg := x[(n*p.C+g*cg)*plane+c0:]
-		for r0 := 0; r0 < mg; r0 += pwRows {
+		for r0 := rb * rowBlock; r0 < min(mg, (rb+1)*rowBlock); r0 += pwRows {
 			rows := min(pwRows, mg-r0)
 			yo := (n*p.M+g*mg+r0)*plane + c0
 			b := zeros[:rows]
