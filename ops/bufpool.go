@@ -36,6 +36,14 @@ type bufferPool struct {
 	free  map[poolKey][]any
 	owned map[uintptr]*pooledBuf // live pooled buffers by start address
 	views map[uintptr]*pooledBuf // tensors starting inside a pooled buffer
+	// spare holds records of recycled buffers for reuse, so that a steady
+	// run allocates none.
+	spare []*pooledBuf
+	// concats are the states of the Concat steps made in place, by step
+	// (see planconcat.go).
+	concats map[int]*concatRun
+	// inPlace counts the Concat steps of the run made in place.
+	inPlace int
 	// Gets and Reuses count requests and the ones served from a free list.
 	gets, reuses int
 }
@@ -49,7 +57,8 @@ func newBufferPool() *bufferPool {
 func (bp *bufferPool) reset() {
 	clear(bp.owned)
 	clear(bp.views)
-	bp.gets, bp.reuses = 0, 0
+	bp.resetConcats()
+	bp.gets, bp.reuses, bp.inPlace = 0, 0, 0
 }
 
 // get returns a zeroed slice of n elements of type T.
@@ -78,7 +87,15 @@ func poolGetZero[T Elem](bp *bufferPool, n int, zero bool) []T {
 	t := &Tensor{Data: s}
 	lo, size, _ := dataKey(t)
 	bp.mu.Lock()
-	bp.owned[lo] = &pooledBuf{key: key, data: s, lo: lo, hi: lo + uintptr(size)}
+	var b *pooledBuf
+	if k := len(bp.spare); k > 0 {
+		b = bp.spare[k-1]
+		bp.spare = bp.spare[:k-1]
+	} else {
+		b = new(pooledBuf)
+	}
+	*b = pooledBuf{key: key, data: s, lo: lo, hi: lo + uintptr(size)}
+	bp.owned[lo] = b
 	bp.mu.Unlock()
 	return s
 }
@@ -143,6 +160,8 @@ func (bp *bufferPool) release(v Value) {
 				}
 			}
 			bp.free[b.key] = append(bp.free[b.key], b.data)
+			*b = pooledBuf{}
+			bp.spare = append(bp.spare, b)
 		}
 	})
 }
@@ -151,6 +170,9 @@ func (bp *bufferPool) release(v Value) {
 // from the run's pool when there is one, else newly allocated.
 func runBuffer[T Elem](rc *RunContext, n int) []T {
 	if rc != nil && rc.frame != nil && rc.frame.pool != nil {
+		if s := placedBuffer[T](rc, n, true); s != nil {
+			return s
+		}
 		return poolGet[T](rc.frame.pool, n)
 	}
 	return make([]T, n)
@@ -160,6 +182,9 @@ func runBuffer[T Elem](rc *RunContext, n int) []T {
 // its output: a reused slice is not zeroed first.
 func runBufferFull[T Elem](rc *RunContext, n int) []T {
 	if rc != nil && rc.frame != nil && rc.frame.pool != nil {
+		if s := placedBuffer[T](rc, n, false); s != nil {
+			return s
+		}
 		return poolGetZero[T](rc.frame.pool, n, false)
 	}
 	return make([]T, n)
@@ -206,7 +231,7 @@ func (p *Plan) takePool() *bufferPool {
 // givePool keeps a finished run's free lists for later runs.
 func (p *Plan) givePool(bp *bufferPool) {
 	p.poolMu.Lock()
-	p.lastGets, p.lastReuses = bp.gets, bp.reuses
+	p.lastGets, p.lastReuses, p.lastInPlace = bp.gets, bp.reuses, bp.inPlace
 	p.poolMu.Unlock()
 	bp.reset()
 	p.pools.Put(bp)
@@ -259,6 +284,9 @@ func (rc *RunContext) canOverwrite(i int) bool {
 // instead of being cleared.
 func runBufferUninit[T Elem](rc *RunContext, n int) []T {
 	if rc != nil && rc.frame != nil && rc.frame.pool != nil {
+		if s := placedBuffer[T](rc, n, false); s != nil {
+			return s
+		}
 		return poolGetDirty[T](rc.frame.pool, n)
 	}
 	return make([]T, n)
@@ -285,7 +313,15 @@ func poolGetDirty[T Elem](bp *bufferPool, n int) []T {
 	t := &Tensor{Data: s}
 	lo, size, _ := dataKey(t)
 	bp.mu.Lock()
-	bp.owned[lo] = &pooledBuf{key: key, data: s, lo: lo, hi: lo + uintptr(size)}
+	var b *pooledBuf
+	if k := len(bp.spare); k > 0 {
+		b = bp.spare[k-1]
+		bp.spare = bp.spare[:k-1]
+	} else {
+		b = new(pooledBuf)
+	}
+	*b = pooledBuf{key: key, data: s, lo: lo, hi: lo + uintptr(size)}
+	bp.owned[lo] = b
 	bp.mu.Unlock()
 	return s
 }

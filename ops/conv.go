@@ -357,8 +357,8 @@ func (k *convTransposeKernel) Run(rc *RunContext, in []Value) ([]Value, error) {
 	}
 	th := threads(rc)
 	y, err := floatCompute(x, shape,
-		func(xv []float32) ([]float32, error) { return runConvTranspose(k.cn, p, xv, w, bias, th) },
-		func(xv []float64) ([]float64, error) { return runConvTranspose(k.cn, p, xv, w, bias, th) })
+		func(xv []float32) ([]float32, error) { return runConvTranspose(rc, k.cn, p, xv, w, bias, th) },
+		func(xv []float64) ([]float64, error) { return runConvTranspose(rc, k.cn, p, xv, w, bias, th) })
 	if err != nil {
 		return nil, err
 	}
@@ -458,7 +458,7 @@ func (k *convTransposeKernel) params(x, w, bias *Tensor) (conv.Params, []int, er
 	return p, shape, nil
 }
 
-func runConvTranspose[T floatT](cn *convNode, p conv.Params, x []T, w, bias *Tensor, th int) ([]T, error) {
+func runConvTranspose[T floatT](rc *RunContext, cn *convNode, p conv.Params, x []T, w, bias *Tensor, th int) ([]T, error) {
 	wv, bv, err := convWeights[T](cn, w, bias)
 	if err != nil {
 		return nil, err
@@ -485,7 +485,8 @@ func runConvTranspose[T floatT](cn *convNode, p conv.Params, x []T, w, bias *Ten
 	if err != nil {
 		return nil, err
 	}
-	y := make([]T, p.N*p.M*Size(p.Out))
+	// The transposed convolution writes every output element.
+	y := runBufferFull[T](rc, p.N*p.M*Size(p.Out))
 	return y, pl.RunPacked(x, tw, bv, y, th)
 }
 

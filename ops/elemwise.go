@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"sync"
 
 	"github.com/onnxrun/onnxrun/graph"
+	"github.com/onnxrun/onnxrun/internal/workers"
 	"github.com/x448/float16"
 )
 
@@ -499,17 +499,9 @@ func parallelChunks(threads, n int, f func(lo, hi int)) {
 		f(0, n)
 		return
 	}
-	var wg sync.WaitGroup
-	for t := 1; t < threads; t++ {
-		lo, hi := t*n/threads, (t+1)*n/threads
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(lo, hi)
-		}()
-	}
-	f(0, n/threads) // the first chunk on the calling goroutine
-	wg.Wait()
+	// The chunks are fixed by the thread count; whichever goroutine is
+	// free takes the next one.
+	workers.For(threads, threads, func(_, t int) { f(t*n/threads, (t+1)*n/threads) })
 }
 
 // chunkAlign is the element count every chunk of parallelAligned but the

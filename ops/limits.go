@@ -234,7 +234,7 @@ type runState struct {
 	mu    sync.Mutex
 	live  int64
 	peak  int64
-	bufs  map[uintptr]*liveBuf
+	bufs  map[uintptr]liveBuf // by value: no allocation per buffer
 	depth int
 }
 
@@ -248,7 +248,7 @@ func newRunState(opts *Options) *runState {
 	if opts != nil {
 		l = opts.Limits
 	}
-	return &runState{lim: l.Resolved(), bufs: map[uintptr]*liveBuf{}}
+	return &runState{lim: l.Resolved(), bufs: map[uintptr]liveBuf{}}
 }
 
 // state returns the run's shared state (nil outside a Plan run).
@@ -356,11 +356,9 @@ func (s *runState) external(v Value) {
 	defer s.mu.Unlock()
 	eachTensor(v, func(t *Tensor) {
 		if k, _, ok := dataKey(t); ok {
-			if b, ok := s.bufs[k]; ok {
-				b.refs++
-			} else {
-				s.bufs[k] = &liveBuf{refs: 1}
-			}
+			b := s.bufs[k]
+			b.refs++
+			s.bufs[k] = b
 		}
 	})
 }
@@ -378,9 +376,10 @@ func (s *runState) retain(v Value) error {
 		}
 		if b, ok := s.bufs[k]; ok {
 			b.refs++
+			s.bufs[k] = b
 			return
 		}
-		s.bufs[k] = &liveBuf{refs: 1, bytes: n}
+		s.bufs[k] = liveBuf{refs: 1, bytes: n}
 		if n > s.lim.MaxTensorBytes && err == nil {
 			err = &LimitError{Limit: "MaxTensorBytes", What: describe(t.DType, t.Shape, n), Requested: n, Max: s.lim.MaxTensorBytes}
 		}
@@ -409,9 +408,38 @@ func (s *runState) release(v Value) {
 			if b.refs <= 0 {
 				s.live -= b.bytes
 				delete(s.bufs, k)
+			} else {
+				s.bufs[k] = b
 			}
 		}
 	})
+}
+
+// resize records that the run's buffer t starts in now holds all of t (a
+// Concat made in place over the buffer its first input starts) and checks
+// the limits as retain does.
+func (s *runState) resize(t *Tensor) error {
+	k, n, ok := dataKey(t)
+	if !ok {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.bufs[k]
+	if !ok || b.bytes >= n || b.bytes == 0 {
+		return nil
+	}
+	s.live = satAdd(s.live, n-b.bytes)
+	s.peak = max(s.peak, s.live)
+	b.bytes = n
+	s.bufs[k] = b
+	if n > s.lim.MaxTensorBytes {
+		return &LimitError{Limit: "MaxTensorBytes", What: describe(t.DType, t.Shape, n), Requested: n, Max: s.lim.MaxTensorBytes}
+	}
+	if s.live > s.lim.MaxLiveBytes {
+		return &LimitError{Limit: "MaxLiveBytes", What: "output " + describe(t.DType, t.Shape, n), Requested: s.live, Max: s.lim.MaxLiveBytes}
+	}
+	return nil
 }
 
 // enter increases the nesting depth for a run of subgraph g.

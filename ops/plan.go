@@ -33,6 +33,8 @@ type Plan struct {
 	pools                sync.Pool
 	poolMu               sync.Mutex
 	lastGets, lastReuses int
+	lastInPlace          int // Concat steps made in place by the last finished run
+	concatMemo           map[int]*concatMemo
 }
 
 type step struct {
@@ -41,6 +43,11 @@ type step struct {
 	kernel Kernel
 	in     []int // -1 for an omitted input
 	out    []int // -1 for an omitted output
+	// place is set when the step's output is an input of a Concat that
+	// may be made in place, concatAxis on that Concat (see planconcat.go).
+	place      *concatPlace
+	concatAxis *int
+	concatRoot int // the step of the Concat whose buffer this one shares
 }
 
 type frame struct {
@@ -186,6 +193,7 @@ func compile(m *graph.Model, g *graph.Graph, opts *Options, parent *Plan) (*Plan
 		p.outputs = append(p.outputs, p.slots[out.Name])
 	}
 	p.planRelease()
+	p.placeConcats()
 	return p, nil
 }
 
@@ -382,8 +390,20 @@ func (p *Plan) run(ctx context.Context, opts *Options, inputs []Value, parent *f
 		if opts.Profile != nil {
 			start = time.Now()
 		}
-		outs, err := runStep(rc, st, args)
-		if err != nil {
+		var outs []Value
+		var err error
+		var inPlace *Tensor
+		if st.concatAxis != nil && fr.pool != nil {
+			y, ok := fr.concatInPlace(i, st, args)
+			if ok {
+				outs, inPlace = []Value{y}, y
+			} else if outs, err = runStep(rc, st, args); err != nil {
+				return nil, err
+			}
+			if st.concatRoot == i {
+				p.recordConcat(i, args, ok)
+			}
+		} else if outs, err = runStep(rc, st, args); err != nil {
 			return nil, err
 		}
 		if opts.Profile != nil {
@@ -398,6 +418,11 @@ func (p *Plan) run(ctx context.Context, opts *Options, inputs []Value, parent *f
 				if err := fr.state.retain(outs[j]); err != nil {
 					return nil, fmt.Errorf("ops: node %q (%s, opset %d): %w", st.node.Name, st.node.OpType, st.opset, err)
 				}
+			}
+		}
+		if inPlace != nil {
+			if err := fr.state.resize(inPlace); err != nil {
+				return nil, fmt.Errorf("ops: node %q (%s, opset %d): %w", st.node.Name, st.node.OpType, st.opset, err)
 			}
 		}
 		for _, s := range p.release[i] {

@@ -2,7 +2,10 @@
 // compiled for execution: it removes no-op nodes, folds constants and
 // shape computations, folds BatchNormalization and per-channel Mul/Add into
 // the preceding Conv's weights, and fuses Conv/Gemm/MatMul with a following
-// residual Add and activation into one node of the ops.FusedDomain domain.
+// residual Add and activation into one node of the ops.FusedDomain domain,
+// and a BatchNormalization left standing (with the activation after it)
+// into one ChannelAffine node of that domain, and ShuffleNet's channel
+// shuffle after a Concat into one ConcatShuffle node.
 //
 // The passes never modify the model they are given: Model returns a new
 // model that shares the unchanged nodes and initializers with it. The
@@ -58,13 +61,14 @@ type Stats struct {
 	ShapeFolded int // shape computations replaced by constants
 	ConvFolded  int // BatchNormalization, Mul and Add nodes folded into a Conv
 	Fused       int // nodes merged into a fused node (the base node not counted)
+	NormFused   int // BatchNormalization nodes made ChannelAffine (see fuseNormAct)
 	Removed     int // initializers no node reads any more
 }
 
 // String summarizes the counts.
 func (s Stats) String() string {
-	return fmt.Sprintf("%d eliminated, %d folded, %d shape-folded, %d folded into Conv, %d fused, %d initializers removed",
-		s.Eliminated, s.Folded, s.ShapeFolded, s.ConvFolded, s.Fused, s.Removed)
+	return fmt.Sprintf("%d eliminated, %d folded, %d shape-folded, %d folded into Conv, %d fused, %d normalizations made affine, %d initializers removed",
+		s.Eliminated, s.Folded, s.ShapeFolded, s.ConvFolded, s.Fused, s.NormFused, s.Removed)
 }
 
 // Model returns an optimized copy of m (m itself when the level is
@@ -103,9 +107,15 @@ func Model(m *graph.Model, o Options) (out *graph.Model, st Stats, err error) {
 	}
 	if o.Level >= LevelExtended {
 		w.foldIntoConv()
+		// Shape inference knows the standard ops only: the facts for
+		// fuseNormAct are taken before fuse makes fused nodes (fusions
+		// keep the names and types of the values they leave).
+		facts := w.facts()
 		if err := w.fuse(); err != nil {
 			return nil, st, err
 		}
+		w.fuseNormAct(facts)
+		w.fuseShuffle(facts)
 	}
 	w.removeDead()
 	return &nm, st, nil

@@ -61,7 +61,9 @@ type Algo int
 // The algorithms Plan chooses among.
 const (
 	// Pointwise is a 1×…×1, stride 1, unpadded convolution: one GEMM per
-	// image and group straight on the input.
+	// image and group straight on the input (for float32 layers with few
+	// input channels or large planes, the pointwise kernels of
+	// pointwise.go).
 	Pointwise Algo = iota
 	// Im2col expands input patches into a column buffer (per thread, one
 	// tile of output positions at a time) and multiplies it by the weights.
@@ -119,6 +121,10 @@ type Plan[T Num] struct {
 	forceSplit [2]int
 	// fills caches the im2col fills (shared by the plan's copies).
 	fills *fillCache
+	// pwKern, when not nil, is the pointwise kernel a float32 pointwise
+	// plan that pwOK accepts runs with, instead of the packed GEMM (set by
+	// NewPlan where the kernels run in assembly; tests set it otherwise).
+	pwKern pwKernel
 }
 
 // NewPlan validates p and chooses its algorithm.
@@ -141,6 +147,9 @@ func NewPlan[T Num](p Params) (*Plan[T], error) {
 	t := colTileElems() / max(pl.ck, 1)
 	t = max(64, t&^15)
 	pl.tile = min(t, max(pl.out, 1))
+	if pwAsm && pl.pwOK() {
+		pl.pwKern = pwKernelFast
+	}
 	return pl, nil
 }
 
@@ -226,6 +235,9 @@ type Weights[T Num] struct {
 	// wg holds float32 Winograd weights: U[ξ] packed for the GEMM per
 	// transform point (w is then nil).
 	wg []*gemm.PackedA
+	// pw holds float32 pointwise weights packed for the pointwise kernel
+	// (see packPW), when the plan runs it.
+	pw []float32
 }
 
 // Algo returns the algorithm the weights are prepared for.
@@ -246,6 +258,9 @@ func (pl *Plan[T]) PackWeights(w []T) (*Weights[T], error) {
 		case Winograd, Winograd43:
 			pw.w, pw.wg = nil, winogradPackF32(pl.Algo, wv, p.M, p.C)
 		case Pointwise, Im2col:
+			if pl.Algo == Pointwise && pl.pwKern != nil && pl.pwOK() {
+				pw.pw = packPW(wv, p.Group, pl.mg, pl.cg)
+			}
 			pw.pa = make([]*gemm.PackedA, p.Group)
 			for g := range pw.pa {
 				pw.pa[g] = gemm.PackA(false, pl.mg, pl.ck, 1, wv[g*pl.mg*pl.ck:], pl.ck)
@@ -334,6 +349,10 @@ func (pl *Plan[T]) run(x []T, w *Weights[T], bias []T, ep *gemm.Epilogue, y []T,
 	threads = Threads(threads)
 	if w.wg != nil {
 		runWinogradPackedF32(p, pl.Algo, any(x).([]float32), w.wg, any(bias).([]float32), ep, any(y).([]float32), threads)
+		return nil
+	}
+	if w.pw != nil && pl.pwKern != nil {
+		pl.runPointwise32(any(x).([]float32), w.pw, any(bias).([]float32), ep, any(y).([]float32), threads, pl.pwKern)
 		return nil
 	}
 	if w.pa != nil {

@@ -184,6 +184,8 @@ type im2colFill struct {
 	// the Go and the assembly fill).
 	segs  []fillSeg
 	psegs []fillPanelSeg
+	// skipped says that psegs holds runs left to the Go fill.
+	skipped bool
 }
 
 // fillRow is one row of the column matrix: the tap's offsets along the
@@ -273,7 +275,7 @@ func (f *im2colFill) fill(dst []float32, pc, kb, j0, nb, nr, lastW int) {
 // block, so that the panels are written in order.
 func (f *im2colFill) fillGo(dst []float32, pc, kb, j0, nb, nr, lastW int) {
 	oh, ow := f.out[1], f.out[2]
-	id, ih, iw := f.in[0], f.in[1], f.in[2]
+	ih, iw := f.in[1], f.in[2]
 	sd, sh, sw := f.s[0], f.s[1], f.s[2]
 	segs := f.segs[:0]
 	lastQ := (nb - 1) / nr
@@ -303,7 +305,15 @@ func (f *im2colFill) fillGo(dst []float32, pc, kb, j0, nb, nr, lastW int) {
 		segs = append(segs, fillSeg{off: lastQ*nr*kb + v, pw: lastW, n: lastW - v, zero: true})
 	}
 	f.segs = segs
-	rows := f.rows[pc : pc+kb]
+	f.fillSegs(dst, f.rows[pc:pc+kb], segs)
+}
+
+// fillSegs writes the lanes of each run of segs down the rows of the
+// block (see fillGo).
+func (f *im2colFill) fillSegs(dst []float32, rows []fillRow, segs []fillSeg) {
+	kb := len(rows)
+	id, ih, iw := f.in[0], f.in[1], f.in[2]
+	sw := f.s[2]
 	x := f.x
 	for i := range segs {
 		sg := &segs[i]

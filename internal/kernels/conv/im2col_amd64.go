@@ -14,7 +14,7 @@ var fillAsm = cpu.X86.HasAVX2
 // im2colPanels; it returns false (having written nothing) when the fill
 // is not one the assembly does.
 func (f *im2colFill) fillPanels(dst []float32, pc, kb, j0, nb, nr, lastW int) bool {
-	if !f.panelSegs(dst, kb, j0, nb, nr, lastW) {
+	if !f.panelSegs(dst, pc, kb, j0, nb, nr, lastW) {
 		return false
 	}
 	// Every input element the runs read lies in the group's channels.
@@ -24,5 +24,8 @@ func (f *im2colFill) fillPanels(dst []float32, pc, kb, j0, nb, nr, lastW int) bo
 	dims := [4]int{f.in[0], f.in[1], f.in[2], f.s[2]}
 	rows := f.rows[pc : pc+kb]
 	im2colPanels(&dst[0], &f.x[0], &rows[0].dz, kb, &f.psegs[0].off, len(f.psegs), &dims[0])
+	if f.skipped {
+		f.fillSkipped(dst, pc, kb)
+	}
 	return true
 }

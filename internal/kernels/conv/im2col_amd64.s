@@ -4,6 +4,66 @@
 
 #include "textflag.h"
 
+DATA fillperm4<>+0(SB)/4, $0x00000000
+DATA fillperm4<>+4(SB)/4, $0x00000004
+DATA fillperm4<>+8(SB)/4, $0x00000001
+DATA fillperm4<>+12(SB)/4, $0x00000005
+DATA fillperm4<>+16(SB)/4, $0x00000002
+DATA fillperm4<>+20(SB)/4, $0x00000006
+DATA fillperm4<>+24(SB)/4, $0x00000003
+DATA fillperm4<>+28(SB)/4, $0x00000007
+GLOBL fillperm4<>(SB), RODATA|NOPTR, $32
+
+DATA fillperm<>+0(SB)/4, $0x00000000
+DATA fillperm<>+4(SB)/4, $0x00000003
+DATA fillperm<>+8(SB)/4, $0x00000006
+DATA fillperm<>+12(SB)/4, $0x00000001
+DATA fillperm<>+16(SB)/4, $0x00000004
+DATA fillperm<>+20(SB)/4, $0x00000007
+DATA fillperm<>+24(SB)/4, $0x00000002
+DATA fillperm<>+28(SB)/4, $0x00000005
+DATA fillperm<>+32(SB)/4, $0x00000000
+DATA fillperm<>+36(SB)/4, $0x00000004
+DATA fillperm<>+40(SB)/4, $0x00000000
+DATA fillperm<>+44(SB)/4, $0x00000004
+DATA fillperm<>+48(SB)/4, $0x00000000
+DATA fillperm<>+52(SB)/4, $0x00000004
+DATA fillperm<>+56(SB)/4, $0x00000000
+DATA fillperm<>+60(SB)/4, $0x00000004
+DATA fillperm<>+64(SB)/4, $0x00000000
+DATA fillperm<>+68(SB)/4, $0x00000005
+DATA fillperm<>+72(SB)/4, $0x00000002
+DATA fillperm<>+76(SB)/4, $0x00000007
+DATA fillperm<>+80(SB)/4, $0x00000004
+DATA fillperm<>+84(SB)/4, $0x00000001
+DATA fillperm<>+88(SB)/4, $0x00000006
+DATA fillperm<>+92(SB)/4, $0x00000003
+DATA fillperm<>+96(SB)/4, $0x00000000
+DATA fillperm<>+100(SB)/4, $0x00000006
+DATA fillperm<>+104(SB)/4, $0x00000004
+DATA fillperm<>+108(SB)/4, $0x00000002
+DATA fillperm<>+112(SB)/4, $0x00000000
+DATA fillperm<>+116(SB)/4, $0x00000006
+DATA fillperm<>+120(SB)/4, $0x00000004
+DATA fillperm<>+124(SB)/4, $0x00000002
+DATA fillperm<>+128(SB)/4, $0x00000000
+DATA fillperm<>+132(SB)/4, $0x00000007
+DATA fillperm<>+136(SB)/4, $0x00000006
+DATA fillperm<>+140(SB)/4, $0x00000005
+DATA fillperm<>+144(SB)/4, $0x00000004
+DATA fillperm<>+148(SB)/4, $0x00000003
+DATA fillperm<>+152(SB)/4, $0x00000002
+DATA fillperm<>+156(SB)/4, $0x00000001
+DATA fillperm<>+160(SB)/4, $0x00000000
+DATA fillperm<>+164(SB)/4, $0x00000000
+DATA fillperm<>+168(SB)/4, $0x00000000
+DATA fillperm<>+172(SB)/4, $0x00000000
+DATA fillperm<>+176(SB)/4, $0x00000000
+DATA fillperm<>+180(SB)/4, $0x00000000
+DATA fillperm<>+184(SB)/4, $0x00000000
+DATA fillperm<>+188(SB)/4, $0x00000000
+GLOBL fillperm<>(SB), RODATA|NOPTR, $192
+
 DATA filliota<>+0(SB)/4, $0x00000000
 DATA filliota<>+4(SB)/4, $0x00000001
 DATA filliota<>+8(SB)/4, $0x00000002
@@ -74,6 +134,20 @@ seg:
 	JE           k2
 	CMPQ         R9, $0x03
 	JE           k3
+	CMPQ         R9, $0x07
+	JE           kskip
+	CMPQ         R9, $0x0b
+	JE           ks3
+	CMPQ         R9, $0x0c
+	JE           ks4
+	CMPQ         R9, $0x0d
+	JE           ks5
+	CMPQ         R9, $0x0e
+	JE           ks6
+	CMPQ         R9, $0x0f
+	JE           ks7
+	CMPQ         R9, $0x10
+	JE           ks8
 	MOVQ         16(AX), R12
 	VMOVDQU      32(AX), Y8
 	VMOVDQU      72(AX), Y9
@@ -440,7 +514,565 @@ k3_end:
 	ADDQ R8, DI
 	DECQ SI
 	JNZ  k3_row
+	JMP  next
 
+ks3:
+	MOVQ    16(AX), R13
+	VMOVDQU 32(AX), Y8
+	VMOVDQU 72(AX), Y9
+	VMOVDQU fillperm<>+0(SB), Y10
+	MOVQ    56(AX), R11
+	SHLQ    $0x02, R11
+	ADDQ    x+8(FP), R11
+	IMUL3Q  $0xfffffff4, R13, R12
+
+ks3_row:
+	VPADDQ    (BX), Y8, Y6
+	VPCMPGTQ  Y1, Y6, Y7
+	VPCMPGTQ  Y6, Y9, Y6
+	VPAND     Y6, Y7, Y7
+	VMOVMSKPD Y7, R9
+	MOVL      R9, R10
+	ANDL      $0x03, R10
+	CMPL      R10, $0x03
+	JNE       ks3_skip
+	MOVQ      24(BX), R10
+	LEAQ      (R11)(R10*4), R10
+	VPERMPS   (R10)(R12*1), Y10, Y6
+	VPERMPS   32(R10)(R12*1), Y10, Y7
+	VBLENDPS  $0x38, Y7, Y6, Y6
+	VPERMPS   64(R10)(R12*1), Y10, Y7
+	VBLENDPS  $0xc0, Y7, Y6, Y6
+	VPERMPS   96(R10)(R12*1), Y10, Y7
+	VPERMPS   128(R10)(R12*1), Y10, Y11
+	VBLENDPS  $0x38, Y11, Y7, Y7
+	VPERMPS   160(R10)(R12*1), Y10, Y11
+	VBLENDPS  $0xc0, Y11, Y7, Y7
+	TESTL     $0x00000004, R9
+	JZ        ks3_edge
+	VANDPS    Y4, Y6, Y6
+	VANDPS    Y5, Y7, Y7
+	JMP       ks3_merge
+
+ks3_edge:
+	MOVQ         48(AX), R9
+	ADDQ         16(BX), R9
+	VMOVQ        R9, X11
+	VPBROADCASTD X11, Y11
+	VPADDD       Y2, Y11, Y12
+	VPCMPGTD     Y1, Y12, Y13
+	VPCMPGTD     Y12, Y0, Y12
+	VPAND        Y12, Y13, Y13
+	VPAND        Y4, Y13, Y13
+	VANDPS       Y13, Y6, Y6
+	VPADDD       Y3, Y11, Y11
+	VPCMPGTD     Y1, Y11, Y12
+	VPCMPGTD     Y11, Y0, Y11
+	VPAND        Y11, Y12, Y12
+	VPAND        Y5, Y12, Y12
+	VANDPS       Y12, Y7, Y7
+
+ks3_merge:
+	TESTQ R13, R13
+	JZ    ks3_store
+	VORPS (DI), Y6, Y6
+	VORPS 32(DI), Y7, Y7
+
+ks3_store:
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
+	JMP     ks3_end
+
+ks3_skip:
+	TESTQ   R13, R13
+	JNZ     ks3_end
+	VXORPS  Y6, Y6, Y6
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y6, 32(DI)
+
+ks3_end:
+	ADDQ $0x20, BX
+	ADDQ R8, DI
+	DECQ SI
+	JNZ  ks3_row
+	JMP  next
+
+ks4:
+	MOVQ    16(AX), R13
+	VMOVDQU 32(AX), Y8
+	VMOVDQU 72(AX), Y9
+	VMOVDQU fillperm4<>+0(SB), Y10
+	MOVQ    56(AX), R11
+	SHLQ    $0x02, R11
+	ADDQ    x+8(FP), R11
+	IMUL3Q  $0xfffffff0, R13, R12
+
+ks4_row:
+	VPADDQ    (BX), Y8, Y6
+	VPCMPGTQ  Y1, Y6, Y7
+	VPCMPGTQ  Y6, Y9, Y6
+	VPAND     Y6, Y7, Y7
+	VMOVMSKPD Y7, R9
+	MOVL      R9, R10
+	ANDL      $0x03, R10
+	CMPL      R10, $0x03
+	JNE       ks4_skip
+	MOVQ      24(BX), R10
+	LEAQ      (R11)(R10*4), R10
+	VMOVUPS   (R10)(R12*1), Y6
+	VMOVUPS   32(R10)(R12*1), Y7
+	VUNPCKLPS 64(R10)(R12*1), Y6, Y6
+	VUNPCKLPS 96(R10)(R12*1), Y7, Y7
+	VUNPCKLPS Y7, Y6, Y6
+	VPERMPS   Y6, Y10, Y6
+	VMOVUPS   128(R10)(R12*1), Y7
+	VMOVUPS   160(R10)(R12*1), Y11
+	VUNPCKLPS 192(R10)(R12*1), Y7, Y7
+	VUNPCKLPS 224(R10)(R12*1), Y11, Y11
+	VUNPCKLPS Y11, Y7, Y7
+	VPERMPS   Y7, Y10, Y7
+	TESTL     $0x00000004, R9
+	JZ        ks4_edge
+	VANDPS    Y4, Y6, Y6
+	VANDPS    Y5, Y7, Y7
+	JMP       ks4_merge
+
+ks4_edge:
+	MOVQ         48(AX), R9
+	ADDQ         16(BX), R9
+	VMOVQ        R9, X11
+	VPBROADCASTD X11, Y11
+	VPADDD       Y2, Y11, Y12
+	VPCMPGTD     Y1, Y12, Y13
+	VPCMPGTD     Y12, Y0, Y12
+	VPAND        Y12, Y13, Y13
+	VPAND        Y4, Y13, Y13
+	VANDPS       Y13, Y6, Y6
+	VPADDD       Y3, Y11, Y11
+	VPCMPGTD     Y1, Y11, Y12
+	VPCMPGTD     Y11, Y0, Y11
+	VPAND        Y11, Y12, Y12
+	VPAND        Y5, Y12, Y12
+	VANDPS       Y12, Y7, Y7
+
+ks4_merge:
+	TESTQ R13, R13
+	JZ    ks4_store
+	VORPS (DI), Y6, Y6
+	VORPS 32(DI), Y7, Y7
+
+ks4_store:
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
+	JMP     ks4_end
+
+ks4_skip:
+	TESTQ   R13, R13
+	JNZ     ks4_end
+	VXORPS  Y6, Y6, Y6
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y6, 32(DI)
+
+ks4_end:
+	ADDQ $0x20, BX
+	ADDQ R8, DI
+	DECQ SI
+	JNZ  ks4_row
+	JMP  next
+
+ks5:
+	MOVQ    16(AX), R13
+	VMOVDQU 32(AX), Y8
+	VMOVDQU 72(AX), Y9
+	VMOVDQU fillperm<>+64(SB), Y10
+	MOVQ    56(AX), R11
+	SHLQ    $0x02, R11
+	ADDQ    x+8(FP), R11
+	IMUL3Q  $0xffffffec, R13, R12
+
+ks5_row:
+	VPADDQ    (BX), Y8, Y6
+	VPCMPGTQ  Y1, Y6, Y7
+	VPCMPGTQ  Y6, Y9, Y6
+	VPAND     Y6, Y7, Y7
+	VMOVMSKPD Y7, R9
+	MOVL      R9, R10
+	ANDL      $0x03, R10
+	CMPL      R10, $0x03
+	JNE       ks5_skip
+	MOVQ      24(BX), R10
+	LEAQ      (R11)(R10*4), R10
+	VPERMPS   (R10)(R12*1), Y10, Y6
+	VPERMPS   32(R10)(R12*1), Y10, Y7
+	VBLENDPS  $0x0c, Y7, Y6, Y6
+	VPERMPS   64(R10)(R12*1), Y10, Y7
+	VBLENDPS  $0x10, Y7, Y6, Y6
+	VPERMPS   96(R10)(R12*1), Y10, Y7
+	VBLENDPS  $0x60, Y7, Y6, Y6
+	VPERMPS   128(R10)(R12*1), Y10, Y7
+	VBLENDPS  $0x80, Y7, Y6, Y6
+	VPERMPS   160(R10)(R12*1), Y10, Y7
+	VPERMPS   192(R10)(R12*1), Y10, Y11
+	VBLENDPS  $0x0c, Y11, Y7, Y7
+	VPERMPS   224(R10)(R12*1), Y10, Y11
+	VBLENDPS  $0x10, Y11, Y7, Y7
+	VPERMPS   256(R10)(R12*1), Y10, Y11
+	VBLENDPS  $0x60, Y11, Y7, Y7
+	VPERMPS   288(R10)(R12*1), Y10, Y11
+	VBLENDPS  $0x80, Y11, Y7, Y7
+	TESTL     $0x00000004, R9
+	JZ        ks5_edge
+	VANDPS    Y4, Y6, Y6
+	VANDPS    Y5, Y7, Y7
+	JMP       ks5_merge
+
+ks5_edge:
+	MOVQ         48(AX), R9
+	ADDQ         16(BX), R9
+	VMOVQ        R9, X11
+	VPBROADCASTD X11, Y11
+	VPADDD       Y2, Y11, Y12
+	VPCMPGTD     Y1, Y12, Y13
+	VPCMPGTD     Y12, Y0, Y12
+	VPAND        Y12, Y13, Y13
+	VPAND        Y4, Y13, Y13
+	VANDPS       Y13, Y6, Y6
+	VPADDD       Y3, Y11, Y11
+	VPCMPGTD     Y1, Y11, Y12
+	VPCMPGTD     Y11, Y0, Y11
+	VPAND        Y11, Y12, Y12
+	VPAND        Y5, Y12, Y12
+	VANDPS       Y12, Y7, Y7
+
+ks5_merge:
+	TESTQ R13, R13
+	JZ    ks5_store
+	VORPS (DI), Y6, Y6
+	VORPS 32(DI), Y7, Y7
+
+ks5_store:
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
+	JMP     ks5_end
+
+ks5_skip:
+	TESTQ   R13, R13
+	JNZ     ks5_end
+	VXORPS  Y6, Y6, Y6
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y6, 32(DI)
+
+ks5_end:
+	ADDQ $0x20, BX
+	ADDQ R8, DI
+	DECQ SI
+	JNZ  ks5_row
+	JMP  next
+
+ks6:
+	MOVQ    16(AX), R13
+	VMOVDQU 32(AX), Y8
+	VMOVDQU 72(AX), Y9
+	VMOVDQU fillperm<>+96(SB), Y10
+	MOVQ    56(AX), R11
+	SHLQ    $0x02, R11
+	ADDQ    x+8(FP), R11
+	IMUL3Q  $0xffffffe8, R13, R12
+
+ks6_row:
+	VPADDQ    (BX), Y8, Y6
+	VPCMPGTQ  Y1, Y6, Y7
+	VPCMPGTQ  Y6, Y9, Y6
+	VPAND     Y6, Y7, Y7
+	VMOVMSKPD Y7, R9
+	MOVL      R9, R10
+	ANDL      $0x03, R10
+	CMPL      R10, $0x03
+	JNE       ks6_skip
+	MOVQ      24(BX), R10
+	LEAQ      (R11)(R10*4), R10
+	VPERMPS   (R10)(R12*1), Y10, Y6
+	VPERMPS   32(R10)(R12*1), Y10, Y7
+	VBLENDPS  $0x04, Y7, Y6, Y6
+	VPERMPS   64(R10)(R12*1), Y10, Y7
+	VBLENDPS  $0x08, Y7, Y6, Y6
+	VPERMPS   96(R10)(R12*1), Y10, Y7
+	VBLENDPS  $0x30, Y7, Y6, Y6
+	VPERMPS   128(R10)(R12*1), Y10, Y7
+	VBLENDPS  $0x40, Y7, Y6, Y6
+	VPERMPS   160(R10)(R12*1), Y10, Y7
+	VBLENDPS  $0x80, Y7, Y6, Y6
+	VPERMPS   192(R10)(R12*1), Y10, Y7
+	VPERMPS   224(R10)(R12*1), Y10, Y11
+	VBLENDPS  $0x04, Y11, Y7, Y7
+	VPERMPS   256(R10)(R12*1), Y10, Y11
+	VBLENDPS  $0x08, Y11, Y7, Y7
+	VPERMPS   288(R10)(R12*1), Y10, Y11
+	VBLENDPS  $0x30, Y11, Y7, Y7
+	VPERMPS   320(R10)(R12*1), Y10, Y11
+	VBLENDPS  $0x40, Y11, Y7, Y7
+	VPERMPS   352(R10)(R12*1), Y10, Y11
+	VBLENDPS  $0x80, Y11, Y7, Y7
+	TESTL     $0x00000004, R9
+	JZ        ks6_edge
+	VANDPS    Y4, Y6, Y6
+	VANDPS    Y5, Y7, Y7
+	JMP       ks6_merge
+
+ks6_edge:
+	MOVQ         48(AX), R9
+	ADDQ         16(BX), R9
+	VMOVQ        R9, X11
+	VPBROADCASTD X11, Y11
+	VPADDD       Y2, Y11, Y12
+	VPCMPGTD     Y1, Y12, Y13
+	VPCMPGTD     Y12, Y0, Y12
+	VPAND        Y12, Y13, Y13
+	VPAND        Y4, Y13, Y13
+	VANDPS       Y13, Y6, Y6
+	VPADDD       Y3, Y11, Y11
+	VPCMPGTD     Y1, Y11, Y12
+	VPCMPGTD     Y11, Y0, Y11
+	VPAND        Y11, Y12, Y12
+	VPAND        Y5, Y12, Y12
+	VANDPS       Y12, Y7, Y7
+
+ks6_merge:
+	TESTQ R13, R13
+	JZ    ks6_store
+	VORPS (DI), Y6, Y6
+	VORPS 32(DI), Y7, Y7
+
+ks6_store:
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
+	JMP     ks6_end
+
+ks6_skip:
+	TESTQ   R13, R13
+	JNZ     ks6_end
+	VXORPS  Y6, Y6, Y6
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y6, 32(DI)
+
+ks6_end:
+	ADDQ $0x20, BX
+	ADDQ R8, DI
+	DECQ SI
+	JNZ  ks6_row
+	JMP  next
+
+ks7:
+	MOVQ    16(AX), R13
+	VMOVDQU 32(AX), Y8
+	VMOVDQU 72(AX), Y9
+	VMOVDQU fillperm<>+128(SB), Y10
+	MOVQ    56(AX), R11
+	SHLQ    $0x02, R11
+	ADDQ    x+8(FP), R11
+	IMUL3Q  $0xffffffe4, R13, R12
+
+ks7_row:
+	VPADDQ    (BX), Y8, Y6
+	VPCMPGTQ  Y1, Y6, Y7
+	VPCMPGTQ  Y6, Y9, Y6
+	VPAND     Y6, Y7, Y7
+	VMOVMSKPD Y7, R9
+	MOVL      R9, R10
+	ANDL      $0x03, R10
+	CMPL      R10, $0x03
+	JNE       ks7_skip
+	MOVQ      24(BX), R10
+	LEAQ      (R11)(R10*4), R10
+	VPERMPS   (R10)(R12*1), Y10, Y6
+	VPERMPS   32(R10)(R12*1), Y10, Y7
+	VBLENDPS  $0x04, Y7, Y6, Y6
+	VPERMPS   64(R10)(R12*1), Y10, Y7
+	VBLENDPS  $0x08, Y7, Y6, Y6
+	VPERMPS   96(R10)(R12*1), Y10, Y7
+	VBLENDPS  $0x10, Y7, Y6, Y6
+	VPERMPS   128(R10)(R12*1), Y10, Y7
+	VBLENDPS  $0x20, Y7, Y6, Y6
+	VPERMPS   160(R10)(R12*1), Y10, Y7
+	VBLENDPS  $0x40, Y7, Y6, Y6
+	VPERMPS   192(R10)(R12*1), Y10, Y7
+	VBLENDPS  $0x80, Y7, Y6, Y6
+	VPERMPS   224(R10)(R12*1), Y10, Y7
+	VPERMPS   256(R10)(R12*1), Y10, Y11
+	VBLENDPS  $0x04, Y11, Y7, Y7
+	VPERMPS   288(R10)(R12*1), Y10, Y11
+	VBLENDPS  $0x08, Y11, Y7, Y7
+	VPERMPS   320(R10)(R12*1), Y10, Y11
+	VBLENDPS  $0x10, Y11, Y7, Y7
+	VPERMPS   352(R10)(R12*1), Y10, Y11
+	VBLENDPS  $0x20, Y11, Y7, Y7
+	VPERMPS   384(R10)(R12*1), Y10, Y11
+	VBLENDPS  $0x40, Y11, Y7, Y7
+	VPERMPS   416(R10)(R12*1), Y10, Y11
+	VBLENDPS  $0x80, Y11, Y7, Y7
+	TESTL     $0x00000004, R9
+	JZ        ks7_edge
+	VANDPS    Y4, Y6, Y6
+	VANDPS    Y5, Y7, Y7
+	JMP       ks7_merge
+
+ks7_edge:
+	MOVQ         48(AX), R9
+	ADDQ         16(BX), R9
+	VMOVQ        R9, X11
+	VPBROADCASTD X11, Y11
+	VPADDD       Y2, Y11, Y12
+	VPCMPGTD     Y1, Y12, Y13
+	VPCMPGTD     Y12, Y0, Y12
+	VPAND        Y12, Y13, Y13
+	VPAND        Y4, Y13, Y13
+	VANDPS       Y13, Y6, Y6
+	VPADDD       Y3, Y11, Y11
+	VPCMPGTD     Y1, Y11, Y12
+	VPCMPGTD     Y11, Y0, Y11
+	VPAND        Y11, Y12, Y12
+	VPAND        Y5, Y12, Y12
+	VANDPS       Y12, Y7, Y7
+
+ks7_merge:
+	TESTQ R13, R13
+	JZ    ks7_store
+	VORPS (DI), Y6, Y6
+	VORPS 32(DI), Y7, Y7
+
+ks7_store:
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
+	JMP     ks7_end
+
+ks7_skip:
+	TESTQ   R13, R13
+	JNZ     ks7_end
+	VXORPS  Y6, Y6, Y6
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y6, 32(DI)
+
+ks7_end:
+	ADDQ $0x20, BX
+	ADDQ R8, DI
+	DECQ SI
+	JNZ  ks7_row
+	JMP  next
+
+ks8:
+	MOVQ    16(AX), R13
+	VMOVDQU 32(AX), Y8
+	VMOVDQU 72(AX), Y9
+	VMOVDQU fillperm<>+160(SB), Y10
+	MOVQ    56(AX), R11
+	SHLQ    $0x02, R11
+	ADDQ    x+8(FP), R11
+	IMUL3Q  $0xffffffe0, R13, R12
+
+ks8_row:
+	VPADDQ    (BX), Y8, Y6
+	VPCMPGTQ  Y1, Y6, Y7
+	VPCMPGTQ  Y6, Y9, Y6
+	VPAND     Y6, Y7, Y7
+	VMOVMSKPD Y7, R9
+	MOVL      R9, R10
+	ANDL      $0x03, R10
+	CMPL      R10, $0x03
+	JNE       ks8_skip
+	MOVQ      24(BX), R10
+	LEAQ      (R11)(R10*4), R10
+	VPERMPS   (R10)(R12*1), Y10, Y6
+	VPERMPS   32(R10)(R12*1), Y10, Y7
+	VBLENDPS  $0x02, Y7, Y6, Y6
+	VPERMPS   64(R10)(R12*1), Y10, Y7
+	VBLENDPS  $0x04, Y7, Y6, Y6
+	VPERMPS   96(R10)(R12*1), Y10, Y7
+	VBLENDPS  $0x08, Y7, Y6, Y6
+	VPERMPS   128(R10)(R12*1), Y10, Y7
+	VBLENDPS  $0x10, Y7, Y6, Y6
+	VPERMPS   160(R10)(R12*1), Y10, Y7
+	VBLENDPS  $0x20, Y7, Y6, Y6
+	VPERMPS   192(R10)(R12*1), Y10, Y7
+	VBLENDPS  $0x40, Y7, Y6, Y6
+	VPERMPS   224(R10)(R12*1), Y10, Y7
+	VBLENDPS  $0x80, Y7, Y6, Y6
+	VPERMPS   256(R10)(R12*1), Y10, Y7
+	VPERMPS   288(R10)(R12*1), Y10, Y11
+	VBLENDPS  $0x02, Y11, Y7, Y7
+	VPERMPS   320(R10)(R12*1), Y10, Y11
+	VBLENDPS  $0x04, Y11, Y7, Y7
+	VPERMPS   352(R10)(R12*1), Y10, Y11
+	VBLENDPS  $0x08, Y11, Y7, Y7
+	VPERMPS   384(R10)(R12*1), Y10, Y11
+	VBLENDPS  $0x10, Y11, Y7, Y7
+	VPERMPS   416(R10)(R12*1), Y10, Y11
+	VBLENDPS  $0x20, Y11, Y7, Y7
+	VPERMPS   448(R10)(R12*1), Y10, Y11
+	VBLENDPS  $0x40, Y11, Y7, Y7
+	VPERMPS   480(R10)(R12*1), Y10, Y11
+	VBLENDPS  $0x80, Y11, Y7, Y7
+	TESTL     $0x00000004, R9
+	JZ        ks8_edge
+	VANDPS    Y4, Y6, Y6
+	VANDPS    Y5, Y7, Y7
+	JMP       ks8_merge
+
+ks8_edge:
+	MOVQ         48(AX), R9
+	ADDQ         16(BX), R9
+	VMOVQ        R9, X11
+	VPBROADCASTD X11, Y11
+	VPADDD       Y2, Y11, Y12
+	VPCMPGTD     Y1, Y12, Y13
+	VPCMPGTD     Y12, Y0, Y12
+	VPAND        Y12, Y13, Y13
+	VPAND        Y4, Y13, Y13
+	VANDPS       Y13, Y6, Y6
+	VPADDD       Y3, Y11, Y11
+	VPCMPGTD     Y1, Y11, Y12
+	VPCMPGTD     Y11, Y0, Y11
+	VPAND        Y11, Y12, Y12
+	VPAND        Y5, Y12, Y12
+	VANDPS       Y12, Y7, Y7
+
+ks8_merge:
+	TESTQ R13, R13
+	JZ    ks8_store
+	VORPS (DI), Y6, Y6
+	VORPS 32(DI), Y7, Y7
+
+ks8_store:
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
+	JMP     ks8_end
+
+ks8_skip:
+	TESTQ   R13, R13
+	JNZ     ks8_end
+	VXORPS  Y6, Y6, Y6
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y6, 32(DI)
+
+ks8_end:
+	ADDQ $0x20, BX
+	ADDQ R8, DI
+	DECQ SI
+	JNZ  ks8_row
+	JMP  next
+
+kskip:
+	CMPQ   16(AX), $0x00
+	JNE    kskip_end
+	VXORPS Y2, Y2, Y2
+
+kskip_row:
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y2, 32(DI)
+	ADDQ    R8, DI
+	DECQ    SI
+	JNZ     kskip_row
+
+kskip_end:
 next:
 	ADDQ $0x68, AX
 	DECQ CX

@@ -34,7 +34,8 @@ func fillParams(r *rand.Rand, rank int) Params {
 }
 
 // TestFillPanelsMatchesGo checks the assembly fill against the Go fill on
-// random blocks: the same bits in every panel, nothing written past the
+// random blocks (strides 1 to 5: every kind of run, those left to the Go
+// fill too): the same bits in every panel, nothing written past the
 // block's buffer, and nothing read outside the input (the input sits
 // between NaN bands whose bits would show in the panels).
 func TestFillPanelsMatchesGo(t *testing.T) {
@@ -43,6 +44,15 @@ func TestFillPanelsMatchesGo(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(21, 22))
 	const nr = 16
+	// The runs of each kind the assembly saw: every kind must show up.
+	kinds := map[int]int{}
+	defer func() {
+		for _, k := range []int{fillFull1, fillFull2, fillPart1, fillPart2, fillSkip, fillStrided + 3, fillStrided + 4, fillStrided + 5} {
+			if kinds[k] == 0 {
+				t.Errorf("no run of kind %d (runs per kind: %v)", k, kinds)
+			}
+		}
+	}()
 	for iter := 0; iter < 3000; iter++ {
 		p := fillParams(r, 1+iter%3)
 		cg := p.C
@@ -81,10 +91,10 @@ func TestFillPanelsMatchesGo(t *testing.T) {
 		f.fillGo(want, pc, kb, j0, nb, nr, lastW)
 		got, check := guarded(n)
 		if !f.fillPanels(got, pc, kb, j0, nb, nr, lastW) {
-			if p.Strides[len(p.Strides)-1] > 2 {
-				continue
-			}
 			t.Fatalf("%s: fill not taken", fmtParams(p))
+		}
+		for _, sg := range f.psegs {
+			kinds[sg.kind]++
 		}
 		check(t)
 		what := fmt.Sprintf("%s o0=%d j0=%d nb=%d pc=%d kb=%d lastW=%d", fmtParams(p), f.o0, j0, nb, pc, kb, lastW)

@@ -24,6 +24,7 @@ var zooLayers = []struct {
 	{"alexnet/conv2", Params{N: 1, C: 64, M: 192, Group: 1, In: []int{27, 27}, Kernel: []int{5, 5}, Out: []int{27, 27}, Strides: []int{1, 1}, Dilations: []int{1, 1}, Pads: []int{2, 2}}},
 	{"squeezenet/conv1", Params{N: 1, C: 3, M: 64, Group: 1, In: []int{224, 224}, Kernel: []int{3, 3}, Out: []int{111, 111}, Strides: []int{2, 2}, Dilations: []int{1, 1}, Pads: []int{0, 0}}},
 	{"squeezenet/expand3x3", Params{N: 1, C: 16, M: 64, Group: 1, In: []int{55, 55}, Kernel: []int{3, 3}, Out: []int{55, 55}, Strides: []int{1, 1}, Dilations: []int{1, 1}, Pads: []int{1, 1}}},
+	{"seed/a-3x3s2", Params{N: 1, C: 3, M: 16, Group: 1, In: []int{227, 227}, Kernel: []int{3, 3}, Out: []int{114, 114}, Strides: []int{2, 2}, Dilations: []int{1, 1}, Pads: []int{1, 1}}},
 	{"seed/b-grouped-dilated", Params{N: 1, C: 16, M: 16, Group: 4, In: []int{114, 114}, Kernel: []int{3, 3}, Out: []int{114, 114}, Strides: []int{1, 1}, Dilations: []int{2, 2}, Pads: []int{2, 2}}},
 	{"seed/c-11x11s4", Params{N: 1, C: 16, M: 32, Group: 1, In: []int{114, 114}, Kernel: []int{11, 11}, Out: []int{26, 26}, Strides: []int{4, 4}, Dilations: []int{1, 1}, Pads: []int{0, 0}}},
 	{"dcgan/conv1", Params{N: 4, C: 128, M: 64, Group: 1, In: []int{14, 14}, Kernel: []int{5, 5}, Out: []int{14, 14}, Strides: []int{1, 1}, Dilations: []int{1, 1}, Pads: []int{2, 2}}},

@@ -66,7 +66,8 @@ func (pl *TransposePlan[T]) Run(x, w, bias, y []T, threads int) error {
 	return pl.RunPacked(x, tw, bias, y, threads)
 }
 
-// RunPacked is Run with weights from PackWeights.
+// RunPacked is Run with weights from PackWeights. It writes every element
+// of y (which need not be zeroed first).
 func (pl *TransposePlan[T]) RunPacked(x []T, tw *TransposeWeights[T], bias, y []T, threads int) error {
 	p := &pl.P
 	if tw == nil || tw.c != p.C || tw.mgk != pl.mgk {
@@ -92,6 +93,26 @@ func (pl *TransposePlan[T]) RunPacked(x []T, tw *TransposeWeights[T], bias, y []
 	blocks := (pl.mg + per - 1) / per
 	items := p.N * p.Group * blocks
 	scratch := make([][]T, min(threads, items))
+	defer func() {
+		for _, b := range scratch {
+			if b != nil {
+				putScratch(b)
+			}
+		}
+	}()
+	// Where the kernel taps tile the output exactly (each output element
+	// takes one tap of one input position), the GEMM adds the bias to
+	// its columns (bias + Σ, the same sum as adding Σ into the bias) and
+	// col2im only places them.
+	tiled := tw.pa != nil && pl.tiles()
+	var biasRows []float32
+	if tiled && bias != nil {
+		biasRows = make([]float32, p.M*pl.k)
+		bv := any(bias).([]float32)
+		for i := range biasRows {
+			biasRows[i] = bv[i/pl.k]
+		}
+	}
 	ParallelFor(items, threads, func(wk, it int) {
 		blk := it % blocks
 		g := (it / blocks) % p.Group
@@ -100,10 +121,24 @@ func (pl *TransposePlan[T]) RunPacked(x []T, tw *TransposeWeights[T], bias, y []
 		nm := min(per, pl.mg-m0)
 		rows := nm * pl.k
 		if scratch[wk] == nil {
-			scratch[wk] = make([]T, per*pl.k*pl.in)
+			scratch[wk] = getScratch[T](per * pl.k * pl.in)
 		}
 		col := scratch[wk][:rows*pl.in]
 		xg := x[(n*p.C+g*pl.cg)*pl.in:]
+		if tiled {
+			var ep gemm.Epilogue
+			if biasRows != nil {
+				r0 := (g*pl.mg + m0) * pl.k
+				ep = gemm.Epilogue{Bias: biasRows[r0 : r0+rows], BiasPerRow: true}
+			}
+			gemm.SgemmPackedRows(1, tw.pa[g], m0*pl.k, m0*pl.k+rows, false, pl.in,
+				any(xg).([]float32), pl.in, 0, any(col).([]float32), pl.in, ep)
+			for mm := 0; mm < nm; mm++ {
+				m := g*pl.mg + m0 + mm
+				place(p, col[mm*pl.k*pl.in:(mm+1)*pl.k*pl.in], y[(n*p.M+m)*pl.out:(n*p.M+m+1)*pl.out])
+			}
+			return
+		}
 		if tw.pa != nil {
 			gemm.SgemmPackedRows(1, tw.pa[g], m0*pl.k, m0*pl.k+rows, false, pl.in,
 				any(xg).([]float32), pl.in, 0, any(col).([]float32), pl.in, gemm.Epilogue{})
@@ -130,6 +165,44 @@ func (pl *TransposePlan[T]) RunPacked(x []T, tw *TransposeWeights[T], bias, y []
 	return nil
 }
 
+// tiles reports whether the kernel taps tile the output exactly: one or
+// two spatial axes, each with kernel = stride, dilation 1, no padding
+// and out = in·stride.
+func (pl *TransposePlan[T]) tiles() bool {
+	p := &pl.P
+	if len(p.In) > 2 {
+		return false
+	}
+	for a := range p.In {
+		if p.Kernel[a] != p.Strides[a] || p.Dilations[a] != 1 || p.Pads[a] != 0 || p.Out[a] != p.In[a]*p.Strides[a] {
+			return false
+		}
+	}
+	return true
+}
+
+// place is col2im where the taps tile the output (see tiles): it stores
+// each column entry at the one output position it reaches.
+func place[T Num](p *Params, col, y []T) {
+	ih, iw, kh, kw := 1, p.In[0], 1, p.Kernel[0]
+	if len(p.In) == 2 {
+		ih, iw, kh, kw = p.In[0], p.In[1], p.Kernel[0], p.Kernel[1]
+	}
+	in, ow := ih*iw, iw*kw
+	for ky := 0; ky < kh; ky++ {
+		for kx := 0; kx < kw; kx++ {
+			src := col[(ky*kw+kx)*in : (ky*kw+kx+1)*in]
+			for iy := 0; iy < ih; iy++ {
+				sr := src[iy*iw : (iy+1)*iw]
+				yr := y[(iy*kh+ky)*ow+kx : (iy*kh+ky)*ow+kx+kw*(iw-1)+1]
+				for i, v := range sr {
+					yr[kw*i] = v
+				}
+			}
+		}
+	}
+}
+
 func gcd(a, b int) int {
 	for b != 0 {
 		a, b = b, a%b
@@ -150,18 +223,49 @@ func col2im[T Num](p *Params, col, y []T) {
 			sh, sw, dh, dw, ph, pw = p.Strides[0], p.Strides[1], p.Dilations[0], p.Dilations[1], p.Pads[0], p.Pads[1]
 		}
 		for ky := 0; ky < kh; ky++ {
+			// The input rows whose tap ky lands inside the output.
+			iy0, iy1 := landing(ih, oh, sh, ky*dh-ph)
 			for kx := 0; kx < kw; kx++ {
 				src := col[(ky*kw+kx)*in : (ky*kw+kx+1)*in]
-				for iy := 0; iy < ih; iy++ {
+				ix0, ix1 := landing(iw, ow, sw, kx*dw-pw)
+				if ix0 >= ix1 {
+					continue
+				}
+				ox0 := ix0*sw - pw + kx*dw
+				for iy := iy0; iy < iy1; iy++ {
 					oy := iy*sh - ph + ky*dh
-					if oy < 0 || oy >= oh {
-						continue
-					}
-					yr := y[oy*ow : (oy+1)*ow]
-					sr := src[iy*iw : (iy+1)*iw]
-					for ix, v := range sr {
-						if ox := ix*sw - pw + kx*dw; ox >= 0 && ox < ow {
-							yr[ox] += v
+					sr := src[iy*iw+ix0 : iy*iw+ix1]
+					switch sw {
+					case 1:
+						yr := y[oy*ow+ox0 : oy*ow+ox0+len(sr)]
+						for len(sr) >= 4 {
+							s4, y4 := (*[4]T)(sr), (*[4]T)(yr)
+							y4[0] += s4[0]
+							y4[1] += s4[1]
+							y4[2] += s4[2]
+							y4[3] += s4[3]
+							sr, yr = sr[4:], yr[4:]
+						}
+						for i, v := range sr {
+							yr[i] += v
+						}
+					case 2:
+						yr := y[oy*ow+ox0 : oy*ow+ox0+2*len(sr)-1]
+						for len(sr) > 4 {
+							s4, y4 := (*[4]T)(sr), (*[8]T)(yr)
+							y4[0] += s4[0]
+							y4[2] += s4[1]
+							y4[4] += s4[2]
+							y4[6] += s4[3]
+							sr, yr = sr[4:], yr[8:]
+						}
+						for i, v := range sr {
+							yr[2*i] += v
+						}
+					default:
+						yr := y[oy*ow+ox0 : oy*ow+ox0+sw*(len(sr)-1)+1]
+						for i, v := range sr {
+							yr[sw*i] += v
 						}
 					}
 				}
@@ -201,6 +305,27 @@ func col2im[T Num](p *Params, col, y []T) {
 		}
 	}
 }
+
+// landing returns the range [i0, i1) of the n input positions i whose
+// output position i·s + off lies in [0, out).
+func landing(n, out, s, off int) (i0, i1 int) {
+	// i·s + off >= 0  ⇔  i >= ceil(-off/s); i·s + off < out ⇔ i <= floor((out-1-off)/s).
+	i0 = max(0, ceilDiv(-off, s))
+	i1 = min(n, floorDivInt(out-1-off, s)+1)
+	return i0, max(i0, i1)
+}
+
+// floorDivInt divides rounding toward negative infinity (b > 0).
+func floorDivInt(a, b int) int {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+// ceilDiv divides rounding toward positive infinity (b > 0).
+func ceilDiv(a, b int) int { return -floorDivInt(-a, b) }
 
 // Col2Im adds one channel's column matrix col (rows: kernel taps in
 // row-major order, columns: the p.In grid of sliding-block positions) into

@@ -16,7 +16,29 @@ import (
 // all ones.
 var iotaMem, evenMem Mem
 
+// permMem holds, for each stride s in 3..maxStride, the 8 int32 lanes
+// (l·s) mod 8: where lane l of a stride-s run finds its float in the
+// vector that holds it.
+var permMem Mem
+
+// perm4Mem holds the int32 lanes 0 4 1 5 2 6 3 7: the order of the
+// floats of a stride-4 half after its unpacks.
+var perm4Mem Mem
+
+// maxStride is the greatest row stride of the strided kinds.
+const maxStride = 8
+
 func fillConsts() {
+	perm4Mem = GLOBL("fillperm4", RODATA|NOPTR)
+	for i, v := range []uint32{0, 4, 1, 5, 2, 6, 3, 7} {
+		DATA(4*i, U32(v))
+	}
+	permMem = GLOBL("fillperm", RODATA|NOPTR)
+	for st := 3; st <= maxStride; st++ {
+		for l := 0; l < 8; l++ {
+			DATA(4*(8*(st-3)+l), U32(uint32(l*st%8)))
+		}
+	}
 	iotaMem = GLOBL("filliota", RODATA|NOPTR)
 	for i := 0; i < 16; i++ {
 		DATA(4*i, U32(uint32(i)))
@@ -61,6 +83,12 @@ const (
 	kindFull2 = 2
 	kindPart1 = 3
 	kindPart2 = 4
+	// kindSkip is a run left to the Go fill: only the zeros of a
+	// panel's first run are written.
+	kindSkip = 7
+	// kindStrided+s is a run of stride s in 3..maxStride, whose loads
+	// (from within lanes back) the caller has checked stay inside x.
+	kindStrided = 8
 )
 
 // im2colPanels emits the fill of B panels from a list of segments. A
@@ -130,11 +158,24 @@ func im2colPanels() {
 		CMPQ(kind, U8(k))
 		JE(LabelRef(fmt.Sprintf("k%d", k)))
 	}
+	CMPQ(kind, U8(kindSkip))
+	JE(LabelRef("kskip"))
+	for st := 3; st <= maxStride; st++ {
+		CMPQ(kind, U8(kindStrided+st))
+		JE(LabelRef(fmt.Sprintf("ks%d", st)))
+	}
 	for _, k := range []int{kindPart2, kindFull1, kindFull2, kindPart1} {
 		Label(fmt.Sprintf("k%d", k))
 		fillRows(fmt.Sprintf("k%d", k), k, sp, dims, rp, cnt, dp, pwB, L, R, iwv, minus1)
 		JMP(LabelRef("next"))
 	}
+	for st := 3; st <= maxStride; st++ {
+		Label(fmt.Sprintf("ks%d", st))
+		fillRowsStrided(fmt.Sprintf("ks%d", st), st, sp, rp, cnt, dp, pwB, L, R, iwv, minus1)
+		JMP(LabelRef("next"))
+	}
+	Label("kskip")
+	fillRowsSkip(sp, cnt, dp, pwB)
 	Label("next")
 	ADDQ(U8(sgSize), sp)
 	DECQ(nseg)
@@ -324,6 +365,147 @@ func fillRows(name string, kind int, sp, dims, rp, cnt, dp, pwB Register, L, R [
 	VXORPS(a0, a0, a0)
 	VMOVUPS(a0, Mem{Base: dp})
 	VMOVUPS(a0, Mem{Base: dp, Disp: 32})
+
+	Label(name + "_end")
+	ADDQ(U8(32), rp)
+	ADDQ(pwB, dp)
+	DECQ(cnt)
+	JNZ(LabelRef(name + "_row"))
+}
+
+// fillRowsSkip emits the loop over the kb rows of a segment left to the
+// Go fill: zeros in all 16 lanes when it is the first of its panel (the
+// Go fill then writes its lanes), nothing otherwise.
+func fillRowsSkip(sp, cnt, dp, pwB Register) {
+	CMPQ(Mem{Base: sp, Disp: sgWithin}, U8(0))
+	JNE(LabelRef("kskip_end"))
+	z := YMM()
+	VXORPS(z, z, z)
+	Label("kskip_row")
+	VMOVUPS(z, Mem{Base: dp})
+	VMOVUPS(z, Mem{Base: dp, Disp: 32})
+	ADDQ(pwB, dp)
+	DECQ(cnt)
+	JNZ(LabelRef("kskip_row"))
+	Label("kskip_end")
+}
+
+// fillRowsStrided emits the loop over the kb rows of a segment of row
+// stride st (3..maxStride). Lane l reads element (l-within)·st of the
+// run: each 8-lane half loads the vectors that cover its 7·st+1 floats
+// from within lanes back, permutes each by (l·st) mod 8 and blends in
+// the lanes whose float it holds; then the lanes not in the run (or,
+// for a run crossing the row's ends, not inside the row) are cleared.
+// Every load lies inside x (the caller checks), so the floats of other
+// lanes are only discarded.
+func fillRowsStrided(name string, st int, sp, rp, cnt, dp, pwB Register, L, R []VecVirtual, iwv, minus1 VecVirtual) {
+	t, s, sbase, u, first := GP64(), GP64(), GP64(), GP64(), GP64()
+	a := []VecVirtual{YMM(), YMM()}
+	MOVQ(Mem{Base: sp, Disp: sgWithin}, first)
+	segv, limv, perm := YMM(), YMM(), YMM()
+	VMOVDQU(Mem{Base: sp, Disp: sgZ0}, segv)
+	VMOVDQU(Mem{Base: sp, Disp: sgLim}, limv)
+	if st == 4 {
+		VMOVDQU(perm4Mem, perm)
+	} else {
+		VMOVDQU(permMem.Offset(32*(st-3)), perm)
+	}
+	MOVQ(Mem{Base: sp, Disp: sgBase}, sbase)
+	SHLQ(U8(2), sbase)
+	ADDQ(NewParamAddr("x", 8), sbase)
+	// u = -within·st·4: the loads start within lanes back.
+	IMUL3Q(U32(-4*st), first, u)
+	nv := 7*st/8 + 1
+	Label(name + "_row")
+	{
+		v, g := YMM(), YMM()
+		VPADDQ(Mem{Base: rp}, segv, v)
+		VPCMPGTQ(minus1, v, g) // v >= 0
+		VPCMPGTQ(v, limv, v)   // lim > v
+		VPAND(v, g, g)
+		VMOVMSKPD(g, t.As32())
+	}
+	MOVL(t.As32(), s.As32())
+	ANDL(U8(3), s.As32())
+	CMPL(s.As32(), U8(3))
+	JNE(LabelRef(name + "_skip"))
+	// s is the address of input element x0+dx of the row (which may lie
+	// outside it).
+	MOVQ(Mem{Base: rp, Disp: 24}, s)
+	LEAQ(Mem{Base: sbase, Index: s, Scale: 4}, s)
+	for h := 0; h < 2; h++ {
+		tmp := YMM()
+		if st == 4 {
+			// Floats 0..31 of the half in v0..v3: unpack v0 with v2 and
+			// v1 with v3, then the two (per 128-bit lane 0 8 16 24 | 4
+			// 12 20 28), then put the lanes in order.
+			m := func(j int) Mem { return Mem{Base: s, Index: u, Scale: 1, Disp: 32*st*h + 32*j} }
+			v0, v1 := YMM(), YMM()
+			VMOVUPS(m(0), v0)
+			VMOVUPS(m(1), v1)
+			VUNPCKLPS(m(2), v0, v0)
+			VUNPCKLPS(m(3), v1, v1)
+			VUNPCKLPS(v1, v0, tmp)
+			VPERMPS(tmp, perm, a[h])
+			continue
+		}
+		for j := 0; j < nv; j++ {
+			m := Mem{Base: s, Index: u, Scale: 1, Disp: 32*st*h + 32*j}
+			if j == 0 {
+				VPERMPS(m, perm, a[h])
+				continue
+			}
+			imm := 0
+			for l := 0; l < 8; l++ {
+				if l*st/8 == j {
+					imm |= 1 << l
+				}
+			}
+			VPERMPS(m, perm, tmp)
+			VBLENDPS(U8(imm), tmp, a[h], a[h])
+		}
+	}
+	TESTL(U32(4), t.As32())
+	JZ(LabelRef(name + "_edge"))
+	VANDPS(R[0], a[0], a[0])
+	VANDPS(R[1], a[1], a[1])
+	JMP(LabelRef(name + "_merge"))
+	Label(name + "_edge")
+	{
+		// The lanes that read the row: in R, and 0 <= x0+dx+L < iw.
+		MOVQ(Mem{Base: sp, Disp: sgX0}, t)
+		ADDQ(Mem{Base: rp, Disp: 16}, t)
+		xv := YMM()
+		VMOVQ(t, xv.AsX())
+		VPBROADCASTD(xv.AsX(), xv)
+		for h := 0; h < 2; h++ {
+			p, m := YMM(), YMM()
+			VPADDD(L[h], xv, p)
+			VPCMPGTD(minus1, p, m) // p >= 0
+			VPCMPGTD(p, iwv, p)    // iw > p
+			VPAND(p, m, m)
+			VPAND(R[h], m, m)
+			VANDPS(m, a[h], a[h])
+		}
+	}
+	Label(name + "_merge")
+	TESTQ(first, first)
+	JZ(LabelRef(name + "_store"))
+	VORPS(Mem{Base: dp}, a[0], a[0])
+	VORPS(Mem{Base: dp, Disp: 32}, a[1], a[1])
+	Label(name + "_store")
+	VMOVUPS(a[0], Mem{Base: dp})
+	VMOVUPS(a[1], Mem{Base: dp, Disp: 32})
+	JMP(LabelRef(name + "_end"))
+
+	// The tap's input plane or row lies in the padding: zeros, which only
+	// the panel's first segment writes.
+	Label(name + "_skip")
+	TESTQ(first, first)
+	JNZ(LabelRef(name + "_end"))
+	VXORPS(a[0], a[0], a[0])
+	VMOVUPS(a[0], Mem{Base: dp})
+	VMOVUPS(a[0], Mem{Base: dp, Disp: 32})
 
 	Label(name + "_end")
 	ADDQ(U8(32), rp)

@@ -2,7 +2,8 @@
 // package conv (internal/kernels/conv/dwtaps_amd64.s and their Go
 // declarations) or, with -set winograd, its Winograd transforms
 // (winograd_amd64.s; see winograd.go) or, with -set im2col, its im2col
-// fill of the GEMM's B panels (im2col_amd64.s; see im2col.go).
+// fill of the GEMM's B panels (im2col_amd64.s; see im2col.go) or, with
+// -set pw, its pointwise kernels (pointwise_amd64.s; see pointwise.go).
 //
 // It lives in its own module so that the main module does not depend on
 // avo. Run it through `go generate` in internal/kernels/conv, or by hand:
@@ -10,6 +11,7 @@
 //	cd internal/kernels/conv/asmgen && go run . -out ../dwtaps_amd64.s -stubs ../dwtaps_amd64_stubs.go -pkg conv
 //	cd internal/kernels/conv/asmgen && go run . -set winograd -out ../winograd_amd64.s -stubs ../winograd_amd64_stubs.go -pkg conv
 //	cd internal/kernels/conv/asmgen && go run . -set im2col -out ../im2col_amd64.s -stubs ../im2col_amd64_stubs.go -pkg conv
+//	cd internal/kernels/conv/asmgen && go run . -set pw -out ../pointwise_amd64.s -stubs ../pointwise_amd64_stubs.go -pkg conv
 package main
 
 import (
@@ -25,12 +27,18 @@ import (
 // set chooses the kernels to write: "dw" (the depthwise kernels),
 // "winograd" (the Winograd transforms, see winograd.go) or "im2col" (the
 // im2col fill, see im2col.go).
-var set = flag.String("set", "dw", "kernels to generate: dw, winograd or im2col")
+var set = flag.String("set", "dw", "kernels to generate: dw, winograd, im2col or pw")
 
 func main() {
 	flag.Parse()
 	ConstraintExpr("amd64,!noasm")
-	if *set == "im2col" {
+	if *set == "pw" {
+		tailMaskNamed("pwmask")
+		expConstsNamed("pwexp")
+		for r := 1; r <= pwRows; r++ {
+			pwConv(r)
+		}
+	} else if *set == "im2col" {
 		fillConsts()
 		im2colPanels()
 	} else if *set == "winograd" {
@@ -63,8 +71,11 @@ func main() {
 // element 8-n are the VMASKMOVPS mask of the first n lanes.
 var maskMem Mem
 
-func tailMask() {
-	maskMem = GLOBL("dwmask", RODATA|NOPTR)
+func tailMask() { tailMaskNamed("dwmask") }
+
+// tailMaskNamed is tailMask with the table named name.
+func tailMaskNamed(name string) {
+	maskMem = GLOBL(name, RODATA|NOPTR)
 	for i := 0; i < 16; i++ {
 		v := uint32(0)
 		if i < 8 {
@@ -77,11 +88,14 @@ func tailMask() {
 // expMem holds the constants of sigmoid (see sigmoid), 8 lanes each.
 var expMem Mem
 
-func expConsts() {
+func expConsts() { expConstsNamed("dwexp") }
+
+// expConstsNamed is expConsts with the table named name.
+func expConstsNamed(name string) {
 	vals := []float32{88, -87.33654, 1.44269504088896341, 0.693359375, -2.12194440e-4,
 		1.0 / 5040, 1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5, 1}
 	// Each constant in all 8 lanes, for use as a vector memory operand.
-	expMem = GLOBL("dwexp", RODATA|NOPTR)
+	expMem = GLOBL(name, RODATA|NOPTR)
 	for i, v := range vals {
 		for l := 0; l < 8; l++ {
 			DATA(32*i+4*l, U32(math.Float32bits(v)))
