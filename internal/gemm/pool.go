@@ -1,50 +1,15 @@
 package gemm
 
-import "sync"
+import "github.com/onnxrun/onnxrun/internal/workers"
 
 // runner is work split into parts: runPart(i) does part i. Parts of one
-// runner may run concurrently.
+// runner may run concurrently, and what a part computes does not depend
+// on the goroutine that runs it.
 type runner interface{ runPart(i int) }
 
-// job is part i of r, counted down on wg when done.
-type job struct {
-	r  runner
-	i  int
-	wg *sync.WaitGroup
-}
-
-// work hands jobs to the pool's idle goroutines, which block on it (they
-// never spin). Jobs travel by value, so handing one out allocates nothing.
-var work = make(chan job)
-
-var (
-	poolMu      sync.Mutex
-	poolWorkers int
-)
-
-// maxWorkers bounds the goroutines the pool keeps.
-const maxWorkers = 256
-
-func worker() {
-	for j := range work {
-		j.run()
-	}
-}
-
-func (j job) run() {
-	defer j.wg.Done()
-	j.r.runPart(j.i)
-}
-
-// waitGroups recycles the WaitGroups of parallelRun.
-var waitGroups = sync.Pool{New: func() any { return new(sync.WaitGroup) }}
-
-// parallelRun runs r.runPart(0), ..., r.runPart(n-1) concurrently, part 0
-// on the calling goroutine, and returns when all are done. Parts go to
-// idle pool goroutines; when none is idle (for example while other
-// products run), a new goroutine is started instead of waiting. Once the
-// pool has its goroutines, a call allocates nothing unless it has to start
-// one.
+// parallelRun runs r.runPart(0), ..., r.runPart(n-1) on the calling
+// goroutine and the shared pool of internal/workers (up to n goroutines
+// in all, each part on whichever is free), and returns when all are done.
 func parallelRun(n int, r runner) {
 	if n <= 1 {
 		if n == 1 {
@@ -52,25 +17,7 @@ func parallelRun(n int, r runner) {
 		}
 		return
 	}
-	poolMu.Lock()
-	for poolWorkers < min(n-1, maxWorkers) {
-		go worker()
-		poolWorkers++
-	}
-	poolMu.Unlock()
-	wg := waitGroups.Get().(*sync.WaitGroup)
-	wg.Add(n - 1)
-	for i := 1; i < n; i++ {
-		j := job{r: r, i: i, wg: wg}
-		select {
-		case work <- j:
-		default:
-			go j.run()
-		}
-	}
-	r.runPart(0)
-	wg.Wait()
-	waitGroups.Put(wg)
+	workers.For(n, n, func(_, i int) { r.runPart(i) })
 }
 
 // funcRunner runs a function as a runner.
