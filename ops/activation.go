@@ -232,7 +232,7 @@ func preluF32(rc *RunContext, x, slope *Tensor) *Tensor {
 	if rc.canOverwrite(0) {
 		res = xs[:n]
 	} else {
-		res = runBufferUninit[float32](rc, n)
+		res = runBufferFull[float32](rc, n)
 	}
 	w := newWalker(x.Shape, x.Shape, slope.Shape)
 	run := func(offs, inner []int, o, m int) {

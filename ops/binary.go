@@ -217,7 +217,7 @@ func arithF32(rc *RunContext, code byte, a, b *Tensor) (*Tensor, bool) {
 	case len(y) == n && slices.Equal(b.Shape, out) && rc.canOverwrite(1):
 		res = y[:n]
 	default:
-		res = runBufferUninit[float32](rc, n)
+		res = runBufferFull[float32](rc, n)
 	}
 	op := vecOp(code)
 	th := threadsOf(rc)
@@ -342,7 +342,7 @@ func powF32(rc *RunContext, a, b *Tensor) (*Tensor, bool) {
 	case len(y) == n && slices.Equal(b.Shape, out) && rc.canOverwrite(1):
 		res = y[:n]
 	default:
-		res = runBufferUninit[float32](rc, n)
+		res = runBufferFull[float32](rc, n)
 	}
 	w := newWalker(out, a.Shape, b.Shape)
 	run := func(offs, inner []int, o, m int) {

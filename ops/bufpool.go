@@ -195,21 +195,34 @@ func runBufferFull[T Elem](rc *RunContext, n int) []T {
 // The memory may be recycled once the plan releases the tensor: a kernel
 // must return it (or nothing) and keep no reference.
 func (rc *RunContext) Buffer(dt graph.DType, shape []int) (*Tensor, error) {
+	return tensorBuffer(rc, dt, shape, true)
+}
+
+// tensorBuffer is RunContext.Buffer; when zero is false, a recycled buffer
+// is not cleared (for a kernel that writes every element of its output).
+func tensorBuffer(rc *RunContext, dt graph.DType, shape []int, zero bool) (*Tensor, error) {
 	n := Size(shape)
 	var data any
 	switch dt {
 	case graph.Float:
-		data = runBuffer[float32](rc, n)
+		data = runBufferOf[float32](rc, n, zero)
 	case graph.Double:
-		data = runBuffer[float64](rc, n)
+		data = runBufferOf[float64](rc, n, zero)
 	case graph.Int64:
-		data = runBuffer[int64](rc, n)
+		data = runBufferOf[int64](rc, n, zero)
 	case graph.Int32:
-		data = runBuffer[int32](rc, n)
+		data = runBufferOf[int32](rc, n, zero)
 	default:
 		return Zeros(dt, shape)
 	}
 	return &Tensor{DType: dt, Shape: append([]int(nil), shape...), Data: data}, nil
+}
+
+func runBufferOf[T Elem](rc *RunContext, n int, zero bool) []T {
+	if zero {
+		return runBuffer[T](rc, n)
+	}
+	return runBufferFull[T](rc, n)
 }
 
 // PoolStats reports how many buffer requests the plan's last finished run
@@ -277,51 +290,4 @@ func (rc *RunContext) canOverwrite(i int) bool {
 	defer bp.mu.Unlock()
 	b := bp.owned[k]
 	return b != nil && b.refs == 1
-}
-
-// runBufferUninit is runBuffer for a kernel that writes every element of
-// the slice before reading any: a recycled buffer keeps its old contents
-// instead of being cleared.
-func runBufferUninit[T Elem](rc *RunContext, n int) []T {
-	if rc != nil && rc.frame != nil && rc.frame.pool != nil {
-		if s := placedBuffer[T](rc, n, false); s != nil {
-			return s
-		}
-		return poolGetDirty[T](rc.frame.pool, n)
-	}
-	return make([]T, n)
-}
-
-// poolGetDirty is poolGet without clearing a recycled buffer.
-func poolGetDirty[T Elem](bp *bufferPool, n int) []T {
-	key := poolKey{DTypeOf[T](), n}
-	bp.mu.Lock()
-	var s []T
-	bp.gets++
-	if l := bp.free[key]; len(l) > 0 {
-		s = l[len(l)-1].([]T)
-		bp.free[key] = l[:len(l)-1]
-		bp.reuses++
-	}
-	bp.mu.Unlock()
-	if s == nil {
-		s = make([]T, n)
-	}
-	if n == 0 {
-		return s
-	}
-	t := &Tensor{Data: s}
-	lo, size, _ := dataKey(t)
-	bp.mu.Lock()
-	var b *pooledBuf
-	if k := len(bp.spare); k > 0 {
-		b = bp.spare[k-1]
-		bp.spare = bp.spare[:k-1]
-	} else {
-		b = new(pooledBuf)
-	}
-	*b = pooledBuf{key: key, data: s, lo: lo, hi: lo + uintptr(size)}
-	bp.owned[lo] = b
-	bp.mu.Unlock()
-	return s
 }

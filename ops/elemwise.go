@@ -473,7 +473,7 @@ func unaryF32(rc *RunContext, x *Tensor, v []float32, f func(dst, src []float32)
 	if rc.canOverwrite(0) {
 		res = v // the input dies here: compute in place
 	} else {
-		res = runBufferUninit[float32](rc, len(v))
+		res = runBufferFull[float32](rc, len(v))
 	}
 	if len(v) >= parallelMin {
 		parallelAligned(threadsOf(rc), len(v), func(lo, hi int) { f(res[lo:hi], v[lo:hi]) })

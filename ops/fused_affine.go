@@ -129,7 +129,7 @@ func channelAffine[T floatT](rc *RunContext, ep *epilogue, x []T, a, b []float64
 	if rc.canOverwrite(0) {
 		y = x
 	} else {
-		y = runBufferUninit[T](rc, len(x))
+		y = runBufferFull[T](rc, len(x))
 	}
 	x = x[:n*c*sp]
 	y = y[:n*c*sp]

@@ -88,7 +88,7 @@ func shuffleInto[T Elem](rc *RunContext, xs []*Tensor, outer, c, inner int) []T 
 	for j, x := range xs {
 		src[j] = x.Data.([]T)[:outer*c*inner]
 	}
-	y := runBufferUninit[T](rc, outer*c*inner*g)
+	y := runBufferFull[T](rc, outer*c*inner*g)
 	rows := outer * c
 	// Whole rows per task, a few thousand elements each at least, so that
 	// small tensors stay on one thread.

@@ -318,9 +318,9 @@ func mvStridedTensor(t *Tensor, shape, stride []int, base int) (*Tensor, error) 
 func mvOut(rc *RunContext, dt graph.DType, shape []int) (*Tensor, error) {
 	switch n := Size(shape); dt {
 	case graph.Float:
-		return New(shape, runBufferUninit[float32](rc, n)), nil
+		return New(shape, runBufferFull[float32](rc, n)), nil
 	case graph.Int64:
-		return New(shape, runBufferUninit[int64](rc, n)), nil
+		return New(shape, runBufferFull[int64](rc, n)), nil
 	}
 	return mvNew(dt, shape)
 }

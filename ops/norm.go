@@ -140,7 +140,7 @@ func affineF32(rc *RunContext, x *Tensor, scale, shift []float32, n, c, sp int) 
 	if rc.canOverwrite(0) {
 		y = xs
 	} else {
-		y = runBufferUninit[float32](rc, len(xs))
+		y = runBufferFull[float32](rc, len(xs))
 	}
 	switch {
 	case len(xs) == 0:
