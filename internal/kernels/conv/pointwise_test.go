@@ -102,7 +102,7 @@ func TestPointwiseKernels(t *testing.T) {
 // EfficientNet-B0 with their activations, by the pointwise kernels (where
 // pwOK takes them) and by the packed GEMM, one thread.
 func BenchmarkPointwiseLayers(b *testing.B) {
-	for _, sh := range [][3]int{{16, 96, 112}, {32, 16, 112}, {24, 144, 56}, {40, 240, 28}, {96, 24, 56}, {80, 480, 14}, {112, 672, 14}, {160, 960, 7}, {192, 32, 28}, {672, 112, 14}, {960, 320, 7}} {
+	for _, sh := range [][3]int{{16, 96, 112}, {32, 16, 112}, {24, 144, 56}, {40, 240, 28}, {96, 24, 56}, {80, 480, 14}, {112, 672, 14}, {160, 960, 7}, {192, 32, 28}, {672, 112, 14}, {960, 320, 7}, {512, 1000, 13}, {64, 256, 13}} {
 		k, m, hw := sh[0], sh[1], sh[2]
 		p := Params{N: 1, C: k, M: m, Group: 1, In: []int{hw, hw}, Kernel: []int{1, 1}, Out: []int{hw, hw},
 			Strides: []int{1, 1}, Dilations: []int{1, 1}, Pads: []int{0, 0}}
