@@ -33,6 +33,9 @@ type convNode struct {
 	// type (a string key → *conv.Plan[T]).
 	plans  sync.Map
 	nplans atomic.Int32
+	// last is what the latest run with constant weights prepared, so
+	// that a run of the same shapes skips the keyed caches.
+	last atomic.Pointer[preparedConv]
 }
 
 // maxCachedPlans bounds a node's plan cache (inputs of many shapes).
@@ -224,6 +227,14 @@ func prepareConv[T floatT](rc *RunContext, cn *convNode, p conv.Params, w, bias 
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if cn.constantWeight {
+		// The steady state: the same shapes as the run before.
+		if lp := cn.last.Load(); lp != nil {
+			if pl, ok := lp.pl.(*conv.Plan[T]); ok && sameConvShape(&pl.P, &p) {
+				return pl, lp.pw.(*conv.Weights[T]), bv, nil
+			}
+		}
+	}
 	pl, err := cachedPlan[T](rc, cn, p, wv)
 	if err != nil {
 		return nil, nil, nil, err
@@ -237,7 +248,21 @@ func prepareConv[T floatT](rc *RunContext, cn *convNode, p conv.Params, w, bias 
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if cn.constantWeight {
+		cn.last.Store(&preparedConv{pl: pl, pw: pw})
+	}
 	return pl, pw, bv, nil
+}
+
+// preparedConv is a node's plan (*conv.Plan[T]) and the constant weights
+// prepared for it (*conv.Weights[T]), kept for the next run of the same
+// shapes.
+type preparedConv struct{ pl, pw any }
+
+// sameConvShape reports whether a and b have the sizes planKey tells
+// apart (the node's attributes fix the rest).
+func sameConvShape(a, b *conv.Params) bool {
+	return a.N == b.N && a.C == b.C && a.M == b.M && slices.Equal(a.In, b.In) && slices.Equal(a.Kernel, b.Kernel)
 }
 
 // cachedPlan returns the node's plan for p, preparing it on first use:
