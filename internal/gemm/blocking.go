@@ -13,6 +13,11 @@ type blocking struct{ kc, mc, nc int }
 // Data cache sizes in bytes, read once at start-up (see cacheSizes).
 var l1, l2, l3 = cacheSizes()
 
+// L2Bytes returns the level 2 cache size of CPU 0 in bytes, as read at
+// start-up (256 KiB where Linux does not report it), for other kernels
+// that fit their blocks to it.
+func L2Bytes() int { return l2 }
+
 // cacheSizes returns the sizes of the level 1, 2 and 3 data (or unified)
 // caches of CPU 0 as Linux reports them, with common defaults where it does
 // not.
