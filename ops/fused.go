@@ -209,16 +209,9 @@ func (k *fusedKernel) runConv(rc *RunContext, in []Value) (out []Value, ok bool,
 	if !pl.FusesEpilogue() {
 		return nil, false, nil
 	}
-	ep := k.gemmEpilogue()
-	if k.ep.residual {
-		z, err := TensorInput(in, len(in)-1)
-		if err != nil {
-			return nil, true, err
-		}
-		if z.DType != graph.Float || !slices.Equal(z.Shape, shape) {
-			return nil, true, fmt.Errorf("input %d (Z): %s does not match the output %s%v", len(in)-1, z, graph.Float, shape)
-		}
-		ep.Residual = z.Data.([]float32)
+	ep, err := k.epilogueFor(in, shape)
+	if err != nil {
+		return nil, true, err
 	}
 	if err := rc.CheckAlloc(graph.Float, shape); err != nil {
 		return nil, true, err
@@ -228,6 +221,23 @@ func (k *fusedKernel) runConv(rc *RunContext, in []Value) (out []Value, ok bool,
 		return nil, true, err
 	}
 	return []Value{New(shape, y)}, true, nil
+}
+
+// epilogueFor returns the GEMM epilogue of k for an output of the given
+// shape, with the residual Z (the node's last input) when k has one.
+func (k *fusedKernel) epilogueFor(in []Value, shape []int) (gemm.Epilogue, error) {
+	ep := k.gemmEpilogue()
+	if k.ep.residual {
+		z, err := TensorInput(in, len(in)-1)
+		if err != nil {
+			return ep, err
+		}
+		if z.DType != graph.Float || !slices.Equal(z.Shape, shape) {
+			return ep, fmt.Errorf("input %d (Z): %s does not match the output %s%v", len(in)-1, z, graph.Float, shape)
+		}
+		ep.Residual = z.Data.([]float32)
+	}
+	return ep, nil
 }
 
 // epilogueActs maps the fused activations to the GEMM epilogue's.
@@ -290,18 +300,11 @@ func (k *fusedKernel) runGEMM(rc *RunContext, in []Value) (out []Value, ok bool,
 	if m == 0 || n == 0 || kk == 0 {
 		return nil, false, nil
 	}
-	ep := k.gemmEpilogue()
-	ep.Bias = bias
-	if k.ep.residual {
-		z, err := TensorInput(in, len(in)-1)
-		if err != nil {
-			return nil, true, err
-		}
-		if z.DType != graph.Float || !slices.Equal(z.Shape, shape) {
-			return nil, true, fmt.Errorf("input %d (Z): %s does not match the output %s%v", len(in)-1, z, graph.Float, shape)
-		}
-		ep.Residual = z.Data.([]float32)
+	ep, err := k.epilogueFor(in, shape)
+	if err != nil {
+		return nil, true, err
 	}
+	ep.Bias = bias
 	if err := rc.CheckAlloc(graph.Float, shape); err != nil {
 		return nil, true, err
 	}
